@@ -1,0 +1,64 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "edgeflash",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "edgeflash", targets: ["EdgeFlash"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
+    ],
+    targets: [
+        // C libraries, found through pkg-config.
+        .systemLibrary(name: "CBlkid", path: "Sources/CBlkid", pkgConfig: "blkid",
+                       providers: [.apt(["libblkid-dev"])]),
+        .systemLibrary(name: "CParted", path: "Sources/CParted", pkgConfig: "libparted",
+                       providers: [.apt(["libparted-dev"])]),
+        .systemLibrary(name: "CXXHash", path: "Sources/CXXHash", pkgConfig: "libxxhash",
+                       providers: [.apt(["libxxhash-dev"])]),
+
+        // Errors, exit codes and redaction shared by every module.
+        .target(name: "EdgeCore"),
+
+        // Pure parsers and checks over image bytes.
+        .target(name: "ISOVerify", dependencies: [
+            "EdgeCore",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+
+        // Block devices: inventory, safety policy, raw I/O, write/verify, partition tables, filesystems.
+        .target(name: "DiskOps", dependencies: [
+            "EdgeCore", "ISOVerify", "CBlkid", "CParted", "CXXHash",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "SystemPackage", package: "swift-system"),
+        ]),
+
+        // The build side: .arg, k8s_version.json, image matrix, pack manifest, user-data, ISO staging.
+        .target(name: "BuildStage", dependencies: [
+            "EdgeCore", "ISOVerify",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "Mustache", package: "swift-mustache"),
+        ]),
+
+        // The `edgeflash` executable: a thin shell over the modules.
+        .executableTarget(name: "EdgeFlash", dependencies: [
+            "EdgeCore", "ISOVerify", "DiskOps", "BuildStage",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "EdgeCoreTests", dependencies: ["EdgeCore"]),
+        .testTarget(name: "ISOVerifyTests", dependencies: ["ISOVerify"]),
+        .testTarget(name: "DiskOpsTests", dependencies: ["DiskOps", "ISOVerify"]),
+        .testTarget(name: "BuildStageTests", dependencies: ["BuildStage"]),
+        // Runs the built `edgeflash` binary against real loop devices and real ISOs.
+        .testTarget(name: "EndToEndTests", dependencies: ["EdgeCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

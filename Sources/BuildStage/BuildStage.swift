@@ -1,0 +1,1 @@
+// The BuildStage module; see DESIGN.md for what belongs here.

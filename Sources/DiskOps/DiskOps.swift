@@ -1,0 +1,1 @@
+// The DiskOps module; see DESIGN.md for what belongs here.

@@ -1,0 +1,1 @@
+// The ISOVerify module; see DESIGN.md for what belongs here.

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what edgeflash needs to build and to run its tests on Debian 12, then builds it.
+# Run as root (or with sudo). Safe to run again.
+set -euo pipefail
+
+packages=(
+  # Linked by edgeflash itself.
+  libblkid-dev libparted-dev libxxhash-dev
+  # Used by edgeflash at run time: ISO staging (xorriso), GPG signatures (gpgv).
+  xorriso gpgv
+  # Used by the tests to make and check real images, volumes and devices.
+  util-linux e2fsprogs dosfstools mtools gdisk fdisk isomd5sum genisoimage gnupg
+  cpio zstd xz-utils kmod file
+  # Real ISOs that no one here wrote, and what the boot tests build and boot.
+  ipxe grub-rescue-pc grub-pc-bin grub-efi-amd64-bin grub-common busybox-static
+  qemu-system-x86 ovmf
+  # Baselines the benchmarks compare against.
+  bmap-tools pv
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+cd "$(dirname "$0")/.."
+swift build
