@@ -53,12 +53,15 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // Loop devices, shell-outs and the built binary, shared by the test targets.
+        .target(name: "TestSupport", path: "Sources/TestSupport"),
+
         .testTarget(name: "EdgeCoreTests", dependencies: ["EdgeCore"]),
-        .testTarget(name: "ISOVerifyTests", dependencies: ["ISOVerify"]),
-        .testTarget(name: "DiskOpsTests", dependencies: ["DiskOps", "ISOVerify"]),
-        .testTarget(name: "BuildStageTests", dependencies: ["BuildStage"]),
+        .testTarget(name: "ISOVerifyTests", dependencies: ["ISOVerify", "TestSupport"]),
+        .testTarget(name: "DiskOpsTests", dependencies: ["DiskOps", "ISOVerify", "TestSupport"]),
+        .testTarget(name: "BuildStageTests", dependencies: ["BuildStage", "TestSupport"]),
         // Runs the built `edgeflash` binary against real loop devices and real ISOs.
-        .testTarget(name: "EndToEndTests", dependencies: ["EdgeCore"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["EdgeCore", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -7,16 +7,17 @@ struct EdgeFlashCommand: AsyncParsableCommand {
         abstract: "Prepare Edge hosts: stage the installer ISO, check it, and write site-ready USB sticks.",
         discussion: """
             Flashing side:
-              edgeflash list                                    drives you can write (--all for every disk)
-              edgeflash inspect palette-edge-installer.iso      will it boot from a stick, BIOS and UEFI?
-              edgeflash write palette-edge-installer.iso /dev/sdX
-              edgeflash inject /dev/sdX --user-data site.yaml   add a site's user-data to a written stick
+              edgeflash list                      drives you can write (--all: every disk)
+              edgeflash inspect installer.iso     will it boot from a stick, BIOS and UEFI?
+              edgeflash write installer.iso /dev/sdX
+              edgeflash inject /dev/sdX --user-data site.yaml
             Build side:
-              edgeflash build plan --arg .arg                   validate build arguments, show the images
-              edgeflash build iso --base-iso base.iso           stage the installer ISO and its checksum
+              edgeflash build plan --arg .arg     validate build arguments, show the images
+              edgeflash build iso --base-iso base.iso
 
-            Exit codes: 0 success, 1 failure, 3 refused by a safety check, 4 checksum or verification
-            mismatch, 5 I/O error, 6 invalid input, 7 not confirmed, 64 usage, 130 interrupted.
+            Exit codes: 0 success, 1 failure, 3 refused by a safety check,
+            4 checksum or verification mismatch, 5 I/O error, 6 invalid input,
+            7 not confirmed, 64 usage, 130 interrupted.
             """,
         version: "0.1.0",
         subcommands: [

@@ -1,0 +1,52 @@
+import Foundation
+
+/// A real loop device over a sparse backing file, detached and deleted on `detach()` or deinit.
+/// Tests write to these, never to the machine's disks.
+public final class LoopDevice: @unchecked Sendable {
+    public let path: String
+    public let backingFile: URL
+    private var attached = true
+
+    /// Creates a sparse file of `size` bytes (in `directory`, default a fresh temp dir) and attaches it.
+    public init(size: Int64, directIO: Bool = true, directory: URL? = nil, readOnly: Bool = false) throws {
+        let dir = try directory ?? TemporaryDirectory.make(prefix: "edgeflash-loop")
+        backingFile = dir.appendingPathComponent("stick.img")
+        _ = FileManager.default.createFile(atPath: backingFile.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: backingFile)
+        try handle.truncate(atOffset: UInt64(size))
+        try handle.close()
+        var args = ["--find", "--show"]
+        if directIO { args.append("--direct-io=on") }
+        if readOnly { args.append("--read-only") }
+        args.append(backingFile.path)
+        let result = try Shell.run("losetup", args)
+        guard result.succeeded else { throw ShellError(command: "losetup " + args.joined(separator: " "), result: result) }
+        path = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The device's bytes at `offset`, read through the backing file.
+    public func read(offset: Int64, count: Int) throws -> Data {
+        let handle = try FileHandle(forReadingFrom: backingFile)
+        defer { try? handle.close() }
+        try handle.seek(toOffset: UInt64(offset))
+        return try handle.read(upToCount: count) ?? Data()
+    }
+
+    public func detach() {
+        guard attached else { return }
+        attached = false
+        _ = try? Shell.run("losetup", ["-d", path])
+        try? FileManager.default.removeItem(at: backingFile)
+    }
+
+    deinit { detach() }
+}
+
+public enum TemporaryDirectory {
+    public static func make(prefix: String = "edgeflash-test") throws -> URL {
+        let url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("\(prefix)-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}
