@@ -1,1 +1,0 @@
-// The BuildStage module; see DESIGN.md for what belongs here.

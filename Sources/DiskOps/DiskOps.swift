@@ -1,1 +1,0 @@
-// The DiskOps module; see DESIGN.md for what belongs here.

@@ -1,1 +1,0 @@
-// The ISOVerify module; see DESIGN.md for what belongs here.
