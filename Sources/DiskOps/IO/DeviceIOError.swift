@@ -21,7 +21,7 @@ public struct DeviceIOError: EdgeFlashError, Equatable {
 
     public var message: String {
         var text = "could not \(operation.rawValue) \(path)"
-        if let offset { text += " at byte offset \(offset) (\(ByteCount.describe(offset)))" }
+        if let offset { text += " at byte offset \(offset) (\(ByteCount.human(offset)))" }
         return text + ": \(errno.description)"
     }
 

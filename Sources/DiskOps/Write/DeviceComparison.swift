@@ -22,7 +22,7 @@ public enum DeviceComparison {
         do {
             plan = try WritePlan(imageSize: image.size, deviceSize: device.size, sectorSize: device.logicalSectorSize)
         } catch {
-            throw SimpleError("\(device.path) (\(ByteCount.describe(device.size))) is smaller than \(image.path) (\(ByteCount.describe(image.size))): it cannot hold this image",
+            throw SimpleError("\(device.path) (\(ByteCount.human(device.size))) is smaller than \(image.path) (\(ByteCount.human(image.size))): it cannot hold this image",
                               exitStatus: .mismatch)
         }
         device.dropCaches()

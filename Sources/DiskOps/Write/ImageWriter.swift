@@ -50,7 +50,7 @@ public final class ImageWriter {
             plan = try WritePlan(imageSize: image.size, deviceSize: device.size,
                                  sectorSize: device.logicalSectorSize, chunkSize: chunkSize)
         } catch {
-            throw SimpleError("\(device.path) (\(ByteCount.describe(device.size))) is smaller than \(image.path) (\(ByteCount.describe(image.size)))",
+            throw SimpleError("\(device.path) (\(ByteCount.human(device.size))) is smaller than \(image.path) (\(ByteCount.human(image.size)))",
                               hint: "Use a larger stick.", exitStatus: .refused)
         }
         self.image = image

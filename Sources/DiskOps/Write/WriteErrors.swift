@@ -50,7 +50,7 @@ public struct ReadBackMismatchError: EdgeFlashError, Equatable {
     }
 
     public var message: String {
-        "verification failed: \(devicePath) differs from \(imagePath) at byte offset \(offset) (\(ByteCount.describe(offset)))"
+        "verification failed: \(devicePath) differs from \(imagePath) at byte offset \(offset) (\(ByteCount.human(offset)))"
     }
 
     public var hint: String? {
@@ -73,7 +73,7 @@ public struct WriteInterruptedError: EdgeFlashError, Equatable {
     }
 
     public var message: String {
-        "interrupted: \(devicePath) is incomplete (\(ByteCount.describe(bytesWritten)) of \(ByteCount.describe(imageSize)) written, flushed)"
+        "interrupted: \(devicePath) is incomplete (\(ByteCount.human(bytesWritten)) of \(ByteCount.human(imageSize)) written, flushed)"
     }
 
     public var hint: String? { "Its first MiB is blank, so it will not boot. Run the write again to finish it." }

@@ -91,7 +91,7 @@ struct VerifyCommand: ParsableCommand {
             if let offset = report.firstDifference {
                 throw ReadBackMismatchError(devicePath: against, imagePath: image, offset: offset)
             }
-            lines.append("\(against): its first \(ByteCount.describe(source.size)) match \(image) (read with O_DIRECT)")
+            lines.append("\(against): its first \(ByteCount.human(source.size)) match \(image) (read with O_DIRECT)")
         } else if expected == nil {
             throw SimpleError("\(image): unverified: nothing was checked",
                               hint: "Put \(URL(fileURLWithPath: image).lastPathComponent).sha256 beside it, or pass --sha256 HEX or --checksum FILE.",

@@ -104,12 +104,12 @@ struct WriteCommand: ParsableCommand {
 
     static func summary(_ outcome: WriteOutcome, image: String, device: String) -> String {
         let name = URL(fileURLWithPath: image).lastPathComponent
-        var lines = [String(format: "Wrote %@ (%@) to %@ in %.1f s (%@).", name, ByteCount.describe(outcome.bytesWritten),
+        var lines = [String(format: "Wrote %@ (%@) to %@ in %.1f s (%@).", name, ByteCount.human(outcome.bytesWritten),
                             device, outcome.writeSeconds,
                             ProgressReporter.rateText(Double(outcome.bytesWritten) / max(outcome.writeSeconds, 0.001)))]
         if let seconds = outcome.verifySeconds {
             lines.append(String(format: "Verified: %@ read back from the device (O_DIRECT) matches the image (%.1f s).",
-                                ByteCount.describe(outcome.bytesWritten), seconds))
+                                ByteCount.human(outcome.bytesWritten), seconds))
         } else {
             lines.append("Not verified: --no-verify skipped the read-back.")
         }

@@ -10,7 +10,7 @@ enum Confirmation {
         var lines = ["This ERASES everything on \(disk.path):"]
         let identity = [disk.vendor, disk.model].compactMap { $0?.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty }.joined(separator: " ")
-        var facts = [identity.isEmpty ? "unknown model" : identity, ByteCount.describe(disk.size)]
+        var facts = [identity.isEmpty ? "unknown model" : identity, ByteCount.human(disk.size)]
         facts.append("serial " + (disk.serial.flatMap { $0.isEmpty ? nil : $0 } ?? "unknown"))
         if let transport = disk.transport { facts.append(transport) }
         lines.append("  " + facts.joined(separator: ", "))
@@ -18,13 +18,13 @@ enum Confirmation {
             lines.append("  no partitions" + (disk.partitionTable.map { " (\($0) table)" } ?? ""))
         }
         for partition in disk.partitions {
-            var text = "  \(partition.path)  \(ByteCount.describe(partition.size))"
+            var text = "  \(partition.path)  \(ByteCount.human(partition.size))"
             if let fsType = partition.fsType { text += "  \(fsType)" }
             if let label = partition.label { text += "  \"\(label)\"" }
             if !partition.mountpoints.isEmpty { text += "  mounted on " + partition.mountpoints.joined(separator: ", ") }
             lines.append(text)
         }
-        lines.append("and writes \(URL(fileURLWithPath: imagePath).lastPathComponent) (\(ByteCount.describe(imageSize))) to it.")
+        lines.append("and writes \(URL(fileURLWithPath: imagePath).lastPathComponent) (\(ByteCount.human(imageSize))) to it.")
         return lines.joined(separator: "\n")
     }
 

@@ -67,7 +67,7 @@ final class ProgressReporter {
 
     static func line(_ progress: WriteProgress, rate: Double?, eta: Double?) -> String {
         let name = progress.phase.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)
-        var text = "\(name) \(ByteCount.describe(progress.bytes)) / \(ByteCount.describe(progress.totalBytes))"
+        var text = "\(name) \(ByteCount.human(progress.bytes)) / \(ByteCount.human(progress.totalBytes))"
         if progress.totalBytes > 0 {
             text += String(format: "  %3d%%", Int(progress.bytes * 100 / progress.totalBytes))
         }
