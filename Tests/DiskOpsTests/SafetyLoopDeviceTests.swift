@@ -33,9 +33,9 @@ struct SafetyLoopDeviceTests {
     @Test func mountedExt4IsRefusedAndUnmountUnmountsIt() throws {
         let loop = try LoopDevice(size: 32 * Self.mib)
         defer { loop.detach() }
-        let mountpoint = try TemporaryDirectory.make(prefix: "edgeflash-mnt")
-        defer { _ = try? Shell.run("umount", [mountpoint.path]); try? FileManager.default.removeItem(at: mountpoint) }
-        try Shell.bash("mkfs.ext4 -q -F \(loop.path) && mount \(loop.path) \(mountpoint.path)")
+        let ext4 = try MountedExt4(on: loop)
+        defer { ext4.remove() }
+        let mountpoint = ext4.mountpoint
 
         let request = TargetRequest(imagePath: "/usr/lib/ipxe/ipxe.iso", imageSize: Self.mib, devicePath: loop.path)
         let refused = try refusal(request)
@@ -60,9 +60,9 @@ struct SafetyLoopDeviceTests {
     @Test func unmountThatFailsIsARefusal() throws {
         let loop = try LoopDevice(size: 32 * Self.mib)
         defer { loop.detach() }
-        let mountpoint = try TemporaryDirectory.make(prefix: "edgeflash-mnt")
-        defer { _ = try? Shell.run("umount", [mountpoint.path]); try? FileManager.default.removeItem(at: mountpoint) }
-        try Shell.bash("mkfs.ext4 -q -F \(loop.path) && mount \(loop.path) \(mountpoint.path)")
+        let ext4 = try MountedExt4(on: loop)
+        defer { ext4.remove() }
+        let mountpoint = ext4.mountpoint
         // An open file keeps the filesystem busy: umount(2) says EBUSY.
         let handle = try FileHandle(forWritingTo: {
             let file = mountpoint.appendingPathComponent("open")
@@ -127,9 +127,9 @@ struct SafetyLoopDeviceTests {
     @Test func diskHoldingTheImageIsRefused() throws {
         let loop = try LoopDevice(size: 64 * Self.mib)
         defer { loop.detach() }
-        let mountpoint = try TemporaryDirectory.make(prefix: "edgeflash-mnt")
-        defer { _ = try? Shell.run("umount", [mountpoint.path]); try? FileManager.default.removeItem(at: mountpoint) }
-        try Shell.bash("mkfs.ext4 -q -F \(loop.path) && mount \(loop.path) \(mountpoint.path)")
+        let ext4 = try MountedExt4(on: loop)
+        defer { ext4.remove() }
+        let mountpoint = ext4.mountpoint
         let image = mountpoint.appendingPathComponent("palette-edge-installer.iso")
         try FileManager.default.copyItem(atPath: "/usr/lib/ipxe/ipxe.iso", toPath: image.path)
         let size = try #require(try FileManager.default.attributesOfItem(atPath: image.path)[.size] as? Int64)
@@ -140,5 +140,21 @@ struct SafetyLoopDeviceTests {
         #expect(refused.reason == .holdsImage)
         #expect(refused.message.hasPrefix("\(loop.path) holds the image \(image.path)"))
         #expect(try isMounted(mountpoint))
+    }
+}
+
+/// An ext4 filesystem made on a test's loop device and mounted in a fresh directory;
+/// `remove()` unmounts it (if still mounted) and deletes the directory.
+final class MountedExt4 {
+    let mountpoint: URL
+
+    init(on loop: LoopDevice) throws {
+        mountpoint = try TemporaryDirectory.make(prefix: "edgeflash-mnt")
+        try Shell.bash("mkfs.ext4 -q -F \(loop.path) && mount \(loop.path) \(mountpoint.path)")
+    }
+
+    func remove() {
+        _ = try? Shell.run("umount", [mountpoint.path])
+        try? FileManager.default.removeItem(at: mountpoint)
     }
 }

@@ -136,10 +136,13 @@ public enum Inventory {
 }
 
 extension Inventory {
-    /// The running machine's disks, probed with libblkid.
+    /// libblkid on the real device; a device it cannot read (no medium, no permission) shows no details.
+    public static let blkidProber: Prober = { path, offset, size in
+        try? BlkidProbe.probe(path: path, offset: offset, size: size)
+    }
+
+    /// The running machine's disks.
     public static func live() throws -> [Disk] {
-        try disks(from: SystemSnapshot.live()) { path, offset, size in
-            try? BlkidProbe.probe(path: path, offset: offset, size: size)
-        }
+        try disks(from: SystemSnapshot.live(), probe: blkidProber)
     }
 }
