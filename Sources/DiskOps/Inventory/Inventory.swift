@@ -137,12 +137,12 @@ public enum Inventory {
 
 extension Inventory {
     /// libblkid on the real device; a device it cannot read (no medium, no permission) shows no details.
-    public static let blkidProber: Prober = { path, offset, size in
+    public static func blkidProbe(_ path: String, _ offset: Int64, _ size: Int64) -> BlkidReport? {
         try? BlkidProbe.probe(path: path, offset: offset, size: size)
     }
 
     /// The running machine's disks.
     public static func live() throws -> [Disk] {
-        try disks(from: SystemSnapshot.live(), probe: blkidProber)
+        try disks(from: SystemSnapshot.live(), probe: blkidProbe)
     }
 }
