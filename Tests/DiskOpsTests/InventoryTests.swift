@@ -127,6 +127,13 @@ import Testing
         #expect(Transport.derive(name: name, devicePath: path) == expected)
     }
 
+    @Test func eMMCBootAreasAreNotOffered() {
+        let boot = Disk(path: "/dev/mmcblk0boot0", name: "mmcblk0boot0", size: 4 << 20, transport: "mmc", readOnly: true)
+        #expect(Inventory.notCandidateReason(boot) == "eMMC boot or RPMB area (firmware, not a card)")
+        let card = Disk(path: "/dev/mmcblk0", name: "mmcblk0", size: 32 << 30, transport: "mmc")
+        #expect(Inventory.notCandidateReason(card) == nil)
+    }
+
     @Test func partitionNamesFollowTheKernelRule() {
         #expect(Inventory.partitionName(disk: "sdb", number: 1) == "sdb1")
         #expect(Inventory.partitionName(disk: "loop0", number: 2) == "loop0p2")

@@ -126,6 +126,10 @@ public enum Inventory {
         case "dm", "md", "zram", "ram", "nbd": return "virtual device (\(disk.transport!))"
         default: break
         }
+        // eMMC hardware boot areas (mmcblk0boot0) and RPMB sit on the mmc bus but hold firmware.
+        if disk.transport == "mmc", disk.name.contains("boot") || disk.name.hasSuffix("rpmb") {
+            return "eMMC boot or RPMB area (firmware, not a card)"
+        }
         if !disk.holders.isEmpty { return "in use by \(disk.holders.joined(separator: ", "))" }
         let onFlashBus = disk.transport.map(candidateTransports.contains) ?? false
         if !(disk.removable || disk.hotplug || onFlashBus) {
