@@ -10,6 +10,12 @@ import TestSupport
 struct SafetyLoopDeviceTests {
     static let mib: Int64 = 1 << 20
 
+    /// Writing ipxe.iso (sized `imageSize`, 1 MiB by default) to `device`.
+    func ipxeRequest(_ device: String, imageSize: Int64 = Self.mib, unmount: Bool = false, force: Bool = false) -> TargetRequest {
+        TargetRequest(imagePath: "/usr/lib/ipxe/ipxe.iso", imageSize: imageSize, devicePath: device,
+                      unmount: unmount, force: force)
+    }
+
     func refusal(_ request: TargetRequest) throws -> TargetRefusal {
         let error = #expect(throws: TargetRefusal.self) { try TargetCheck.check(request) }
         return try #require(error)
@@ -23,8 +29,7 @@ struct SafetyLoopDeviceTests {
     @Test func freeLoopDeviceIsAllowed() throws {
         let loop = try LoopDevice(size: 32 * Self.mib)
         defer { loop.detach() }
-        let disk = try TargetCheck.check(TargetRequest(imagePath: "/usr/lib/ipxe/ipxe.iso", imageSize: Self.mib,
-                                                       devicePath: loop.path))
+        let disk = try TargetCheck.check(ipxeRequest(loop.path))
         #expect(disk.path == loop.path)
         #expect(disk.size == 32 * Self.mib)
         #expect(disk.transport == "loop")
@@ -37,7 +42,7 @@ struct SafetyLoopDeviceTests {
         defer { ext4.remove() }
         let mountpoint = ext4.mountpoint
 
-        let request = TargetRequest(imagePath: "/usr/lib/ipxe/ipxe.iso", imageSize: Self.mib, devicePath: loop.path)
+        let request = ipxeRequest(loop.path)
         let refused = try refusal(request)
         #expect(refused.reason == .mounted)
         #expect(refused.message == "\(loop.path) is mounted at \(mountpoint.path)")
@@ -71,8 +76,7 @@ struct SafetyLoopDeviceTests {
         }())
         defer { try? handle.close() }
 
-        let refused = try refusal(TargetRequest(imagePath: "/usr/lib/ipxe/ipxe.iso", imageSize: Self.mib,
-                                                devicePath: loop.path, unmount: true))
+        let refused = try refusal(ipxeRequest(loop.path, unmount: true))
         #expect(refused.reason == .unmountFailed)
         #expect(refused.message.contains("could not unmount \(mountpoint.path)"))
         #expect(try isMounted(mountpoint))
@@ -83,8 +87,7 @@ struct SafetyLoopDeviceTests {
         defer { loop.detach() }
         try Shell.bash("blockdev --setro \(loop.path)")
         defer { _ = try? Shell.run("blockdev", ["--setrw", loop.path]) }
-        let refused = try refusal(TargetRequest(imagePath: "/usr/lib/ipxe/ipxe.iso", imageSize: Self.mib,
-                                                devicePath: loop.path))
+        let refused = try refusal(ipxeRequest(loop.path))
         #expect(refused.reason == .readOnly)
         #expect(refused.message == "\(loop.path) is read-only")
         #expect(refused.hint?.contains("write-protect switch") == true)
@@ -93,8 +96,7 @@ struct SafetyLoopDeviceTests {
     @Test func deviceSmallerThanTheImageIsRefused() throws {
         let loop = try LoopDevice(size: 8 * Self.mib)
         defer { loop.detach() }
-        let refused = try refusal(TargetRequest(imagePath: "/usr/lib/ipxe/ipxe.iso", imageSize: 16 * Self.mib,
-                                                devicePath: loop.path, force: true))
+        let refused = try refusal(ipxeRequest(loop.path, imageSize: 16 * Self.mib, force: true))
         #expect(refused.reason == .tooSmall)
         #expect(refused.message == "\(loop.path) is too small: 8.4 MB for an image of 16.8 MB (16777216 bytes)")
     }
@@ -103,8 +105,7 @@ struct SafetyLoopDeviceTests {
         let loop = try LoopDevice(size: 32 * Self.mib, directIO: false)
         defer { loop.detach() }
         try Shell.bash("sgdisk -n1:2048:+8M \(loop.backingFile.path) >/dev/null && blockdev --flushbufs \(loop.path)")
-        let refused = try refusal(TargetRequest(imagePath: "/usr/lib/ipxe/ipxe.iso", imageSize: Self.mib,
-                                                devicePath: "\(loop.path)p1"))
+        let refused = try refusal(ipxeRequest("\(loop.path)p1"))
         #expect(refused.reason == .partition)
         #expect(refused.message == "\(loop.path)p1 is partition 1 of \(loop.path), not a whole disk")
         #expect(refused.hint == "use the whole disk \(loop.path)")
@@ -113,13 +114,11 @@ struct SafetyLoopDeviceTests {
     @Test func regularFileAndMissingPathAreRefused() throws {
         let loop = try LoopDevice(size: 8 * Self.mib)
         defer { loop.detach() }
-        let file = try refusal(TargetRequest(imagePath: "/usr/lib/ipxe/ipxe.iso", imageSize: Self.mib,
-                                             devicePath: loop.backingFile.path))
+        let file = try refusal(ipxeRequest(loop.backingFile.path))
         #expect(file.reason == .notBlockDevice)
         #expect(file.message == "\(loop.backingFile.path) is a regular file, not a block device")
 
-        let missing = try refusal(TargetRequest(imagePath: "/usr/lib/ipxe/ipxe.iso", imageSize: Self.mib,
-                                                devicePath: "/dev/edgeflash-no-such-disk"))
+        let missing = try refusal(ipxeRequest("/dev/edgeflash-no-such-disk"))
         #expect(missing.reason == .missing)
         #expect(missing.message == "/dev/edgeflash-no-such-disk does not exist")
     }
