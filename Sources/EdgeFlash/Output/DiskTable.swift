@@ -30,7 +30,12 @@ enum DiskTable {
     private static func notes(_ disk: Disk, showReasons: Bool) -> String {
         var notes: [String] = []
         if disk.isSystem { notes.append("SYSTEM") }
-        if !disk.allMountpoints.isEmpty { notes.append("MOUNTED") }
+        // The disk's own mounts are named here; its partitions' on their own rows.
+        if !disk.mountpoints.isEmpty {
+            notes.append("MOUNTED at \(disk.mountpoints.joined(separator: ", "))")
+        } else if !disk.allMountpoints.isEmpty {
+            notes.append("MOUNTED")
+        }
         if disk.readOnly { notes.append("read-only") }
         if disk.removable { notes.append("removable") }
         if showReasons, let why = disk.notCandidateReason { notes.append("not offered: \(why)") }
