@@ -138,7 +138,19 @@ public enum InjectionPlanner {
             guard let slot = existing?.slot ?? table.firstEmptyIndex else {
                 throw InjectionError(message: "the GPT has no free entry for the user-data partition")
             }
+            let oldEnd = table.alternateLBA + 1
             table.relocateBackup(diskSectors: UInt64(finalSize / sector))
+            // A protective 0xEE entry that covered the whole image must now cover the whole disk
+            // (UEFI 2.x 5.2.3; fdisk reports "PMBR size mismatch" otherwise). Only its size changes:
+            // types, boot flags and the other entries (a hybrid MBR's) stay exactly as they were.
+            // The new partition is deliberately not added to a hybrid MBR: Linux, which runs the
+            // installer, reads the GPT whenever an 0xEE entry exists, and a second view of the disk
+            // in the MBR only invites firmware and Windows to disagree with it.
+            if var protective = mbr, let i = protective.entries.firstIndex(where: { $0.type == 0xEE && $0.firstLBA == 1 }),
+               UInt64(protective.entries[i].firstLBA) + UInt64(protective.entries[i].sectorCount) == oldEnd {
+                protective.entries[i].sectorCount = UInt32(min(UInt64(finalSize / sector) - 1, UInt64(UInt32.max)))
+                writes.append(DiskWrite(offset: Int64(MBRTable.tableOffset), bytes: protective.tableBytes))
+            }
             table.setEntry(slot, type: GPTTable.basicDataType, firstLBA: UInt64(start / sector),
                            lastLBA: UInt64((start + size) / sector - 1), name: "user-data")
             writes += table.serialized()
