@@ -5,16 +5,23 @@ import Foundation
 public struct BuildPlan: Sendable {
     public struct Inputs: Sendable {
         public var argPath: String
+        var argPathIsDefault: Bool
         /// nil: `k8s_version.json` beside `.arg`, when there is one.
         public var k8sVersionsPath: String?
         /// nil: `user-data` beside `.arg`, when there is one.
         public var userDataPath: String?
         public var peVersion: String?
         public var environment: [String: String]
+        /// false for `build iso`: K8S_VERSION, PE_VERSION and k8s_version.json are not needed, and a
+        /// missing default `.arg` means CanvOS's defaults.
+        public var forImages: Bool
 
-        public init(argPath: String = ".arg", k8sVersionsPath: String? = nil, userDataPath: String? = nil,
-                    peVersion: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) {
-            self.argPath = argPath
+        public init(argPath: String? = nil, k8sVersionsPath: String? = nil, userDataPath: String? = nil,
+                    peVersion: String? = nil, forImages: Bool = true,
+                    environment: [String: String] = ProcessInfo.processInfo.environment) {
+            self.forImages = forImages
+            self.argPath = argPath ?? ".arg"
+            argPathIsDefault = argPath == nil
             self.k8sVersionsPath = k8sVersionsPath
             self.userDataPath = userDataPath
             self.peVersion = peVersion
@@ -35,17 +42,19 @@ public struct BuildPlan: Sendable {
 
     public static func make(_ inputs: Inputs) -> BuildPlan {
         let baseDirectory = (inputs.argPath as NSString).deletingLastPathComponent
-        let validator = ArgValidator(baseDirectory: baseDirectory.isEmpty ? "." : baseDirectory)
+        let validator = ArgValidator(baseDirectory: baseDirectory.isEmpty ? "." : baseDirectory,
+                                     checksImageArguments: inputs.forImages)
         var issues: [BuildIssue] = []
 
-        let argText = InputFile.read(inputs.argPath, what: "build arguments", issues: &issues)
+        let argMissingIsFine = !inputs.forImages && inputs.argPathIsDefault && FileState.of(inputs.argPath) == .missing
+        let argText = argMissingIsFine ? Data() : InputFile.read(inputs.argPath, what: "build arguments", issues: &issues)
         let argFile = ArgFile.parse(argText.map { String(decoding: $0, as: UTF8.self) } ?? "",
                                     file: inputs.argPath, environment: inputs.environment)
         let arguments = BuildArguments(argFile, peVersionOverride: inputs.peVersion)
 
         var table: K8sVersionTable?
         let besideArg = validator.resolve("k8s_version.json")
-        if let path = inputs.k8sVersionsPath ?? (FileState.of(besideArg) == .missing ? nil : besideArg),
+        if inputs.forImages, let path = inputs.k8sVersionsPath ?? (FileState.of(besideArg) == .missing ? nil : besideArg),
            let data = InputFile.read(path, what: "Kubernetes versions", issues: &issues) {
             let parsed = K8sVersionTable.parse(data, file: path)
             table = parsed.table
@@ -67,7 +76,7 @@ public struct BuildPlan: Sendable {
         }
 
         issues = BuildIssue.sortedByLocation(issues)
-        let images = issues.hasErrors ? [] : ProviderImageMatrix.images(arguments, k8sVersions: table)
+        let images = issues.hasErrors || !inputs.forImages ? [] : ProviderImageMatrix.images(arguments, k8sVersions: table)
         return BuildPlan(arguments: arguments, k8sVersions: table, issues: issues, images: images,
                          userData: userData, userDataPath: userDataPath, validator: validator)
     }

@@ -6,9 +6,13 @@ public struct ArgValidator: Sendable {
     /// Where relative paths in `.arg` (CLUSTERCONFIG, EDGE_CUSTOM_CONFIG) are resolved: the `.arg`'s directory.
     public var baseDirectory: String
     public var fileState: @Sendable (String) -> FileState
+    /// false for `build iso`, which builds no provider image: K8S_VERSION and PE_VERSION are not needed.
+    public var checksImageArguments: Bool
 
-    public init(baseDirectory: String, fileState: @escaping @Sendable (String) -> FileState = FileState.of) {
+    public init(baseDirectory: String, checksImageArguments: Bool = true,
+                fileState: @escaping @Sendable (String) -> FileState = FileState.of) {
         self.baseDirectory = baseDirectory
+        self.checksImageArguments = checksImageArguments
         self.fileState = fileState
     }
 
@@ -62,7 +66,9 @@ public struct ArgValidator: Sendable {
         if !k8sKnown {
             report("K8S_DISTRIBUTION", "K8S_DISTRIBUTION \"\(k8s)\" is not supported", allowed: KnownArguments.k8sDistributions.joined(separator: ", "))
         }
-        issues += checkK8sVersion(arguments, table: k8sVersions, distributionKnown: k8sKnown)
+        if checksImageArguments {
+            issues += checkK8sVersion(arguments, table: k8sVersions, distributionKnown: k8sKnown)
+        }
 
         let isoName = arguments.isoName
         if isoName.isEmpty || !isoName.allSatisfy({ $0.isLowercaseAlphanumeric || $0 == "-" || $0 == "_" }) {
@@ -99,7 +105,9 @@ public struct ArgValidator: Sendable {
             if let problem = fileState(path).problem { report(key, "\(key) \(path) \(problem)") }
         }
 
-        if !arguments.has("PE_VERSION") {
+        if !checksImageArguments {
+            // build iso: the image tag arguments are not used.
+        } else if !arguments.has("PE_VERSION") {
             issues.append(BuildIssue(.error, file: file, key: "PE_VERSION",
                 "PE_VERSION is not set; it is part of every provider image tag",
                 allowed: "PE_VERSION=v4.4.12 in .arg, or --pe-version v4.4.12"))

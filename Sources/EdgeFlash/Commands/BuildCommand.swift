@@ -20,8 +20,8 @@ struct BuildCommand: AsyncParsableCommand {
 
 /// The options every build subcommand shares: where the inputs are.
 struct BuildInputOptions: ParsableArguments {
-    @Option(name: .customLong("arg"), help: "The build arguments file (KEY=VALUE).")
-    var argPath: String = ".arg"
+    @Option(name: .customLong("arg"), help: "The build arguments file (KEY=VALUE). Default: .arg")
+    var argPath: String?
 
     @Option(name: .customLong("k8s-versions"), help: "k8s_version.json (default: the one beside .arg, if any).")
     var k8sVersionsPath: String?
