@@ -20,10 +20,11 @@ public struct ArgFile: Sendable {
         var result = ArgFile(file: file, entries: [], issues: [])
         var defined: [String: Int] = [:]
         var values: [String: String] = [:]
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        // Split on any newline: "\r\n" is one Character in Swift, so splitting on "\n" would miss it.
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
         for (index, rawLine) in lines.enumerated() {
             let lineNumber = index + 1
-            var line = Substring(rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine)
+            var line = Substring(rawLine)
             line = line.drop { $0 == " " || $0 == "\t" }
             if line.isEmpty || line.hasPrefix("#") { continue }
             if line.hasPrefix("export ") { line = line.dropFirst("export ".count).drop { $0 == " " } }

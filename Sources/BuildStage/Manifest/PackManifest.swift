@@ -4,6 +4,13 @@ public enum PackManifest {
     public static let fileName = "pack-manifest.yaml"
 
     public static func yaml(_ arguments: BuildArguments) -> String {
+        // An empty value prints as `system.osVersion:`, without a trailing space, as CanvOS's does.
+        template(arguments).split(separator: "\n", omittingEmptySubsequences: false)
+            .map { $0.hasSuffix(": ") ? String($0.dropLast()) : String($0) }
+            .joined(separator: "\n")
+    }
+
+    static func template(_ arguments: BuildArguments) -> String {
         let options = ".spectro.pack.edge-native-byoi.options"
         let uri = "{{ \(options).system.registry }}/{{ \(options).system.repo }}:{{ \(options).system.k8sDistribution }}-{{ .spectro.system.kubernetes.version }}-{{ \(options).system.peVersion }}-{{ \(options).system.customTag }}"
         return """
