@@ -26,7 +26,7 @@ public enum DeviceComparison {
                               exitStatus: .mismatch)
         }
         device.dropCaches()
-        var hasher = algorithm.map(ImageHasher.init)
+        var hasher = algorithm.map { StreamingHash($0) }
         var firstDifference: Int64?
         var done: Int64 = 0
         let imageBytes = AlignedBuffer(capacity: plan.chunkSize)

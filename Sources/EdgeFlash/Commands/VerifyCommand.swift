@@ -55,8 +55,8 @@ struct VerifyCommand: ParsableCommand {
         let source = try ImageFile(path: image)
         let expected = try checksum.expected(forImage: image)
         report.checksum = .init(expected: expected)
-        // TODO(iso): ISO sanity (PVD at 32 KiB, volume id, declared volume size vs file size) through
-        // the ISOVerify API once it is merged.
+        let volume = try ISOVolumeCheck.run(imagePath: image)
+        report.volumeID = volume?.volumeID
         let cancel = CancellationFlag()
         let trap = InterruptTrap(cancel: cancel)
         defer { withExtendedLifetime(trap) {} }
@@ -70,12 +70,18 @@ struct VerifyCommand: ParsableCommand {
             report.deviceState = result.firstDifference == nil ? "matched" : "mismatch"
             report.firstDifference = result.firstDifference
         } else if let expected {
-            actual = try ImageChecksum.compute(image: source, algorithm: expected.algorithm, cancel: cancel,
-                                               progress: reporter.update)
+            actual = try FileHasher.hash(file: URL(fileURLWithPath: image), algorithm: expected.algorithm) { done in
+                reporter.update(WriteProgress(phase: .checksum, bytes: done, totalBytes: source.size))
+            }
         }
         reporter.finish()
 
         var lines: [String] = []
+        if let volume {
+            lines.append("\(image): ISO 9660 volume '\(volume.volumeID)', \(volume.volumeBytes) bytes declared, the file holds all of it")
+        } else {
+            lines.append("\(image): no ISO 9660 volume (a raw disk image?): volume checks skipped")
+        }
         if let expected, let actual {
             report.checksum?.actual = actual
             guard actual == expected.hex else {
@@ -110,6 +116,8 @@ struct VerifyReport: Encodable {
     var exitStatus: Int32 = ExitStatus.failure.rawValue
     var image: String
     var checksum: WriteReport.Checksum?
+    /// The ISO 9660 volume id; nil when the image is not an ISO.
+    var volumeID: String?
     var device: String?
     /// "matched" or "mismatch" with --against; nil otherwise.
     var deviceState: String?

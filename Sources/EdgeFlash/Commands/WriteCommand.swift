@@ -79,6 +79,7 @@ struct WriteCommand: ParsableCommand {
             throw SimpleError("\(image) is empty: nothing to write", exitStatus: .invalidInput)
         }
         report.imageBytes = source.size
+        _ = try ISOVolumeCheck.run(imagePath: image)  // a truncated ISO download is refused here
         let expected = try checksum.expected(forImage: image)
         report.checksum = .init(expected: expected)
         if expected == nil, !json { Terminal.writeStderr("edgeflash: \(ChecksumOptions.unverifiedNotice(imagePath: image))\n") }
@@ -87,6 +88,7 @@ struct WriteCommand: ParsableCommand {
                                                        unmount: unmount, force: force))
         try Confirmation.ask(disk: disk, imagePath: image, imageSize: source.size, assumeYes: yes)
 
+        try ExclusiveAccess.check(devicePath: disk.path)  // EBUSY named with its holders
         let target = try BlockDevice(path: disk.path, access: .readWrite, direct: true, exclusive: true)
         let cancel = CancellationFlag()
         let trap = InterruptTrap(cancel: cancel)
