@@ -180,7 +180,9 @@ public struct ISOStager: Sendable {
     }
 
     static func stagingError(_ output: ToolRunner.Output, directory: URL) -> BuildStageError {
-        if output.stderr.contains("No space left on device") {
+        // xorriso checks free space itself before writing ("exceeds free space on media"); a disk
+        // that fills up while it writes gives ENOSPC.
+        if output.stderr.contains("No space left on device") || output.stderr.contains("exceeds free space") {
             return BuildStageError("no space left on the device holding \(directory.path) while staging the ISO; nothing was written",
                                    hint: "free some space or choose another --output directory", exitStatus: .ioError)
         }
