@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 @testable import BuildStage
+import ISOVerify
 
 /// Staging on real ISOs with the real xorriso, checked from outside with xorriso, isoinfo and sha256sum.
 @Suite(.serialized)
@@ -89,15 +90,15 @@ struct ISOStagerTests {
         let truncated = work.appendingPathComponent("truncated.iso")
         try Data(try Data(contentsOf: URL(fileURLWithPath: ISOFixtures.ipxe)).prefix(1_000_000)).write(to: truncated)
         let cases: [(String, String)] = [
-            (text.path, "is not an ISO 9660 image (no primary volume descriptor at 32 KiB)"),
-            (truncated.path, "is truncated: its volume descriptor says 1730560 bytes, the file has 1000000"),
-            (work.path, "is a directory, not a file"),
-            (work.appendingPathComponent("nope.iso").path, "does not exist"),
+            (text.path, ": no ISO 9660 volume descriptor at 32 KiB (no CD001 signature): not an ISO image"),
+            (truncated.path, ": image is truncated: the ISO volume 'ISOIMAGE' declares 1730560 bytes but the file has 1000000 (730560 missing)"),
+            (work.path, " is a directory, not a file"),
+            (work.appendingPathComponent("nope.iso").path, " does not exist"),
         ]
         for (index, (base, expected)) in cases.enumerated() {
             let output = work.appendingPathComponent("bad-\(index)")
             let error = #expect(throws: BuildStageError.self) { try stage(base: base, output: output) }
-            #expect(error?.message == "base ISO \(base) \(expected)")
+            #expect(error?.message == "base ISO \(base)\(expected)")
             #expect(error?.exitStatus == .invalidInput)
             #expect(ISOFixtures.files(in: output).isEmpty)
         }
@@ -111,7 +112,7 @@ struct ISOStagerTests {
         let error = #expect(throws: BuildStageError.self) { try stage(base: ISOFixtures.ipxe, output: output, plan: plan) }
         #expect(error?.message.contains("missing-user-data does not exist") == true)
         #expect(ISOFixtures.files(in: output) == ["palette-edge-installer.iso", "palette-edge-installer.iso.sha256"])
-        #expect(try ChecksumFile.sha256(of: URL(fileURLWithPath: good.iso)) == good.sha256)
+        #expect(try FileHasher.hash(file: URL(fileURLWithPath: good.iso), algorithm: .sha256) == good.sha256)
     }
 
     @Test(.enabled(if: Privileges.isRoot, Privileges.rootReason))
