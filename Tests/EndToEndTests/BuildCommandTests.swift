@@ -102,6 +102,37 @@ struct BuildCommandTests {
         #expect(try Shell.run("cmp", ["\(dir.path)/one/palette-edge-installer.iso", "\(dir.path)/two/palette-edge-installer.iso"]).succeeded)
     }
 
+    @Test func theShippedExamplesPlanCleanly() throws {
+        let examples = BootFixture.repositoryRoot.appendingPathComponent("examples")
+        let result = try EdgeFlashBinary.run(["build", "plan", "--arg", examples.appendingPathComponent(".arg").path,
+                                              "--output", dir.appendingPathComponent("examples-build").path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.isEmpty || !result.stderr.contains("error:"), "\(result.stderr)")
+        #expect(result.stdout.contains("spectrocloud/ubuntu:k3s-1.27.2-v4.4.12-palette-learn"))
+    }
+
+    @Test func isoSplitsContentBundlesThroughTheCLI() throws {
+        let content = dir.appendingPathComponent("content-3f1a")
+        try FileManager.default.createDirectory(at: content, withIntermediateDirectories: true)
+        let bundle = Data((0..<2500).map { UInt8($0 % 256) })
+        try bundle.write(to: content.appendingPathComponent("core.zst"))
+        try write("edge.yaml", "edge: custom\n")
+        try write("iso.arg", "ISO_NAME=site-a\nEDGE_CUSTOM_CONFIG=edge.yaml\n")
+        // No --content: the content-* directory beside .arg is picked up, as the Edge build does.
+        let result = try run(["iso", "--base-iso", "/usr/lib/ipxe/ipxe.iso", "--arg", "@iso.arg", "--user-data", "@user-data",
+                              "--content-part-size", "1000", "--output", "@parts", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let files = try #require(object["files"] as? [[String: Any]])
+        #expect(files.compactMap { $0["isoPath"] as? String } == [
+            "/files-iso/config.yaml", "/opt/spectrocloud/content/core.zst_part00", "/opt/spectrocloud/content/core.zst_part01",
+            "/opt/spectrocloud/content/core.zst_part02", "/.edge_custom_config.yaml"])
+        let iso = "\(dir.path)/parts/site-a.iso"
+        #expect(object["iso"] as? String == iso)
+        let listing = try Shell.bash("xorriso -indev '\(iso)' -find /opt/spectrocloud/content -type f 2>/dev/null")
+        #expect(listing.split(separator: "\n").count == 3)
+    }
+
     @Test func isoFromANonISOFailsAndWritesNothing() throws {
         let result = try run(["iso", "--base-iso", "@user-data", "--arg", "@.arg", "--output", "@out"])
         #expect(result.status == 6)

@@ -60,6 +60,9 @@ struct BuildISOCommand: AsyncParsableCommand {
             edgeCustomConfig: arguments.has("EDGE_CUSTOM_CONFIG") ? plan.validator.resolve(arguments["EDGE_CUSTOM_CONFIG"]) : nil,
             clusterConfig: arguments.has("CLUSTERCONFIG") ? plan.validator.resolve(arguments["CLUSTERCONFIG"]) : nil,
             partSize: contentPartSize)
+        if plan.userDataPath == nil {
+            Terminal.writeStderr("edgeflash: warning: no user-data given or found beside .arg; the ISO gets no /files-iso/config.yaml\n")
+        }
         let epoch = try sourceDateEpoch()
         let stager = try ISOStager.locate { Terminal.writeStderr("edgeflash: \($0)\n") }
         let result = try stager.stage(.init(baseISO: baseISO, outputDirectory: output, isoName: arguments.isoName,
