@@ -7,12 +7,17 @@ enum RealISOs {
     static let ipxe = URL(fileURLWithPath: "/usr/lib/ipxe/ipxe.iso")
     static let grubRescue = URL(fileURLWithPath: "/usr/lib/grub-rescue/grub-rescue-cdrom.iso")
 
-    /// grub-mkrescue: GPT + APM hybrid with an EFI system partition.
-    static var mkrescue: URL { get throws { try built.appendingPathComponent("mkrescue.iso") } }
-    /// Built the way Kairos builds installers: GRUB El Torito for BIOS, the ESP appended as GPT
+    /// grub-mkrescue: GPT + APM hybrid with an EFI system partition (TestSupport's builder).
+    static var mkrescue: URL { get throws { try mkrescueResult.get() } }
+    private static let mkrescueResult: Result<URL, Error> = Result {
+        URL(fileURLWithPath: try InstallerImages.grubRescueHybrid(in: try built))
+    }
+    /// Built the way Kairos builds installers (unlike TestSupport.InstallerImages.kairosStyle, with
+    /// a real GRUB EFI binary in the ESP and the UEFI El Torito entry AuroraBoot adds): GRUB El Torito for BIOS, the ESP appended as GPT
     /// partition 2, partition_offset 16, MBR boot flag forced.
     static var kairos: URL { get throws { try built.appendingPathComponent("kairos.iso") } }
-    /// `xorriso -as mkisofs` with El Torito but no hybrid MBR: optical-only.
+    /// `xorriso -as mkisofs` with El Torito but no hybrid MBR: optical-only (InstallerImages.plainISO
+    /// has no El Torito at all, so it is "not bootable" rather than optical-only).
     static var plain: URL { get throws { try built.appendingPathComponent("plain.iso") } }
 
     static var all: [URL] { get throws { [ipxe, grubRescue, try mkrescue, try kairos, try plain] } }
@@ -21,8 +26,6 @@ enum RealISOs {
         let dir = try TemporaryDirectory.make(prefix: "edgeflash-isos")
         try Shell.bash("""
             cd '\(dir.path)'
-            mkdir -p root/boot/grub && echo 'set timeout=1' > root/boot/grub/grub.cfg && echo hello > root/hello.txt
-            grub-mkrescue -o mkrescue.iso root >/dev/null 2>&1
             mkdir -p kroot/boot/grub/i386-pc && echo hi > kroot/x.txt
             grub-mkimage -O i386-pc-eltorito -o kroot/boot/grub/i386-pc/eltorito.img -p /boot/grub biosdisk iso9660 normal configfile
             truncate -s 4M efi.img && mkfs.fat -n EFI efi.img >/dev/null
