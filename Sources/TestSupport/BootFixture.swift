@@ -1,0 +1,61 @@
+import Foundation
+
+/// The boot-test "installer" ISO made by `scripts/fixtures/make-boot-iso.sh`: GRUB (BIOS + UEFI),
+/// a Debian kernel and a busybox initramfs that prints, on the serial console, the user-data of any
+/// volume labelled CIDATA/cidata and the ISO's `/files-iso/config.yaml` (see `QEMUBoot`).
+/// Built once and cached under `<repo>/.fixtures/boot` (the script rebuilds only when it changed).
+public enum BootFixture {
+    /// The repository root, found from this source file (tests run from the source tree).
+    public static var repositoryRoot: URL {
+        URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent()   // TestSupport
+            .deletingLastPathComponent()   // Sources
+            .deletingLastPathComponent()
+    }
+
+    public static var script: URL {
+        repositoryRoot.appendingPathComponent("scripts/fixtures/make-boot-iso.sh")
+    }
+
+    /// Where the ISO is cached: `EDGEFLASH_FIXTURES_DIR/boot` when set, else `<repo>/.fixtures/boot`.
+    public static var cacheDirectory: URL {
+        if let dir = ProcessInfo.processInfo.environment["EDGEFLASH_FIXTURES_DIR"], !dir.isEmpty {
+            return URL(fileURLWithPath: dir).appendingPathComponent("boot")
+        }
+        return repositoryRoot.appendingPathComponent(".fixtures/boot")
+    }
+
+    /// The installer ISO (volume id COS_LIVE), built on first use. `EDGEFLASH_BOOT_ISO` points
+    /// at a prebuilt one instead. Throws with the script's output when the build fails.
+    public static func installerISO() throws -> URL {
+        if let prebuilt = ProcessInfo.processInfo.environment["EDGEFLASH_BOOT_ISO"], !prebuilt.isEmpty {
+            return URL(fileURLWithPath: prebuilt)
+        }
+        return try cache.value {
+            let result = try Shell.run(script.path, [cacheDirectory.path])
+            guard result.succeeded,
+                  let last = result.stdout.split(separator: "\n").last.map(String.init),
+                  FileManager.default.fileExists(atPath: last) else {
+                throw ShellError(command: "\(script.path) \(cacheDirectory.path)", result: result)
+            }
+            return URL(fileURLWithPath: last)
+        }
+    }
+
+    private static let cache = OnceValue<URL>()
+}
+
+/// A value computed once per process, under a lock (the script itself also locks its directory).
+final class OnceValue<Value: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Value?
+
+    func value(_ make: () throws -> Value) throws -> Value {
+        lock.lock()
+        defer { lock.unlock() }
+        if let stored { return stored }
+        let made = try make()
+        stored = made
+        return made
+    }
+}
