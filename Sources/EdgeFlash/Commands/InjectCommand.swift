@@ -57,8 +57,12 @@ struct InjectCommand: AsyncParsableCommand {
             JSONLines.emit(InjectResult(target: target, plan: plan,
                                         warnings: prepared.files.report.issues.filter { $0.severity == .warning }))
         } else {
-            print("\(plan.replacesExisting ? "Replaced" : "Added") \(plan.label) (\(plan.fileSystem.rawValue), \(plan.size >> 20) MiB) as partition \(plan.partitionNumber) of the \(plan.layout.rawValue) table on \(target), bytes \(plan.start)-\(plan.start + plan.size - 1); the image ends at byte \(plan.imageEnd).")
+            print(Self.summary(plan, target: target))
         }
+    }
+
+    static func summary(_ plan: InjectionPlan, target: String) -> String {
+        "\(plan.replacesExisting ? "Replaced" : "Added") \(plan.label) (\(plan.fileSystem.rawValue), \(plan.size >> 20) MiB) as partition \(plan.partitionNumber) of the \(plan.layout.rawValue) table on \(target), bytes \(plan.start)-\(plan.start + plan.size - 1); the image ends at byte \(plan.imageEnd)."
     }
 
     private func isBlockDevice(_ path: String) -> Bool {
@@ -68,6 +72,8 @@ struct InjectCommand: AsyncParsableCommand {
 
 /// `inject --json`: a stable schema for scripts.
 struct InjectResult: Encodable {
+    /// Tells this line apart from `write --json`'s progress and result lines.
+    let type = "user-data"
     var target: String
     var layout: String
     var partition: Int
