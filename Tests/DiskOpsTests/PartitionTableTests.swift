@@ -1,4 +1,5 @@
 @testable import DiskOps
+import ISOVerify
 import Foundation
 import Testing
 import TestSupport
