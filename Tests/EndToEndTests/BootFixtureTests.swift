@@ -28,6 +28,29 @@ struct BootFixtureTests {
     @Test(.enabled(if: QEMUBoot.canBoot(.uefi), uefi))
     func remasteredConfigIsReadInUEFIMode() throws { try expectRemasteredConfig(.uefi) }
 
+    /// How edgeflash's boot proofs use it: the ISO written to a larger loop device (the backup
+    /// GPT then sits at the image's end, not the disk's), booted from the device node.
+    @Test(.enabled(if: QEMUBoot.canBoot(.uefi), uefi))
+    func isoWrittenToALoopDeviceBootsInUEFIMode() throws {
+        let iso = try BootFixture.installerISO()
+        let loop = try LoopDevice(size: 64 << 20)
+        defer { loop.detach() }
+        try Shell.bash("dd if='\(iso.path)' of='\(loop.path)' bs=1M oflag=direct status=none")
+        let report = try QEMUBoot.boot(loop.path, mode: .uefi)
+        print("boot fixture: ISO on \(loop.path), uefi: \(Int(report.duration)) s")
+        #expect(report.finished, "\(report.summary)")
+        #expect(report.sawNoUserData, "\(report.summary)")
+        #expect(report.sawNoConfig, "\(report.summary)")
+    }
+
+    /// A guest that never finishes in time is killed, and the report says so instead of hanging.
+    @Test(.enabled(if: QEMUBoot.canBoot(.bios), bios))
+    func aBootPastItsTimeoutIsKilled() throws {
+        let report = try QEMUBoot.boot(try BootFixture.installerISO().path, mode: .bios, timeout: 2)
+        #expect(report.timedOut)
+        #expect(!report.finished)
+    }
+
     // MARK: - Scenarios
 
     /// The Edge-layout ISO as it is: no CIDATA volume, no /files-iso/config.yaml.
