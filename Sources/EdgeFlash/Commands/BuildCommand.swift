@@ -4,10 +4,31 @@ import EdgeCore
 struct BuildCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "build",
-        abstract: "The build side: validate build arguments, plan images, stage the installer ISO."
-    )
+        abstract: "The build side: validate build arguments, plan images, stage the installer ISO.",
+        discussion: """
+            Reads the same inputs as CanvOS (.arg, k8s_version.json, user-data) and finds every
+            mistake at once, with its file and line, before anything is built.
 
-    func run() async throws {
-        throw SimpleError("'edgeflash build' is not built yet.")
-    }
+            Examples:
+              edgeflash build plan --arg .arg --pe-version v4.4.12
+              edgeflash build iso --base-iso base.iso --user-data user-data
+              edgeflash build images --builder docker --dry-run
+            """,
+        subcommands: [BuildPlanCommand.self, BuildISOCommand.self, BuildImagesCommand.self]
+    )
+}
+
+/// The options every build subcommand shares: where the inputs are.
+struct BuildInputOptions: ParsableArguments {
+    @Option(name: .customLong("arg"), help: "The build arguments file (KEY=VALUE). Default: .arg")
+    var argPath: String?
+
+    @Option(name: .customLong("k8s-versions"), help: "k8s_version.json (default: the one beside .arg, if any).")
+    var k8sVersionsPath: String?
+
+    @Option(name: .customLong("user-data"), help: "The user-data to validate (default: user-data beside .arg, if any).")
+    var userDataPath: String?
+
+    @Option(name: .customLong("pe-version"), help: "The Palette Edge version for image tags (overrides PE_VERSION in .arg).")
+    var peVersion: String?
 }

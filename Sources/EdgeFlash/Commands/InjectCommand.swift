@@ -1,13 +1,96 @@
 import ArgumentParser
+import BuildStage
+import DiskOps
 import EdgeCore
+import Foundation
 
 struct InjectCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inject",
-        abstract: "Add or replace the site user-data volume on a written stick or an image file."
+        abstract: "Add or replace the site user-data volume on a written stick or an image file.",
+        discussion: """
+            Puts a partition labelled CIDATA (FAT32) or cidata (ISO9660) holding `user-data` and
+            `meta-data` in the free space after the written image. The image's bytes stay as they
+            were; only the partition table gains (or updates) one entry. Running it again replaces
+            the volume. An image file grows to hold the volume, so per-site images can be made in
+            advance and flashed by any tool. The user-data is validated before anything is written,
+            and its secrets are never printed.
+
+            Examples:
+              edgeflash inject /dev/sdb --user-data site.yaml
+              edgeflash inject site-a.iso --user-data site.yaml --instance-id site-a
+              edgeflash inject /dev/sdb --user-data template.yaml --sites sites.csv --site berlin --yes
+              edgeflash inject /dev/sdb --user-data site.yaml --fs iso9660 --json
+            """
     )
 
+    @Argument(help: ArgumentHelp("The stick (/dev/sdX) or image file to add the volume to.", valueName: "target"))
+    var target: String
+
+    @OptionGroup var userData: UserDataOptions
+
+    @Flag(help: "Do not ask for confirmation before writing to a block device.")
+    var yes = false
+
+    @Flag(help: "Print the result as one JSON object.")
+    var json = false
+
+    func validate() throws {
+        if userData.userData == nil { throw ValidationError("Missing --user-data FILE.") }
+    }
+
     func run() async throws {
-        throw SimpleError("'edgeflash inject' is not built yet.")
+        guard let prepared = try userData.prepare() else { return }
+        if isBlockDevice(target) && !yes {
+            guard Terminal.stdinIsTTY else {
+                throw SimpleError("not writing to \(target) without confirmation", hint: "Pass --yes to confirm from a script.",
+                                  exitStatus: .notConfirmed)
+            }
+            let preview = try UserDataInjector.plan(target: target, prepared.request)
+            Terminal.writeStderr("Add a \(preview.label) volume (\(preview.fileSystem.rawValue), \(preview.size >> 20) MiB) to \(target) at byte \(preview.start), after the image (ends at byte \(preview.imageEnd))? [y/N] ")
+            guard let answer = readLine(), ["y", "yes"].contains(answer.lowercased()) else {
+                throw SimpleError("not confirmed: \(target) was not changed", exitStatus: .notConfirmed)
+            }
+        }
+        let plan = try prepared.inject(into: target)
+        if json {
+            JSONLines.emit(InjectResult(target: target, plan: plan,
+                                        warnings: prepared.files.report.issues.filter { $0.severity == .warning }))
+        } else {
+            print("\(plan.replacesExisting ? "Replaced" : "Added") \(plan.label) (\(plan.fileSystem.rawValue), \(plan.size >> 20) MiB) as partition \(plan.partitionNumber) of the \(plan.layout.rawValue) table on \(target), bytes \(plan.start)-\(plan.start + plan.size - 1); the image ends at byte \(plan.imageEnd).")
+        }
+    }
+
+    private func isBlockDevice(_ path: String) -> Bool {
+        (try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType) == .typeBlockSpecial
+    }
+}
+
+/// `inject --json`: a stable schema for scripts.
+struct InjectResult: Encodable {
+    var target: String
+    var layout: String
+    var partition: Int
+    var start: Int64
+    var size: Int64
+    var fileSystem: String
+    var label: String
+    var replaced: Bool
+    var imageEnd: Int64
+    var targetSize: Int64
+    var warnings: [UserDataIssue]
+
+    init(target: String, plan: InjectionPlan, warnings: [UserDataIssue]) {
+        self.target = target
+        layout = plan.layout.rawValue
+        partition = plan.partitionNumber
+        start = plan.start
+        size = plan.size
+        fileSystem = plan.fileSystem.rawValue
+        label = plan.label
+        replaced = plan.replacesExisting
+        imageEnd = plan.imageEnd
+        targetSize = plan.targetSize
+        self.warnings = warnings
     }
 }

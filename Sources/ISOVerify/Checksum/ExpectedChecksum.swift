@@ -1,8 +1,14 @@
-// CONTRACT STUB (lead): the ISOVerify helper implements parsing and discovery; keep these names.
 import Foundation
 
-public enum HashAlgorithm: String, Sendable, Codable {
+/// The hash functions checksum files use for installer images.
+public enum HashAlgorithm: String, Sendable, Codable, CaseIterable {
     case sha256, sha512
+
+    /// Length of the digest in lowercase hex.
+    public var hexLength: Int { self == .sha256 ? 64 : 128 }
+
+    /// The tag BSD-style lines use (`SHA256 (name) = hex`).
+    public var bsdTag: String { self == .sha256 ? "SHA256" : "SHA512" }
 }
 
 /// A checksum the image is expected to have, and where it came from.
@@ -19,9 +25,67 @@ public struct ExpectedChecksum: Sendable, Codable, Equatable {
 }
 
 public enum ChecksumDiscovery {
+    /// The file names looked for beside `IMAGE`, in order of preference.
+    public static func candidateNames(forImageNamed name: String) -> [String] {
+        ["\(name).sha256", "\(name).sha512", "SHA256SUMS", "SHA512SUMS"]
+    }
+
     /// Looks beside the image for IMAGE.sha256, IMAGE.sha512, SHA256SUMS, SHA512SUMS and returns the
     /// entry for the image's file name; nil when none is found (the caller says "unverified").
+    ///
+    /// A file named for the image (`IMAGE.sha256`) may hold a bare digest or a single entry under
+    /// another name (a renamed download); a list (`SHA256SUMS`) must name the image. A checksum
+    /// file that exists but cannot be parsed throws `ISOVerifyError` (exit status `.invalidInput`)
+    /// naming the file and line: a broken checksum file is never silently skipped.
     public static func find(forImage image: URL) throws -> ExpectedChecksum? {
-        nil
+        let directory = image.deletingLastPathComponent()
+        let imageName = image.lastPathComponent
+        for candidate in candidateNames(forImageNamed: imageName) {
+            let url = directory.appendingPathComponent(candidate)
+            guard FileManager.default.fileExists(atPath: url.path) else { continue }
+            let text = try readChecksumFile(url)
+            let entries = try ChecksumFile.parse(text, fileName: candidate)
+            let dedicated = candidate.hasPrefix(imageName + ".")
+            if let match = ChecksumFile.entry(for: imageName, in: entries, dedicatedFile: dedicated) {
+                return ExpectedChecksum(algorithm: match.algorithm, hex: match.hex, source: candidate)
+            }
+            if dedicated {
+                throw ISOVerifyError(
+                    "\(candidate) lists \(entries.count) files but none named \(imageName)",
+                    hint: "pass the right digest with --sha256/--sha512 or the file with --checksum")
+            }
+        }
+        return nil
+    }
+
+    /// Reads a checksum file given explicitly (`--checksum FILE`) and returns the entry for `image`.
+    /// Throws when the file has no entry for it.
+    public static func load(checksumFile: URL, forImage image: URL) throws -> ExpectedChecksum {
+        let name = checksumFile.lastPathComponent
+        let entries = try ChecksumFile.parse(try readChecksumFile(checksumFile), fileName: name)
+        let imageName = image.lastPathComponent
+        let dedicated = !(name.hasPrefix("SHA256SUMS") || name.hasPrefix("SHA512SUMS"))
+        guard let match = ChecksumFile.entry(for: imageName, in: entries, dedicatedFile: dedicated) else {
+            throw ISOVerifyError("\(name) has no entry for \(imageName)",
+                                 hint: "check the file names, or pass the digest with --sha256/--sha512")
+        }
+        return ExpectedChecksum(algorithm: match.algorithm, hex: match.hex, source: name)
+    }
+
+    /// Checksum files are small; a huge one is not a checksum file (and is not read whole).
+    static let maximumFileSize = 1 << 20
+
+    private static func readChecksumFile(_ url: URL) throws -> String {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: url.path)
+        if let size = attributes?[.size] as? Int, size > maximumFileSize {
+            throw ISOVerifyError("\(url.lastPathComponent) is \(size) bytes: too large for a checksum file")
+        }
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw ISOVerifyError.io(url.path, "permission denied or not a regular file")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ISOVerifyError("\(url.lastPathComponent) is not text (not UTF-8)")
+        }
+        return text
     }
 }

@@ -1,0 +1,196 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Stages the installer ISO from a base installer ISO with xorriso and writes it, with its
+/// checksum file, under the final names only when everything succeeded and the boot setup is
+/// checked unchanged.
+public struct ISOStager: Sendable {
+    public struct Request: Sendable {
+        public var baseISO: String
+        public var outputDirectory: String
+        public var isoName: String
+        public var plan: ISOStagingPlan
+        public var sourceDateEpoch: Int64?
+
+        public init(baseISO: String, outputDirectory: String, isoName: String, plan: ISOStagingPlan, sourceDateEpoch: Int64?) {
+            self.baseISO = baseISO
+            self.outputDirectory = outputDirectory
+            self.isoName = isoName
+            self.plan = plan
+            self.sourceDateEpoch = sourceDateEpoch
+        }
+    }
+
+    public struct Result: Sendable, Codable {
+        public var iso: String
+        public var checksumFile: String
+        public var sha256: String
+        public var size: Int64
+        public var volumeID: String
+        /// true when the base's HFS+/APM Mac hybrid could not be kept (grub-mkrescue images, xorriso 1.5.4).
+        public var droppedHFSPlus: Bool
+        public var files: [ISOStagingPlan.Mapping]
+    }
+
+    public var xorriso: String
+    public var progress: @Sendable (String) -> Void
+
+    public init(xorriso: String, progress: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.xorriso = xorriso
+        self.progress = progress
+    }
+
+    /// Finds xorriso on PATH or says how to get it.
+    public static func locate(progress: @escaping @Sendable (String) -> Void = { _ in }) throws -> ISOStager {
+        guard let path = ToolRunner.find("xorriso") else {
+            throw BuildStageError("xorriso is not installed; it is the tool that rewrites the ISO",
+                                  hint: "install it (Debian/Ubuntu: apt-get install xorriso) and run again", exitStatus: .failure)
+        }
+        return ISOStager(xorriso: path, progress: progress)
+    }
+
+    public func stage(_ request: Request) throws -> Result {
+        try Self.checkBase(request.baseISO)
+        try Self.checkSources(request.plan)
+        let directory = URL(fileURLWithPath: request.outputDirectory)
+        try OutputDirectory.create(directory)
+        let finalISO = directory.appendingPathComponent("\(request.isoName).iso")
+        let finalSum = directory.appendingPathComponent("\(request.isoName).iso.sha256")
+        try Self.checkSpace(request, directory: directory)
+
+        progress("reading the boot setup of \(request.baseISO)")
+        let baseReport = try bootReport(request.baseISO)
+        let temporary = AtomicFile.temporaryPath(for: finalISO)
+        let temporarySum = AtomicFile.temporaryPath(for: finalSum)
+        defer {
+            try? FileManager.default.removeItem(at: temporary)
+            try? FileManager.default.removeItem(at: temporarySum)
+        }
+
+        progress("staging \(request.plan.mappings.count) file(s) into \(finalISO.lastPathComponent)")
+        var droppedHFSPlus = false
+        var output = try runStage(request, temporary: temporary, dropHFSPlus: false)
+        if output.status != 0 && output.stderr.contains("GPT partitions") && output.stderr.contains("overlap")
+            && baseReport.contains("HFSPLUS") {
+            progress("warning: xorriso cannot re-lay this image's HFS+/APM Mac hybrid; staging without it (BIOS, UEFI, MBR and GPT are kept)")
+            try? FileManager.default.removeItem(at: temporary)
+            droppedHFSPlus = true
+            output = try runStage(request, temporary: temporary, dropHFSPlus: true)
+        }
+        guard output.status == 0 else { throw Self.stagingError(output, directory: directory) }
+
+        progress("checking the boot setup is unchanged")
+        let before = BootSetup(xorriso: baseReport, ignoringHFSPlus: droppedHFSPlus)
+        let after = BootSetup(xorriso: try bootReport(temporary.path), ignoringHFSPlus: droppedHFSPlus)
+        guard before == after else {
+            throw BuildStageError("the staged ISO's boot setup differs from \(request.baseISO): "
+                                  + before.differences(to: after).joined(separator: "; "),
+                                  hint: "nothing was written; please report this with the base ISO's xorriso -report_system_area output",
+                                  exitStatus: .failure)
+        }
+
+        progress("computing SHA-256")
+        let hex = try ChecksumFile.sha256(of: temporary)
+        do {
+            try Data(ChecksumFile.line(hex: hex, fileName: finalISO.lastPathComponent).utf8).write(to: temporarySum)
+        } catch {
+            throw BuildStageError("could not write \(finalSum.path): \(error.localizedDescription)", exitStatus: .ioError)
+        }
+        try AtomicFile.commit(temporary, to: finalISO)
+        do {
+            try AtomicFile.commit(temporarySum, to: finalSum)
+        } catch {
+            // An ISO without its checksum would be taken for unverified: take both back.
+            try? FileManager.default.removeItem(at: finalISO)
+            throw error
+        }
+        let size = Self.fileSize(finalISO.path)
+        return Result(iso: finalISO.path, checksumFile: finalSum.path, sha256: hex, size: size,
+                      volumeID: Self.volumeID(baseReport), droppedHFSPlus: droppedHFSPlus, files: request.plan.mappings)
+    }
+
+    func runStage(_ request: Request, temporary: URL, dropHFSPlus: Bool) throws -> ToolRunner.Output {
+        try ToolRunner.run(xorriso, XorrisoArguments.stage(base: request.baseISO, output: temporary.path, plan: request.plan,
+                                                           sourceDateEpoch: request.sourceDateEpoch, dropHFSPlus: dropHFSPlus))
+    }
+
+    func bootReport(_ image: String) throws -> String {
+        let output = try ToolRunner.run(xorriso, XorrisoArguments.reportBoot(image: image) + ["-pvd_info"])
+        guard output.status == 0 else {
+            throw BuildStageError("xorriso could not read \(image): \(Self.failureLines(output.stderr))")
+        }
+        return output.stdout
+    }
+
+    static func volumeID(_ report: String) -> String {
+        for line in report.split(separator: "\n") where line.hasPrefix("Volume Id") {
+            return line.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        }
+        return ""
+    }
+
+    /// Not an ISO, truncated, missing, a directory: said before xorriso is run.
+    static func checkBase(_ path: String) throws {
+        if let problem = FileState.of(path).problem {
+            throw BuildStageError("base ISO \(path) \(problem)", hint: "give the installer ISO to stage with --base-iso")
+        }
+        let handle: FileHandle
+        do { handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path)) } catch {
+            throw BuildStageError("base ISO \(path) could not be opened: \(error.localizedDescription)", exitStatus: .ioError)
+        }
+        defer { try? handle.close() }
+        let size = Int64((try? handle.seekToEnd()) ?? 0)
+        var descriptor: [UInt8] = []
+        if size >= BaseISOCheck.descriptorOffset {
+            try? handle.seek(toOffset: UInt64(BaseISOCheck.descriptorOffset))
+            descriptor = [UInt8]((try? handle.read(upToCount: BaseISOCheck.bytesNeeded)) ?? Data())
+        }
+        if let problem = BaseISOCheck.problem(descriptor: descriptor, fileSize: size) {
+            throw BuildStageError("base ISO \(path) \(problem)", hint: "download the installer ISO again, or check the path")
+        }
+    }
+
+    static func checkSources(_ plan: ISOStagingPlan) throws {
+        var problems: [String] = []
+        for source in Set(plan.mappings.map(\.source)).sorted() {
+            if let problem = FileState.of(source).problem { problems.append("\(source) \(problem)") }
+        }
+        if !problems.isEmpty {
+            throw BuildStageError("cannot stage the ISO: " + problems.joined(separator: "; "))
+        }
+    }
+
+    /// The output needs about the base ISO plus the added files; say so before xorriso runs out.
+    static func checkSpace(_ request: Request, directory: URL) throws {
+        var needed = fileSize(request.baseISO) + 1 << 20
+        for mapping in request.plan.mappings { needed += mapping.range?.count ?? fileSize(mapping.source) }
+        var stats = statvfs()
+        guard statvfs(directory.path, &stats) == 0 else { return }
+        let available = Int64(stats.f_bavail) * Int64(stats.f_frsize)
+        if available < needed {
+            throw BuildStageError("not enough space in \(directory.path) for the staged ISO: needs about \(needed >> 20) MiB, \(available >> 20) MiB free",
+                                  hint: "free some space or choose another --output directory", exitStatus: .ioError)
+        }
+    }
+
+    static func fileSize(_ path: String) -> Int64 {
+        ((try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? NSNumber)?.int64Value ?? 0
+    }
+
+    static func stagingError(_ output: ToolRunner.Output, directory: URL) -> BuildStageError {
+        if output.stderr.contains("No space left on device") {
+            return BuildStageError("no space left on the device holding \(directory.path) while staging the ISO; nothing was written",
+                                   hint: "free some space or choose another --output directory", exitStatus: .ioError)
+        }
+        return BuildStageError("xorriso failed to stage the ISO (status \(output.status)): \(failureLines(output.stderr))",
+                               hint: "nothing was written", exitStatus: .failure)
+    }
+
+    /// xorriso's FAILURE/SORRY lines, which say what went wrong, without its chatter.
+    static func failureLines(_ stderr: String) -> String {
+        let lines = stderr.split(separator: "\n").filter { $0.contains("FAILURE") || $0.contains("SORRY") }
+        return (lines.isEmpty ? stderr.split(separator: "\n").suffix(3) : lines.prefix(4)).joined(separator: " | ")
+    }
+}

@@ -1,0 +1,20 @@
+import Foundation
+
+/// The build output directory (`build/`): created when missing; a file in its place is an error.
+public enum OutputDirectory {
+    public static func create(_ directory: URL) throws {
+        switch FileState.of(directory.path) {
+        case .directory: return
+        case .missing:
+            do {
+                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            } catch {
+                throw BuildStageError("could not create the output directory \(directory.path): \(error.localizedDescription)",
+                                      exitStatus: .ioError)
+            }
+        default:
+            throw BuildStageError("the output path \(directory.path) is a file, not a directory",
+                                  hint: "choose another --output directory")
+        }
+    }
+}

@@ -1,0 +1,112 @@
+import EdgeCore
+import Foundation
+import Yams
+
+/// The per-site values of a batch (`--sites sites.yaml` or `sites.csv`), one entry per site name.
+///
+/// YAML: a list of mappings each with `name`, the same list under `sites:`, or a mapping from site
+/// name to its values. CSV: a header row with a `name` column; dotted headers (`tags.region`) nest.
+public struct SiteCatalog {
+    public let file: String
+    /// Site name -> values, as the template engine sees them (strings, Bools, nested maps and lists).
+    public let sites: [String: [String: Any]]
+    public var names: [String] { sites.keys.sorted() }
+
+    public init(data: Data, file: String) throws {
+        self.file = file
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw SiteCatalogError(message: "\(file) is not UTF-8 text")
+        }
+        sites = file.lowercased().hasSuffix(".csv") ? try Self.parseCSV(text, file: file) : try Self.parseYAML(text, file: file)
+    }
+
+    /// The values of one site; the error lists the names that exist.
+    public func values(for name: String) throws -> [String: Any] {
+        if let values = sites[name] { return values }
+        throw SiteCatalogError(message: "site '\(name)' is not in \(file)",
+                               hint: "Sites in the file: \(names.joined(separator: ", "))")
+    }
+
+    private static func parseYAML(_ text: String, file: String) throws -> [String: [String: Any]] {
+        let root: Node?
+        do { root = try Yams.compose(yaml: text) } catch {
+            throw SiteCatalogError(message: "\(file) is not valid YAML")
+        }
+        var list: [Node] = []
+        if let sequence = root?.sequence {
+            list = Array(sequence)
+        } else if let mapping = root?.mapping, let sequence = mapping["sites"]?.sequence {
+            list = Array(sequence)
+        } else if let mapping = root?.mapping {
+            var result: [String: [String: Any]] = [:]
+            for (key, value) in mapping {
+                guard let name = key.string, var values = templateValue(value) as? [String: Any] else {
+                    throw SiteCatalogError(message: "\(file): each site must be a mapping of values")
+                }
+                values["name"] = values["name"] ?? name
+                result[name] = values
+            }
+            return result
+        }
+        var result: [String: [String: Any]] = [:]
+        for item in list {
+            guard let values = templateValue(item) as? [String: Any], let name = values["name"] as? String else {
+                throw SiteCatalogError(message: "\(file): line \(item.mark?.line ?? 0): each site needs a 'name'")
+            }
+            result[name] = values
+        }
+        return result
+    }
+
+    /// YAML nodes as the values Mustache renders: scalars keep their text, booleans stay Bool so
+    /// `{{#flag}}` sections work.
+    static func templateValue(_ node: Node) -> Any {
+        switch node {
+        case .scalar(let scalar):
+            if node.tag.rawValue == Tag.Name.bool.rawValue, let bool = node.bool { return bool }
+            return scalar.string
+        case .mapping(let mapping):
+            var result: [String: Any] = [:]
+            for (key, value) in mapping { result[key.string ?? ""] = templateValue(value) }
+            return result
+        case .sequence(let sequence):
+            return sequence.map(templateValue)
+        case .alias:
+            return ""
+        }
+    }
+
+    private static func parseCSV(_ text: String, file: String) throws -> [String: [String: Any]] {
+        let rows = CSVRows.parse(text)
+        guard let header = rows.first, let nameColumn = header.firstIndex(of: "name") ?? header.firstIndex(of: "site") else {
+            throw SiteCatalogError(message: "\(file) needs a header row with a 'name' column")
+        }
+        var result: [String: [String: Any]] = [:]
+        for (index, row) in rows.dropFirst().enumerated() where !(row.count == 1 && row[0].isEmpty) {
+            guard row.count == header.count else {
+                throw SiteCatalogError(message: "\(file): row \(index + 2) has \(row.count) fields, the header has \(header.count)")
+            }
+            var values: [String: Any] = [:]
+            for (column, field) in zip(header, row) where !field.isEmpty {
+                insert(field, at: column.split(separator: ".").map(String.init), into: &values)
+            }
+            values["name"] = row[nameColumn]
+            result[row[nameColumn]] = values
+        }
+        return result
+    }
+
+    private static func insert(_ value: String, at path: [String], into values: inout [String: Any]) {
+        guard let first = path.first else { return }
+        if path.count == 1 { values[first] = value; return }
+        var child = values[first] as? [String: Any] ?? [:]
+        insert(value, at: Array(path.dropFirst()), into: &child)
+        values[first] = child
+    }
+}
+
+public struct SiteCatalogError: EdgeFlashError {
+    public let message: String
+    public var hint: String? = nil
+    public var exitStatus: ExitStatus { .invalidInput }
+}

@@ -1,0 +1,64 @@
+import Crypto
+import EdgeCore
+import Foundation
+
+/// The files that go on the user-data volume, loaded (or rendered from a site template) and
+/// validated, so a caller can refuse before writing a single byte.
+public struct UserDataFiles: Sendable {
+    public var userData: Data
+    public var metaData: Data
+    public var report: UserDataReport
+    /// The secret values in the user-data, to scrub from anything printed.
+    public var secrets: [String]
+
+    /// Loads `userDataPath` (a template when `sites`/`site` are given), validates it, and builds
+    /// `meta-data` from `metaDataPath`, else from `instanceID`, else from the user-data's hash.
+    public static func load(userDataPath: String, metaDataPath: String? = nil, instanceID: String? = nil,
+                            sitesPath: String? = nil, site: String? = nil) throws -> UserDataFiles {
+        var userData = try read(userDataPath, what: "user-data")
+        if let sitesPath {
+            guard let site else {
+                throw SiteCatalogError(message: "--sites needs --site NAME to pick the site to render")
+            }
+            let catalog = try SiteCatalog(data: try read(sitesPath, what: "sites file"), file: sitesPath)
+            userData = try SiteTemplate(data: userData, file: userDataPath).render(site: site, values: try catalog.values(for: site))
+        } else if site != nil {
+            throw SiteCatalogError(message: "--site needs --sites FILE (the sites.yaml or sites.csv to read it from)")
+        }
+        let report = UserDataValidator.validate(userData, file: userDataPath)
+        let metaData: Data
+        if let metaDataPath {
+            metaData = try read(metaDataPath, what: "meta-data")
+        } else {
+            metaData = Data("instance-id: \(instanceID ?? defaultInstanceID(for: userData))\n".utf8)
+        }
+        return UserDataFiles(userData: userData, metaData: metaData, report: report,
+                             secrets: UserDataRedactor.secretValues(in: String(decoding: userData, as: UTF8.self)))
+    }
+
+    /// Changes whenever the user-data does, so cloud-init style consumers treat new data as new.
+    public static func defaultInstanceID(for userData: Data) -> String {
+        "iid-edgeflash-" + SHA256.hash(data: userData).prefix(8).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Throws the validation errors (not the warnings) as one invalid-input error.
+    public func requireValid() throws {
+        guard report.isValid else {
+            let lines = report.issues.filter { $0.severity == .error }.map { $0.formatted(file: report.file) }
+            throw UserDataInvalid(message: "user-data is invalid, nothing was written:\n  " + lines.joined(separator: "\n  "))
+        }
+    }
+
+    private static func read(_ path: String, what: String) throws -> Data {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw SiteCatalogError(message: "cannot read the \(what) file \(path)")
+        }
+        return data
+    }
+}
+
+public struct UserDataInvalid: EdgeFlashError {
+    public let message: String
+    public var hint: String? { "Run 'edgeflash user-data validate FILE' to see every issue." }
+    public var exitStatus: ExitStatus { .invalidInput }
+}

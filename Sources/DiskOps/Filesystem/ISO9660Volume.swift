@@ -1,0 +1,37 @@
+import EdgeCore
+import Foundation
+
+/// An ISO9660 volume (Joliet + Rock Ridge names) holding the given files, mastered by xorriso into
+/// a temporary file whose bytes are then copied into the partition. No mastering engine of our own.
+public enum ISO9660Volume {
+    public static func make(label: String, files: [FAT32Volume.File]) throws -> [UInt8] {
+        let fm = FileManager.default
+        let work = fm.temporaryDirectory.appendingPathComponent("edgeflash-iso-\(UUID().uuidString.prefix(8))")
+        let root = work.appendingPathComponent("root")
+        try fm.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? fm.removeItem(at: work) }
+        for file in files {
+            let url = root.appendingPathComponent(file.name)
+            try Data(file.contents).write(to: url)
+            // The files hold secrets: readable by the owner only, even for the moment they exist.
+            try fm.setAttributes([.posixPermissions: 0o600], ofItemAtPath: url.path)
+        }
+        let output = work.appendingPathComponent("volume.iso")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["xorriso", "-as", "mkisofs", "-quiet", "-output", output.path,
+                             "-volid", label, "-joliet", "-rock", root.path]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        do { try process.run() } catch {
+            throw FilesystemError(message: "could not run xorriso to make the ISO9660 volume",
+                                  hint: "Install xorriso (apt-get install xorriso), or use --fs vfat.")
+        }
+        process.waitUntilExit()
+        guard process.terminationStatus == 0, let data = fm.contents(atPath: output.path) else {
+            throw FilesystemError(message: "xorriso failed to make the ISO9660 volume (status \(process.terminationStatus))",
+                                  hint: "Install xorriso (apt-get install xorriso), or use --fs vfat.")
+        }
+        return Array(data)
+    }
+}

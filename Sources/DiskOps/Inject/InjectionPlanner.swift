@@ -1,0 +1,204 @@
+import EdgeCore
+import Foundation
+
+/// What to put on the target: the user-data files, on which filesystem, and what is known about it.
+public struct InjectionRequest: Sendable {
+    public enum FileSystem: String, Sendable, Codable, CaseIterable { case vfat, iso9660 }
+
+    public var fileSystem: FileSystem
+    /// The partition's size; nil picks the default (64 MiB for FAT32, the ISO rounded up to 1 MiB).
+    public var size: Int64?
+    public var files: [FAT32Volume.File]
+    /// The size of the image written to the target, when the caller knows it (`write`); otherwise
+    /// the image's end is read from its ISO9660 header and partition tables.
+    public var imageSize: Int64?
+    /// An image file may grow to hold the volume; a block device may not.
+    public var growable: Bool
+    public var date: Date
+
+    public init(fileSystem: FileSystem = .vfat, size: Int64? = nil, files: [FAT32Volume.File],
+                imageSize: Int64? = nil, growable: Bool = false, date: Date = Date()) {
+        self.fileSystem = fileSystem
+        self.size = size
+        self.files = files
+        self.imageSize = imageSize
+        self.growable = growable
+        self.date = date
+    }
+
+    public var label: String { fileSystem == .vfat ? "CIDATA" : "cidata" }
+    public static let defaultFATSize: Int64 = 64 << 20
+}
+
+/// The decided injection: where the partition goes, in which table, and every byte to write.
+public struct InjectionPlan: Sendable {
+    public enum Layout: String, Sendable, Codable {
+        case mbr        // DOS table (isohybrid, possibly partition 1 from LBA 0): one entry added
+        case gpt        // GPT (grub-mkrescue, Kairos): entry added, backup moved to the disk's end
+        case none       // no table: an MBR is created in sector 0's empty table area
+    }
+    public var layout: Layout
+    public var partitionNumber: Int
+    public var start: Int64
+    public var size: Int64
+    public var imageEnd: Int64
+    public var replacesExisting: Bool
+    /// The target's size after the injection (larger than before only for a grown image file).
+    public var targetSize: Int64
+    public var fileSystem: InjectionRequest.FileSystem
+    public var label: String
+    /// Filesystem first, tables last: an interrupted injection leaves the image's tables as they were.
+    public var writes: [DiskWrite]
+}
+
+public struct InjectionError: EdgeFlashError {
+    public let message: String
+    public var hint: String? = nil
+    public var exitStatus: ExitStatus = .refused
+}
+
+/// Decides an injection from the target's bytes. Pure: `read(offset, count)` supplies the bytes
+/// (zero-padded past the end), so it runs on byte fixtures as well as on sticks.
+public enum InjectionPlanner {
+    static let sector: Int64 = 512
+    static let alignment: Int64 = 1 << 20
+
+    public static func plan(_ request: InjectionRequest, targetSize: Int64,
+                            read: (Int64, Int) throws -> [UInt8]) throws -> InjectionPlan {
+        let lba0 = try read(0, 512)
+        let mbr = MBRTable(sector: lba0)
+        let gpt = try GPTTable(headerSector: read(sector, 512)) { lba, count in try read(Int64(lba) * sector, count) }
+        let layout: InjectionPlan.Layout
+        if let gpt, mbr == nil || mbr!.hasProtectiveEntry || mbr!.entries.allSatisfy(\.isEmpty) {
+            _ = gpt
+            layout = .gpt
+        } else if let mbr, !mbr.entries.allSatisfy(\.isEmpty) {
+            layout = .mbr
+        } else {
+            layout = .none
+        }
+
+        // The partitions that exist, and which one (if any) is a user-data volume to replace.
+        var partitions: [(slot: Int, first: Int64, end: Int64)] = []
+        switch layout {
+        case .gpt: partitions = gpt!.usedEntries.map { ($0.index, Int64($0.firstLBA) * sector, (Int64($0.lastLBA) + 1) * sector) }
+        case .mbr:
+            for (i, e) in mbr!.entries.enumerated() where !e.isEmpty && e.type != 0xEE {
+                partitions.append((i, Int64(e.firstLBA) * sector, (Int64(e.firstLBA) + Int64(e.sectorCount)) * sector))
+            }
+        case .none: break
+        }
+        var existing: (slot: Int, first: Int64, end: Int64)?
+        for p in partitions where p.first > 0 && p.first < targetSize {
+            if VolumeLabelProbe.isUserDataVolume(try read(p.first, VolumeLabelProbe.bytesNeeded)) { existing = p }
+        }
+
+        // Where the written image ends: nothing before it is touched, except the table entries.
+        var imageEnd = request.imageSize ?? 0
+        if let isoSize = VolumeLabelProbe.iso9660Size(try read(0, VolumeLabelProbe.bytesNeeded)) { imageEnd = max(imageEnd, isoSize) }
+        for p in partitions where p.slot != existing?.slot { imageEnd = max(imageEnd, p.end) }
+        if let gpt {
+            let arrayEnd = (Int64(gpt.entriesLBA) + Int64(gpt.entryArraySectors)) * sector
+            imageEnd = max(imageEnd, arrayEnd)
+            // A backup header short of the disk's end is the image's own: part of the image.
+            if layout == .gpt, (Int64(gpt.alternateLBA) + 1) * sector != targetSize {
+                imageEnd = max(imageEnd, (Int64(gpt.alternateLBA) + 1) * sector)
+            }
+        }
+
+        let volume = try volumeBytes(request)
+        let size = request.size ?? volume.defaultSize
+        guard size % sector == 0, size >= volume.minimumSize else {
+            throw InjectionError(message: "--size \(size) is too small for a \(request.fileSystem.rawValue) user-data volume (minimum \(volume.minimumSize) bytes, whole sectors)",
+                                 hint: "Leave --size out for the default.", exitStatus: .invalidInput)
+        }
+        let start = alignUp(imageEnd, alignment)
+        let tailSectors = layout == .gpt ? Int64(gpt!.entryArraySectors + 1) : 0
+        var finalSize = targetSize
+        if request.growable { finalSize = max(targetSize, alignUp(start + size + tailSectors * sector, alignment)) }
+        if imageEnd > finalSize {
+            throw InjectionError(message: "the target (\(finalSize) bytes) is smaller than the image on it (\(imageEnd) bytes)",
+                                 hint: "Write the image to a larger stick first.")
+        }
+        let usableEnd = finalSize - tailSectors * sector
+        guard start + size <= usableEnd else {
+            let free = max(0, usableEnd - start)
+            throw InjectionError(message: "no room for a \(size)-byte user-data volume after the image: \(free) bytes free after byte \(start)",
+                                 hint: free >= volume.minimumSize ? "Use --size \(free / alignment)M or a larger stick." : "Use a larger stick.")
+        }
+        if layout != .gpt, (start + size) / sector > Int64(UInt32.max) {
+            throw InjectionError(message: "the volume would end beyond 2 TiB, which an MBR cannot describe")
+        }
+
+        var writes = try volume.writes(start, size)
+        var number = 0
+        switch layout {
+        case .gpt:
+            var table = gpt!
+            guard let slot = existing?.slot ?? table.firstEmptyIndex else {
+                throw InjectionError(message: "the GPT has no free entry for the user-data partition")
+            }
+            let oldEnd = table.alternateLBA + 1
+            table.relocateBackup(diskSectors: UInt64(finalSize / sector))
+            // A protective 0xEE entry that covered the whole image must now cover the whole disk
+            // (UEFI 2.x 5.2.3; fdisk reports "PMBR size mismatch" otherwise). Only its size changes:
+            // types, boot flags and the other entries (a hybrid MBR's) stay exactly as they were.
+            // The new partition is deliberately not added to a hybrid MBR: Linux, which runs the
+            // installer, reads the GPT whenever an 0xEE entry exists, and a second view of the disk
+            // in the MBR only invites firmware and Windows to disagree with it.
+            if var protective = mbr, let i = protective.entries.firstIndex(where: { $0.type == 0xEE && $0.firstLBA == 1 }),
+               UInt64(protective.entries[i].firstLBA) + UInt64(protective.entries[i].sectorCount) == oldEnd {
+                protective.entries[i].sectorCount = UInt32(min(UInt64(finalSize / sector) - 1, UInt64(UInt32.max)))
+                writes.append(DiskWrite(offset: Int64(MBRTable.tableOffset), bytes: protective.tableBytes))
+            }
+            table.setEntry(slot, type: GPTTable.basicDataType, firstLBA: UInt64(start / sector),
+                           lastLBA: UInt64((start + size) / sector - 1), name: "user-data")
+            writes += table.serialized()
+            number = slot + 1
+        case .mbr, .none:
+            var table = mbr ?? MBRTable(entries: Array(repeating: MBRTable.Entry(type: 0, firstLBA: 0, sectorCount: 0), count: 4))
+            if layout == .none, lba0[446..<510].contains(where: { $0 != 0 }) {
+                throw InjectionError(message: "sector 0 holds data but no partition table: refusing to write a table over it")
+            }
+            guard let slot = existing?.slot ?? table.entries.firstIndex(where: \.isEmpty) else {
+                throw InjectionError(message: "the MBR has no free entry for the user-data partition (all four are used)")
+            }
+            // 0x0C: FAT32 with LBA. ISO9660 has no MBR type of its own; 0x83 (Linux data) is what
+            // Linux-made data partitions use, and the installer probes by label, not type.
+            table.entries[slot] = MBRTable.Entry(type: request.fileSystem == .vfat ? 0x0C : 0x83,
+                                                 firstLBA: UInt32(start / sector), sectorCount: UInt32(size / sector))
+            writes.append(DiskWrite(offset: Int64(MBRTable.tableOffset), bytes: table.tableBytes))
+            number = slot + 1
+        }
+        return InjectionPlan(layout: layout, partitionNumber: number, start: start, size: size, imageEnd: imageEnd,
+                             replacesExisting: existing != nil, targetSize: finalSize, fileSystem: request.fileSystem,
+                             label: request.label, writes: writes)
+    }
+
+    private struct VolumeBytes {
+        var defaultSize: Int64
+        var minimumSize: Int64
+        var writes: (Int64, Int64) throws -> [DiskWrite]
+    }
+
+    private static func volumeBytes(_ request: InjectionRequest) throws -> VolumeBytes {
+        switch request.fileSystem {
+        case .vfat:
+            let volumeID = UInt32(truncatingIfNeeded: Int64(request.date.timeIntervalSince1970))
+            return VolumeBytes(defaultSize: InjectionRequest.defaultFATSize, minimumSize: FAT32Volume.minimumSize) { start, size in
+                try FAT32Volume(size: size)
+                    .writes(label: request.label, files: request.files, hiddenSectors: UInt32(start / sector),
+                            volumeID: volumeID, date: request.date)
+                    .map { DiskWrite(offset: start + $0.offset, bytes: $0.bytes) }
+            }
+        case .iso9660:
+            let image = try ISO9660Volume.make(label: request.label, files: request.files)
+            let rounded = alignUp(Int64(image.count), sector)
+            return VolumeBytes(defaultSize: alignUp(Int64(image.count), alignment), minimumSize: rounded) { start, _ in
+                [DiskWrite(offset: start, bytes: image + [UInt8](repeating: 0, count: Int(rounded) - image.count))]
+            }
+        }
+    }
+
+    static func alignUp(_ value: Int64, _ to: Int64) -> Int64 { (value + to - 1) / to * to }
+}

@@ -1,0 +1,27 @@
+import Foundation
+
+/// Adds (or replaces) the CIDATA/cidata user-data volume on a written stick or an image file.
+/// `write --user-data` calls this after write and verify; `inject` calls it on its own. The caller
+/// validates the user-data first (BuildStage.UserDataValidator): this only places bytes.
+public enum UserDataInjector {
+    /// Plans the injection without writing anything (for confirmations and `--json` previews).
+    public static func plan(target path: String, _ request: InjectionRequest) throws -> InjectionPlan {
+        let target = try InjectionTarget(path: path)
+        var request = request
+        request.growable = !target.isBlockDevice
+        return try InjectionPlanner.plan(request, targetSize: target.size, read: target.read)
+    }
+
+    /// Plans, then writes the volume and the tables, then flushes. Returns the plan it carried out.
+    @discardableResult
+    public static func inject(target path: String, _ request: InjectionRequest) throws -> InjectionPlan {
+        let target = try InjectionTarget(path: path)
+        var request = request
+        request.growable = !target.isBlockDevice
+        let plan = try InjectionPlanner.plan(request, targetSize: target.size, read: target.read)
+        try target.grow(to: plan.targetSize)
+        for write in plan.writes { try target.write(write) }
+        try target.sync()
+        return plan
+    }
+}

@@ -1,0 +1,25 @@
+/// What the policy decides on: the disks, the mounts, what the target path is and which device
+/// holds the image. Built from recorded inputs in tests and from the machine by `live(for:)`.
+public struct TargetFacts: Sendable {
+    public var disks: [Disk]
+    public var mounts: [MountEntry]
+    /// stat(2) of the target path; nil when it does not exist.
+    public var target: FileStatus?
+    /// The device the image file lives on (or the image itself when it is a block device).
+    public var imageDevice: DeviceNumber?
+
+    public init(disks: [Disk], mounts: [MountEntry] = [], target: FileStatus?, imageDevice: DeviceNumber?) {
+        self.disks = disks
+        self.mounts = mounts
+        self.target = target
+        self.imageDevice = imageDevice
+    }
+
+    /// Reads the machine: /sys, mountinfo, /proc/swaps, libblkid, and stat of both paths.
+    public static func live(for request: TargetRequest) throws -> TargetFacts {
+        let snapshot = try SystemSnapshot.live()
+        return TargetFacts(disks: Inventory.disks(from: snapshot, probe: Inventory.blkidProbe), mounts: snapshot.mounts,
+                           target: FileStatus.of(request.devicePath),
+                           imageDevice: FileStatus.of(request.imagePath)?.containingDevice)
+    }
+}

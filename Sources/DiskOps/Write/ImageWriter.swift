@@ -1,0 +1,175 @@
+import EdgeCore
+import ISOVerify
+import SystemPackage
+
+/// What a finished write did.
+public struct WriteOutcome: Sendable, Equatable {
+    public enum Checksum: Sendable, Equatable {
+        /// The image hashed to the expected value while it was written.
+        case matched(ExpectedChecksum)
+        /// No checksum was known: the image itself is unverified.
+        case unverified
+    }
+
+    public var bytesWritten: Int64
+    public var checksum: Checksum
+    /// The device was read back and matched the image.
+    public var readBackVerified: Bool
+    /// BLKRRPART failed: the kernel still shows the old partitions until the stick is replugged.
+    public var partitionTableWarning: String?
+    public var writeSeconds: Double
+    public var verifySeconds: Double?
+}
+
+/// Writes an image to a device opened with O_DIRECT|O_EXCL, in this order:
+/// 1. zero the disk's first and last MiB (stale tables, old backup GPT);
+/// 2. stream the image but its first MiB through a ring of aligned buffers: a reader thread reads,
+///    digests (XXH3 per segment) and hashes (SHA, when a checksum is expected) while this thread
+///    writes, so the hash overlaps the write;
+/// 3. fdatasync, then compare the hash: on a mismatch stop here, the stick is not bootable;
+/// 4. read the body back (O_DIRECT) and compare digests;
+/// 5. write the held-back first MiB, fdatasync, read it back;
+/// 6. ask the kernel to re-read the partition table.
+/// SIGINT/SIGTERM (through `cancel`) stop at a segment boundary; the device is flushed and reported
+/// incomplete.
+public final class ImageWriter {
+    public let image: ImageFile
+    public let device: BlockDevice
+    public let plan: WritePlan
+    public let expected: ExpectedChecksum?
+    public let depth: Int
+    public let cancel: CancellationFlag
+    private let progress: (WriteProgress) -> Void
+    private var bytesWritten: Int64 = 0
+
+    /// Throws a refusal when the image does not fit on the device.
+    public init(image: ImageFile, device: BlockDevice, expected: ExpectedChecksum?,
+                chunkSize: Int = WritePlan.defaultChunkSize, depth: Int = 4,
+                cancel: CancellationFlag, progress: @escaping (WriteProgress) -> Void) throws {
+        do {
+            plan = try WritePlan(imageSize: image.size, deviceSize: device.size,
+                                 sectorSize: device.logicalSectorSize, chunkSize: chunkSize)
+        } catch {
+            throw SimpleError("\(device.path) (\(ByteCount.human(device.size))) is smaller than \(image.path) (\(ByteCount.human(image.size)))",
+                              hint: "Use a larger stick.", exitStatus: .refused)
+        }
+        self.image = image
+        self.device = device
+        self.expected = expected
+        self.depth = depth
+        self.cancel = cancel
+        self.progress = progress
+    }
+
+    public func run(verify: Bool) throws -> WriteOutcome {
+        do {
+            return try runSteps(verify: verify)
+        } catch is BufferPipeline.Cancelled {
+            try? device.synchronize()
+            throw WriteInterruptedError(devicePath: device.path, bytesWritten: bytesWritten, imageSize: image.size)
+        } catch let error as DeviceIOError where error.operation == .write {
+            try? device.synchronize()  // keep what was written; the error names the failing offset
+            throw error
+        }
+    }
+
+    private func runSteps(verify: Bool) throws -> WriteOutcome {
+        let clock = ContinuousClock()
+        let writeStart = clock.now
+        try clearStaleSignatures()
+
+        let source = SourceSegments(image: image, plan: plan, algorithm: expected?.algorithm)
+        let heldBack = AlignedBuffer(capacity: Int(WritePlan.heldBackSize))
+        try writeBody(from: source, holdingBack: heldBack)
+        progress(WriteProgress(phase: .sync, bytes: bytesWritten, totalBytes: image.size))
+        try device.synchronize()
+
+        var checksum = WriteOutcome.Checksum.unverified
+        if let expected, let actual = source.finalizeHash() {
+            guard actual == expected.hex else {
+                throw ChecksumMismatchError(imagePath: image.path, expected: expected, actual: actual, devicePath: device.path)
+            }
+            checksum = .matched(expected)
+        }
+        let writeSeconds = (clock.now - writeStart).seconds
+
+        let verifier = ReadBackVerifier(device: device, image: image, plan: plan, digests: source.digests, depth: depth, cancel: cancel)
+        let verifyStart = clock.now
+        let reportVerify = { (done: Int64) in self.progress(WriteProgress(phase: .verify, bytes: done, totalBytes: self.image.size)) }
+        if verify {
+            try verifier.verify(plan.bodySegments, alreadyDone: 0, progress: reportVerify)
+        }
+        var verifySeconds = (clock.now - verifyStart).seconds
+
+        // The stick becomes bootable only now, after the checksum and the body's read-back passed.
+        if cancel.isCancelled { throw BufferPipeline.Cancelled() }
+        let bootStart = clock.now
+        try writeHeldBack(heldBack)
+        if verify {
+            let bodyBytes = image.size - plan.heldBack.upperBound
+            try verifier.verify(0..<1, alreadyDone: bodyBytes, progress: reportVerify)
+            verifySeconds += (clock.now - bootStart).seconds
+        }
+
+        var warning: String?
+        do {
+            try device.rereadPartitionTable()
+        } catch Errno.invalidArgument {
+            // The disk cannot hold partitions (a loop device without partscan): nothing to re-read.
+        } catch {
+            warning = "could not re-read the partition table of \(device.path) (\(error)): unplug and replug the stick to see its partitions"
+        }
+        return WriteOutcome(bytesWritten: bytesWritten, checksum: checksum, readBackVerified: verify,
+                            partitionTableWarning: warning, writeSeconds: writeSeconds,
+                            verifySeconds: verify ? verifySeconds : nil)
+    }
+
+    private func clearStaleSignatures() throws {
+        let zeros = AlignedBuffer(capacity: Int(WritePlan.heldBackSize))
+        zeros.zeroAll()
+        for range in plan.clearRanges {
+            progress(WriteProgress(phase: .clear, bytes: 0, totalBytes: image.size))
+            var offset = range.lowerBound
+            while offset < range.upperBound {
+                let length = Int(min(Int64(zeros.capacity), range.upperBound - offset))
+                try device.write(zeros.bytes(upTo: length), at: offset)
+                offset += Int64(length)
+            }
+        }
+    }
+
+    private func writeBody(from source: SourceSegments, holdingBack heldBack: AlignedBuffer) throws {
+        let device = self.device, plan = self.plan
+        try BufferPipeline.run(segments: plan.segmentCount, bufferSize: plan.chunkSize, depth: depth, cancel: cancel,
+            produce: { index, buffer in try source.read(index, into: buffer) },
+            consume: { index, buffer in
+                if index == 0 {
+                    heldBack.pointer.copyMemory(from: buffer.pointer, byteCount: buffer.count)
+                    heldBack.count = buffer.count
+                } else {
+                    let length = buffer.count
+                    let padded = Int(plan.paddedLength(Int64(length)))
+                    buffer.zeroPad(to: padded)
+                    try device.write(buffer.bytes(upTo: padded), at: plan.segment(index).lowerBound)
+                    bytesWritten += Int64(length)
+                }
+                progress(WriteProgress(phase: .write, bytes: bytesWritten, totalBytes: image.size))
+            })
+    }
+
+    private func writeHeldBack(_ heldBack: AlignedBuffer) throws {
+        let padded = Int(plan.paddedLength(Int64(heldBack.count)))
+        heldBack.zeroPad(to: padded)
+        try device.write(heldBack.bytes(upTo: padded), at: 0)
+        bytesWritten += Int64(heldBack.count)
+        try device.synchronize()
+        progress(WriteProgress(phase: .write, bytes: bytesWritten, totalBytes: image.size))
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let parts = components
+        return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,31 @@
+import ISOVerify
+
+/// The reader side of a write: reads each segment of the image, takes its XXH3 digest and feeds the
+/// SHA-256/512 when a checksum is expected. Used by the producer thread only, in segment order.
+final class SourceSegments: @unchecked Sendable {
+    let image: ImageFile
+    let plan: WritePlan
+    private(set) var digests: [ChunkDigest?]
+    private var hasher: ImageHasher?
+
+    init(image: ImageFile, plan: WritePlan, algorithm: HashAlgorithm?) {
+        self.image = image
+        self.plan = plan
+        digests = Array(repeating: nil, count: plan.segmentCount)
+        hasher = algorithm.map(ImageHasher.init)
+    }
+
+    /// Reads segment `index` into `buffer` (count = the segment's length).
+    func read(_ index: Int, into buffer: AlignedBuffer) throws {
+        let range = plan.segment(index)
+        let length = Int(range.count)
+        let got = try image.read(into: UnsafeMutableRawBufferPointer(start: buffer.pointer, count: length), at: range.lowerBound)
+        guard got == length else { throw ImageChangedError(imagePath: image.path, offset: range.lowerBound + Int64(got)) }
+        buffer.count = length
+        digests[index] = ChunkDigest(of: buffer.bytes)
+        hasher?.update(buffer.bytes)
+    }
+
+    /// The image's hash; call once, after every segment was read.
+    func finalizeHash() -> String? { hasher?.finalizeHex() }
+}

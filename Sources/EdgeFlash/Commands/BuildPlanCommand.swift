@@ -1,0 +1,101 @@
+import ArgumentParser
+import BuildStage
+import EdgeCore
+import Foundation
+
+struct BuildPlanCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Validate .arg, k8s_version.json and user-data; show the provider images and the pack manifest.",
+        discussion: """
+            Every problem is reported at once as FILE:LINE: error|warning: message (allowed: ...).
+            Unknown arguments are warnings with a "did you mean" suggestion. Without K8S_VERSION,
+            one provider image is planned per version k8s_version.json lists for K8S_DISTRIBUTION.
+            The BYOOS pack manifest is printed and written to OUTPUT/pack-manifest.yaml.
+
+            Examples:
+              edgeflash build plan
+              edgeflash build plan --arg site/.arg --k8s-versions k8s_version.json --pe-version v4.4.12
+              edgeflash build plan --json | jq -r '.images[].reference'
+
+            Exit status: 0 valid, 6 invalid input (every problem listed on stderr).
+            """
+    )
+
+    @OptionGroup var inputs: BuildInputOptions
+
+    @Option(help: "Where the pack manifest is written.")
+    var output: String = "build"
+
+    @Flag(help: "Print one JSON object (stable schema) instead of text.")
+    var json = false
+
+    func run() async throws {
+        let plan = BuildPlan.make(inputs.planInputs)
+        var manifestPath: String?
+        if !plan.issues.hasErrors {
+            let directory = URL(fileURLWithPath: output)
+            try OutputDirectory.create(directory)
+            let file = directory.appendingPathComponent(PackManifest.fileName)
+            try AtomicFile.write(Data(plan.manifest.utf8), to: file)
+            manifestPath = file.path
+        }
+        if json {
+            JSONLines.emit(BuildPlanJSON(plan, manifestPath: manifestPath))
+        } else {
+            BuildIssuePrinter.print(plan.issues)
+            if !plan.issues.hasErrors { printText(plan, manifestPath: manifestPath ?? "") }
+        }
+        if plan.issues.hasErrors { throw BuildStageError.invalidInputs(plan.issues) }
+    }
+
+    private func printText(_ plan: BuildPlan, manifestPath: String) {
+        let arguments = plan.arguments
+        print("Provider images (\(plan.images.count), \(arguments.osDistribution) \(arguments.osVersion), \(arguments.k8sDistribution), \(arguments.arch)):")
+        for image in plan.images { print("  \(image.reference)") }
+        print("Installer ISO: build/\(arguments.isoName).iso")
+        if let userData = plan.userDataPath { print("User-data: \(userData) (valid)") }
+        print("Pack manifest (written to \(manifestPath)):")
+        print(plan.manifest, terminator: "")
+    }
+}
+
+extension BuildInputOptions {
+    var planInputs: BuildPlan.Inputs {
+        BuildPlan.Inputs(argPath: argPath, k8sVersionsPath: k8sVersionsPath, userDataPath: userDataPath, peVersion: peVersion)
+    }
+}
+
+/// Issues go to stderr, one per line, errors and warnings alike.
+enum BuildIssuePrinter {
+    static func print(_ issues: [BuildIssue]) {
+        for issue in issues { Terminal.writeStderr(issue.formatted + "\n") }
+    }
+}
+
+/// `build plan --json`: one object; keys are stable. Proxy passwords are redacted.
+struct BuildPlanJSON: Encodable {
+    var valid: Bool
+    var argFile: String
+    var arguments: [String: String]
+    var issues: [BuildIssue]
+    var images: [ProviderImage]
+    var isoName: String
+    var manifestPath: String?
+    var manifest: String?
+    var userData: String?
+
+    init(_ plan: BuildPlan, manifestPath: String?) {
+        valid = !plan.issues.hasErrors
+        argFile = plan.arguments.file
+        var arguments: [String: String] = [:]
+        for (key, value) in plan.arguments.values { arguments[key] = ProxyURL.redacted(value.value) }
+        self.arguments = arguments
+        issues = plan.issues
+        images = plan.images
+        isoName = plan.arguments.isoName
+        self.manifestPath = manifestPath
+        manifest = valid ? plan.manifest : nil
+        userData = plan.userDataPath
+    }
+}

@@ -1,0 +1,93 @@
+import ArgumentParser
+import BuildStage
+import DiskOps
+import EdgeCore
+import Foundation
+
+/// The user-data flags shared by `inject` and `write --user-data`: what to put on the volume and how.
+struct UserDataOptions: ParsableArguments {
+    @Option(name: .customLong("user-data"), help: ArgumentHelp("The site's user-data (#cloud-config YAML), or a Mustache template with --sites.", valueName: "file"))
+    var userData: String?
+
+    @Option(name: .customLong("meta-data"), help: ArgumentHelp("A meta-data file to put beside it.", valueName: "file"))
+    var metaData: String?
+
+    @Option(name: .customLong("instance-id"), help: "The instance-id written to meta-data (default: derived from the user-data's hash).")
+    var instanceID: String?
+
+    @Option(name: .customLong("fs"), help: "The volume's filesystem: vfat (FAT32, label CIDATA) or iso9660 (label cidata).")
+    var fileSystem: InjectionRequest.FileSystem = .vfat
+
+    @Option(name: .customLong("size"), help: ArgumentHelp("The volume's size, like 64M or 1G (default: 64M for vfat, the ISO's size for iso9660).", valueName: "size"))
+    var size: String?
+
+    @Option(name: .customLong("sites"), help: ArgumentHelp("A sites.yaml or sites.csv with each site's values for the template.", valueName: "file"))
+    var sites: String?
+
+    @Option(name: .customLong("site"), help: ArgumentHelp("The site to render from --sites.", valueName: "name"))
+    var site: String?
+
+    func validate() throws {
+        if metaData != nil && instanceID != nil {
+            throw ValidationError("--meta-data and --instance-id both set meta-data: give one.")
+        }
+        if userData == nil, metaData != nil || instanceID != nil || sites != nil || site != nil || size != nil {
+            throw ValidationError("--meta-data, --instance-id, --sites, --site and --size need --user-data.")
+        }
+        if let size, SizeArgument.bytes(size) == nil {
+            throw ValidationError("--size \(size) is not a size: use bytes or a number with K, M, G (powers of 1024).")
+        }
+    }
+
+    /// Loads, renders and validates the user-data: everything that can fail before a write.
+    /// Warnings go to stderr; errors throw.
+    func prepare() throws -> PreparedUserData? {
+        guard let userData else { return nil }
+        let files = try UserDataFiles.load(userDataPath: userData, metaDataPath: metaData, instanceID: instanceID,
+                                           sitesPath: sites, site: site)
+        for issue in files.report.issues where issue.severity == .warning {
+            Terminal.writeStderr(UserDataRedactor.scrub("edgeflash: " + issue.formatted(file: userData) + "\n", secrets: files.secrets))
+        }
+        try files.requireValid()
+        let request = InjectionRequest(
+            fileSystem: fileSystem, size: size.flatMap(SizeArgument.bytes),
+            files: [FAT32Volume.File(name: "user-data", contents: Array(files.userData)),
+                    FAT32Volume.File(name: "meta-data", contents: Array(files.metaData))])
+        return PreparedUserData(files: files, request: request)
+    }
+}
+
+/// Validated user-data, ready to inject.
+struct PreparedUserData {
+    let files: UserDataFiles
+    var request: InjectionRequest
+
+    /// Injects into `target`; `imageSize` when the caller just wrote the image and knows its size.
+    func inject(into target: String, imageSize: Int64? = nil) throws -> InjectionPlan {
+        var request = request
+        request.imageSize = imageSize
+        do {
+            return try UserDataInjector.inject(target: target, request)
+        } catch let error as EdgeFlashError {
+            // Belt and braces: no message leaves with a secret in it.
+            throw SimpleError(UserDataRedactor.scrub(error.message, secrets: files.secrets),
+                              hint: error.hint.map { UserDataRedactor.scrub($0, secrets: files.secrets) },
+                              exitStatus: error.exitStatus)
+        }
+    }
+}
+
+extension InjectionRequest.FileSystem: ExpressibleByArgument {}
+
+/// Sizes on the command line: plain bytes, or K/M/G/T (powers of 1024, with optional "iB"/"B").
+enum SizeArgument {
+    static func bytes(_ text: String) -> Int64? {
+        var digits = text.uppercased()
+        for suffix in ["IB", "B"] where digits.hasSuffix(suffix) && digits.count > suffix.count { digits.removeLast(suffix.count); break }
+        let units: [Character: Int64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
+        var multiplier: Int64 = 1
+        if let last = digits.last, let unit = units[last] { multiplier = unit; digits.removeLast() }
+        guard let value = Int64(digits), value > 0 else { return nil }
+        return value * multiplier
+    }
+}

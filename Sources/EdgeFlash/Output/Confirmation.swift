@@ -1,0 +1,43 @@
+import DiskOps
+import EdgeCore
+import Foundation
+
+/// The question asked before anything is erased: the disk's model, size and serial and every
+/// partition (with its label) that will be destroyed. `--yes` skips it; without a TTY to ask on,
+/// nothing is written.
+enum Confirmation {
+    static func describe(disk: Disk, imagePath: String, imageSize: Int64) -> String {
+        var lines = ["This ERASES everything on \(disk.path):"]
+        let identity = [disk.vendor, disk.model].compactMap { $0?.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }.joined(separator: " ")
+        var facts = [identity.isEmpty ? "unknown model" : identity, ByteCount.human(disk.size)]
+        facts.append("serial " + (disk.serial.flatMap { $0.isEmpty ? nil : $0 } ?? "unknown"))
+        if let transport = disk.transport { facts.append(transport) }
+        lines.append("  " + facts.joined(separator: ", "))
+        if disk.partitions.isEmpty {
+            lines.append("  no partitions" + (disk.partitionTable.map { " (\($0) table)" } ?? ""))
+        }
+        for partition in disk.partitions {
+            var text = "  \(partition.path)  \(ByteCount.human(partition.size))"
+            if let fsType = partition.fsType { text += "  \(fsType)" }
+            if let label = partition.label { text += "  \"\(label)\"" }
+            if !partition.mountpoints.isEmpty { text += "  mounted on " + partition.mountpoints.joined(separator: ", ") }
+            lines.append(text)
+        }
+        lines.append("and writes \(URL(fileURLWithPath: imagePath).lastPathComponent) (\(ByteCount.human(imageSize))) to it.")
+        return lines.joined(separator: "\n")
+    }
+
+    /// Returns when the user typed "yes" (or `assumeYes`); throws `.notConfirmed` otherwise.
+    static func ask(disk: Disk, imagePath: String, imageSize: Int64, assumeYes: Bool) throws {
+        if assumeYes { return }
+        guard Terminal.stdinIsTTY else {
+            throw SimpleError("nothing written to \(disk.path): no terminal to confirm on",
+                              hint: "Pass --yes to write without asking (for scripts).", exitStatus: .notConfirmed)
+        }
+        Terminal.writeStderr(describe(disk: disk, imagePath: imagePath, imageSize: imageSize) + "\nType yes to continue: ")
+        guard readLine()?.trimmingCharacters(in: .whitespaces).lowercased() == "yes" else {
+            throw SimpleError("nothing written to \(disk.path): not confirmed", exitStatus: .notConfirmed)
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import DiskOps
+import Foundation
+
+/// The human form of `edgeflash list`: one row per disk, its partitions indented below it.
+enum DiskTable {
+    static func render(_ disks: [Disk], showReasons: Bool) -> String {
+        var rows: [[String]] = [["DEVICE", "SIZE", "TRANSPORT", "MODEL", "SERIAL", "LABELS", "NOTES"]]
+        for disk in disks {
+            let model = [disk.vendor, disk.model].compactMap { $0 }.joined(separator: " ")
+            let labels = ([disk.label] + disk.partitions.map(\.label)).compactMap { $0 }
+            rows.append([disk.path, ByteCount.human(disk.size), disk.transport ?? "-", model.isEmpty ? "-" : model,
+                         disk.serial ?? "-", labels.isEmpty ? "-" : labels.joined(separator: ","),
+                         notes(disk, showReasons: showReasons)])
+            for part in disk.partitions {
+                let fs = [part.fsType, part.label.map { "\"\($0)\"" }].compactMap { $0 }.joined(separator: " ")
+                var partNotes = part.mountpoints.map { "mounted at \($0)" }
+                if part.swap { partNotes.append("swap") }
+                rows.append(["  " + part.path, ByteCount.human(part.size), "", fs.isEmpty ? "-" : fs, "", "",
+                             partNotes.joined(separator: ", ")])
+            }
+        }
+        let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        return rows.map { row in
+            row.enumerated().map { column, cell in
+                column == row.count - 1 ? cell : cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ").trimmingTrailingSpaces() + "\n"
+        }.joined()
+    }
+
+    private static func notes(_ disk: Disk, showReasons: Bool) -> String {
+        var notes: [String] = []
+        if disk.isSystem { notes.append("SYSTEM") }
+        // The disk's own mounts are named here; its partitions' on their own rows.
+        if !disk.mountpoints.isEmpty {
+            notes.append("MOUNTED at \(disk.mountpoints.joined(separator: ", "))")
+        } else if !disk.allMountpoints.isEmpty {
+            notes.append("MOUNTED")
+        }
+        if disk.readOnly { notes.append("read-only") }
+        if disk.removable { notes.append("removable") }
+        if showReasons, let why = disk.notCandidateReason { notes.append("not offered: \(why)") }
+        return notes.joined(separator: ", ")
+    }
+}
+
+private extension String {
+    func trimmingTrailingSpaces() -> String {
+        var text = self
+        while text.last == " " { text.removeLast() }
+        return text
+    }
+}

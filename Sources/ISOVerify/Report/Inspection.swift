@@ -1,0 +1,243 @@
+import EdgeCore
+import Foundation
+
+/// The full answer of `edgeflash inspect`: one check per line, then the boot verdict.
+/// Encoded as is for `--json` (schema documented in docs/inspect-json.md; bump `schemaVersion`
+/// on any incompatible change).
+public struct Inspection: Sendable, Codable {
+    public struct Check: Sendable, Codable, Equatable {
+        public enum Status: String, Sendable, Codable {
+            case pass, fail, warn, info
+            /// Present but not checked (needs --deep or --keyring).
+            case notChecked = "not-checked"
+        }
+        /// Stable identifier: "iso9660", "joliet", "descriptors", "volume-info", "el-torito",
+        /// "efi-image", "mbr", "gpt", "apm", "implanted-md5", "checksum", "signature".
+        public var id: String
+        public var status: Status
+        public var detail: String
+    }
+
+    public struct DigestCheck: Sendable, Codable, Equatable {
+        public var source: String
+        public var algorithm: String
+        public var expected: String
+        /// nil when not computed (without --deep).
+        public var actual: String?
+        public var matches: Bool? { actual.map { $0 == expected } }
+    }
+
+    public var schemaVersion = 1
+    public var image: String
+    public var fileSize: Int64
+    public var structure: ImageStructure
+    public var implantedMD5: DigestCheck?
+    public var checksum: DigestCheck?
+    public var signatures: [DetachedSignature]
+    public var checks: [Check]
+    public var verdict: BootVerdict
+    public var verdictSummary: String
+    /// The first failure as a user error (its exit status is inspect's); nil when nothing failed.
+    public var failure: ISOVerifyError? { failures.first }
+    var failures: [ISOVerifyError] = []
+
+    enum CodingKeys: String, CodingKey {
+        case schemaVersion, image, fileSize, structure, implantedMD5, checksum, signatures, checks, verdict, verdictSummary
+    }
+}
+
+/// Runs every check of `inspect` on one image.
+public enum Inspector {
+    public struct Options: Sendable {
+        /// Read the whole image: implanted MD5, checksum file, signatures over the image.
+        public var deep = false
+        public var keyring: URL?
+        /// Signatures over files up to this size are always checked (checksum files, small images).
+        public var cheapSignatureBytes: Int64 = 16 << 20
+        public init(deep: Bool = false, keyring: URL? = nil) { self.deep = deep; self.keyring = keyring }
+    }
+
+    public static func inspect(image: URL, options: Options = Options(),
+                               progress: ((String, Int64, Int64) -> Void)? = nil) throws -> Inspection {
+        let file = try ReadOnlyFile(path: image.path)
+        let s = try ImageStructure.read(file)
+        var checks: [Inspection.Check] = []
+        var failures: [ISOVerifyError] = []
+        func add(_ id: String, _ status: Inspection.Check.Status, _ detail: String, _ failure: ISOVerifyError? = nil) {
+            checks.append(.init(id: id, status: status, detail: detail))
+            if status == .fail { failures.append(failure ?? ISOVerifyError(detail)) }
+        }
+        volumeChecks(s, add)
+        bootChecks(s, add)
+        systemAreaChecks(s, add)
+
+        // Implanted MD5.
+        var implanted: Inspection.DigestCheck?
+        if let sanity = s.sanity {
+            do {
+                if let md5 = try ImplantedMD5.parse(applicationUse: sanity.descriptors.primaryApplicationUse) {
+                    var check = Inspection.DigestCheck(source: "primary volume descriptor", algorithm: "md5", expected: md5.md5)
+                    if options.deep {
+                        check.actual = try md5.compute(file, volumeBytes: sanity.volumeBytes) { progress?("implanted MD5", $0, sanity.volumeBytes) }
+                        if check.matches == true {
+                            add("implanted-md5", .pass, "implanted MD5 \(md5.md5) matches (checkisomd5 convention, \(md5.skipSectors) sectors skipped)")
+                        } else {
+                            add("implanted-md5", .fail, "implanted MD5 mismatch: expected \(md5.md5), computed \(check.actual!)",
+                                ISOVerifyError("implanted MD5 mismatch in \(image.lastPathComponent): expected \(md5.md5), computed \(check.actual!)",
+                                               hint: "the image is corrupt; download it again", exitStatus: .mismatch))
+                        }
+                    } else {
+                        add("implanted-md5", .notChecked, "implanted MD5 \(md5.md5) found; --deep checks it")
+                    }
+                    implanted = check
+                } else {
+                    add("implanted-md5", .info, "no implanted MD5 (implantisomd5 was not run on this image)")
+                }
+            } catch let e as ISOVerifyError {
+                add("implanted-md5", .fail, e.message, e)
+            }
+        }
+
+        // Checksum file beside the image.
+        var checksum: Inspection.DigestCheck?
+        do {
+            if let expected = try ChecksumDiscovery.find(forImage: image) {
+                var check = Inspection.DigestCheck(source: expected.source, algorithm: expected.algorithm.rawValue, expected: expected.hex)
+                if options.deep {
+                    check.actual = try FileHasher.hash(file: image, algorithm: expected.algorithm) { progress?(expected.algorithm.rawValue, $0, file.size) }
+                    if check.matches == true {
+                        add("checksum", .pass, "\(expected.algorithm.rawValue) matches \(expected.source)")
+                    } else {
+                        add("checksum", .fail, "\(expected.algorithm.rawValue) mismatch: \(expected.source) says \(expected.hex), the image is \(check.actual!)",
+                            ISOVerifyError("\(image.lastPathComponent) does not match \(expected.source): expected \(expected.hex), got \(check.actual!)",
+                                           hint: "download the image again", exitStatus: .mismatch))
+                    }
+                } else {
+                    add("checksum", .notChecked, "\(expected.source) has a \(expected.algorithm.rawValue) for this image; --deep (or edgeflash verify) checks it")
+                }
+                checksum = check
+            } else {
+                add("checksum", .warn, "unverified: no IMAGE.sha256, IMAGE.sha512, SHA256SUMS or SHA512SUMS beside the image")
+            }
+        } catch let e as ISOVerifyError {
+            add("checksum", .fail, e.message, e)
+        }
+
+        // Detached signatures.
+        var signatures: [DetachedSignature] = []
+        let pairs = DetachedSignature.discover(forImage: image)
+        if pairs.isEmpty {
+            add("signature", .warn, "unsigned: no .sig/.asc/.gpg beside the image or its checksum file")
+        }
+        for pair in pairs {
+            let size = (try? FileManager.default.attributesOfItem(atPath: pair.signed.path)[.size] as? Int64) ?? 0
+            let sig: DetachedSignature
+            if options.keyring != nil && !options.deep && size > options.cheapSignatureBytes {
+                sig = DetachedSignature(signatureFile: pair.signature.lastPathComponent, signedFile: pair.signed.lastPathComponent,
+                                        status: .notChecked, detail: "covers the whole image; --deep checks it")
+            } else {
+                sig = try DetachedSignature.verify(signature: pair.signature, signed: pair.signed, keyring: options.keyring)
+            }
+            signatures.append(sig)
+            switch sig.status {
+            case .good: add("signature", .pass, "\(sig.signatureFile) is a good signature over \(sig.signedFile): \(sig.detail)")
+            case .bad: add("signature", .fail, "\(sig.signatureFile) does NOT verify \(sig.signedFile): \(sig.detail)", sig.problem)
+            case .notChecked: add("signature", .notChecked, "\(sig.signatureFile) over \(sig.signedFile) found; \(sig.detail)")
+            }
+        }
+
+        let verdict = s.verdict
+        var inspection = Inspection(image: image.path, fileSize: file.size, structure: s, implantedMD5: implanted,
+                                    checksum: checksum, signatures: signatures, checks: checks, verdict: verdict,
+                                    verdictSummary: verdict.summary.rawValue)
+        inspection.failures = failures
+        return inspection
+    }
+
+    static func volumeChecks(_ s: ImageStructure, _ add: (String, Inspection.Check.Status, String, ISOVerifyError?) -> Void) {
+        guard let v = s.sanity else {
+            let message = s.errors["volume"] ?? "no ISO 9660 volume"
+            add("iso9660", .fail, message, ISOVerifyError(message))
+            return
+        }
+        let p = v.descriptors.primary
+        switch v.verdict {
+        case .truncated:
+            add("iso9660", .fail, v.problem!.message, v.problem)
+        case .whole:
+            let extra = v.trailingBytes > 0 ? " and \(v.trailingBytes) bytes after it (appended partitions or padding)" : ""
+            add("iso9660", .pass, "primary volume '\(p.volumeID)': the \(v.fileSize)-byte file holds the whole \(v.volumeBytes)-byte volume\(extra)", nil)
+        }
+        for w in p.warnings { add("iso9660", .warn, w, nil) }
+        if let j = v.descriptors.joliet {
+            add("joliet", .info, "Joliet supplementary descriptor at sector \(j.sector), volume '\(j.volumeID)'", nil)
+        } else {
+            add("joliet", .info, "no Joliet descriptor (long names only through Rock Ridge, if any)", nil)
+        }
+        if let t = v.descriptors.terminatorSector {
+            add("descriptors", .pass, "descriptor set ends with a terminator at sector \(t)", nil)
+        } else {
+            add("descriptors", .warn, "the descriptor set has no terminator (stopped at the first non-descriptor)", nil)
+        }
+        add("volume-info", .info, "publisher '\(p.publisherID)', application '\(p.applicationID)', created \(p.creationDate ?? "unset")", nil)
+    }
+
+    static func bootChecks(_ s: ImageStructure, _ add: (String, Inspection.Check.Status, String, ISOVerifyError?) -> Void) {
+        if let error = s.errors["boot catalog"] {
+            add("el-torito", .fail, error, ISOVerifyError(error))
+        } else if let c = s.bootCatalog {
+            let entries = c.entries.map { e in
+                "\(e.index): \(e.platform.rawValue)\(e.bootable ? "" : " (not bootable)"), \(e.emulation.rawValue), load \(e.loadSectors) sectors at block \(e.loadLBA)"
+            }
+            add("el-torito", .pass, "boot catalog at sector \(c.sector), validation checksum OK; " + entries.joined(separator: "; "), nil)
+        } else if s.sanity != nil {
+            add("el-torito", .info, "no El Torito boot record: not bootable from CD/DVD", nil)
+        }
+        for image in s.efiBootImages {
+            let place = image.insideVolume ? "inside the ISO volume" : (image.insideFile ? "after the ISO volume (an appended partition)" : "past the end of the file")
+            if let fat = image.fat, image.insideFile {
+                add("efi-image", .pass, "entry \(image.entry): FAT image at block \(image.lba), \(image.sizeBytes) bytes\(fat.label.isEmpty || fat.label == "NO NAME" ? "" : " '\(fat.label)'"), \(place)", nil)
+            } else if image.fat == nil {
+                add("efi-image", .warn, "entry \(image.entry): the UEFI boot image at block \(image.lba) is not a FAT filesystem", nil)
+            } else {
+                add("efi-image", .fail, "entry \(image.entry): the UEFI boot image at block \(image.lba) (\(image.sizeBytes) bytes) runs past the end of the file", nil)
+            }
+        }
+    }
+
+    static func systemAreaChecks(_ s: ImageStructure, _ add: (String, Inspection.Check.Status, String, ISOVerifyError?) -> Void) {
+        if let error = s.errors["MBR"] {
+            add("mbr", .fail, error, ISOVerifyError(error))
+        } else if let mbr = s.mbr {
+            let bios = s.bootCatalog?.entries.first { $0.platform == .x86BIOS && $0.bootable }
+            var facts = [mbr.hasBootCode ? "boot code present" : "no boot code"]
+            if let bios, mbr.pointsAt(bootImageLBA: bios.loadLBA) { facts.append("isohybrid signature (0x1B0 points at the El Torito BIOS image)") }
+            let parts = mbr.partitions.map { p in
+                "\(p.number): \(p.bootable ? "active " : "")0x\(String(format2hex: p.type)) \(p.typeName), start \(p.startLBA), \(p.sectors) sectors\(p.startLBA == 0 ? " (starts at LBA 0: covers the ISO itself)" : "")"
+            }
+            facts.append(parts.isEmpty ? "no partitions" : "partitions " + parts.joined(separator: "; "))
+            add("mbr", .info, facts.joined(separator: ", "), nil)
+        } else {
+            add("mbr", .info, "no MBR (no 55 AA signature at byte 510)", nil)
+        }
+        if let error = s.errors["GPT"] {
+            add("gpt", .fail, error, ISOVerifyError(error))
+        } else if let g = s.gpt {
+            let parts = g.partitions.map { "\($0.number) '\($0.name)' \($0.typeName) \($0.firstLBA)-\($0.lastLBA)" }
+            add("gpt", .pass, "header and entry array CRC32 OK, \(g.partitions.count) partitions: " + parts.joined(separator: "; "), nil)
+            switch g.backupPlacement {
+            case .endOfImage:
+                add("gpt", .info, "backup header at sector \(g.backupLBA), the end of the image\(g.backupValid ? "" : " (not valid there)"): on a stick larger than the image it is not at the end of the disk", nil)
+            case .insideImage:
+                add("gpt", .warn, "backup header at sector \(g.backupLBA), inside the image\(g.backupValid ? "" : " (not valid there)")", nil)
+            case .pastEnd:
+                add("gpt", .warn, "backup header at sector \(g.backupLBA) lies past the end of the image", nil)
+            }
+        }
+        if let error = s.errors["APM"] {
+            add("apm", .fail, error, ISOVerifyError(error))
+        } else if let a = s.apm, !a.partitions.isEmpty {
+            add("apm", .info, "Apple partition map, \(a.blockSize)-byte blocks: " + a.partitions.map { "\($0.number) '\($0.name)' \($0.type)" }.joined(separator: "; "), nil)
+        }
+    }
+}

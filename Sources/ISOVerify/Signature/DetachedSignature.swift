@@ -1,0 +1,83 @@
+import EdgeCore
+import Foundation
+
+/// Detached OpenPGP signatures beside the image (IMAGE.sig, IMAGE.asc, IMAGE.gpg) or beside its
+/// checksum file (IMAGE.sha256.sig, SHA256SUMS.gpg...), checked with `gpgv` against a keyring.
+/// A missing signature is "unsigned", never a pass; a bad one is a refusal.
+public struct DetachedSignature: Sendable, Codable, Equatable {
+    public enum Status: String, Sendable, Codable {
+        /// gpgv accepted the signature with the given keyring.
+        case good
+        /// gpgv rejected it (bad signature, unknown key, wrong data).
+        case bad
+        /// A signature exists but no keyring was given: not checked.
+        case notChecked = "not checked"
+    }
+
+    public var signatureFile: String
+    /// The file the signature covers (the image or a checksum file).
+    public var signedFile: String
+    public var status: Status
+    /// gpgv's own words (the key and signer on success, the reason on failure).
+    public var detail: String
+
+    public static let suffixes = ["sig", "asc", "gpg", "sign"]
+
+    /// Every (signature, signed file) pair found beside `image`, for the image itself and for the
+    /// checksum files `ChecksumDiscovery` looks at.
+    public static func discover(forImage image: URL) -> [(signature: URL, signed: URL)] {
+        let dir = image.deletingLastPathComponent()
+        let signed = [image.lastPathComponent] + ChecksumDiscovery.candidateNames(forImageNamed: image.lastPathComponent)
+        var pairs: [(URL, URL)] = []
+        for name in signed {
+            let target = dir.appendingPathComponent(name)
+            guard FileManager.default.fileExists(atPath: target.path) else { continue }
+            for suffix in suffixes {
+                let sig = dir.appendingPathComponent("\(name).\(suffix)")
+                if FileManager.default.fileExists(atPath: sig.path) { pairs.append((sig, target)) }
+            }
+        }
+        return pairs
+    }
+
+    /// Runs `gpgv --keyring KEYRING SIG FILE`. Without a keyring, the status is `.notChecked`.
+    public static func verify(signature: URL, signed: URL, keyring: URL?) throws -> DetachedSignature {
+        guard let keyring else {
+            return DetachedSignature(signatureFile: signature.lastPathComponent, signedFile: signed.lastPathComponent,
+                                     status: .notChecked, detail: "pass --keyring FILE to check it")
+        }
+        guard FileManager.default.fileExists(atPath: keyring.path) else {
+            throw ISOVerifyError("keyring \(keyring.path) does not exist", exitStatus: .usage)
+        }
+        let gpgv = ["/usr/bin/gpgv", "/bin/gpgv"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        guard let gpgv else {
+            throw ISOVerifyError("gpgv is not installed: cannot check \(signature.lastPathComponent)",
+                                 hint: "apt-get install gpgv", exitStatus: .failure)
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: gpgv)
+        // An absolute keyring path: gpgv otherwise looks it up in ~/.gnupg.
+        process.arguments = ["--keyring", keyring.standardizedFileURL.path, signature.path, signed.path]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+        let gist = lines.filter { $0.contains("Good signature") || $0.contains("BAD signature") || $0.contains("Can't check")
+            || $0.contains("no valid OpenPGP") || $0.contains("using") || $0.contains("No public key") }
+        let detail = (gist.isEmpty ? lines : gist).map { $0.replacingOccurrences(of: "gpgv: ", with: "") }.joined(separator: "; ")
+        return DetachedSignature(signatureFile: signature.lastPathComponent, signedFile: signed.lastPathComponent,
+                                 status: process.terminationStatus == 0 ? .good : .bad, detail: detail)
+    }
+
+    /// The refusal for a bad signature (exit status `.mismatch`).
+    public var problem: ISOVerifyError? {
+        guard status == .bad else { return nil }
+        return ISOVerifyError("signature \(signatureFile) does not verify \(signedFile): \(detail)",
+                              hint: "the image or its checksum file may have been tampered with; download it again from the vendor",
+                              exitStatus: .mismatch)
+    }
+}

@@ -1,0 +1,99 @@
+import EdgeCore
+import Foundation
+
+/// What the image will boot from, and why: from a USB stick on BIOS, on UEFI, or only from optical
+/// media (El Torito without a hybrid layout: written raw to a stick, it will not boot).
+public struct BootVerdict: Sendable, Codable, Equatable {
+    public enum Summary: String, Sendable, Codable {
+        case usbBIOSAndUEFI = "boots from USB on BIOS and UEFI"
+        case usbBIOSOnly = "boots from USB on BIOS only"
+        case usbUEFIOnly = "boots from USB on UEFI only"
+        case opticalOnly = "optical-only: written raw to a stick it will not boot"
+        case notBootable = "not bootable"
+    }
+
+    public var usbBIOS: Bool
+    public var usbUEFI: Bool
+    public var opticalBIOS: Bool
+    public var opticalUEFI: Bool
+    /// One line per fact the verdict rests on ("MBR boot code present", "GPT partition 2 is an
+    /// EFI system partition with a FAT filesystem"...), and per fact that weakens it.
+    public var reasons: [String]
+
+    public var summary: Summary {
+        switch (usbBIOS, usbUEFI) {
+        case (true, true): return .usbBIOSAndUEFI
+        case (true, false): return .usbBIOSOnly
+        case (false, true): return .usbUEFIOnly
+        case (false, false): return opticalBIOS || opticalUEFI ? .opticalOnly : .notBootable
+        }
+    }
+
+    /// True when the image cannot boot from a stick at all: `write` refuses it unless `--force`.
+    public var isOpticalOnly: Bool { !usbBIOS && !usbUEFI }
+
+    /// The refusal `write` raises for an image that will not boot from a stick (exit status
+    /// `.refused`, hint names `--force`); nil when it boots from USB on BIOS or UEFI.
+    public func refusalForRawWrite(image: String) -> ISOVerifyError? {
+        guard isOpticalOnly else { return nil }
+        let why = summary == .opticalOnly
+            ? "\(image) is an optical-only ISO: it has El Torito boot records but no MBR boot code or EFI system partition, so a stick written with it will not boot"
+            : "\(image) has no boot record a BIOS or UEFI firmware can use from a stick"
+        return ISOVerifyError(why, hint: "use a hybrid (isohybrid/xorriso) build of the image, or pass --force to write it anyway",
+                              exitStatus: .refused)
+    }
+
+    /// Reads only the structures needed (system area, descriptors, boot catalog) and returns the
+    /// verdict. For `write`: `if let refusal = try BootVerdict.assess(image:).refusalForRawWrite(...)`.
+    public static func assess(image: URL) throws -> BootVerdict {
+        try ImageStructure.read(image: image).verdict
+    }
+
+    /// Derives the verdict from parsed structures. Pure.
+    public static func derive(from s: ImageStructure) -> BootVerdict {
+        var reasons: [String] = []
+        let entries = s.bootCatalog?.entries.filter(\.bootable) ?? []
+        let biosEntry = entries.first { $0.platform == .x86BIOS }
+        let uefiImages = s.efiBootImages.filter { $0.fat != nil }
+        let opticalBIOS = biosEntry != nil
+        let opticalUEFI = !uefiImages.isEmpty
+        if let biosEntry { reasons.append("El Torito BIOS boot image at block \(biosEntry.loadLBA) (CD/DVD boot on BIOS)") }
+        for image in uefiImages { reasons.append("El Torito UEFI boot image at block \(image.lba): FAT, \(image.sizeBytes) bytes (CD/DVD boot on UEFI)") }
+        if s.bootCatalog == nil { reasons.append("no El Torito boot catalog") }
+
+        var usbBIOS = false
+        if let mbr = s.mbr {
+            if mbr.hasBootCode && !mbr.partitions.isEmpty {
+                usbBIOS = true
+                reasons.append("MBR boot code and a partition table: a BIOS boots the stick")
+                if let biosEntry, mbr.pointsAt(bootImageLBA: biosEntry.loadLBA) {
+                    reasons.append("isohybrid: the MBR points at the El Torito BIOS image (block \(biosEntry.loadLBA))")
+                }
+                if !mbr.partitions.contains(where: \.bootable) && s.gpt == nil {
+                    reasons.append("warning: no MBR partition is marked active; some BIOSes skip such sticks")
+                }
+            } else if !mbr.hasBootCode {
+                reasons.append("MBR has no boot code: a BIOS cannot boot the stick")
+            } else {
+                reasons.append("MBR boot code but no partition entries: many BIOSes will not boot the stick")
+            }
+        } else {
+            reasons.append("no MBR (no 55 AA signature): a BIOS cannot boot the stick")
+        }
+
+        let esp = s.fatPartitions.first { $0.isEFISystem } ?? s.fatPartitions.first
+        let usbUEFI = esp != nil
+        if let esp {
+            reasons.append("\(esp.table) partition \(esp.number) (\(esp.typeName)) holds a FAT filesystem the UEFI firmware reads from the stick")
+        } else if opticalUEFI {
+            reasons.append("the EFI image is reachable only through El Torito: UEFI firmware does not read El Torito from a stick")
+        } else {
+            reasons.append("no EFI system partition or FAT partition: UEFI cannot boot the stick")
+        }
+        if let gpt = s.gpt, gpt.backupPlacement == .endOfImage {
+            reasons.append("GPT backup header is at the end of the image (sector \(gpt.backupLBA)): on a larger stick it is not at the end of the disk (harmless; partitioning tools offer to move it)")
+        }
+        return BootVerdict(usbBIOS: usbBIOS, usbUEFI: usbUEFI, opticalBIOS: opticalBIOS,
+                           opticalUEFI: opticalUEFI, reasons: reasons)
+    }
+}

@@ -1,0 +1,63 @@
+import Testing
+@testable import BuildStage
+
+struct ArgFileTests {
+    struct Case: Sendable, CustomTestStringConvertible {
+        var text: String
+        var key: String
+        var value: String
+        var line: Int
+        var testDescription: String { text.replacingOccurrences(of: "\n", with: "⏎") }
+    }
+
+    @Test(arguments: [
+        Case(text: "CUSTOM_TAG=demo", key: "CUSTOM_TAG", value: "demo", line: 1),
+        Case(text: "# comment\n\nHTTP_PROXY=", key: "HTTP_PROXY", value: "", line: 3),
+        Case(text: "OS_DISTRIBUTION=ubuntu\nIMAGE_REPO=$OS_DISTRIBUTION", key: "IMAGE_REPO", value: "ubuntu", line: 2),
+        Case(text: "OS_DISTRIBUTION=ubuntu\nIMAGE_REPO=${OS_DISTRIBUTION}-edge", key: "IMAGE_REPO", value: "ubuntu-edge", line: 2),
+        Case(text: "ISO_NAME=\"my iso\"", key: "ISO_NAME", value: "my iso", line: 1),
+        Case(text: "ISO_NAME='$NOT_EXPANDED'", key: "ISO_NAME", value: "$NOT_EXPANDED", line: 1),
+        Case(text: "CUSTOM_TAG=demo # the tag", key: "CUSTOM_TAG", value: "demo", line: 1),
+        Case(text: "export ARCH=arm64", key: "ARCH", value: "arm64", line: 1),
+        Case(text: "  ARCH = amd64", key: "ARCH", value: "", line: 1),
+        Case(text: "CUSTOM_TAG=$FROM_ENV", key: "CUSTOM_TAG", value: "palette-learn", line: 1),
+        Case(text: "X=1\r\nCUSTOM_TAG=a\"b\"c", key: "CUSTOM_TAG", value: "abc", line: 2),
+        Case(text: "NO_PROXY=\"a,\\\"b\\\"\"", key: "NO_PROXY", value: "a,\"b\"", line: 1),
+    ])
+    func parsesValues(_ c: Case) {
+        let file = ArgFile.parse(c.text, file: ".arg", environment: ["FROM_ENV": "palette-learn"])
+        let entry = file.entry(c.key)
+        #expect(entry?.value == c.value)
+        #expect(entry?.line == c.line)
+    }
+
+    @Test func earlierKeysWinOverTheEnvironment() {
+        let file = ArgFile.parse("OS_DISTRIBUTION=opensuse-leap\nIMAGE_REPO=$OS_DISTRIBUTION", file: ".arg",
+                                 environment: ["OS_DISTRIBUTION": "ubuntu"])
+        #expect(file.entry("IMAGE_REPO")?.value == "opensuse-leap")
+    }
+
+    @Test func undefinedReferenceWarnsWithTheLine() throws {
+        let file = ArgFile.parse("A=1\nCUSTOM_TAG=$CUSTOM_TAG", file: ".arg", environment: [:])
+        #expect(file.entry("CUSTOM_TAG")?.value == "")
+        let issue = try #require(file.issues.first)
+        #expect(issue.severity == .warning)
+        #expect(issue.line == 2)
+        #expect(issue.formatted.hasPrefix(".arg:2: warning: $CUSTOM_TAG is not set"))
+    }
+
+    @Test func malformedLinesAreErrorsAndParsingGoesOn() {
+        let file = ArgFile.parse("GARBAGE\n1BAD=x\nISO_NAME=\"open\nARCH=amd64\nARCH=arm64", file: "site/.arg")
+        #expect(file.issues.map(\.line) == [1, 2, 3, 5])
+        #expect(file.issues.map(\.severity) == [.error, .error, .error, .warning])
+        #expect(file.issues[0].formatted == "site/.arg:1: error: expected KEY=VALUE, found \"GARBAGE\"")
+        #expect(file.issues[3].message.contains("first set on line 4"))
+        #expect(file.entry("ARCH")?.value == "arm64")
+    }
+
+    @Test func unquotedSpaceIsFlagged() {
+        let file = ArgFile.parse("ISO_NAME=my iso", file: ".arg")
+        #expect(file.entry("ISO_NAME")?.value == "my")
+        #expect(file.issues.first?.message.contains("unquoted space") == true)
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `edgeflash write` as a technician runs it, against real loop devices. The device's bytes are
+/// checked with `cmp`, independent of edgeflash's own read-back.
+@Suite(.serialized, .enabled(if: Privileges.isRoot, Privileges.rootReason))
+struct WriteCommandTests {
+    static let ipxe = "/usr/lib/ipxe/ipxe.iso"
+
+    /// A copy of ipxe.iso in its own directory, so checksum files can be put beside it.
+    func imageInTempDir(named name: String = "installer.iso") throws -> (dir: URL, image: String) {
+        let dir = try TemporaryDirectory.make()
+        let image = dir.appendingPathComponent(name).path
+        try FileManager.default.copyItem(atPath: Self.ipxe, toPath: image)
+        return (dir, image)
+    }
+
+    func sha256(_ path: String) throws -> String { String(try Shell.bash("sha256sum '\(path)'").prefix(64)) }
+
+    func jsonLines(_ text: String) throws -> [[String: Any]] {
+        try text.split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any], "not a JSON object: \($0)")
+        }
+    }
+
+    @Test func writesVerifiesAndSaysTheImageIsUnverified() throws {
+        let loop = try LoopDevice(size: 64 << 20)
+        defer { loop.detach() }
+        let result = try EdgeFlashBinary.run(["write", Self.ipxe, loop.path, "--yes"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("Verified"))
+        #expect(result.stdout.contains("unverified image"))
+        #expect(try Shell.run("cmp", ["-n", "2097152", Self.ipxe, loop.path]).succeeded)
+    }
+
+    @Test func checksumBesideTheImageIsUsed() throws {
+        let (dir, image) = try imageInTempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try "\(try sha256(image))  installer.iso\n".write(toFile: image + ".sha256", atomically: true, encoding: .utf8)
+        let loop = try LoopDevice(size: 64 << 20)
+        defer { loop.detach() }
+        let result = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let last = try #require(try jsonLines(result.stdout).last)
+        let checksum = try #require(last["checksum"] as? [String: Any])
+        #expect(checksum["state"] as? String == "matched")
+        #expect(checksum["source"] as? String == "installer.iso.sha256")
+    }
+
+    @Test func checksumMismatchBesideTheImageWritesNothingBootable() throws {
+        let (dir, image) = try imageInTempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let wrong = String(repeating: "ab", count: 32)
+        try "\(wrong)  installer.iso\n".write(toFile: image + ".sha256", atomically: true, encoding: .utf8)
+        let loop = try LoopDevice(size: 64 << 20)
+        defer { loop.detach() }
+        let result = try EdgeFlashBinary.run(["write", image, loop.path, "--yes"])
+        #expect(result.status == 4)
+        #expect(result.stderr.contains(wrong), "both hashes are printed: \(result.stderr)")
+        #expect(result.stderr.contains(try sha256(image)))
+        #expect(try loop.read(offset: 0, count: 1 << 20).allSatisfy { $0 == 0 }, "the first MiB must not be the image's")
+    }
+
+    @Test func withoutATerminalAndWithoutYesNothingIsWritten() throws {
+        let loop = try LoopDevice(size: 64 << 20)
+        defer { loop.detach() }
+        try Shell.bash("printf 'old stick' | dd of='\(loop.path)' conv=fsync status=none")
+        let result = try EdgeFlashBinary.run(["write", Self.ipxe, loop.path])
+        #expect(result.status == 7)
+        #expect(result.stderr.contains("--yes"))
+        #expect(String(decoding: try loop.read(offset: 0, count: 9), as: UTF8.self) == "old stick")
+    }
+
+    @Test func jsonEmitsProgressLinesAndOneFinalResult() throws {
+        let loop = try LoopDevice(size: 64 << 20)
+        defer { loop.detach() }
+        let result = try EdgeFlashBinary.run(["write", Self.ipxe, loop.path, "--yes", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = try jsonLines(result.stdout)
+        #expect(lines.dropLast().allSatisfy { $0["type"] as? String == "progress" })
+        #expect(lines.contains { $0["phase"] as? String == "verify" })
+        let last = try #require(lines.last)
+        #expect(last["type"] as? String == "result")
+        #expect(last["ok"] as? Bool == true)
+        #expect(last["readBack"] as? String == "matched")
+        #expect(last["bytesWritten"] as? Int == 2_097_152)
+    }
+
+    @Test func noVerifySkipsTheReadBack() throws {
+        let loop = try LoopDevice(size: 64 << 20)
+        defer { loop.detach() }
+        let result = try EdgeFlashBinary.run(["write", Self.ipxe, loop.path, "--yes", "--no-verify", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let last = try #require(try jsonLines(result.stdout).last)
+        #expect(last["readBack"] as? String == "skipped")
+        #expect(try Shell.run("cmp", ["-n", "2097152", Self.ipxe, loop.path]).succeeded)
+    }
+
+    @Test func sigintMidWriteStopsWith130AndSaysTheDeviceIsIncomplete() throws {
+        let dir = try TemporaryDirectory.make()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // 3 GiB of zeros: cheap to make (sparse), long enough to write that SIGINT lands mid-write.
+        let image = dir.appendingPathComponent("big.img").path
+        try Shell.bash("truncate -s 3G '\(image)'")
+        let loop = try LoopDevice(size: 3 << 30)
+        defer { loop.detach() }
+
+        let process = Process()
+        process.executableURL = EdgeFlashBinary.url
+        process.arguments = ["write", image, loop.path, "--yes", "--json"]
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Wait for the first progress event of the write phase, then interrupt.
+        var seen = Data()
+        while !String(decoding: seen, as: UTF8.self).contains("\"phase\":\"write\"") {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen.append(chunk)
+        }
+        kill(process.processIdentifier, SIGINT)
+        let rest = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit)
+        #expect(process.terminationStatus == 130, "\(stderr)")
+        #expect(stderr.contains("incomplete"))
+        let last = try #require(try jsonLines(String(decoding: seen + rest, as: UTF8.self)).last)
+        #expect(last["exitStatus"] as? Int == 130)
+        #expect(try loop.read(offset: 0, count: 1 << 20).allSatisfy { $0 == 0 })
+    }
+}

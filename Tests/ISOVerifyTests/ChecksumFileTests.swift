@@ -1,0 +1,129 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import ISOVerify
+
+private let a64 = String(repeating: "a", count: 64)
+private let b64 = String(repeating: "B", count: 64)
+private let c128 = String(repeating: "c", count: 128)
+
+@Suite struct ChecksumFileTests {
+    @Test func gnuTextBinaryAndBSDLinesInOneFile() throws {
+        let text = """
+            # made by the build
+            \(a64)  palette-edge-installer.iso
+            \(b64) *other.iso
+            SHA512 (third one.iso) = \(c128)
+
+            """
+        let entries = try ChecksumFile.parse(text, fileName: "SHA256SUMS")
+        #expect(entries.map(\.name) == ["palette-edge-installer.iso", "other.iso", "third one.iso"])
+        #expect(entries.map(\.algorithm) == [.sha256, .sha256, .sha512])
+        #expect(entries[1].hex == String(repeating: "b", count: 64))
+        #expect(entries[2].line == 4)
+    }
+
+    @Test func namesWithSpacesDirectoriesAndCRLF() throws {
+        let entries = try ChecksumFile.parse("\(a64)  build/my image.iso\r\n", fileName: "x")
+        #expect(entries[0].name == "build/my image.iso")
+        #expect(ChecksumFile.entry(for: "my image.iso", in: entries, dedicatedFile: false) != nil)
+    }
+
+    @Test func gnuEscapedName() throws {
+        let entries = try ChecksumFile.parse("\\\(a64)  a\\\\b\\nc.iso", fileName: "x")
+        #expect(entries[0].name == "a\\b\nc.iso")
+    }
+
+    @Test func bareDigestOnlyCountsInADedicatedFile() throws {
+        let entries = try ChecksumFile.parse("\(a64)\n", fileName: "x.iso.sha256")
+        #expect(entries[0].name == nil)
+        #expect(ChecksumFile.entry(for: "x.iso", in: entries, dedicatedFile: true)?.hex == a64)
+        #expect(ChecksumFile.entry(for: "x.iso", in: entries, dedicatedFile: false) == nil)
+    }
+
+    @Test(arguments: [
+        ("zz" + String(repeating: "a", count: 62) + "  x.iso", "line 1 is malformed: expected '<hex>  name'"),
+        (String(repeating: "a", count: 63) + "  x.iso", "63 hex digits"),
+        (String(repeating: "a", count: 64) + " x.iso", "two spaces or ' *'"),
+        (String(repeating: "a", count: 64) + "\tx.iso", "two spaces or ' *'"),
+        ("SHA256 (x.iso) " + String(repeating: "a", count: 64), "expected 'SHA256 (name) = <hex>'"),
+        ("SHA256 (x.iso) = " + String(repeating: "a", count: 128), "SHA256 digest has 128 hex digits"),
+        ("MD5 (x.iso) = " + String(repeating: "a", count: 32), "unsupported algorithm MD5"),
+        ("SHA256 () = " + String(repeating: "a", count: 64), "empty file name"),
+        ("# only a comment\n\n", "holds no checksum"),
+        ("\n" + String(repeating: "a", count: 64) + "  ok.iso\nnot a checksum", "line 3 is malformed"),
+    ])
+    func malformedFilesAreNamedPrecisely(text: String, expected: String) {
+        do {
+            _ = try ChecksumFile.parse(text, fileName: "SHA256SUMS")
+            Issue.record("parsed malformed text: \(text)")
+        } catch let error as ISOVerifyError {
+            #expect(error.message.contains(expected), "\(error.message)")
+            #expect(error.message.contains("SHA256SUMS"))
+            #expect(error.exitStatus == .invalidInput)
+        } catch { Issue.record("unexpected error \(error)") }
+    }
+}
+
+@Suite struct ChecksumDiscoveryTests {
+    private func directory(_ files: [String: String]) throws -> URL {
+        let dir = try TemporaryDirectory.make(prefix: "edgeflash-sums")
+        for (name, text) in files { try text.write(to: dir.appendingPathComponent(name), atomically: true, encoding: .utf8) }
+        return dir
+    }
+
+    @Test func prefersTheImagesOwnFile() throws {
+        let dir = try directory(["img.iso.sha256": "\(a64)  img.iso\n", "SHA512SUMS": "\(c128)  img.iso\n"])
+        let found = try #require(try ChecksumDiscovery.find(forImage: dir.appendingPathComponent("img.iso")))
+        #expect(found == ExpectedChecksum(algorithm: .sha256, hex: a64, source: "img.iso.sha256"))
+    }
+
+    @Test func findsTheImageInASumsList() throws {
+        let dir = try directory(["SHA256SUMS": "\(b64)  other.iso\n\(a64)  img.iso\n"])
+        let found = try #require(try ChecksumDiscovery.find(forImage: dir.appendingPathComponent("img.iso")))
+        #expect(found.hex == a64 && found.source == "SHA256SUMS")
+    }
+
+    @Test func fallsThroughToSHA512SUMSWhenSHA256SUMSLacksTheImage() throws {
+        let dir = try directory(["SHA256SUMS": "\(b64)  other.iso\n", "SHA512SUMS": "SHA512 (img.iso) = \(c128)\n"])
+        let found = try #require(try ChecksumDiscovery.find(forImage: dir.appendingPathComponent("img.iso")))
+        #expect(found.algorithm == .sha512 && found.source == "SHA512SUMS")
+    }
+
+    @Test func nothingBesideTheImageIsNil() throws {
+        let dir = try directory(["SHA256SUMS": "\(b64)  other.iso\n"])
+        #expect(try ChecksumDiscovery.find(forImage: dir.appendingPathComponent("img.iso")) == nil)
+    }
+
+    @Test func aBrokenChecksumFileIsAnErrorNotUnverified() throws {
+        let dir = try directory(["img.iso.sha256": "garbage\n"])
+        #expect(throws: ISOVerifyError.self) { try ChecksumDiscovery.find(forImage: dir.appendingPathComponent("img.iso")) }
+    }
+
+    @Test func aDedicatedFileForOtherImagesIsAnError() throws {
+        let dir = try directory(["img.iso.sha256": "\(a64)  a.iso\n\(b64)  b.iso\n"])
+        #expect(throws: ISOVerifyError.self) { try ChecksumDiscovery.find(forImage: dir.appendingPathComponent("img.iso")) }
+    }
+}
+
+@Suite struct FileHasherTests {
+    @Test(arguments: [HashAlgorithm.sha256, .sha512])
+    func matchesCoreutilsOnAFileLargerThanOneChunk(algorithm: HashAlgorithm) throws {
+        let dir = try TemporaryDirectory.make(prefix: "edgeflash-hash")
+        let file = dir.appendingPathComponent("data.bin")
+        try Shell.bash("head -c \(FileHasher.chunkSize * 2 + 12345) /dev/urandom > '\(file.path)'")
+        let tool = algorithm == .sha256 ? "sha256sum" : "sha512sum"
+        let expected = try Shell.bash("\(tool) '\(file.path)' | cut -d' ' -f1").trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try FileHasher.hash(file: file, algorithm: algorithm) == expected)
+        let result = try FileHasher.verify(file: file, against: ExpectedChecksum(algorithm: algorithm, hex: expected.uppercased(), source: "t"))
+        #expect(result.matches)
+    }
+
+    @Test func hashesALeadingPart() throws {
+        let dir = try TemporaryDirectory.make(prefix: "edgeflash-hash")
+        let file = dir.appendingPathComponent("data.bin")
+        try Shell.bash("head -c 100000 /dev/urandom > '\(file.path)'")
+        let expected = try Shell.bash("head -c 4097 '\(file.path)' | sha256sum | cut -d' ' -f1").trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try FileHasher.hash(file: file, algorithm: .sha256, length: 4097) == expected)
+    }
+}
