@@ -112,7 +112,8 @@ public enum InjectionPlanner {
             throw InjectionError(message: "--size \(size) is too small for a \(request.fileSystem.rawValue) user-data volume (minimum \(volume.minimumSize) bytes, whole sectors)",
                                  hint: "Leave --size out for the default.", exitStatus: .invalidInput)
         }
-        let start = alignUp(imageEnd, alignment)
+        // Never before 1 MiB: sector 0 holds the table, and 1 MiB is what every partitioner aligns to.
+        let start = max(alignUp(imageEnd, alignment), alignment)
         let tailSectors = layout == .gpt ? Int64(gpt!.entryArraySectors + 1) : 0
         var finalSize = targetSize
         if request.growable { finalSize = max(targetSize, alignUp(start + size + tailSectors * sector, alignment)) }

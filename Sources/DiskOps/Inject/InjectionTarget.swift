@@ -11,7 +11,7 @@ final class InjectionTarget {
     private(set) var size: Int64
     private let fd: Int32
 
-    init(path: String) throws {
+    init(path: String, readOnly: Bool = false) throws {
         self.path = path
         var info = stat()
         guard stat(path, &info) == 0 else { throw Self.ioError("cannot open \(path)") }
@@ -20,7 +20,7 @@ final class InjectionTarget {
             throw InjectionError(message: "\(path) is neither a block device nor an image file", exitStatus: .invalidInput)
         }
         // O_EXCL on a block device: refused while anything (a mount, another flasher) holds it.
-        let descriptor = open(path, O_RDWR | O_CLOEXEC | (isBlockDevice ? O_EXCL : 0))
+        let descriptor = open(path, (readOnly ? O_RDONLY : O_RDWR | (isBlockDevice ? O_EXCL : 0)) | O_CLOEXEC)
         guard descriptor >= 0 else {
             let busy = errno == EBUSY
             throw InjectionError(message: busy ? "\(path) is busy (mounted or in use)" : "cannot open \(path) for writing: \(String(cString: strerror(errno)))",
