@@ -23,15 +23,23 @@ enum ISOFixtures {
     }
 
     /// Boot-relevant lines of xorriso's report, with LBAs and sizes cut off by column, as a
-    /// second opinion independent of BootSetup.
+    /// second opinion independent of BootSetup. GPT "GapN" partitions only fill space between the
+    /// others (and the padding after them), so they are left out.
     static func bootLines(_ image: String) throws -> [String] {
         let report = try Shell.bash("xorriso -indev '\(image)' -report_el_torito plain -report_system_area plain 2>/dev/null")
-        return report.split(separator: "\n").compactMap { line -> String? in
+        let lines = report.split(separator: "\n")
+        // "GPT partname local :   1  Gap0" -> words [GPT, partname, local, :, 1, Gap0]
+        let gaps = Set(lines.filter { $0.hasPrefix("GPT partname local") }.map { $0.split(separator: " ") }
+            .filter { $0.count >= 6 && $0[5].hasPrefix("Gap") }.map { String($0[4]) })
+        return lines.compactMap { line -> String? in
             let words = line.split(separator: " ")
             if line.hasPrefix("El Torito boot img") { return words.dropLast().joined(separator: " ") }
             if line.hasPrefix("El Torito img") || line.hasPrefix("System area summary") { return words.joined(separator: " ") }
             if line.hasPrefix("MBR partition  ") { return words.prefix(6).joined(separator: " ") }
-            if line.hasPrefix("GPT partition path") || line.hasPrefix("GPT type GUID") { return words.joined(separator: " ") }
+            if line.hasPrefix("GPT partition path") || line.hasPrefix("GPT type GUID") {
+                let number = words.dropFirst(4).first.map(String.init) ?? ""
+                return gaps.contains(number) ? nil : words.joined(separator: " ")
+            }
             return nil
         }
     }

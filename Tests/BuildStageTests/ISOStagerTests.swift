@@ -33,9 +33,15 @@ struct ISOStagerTests {
                                            plan: try plan ?? self.plan(), sourceDateEpoch: epoch))
     }
 
-    @Test(arguments: ["ipxe", "grub-mkrescue"])
+    /// ipxe: isolinux MBR isohybrid; edge: the Edge installer's shape (appended ESP as GPT
+    /// partition 2, offset 16), from the boot fixture; grub-mkrescue: GPT + APM + HFS+.
+    @Test(arguments: ["ipxe", "edge", "grub-mkrescue"])
     func stagesEveryInputAndKeepsTheBootSetup(_ kind: String) throws {
-        let base = kind == "ipxe" ? ISOFixtures.ipxe : try ISOFixtures.grubRescue(in: work)
+        let base = switch kind {
+        case "ipxe": ISOFixtures.ipxe
+        case "edge": try BootFixture.installerISO(layout: .edge).path
+        default: try ISOFixtures.grubRescue(in: work)
+        }
         let output = work.appendingPathComponent("build-\(kind)")
         let result = try stage(base: base, output: output)
 
@@ -52,7 +58,7 @@ struct ISOStagerTests {
         #expect(try ISOFixtures.volumeID(result.iso) == ISOFixtures.volumeID(base))
         let before = try ISOFixtures.bootLines(base), after = try ISOFixtures.bootLines(result.iso)
         #expect(before.contains { $0.contains("BIOS") } && before.contains { $0.contains("UEFI") })
-        if kind == "ipxe" {
+        if kind != "grub-mkrescue" {
             #expect(before == after)
             #expect(!result.droppedHFSPlus)
         } else {
