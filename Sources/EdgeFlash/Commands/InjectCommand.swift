@@ -9,11 +9,11 @@ struct InjectCommand: AsyncParsableCommand {
         commandName: "inject",
         abstract: "Add or replace the site user-data volume on a written stick or an image file.",
         discussion: """
-            Puts a partition labelled CIDATA (FAT32) or cidata (ISO9660) holding `user-data` and
-            `meta-data` in the free space after the written image. The image's bytes stay as they
-            were; only the partition table gains (or updates) one entry. Running it again replaces
-            the volume. An image file grows to hold the volume, so per-site images can be made in
-            advance and flashed by any tool. The user-data is validated before anything is written,
+            Puts a partition labelled CIDATA (FAT32) or cidata (ISO9660) holding `user-data` and \
+            `meta-data` in the free space after the written image. The image's bytes stay as they \
+            were; only the partition table gains (or updates) one entry. Running it again replaces \
+            the volume. An image file grows to hold the volume, so per-site images can be made in \
+            advance and flashed by any tool. The user-data is validated before anything is written, \
             and its secrets are never printed.
 
             Examples:
