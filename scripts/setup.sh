@@ -15,7 +15,7 @@ packages=(
   ipxe grub-rescue-pc grub-pc-bin grub-efi-amd64-bin grub-common busybox-static
   qemu-system-x86 ovmf
   # Baselines the benchmarks compare against.
-  bmap-tools pv
+  bmap-tools pv time
 )
 
 missing=()

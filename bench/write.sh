@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Benchmark of `edgeflash write` against the shell baselines (issue 2), on a loop device attached
+# with --direct-io=on. Tools alternate within each round; the medians are reported.
+#
+#   bench/write.sh [ROUNDS] [SIZE_MIB]        (defaults: 5 rounds, 1024 MiB)
+#
+# Measures, per round (seconds, wall clock):
+#   dd          dd if=IMG of=DEV bs=4M oflag=direct conv=fsync
+#   ef-noverify edgeflash write IMG DEV --yes --no-verify        (no checksum beside IMG)
+#   ef-verify   edgeflash write IMG DEV --yes                    (read-back verify, no checksum)
+#   careful     sha256sum -c IMG.sha256 && dd ... && dd iflag=direct | cmp   (the careful shell user)
+#   ef-sha256   edgeflash write IMG DEV --yes                    (IMG.sha256 beside it: hash + write + verify)
+#   bmaptool    bmaptool copy --bmap IMG.bmap IMG DEV            (bmap made once, outside the timing)
+# and the peak RSS of `edgeflash write` (with IMG.sha256, verify on) for SIZE_MIB and 4x SIZE_MIB.
+# Scratch files live in bench/out/ (gitignored); the loop device is detached on exit. Needs root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-5}
+size_mib=${2:-1024}
+out=bench/out/write
+mkdir -p "$out/plain" "$out/checked"
+
+swift build -c release >/dev/null
+edgeflash="$(swift build -c release --show-bin-path)/edgeflash"
+
+plain="$out/plain/image.img"       # no checksum beside it
+checked="$out/checked/image.img"   # IMG.sha256 beside it
+if [ ! -f "$plain" ] || [ "$(stat -c %s "$plain")" -ne $((size_mib << 20)) ]; then
+  head -c $((size_mib << 20)) /dev/urandom > "$plain"
+fi
+ln -f "$plain" "$checked"
+(cd "$out/checked" && sha256sum image.img > image.img.sha256)
+bmaptool create "$plain" > "$out/plain/image.bmap" 2>/dev/null
+
+stick="$out/stick.img"
+truncate -s $(((size_mib + 64) << 20)) "$stick"
+dev=$(losetup --find --show --direct-io=on "$stick")
+big_dev=""
+cleanup() {
+  losetup -d "$dev" 2>/dev/null || true
+  [ -n "$big_dev" ] && losetup -d "$big_dev" 2>/dev/null || true
+  rm -f "$stick" "$out/big-stick.img"
+}
+trap cleanup EXIT
+count=$((size_mib / 4))  # 4 MiB blocks in the image
+
+run_dd()          { dd if="$plain" of="$dev" bs=4M oflag=direct conv=fsync status=none; }
+run_ef_noverify() { "$edgeflash" write "$plain" "$dev" --yes --no-verify >/dev/null 2>&1; }
+run_ef_verify()   { "$edgeflash" write "$plain" "$dev" --yes >/dev/null 2>&1; }
+run_careful()     {
+  (cd "$out/checked" && sha256sum --quiet -c image.img.sha256) &&
+  dd if="$checked" of="$dev" bs=4M oflag=direct conv=fsync status=none &&
+  dd if="$dev" bs=4M iflag=direct count="$count" status=none | cmp - "$checked"
+}
+run_ef_sha256()   { "$edgeflash" write "$checked" "$dev" --yes >/dev/null 2>&1; }
+run_bmaptool()    { bmaptool -q copy --bmap "$out/plain/image.bmap" "$plain" "$dev" >/dev/null 2>&1; }
+
+tools=(dd ef_noverify ef_verify careful ef_sha256 bmaptool)
+declare -A times
+seconds() { local start end; start=$(date +%s.%N); "$@"; end=$(date +%s.%N); echo "$end - $start" | bc; }
+
+# Warm-up: the image is read from the page cache by every tool, as after a download.
+cat "$plain" > /dev/null
+for round in $(seq 1 "$rounds"); do
+  # Rotate the order each round so no tool always follows the same one.
+  n=${#tools[@]}
+  for i in $(seq 0 $((n - 1))); do
+    tool=${tools[$(((i + round) % n))]}
+    t=$(seconds "run_$tool")
+    times[$tool]="${times[$tool]:-} $t"
+    printf 'round %d  %-12s %6.2f s\n' "$round" "$tool" "$t" >&2
+  done
+done
+
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+declare -A med
+for tool in "${tools[@]}"; do med[$tool]=$(echo "${times[$tool]}" | median); done
+
+# Peak RSS: the full path (checksum + write + verify), for SIZE_MIB and 4x SIZE_MIB.
+rss() {  # image device -> max RSS in MiB
+  /usr/bin/time -v "$edgeflash" write "$1" "$2" --yes 2>&1 >/dev/null | awk '/Maximum resident/ {printf "%.1f", $6/1024}'
+}
+rss_small=$(rss "$checked" "$dev")
+big="$out/checked/big.img"
+head -c $((4 * size_mib << 20)) /dev/urandom > "$big"
+(cd "$out/checked" && sha256sum big.img > big.img.sha256)
+truncate -s $(((4 * size_mib + 64) << 20)) "$out/big-stick.img"
+big_dev=$(losetup --find --show --direct-io=on "$out/big-stick.img")
+rss_big=$(rss "$big" "$big_dev")
+rm -f "$big" "$big.sha256"
+
+ratio() { echo "scale=2; $1 / $2" | bc; }
+cat <<REPORT
+| what | median s (of $rounds) | ratio | target |
+|---|---|---|---|
+| dd bs=4M oflag=direct conv=fsync | ${med[dd]} | 1.00 | |
+| edgeflash write --no-verify | ${med[ef_noverify]} | $(ratio "${med[ef_noverify]}" "${med[dd]}") x dd | <= 1.0 |
+| edgeflash write (read-back verify) | ${med[ef_verify]} | $(ratio "${med[ef_verify]}" "${med[dd]}") x dd | <= 1.6 |
+| sha256sum -c && dd && dd iflag=direct \| cmp | ${med[careful]} | 1.00 | |
+| edgeflash write, IMG.sha256 beside it | ${med[ef_sha256]} | $(ratio "${med[ef_sha256]}" "${med[careful]}") x careful | <= 0.6 |
+| bmaptool copy (bmap made beforehand) | ${med[bmaptool]} | $(ratio "${med[bmaptool]}" "${med[dd]}") x dd | |
+
+Peak RSS of edgeflash write (IMG.sha256 beside it, verify on): ${size_mib} MiB image ${rss_small} MiB, $((4 * size_mib)) MiB image ${rss_big} MiB (target <= 64 MiB).
+REPORT
