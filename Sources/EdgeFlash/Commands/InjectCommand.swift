@@ -81,7 +81,7 @@ struct InjectCommand: AsyncParsableCommand {
     }
 
     private func isBlockDevice(_ path: String) -> Bool {
-        (try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType) == .typeBlockSpecial
+        FileStatus.of(path)?.kind == .blockDevice
     }
 }
 
