@@ -50,8 +50,7 @@ struct InjectCommand: AsyncParsableCommand {
         if isBlockDevice(target) { try confirm(prepared) }
         let plan = try prepared.inject(into: target)
         if json {
-            JSONLines.emit(InjectResult(target: target, plan: plan,
-                                        warnings: prepared.files.report.issues.filter { $0.severity == .warning }))
+            JSONLines.emit(InjectResult(target: target, plan: plan, warnings: prepared.warnings))
         } else {
             print(Self.summary(plan, target: target))
         }
