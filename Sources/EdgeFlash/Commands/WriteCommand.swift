@@ -70,7 +70,7 @@ struct WriteCommand: ParsableCommand {
             reporter.finish()
             report.succeed(outcome)
             if json {
-                if let injected { JSONLines.emit(InjectResult(target: device, plan: injected, warnings: [])) }
+                if let injected, let siteUserData { JSONLines.emit(InjectResult(target: device, plan: injected, warnings: siteUserData.warnings)) }
                 JSONLines.emit(report)
             } else {
                 print(Self.summary(outcome, image: image, device: device))
