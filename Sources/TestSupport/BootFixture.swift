@@ -5,6 +5,18 @@ import Foundation
 /// volume labelled CIDATA/cidata and the ISO's `/files-iso/config.yaml` (see `QEMUBoot`).
 /// Built once and cached under `<repo>/.fixtures/boot` (the script rebuilds only when it changed).
 public enum BootFixture {
+    /// How the ISO's boot setup is laid out; both carry the same GRUB config, kernel and initramfs.
+    public enum Layout: Sendable, CaseIterable {
+        /// Like the Edge installer (Kairos AuroraBoot's xorriso call): volume id COS_LIVE, GRUB
+        /// El Torito + hybrid MBR, the EFI partition appended as GPT partition 2, partition offset
+        /// 16, MBR boot flag on. `xorriso -boot_image any replay` can remaster it.
+        case edge
+        /// A plain `grub-mkrescue` hybrid (protective MBR, GPT, APM, HFS+ gap partitions).
+        case grubMkrescue
+
+        var fileName: String { self == .edge ? "installer.iso" : "installer-mkrescue.iso" }
+    }
+
     /// The repository root, found from this source file (tests run from the source tree).
     public static var repositoryRoot: URL {
         URL(fileURLWithPath: #filePath)
@@ -25,13 +37,16 @@ public enum BootFixture {
         return repositoryRoot.appendingPathComponent(".fixtures/boot")
     }
 
-    /// The installer ISO (volume id COS_LIVE), built on first use. `EDGEFLASH_BOOT_ISO` points
-    /// at a prebuilt one instead. Throws with the script's output when the build fails.
-    public static func installerISO() throws -> URL {
-        if let prebuilt = ProcessInfo.processInfo.environment["EDGEFLASH_BOOT_ISO"], !prebuilt.isEmpty {
-            return URL(fileURLWithPath: prebuilt)
-        }
-        return try cache.value {
+    /// The installer ISO (volume id COS_LIVE), built on first use; throws with the script's
+    /// output when the build fails.
+    public static func installerISO(layout: Layout = .edge) throws -> URL {
+        let edge = try build()
+        return layout == .edge ? edge : edge.deletingLastPathComponent().appendingPathComponent(layout.fileName)
+    }
+
+    /// Runs the script once per process; it prints the Edge-layout ISO's path last.
+    private static func build() throws -> URL {
+        try cache.value {
             let result = try Shell.run(script.path, [cacheDirectory.path])
             guard result.succeeded,
                   let last = result.stdout.split(separator: "\n").last.map(String.init),

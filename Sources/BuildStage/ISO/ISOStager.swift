@@ -1,4 +1,5 @@
 import Foundation
+import ISOVerify
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -92,9 +93,10 @@ public struct ISOStager: Sendable {
         }
 
         progress("computing SHA-256")
-        let hex = try ChecksumFile.sha256(of: temporary)
+        let hex = try FileHasher.hash(file: temporary, algorithm: .sha256)
         do {
-            try Data(ChecksumFile.line(hex: hex, fileName: finalISO.lastPathComponent).utf8).write(to: temporarySum)
+            // GNU coreutils format, so `sha256sum -c` and `edgeflash verify` accept it.
+            try Data("\(hex)  \(finalISO.lastPathComponent)\n".utf8).write(to: temporarySum)
         } catch {
             throw BuildStageError("could not write \(finalSum.path): \(error.localizedDescription)", exitStatus: .ioError)
         }
@@ -131,24 +133,21 @@ public struct ISOStager: Sendable {
         return ""
     }
 
-    /// Not an ISO, truncated, missing, a directory: said before xorriso is run.
+    /// Not an ISO, truncated, missing, a directory: said before xorriso is run. The ISO check is
+    /// ISOVerify's, the same `verify` and `write` use.
     static func checkBase(_ path: String) throws {
         if let problem = FileState.of(path).problem {
             throw BuildStageError("base ISO \(path) \(problem)", hint: "give the installer ISO to stage with --base-iso")
         }
-        let handle: FileHandle
-        do { handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path)) } catch {
-            throw BuildStageError("base ISO \(path) could not be opened: \(error.localizedDescription)", exitStatus: .ioError)
+        let sanity: ISOSanity
+        do {
+            sanity = try ISOSanity.check(image: URL(fileURLWithPath: path))
+        } catch let error as ISOVerifyError {
+            throw BuildStageError("base ISO \(path): \(error.message)", hint: error.hint ?? "check the path to the installer ISO",
+                                  exitStatus: error.exitStatus)
         }
-        defer { try? handle.close() }
-        let size = Int64((try? handle.seekToEnd()) ?? 0)
-        var descriptor: [UInt8] = []
-        if size >= BaseISOCheck.descriptorOffset {
-            try? handle.seek(toOffset: UInt64(BaseISOCheck.descriptorOffset))
-            descriptor = [UInt8]((try? handle.read(upToCount: BaseISOCheck.bytesNeeded)) ?? Data())
-        }
-        if let problem = BaseISOCheck.problem(descriptor: descriptor, fileSize: size) {
-            throw BuildStageError("base ISO \(path) \(problem)", hint: "download the installer ISO again, or check the path")
+        if let problem = sanity.problem {
+            throw BuildStageError("base ISO \(path): \(problem.message)", hint: problem.hint, exitStatus: .invalidInput)
         }
     }
 
@@ -180,7 +179,9 @@ public struct ISOStager: Sendable {
     }
 
     static func stagingError(_ output: ToolRunner.Output, directory: URL) -> BuildStageError {
-        if output.stderr.contains("No space left on device") {
+        // xorriso checks free space itself before writing ("exceeds free space on media"); a disk
+        // that fills up while it writes gives ENOSPC.
+        if output.stderr.contains("No space left on device") || output.stderr.contains("exceeds free space") {
             return BuildStageError("no space left on the device holding \(directory.path) while staging the ISO; nothing was written",
                                    hint: "free some space or choose another --output directory", exitStatus: .ioError)
         }

@@ -68,6 +68,13 @@ public enum UserDataRedactor {
             }
         }
         if let root = try? Yams.compose(yaml: text) { collect(root, secret: false) }
+        // Line by line too, so a file that does not parse still has its secrets known (and scrubbed
+        // wherever else they appear in it).
+        for line in text.split(separator: "\n").map(String.init) {
+            guard let key = BlockKey(line), isSecretKey(key.name), !key.value.isEmpty,
+                  !["|", ">", "&"].contains(where: key.value.hasPrefix) else { continue }
+            values.append(key.value.trimmingCharacters(in: CharacterSet(charactersIn: "\"'")))
+        }
         return values.filter { $0.count >= 4 }
     }
 

@@ -1,17 +1,19 @@
-/// Recognises an existing user-data volume from its first 34 KiB: a FAT32 boot sector or an ISO9660
-/// primary volume descriptor labelled CIDATA/cidata. Pure, so re-injection finds the volume it
-/// replaces without libblkid.
+import ISOVerify
+
+/// Recognises an existing user-data volume from its first 34 KiB, with ISOVerify's parsers (a FAT
+/// boot sector, an ISO9660 primary volume descriptor) labelled CIDATA/cidata. Pure, so re-injection
+/// finds the volume it replaces without libblkid.
 public enum VolumeLabelProbe {
-    public static let bytesNeeded = 32768 + 2048
+    public static let bytesNeeded = Int(ISO9660.firstDescriptorOffset) + ISO9660.sectorSize
 
     public enum Kind: String, Sendable { case vfat, iso9660 }
 
     public static func label(_ bytes: [UInt8]) -> (kind: Kind, label: String)? {
-        if bytes.count >= 512, bytes[510] == 0x55, bytes[511] == 0xAA, Array(bytes[82..<90]) == Array("FAT32   ".utf8) {
-            return (.vfat, trimmed(bytes[71..<82]))
+        if let fat = FATBootSector.parse(Array(bytes.prefix(512))) {
+            return (.vfat, fat.label.trimmingCharacters(in: .whitespaces))
         }
-        if bytes.count >= bytesNeeded, Array(bytes[32769..<32774]) == Array("CD001".utf8) {
-            return (.iso9660, trimmed(bytes[32808..<32840]))
+        if let primary = primaryDescriptor(bytes) {
+            return (.iso9660, primary.primary.volumeID.trimmingCharacters(in: .whitespaces))
         }
         return nil
     }
@@ -23,12 +25,16 @@ public enum VolumeLabelProbe {
 
     /// The size an ISO9660 image declares (volume space size x logical block size), if it is one.
     public static func iso9660Size(_ bytes: [UInt8]) -> Int64? {
-        guard bytes.count >= bytesNeeded, Array(bytes[32769..<32774]) == Array("CD001".utf8) else { return nil }
-        return Int64(bytes.le32(32768 + 80)) * Int64(bytes.le16(32768 + 128))
+        primaryDescriptor(bytes)?.volumeBytes
     }
 
-    private static func trimmed(_ field: ArraySlice<UInt8>) -> String {
-        String(decoding: field, as: UTF8.self).trimmingCharacters(in: .whitespaces.union(.controlCharacters))
+    /// Only the primary descriptor's sector is in `bytes`; the next one reads as empty, which ends
+    /// the parse after the primary.
+    private static func primaryDescriptor(_ bytes: [UInt8]) -> VolumeDescriptorSet? {
+        guard bytes.count >= bytesNeeded else { return nil }
+        return try? VolumeDescriptorSet.parse { index in
+            index == 16 ? Array(bytes[Int(ISO9660.firstDescriptorOffset)..<bytesNeeded]) : []
+        }
     }
 }
 

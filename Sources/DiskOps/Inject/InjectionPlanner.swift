@@ -68,11 +68,13 @@ public enum InjectionPlanner {
         let lba0 = try read(0, 512)
         let mbr = MBRTable(sector: lba0)
         let gpt = try GPTTable(headerSector: read(sector, 512)) { lba, count in try read(Int64(lba) * sector, count) }
+        // Linux (the installer) reads a GPT only behind a protective or hybrid MBR (an 0xEE entry)
+        // or no MBR entries at all; otherwise the MBR is the table, whatever follows it.
+        let mbrIsEmpty = mbr?.entries.allSatisfy(\.isEmpty) ?? true
         let layout: InjectionPlan.Layout
-        if let gpt, mbr == nil || mbr!.hasProtectiveEntry || mbr!.entries.allSatisfy(\.isEmpty) {
-            _ = gpt
+        if gpt != nil, mbrIsEmpty || mbr!.hasProtectiveEntry {
             layout = .gpt
-        } else if let mbr, !mbr.entries.allSatisfy(\.isEmpty) {
+        } else if !mbrIsEmpty {
             layout = .mbr
         } else {
             layout = .none
@@ -112,7 +114,8 @@ public enum InjectionPlanner {
             throw InjectionError(message: "--size \(size) is too small for a \(request.fileSystem.rawValue) user-data volume (minimum \(volume.minimumSize) bytes, whole sectors)",
                                  hint: "Leave --size out for the default.", exitStatus: .invalidInput)
         }
-        let start = alignUp(imageEnd, alignment)
+        // Never before 1 MiB: sector 0 holds the table, and 1 MiB is what every partitioner aligns to.
+        let start = max(alignUp(imageEnd, alignment), alignment)
         let tailSectors = layout == .gpt ? Int64(gpt!.entryArraySectors + 1) : 0
         var finalSize = targetSize
         if request.growable { finalSize = max(targetSize, alignUp(start + size + tailSectors * sector, alignment)) }

@@ -12,16 +12,22 @@ public enum UserDataInjector {
         return try InjectionPlanner.plan(request, targetSize: target.size, read: target.read)
     }
 
-    /// Plans, then writes the volume and the tables, then flushes. Returns the plan it carried out.
+    /// Plans, writes the volume and the tables, flushes, then reads the table back (libparted
+    /// where it can). Returns the plan it carried out.
     @discardableResult
     public static func inject(target path: String, _ request: InjectionRequest) throws -> InjectionPlan {
-        let target = try InjectionTarget(path: path)
-        var request = request
-        request.growable = !target.isBlockDevice
-        let plan = try InjectionPlanner.plan(request, targetSize: target.size, read: target.read)
-        try target.grow(to: plan.targetSize)
-        for write in plan.writes { try target.write(write) }
-        try target.sync()
+        let plan: InjectionPlan
+        do {
+            let target = try InjectionTarget(path: path)
+            var request = request
+            request.growable = !target.isBlockDevice
+            plan = try InjectionPlanner.plan(request, targetSize: target.size, read: target.read)
+            try target.grow(to: plan.targetSize)
+            for write in plan.writes { try target.write(write) }
+            try target.sync()
+        }   // closed here: libparted opens the device itself for the read-back
+        let reader = try InjectionTarget(path: path, readOnly: true)
+        try InjectionReadBack.verify(plan, path: path, read: reader.read)
         return plan
     }
 }

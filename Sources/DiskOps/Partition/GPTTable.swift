@@ -1,3 +1,4 @@
+import ISOVerify
 import Foundation
 
 /// A GUID partition table as read from the primary header and its entry array, edited in memory:

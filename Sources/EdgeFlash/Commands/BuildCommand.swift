@@ -6,7 +6,7 @@ struct BuildCommand: AsyncParsableCommand {
         commandName: "build",
         abstract: "The build side: validate build arguments, plan images, stage the installer ISO.",
         discussion: """
-            Reads the same inputs as CanvOS (.arg, k8s_version.json, user-data) and finds every
+            Reads the same inputs as CanvOS (.arg, k8s_version.json, user-data) and finds every \
             mistake at once, with its file and line, before anything is built.
 
             Examples:

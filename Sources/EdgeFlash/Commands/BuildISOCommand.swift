@@ -10,18 +10,21 @@ struct BuildISOCommand: AsyncParsableCommand {
         discussion: """
             Adds to a copy of the base ISO, as the Edge build does:
               user-data             -> /files-iso/config.yaml
-              content-*/*.zst       -> /opt/spectrocloud/content/<file>.zst_partNN (3 GB parts)
+              content-*/*.zst       -> /opt/spectrocloud/content/<file>.zst_partNN
+                                       (3 GB parts)
               EDGE_CUSTOM_CONFIG    -> /.edge_custom_config.yaml
               CLUSTERCONFIG         -> /opt/spectrocloud/clusterconfig/spc.tgz
-            The base ISO's boot setup (El Torito BIOS/UEFI, MBR/GPT, volume id) is replayed by
-            xorriso and checked unchanged afterwards. Writes OUTPUT/<ISO_NAME>.iso and
-            OUTPUT/<ISO_NAME>.iso.sha256 (sha256sum -c format) through temporary files: a failed
-            build leaves nothing under the final names. With SOURCE_DATE_EPOCH set, the same inputs
+
+            The base ISO's boot setup (El Torito BIOS/UEFI, MBR/GPT, volume id) is replayed by \
+            xorriso and checked unchanged afterwards. Writes OUTPUT/<ISO_NAME>.iso and \
+            OUTPUT/<ISO_NAME>.iso.sha256 (sha256sum -c format) through temporary files: a failed \
+            build leaves nothing under the final names. With SOURCE_DATE_EPOCH set, the same inputs \
             give a byte-identical ISO.
 
             Examples:
               edgeflash build iso --base-iso base.iso --user-data user-data
-              SOURCE_DATE_EPOCH=1700000000 edgeflash build iso --base-iso base.iso --content content-3f1a --output build
+              SOURCE_DATE_EPOCH=1700000000 edgeflash build iso --base-iso base.iso \\
+                  --content content-3f1a --output build
 
             Needs xorriso. Exit status: 0 written, 6 invalid input, 5 I/O error (e.g. disk full).
             """
@@ -60,6 +63,9 @@ struct BuildISOCommand: AsyncParsableCommand {
             edgeCustomConfig: arguments.has("EDGE_CUSTOM_CONFIG") ? plan.validator.resolve(arguments["EDGE_CUSTOM_CONFIG"]) : nil,
             clusterConfig: arguments.has("CLUSTERCONFIG") ? plan.validator.resolve(arguments["CLUSTERCONFIG"]) : nil,
             partSize: contentPartSize)
+        if plan.userDataPath == nil {
+            Terminal.writeStderr("edgeflash: warning: no user-data given or found beside .arg; the ISO gets no /files-iso/config.yaml\n")
+        }
         let epoch = try sourceDateEpoch()
         let stager = try ISOStager.locate { Terminal.writeStderr("edgeflash: \($0)\n") }
         let result = try stager.stage(.init(baseISO: baseISO, outputDirectory: output, isoName: arguments.isoName,

@@ -10,10 +10,11 @@ struct BuildImagesCommand: AsyncParsableCommand {
         commandName: "images",
         abstract: "Build (and push) the provider image matrix with docker, podman or buildah.",
         discussion: """
-            Validates the inputs like `build plan`, then runs one build per provider image (at most
-            --jobs at a time), passing every .arg value as --build-arg and tagging each image
+            Validates the inputs like `build plan`, then runs one build per provider image (at most \
+            --jobs at a time), passing every .arg value as --build-arg and tagging each image \
             IMAGE_REGISTRY/IMAGE_REPO:K8S_DISTRIBUTION-K8S_VERSION-PE_VERSION[-CUSTOM_TAG].
-            Needs a container engine and a CanvOS checkout (its Dockerfile) as the build context;
+
+            Needs a container engine and a CanvOS checkout (its Dockerfile) as the build context; \
             --dry-run prints the exact commands and needs neither.
 
             Examples:

@@ -8,9 +8,9 @@ struct BuildPlanCommand: AsyncParsableCommand {
         commandName: "plan",
         abstract: "Validate .arg, k8s_version.json and user-data; show the provider images and the pack manifest.",
         discussion: """
-            Every problem is reported at once as FILE:LINE: error|warning: message (allowed: ...).
-            Unknown arguments are warnings with a "did you mean" suggestion. Without K8S_VERSION,
-            one provider image is planned per version k8s_version.json lists for K8S_DISTRIBUTION.
+            Every problem is reported at once as FILE:LINE: error|warning: message (allowed: ...). \
+            Unknown arguments are warnings with a "did you mean" suggestion. Without K8S_VERSION, \
+            one provider image is planned per version k8s_version.json lists for K8S_DISTRIBUTION. \
             The BYOOS pack manifest is printed and written to OUTPUT/pack-manifest.yaml.
 
             Examples:

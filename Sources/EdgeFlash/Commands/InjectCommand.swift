@@ -9,11 +9,11 @@ struct InjectCommand: AsyncParsableCommand {
         commandName: "inject",
         abstract: "Add or replace the site user-data volume on a written stick or an image file.",
         discussion: """
-            Puts a partition labelled CIDATA (FAT32) or cidata (ISO9660) holding `user-data` and
-            `meta-data` in the free space after the written image. The image's bytes stay as they
-            were; only the partition table gains (or updates) one entry. Running it again replaces
-            the volume. An image file grows to hold the volume, so per-site images can be made in
-            advance and flashed by any tool. The user-data is validated before anything is written,
+            Puts a partition labelled CIDATA (FAT32) or cidata (ISO9660) holding `user-data` and \
+            `meta-data` in the free space after the written image. The image's bytes stay as they \
+            were; only the partition table gains (or updates) one entry. Running it again replaces \
+            the volume. An image file grows to hold the volume, so per-site images can be made in \
+            advance and flashed by any tool. The user-data is validated before anything is written, \
             and its secrets are never printed.
 
             Examples:
@@ -32,6 +32,12 @@ struct InjectCommand: AsyncParsableCommand {
     @Flag(help: "Do not ask for confirmation before writing to a block device.")
     var yes = false
 
+    @Flag(help: "Unmount the stick's mounted partitions instead of refusing.")
+    var unmount = false
+
+    @Flag(help: "Override the safety refusals that have an override (a fixed, non-removable disk).")
+    var force = false
+
     @Flag(help: "Print the result as one JSON object.")
     var json = false
 
@@ -41,33 +47,47 @@ struct InjectCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard let prepared = try userData.prepare() else { return }
-        if isBlockDevice(target) && !yes {
-            guard Terminal.stdinIsTTY else {
-                throw SimpleError("not writing to \(target) without confirmation", hint: "Pass --yes to confirm from a script.",
-                                  exitStatus: .notConfirmed)
-            }
-            let preview = try UserDataInjector.plan(target: target, prepared.request)
-            Terminal.writeStderr("Add a \(preview.label) volume (\(preview.fileSystem.rawValue), \(preview.size >> 20) MiB) to \(target) at byte \(preview.start), after the image (ends at byte \(preview.imageEnd))? [y/N] ")
-            guard let answer = readLine(), ["y", "yes"].contains(answer.lowercased()) else {
-                throw SimpleError("not confirmed: \(target) was not changed", exitStatus: .notConfirmed)
-            }
-        }
+        if isBlockDevice(target) { try confirm(prepared) }
         let plan = try prepared.inject(into: target)
         if json {
-            JSONLines.emit(InjectResult(target: target, plan: plan,
-                                        warnings: prepared.files.report.issues.filter { $0.severity == .warning }))
+            JSONLines.emit(InjectResult(target: target, plan: plan, warnings: prepared.warnings))
         } else {
-            print("\(plan.replacesExisting ? "Replaced" : "Added") \(plan.label) (\(plan.fileSystem.rawValue), \(plan.size >> 20) MiB) as partition \(plan.partitionNumber) of the \(plan.layout.rawValue) table on \(target), bytes \(plan.start)-\(plan.start + plan.size - 1); the image ends at byte \(plan.imageEnd).")
+            print(Self.summary(plan, target: target))
         }
     }
 
+    /// The same safety policy as `write` (no system disk, nothing mounted, no partition...), then a
+    /// confirmation naming the drive, unless --yes.
+    private func confirm(_ prepared: PreparedUserData) throws {
+        let disk = try TargetCheck.check(TargetRequest(imagePath: userData.userData ?? "", imageSize: 0,
+                                                       devicePath: target, unmount: unmount, force: force))
+        if yes { return }
+        guard Terminal.stdinIsTTY else {
+            throw SimpleError("not writing to \(target) without confirmation", hint: "Pass --yes to confirm from a script.",
+                              exitStatus: .notConfirmed)
+        }
+        let preview = try UserDataInjector.plan(target: target, prepared.request)
+        let drive = [disk.vendor, disk.model].compactMap { $0 }.joined(separator: " ")
+        Terminal.writeStderr("\(disk.path): \(drive.isEmpty ? "unknown model" : drive), \(ByteCount.human(disk.size)), serial \(disk.serial ?? "unknown")\n"
+            + "Add a \(preview.label) volume (\(preview.fileSystem.rawValue), \(preview.size >> 20) MiB) at byte \(preview.start), after the image (which ends at byte \(preview.imageEnd) and stays as it is)? [y/N] ")
+        guard let answer = readLine(), ["y", "yes"].contains(answer.lowercased()) else {
+            throw SimpleError("not confirmed: \(target) was not changed", exitStatus: .notConfirmed)
+        }
+    }
+
+    static func summary(_ plan: InjectionPlan, target: String) -> String {
+        "\(plan.replacesExisting ? "Replaced" : "Added") \(plan.label) (\(plan.fileSystem.rawValue), \(plan.size >> 20) MiB) as partition \(plan.partitionNumber) of the \(plan.layout.rawValue) table on \(target), bytes \(plan.start)-\(plan.start + plan.size - 1); the image ends at byte \(plan.imageEnd)."
+    }
+
     private func isBlockDevice(_ path: String) -> Bool {
-        (try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType) == .typeBlockSpecial
+        FileStatus.of(path)?.kind == .blockDevice
     }
 }
 
 /// `inject --json`: a stable schema for scripts.
 struct InjectResult: Encodable {
+    /// Tells this line apart from `write --json`'s progress and result lines.
+    let type = "user-data"
     var target: String
     var layout: String
     var partition: Int

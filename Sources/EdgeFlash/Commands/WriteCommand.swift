@@ -27,6 +27,7 @@ struct WriteCommand: ParsableCommand {
               edgeflash write installer.iso /dev/sdb --yes --json       (scripts: JSON lines on stdout)
               edgeflash write installer.iso /dev/sdb --sha256 9f86d0...  (checksum given by hand)
               edgeflash write installer.iso /dev/sdb --unmount          (unmount its partitions first)
+              edgeflash write installer.iso /dev/sdb --user-data site.yaml (then add the CIDATA volume)
 
             Ctrl-C stops cleanly (exit 130): what was written is flushed, the stick is incomplete and
             will not boot. JSON output is described in docs/write-json.md.
@@ -56,14 +57,25 @@ struct WriteCommand: ParsableCommand {
 
     @OptionGroup var checksum: ChecksumOptions
 
+    /// --user-data and friends: inject the site's volume after write and verify (see `inject`).
+    @OptionGroup var userData: UserDataOptions
+
     func run() throws {
+        let siteUserData = try userData.prepare()    // validated before anything is written
         let reporter = ProgressReporter(json: json)
         var report = WriteReport(image: image, device: device)
         do {
             let outcome = try write(reporter: reporter, report: &report)
+            let injected = try siteUserData?.inject(into: device, imageSize: report.imageBytes)
             reporter.finish()
             report.succeed(outcome)
-            if json { JSONLines.emit(report) } else { print(Self.summary(outcome, image: image, device: device)) }
+            if json {
+                if let injected, let siteUserData { JSONLines.emit(InjectResult(target: device, plan: injected, warnings: siteUserData.warnings)) }
+                JSONLines.emit(report)
+            } else {
+                print(Self.summary(outcome, image: image, device: device))
+                if let injected { print(InjectCommand.summary(injected, target: device)) }
+            }
             if let warning = outcome.partitionTableWarning { Terminal.writeStderr("edgeflash: warning: \(warning)\n") }
         } catch let error as EdgeFlashError {
             reporter.finish()

@@ -6,6 +6,9 @@ import Glibc
 /// An image or device opened read-only. Owns its descriptor (closed on deinit), reads with pread
 /// so callers can jump straight to the structures they need, and retries EINTR in one place.
 public final class ReadOnlyFile {
+    /// 4 MiB: large enough that syscalls cost nothing next to hashing, small enough for the cache.
+    public static let chunkSize = 4 << 20
+
     public let path: String
     public let size: Int64
     private let descriptor: Int32
@@ -67,7 +70,7 @@ public final class ReadOnlyFile {
 
     /// Calls `body` with consecutive chunks of `range` (a page-aligned buffer of `chunkSize`
     /// reused for every call). Stops early at the end of the file.
-    public func forEachChunk(in range: Range<Int64>? = nil, chunkSize: Int = FileHasher.chunkSize,
+    public func forEachChunk(in range: Range<Int64>? = nil, chunkSize: Int = ReadOnlyFile.chunkSize,
                              _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
         let range = range ?? 0..<size
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 4096)

@@ -34,8 +34,7 @@ public struct StreamingHash: @unchecked Sendable {
 /// Hashes a whole file (or a leading part of it, such as a device's first image-size bytes)
 /// in large page-aligned chunks.
 public enum FileHasher {
-    /// 4 MiB: large enough that syscalls cost nothing next to hashing, small enough for the cache.
-    public static let chunkSize = 4 << 20
+    public static let chunkSize = ReadOnlyFile.chunkSize
 
     /// Hex digest of `file`'s first `length` bytes (the whole file when nil). `progress` gets the
     /// bytes hashed so far after every chunk.

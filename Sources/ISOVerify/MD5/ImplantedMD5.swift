@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// The MD5 that `implantisomd5` writes into the primary volume descriptor's application-use area
@@ -32,33 +31,5 @@ public struct ImplantedMD5: Sendable, Codable, Equatable {
         return ImplantedMD5(md5: md5.lowercased(), skipSectors: skip,
                             fragmentCount: fields["FRAGMENT COUNT"].flatMap { Int($0) },
                             supportedMedia: fields["RHLISOSTATUS"] == "1")
-    }
-
-    /// Hashes the image the way checkisomd5 does; returns the computed MD5 (lowercase hex).
-    public func compute(_ file: ReadOnlyFile, volumeBytes: Int64, progress: ((Int64) -> Void)? = nil) throws -> String {
-        let end = volumeBytes - Int64(skipSectors) * 2048
-        guard end > 0 else { throw ISOVerifyError("implanted MD5 skips more sectors than the volume has") }
-        guard end <= file.size else {
-            throw ISOVerifyError("image is truncated: the implanted MD5 covers \(end) bytes, the file has \(file.size)")
-        }
-        file.adviseSequential()
-        var md5 = Insecure.MD5()
-        let blank = Self.applicationUseOffset..<(Self.applicationUseOffset + Int64(Self.applicationUseLength))
-        var offset: Int64 = 0
-        try file.forEachChunk(in: 0..<end) { chunk in
-            let range = offset..<(offset + Int64(chunk.count))
-            if range.overlaps(blank) {
-                var copy = [UInt8](chunk)
-                let lo = Int(max(blank.lowerBound, range.lowerBound) - offset)
-                let hi = Int(min(blank.upperBound, range.upperBound) - offset)
-                for i in lo..<hi { copy[i] = 0x20 }
-                copy.withUnsafeBytes { md5.update(bufferPointer: $0) }
-            } else {
-                md5.update(bufferPointer: chunk)
-            }
-            offset += Int64(chunk.count)
-            progress?(offset)
-        }
-        return Hex.encode(md5.finalize())
     }
 }

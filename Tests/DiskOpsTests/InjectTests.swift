@@ -1,0 +1,195 @@
+@testable import DiskOps
+import Foundation
+import Testing
+import TestSupport
+
+private let userData = Array("#cloud-config\nstylus:\n  site:\n    registrationURL: https://r.example/x\n".utf8)
+private func request(_ fs: InjectionRequest.FileSystem = .vfat, userData: [UInt8] = userData, size: Int64? = nil) -> InjectionRequest {
+    InjectionRequest(fileSystem: fs, size: size, files: [.init(name: "user-data", contents: userData),
+                                                         .init(name: "meta-data", contents: Array("instance-id: t\n".utf8))])
+}
+
+/// A copy of `image` in `dir`, to inject into.
+private func copy(_ image: String, in dir: URL) throws -> String {
+    let path = dir.appendingPathComponent("target.img").path
+    try FileManager.default.copyItem(atPath: image, toPath: path)
+    return path
+}
+
+/// Every byte of the original image is unchanged in the target, except inside the partition table
+/// structures (MBR entries, GPT header and entry array): the image region with those bytes put back
+/// hashes to the image's own SHA-256.
+private func expectImageUntouched(original: String, target: String, tables: [Range<Int>]) throws {
+    let before = Array(try Data(contentsOf: URL(fileURLWithPath: original)))
+    var after = Array(try Data(contentsOf: URL(fileURLWithPath: target)).prefix(before.count))
+    var changedOutside = 0
+    for i in 0..<before.count where before[i] != after[i] && !tables.contains(where: { $0.contains(i) }) { changedOutside += 1 }
+    #expect(changedOutside == 0, "image bytes changed outside the partition tables")
+    for range in tables { after.replaceSubrange(range, with: before[range]) }
+    let restored = URL(fileURLWithPath: target + ".restored")
+    try Data(after).write(to: restored)
+    defer { try? FileManager.default.removeItem(at: restored) }
+    let hashes = try Shell.bash("sha256sum < '\(original)'; sha256sum < '\(restored.path)'").split(separator: "\n")
+    #expect(hashes.count == 2 && hashes[0] == hashes[1])
+}
+
+private func extract(_ path: String, from offset: Int64, count: Int64, to out: URL) throws {
+    let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+    defer { try? handle.close() }
+    try handle.seek(toOffset: UInt64(offset))
+    try (handle.readData(ofLength: Int(count))).write(to: out)
+}
+
+/// fsck.fat -n is clean, mtools reads the exact user-data, libblkid probes vfat/CIDATA at the offset.
+private func expectCleanFAT(_ path: String, plan: InjectionPlan, dir: URL) throws {
+    let volume = dir.appendingPathComponent("volume.img")
+    try extract(path, from: plan.start, count: plan.size, to: volume)
+    let fsck = try Shell.run("fsck.fat", ["-n", volume.path])
+    #expect(fsck.status == 0, "\(fsck.stdout)")
+    #expect(try Shell.bash("mtype -i '\(path)@@\(plan.start)' ::user-data") == String(decoding: userData, as: UTF8.self))
+    let probe = try Shell.bash("blkid -p -o export -O \(plan.start) \(path)")
+    #expect(probe.contains("TYPE=vfat") && probe.contains("LABEL=CIDATA"), "\(probe)")
+    let report = try BlkidProbe.probe(path: path, offset: plan.start, size: plan.size)   // the project's libblkid wrapper
+    #expect(report.type == "vfat" && report.label == "CIDATA")
+}
+
+@Test func injectsIntoAnMBRIsohybridFromLBA0() throws {
+    let dir = try TemporaryDirectory.make()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let target = try copy(InstallerImages.ipxe, in: dir)
+    let plan = try UserDataInjector.inject(target: target, request())
+    #expect(plan.layout == .mbr)
+    #expect(plan.partitionNumber == 2)
+    #expect(plan.start == 2 << 20)          // the image is 2 MiB; the volume starts right after
+    let table = try #require(MBRTable(sector: Array(try Data(contentsOf: URL(fileURLWithPath: target)).prefix(512))))
+    #expect(table.entries[0].status == 0x80 && table.entries[0].firstLBA == 0)   // boot flag and partition 1 kept
+    #expect(table.entries[1].type == 0x0C && Int64(table.entries[1].firstLBA) * 512 == plan.start)
+    try expectImageUntouched(original: InstallerImages.ipxe, target: target, tables: [446..<510])
+    try expectCleanFAT(target, plan: plan, dir: dir)
+    let fdisk = try Shell.bash("fdisk -l \(target)")
+    #expect(fdisk.contains("W95 FAT32 (LBA)"))
+}
+
+@Test func injectsIntoAGrubMkrescueGPTHybrid() throws {
+    let dir = try TemporaryDirectory.make()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let image = try InstallerImages.grubRescueHybrid(in: dir)
+    let target = try copy(image, in: dir)
+    let plan = try UserDataInjector.inject(target: target, request())
+    #expect(plan.layout == .gpt)
+    #expect(plan.partitionNumber == 5)
+    #expect(try Shell.bash("sgdisk -v \(target)").contains("No problems found"))
+    let fdisk = try Shell.run("fdisk", ["-l", target])
+    #expect(fdisk.status == 0 && !fdisk.stderr.contains("mismatch") && !fdisk.stdout.contains("mismatch"))
+    // The header at LBA 1, the entry array (LBA 20 for grub-mkrescue) and the protective entry's size
+    // change; the APM, boot code and ISO do not.
+    try expectImageUntouched(original: image, target: target, tables: [446..<510, 512..<1024, (20 * 512)..<(64 * 512)])
+    try expectCleanFAT(target, plan: plan, dir: dir)
+}
+
+@Test func injectsIntoAKairosStyleISOWithAppendedESP() throws {
+    let dir = try TemporaryDirectory.make()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let image = try InstallerImages.kairosStyle(in: dir)
+    let target = try copy(image, in: dir)
+    let plan = try UserDataInjector.inject(target: target, request())
+    #expect(plan.layout == .gpt)
+    #expect(try Shell.bash("sgdisk -v \(target)").contains("No problems found"))
+    #expect(try Shell.bash("sgdisk -i 2 \(target)").contains("EFI system partition"))
+    let mbr = try #require(MBRTable(sector: Array(try Data(contentsOf: URL(fileURLWithPath: target)).prefix(512))))
+    #expect(mbr.entries.contains { $0.status == 0x80 })              // the forced boot flag is kept
+    #expect(!mbr.entries.contains { $0.type == 0x0C })               // hybrid MBR not extended
+    try expectImageUntouched(original: image, target: target, tables: [446..<510, 512..<1024, 1024..<(34 * 512)])
+    try expectCleanFAT(target, plan: plan, dir: dir)
+}
+
+@Test func injectsIntoAnImageWithNoTable() throws {
+    let dir = try TemporaryDirectory.make()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let image = try InstallerImages.plainISO(in: dir)
+    let target = try copy(image, in: dir)
+    let plan = try UserDataInjector.inject(target: target, request())
+    #expect(plan.layout == .none)
+    #expect(plan.partitionNumber == 1)
+    #expect(try Shell.bash("fdisk -l \(target)").contains("W95 FAT32 (LBA)"))
+    try expectImageUntouched(original: image, target: target, tables: [446..<512])
+    try expectCleanFAT(target, plan: plan, dir: dir)
+}
+
+@Test func reinjectionReplacesTheVolume() throws {
+    let dir = try TemporaryDirectory.make()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let image = try InstallerImages.grubRescueHybrid(in: dir)
+    let target = try copy(image, in: dir)
+    let first = try UserDataInjector.inject(target: target, request())
+    let second = try UserDataInjector.inject(target: target, request(.iso9660))
+    #expect(!first.replacesExisting && second.replacesExisting)
+    #expect(second.partitionNumber == first.partitionNumber && second.start == first.start)
+    let listing = try Shell.bash("sgdisk -p \(target)")
+    #expect(listing.components(separatedBy: "user-data").count == 2)   // one volume, not two
+    #expect(try Shell.bash("sgdisk -v \(target)").contains("No problems found"))
+    let probe = try Shell.bash("blkid -p -o export -O \(second.start) \(target)")
+    #expect(probe.contains("TYPE=iso9660") && probe.contains("LABEL=cidata"), "\(probe)")
+    let third = try UserDataInjector.inject(target: target, request())
+    #expect(third.replacesExisting && third.partitionNumber == first.partitionNumber)
+    try expectCleanFAT(target, plan: third, dir: dir)
+}
+
+@Test func iso9660VolumeIsReadableWithIsoinfo() throws {
+    let dir = try TemporaryDirectory.make()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let target = try copy(InstallerImages.ipxe, in: dir)
+    let plan = try UserDataInjector.inject(target: target, request(.iso9660))
+    #expect(plan.label == "cidata")
+    let volume = dir.appendingPathComponent("volume.iso")
+    try Shell.bash("dd if=\(target) of=\(volume.path) bs=512 skip=\(plan.start / 512) count=\(plan.size / 512) status=none")
+    let info = try Shell.bash("isoinfo -d -i \(volume.path)")
+    #expect(info.contains("Volume id: cidata") && info.contains("Joliet") && info.contains("Rock Ridge"))
+    #expect(try Shell.bash("isoinfo -J -i \(volume.path) -x /user-data") == String(decoding: userData, as: UTF8.self))
+    #expect(try Shell.bash("blkid -p -o export -O \(plan.start) \(target)").contains("TYPE=iso9660"))
+}
+
+// MARK: refusals, planned on bytes: nothing is written when planning throws
+
+private func plan(_ image: [UInt8], targetSize: Int64, _ req: InjectionRequest = request()) throws -> InjectionPlan {
+    try InjectionPlanner.plan(req, targetSize: targetSize) { offset, count in
+        let start = min(Int(offset), image.count), end = min(Int(offset) + count, image.count)
+        return Array(image[start..<end]) + [UInt8](repeating: 0, count: count - (end - start))
+    }
+}
+
+@Test func refusesWhenThereIsNoRoomAfterTheImage() throws {
+    let ipxe = Array(try Data(contentsOf: URL(fileURLWithPath: InstallerImages.ipxe)))
+    let error = try #require(throws: InjectionError.self) { try plan(ipxe, targetSize: 40 << 20) }
+    #expect(error.exitStatus == .refused)
+    #expect(error.message.contains("no room"))
+    #expect(error.hint?.contains("--size") == true)     // 38 MiB would fit: the hint says so
+    #expect(try plan(ipxe, targetSize: 40 << 20, request(size: 36 << 20)).size == 36 << 20)
+}
+
+@Test func refusesATargetSmallerThanTheImage() throws {
+    let ipxe = Array(try Data(contentsOf: URL(fileURLWithPath: InstallerImages.ipxe)))
+    let error = try #require(throws: InjectionError.self) { try plan(ipxe, targetSize: 1 << 20) }
+    #expect(error.message.contains("smaller than the image"))
+}
+
+@Test func refusesAFullMBR() throws {
+    var ipxe = Array(try Data(contentsOf: URL(fileURLWithPath: InstallerImages.ipxe)))
+    var table = try #require(MBRTable(sector: Array(ipxe.prefix(512))))
+    for i in 1..<4 { table.entries[i] = .init(type: 0x83, firstLBA: UInt32(i * 10), sectorCount: 1) }
+    ipxe.replaceSubrange(446..<512, with: table.tableBytes)
+    let error = try #require(throws: InjectionError.self) { try plan(ipxe, targetSize: 1 << 30) }
+    #expect(error.message.contains("no free entry"))
+}
+
+@Test func refusesToWriteATableOverNonTableBytes() throws {
+    var bytes = [UInt8](repeating: 0, count: 1 << 20)
+    bytes[450] = 0x42      // something in the table area, but no 55AA signature
+    let error = try #require(throws: InjectionError.self) { try plan(bytes, targetSize: 1 << 30) }
+    #expect(error.message.contains("sector 0"))
+}
+
+@Test func blankTargetGetsAVolumeAtOneMiB() throws {
+    let result = try plan([UInt8](repeating: 0, count: 4096), targetSize: 1 << 30)
+    #expect(result.layout == .none && result.start == 1 << 20 && result.size == InjectionRequest.defaultFATSize)
+}
