@@ -97,7 +97,10 @@ enum ValueReader {
             case " ", "\t":
                 // Unquoted whitespace ends the value; what follows may only be a comment.
                 let trailing = rest.drop { $0 == " " || $0 == "\t" }
-                if !trailing.isEmpty && !trailing.hasPrefix("#") {
+                if rest.startIndex == text.startIndex && !trailing.isEmpty && !trailing.hasPrefix("#") {
+                    // `KEY = value`: a shell sets KEY to "" here; say which space is the culprit.
+                    problems.append("a space after '=' leaves the value empty and \"\(trailing.prefix(30))\" is ignored (write KEY=value without spaces around '=')")
+                } else if !trailing.isEmpty && !trailing.hasPrefix("#") {
                     problems.append("unquoted space in the value; \"\(trailing.prefix(30))\" is ignored (quote the value to keep it)")
                 }
                 return output
