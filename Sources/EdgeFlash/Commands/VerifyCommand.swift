@@ -9,14 +9,19 @@ struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "Check an image against its checksum, or a written device against the image.",
         discussion: """
-            The checksum is taken from --checksum/--sha256/--sha512, or found beside the image
-            (IMAGE.sha256, IMAGE.sha512, SHA256SUMS, SHA512SUMS). With no checksum the image is
-            reported as unverified, never as a pass, and the exit status is 1 unless --against
+            The checksum is taken from --checksum/--sha256/--sha512, or found beside the image \
+            (IMAGE.sha256, IMAGE.sha512, SHA256SUMS, SHA512SUMS). With no checksum the image is \
+            reported as unverified, never as a pass, and the exit status is 1 unless --against \
             checked a device.
 
-            --against DEVICE compares the device's first image-size bytes with the image, reading the
-            device with O_DIRECT so the stick itself is checked, not the page cache. The checksum is
-            computed in the same pass.
+            The image's ISO 9660 volume is checked too: the primary volume descriptor at 32 KiB, its \
+            volume id, and the declared volume size against the file size. A truncated download is \
+            named as such and fails (status 6); an image without an ISO 9660 volume (a raw disk \
+            image) is said to be one and not checked further.
+
+            --against DEVICE compares the device's first image-size bytes with the image, reading \
+            the device with O_DIRECT so the stick itself is checked, not the page cache. The \
+            checksum is computed in the same pass.
 
             Examples:
               edgeflash verify palette-edge-installer.iso
