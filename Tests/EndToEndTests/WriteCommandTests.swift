@@ -34,6 +34,33 @@ struct WriteCommandTests {
         #expect(try Shell.run("cmp", ["-n", "2097152", Self.ipxe, loop.path]).succeeded)
     }
 
+    /// An ISO with an El Torito BIOS record but no hybrid MBR boots from a CD, not from a stick:
+    /// refused before anything is written, and --force writes it anyway.
+    @Test func opticalOnlyISOIsRefusedUnlessForced() throws {
+        let dir = try TemporaryDirectory.make()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let image = dir.appendingPathComponent("optical.iso").path
+        try Shell.bash("""
+            mkdir -p '\(dir.path)/root' && head -c 2048 /dev/urandom > '\(dir.path)/root/boot.img'
+            xorriso -as mkisofs -V OPTICAL -b boot.img -no-emul-boot -boot-load-size 4 \\
+              -o '\(image)' '\(dir.path)/root' >/dev/null 2>&1
+            """)
+        let loop = try LoopDevice(size: 64 << 20)
+        defer { loop.detach() }
+        try Shell.bash("printf 'OLDBYTES' | dd of=\(loop.path) bs=1 conv=notrunc status=none")
+
+        let refused = try EdgeFlashBinary.run(["write", image, loop.path, "--yes"])
+        #expect(refused.status == 3, "\(refused.stderr)")
+        #expect(refused.stderr.contains("optical-only"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("--force"), "the refusal names its override: \(refused.stderr)")
+        #expect(try loop.read(offset: 0, count: 8) == Data("OLDBYTES".utf8), "nothing was written")
+
+        let forced = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--force"])
+        #expect(forced.status == 0, "\(forced.stderr)")
+        let size = try #require(FileManager.default.attributesOfItem(atPath: image)[.size] as? Int)
+        #expect(try Shell.run("cmp", ["-n", "\(size)", image, loop.path]).succeeded)
+    }
+
     @Test func checksumBesideTheImageIsUsed() throws {
         let (dir, image) = try imageInTempDir()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -13,7 +13,8 @@ struct WriteCommand: ParsableCommand {
             (IMAGE.sha256, IMAGE.sha512, SHA256SUMS or SHA512SUMS beside it, or \
             --checksum/--sha256/--sha512), and the disk is checked: a system disk, a mounted disk, a \
             partition, a read-only or too small disk, the disk holding the image and a busy disk are \
-            refused. A confirmation shows the disk's model, size, serial and the partitions that \
+            refused; so is an optical-only ISO, which would not boot from a stick, unless --force. \
+            A confirmation shows the disk's model, size, serial and the partitions that \
             will be erased.
 
             The disk is opened with O_DIRECT|O_EXCL. Its first and last MiB are zeroed (old \
@@ -50,7 +51,7 @@ struct WriteCommand: ParsableCommand {
     @Flag(help: "Unmount the disk's mounted partitions instead of refusing.")
     var unmount = false
 
-    @Flag(help: "Override the refusals that have an override.")
+    @Flag(help: "Override the refusals that have an override: an internal (non-removable) disk, an ISO that will not boot from a stick.")
     var force = false
 
     @Flag(help: "JSON lines on stdout: progress events and a final result object.")
@@ -92,7 +93,11 @@ struct WriteCommand: ParsableCommand {
             throw SimpleError("\(image) is empty: nothing to write", exitStatus: .invalidInput)
         }
         report.imageBytes = source.size
-        _ = try ISOVolumeCheck.run(imagePath: image)  // a truncated ISO download is refused here
+        // A truncated ISO download is refused here; so is an ISO that cannot boot from a stick.
+        if try ISOVolumeCheck.run(imagePath: image) != nil, !force,
+           let refusal = try BootVerdict.assess(image: URL(fileURLWithPath: image)).refusalForRawWrite(image: image) {
+            throw refusal
+        }
         let expected = try checksum.expected(forImage: image)
         report.checksum = .init(expected: expected)
         if expected == nil, !json { Terminal.writeStderr("edgeflash: \(ChecksumOptions.unverifiedNotice(imagePath: image))\n") }
