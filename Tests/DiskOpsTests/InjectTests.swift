@@ -193,3 +193,60 @@ private func plan(_ image: [UInt8], targetSize: Int64, _ req: InjectionRequest =
     let result = try plan([UInt8](repeating: 0, count: 4096), targetSize: 1 << 30)
     #expect(result.layout == .none && result.start == 1 << 20 && result.size == InjectionRequest.defaultFATSize)
 }
+
+// MARK: interrupted injections
+
+/// Applies the first `count` writes of `plan` to `path` (growing it first), as a process killed
+/// after its `count`th write would leave it.
+private func applyPrefix(_ plan: InjectionPlan, count: Int, to path: String) throws {
+    let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
+    defer { try? handle.close() }
+    try handle.truncate(atOffset: max(UInt64(plan.targetSize), try handle.seekToEnd()))
+    for write in plan.writes.prefix(count) {
+        try handle.seek(toOffset: UInt64(write.offset))
+        try handle.write(contentsOf: Data(write.bytes))
+    }
+}
+
+/// Replacing a volume and being killed after any write: the partition the table points at holds
+/// either a complete volume (old or new: fsck clean, exactly one of the two user-data files) or no
+/// filesystem at all, never a half-written CIDATA; and running inject again always ends with one
+/// clean volume in the same partition, not a second one beside a dead one.
+@Test(arguments: ["mbr", "gpt"])
+func anInterruptedReplacementIsConsistentAndInjectingAgainRepairsIt(layout: String) throws {
+    let dir = try TemporaryDirectory.make()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let image = layout == "mbr" ? InstallerImages.ipxe : try InstallerImages.grubRescueHybrid(in: dir)
+    let base = try copy(image, in: dir)
+    let oldData = Array("#cloud-config\nstylus:\n  site:\n    registrationURL: https://old.example/x\n".utf8)
+    let first = try UserDataInjector.inject(target: base, request(userData: oldData))
+    let replacement = request(userData: userData)
+    let targetSize = try FileManager.default.attributesOfItem(atPath: base)[.size] as! Int64
+    let plan = try InjectionPlanner.plan(replacement, targetSize: targetSize, read: InjectionTarget(path: base, readOnly: true).read)
+    #expect(plan.replacesExisting && plan.start == first.start)
+    #expect(plan.phases.count == (layout == "gpt" ? 5 : 4))
+    #expect(plan.phases[0].allSatisfy { $0.bytes.allSatisfy { $0 == 0 } })     // the header is cleared first
+    for count in 0...plan.writes.count {
+        let state = dir.appendingPathComponent("state-\(count).img").path
+        try Shell.bash("cp --sparse=always '\(base)' '\(state)'")
+        try applyPrefix(plan, count: count, to: state)
+        let probe = try Shell.bash("blkid -p -o export -O \(plan.start) '\(state)' || true")
+        if probe.contains("LABEL=CIDATA") {
+            let volume = dir.appendingPathComponent("volume-\(count).img")
+            try extract(state, from: plan.start, count: plan.size, to: volume)
+            let fsck = try Shell.run("fsck.fat", ["-n", volume.path])
+            #expect(fsck.status == 0, "after \(count) writes: \(fsck.stdout)")
+            let text = try Shell.bash("mtype -i '\(state)@@\(plan.start)' ::user-data")
+            #expect(text == String(decoding: oldData, as: UTF8.self) || text == String(decoding: userData, as: UTF8.self),
+                    "after \(count) writes: a mix of old and new user-data")
+        } else {
+            #expect(!probe.contains("TYPE="), "after \(count) writes: \(probe)")
+        }
+        // Running inject again converges: the same partition, replaced, one volume.
+        let again = try UserDataInjector.inject(target: state, replacement)
+        #expect(again.replacesExisting && again.partitionNumber == first.partitionNumber && again.start == first.start,
+                "after \(count) of \(plan.writes.count) writes: inject again added partition \(again.partitionNumber) at \(again.start), replacing: \(again.replacesExisting)")
+        try expectCleanFAT(state, plan: again, dir: dir)
+        try FileManager.default.removeItem(atPath: state)
+    }
+}

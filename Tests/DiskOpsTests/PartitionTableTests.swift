@@ -39,13 +39,15 @@ import TestSupport
     table.relocateBackup(diskSectors: diskSectors)
     table.setEntry(4, type: GPTTable.basicDataType, firstLBA: diskSectors - 4096, lastLBA: diskSectors - 1 - 45, name: "user-data")
     image += [UInt8](repeating: 0, count: 8192 * 512)
-    for write in table.serialized() { image.replaceSubrange(Int(write.offset)..<Int(write.offset) + write.bytes.count, with: write.bytes) }
+    let serialized = table.serialized()
+    for write in serialized.backup + serialized.primary { image.replaceSubrange(Int(write.offset)..<Int(write.offset) + write.bytes.count, with: write.bytes) }
 
     let primary = try #require(GPTTable(headerSector: read(512, 512)) { read(Int64($0) * 512, $1) })
     #expect(primary.alternateLBA == diskSectors - 1)
     #expect(primary.lastUsableLBA == diskSectors - 1 - UInt64(primary.entryArraySectors) - 1)
     #expect(primary.usedEntries.count == 5)
     #expect(primary.entry(4).typeGUID == GPTTable.basicDataType)
+    #expect(primary.entry(4).name == "user-data")
     // The backup parses too: its own CRC and its own entry array (at the disk's end) check out.
     let backup = try #require(GPTTable(headerSector: read(Int64(diskSectors - 1) * 512, 512)) { read(Int64($0) * 512, $1) })
     #expect(backup.entries == primary.entries)

@@ -126,3 +126,52 @@ func injectOntoAGPTHybridOnALoopDeviceMovesTheBackupToTheDiskEnd() throws {
     #expect(probe.contains("TYPE=vfat") && probe.contains("LABEL=CIDATA"))
     #expect(try Shell.bash("mtype -i '\(loop.path)@@\(start)' ::user-data") == validUserData)
 }
+
+/// `inject --json` ends with one result object on failure too: ok false, the exit status, the error.
+@Test func injectJSONReportsFailuresAsAResultObject() throws {
+    let target = try imageCopy(InstallerImages.ipxe)
+    let token = "PLANTED-json-failure-token-9c1"
+    let invalid = try userDataFile("#cloud-config\nstylus:\n  site:\n    edgeHostToken: \(token)\n    tags: [\(token)\n")
+    let valid = try userDataFile(validUserData.replacingOccurrences(of: "tok-e2e-123", with: token))
+    let cases: [(arguments: [String], status: Int32, says: String)] = [
+        (["inject", target, "--user-data", invalid, "--json"], 6, "invalid"),
+        (["inject", target, "--user-data", valid, "--size", "1M", "--json"], 6, "too small"),
+        (["inject", target, "--user-data", valid, "--size", "64Q", "--json"], 64, "not a size"),
+        (["inject", target, "--user-data", valid, "--size", "99999999999T", "--json"], 64, "not a size"),
+        (["inject", target, "--user-data", valid, "--meta-data", valid, "--instance-id", "x", "--json"], 64, "give one"),
+        (["inject", target, "--json"], 64, "--user-data"),
+        (["inject", target + ".missing", "--user-data", valid, "--json"], 6, "does not exist"),
+    ]
+    for (arguments, status, says) in cases {
+        let result = try EdgeFlashBinary.run(arguments)
+        #expect(result.status == status, "\(arguments): \(result.stderr)")
+        let lines = result.stdout.split(separator: "\n")
+        let object = try #require(try lines.last.flatMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] },
+                                  "\(arguments) printed no JSON object")
+        #expect(object["ok"] as? Bool == false && object["exitStatus"] as? Int == Int(status))
+        #expect(object["type"] as? String == "user-data" && object["target"] != nil)
+        let error = try #require(object["error"] as? [String: Any])
+        #expect((error["message"] as? String)?.contains(says) == true, "\(arguments): \(error)")
+        #expect(!result.stdout.contains(token) && !result.stderr.contains(token))
+    }
+    let success = try EdgeFlashBinary.run(["inject", target, "--user-data", valid, "--json"])
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(success.stdout.utf8)) as? [String: Any])
+    #expect(object["ok"] as? Bool == true && object["exitStatus"] as? Int == 0 && object["error"] == nil)
+}
+
+@Test(.enabled(if: Privileges.isRoot, Privileges.rootReason))
+func injectJSONReportsARefusalOnADevice() throws {
+    let loop = try LoopDevice(size: 40 << 20)
+    defer { loop.detach() }
+    try Shell.bash("dd if=\(InstallerImages.ipxe) of=\(loop.path) bs=1M oflag=direct status=none")
+    let file = try userDataFile(validUserData)
+    let unconfirmed = try EdgeFlashBinary.run(["inject", loop.path, "--user-data", file, "--json"])
+    #expect(unconfirmed.status == 7)
+    let refusal = try EdgeFlashBinary.run(["inject", loop.path, "--user-data", file, "--yes", "--json"])
+    #expect(refusal.status == 3)
+    for result in [unconfirmed, refusal] {
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(object["ok"] as? Bool == false && object["exitStatus"] as? Int == Int(result.status))
+    }
+    #expect(refusal.stdout.contains("no room"))
+}

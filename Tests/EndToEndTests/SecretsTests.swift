@@ -37,7 +37,8 @@ import TestSupport
         ["inject", image, "--user-data", validFile, "--fs", "iso9660", "--json"],
         ["inject", image, "--user-data", invalidFile], ["inject", image, "--user-data", invalidFile, "--json"],
         ["inject", image, "--user-data", template, "--sites", sites, "--site", "s", "--json"],
-        ["inject", image, "--user-data", validFile, "--size", "1M"],
+        ["inject", image, "--user-data", validFile, "--size", "1M"], ["inject", image, "--user-data", validFile, "--size", "1M", "--json"],
+        ["inject", image + ".missing", "--user-data", validFile, "--json"],
     ]
     var statuses: [Int32] = []
     for arguments in runs {

@@ -23,6 +23,13 @@ public enum VolumeLabelProbe {
         return found.label == "CIDATA" || found.label == "cidata"
     }
 
+    /// A FAT32 user-data volume whose writing stopped just before its boot sector (written last):
+    /// the first sector is still zero, the backup boot sector (sector 6) is already a CIDATA one.
+    public static func isUserDataVolumeAwaitingBootSector(_ bytes: [UInt8]) -> Bool {
+        guard bytes.count >= 7 * 512, bytes[0..<512].allSatisfy({ $0 == 0 }) else { return false }
+        return FATBootSector.parse(Array(bytes[(6 * 512)..<(7 * 512)]))?.label.trimmingCharacters(in: .whitespaces) == "CIDATA"
+    }
+
     /// The size an ISO9660 image declares (volume space size x logical block size), if it is one.
     public static func iso9660Size(_ bytes: [UInt8]) -> Int64? {
         primaryDescriptor(bytes)?.volumeBytes

@@ -47,8 +47,21 @@ public struct InjectionPlan: Sendable {
     public var targetSize: Int64
     public var fileSystem: InjectionRequest.FileSystem
     public var label: String
-    /// Filesystem first, tables last: an interrupted injection leaves the image's tables as they were.
-    public var writes: [DiskWrite]
+    /// The writes in the order they must reach the medium, each phase flushed before the next, so a
+    /// stick pulled (or a process killed) at any point is left consistent:
+    /// 1. the first 34 KiB of the volume's place (and of a replaced volume that overlaps it) zeroed:
+    ///    no half-written filesystem can carry the CIDATA label from here on;
+    /// 2. the volume's contents (FATs, directory, files; the ISO's body);
+    /// 3. the rest of the volume's first 34 KiB (FSInfo, backup boot sector, the FATs' first entries;
+    ///    the ISO's volume descriptors), then its first sector (the FAT boot sector) last of all:
+    ///    only now is it a volume, and a complete one;
+    /// 4. the backup GPT at the disk's end (nothing points at it yet);
+    /// 5. the primary table: GPT entries and header, then the protective MBR's size; or the MBR's
+    ///    64 table bytes (one sector).
+    /// Until 5, the old table describes the disk; a replaced volume that was interrupted reads as
+    /// no volume (its header is zero), and running inject again finds and replaces it.
+    public var phases: [[DiskWrite]]
+    public var writes: [DiskWrite] { phases.flatMap { $0 } }
 }
 
 public struct InjectionError: EdgeFlashError {
@@ -67,7 +80,7 @@ public enum InjectionPlanner {
                             read: (Int64, Int) throws -> [UInt8]) throws -> InjectionPlan {
         let lba0 = try read(0, 512)
         let mbr = MBRTable(sector: lba0)
-        let gpt = try GPTTable(headerSector: read(sector, 512)) { lba, count in try read(Int64(lba) * sector, count) }
+        let gpt = try GPTTable.readWithFallback(diskSectors: UInt64(targetSize / sector)) { lba, count in try read(Int64(lba) * sector, count) }
         // Linux (the installer) reads a GPT only behind a protective or hybrid MBR (an 0xEE entry)
         // or no MBR entries at all; otherwise the MBR is the table, whatever follows it.
         let mbrIsEmpty = mbr?.entries.allSatisfy(\.isEmpty) ?? true
@@ -90,14 +103,30 @@ public enum InjectionPlanner {
             }
         case .none: break
         }
+        // The ISO9660 image's own size: a partition starting before it is part of the image.
+        let isoSize = VolumeLabelProbe.iso9660Size(try read(0, VolumeLabelProbe.bytesNeeded))
         var existing: (slot: Int, first: Int64, end: Int64)?
         for p in partitions where p.first > 0 && p.first < targetSize {
-            if VolumeLabelProbe.isUserDataVolume(try read(p.first, VolumeLabelProbe.bytesNeeded)) { existing = p }
+            let head = try read(p.first, VolumeLabelProbe.bytesNeeded)
+            if VolumeLabelProbe.isUserDataVolume(head) || VolumeLabelProbe.isUserDataVolumeAwaitingBootSector(head) {
+                existing = p
+                continue
+            }
+            // An injection interrupted while replacing the volume leaves its entry pointing at a
+            // zeroed header (phase 1 of the plan): that is still ours to replace, not image. The
+            // entry must look like one inject makes (GPT: named user-data; MBR: type 0x0C or 0x83)
+            // and start after the ISO; 34 KiB of zeros hold no filesystem a user could lose.
+            let ours: Bool
+            switch layout {
+            case .gpt: ours = gpt!.entry(p.slot).name == Self.partitionName && gpt!.entry(p.slot).typeGUID == GPTTable.basicDataType
+            default: ours = [0x0C, 0x83].contains(mbr!.entries[p.slot].type)
+            }
+            if ours, p.first >= (isoSize ?? 0), head.allSatisfy({ $0 == 0 }) { existing = p }
         }
 
         // Where the written image ends: nothing before it is touched, except the table entries.
         var imageEnd = request.imageSize ?? 0
-        if let isoSize = VolumeLabelProbe.iso9660Size(try read(0, VolumeLabelProbe.bytesNeeded)) { imageEnd = max(imageEnd, isoSize) }
+        if let isoSize { imageEnd = max(imageEnd, isoSize) }
         for p in partitions where p.slot != existing?.slot { imageEnd = max(imageEnd, p.end) }
         if let gpt {
             let arrayEnd = (Int64(gpt.entriesLBA) + Int64(gpt.entryArraySectors)) * sector
@@ -133,7 +162,18 @@ public enum InjectionPlanner {
             throw InjectionError(message: "the volume would end beyond 2 TiB, which an MBR cannot describe")
         }
 
-        var writes = try volume.writes(start, size)
+        // Phases 1-3: clear the header area, write the body, then the header (see InjectionPlan.phases).
+        let headerBytes = Int64(VolumeLabelProbe.bytesNeeded)
+        let header = start..<(start + headerBytes)
+        var clear = [DiskWrite(offset: start, bytes: [UInt8](repeating: 0, count: Int(headerBytes)))]
+        if let existing, existing.first != start, existing.first < start + size, existing.end > start {
+            clear.append(DiskWrite(offset: existing.first, bytes: [UInt8](repeating: 0, count: Int(min(headerBytes, existing.end - existing.first)))))
+        }
+        let volumeWrites = try volume.writes(start, size)
+        // The volume's first sector (the FAT boot sector) is the very last of its bytes written.
+        let headerRest = volumeWrites.compactMap { $0.clipped(to: (start + sector)..<header.upperBound) }
+        let firstSector = volumeWrites.compactMap { $0.clipped(to: start..<(start + sector)) }
+        var phases = [clear, volumeWrites.flatMap { $0.excluding(header) }, headerRest + firstSector]
         var number = 0
         switch layout {
         case .gpt:
@@ -143,6 +183,7 @@ public enum InjectionPlanner {
             }
             let oldEnd = table.alternateLBA + 1
             table.relocateBackup(diskSectors: UInt64(finalSize / sector))
+            var protectiveWrite: DiskWrite?
             // A protective 0xEE entry that covered the whole image must now cover the whole disk
             // (UEFI 2.x 5.2.3; fdisk reports "PMBR size mismatch" otherwise). Only its size changes:
             // types, boot flags and the other entries (a hybrid MBR's) stay exactly as they were.
@@ -152,11 +193,13 @@ public enum InjectionPlanner {
             if var protective = mbr, let i = protective.entries.firstIndex(where: { $0.type == 0xEE && $0.firstLBA == 1 }),
                UInt64(protective.entries[i].firstLBA) + UInt64(protective.entries[i].sectorCount) == oldEnd {
                 protective.entries[i].sectorCount = UInt32(min(UInt64(finalSize / sector) - 1, UInt64(UInt32.max)))
-                writes.append(DiskWrite(offset: Int64(MBRTable.tableOffset), bytes: protective.tableBytes))
+                protectiveWrite = DiskWrite(offset: Int64(MBRTable.tableOffset), bytes: protective.tableBytes)
             }
             table.setEntry(slot, type: GPTTable.basicDataType, firstLBA: UInt64(start / sector),
-                           lastLBA: UInt64((start + size) / sector - 1), name: "user-data")
-            writes += table.serialized()
+                           lastLBA: UInt64((start + size) / sector - 1), name: Self.partitionName)
+            let serialized = table.serialized()
+            phases.append(serialized.backup)
+            phases.append(serialized.primary + (protectiveWrite.map { [$0] } ?? []))
             number = slot + 1
         case .mbr, .none:
             var table = mbr ?? MBRTable(entries: Array(repeating: MBRTable.Entry(type: 0, firstLBA: 0, sectorCount: 0), count: 4))
@@ -170,13 +213,16 @@ public enum InjectionPlanner {
             // Linux-made data partitions use, and the installer probes by label, not type.
             table.entries[slot] = MBRTable.Entry(type: request.fileSystem == .vfat ? 0x0C : 0x83,
                                                  firstLBA: UInt32(start / sector), sectorCount: UInt32(size / sector))
-            writes.append(DiskWrite(offset: Int64(MBRTable.tableOffset), bytes: table.tableBytes))
+            phases.append([DiskWrite(offset: Int64(MBRTable.tableOffset), bytes: table.tableBytes)])
             number = slot + 1
         }
         return InjectionPlan(layout: layout, partitionNumber: number, start: start, size: size, imageEnd: imageEnd,
                              replacesExisting: existing != nil, targetSize: finalSize, fileSystem: request.fileSystem,
-                             label: request.label, writes: writes)
+                             label: request.label, phases: phases)
     }
+
+    /// The GPT name of the user-data partition (how an interrupted one is recognised again).
+    static let partitionName = "user-data"
 
     private struct VolumeBytes {
         var defaultSize: Int64

@@ -51,9 +51,13 @@ final class InjectionTarget {
         try write.bytes.withUnsafeBytes { try device.write($0, at: write.offset) }
     }
 
-    /// Flushes, then asks the kernel to re-read the table (refused, harmlessly, where it parses none).
-    func sync() throws {
+    /// Makes what was written so far durable (fsync), before anything that depends on it is written.
+    func flush() throws {
         try device.synchronize()
+    }
+
+    /// Asks the kernel to re-read the table (refused, harmlessly, where it parses none).
+    func rereadPartitionTable() {
         try? device.rereadPartitionTable()
     }
 }

@@ -23,8 +23,12 @@ public enum UserDataInjector {
             request.growable = !target.isBlockDevice
             plan = try InjectionPlanner.plan(request, targetSize: target.size, read: target.read)
             try target.grow(to: plan.targetSize)
-            for write in plan.writes { try target.write(write) }
-            try target.sync()
+            // Each phase durable before the next (see InjectionPlan.phases): volume first, tables last.
+            for phase in plan.phases {
+                for write in phase { try target.write(write) }
+                try target.flush()
+            }
+            try target.rereadPartitionTable()
         }   // closed here: libparted opens the device itself for the read-back
         let reader = try InjectionTarget(path: path, readOnly: true)
         try InjectionReadBack.verify(plan, path: path, read: reader.read)

@@ -19,3 +19,19 @@ public struct DiskWrite: Sendable, Equatable {
         self.bytes = bytes
     }
 }
+
+extension DiskWrite {
+    /// The part of this write that falls inside `range` (absolute byte offsets), if any.
+    func clipped(to range: Range<Int64>) -> DiskWrite? {
+        let lower = max(offset, range.lowerBound), upper = min(offset + Int64(bytes.count), range.upperBound)
+        guard lower < upper else { return nil }
+        return DiskWrite(offset: lower, bytes: Array(bytes[Int(lower - offset)..<Int(upper - offset)]))
+    }
+
+    /// The parts of this write outside `range`: none, one or two pieces.
+    func excluding(_ range: Range<Int64>) -> [DiskWrite] {
+        let end = offset + Int64(bytes.count)
+        return [offset < range.lowerBound ? clipped(to: offset..<range.lowerBound) : nil,
+                range.upperBound < end ? clipped(to: range.upperBound..<end) : nil].compactMap { $0 }
+    }
+}

@@ -35,18 +35,38 @@ public struct GPTTable: Sendable, Equatable {
         guard CRC32.checksum(entries) == header.le32(88) else { return nil }
     }
 
+    /// The primary table, or, when the primary does not check out (an edit stopped between the
+    /// primary's entries and its header), the backup at the disk's last sector seen as a primary,
+    /// as Linux falls back to it. The primary's entry array stays where the old primary header
+    /// put it (LBA 2 when that header is unreadable too).
+    public static func readWithFallback(diskSectors: UInt64, read: (UInt64, Int) throws -> [UInt8]) throws -> GPTTable? {
+        let primarySector = try read(1, 512)
+        if let primary = try GPTTable(headerSector: primarySector, readEntries: read) { return primary }
+        guard diskSectors > 2, var backup = try GPTTable(headerSector: read(diskSectors - 1, 512), readEntries: read),
+              backup.header.le64(24) == diskSectors - 1 else { return nil }
+        let primaryEntries = Array(primarySector[0..<8]) == Array("EFI PART".utf8) ? primarySector.le64(72) : 2
+        backup.header.setLE64(24, 1)
+        backup.header.setLE64(32, diskSectors - 1)
+        backup.header.setLE64(72, primaryEntries)
+        return backup
+    }
+
     public struct Entry: Sendable, Equatable {
         public var index: Int
         public var typeGUID: [UInt8]
         public var firstLBA: UInt64
         public var lastLBA: UInt64
+        /// The partition name (UTF-16LE, up to 36 code units, NUL-terminated when shorter).
+        public var name: String
         public var isEmpty: Bool { typeGUID.allSatisfy { $0 == 0 } }
     }
 
     public func entry(_ index: Int) -> Entry {
         let at = index * entrySize
+        let units = stride(from: at + 56, to: at + 128, by: 2).map { entries.le16($0) }.prefix { $0 != 0 }
         return Entry(index: index, typeGUID: Array(entries[at..<(at + 16)]),
-                     firstLBA: entries.le64(at + 32), lastLBA: entries.le64(at + 40))
+                     firstLBA: entries.le64(at + 32), lastLBA: entries.le64(at + 40),
+                     name: String(decoding: units, as: UTF16.self))
     }
 
     public var usedEntries: [Entry] { (0..<entryCount).map(entry).filter { !$0.isEmpty } }
@@ -76,9 +96,11 @@ public struct GPTTable: Sendable, Equatable {
         header.setLE64(48, last - UInt64(entryArraySectors) - 1)
     }
 
-    /// Writes for the backup (entries, header) then the primary (entries, header), so that a stick
-    /// pulled half-way still has one consistent table.
-    public func serialized() -> [DiskWrite] {
+    /// Writes for the backup (entries, header) and for the primary (entries, header). The backup is
+    /// to be flushed before the primary is written, so that a stick pulled half-way still has one
+    /// consistent table: while the primary is incomplete, Linux falls back to the backup at the
+    /// disk's last sector.
+    public func serialized() -> (backup: [DiskWrite], primary: [DiskWrite]) {
         let sector = Int64(Self.sectorSize)
         let entriesCRC = CRC32.checksum(entries)
         var primary = header
@@ -90,12 +112,10 @@ public struct GPTTable: Sendable, Equatable {
         backup.setLE64(32, 1)          // alternate: the primary
         backup.setLE64(72, backupEntriesLBA)
         let padded = entries + [UInt8](repeating: 0, count: entryArraySectors * Self.sectorSize - entries.count)
-        return [
-            DiskWrite(offset: Int64(backupEntriesLBA) * sector, bytes: padded),
-            DiskWrite(offset: Int64(last) * sector, bytes: Self.sealed(backup, size: headerSize)),
-            DiskWrite(offset: Int64(entriesLBA) * sector, bytes: entries),
-            DiskWrite(offset: sector, bytes: Self.sealed(primary, size: headerSize)),
-        ]
+        return ([DiskWrite(offset: Int64(backupEntriesLBA) * sector, bytes: padded),
+                 DiskWrite(offset: Int64(last) * sector, bytes: Self.sealed(backup, size: headerSize))],
+                [DiskWrite(offset: Int64(entriesLBA) * sector, bytes: entries),
+                 DiskWrite(offset: sector, bytes: Self.sealed(primary, size: headerSize))])
     }
 
     private static func sealed(_ header: [UInt8], size: Int) -> [UInt8] {

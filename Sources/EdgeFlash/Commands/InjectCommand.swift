@@ -41,18 +41,29 @@ struct InjectCommand: AsyncParsableCommand {
     @Flag(help: "Print the result as one JSON object.")
     var json = false
 
-    func validate() throws {
-        if userData.userData == nil { throw ValidationError("Missing --user-data FILE.") }
-    }
-
     func run() async throws {
-        guard let prepared = try userData.prepare() else { return }
-        if isBlockDevice(target) { try confirm(prepared) }
-        let plan = try prepared.inject(into: target)
-        if json {
-            JSONLines.emit(InjectResult(target: target, plan: plan, warnings: prepared.warnings))
-        } else {
-            print(Self.summary(plan, target: target))
+        var warnings: [UserDataIssue] = []
+        do {
+            // Checked here, not in validate(), so --json reports a bad command line as a result object too.
+            guard userData.userData != nil else {
+                throw SimpleError("inject needs --user-data FILE", hint: "edgeflash inject TARGET --user-data site.yaml", exitStatus: .usage)
+            }
+            guard let prepared = try userData.prepare() else { return }
+            warnings = prepared.warnings
+            if isBlockDevice(target) { try confirm(prepared) }
+            let plan = try prepared.inject(into: target)
+            if json {
+                JSONLines.emit(InjectResult(target: target, plan: plan, warnings: warnings))
+            } else {
+                print(Self.summary(plan, target: target))
+            }
+        } catch {
+            // Scripts always get a final object: what failed and the exit status (messages never
+            // carry a secret: they name keys and positions, and inject's errors are scrubbed).
+            let failure = error as? EdgeFlashError
+                ?? SimpleError("inject failed: \(error)", exitStatus: .failure)
+            if json { JSONLines.emit(InjectResult(target: target, failure: failure, warnings: warnings)) }
+            throw failure
         }
     }
 
@@ -84,23 +95,41 @@ struct InjectCommand: AsyncParsableCommand {
     }
 }
 
-/// `inject --json`: a stable schema for scripts.
+/// `inject --json`: a stable schema for scripts, printed on success and on failure alike.
 struct InjectResult: Encodable {
+    struct Failure: Encodable {
+        var message: String
+        var hint: String?
+    }
+
     /// Tells this line apart from `write --json`'s progress and result lines.
     let type = "user-data"
+    var ok: Bool
+    var exitStatus: Int32
     var target: String
-    var layout: String
-    var partition: Int
-    var start: Int64
-    var size: Int64
-    var fileSystem: String
-    var label: String
-    var replaced: Bool
-    var imageEnd: Int64
-    var targetSize: Int64
+    var layout: String?
+    var partition: Int?
+    var start: Int64?
+    var size: Int64?
+    var fileSystem: String?
+    var label: String?
+    var replaced: Bool?
+    var imageEnd: Int64?
+    var targetSize: Int64?
     var warnings: [UserDataIssue]
+    var error: Failure?
+
+    init(target: String, failure: EdgeFlashError, warnings: [UserDataIssue]) {
+        ok = false
+        exitStatus = failure.exitStatus.rawValue
+        self.target = target
+        self.warnings = warnings
+        error = Failure(message: failure.message, hint: failure.hint)
+    }
 
     init(target: String, plan: InjectionPlan, warnings: [UserDataIssue]) {
+        ok = true
+        exitStatus = ExitStatus.success.rawValue
         self.target = target
         layout = plan.layout.rawValue
         partition = plan.partitionNumber

@@ -27,21 +27,25 @@ struct UserDataOptions: ParsableArguments {
     @Option(name: .customLong("site"), help: ArgumentHelp("The site to render from --sites.", valueName: "name"))
     var site: String?
 
-    func validate() throws {
+    /// The combinations that make no sense (usage errors, exit 64). Checked by `prepare`, inside
+    /// the commands' run, so `inject --json` can report them as a result object too.
+    func checkCombination() throws {
+        func usage(_ message: String, _ hint: String? = nil) -> SimpleError { SimpleError(message, hint: hint, exitStatus: .usage) }
         if metaData != nil && instanceID != nil {
-            throw ValidationError("--meta-data and --instance-id both set meta-data: give one.")
+            throw usage("--meta-data and --instance-id both set meta-data: give one")
         }
         if userData == nil, metaData != nil || instanceID != nil || sites != nil || site != nil || size != nil {
-            throw ValidationError("--meta-data, --instance-id, --sites, --site and --size need --user-data.")
+            throw usage("--meta-data, --instance-id, --sites, --site and --size need --user-data")
         }
         if let size, SizeArgument.bytes(size) == nil {
-            throw ValidationError("--size \(size) is not a size: use bytes or a number with K, M, G (powers of 1024).")
+            throw usage("--size \(size) is not a size", "Use bytes or a number with K, M, G or T (powers of 1024), like 64M.")
         }
     }
 
     /// Loads, renders and validates the user-data: everything that can fail before a write.
     /// Warnings go to stderr; errors throw.
     func prepare() throws -> PreparedUserData? {
+        try checkCombination()
         guard let userData else { return nil }
         let files = try UserDataFiles.load(userDataPath: userData, metaDataPath: metaData, instanceID: instanceID,
                                            sitesPath: sites, site: site)
@@ -89,6 +93,8 @@ enum SizeArgument {
         var multiplier: Int64 = 1
         if let last = digits.last, let unit = units[last] { multiplier = unit; digits.removeLast() }
         guard let value = Int64(digits), value > 0 else { return nil }
-        return value * multiplier
+        // 99999999999T does not fit in 64 bits: not a size (rather than a crash).
+        let (bytes, overflow) = value.multipliedReportingOverflow(by: multiplier)
+        return overflow ? nil : bytes
     }
 }
