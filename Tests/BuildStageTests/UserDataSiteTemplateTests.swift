@@ -67,3 +67,63 @@ private let template = """
     #expect(SiteTemplate.variables(in: template) == ["token", "name", "tags.region"])
     #expect(SiteTemplate.variables(in: "{{{raw}}} {{& amp}} {{! note}} {{> part}}") == ["raw", "amp"])
 }
+
+/// The gap the first version left: values used inside sections were never checked.
+private let sectionTemplate = """
+    #cloud-config
+    stylus:
+      site:
+        edgeHostToken: {{token}}
+    {{#static}}
+        network:
+          interfaces:
+            eth0: {type: static, ipAddress: "{{address}}", gateway: "{{gateway}}"}
+    {{/static}}
+    {{^static}}
+        # dhcp: {{dhcpNote}}
+    {{/static}}
+    {{#nameservers}}
+        # ns {{ip}} for {{name}}
+    {{/nameservers}}
+    {{#tags}}
+        region: "{{region}}"
+    {{/tags}}
+
+    """
+
+@Test func missingValuesInsideRenderedSectionsAreErrorsNamingThem() throws {
+    let template = try SiteTemplate(data: Data(sectionTemplate.utf8), file: "t.yaml")
+    // static is on, but the site has no gateway; a nameserver lacks its ip; tags has no region.
+    let values: [String: Any] = ["name": "berlin", "token": "t", "static": true, "address": "10.0.0.5/24",
+                                 "nameservers": [["ip": "1.1.1.1"], ["other": "x"]], "tags": ["city": "b"],
+                                 "dhcpNote": "n"]
+    let error = try #require(throws: SiteCatalogError.self) { try template.render(site: "berlin", values: values) }
+    #expect(error.message.contains("'gateway'"))
+    #expect(error.message.contains("'ip'"))
+    #expect(error.message.contains("'region'"))
+    // Found in the site's values from inside a section (the stack is searched outwards): not missing.
+    #expect(!error.message.contains("'name'") && !error.message.contains("'address'") && !error.message.contains("'token'"))
+    // The inverted section does not render when static is true, so its value is not needed.
+    #expect(!error.message.contains("'dhcpNote'"))
+}
+
+@Test func sectionsThatDoNotRenderNeedNoValues() throws {
+    let template = try SiteTemplate(data: Data(sectionTemplate.utf8), file: "t.yaml")
+    // A DHCP site: static absent, no address or gateway needed; the inverted section renders and needs dhcpNote.
+    let error = try #require(throws: SiteCatalogError.self) {
+        try template.render(site: "austin", values: ["name": "austin", "token": "t"])
+    }
+    #expect(error.message.contains("'dhcpNote'"))
+    #expect(!error.message.contains("'address'") && !error.message.contains("'gateway'") && !error.message.contains("'region'"))
+    let rendered = try template.render(site: "austin", values: ["name": "austin", "token": "t", "dhcpNote": "dhcp", "static": false,
+                                                                  "nameservers": [Any]()])
+    #expect(String(decoding: rendered, as: UTF8.self).contains("# dhcp: dhcp"))
+}
+
+@Test func aCompleteSiteRendersEveryRenderedSection() throws {
+    let template = try SiteTemplate(data: Data(sectionTemplate.utf8), file: "t.yaml")
+    let csv = "name,token,static,address,gateway,tags.region\nberlin,t,true,10.0.0.5/24,10.0.0.1,eu\n"
+    let values = try SiteCatalog(data: Data(csv.utf8), file: "s.csv").values(for: "berlin")
+    let text = String(decoding: try template.render(site: "berlin", values: values), as: UTF8.self)
+    #expect(text.contains(#"gateway: "10.0.0.1""#) && text.contains(#"region: "eu""#))
+}

@@ -49,6 +49,8 @@ private func expectCleanFAT(_ path: String, plan: InjectionPlan, dir: URL) throw
     #expect(try Shell.bash("mtype -i '\(path)@@\(plan.start)' ::user-data") == String(decoding: userData, as: UTF8.self))
     let probe = try Shell.bash("blkid -p -o export -O \(plan.start) \(path)")
     #expect(probe.contains("TYPE=vfat") && probe.contains("LABEL=CIDATA"), "\(probe)")
+    let report = try BlkidProbe.probe(path: path, offset: plan.start, size: plan.size)   // the project's libblkid wrapper
+    #expect(report.type == "vfat" && report.label == "CIDATA")
 }
 
 @Test func injectsIntoAnMBRIsohybridFromLBA0() throws {

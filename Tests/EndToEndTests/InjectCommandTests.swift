@@ -103,3 +103,26 @@ func injectRefusesWhenTheStickIsTooSmall() throws {
     #expect(refused.status == 3)
     #expect(refused.stderr.contains("smaller than the image"))
 }
+
+@Test(.enabled(if: Privileges.isRoot, Privileges.rootReason))
+func injectOntoAGPTHybridOnALoopDeviceMovesTheBackupToTheDiskEnd() throws {
+    let dir = try TemporaryDirectory.make()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let image = try InstallerImages.grubRescueHybrid(in: dir)
+    let loop = try LoopDevice(size: 256 << 20)
+    defer { loop.detach() }
+    try Shell.bash("dd if=\(image) of=\(loop.path) bs=1M oflag=direct status=none")
+    let result = try EdgeFlashBinary.run(["inject", loop.path, "--user-data", try userDataFile(validUserData), "--yes", "--json"])
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(try Shell.bash("sgdisk -v \(loop.path)").contains("No problems found"))
+    let fdisk = try Shell.run("fdisk", ["-l", loop.path])
+    #expect(fdisk.status == 0 && !(fdisk.stdout + fdisk.stderr).contains("mismatch"))
+    // The backup header is the device's last sector now.
+    let last = try loop.read(offset: (256 << 20) - 512, count: 8)
+    #expect(last == Data("EFI PART".utf8))
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+    let start = try #require(object["start"] as? Int)
+    let probe = try Shell.bash("blkid -p -o export -O \(start) \(loop.path)")
+    #expect(probe.contains("TYPE=vfat") && probe.contains("LABEL=CIDATA"))
+    #expect(try Shell.bash("mtype -i '\(loop.path)@@\(start)' ::user-data") == validUserData)
+}

@@ -52,3 +52,30 @@ import TestSupport
     #expect(statuses[0] == 0 && statuses[8] == 0 && statuses[9] == 0 && statuses[10] == 0)
     #expect(statuses[2] == 6 && statuses[11] == 6 && statuses[13] == 6)
 }
+
+/// The same grep over `write --user-data` (human and --json; valid, invalid, and a refused template).
+@Test(.enabled(if: Privileges.isRoot, Privileges.rootReason))
+func writeWithUserDataPrintsNoPlantedSecret() throws {
+    let token = "PLANTED-write-3b8e-token"
+    let valid = "#cloud-config\nstylus:\n  site:\n    edgeHostToken: \(token)\n    projectName: p\n"
+    let validFile = try userDataFile(valid)
+    let invalidFile = try userDataFile(valid.replacingOccurrences(of: "projectName: p", with: "tags: [\(token)"))
+    let template = try userDataFile("#cloud-config\nstylus:\n  site:\n    edgeHostToken: {{token}}\n    name: {{gone}}\n")
+    let sites = try userDataFile("- name: s\n  token: \(token)\n", name: "sites.yaml")
+    let loop = try LoopDevice(size: 96 << 20)
+    defer { loop.detach() }
+    let runs: [[String]] = [
+        ["write", InstallerImages.ipxe, loop.path, "--yes", "--user-data", validFile],
+        ["write", InstallerImages.ipxe, loop.path, "--yes", "--json", "--user-data", validFile],
+        ["write", InstallerImages.ipxe, loop.path, "--yes", "--user-data", invalidFile],
+        ["write", InstallerImages.ipxe, loop.path, "--yes", "--json", "--user-data", invalidFile],
+        ["write", InstallerImages.ipxe, loop.path, "--yes", "--user-data", template, "--sites", sites, "--site", "s"],
+    ]
+    var statuses: [Int32] = []
+    for arguments in runs {
+        let result = try EdgeFlashBinary.run(arguments)
+        statuses.append(result.status)
+        #expect(!result.stdout.contains(token) && !result.stderr.contains(token), "\(arguments) leaked")
+    }
+    #expect(statuses == [0, 0, 6, 6, 6])
+}

@@ -17,8 +17,8 @@ private let bootUserData = """
 
     """
 
-private func writeStick(fileSystem: String) throws -> LoopDevice {
-    let iso = try BootFixture.installerISO()
+private func writeStick(fileSystem: String, layout: BootFixture.Layout = .edge) throws -> LoopDevice {
+    let iso = try BootFixture.installerISO(layout: layout)
     let loop = try LoopDevice(size: 256 << 20)
     let userData = try userDataFile(bootUserData)
     let result = try EdgeFlashBinary.run(["write", iso.path, loop.path, "--yes", "--user-data", userData,
@@ -37,6 +37,7 @@ private func expectGuestPrintedTheUserData(_ stick: String, mode: FirmwareMode) 
 @Test(.enabled(if: Privileges.isRoot, Privileges.rootReason),
       .enabled(if: QEMUBoot.canBoot(.bios) && QEMUBoot.canBoot(.uefi), "needs qemu-system-x86_64 and OVMF"))
 func bootedStickShowsTheInjectedUserDataBIOSAndUEFI() throws {
+    // The Edge-shaped installer: GPT with the ESP appended, hybrid MBR with the boot flag forced on.
     let loop = try writeStick(fileSystem: "vfat")
     defer { loop.detach() }
     try expectGuestPrintedTheUserData(loop.path, mode: .bios)
@@ -48,5 +49,14 @@ func bootedStickShowsTheInjectedUserDataBIOSAndUEFI() throws {
 func bootedStickShowsISO9660UserData() throws {
     let loop = try writeStick(fileSystem: "iso9660")
     defer { loop.detach() }
+    try expectGuestPrintedTheUserData(loop.path, mode: .uefi)
+}
+
+@Test(.enabled(if: Privileges.isRoot, Privileges.rootReason),
+      .enabled(if: QEMUBoot.canBoot(.bios) && QEMUBoot.canBoot(.uefi), "needs qemu-system-x86_64 and OVMF"))
+func bootedGrubMkrescueStickShowsTheInjectedUserData() throws {
+    let loop = try writeStick(fileSystem: "vfat", layout: .grubMkrescue)
+    defer { loop.detach() }
+    try expectGuestPrintedTheUserData(loop.path, mode: .bios)
     try expectGuestPrintedTheUserData(loop.path, mode: .uefi)
 }

@@ -62,6 +62,33 @@ struct WriteCommandTests {
         #expect(try loop.read(offset: 0, count: 1 << 20).allSatisfy { $0 == 0 }, "the first MiB must not be the image's")
     }
 
+    @Test func aTruncatedISOIsRefusedBeforeWriting() throws {
+        let dir = try TemporaryDirectory.make()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let partial = dir.appendingPathComponent("installer.iso").path
+        try Shell.bash("head -c 1048576 '\(Self.ipxe)' > '\(partial)'")
+        let loop = try LoopDevice(size: 64 << 20)
+        defer { loop.detach() }
+        let result = try EdgeFlashBinary.run(["write", partial, loop.path, "--yes"])
+        #expect(result.status == 6)
+        #expect(result.stderr.contains("truncated"))
+        #expect(try loop.read(offset: 0, count: 1 << 20).allSatisfy { $0 == 0 }, "nothing written")
+    }
+
+    @Test func aBusyDeviceIsRefusedNamingWhatHoldsIt() throws {
+        let loop = try LoopDevice(size: 64 << 20)
+        defer { loop.detach() }
+        // Another program holds the disk exclusively: a shell with an O_EXCL descriptor would be
+        // ideal; a mounted ext4 on the whole disk does the same at the kernel level.
+        try Shell.bash("mkfs.ext4 -q '\(loop.path)'")
+        let mountpoint = try TemporaryDirectory.make(prefix: "edgeflash-busy")
+        try Shell.bash("mount '\(loop.path)' '\(mountpoint.path)'")
+        defer { _ = try? Shell.run("umount", [mountpoint.path]); try? FileManager.default.removeItem(at: mountpoint) }
+        let result = try EdgeFlashBinary.run(["write", Self.ipxe, loop.path, "--yes"])
+        #expect(result.status == 3)
+        #expect(result.stderr.contains(mountpoint.path), "\(result.stderr)")
+    }
+
     @Test func withoutATerminalAndWithoutYesNothingIsWritten() throws {
         let loop = try LoopDevice(size: 64 << 20)
         defer { loop.detach() }

@@ -8,13 +8,15 @@ public enum ISO9660Volume {
         let fm = FileManager.default
         let work = fm.temporaryDirectory.appendingPathComponent("edgeflash-iso-\(UUID().uuidString.prefix(8))")
         let root = work.appendingPathComponent("root")
-        try fm.createDirectory(at: root, withIntermediateDirectories: true)
+        // The files hold secrets: owner-only from the moment they exist.
+        try fm.createDirectory(at: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try fm.setAttributes([.posixPermissions: 0o700], ofItemAtPath: work.path)
         defer { try? fm.removeItem(at: work) }
         for file in files {
-            let url = root.appendingPathComponent(file.name)
-            try Data(file.contents).write(to: url)
-            // The files hold secrets: readable by the owner only, even for the moment they exist.
-            try fm.setAttributes([.posixPermissions: 0o600], ofItemAtPath: url.path)
+            let path = root.appendingPathComponent(file.name).path
+            guard fm.createFile(atPath: path, contents: Data(file.contents), attributes: [.posixPermissions: 0o600]) else {
+                throw FilesystemError(message: "cannot stage \(file.name) in \(work.path) for xorriso")
+            }
         }
         let output = work.appendingPathComponent("volume.iso")
         let process = Process()

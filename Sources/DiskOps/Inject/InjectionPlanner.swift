@@ -68,11 +68,13 @@ public enum InjectionPlanner {
         let lba0 = try read(0, 512)
         let mbr = MBRTable(sector: lba0)
         let gpt = try GPTTable(headerSector: read(sector, 512)) { lba, count in try read(Int64(lba) * sector, count) }
+        // Linux (the installer) reads a GPT only behind a protective or hybrid MBR (an 0xEE entry)
+        // or no MBR entries at all; otherwise the MBR is the table, whatever follows it.
+        let mbrIsEmpty = mbr?.entries.allSatisfy(\.isEmpty) ?? true
         let layout: InjectionPlan.Layout
-        if let gpt, mbr == nil || mbr!.hasProtectiveEntry || mbr!.entries.allSatisfy(\.isEmpty) {
-            _ = gpt
+        if gpt != nil, mbrIsEmpty || mbr!.hasProtectiveEntry {
             layout = .gpt
-        } else if let mbr, !mbr.entries.allSatisfy(\.isEmpty) {
+        } else if !mbrIsEmpty {
             layout = .mbr
         } else {
             layout = .none

@@ -1,6 +1,8 @@
 /// After an injection, reads the partition table back from the target and checks the user-data
 /// partition is where the plan put it: through libparted where it can read the layout, through the
 /// native MBR parser where libparted refuses (an isohybrid whose partition 1 starts at LBA 0).
+/// Then libblkid must find the filesystem there with the right type and label, as the installer's
+/// probe will.
 enum InjectionReadBack {
     static func verify(_ plan: InjectionPlan, path: String, read: (Int64, Int) throws -> [UInt8]) throws {
         let start = plan.start / 512, count = plan.size / 512
@@ -15,6 +17,11 @@ enum InjectionReadBack {
         }
         guard found else {
             throw InjectionError(message: "the partition table on \(path) does not read back with partition \(plan.partitionNumber) at sector \(start)",
+                                 hint: "The stick may be failing; try another one.", exitStatus: .mismatch)
+        }
+        let probe = try BlkidProbe.probe(path: path, offset: plan.start, size: plan.size)
+        guard probe.type == plan.fileSystem.rawValue, probe.label == plan.label else {
+            throw InjectionError(message: "libblkid finds \(probe.type ?? "no filesystem") labelled \(probe.label ?? "nothing") at byte \(plan.start) of \(path), not \(plan.fileSystem.rawValue) labelled \(plan.label)",
                                  hint: "The stick may be failing; try another one.", exitStatus: .mismatch)
         }
     }

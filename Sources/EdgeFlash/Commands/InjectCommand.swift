@@ -9,11 +9,11 @@ struct InjectCommand: AsyncParsableCommand {
         commandName: "inject",
         abstract: "Add or replace the site user-data volume on a written stick or an image file.",
         discussion: """
-            Puts a partition labelled CIDATA (FAT32) or cidata (ISO9660) holding `user-data` and
-            `meta-data` in the free space after the written image. The image's bytes stay as they
-            were; only the partition table gains (or updates) one entry. Running it again replaces
-            the volume. An image file grows to hold the volume, so per-site images can be made in
-            advance and flashed by any tool. The user-data is validated before anything is written,
+            Puts a partition labelled CIDATA (FAT32) or cidata (ISO9660) holding `user-data` and \
+            `meta-data` in the free space after the written image. The image's bytes stay as they \
+            were; only the partition table gains (or updates) one entry. Running it again replaces \
+            the volume. An image file grows to hold the volume, so per-site images can be made in \
+            advance and flashed by any tool. The user-data is validated before anything is written, \
             and its secrets are never printed.
 
             Examples:
@@ -50,8 +50,7 @@ struct InjectCommand: AsyncParsableCommand {
         if isBlockDevice(target) { try confirm(prepared) }
         let plan = try prepared.inject(into: target)
         if json {
-            JSONLines.emit(InjectResult(target: target, plan: plan,
-                                        warnings: prepared.files.report.issues.filter { $0.severity == .warning }))
+            JSONLines.emit(InjectResult(target: target, plan: plan, warnings: prepared.warnings))
         } else {
             print(Self.summary(plan, target: target))
         }
@@ -81,7 +80,7 @@ struct InjectCommand: AsyncParsableCommand {
     }
 
     private func isBlockDevice(_ path: String) -> Bool {
-        (try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType) == .typeBlockSpecial
+        FileStatus.of(path)?.kind == .blockDevice
     }
 }
 

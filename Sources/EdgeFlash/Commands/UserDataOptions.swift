@@ -61,6 +61,7 @@ struct UserDataOptions: ParsableArguments {
 struct PreparedUserData {
     let files: UserDataFiles
     var request: InjectionRequest
+    var warnings: [UserDataIssue] { files.report.issues.filter { $0.severity == .warning } }
 
     /// Injects into `target`; `imageSize` when the caller just wrote the image and knows its size.
     func inject(into target: String, imageSize: Int64? = nil) throws -> InjectionPlan {

@@ -9,28 +9,29 @@ struct WriteCommand: ParsableCommand {
         commandName: "write",
         abstract: "Write an image to a whole disk, then read it back to verify it.",
         discussion: """
-            Before writing, the image is checked against its checksum when one is known (IMAGE.sha256,
-            IMAGE.sha512, SHA256SUMS or SHA512SUMS beside it, or --checksum/--sha256/--sha512), and
-            the disk is checked: a system disk, a mounted disk, a partition, a read-only or too small
-            disk, the disk holding the image and a busy disk are refused. A confirmation shows the
-            disk's model, size, serial and the partitions that will be erased.
+            Before writing, the image is checked against its checksum when one is known \
+            (IMAGE.sha256, IMAGE.sha512, SHA256SUMS or SHA512SUMS beside it, or \
+            --checksum/--sha256/--sha512), and the disk is checked: a system disk, a mounted disk, a \
+            partition, a read-only or too small disk, the disk holding the image and a busy disk are \
+            refused. A confirmation shows the disk's model, size, serial and the partitions that \
+            will be erased.
 
-            The disk is opened with O_DIRECT|O_EXCL. Its first and last MiB are zeroed (old partition
-            tables, the old backup GPT); the image is written with its first MiB held back until the
-            checksum has matched and the rest was read back, so an interrupted or failed write never
-            leaves a stick that looks bootable. The checksum is computed while writing, not in a
-            separate pass. Read-back bypasses the page cache and compares per-chunk XXH3 digests
-            taken from the image while writing.
+            The disk is opened with O_DIRECT|O_EXCL. Its first and last MiB are zeroed (old \
+            partition tables, the old backup GPT); the image is written with its first MiB held back \
+            until the checksum has matched and the rest was read back, so an interrupted or failed \
+            write never leaves a stick that looks bootable. The checksum is computed while writing, \
+            not in a separate pass. Read-back bypasses the page cache and compares per-chunk XXH3 \
+            digests taken from the image while writing.
 
             Examples:
               edgeflash write palette-edge-installer.iso /dev/sdb
-              edgeflash write installer.iso /dev/sdb --yes --json       (scripts: JSON lines on stdout)
-              edgeflash write installer.iso /dev/sdb --sha256 9f86d0...  (checksum given by hand)
-              edgeflash write installer.iso /dev/sdb --unmount          (unmount its partitions first)
-              edgeflash write installer.iso /dev/sdb --user-data site.yaml (then add the CIDATA volume)
+              edgeflash write installer.iso /dev/sdb --yes --json    # scripts
+              edgeflash write installer.iso /dev/sdb --sha256 9f86d0...
+              edgeflash write installer.iso /dev/sdb --unmount       # unmount first
+              edgeflash write installer.iso /dev/sdb --user-data site.yaml
 
-            Ctrl-C stops cleanly (exit 130): what was written is flushed, the stick is incomplete and
-            will not boot. JSON output is described in docs/write-json.md.
+            Ctrl-C stops cleanly (exit 130): what was written is flushed, the stick is incomplete \
+            and will not boot. JSON output is described in docs/write-json.md.
             """
     )
 
@@ -70,7 +71,7 @@ struct WriteCommand: ParsableCommand {
             reporter.finish()
             report.succeed(outcome)
             if json {
-                if let injected { JSONLines.emit(InjectResult(target: device, plan: injected, warnings: [])) }
+                if let injected, let siteUserData { JSONLines.emit(InjectResult(target: device, plan: injected, warnings: siteUserData.warnings)) }
                 JSONLines.emit(report)
             } else {
                 print(Self.summary(outcome, image: image, device: device))
@@ -91,6 +92,7 @@ struct WriteCommand: ParsableCommand {
             throw SimpleError("\(image) is empty: nothing to write", exitStatus: .invalidInput)
         }
         report.imageBytes = source.size
+        _ = try ISOVolumeCheck.run(imagePath: image)  // a truncated ISO download is refused here
         let expected = try checksum.expected(forImage: image)
         report.checksum = .init(expected: expected)
         if expected == nil, !json { Terminal.writeStderr("edgeflash: \(ChecksumOptions.unverifiedNotice(imagePath: image))\n") }
@@ -99,6 +101,7 @@ struct WriteCommand: ParsableCommand {
                                                        unmount: unmount, force: force))
         try Confirmation.ask(disk: disk, imagePath: image, imageSize: source.size, assumeYes: yes)
 
+        try ExclusiveAccess.check(devicePath: disk.path)  // EBUSY named with its holders
         let target = try BlockDevice(path: disk.path, access: .readWrite, direct: true, exclusive: true)
         let cancel = CancellationFlag()
         let trap = InterruptTrap(cancel: cancel)
