@@ -21,6 +21,8 @@ public struct ArgFile: Sendable {
         var defined: [String: Int] = [:]
         var values: [String: String] = [:]
         // Split on any newline: "\r\n" is one Character in Swift, so splitting on "\n" would miss it.
+        // A byte-order mark (Windows editors add one) is not part of the first line's key or comment.
+        let text = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
         let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
         for (index, rawLine) in lines.enumerated() {
             let lineNumber = index + 1

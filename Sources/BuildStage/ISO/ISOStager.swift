@@ -144,7 +144,9 @@ public struct ISOStager: Sendable {
         do {
             sanity = try ISOSanity.check(image: URL(fileURLWithPath: path))
         } catch let error as ISOVerifyError {
-            throw BuildStageError("base ISO \(path): \(error.message)", hint: error.hint ?? "check the path to the installer ISO",
+            // ISOVerify's hint speaks of writing and inspecting; here only an ISO 9660 base will do.
+            throw BuildStageError("base ISO \(path): \(error.message)",
+                                  hint: "--base-iso takes an installer ISO (ISO 9660), such as a CanvOS build's palette-edge-installer.iso",
                                   exitStatus: error.exitStatus)
         }
         if let problem = sanity.problem {
