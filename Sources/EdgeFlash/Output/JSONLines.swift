@@ -7,5 +7,8 @@ enum JSONLines {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         guard let data = try? encoder.encode(value), let line = String(data: data, encoding: .utf8) else { return }
         print(line)
+        // Flushed at once: a script reads progress events as they happen, not when a pipe's
+        // buffer fills or the write ends. fflush(nil) flushes stdout without touching the global.
+        fflush(nil)
     }
 }
