@@ -21,6 +21,11 @@ enum BufferPipeline {
         let consumed = Atomic<Int>(0)
         let stopEverything: @Sendable () -> Void = { free.abort(); full.abort() }
         let group = DispatchGroup()
+        let work = Work(produce: produce, consume: consume)
+        // Drop the closures once the threads are done: a Thread keeps its body alive until it is
+        // deallocated, a moment after it signalled the group, and the closures hold the device's
+        // exclusive descriptor (an `inject` right after `write` saw EBUSY now and then).
+        defer { work.release() }
 
         startThread(named: "edgeflash-reader", in: group) {
             defer { full.close() }
@@ -28,7 +33,7 @@ enum BufferPipeline {
                 if cancel.isCancelled { return }
                 guard let slot = free.pop() else { return }
                 do {
-                    try produce(index, slot.buffer)
+                    try work.produce?(index, slot.buffer)
                 } catch {
                     failures.store(error)
                     stopEverything()
@@ -42,7 +47,7 @@ enum BufferPipeline {
                 while let item = full.pop() {
                     if cancel.isCancelled { stopEverything(); return }
                     do {
-                        try consume(item.index, item.buffer)
+                        try work.consume?(item.index, item.buffer)
                     } catch {
                         failures.store(error)
                         stopEverything()  // items already taken by other consumers still finish
@@ -67,6 +72,23 @@ enum BufferPipeline {
         }
         thread.name = name
         thread.start()
+    }
+}
+
+/// The pipeline's two closures, shared by its threads until `release()`, called after they finished.
+private final class Work: @unchecked Sendable {
+    typealias Body = @Sendable (Int, AlignedBuffer) throws -> Void
+    private(set) var produce: Body?
+    private(set) var consume: Body?
+
+    init(produce: @escaping Body, consume: @escaping Body) {
+        self.produce = produce
+        self.consume = consume
+    }
+
+    func release() {
+        produce = nil
+        consume = nil
     }
 }
 
