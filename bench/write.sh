@@ -11,6 +11,8 @@
 #   careful     sha256sum -c IMG.sha256 && dd ... && dd iflag=direct | cmp   (the careful shell user)
 #   ef-sha256   edgeflash write IMG DEV --yes                    (IMG.sha256 beside it: hash + write + verify)
 #   bmaptool    bmaptool copy --bmap IMG.bmap IMG DEV            (bmap made once, outside the timing)
+#   dd_readback dd write as above, then dd if=DEV iflag=direct bs=4M of=/dev/null: the floor for any
+#               tool that reads the device back after writing it
 # and the peak RSS of `edgeflash write` (with IMG.sha256, verify on) for SIZE_MIB and 4x SIZE_MIB.
 # Scratch files live in bench/out/ (gitignored); the loop device is detached on exit. Needs root.
 set -euo pipefail
@@ -53,9 +55,10 @@ run_careful()     {
   dd if="$dev" bs=4M iflag=direct count="$count" status=none | cmp - "$checked"
 }
 run_ef_sha256()   { "$edgeflash" write "$checked" "$dev" --yes >/dev/null 2>&1; }
+run_dd_readback() { run_dd && dd if="$dev" of=/dev/null bs=4M iflag=direct count="$count" status=none; }
 run_bmaptool()    { bmaptool -q copy --bmap "$out/plain/image.bmap" "$plain" "$dev" >/dev/null 2>&1; }
 
-tools=(dd ef_noverify ef_verify careful ef_sha256 bmaptool)
+tools=(dd ef_noverify ef_verify dd_readback careful ef_sha256 bmaptool)
 declare -A times
 seconds() { local start end; start=$(date +%s.%N); "$@"; end=$(date +%s.%N); echo "$end - $start" | bc; }
 
@@ -89,6 +92,9 @@ big_dev=$(losetup --find --show --direct-io=on "$out/big-stick.img")
 rss_big=$(rss "$big" "$big_dev")
 rm -f "$big" "$big.sha256"
 
+echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), kernel $(uname -r), load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "Image: $size_mib MiB of random bytes (page-cached); device: loop device over a sparse file on $(df --output=fstype "$out" | tail -1), --direct-io=on"
+echo
 ratio() { echo "scale=2; $1 / $2" | bc; }
 cat <<REPORT
 | what | median s (of $rounds) | ratio | target |
@@ -96,9 +102,10 @@ cat <<REPORT
 | dd bs=4M oflag=direct conv=fsync | ${med[dd]} | 1.00 | |
 | edgeflash write --no-verify | ${med[ef_noverify]} | $(ratio "${med[ef_noverify]}" "${med[dd]}") x dd | <= 1.0 |
 | edgeflash write (read-back verify) | ${med[ef_verify]} | $(ratio "${med[ef_verify]}" "${med[dd]}") x dd | <= 1.6 |
+| dd write, then dd iflag=direct read-back (floor for a verified write) | ${med[dd_readback]} | $(ratio "${med[dd_readback]}" "${med[dd]}") x dd | |
 | sha256sum -c && dd && dd iflag=direct \| cmp | ${med[careful]} | 1.00 | |
 | edgeflash write, IMG.sha256 beside it | ${med[ef_sha256]} | $(ratio "${med[ef_sha256]}" "${med[careful]}") x careful | <= 0.6 |
 | bmaptool copy (bmap made beforehand) | ${med[bmaptool]} | $(ratio "${med[bmaptool]}" "${med[dd]}") x dd | |
 
-Peak RSS of edgeflash write (IMG.sha256 beside it, verify on): ${size_mib} MiB image ${rss_small} MiB, $((4 * size_mib)) MiB image ${rss_big} MiB (target <= 64 MiB).
+Peak RSS (/usr/bin/time -v) of edgeflash write (IMG.sha256 beside it, verify on): ${size_mib} MiB image ${rss_small} MiB, $((4 * size_mib)) MiB image ${rss_big} MiB (target <= 64 MiB).
 REPORT

@@ -54,14 +54,16 @@ public struct BuildPlan: Sendable {
 
         var table: K8sVersionTable?
         let besideArg = validator.resolve("k8s_version.json")
-        if inputs.forImages, let path = inputs.k8sVersionsPath ?? (FileState.of(besideArg) == .missing ? nil : besideArg),
+        let k8sPath = inputs.k8sVersionsPath ?? (FileState.of(besideArg) == .missing ? nil : besideArg)
+        if inputs.forImages, let path = k8sPath,
            let data = InputFile.read(path, what: "Kubernetes versions", issues: &issues) {
             let parsed = K8sVersionTable.parse(data, file: path)
             table = parsed.table
             issues += parsed.issues
         }
         if argText != nil {
-            issues += validator.validate(argFile, arguments: arguments, k8sVersions: table)
+            issues += validator.validate(argFile, arguments: arguments, k8sVersions: table,
+                                         k8sVersionsUnusable: k8sPath != nil && table == nil)
         }
 
         var userData: UserDataReport?

@@ -55,6 +55,16 @@ struct ArgFileTests {
         #expect(file.entry("ARCH")?.value == "arm64")
     }
 
+    /// Was: a file saved with a BOM reported its first line as "expected KEY=VALUE".
+    @Test func byteOrderMarkIsIgnored() {
+        for first in ["# build arguments", "CUSTOM_TAG=demo"] {
+            let file = ArgFile.parse("\u{FEFF}\(first)\r\nARCH=amd64\r\n", file: ".arg")
+            #expect(file.issues.isEmpty)
+            #expect(file.entry("ARCH")?.value == "amd64")
+        }
+        #expect(ArgFile.parse("\u{FEFF}CUSTOM_TAG=demo", file: ".arg").entry("CUSTOM_TAG")?.value == "demo")
+    }
+
     @Test func unquotedSpaceIsFlagged() {
         let file = ArgFile.parse("ISO_NAME=my iso", file: ".arg")
         #expect(file.entry("ISO_NAME")?.value == "my")

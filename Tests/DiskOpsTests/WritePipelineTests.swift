@@ -52,6 +52,25 @@ struct WritePipelineTests {
         #expect(try deviceEqualsImage(loop, imagePath))
     }
 
+    @Test func padsTheLastWriteOnADiskWith4KiBSectors() throws {
+        let dir = try TemporaryDirectory.make()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let imagePath = dir.appendingPathComponent("odd.img").path
+        // Not a multiple of 4096: O_DIRECT needs the last write padded to a whole 4 KiB sector.
+        try Shell.bash("head -c $((5*1024*1024 + 1536)) /dev/urandom > '\(imagePath)'")
+        let backing = dir.appendingPathComponent("stick4k.img").path
+        try Shell.bash("truncate -s 16M '\(backing)'")
+        let path = try Shell.bash("losetup --find --show --direct-io=on --sector-size 4096 '\(backing)'")
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        defer { _ = try? Shell.run("losetup", ["-d", path]) }
+        let device = try BlockDevice(path: path, access: .readWrite, exclusive: true)
+        #expect(device.logicalSectorSize == 4096)
+        let writer = try ImageWriter(image: try ImageFile(path: imagePath), device: device, expected: nil,
+                                     cancel: CancellationFlag(), progress: { _ in })
+        #expect(try writer.run(verify: true).readBackVerified)
+        #expect(try Shell.run("cmp", ["-n", "\(5 * 1024 * 1024 + 1536)", imagePath, path]).succeeded)
+    }
+
     @Test func sha512IsCheckedToo() throws {
         let hex = String(try Shell.bash("sha512sum '\(Self.ipxe)'").prefix(128))
         let loop = try LoopDevice(size: 8 << 20)
@@ -129,6 +148,36 @@ struct WritePipelineTests {
         let changed = try DeviceComparison.compare(image: image, device: try BlockDevice(path: loop.path, access: .readOnly),
                                                    algorithm: nil, cancel: CancellationFlag(), progress: { _ in })
         #expect(changed.firstDifference == offset)
+    }
+
+    @Test func readBackNamesTheFirstBadByteEvenWhenTwoChunksAreBad() throws {
+        let dir = try TemporaryDirectory.make()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let imagePath = dir.appendingPathComponent("random.img").path
+        try Shell.bash("head -c $((40*1024*1024)) /dev/urandom > '\(imagePath)'")
+        let loop = try LoopDevice(size: 64 << 20)
+        defer { loop.detach() }
+        _ = try write(imagePath, to: loop)
+
+        // Two bytes changed on the stick, in different chunks: the lower offset must be named,
+        // whichever I/O thread notices first.
+        for offset in [30_000_123, 9_000_001] {
+            try Shell.bash("printf '\\x5a' | dd of='\(loop.backingFile.path)' bs=1 seek=\(offset) conv=notrunc,fsync status=none")
+        }
+        let image = try ImageFile(path: imagePath)
+        let device = try BlockDevice(path: loop.path, access: .readWrite, exclusive: true)
+        let plan = try WritePlan(imageSize: image.size, deviceSize: device.size, sectorSize: device.logicalSectorSize)
+        let source = SourceSegments(image: image, plan: plan, algorithm: nil)
+        let buffer = AlignedBuffer(capacity: plan.chunkSize)
+        for index in 0..<plan.segmentCount { try source.read(index, into: buffer) }
+        let verifier = ReadBackVerifier(device: device, image: image, plan: plan, digests: source.digests,
+                                        depth: 4, ioThreads: 2, cancel: CancellationFlag())
+        let counter = ProgressCounter(phase: .verify, total: image.size, report: { _ in })
+        let error = #expect(throws: ReadBackMismatchError.self) {
+            try verifier.verify(0..<plan.segmentCount, counter: counter)
+        }
+        let original = try Shell.bash("dd if='\(imagePath)' bs=1 skip=9000001 count=1 status=none | od -An -tx1").trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(error?.offset == (original == "5a" ? 30_000_123 : 9_000_001))
     }
 
     @Test func anInterruptedWriteStopsFlushedAndNotBootable() throws {

@@ -31,6 +31,27 @@ struct VerifyCommandTests {
         #expect(object?["ok"] as? Bool == false)
     }
 
+    @Test func aChecksumFileGivenByHandIsUsedAndTheVolumeIsNamed() throws {
+        let dir = try TemporaryDirectory.make()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let sums = dir.appendingPathComponent("SHA256SUMS").path
+        try "\(try sha256(Self.ipxe))  ipxe.iso\n".write(toFile: sums, atomically: true, encoding: .utf8)
+        let result = try EdgeFlashBinary.run(["verify", Self.ipxe, "--checksum", sums])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("SHA256 matches SHA256SUMS"))
+        #expect(result.stdout.contains("ISO 9660 volume"))
+    }
+
+    @Test func aTruncatedDownloadIsNamedAsSuch() throws {
+        let dir = try TemporaryDirectory.make()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let partial = dir.appendingPathComponent("installer.iso").path
+        try Shell.bash("head -c 1048576 '\(Self.ipxe)' > '\(partial)'")
+        let result = try EdgeFlashBinary.run(["verify", partial])
+        #expect(result.status == 6)
+        #expect(result.stderr.contains("truncated"), "\(result.stderr)")
+    }
+
     @Test func badHexIsAUsageError() throws {
         let result = try EdgeFlashBinary.run(["verify", Self.ipxe, "--sha256", "xyz"])
         #expect(result.status == 64)

@@ -34,6 +34,33 @@ struct WriteCommandTests {
         #expect(try Shell.run("cmp", ["-n", "2097152", Self.ipxe, loop.path]).succeeded)
     }
 
+    /// An ISO with an El Torito BIOS record but no hybrid MBR boots from a CD, not from a stick:
+    /// refused before anything is written, and --force writes it anyway.
+    @Test func opticalOnlyISOIsRefusedUnlessForced() throws {
+        let dir = try TemporaryDirectory.make()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let image = dir.appendingPathComponent("optical.iso").path
+        try Shell.bash("""
+            mkdir -p '\(dir.path)/root' && head -c 2048 /dev/urandom > '\(dir.path)/root/boot.img'
+            xorriso -as mkisofs -V OPTICAL -b boot.img -no-emul-boot -boot-load-size 4 \\
+              -o '\(image)' '\(dir.path)/root' >/dev/null 2>&1
+            """)
+        let loop = try LoopDevice(size: 64 << 20)
+        defer { loop.detach() }
+        try Shell.bash("printf 'OLDBYTES' | dd of=\(loop.path) bs=1 conv=notrunc status=none")
+
+        let refused = try EdgeFlashBinary.run(["write", image, loop.path, "--yes"])
+        #expect(refused.status == 3, "\(refused.stderr)")
+        #expect(refused.stderr.contains("optical-only"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("--force"), "the refusal names its override: \(refused.stderr)")
+        #expect(try loop.read(offset: 0, count: 8) == Data("OLDBYTES".utf8), "nothing was written")
+
+        let forced = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--force"])
+        #expect(forced.status == 0, "\(forced.stderr)")
+        let size = try #require(FileManager.default.attributesOfItem(atPath: image)[.size] as? Int)
+        #expect(try Shell.run("cmp", ["-n", "\(size)", image, loop.path]).succeeded)
+    }
+
     @Test func checksumBesideTheImageIsUsed() throws {
         let (dir, image) = try imageInTempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -60,6 +87,33 @@ struct WriteCommandTests {
         #expect(result.stderr.contains(wrong), "both hashes are printed: \(result.stderr)")
         #expect(result.stderr.contains(try sha256(image)))
         #expect(try loop.read(offset: 0, count: 1 << 20).allSatisfy { $0 == 0 }, "the first MiB must not be the image's")
+    }
+
+    @Test func aTruncatedISOIsRefusedBeforeWriting() throws {
+        let dir = try TemporaryDirectory.make()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let partial = dir.appendingPathComponent("installer.iso").path
+        try Shell.bash("head -c 1048576 '\(Self.ipxe)' > '\(partial)'")
+        let loop = try LoopDevice(size: 64 << 20)
+        defer { loop.detach() }
+        let result = try EdgeFlashBinary.run(["write", partial, loop.path, "--yes"])
+        #expect(result.status == 6)
+        #expect(result.stderr.contains("truncated"))
+        #expect(try loop.read(offset: 0, count: 1 << 20).allSatisfy { $0 == 0 }, "nothing written")
+    }
+
+    @Test func aBusyDeviceIsRefusedNamingWhatHoldsIt() throws {
+        let loop = try LoopDevice(size: 64 << 20)
+        defer { loop.detach() }
+        // Another program holds the disk exclusively: a shell with an O_EXCL descriptor would be
+        // ideal; a mounted ext4 on the whole disk does the same at the kernel level.
+        try Shell.bash("mkfs.ext4 -q '\(loop.path)'")
+        let mountpoint = try TemporaryDirectory.make(prefix: "edgeflash-busy")
+        try Shell.bash("mount '\(loop.path)' '\(mountpoint.path)'")
+        defer { _ = try? Shell.run("umount", [mountpoint.path]); try? FileManager.default.removeItem(at: mountpoint) }
+        let result = try EdgeFlashBinary.run(["write", Self.ipxe, loop.path, "--yes"])
+        #expect(result.status == 3)
+        #expect(result.stderr.contains(mountpoint.path), "\(result.stderr)")
     }
 
     @Test func withoutATerminalAndWithoutYesNothingIsWritten() throws {

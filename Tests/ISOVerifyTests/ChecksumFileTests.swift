@@ -127,3 +127,39 @@ private let c128 = String(repeating: "c", count: 128)
         #expect(try FileHasher.hash(file: file, algorithm: .sha256, length: 4097) == expected)
     }
 }
+
+@Suite struct ChunkPipelineTests {
+    private func file(_ count: Int) throws -> URL {
+        let url = try TemporaryDirectory.make(prefix: "edgeflash-chunks").appendingPathComponent("data")
+        try Shell.bash("head -c \(count) /dev/urandom > '\(url.path)'")
+        return url
+    }
+
+    @Test(arguments: [0, 1, 4095, 4096, 4097, 100_001])
+    func chunksArriveInOrderAndWhole(count: Int) throws {
+        let url = try file(count)
+        var joined: [UInt8] = []
+        try ReadOnlyFile(path: url.path).forEachChunk(chunkSize: 4096) { joined += $0 }
+        #expect(joined == Array(try Data(contentsOf: url)))
+    }
+
+    @Test func aSubrangeIsReadExactly() throws {
+        let url = try file(50_000)
+        var joined: [UInt8] = []
+        try ReadOnlyFile(path: url.path).forEachChunk(in: 1000..<30_000, chunkSize: 4096) { joined += $0 }
+        #expect(joined == Array(Array(try Data(contentsOf: url))[1000..<30_000]))
+    }
+
+    @Test func aThrowingConsumerStopsTheReaderWithoutHanging() throws {
+        struct Stop: Error {}
+        let url = try file(1 << 20)
+        var seen = 0
+        #expect(throws: Stop.self) {
+            try ReadOnlyFile(path: url.path).forEachChunk(chunkSize: 4096) { _ in
+                seen += 1
+                if seen == 3 { throw Stop() }
+            }
+        }
+        #expect(seen == 3)
+    }
+}

@@ -84,6 +84,10 @@ import TestSupport
             #expect(verdict.summary == expected[name], "\(name): \(verdict.reasons)")
             #expect(!verdict.reasons.isEmpty)
         }
+        // ipxe.iso has an EFI El Torito image and no GPT: EDK2 firmware finds it on a stick too.
+        let ipxe = try BootVerdict.assess(image: RealISOs.ipxe)
+        #expect(ipxe.usbUEFIThroughElTorito && ipxe.summaryText.contains("EDK2"))
+        #expect(try BootVerdict.assess(image: try RealISOs.kairos).usbUEFIThroughElTorito == false)
         let plain = try BootVerdict.assess(image: try RealISOs.plain)
         let refusal = try #require(plain.refusalForRawWrite(image: "plain.iso"))
         #expect(refusal.exitStatus == .refused && refusal.hint?.contains("--force") == true)

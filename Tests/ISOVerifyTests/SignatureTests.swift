@@ -3,7 +3,8 @@ import Testing
 import TestSupport
 @testable import ISOVerify
 
-/// Detached signatures checked with the real gpgv against a key made in the test.
+/// Detached signatures checked with the real gpgv against a key made in the test. Every gpg call
+/// is followed by killing the agent it started, so no daemon outlives the test.
 @Suite struct SignatureTests {
     /// A directory with a small image, its SHA256SUMS, a keyring with the signing key, and a
     /// second keyring with an unrelated key.
@@ -20,12 +21,13 @@ import TestSupport
             gpg --homedir '\(home)' --export > vendor.gpg
             gpg --homedir '\(other)' --export > other.gpg
             sha256sum small.iso > SHA256SUMS
+            gpgconf --homedir '\(home)' --kill gpg-agent; gpgconf --homedir '\(other)' --kill gpg-agent
             """)
         return (dir, image, dir.appendingPathComponent("vendor.gpg"), dir.appendingPathComponent("other.gpg"), home)
     }
 
     private func sign(_ file: URL, as sig: String, home: String, armor: Bool = false) throws {
-        try Shell.bash("gpg --homedir '\(home)' --batch --yes \(armor ? "--armor" : "") --detach-sign -o '\(file.deletingLastPathComponent().appendingPathComponent(sig).path)' '\(file.path)' 2>/dev/null")
+        try Shell.bash("gpg --homedir '\(home)' --batch --yes \(armor ? "--armor" : "") --detach-sign -o '\(file.deletingLastPathComponent().appendingPathComponent(sig).path)' '\(file.path)' 2>/dev/null; gpgconf --homedir '\(home)' --kill gpg-agent")
     }
 
     @Test func goodSignaturesOverTheImageAndItsChecksumFile() throws {

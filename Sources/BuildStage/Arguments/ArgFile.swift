@@ -21,6 +21,8 @@ public struct ArgFile: Sendable {
         var defined: [String: Int] = [:]
         var values: [String: String] = [:]
         // Split on any newline: "\r\n" is one Character in Swift, so splitting on "\n" would miss it.
+        // A byte-order mark (Windows editors add one) is not part of the first line's key or comment.
+        let text = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
         let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
         for (index, rawLine) in lines.enumerated() {
             let lineNumber = index + 1
@@ -97,7 +99,10 @@ enum ValueReader {
             case " ", "\t":
                 // Unquoted whitespace ends the value; what follows may only be a comment.
                 let trailing = rest.drop { $0 == " " || $0 == "\t" }
-                if !trailing.isEmpty && !trailing.hasPrefix("#") {
+                if rest.startIndex == text.startIndex && !trailing.isEmpty && !trailing.hasPrefix("#") {
+                    // `KEY = value`: a shell sets KEY to "" here; say which space is the culprit.
+                    problems.append("a space after '=' leaves the value empty and \"\(trailing.prefix(30))\" is ignored (write KEY=value without spaces around '=')")
+                } else if !trailing.isEmpty && !trailing.hasPrefix("#") {
                     problems.append("unquoted space in the value; \"\(trailing.prefix(30))\" is ignored (quote the value to keep it)")
                 }
                 return output

@@ -16,7 +16,10 @@ public struct ArgValidator: Sendable {
         self.fileState = fileState
     }
 
-    public func validate(_ argFile: ArgFile, arguments: BuildArguments, k8sVersions: K8sVersionTable?) -> [BuildIssue] {
+    /// `k8sVersionsUnusable`: a k8s_version.json was given or found but could not be read or parsed;
+    /// its own problem is already reported, so a missing table is not reported again as "not given".
+    public func validate(_ argFile: ArgFile, arguments: BuildArguments, k8sVersions: K8sVersionTable?,
+                         k8sVersionsUnusable: Bool = false) -> [BuildIssue] {
         var issues = argFile.issues
         let file = arguments.file
         func report(_ key: String, _ message: String, allowed: String? = nil, _ severity: BuildIssue.Severity = .error) {
@@ -67,11 +70,14 @@ public struct ArgValidator: Sendable {
             report("K8S_DISTRIBUTION", "K8S_DISTRIBUTION \"\(k8s)\" is not supported", allowed: KnownArguments.k8sDistributions.joined(separator: ", "))
         }
         if checksImageArguments {
-            issues += checkK8sVersion(arguments, table: k8sVersions, distributionKnown: k8sKnown)
+            issues += checkK8sVersion(arguments, table: k8sVersions, distributionKnown: k8sKnown,
+                                      tableUnusable: k8sVersionsUnusable)
         }
 
         let isoName = arguments.isoName
-        if isoName.isEmpty || !isoName.allSatisfy({ $0.isLowercaseAlphanumeric || $0 == "-" || $0 == "_" }) {
+        if isoName.isEmpty {
+            report("ISO_NAME", "ISO_NAME is empty; it names the installer ISO file", allowed: "lowercase letters, digits, '-' and '_', e.g. palette-edge-installer")
+        } else if !isoName.allSatisfy({ $0.isLowercaseAlphanumeric || $0 == "-" || $0 == "_" }) {
             report("ISO_NAME", "ISO_NAME \"\(isoName)\" has characters a file name here may not have", allowed: "lowercase letters, digits, '-' and '_'")
         }
         if !KnownArguments.architectures.contains(arguments.arch) {
@@ -122,7 +128,8 @@ public struct ArgValidator: Sendable {
         path.hasPrefix("/") ? path : (baseDirectory as NSString).appendingPathComponent(path)
     }
 
-    func checkK8sVersion(_ arguments: BuildArguments, table: K8sVersionTable?, distributionKnown: Bool) -> [BuildIssue] {
+    func checkK8sVersion(_ arguments: BuildArguments, table: K8sVersionTable?, distributionKnown: Bool,
+                         tableUnusable: Bool = false) -> [BuildIssue] {
         let file = arguments.file, k8s = arguments.k8sDistribution
         let line = arguments.line("K8S_VERSION")
         if let version = arguments.k8sVersion, !SemanticVersion.isPatchRelease(version) {
@@ -130,18 +137,18 @@ public struct ArgValidator: Sendable {
                                "K8S_VERSION \"\(version)\" is not an x.y.z version", allowed: "x.y.z, e.g. 1.27.2")]
         }
         guard let table else {
-            if arguments.k8sVersion == nil {
+            if arguments.k8sVersion == nil && !tableUnusable {
                 return [BuildIssue(.error, file: file, key: "K8S_VERSION",
                     "K8S_VERSION is not set and no k8s_version.json was given, so there is nothing to build",
                     allowed: "K8S_VERSION=x.y.z in .arg, or --k8s-versions k8s_version.json")]
             }
             return []
         }
-        guard distributionKnown else { return [] }
+        guard distributionKnown, !table.malformed.contains(k8s) else { return [] }
         guard let listed = table.versions[k8s] else {
             return [BuildIssue(.error, file: table.file, key: k8s,
                 "has no versions for K8S_DISTRIBUTION \(k8s)",
-                allowed: table.versions.keys.sorted().joined(separator: ", "))]
+                allowed: table.versions.isEmpty ? nil : table.versions.keys.sorted().joined(separator: ", "))]
         }
         if let version = arguments.k8sVersion {
             if !listed.contains(version) {

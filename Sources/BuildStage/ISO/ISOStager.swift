@@ -1,3 +1,4 @@
+import EdgeCore
 import Foundation
 import ISOVerify
 #if canImport(Glibc)
@@ -45,7 +46,7 @@ public struct ISOStager: Sendable {
 
     /// Finds xorriso on PATH or says how to get it.
     public static func locate(progress: @escaping @Sendable (String) -> Void = { _ in }) throws -> ISOStager {
-        guard let path = ToolRunner.find("xorriso") else {
+        guard let path = ChildProcess.find("xorriso") else {
             throw BuildStageError("xorriso is not installed; it is the tool that rewrites the ISO",
                                   hint: "install it (Debian/Ubuntu: apt-get install xorriso) and run again", exitStatus: .failure)
         }
@@ -73,14 +74,14 @@ public struct ISOStager: Sendable {
         progress("staging \(request.plan.mappings.count) file(s) into \(finalISO.lastPathComponent)")
         var droppedHFSPlus = false
         var output = try runStage(request, temporary: temporary, dropHFSPlus: false)
-        if output.status != 0 && output.stderr.contains("GPT partitions") && output.stderr.contains("overlap")
+        if !output.succeeded && output.stderr.contains("GPT partitions") && output.stderr.contains("overlap")
             && baseReport.contains("HFSPLUS") {
             progress("warning: xorriso cannot re-lay this image's HFS+/APM Mac hybrid; staging without it (BIOS, UEFI, MBR and GPT are kept)")
             try? FileManager.default.removeItem(at: temporary)
             droppedHFSPlus = true
             output = try runStage(request, temporary: temporary, dropHFSPlus: true)
         }
-        guard output.status == 0 else { throw Self.stagingError(output, directory: directory) }
+        guard output.succeeded else { throw Self.stagingError(output, directory: directory) }
 
         progress("checking the boot setup is unchanged")
         let before = BootSetup(xorriso: baseReport, ignoringHFSPlus: droppedHFSPlus)
@@ -113,14 +114,14 @@ public struct ISOStager: Sendable {
                       volumeID: Self.volumeID(baseReport), droppedHFSPlus: droppedHFSPlus, files: request.plan.mappings)
     }
 
-    func runStage(_ request: Request, temporary: URL, dropHFSPlus: Bool) throws -> ToolRunner.Output {
-        try ToolRunner.run(xorriso, XorrisoArguments.stage(base: request.baseISO, output: temporary.path, plan: request.plan,
+    func runStage(_ request: Request, temporary: URL, dropHFSPlus: Bool) throws -> ChildProcess.Result {
+        try ChildProcess.run(xorriso, XorrisoArguments.stage(base: request.baseISO, output: temporary.path, plan: request.plan,
                                                            sourceDateEpoch: request.sourceDateEpoch, dropHFSPlus: dropHFSPlus))
     }
 
     func bootReport(_ image: String) throws -> String {
-        let output = try ToolRunner.run(xorriso, XorrisoArguments.reportBoot(image: image) + ["-pvd_info"])
-        guard output.status == 0 else {
+        let output = try ChildProcess.run(xorriso, XorrisoArguments.reportBoot(image: image) + ["-pvd_info"])
+        guard output.succeeded else {
             throw BuildStageError("xorriso could not read \(image): \(Self.failureLines(output.stderr))")
         }
         return output.stdout
@@ -143,7 +144,9 @@ public struct ISOStager: Sendable {
         do {
             sanity = try ISOSanity.check(image: URL(fileURLWithPath: path))
         } catch let error as ISOVerifyError {
-            throw BuildStageError("base ISO \(path): \(error.message)", hint: error.hint ?? "check the path to the installer ISO",
+            // ISOVerify's hint speaks of writing and inspecting; here only an ISO 9660 base will do.
+            throw BuildStageError("base ISO \(path): \(error.message)",
+                                  hint: "--base-iso takes an installer ISO (ISO 9660), such as a CanvOS build's palette-edge-installer.iso",
                                   exitStatus: error.exitStatus)
         }
         if let problem = sanity.problem {
@@ -178,14 +181,14 @@ public struct ISOStager: Sendable {
         ((try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? NSNumber)?.int64Value ?? 0
     }
 
-    static func stagingError(_ output: ToolRunner.Output, directory: URL) -> BuildStageError {
+    static func stagingError(_ output: ChildProcess.Result, directory: URL) -> BuildStageError {
         // xorriso checks free space itself before writing ("exceeds free space on media"); a disk
         // that fills up while it writes gives ENOSPC.
         if output.stderr.contains("No space left on device") || output.stderr.contains("exceeds free space") {
             return BuildStageError("no space left on the device holding \(directory.path) while staging the ISO; nothing was written",
                                    hint: "free some space or choose another --output directory", exitStatus: .ioError)
         }
-        return BuildStageError("xorriso failed to stage the ISO (status \(output.status)): \(failureLines(output.stderr))",
+        return BuildStageError("xorriso failed to stage the ISO (\(output.outcome)): \(failureLines(output.stderr))",
                                hint: "nothing was written", exitStatus: .failure)
     }
 

@@ -1,3 +1,4 @@
+import EdgeCore
 /// The container engines `build images` can drive, and how each spells build and push.
 public enum ContainerEngine: String, Sendable, CaseIterable, Codable {
     case docker, podman, buildah
@@ -14,7 +15,7 @@ public enum ContainerEngine: String, Sendable, CaseIterable, Codable {
     }
 
     /// The first engine found on PATH, in this order of preference.
-    public static func detect(find: (String) -> String? = { ToolRunner.find($0) }) -> ContainerEngine? {
+    public static func detect(find: (String) -> String? = { ChildProcess.find($0) }) -> ContainerEngine? {
         allCases.first { find($0.rawValue) != nil }
     }
 }

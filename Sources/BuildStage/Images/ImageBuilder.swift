@@ -1,3 +1,4 @@
+import EdgeCore
 import Foundation
 
 /// Runs the image build steps with at most `jobs` at a time; each image's push follows its build.
@@ -19,16 +20,16 @@ public struct ImageBuilder: Sendable {
 
     /// Checks up front what the builds need, so nothing starts when something is missing.
     public static func preflight(engine: ContainerEngine, context: String, dockerfile: String) throws -> String {
-        guard let path = ToolRunner.find(engine.rawValue) else {
-            let present = ContainerEngine.allCases.filter { ToolRunner.find($0.rawValue) != nil }.map(\.rawValue)
+        guard let path = ChildProcess.find(engine.rawValue) else {
+            let present = ContainerEngine.allCases.filter { ChildProcess.find($0.rawValue) != nil }.map(\.rawValue)
             throw BuildStageError("\(engine.rawValue) is not installed (not on PATH); building provider images needs a container engine",
                                   hint: present.isEmpty ? "install docker, podman or buildah, or use --dry-run to see the commands"
                                                         : "found \(present.joined(separator: ", ")): pass --builder \(present[0])",
                                   exitStatus: .failure)
         }
-        let probe = try ToolRunner.run(path, engine.probe)
-        if probe.status != 0 {
-            let reason = probe.stderr.split(separator: "\n").first.map(String.init) ?? "exit status \(probe.status)"
+        let probe = try ChildProcess.run(path, engine.probe)
+        if !probe.succeeded {
+            let reason = probe.stderr.split(separator: "\n").first.map(String.init) ?? probe.outcome
             throw BuildStageError("\(engine.rawValue) is installed but cannot build: \(reason)",
                                   hint: engine == .docker ? "start the Docker daemon (or use --builder podman), or use --dry-run"
                                                           : "check `\(engine.rawValue) \(engine.probe.joined(separator: " "))`, or use --dry-run",
@@ -68,9 +69,9 @@ public struct ImageBuilder: Sendable {
         var outcome = Outcome(reference: step.image.reference, built: false, pushed: false, error: nil)
         func runStep(_ command: [String]) -> Bool {
             do {
-                let output = try ToolRunner.run(executable, Array(command.dropFirst()))
-                if output.status == 0 { return true }
-                outcome.error = "\(command.prefix(2).joined(separator: " ")) exited with \(output.status): "
+                let output = try ChildProcess.run(executable, Array(command.dropFirst()))
+                if output.succeeded { return true }
+                outcome.error = "\(command.prefix(2).joined(separator: " ")) \(output.outcome): "
                     + output.stderr.split(separator: "\n").suffix(3).joined(separator: " | ")
             } catch {
                 outcome.error = "\(error)"

@@ -5,6 +5,8 @@ import Foundation
 public struct K8sVersionTable: Sendable, Equatable {
     public var file: String
     public var versions: [String: [String]]
+    /// Distributions whose entry is not a flat array: already reported, so not reported again as "no versions".
+    public var malformed: Set<String> = []
 
     public init(file: String, versions: [String: [String]]) {
         self.file = file
@@ -19,7 +21,7 @@ public struct K8sVersionTable: Sendable, Equatable {
             object = try JSONSerialization.jsonObject(with: data)
         } catch {
             let reason = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "not valid JSON"
-            return (nil, [BuildIssue(.error, file: file, "malformed JSON: \(reason)")])
+            return (nil, [BuildIssue(.error, file: file, line: errorLine(reason, in: data), "malformed JSON: \(reason)")])
         }
         guard let dictionary = object as? [String: Any] else {
             return (nil, [BuildIssue(.error, file: file, "expected a JSON object keyed by Kubernetes distribution",
@@ -27,6 +29,7 @@ public struct K8sVersionTable: Sendable, Equatable {
         }
         var issues: [BuildIssue] = []
         var versions: [String: [String]] = [:]
+        var malformed: Set<String> = []
         for (distribution, value) in dictionary.sorted(by: { $0.key < $1.key }) {
             if !KnownArguments.k8sDistributions.contains(distribution) {
                 issues.append(BuildIssue(.warning, file: file, key: distribution,
@@ -36,6 +39,7 @@ public struct K8sVersionTable: Sendable, Equatable {
             guard let list = value as? [Any] else {
                 issues.append(BuildIssue(.error, file: file, key: distribution,
                     "\"\(distribution)\" must be a flat array of version strings like \"1.27.2\""))
+                malformed.insert(distribution)
                 continue
             }
             var strings: [String] = []
@@ -49,7 +53,17 @@ public struct K8sVersionTable: Sendable, Equatable {
             }
             versions[distribution] = strings
         }
-        return (K8sVersionTable(file: file, versions: versions), issues)
+        var table = K8sVersionTable(file: file, versions: versions)
+        table.malformed = malformed
+        return (table, issues)
+    }
+
+    /// Foundation names the byte offset ("around character 18"), not the line: turn it into the line,
+    /// so the problem reads file:line like every other one.
+    static func errorLine(_ reason: String, in data: Data) -> Int? {
+        guard let range = reason.range(of: "character ") else { return nil }
+        guard let offset = Int(reason[range.upperBound...].prefix(while: \.isASCIIDigit)) else { return nil }
+        return data.prefix(offset).reduce(1) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
     }
 }
 

@@ -1,7 +1,7 @@
 import Foundation
 
-/// A blocking FIFO of buffers between two threads. `close()` wakes every waiter: pops then drain
-/// what is left and return nil, pushes are dropped. Bounded by the number of buffers in the ring.
+/// A blocking FIFO of buffers between threads. `close()` and `abort()` wake every waiter; pushes
+/// after either are dropped. Bounded by the number of buffers in the ring.
 final class BufferQueue: @unchecked Sendable {
     struct Item {
         let index: Int
@@ -28,9 +28,19 @@ final class BufferQueue: @unchecked Sendable {
         return items.isEmpty ? nil : items.removeFirst()
     }
 
+    /// No more pushes; pops drain what is queued, then return nil.
     func close() {
         condition.lock()
         closed = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Stops at once: what is queued is dropped and every pop returns nil (after a failure).
+    func abort() {
+        condition.lock()
+        closed = true
+        items.removeAll()
         condition.broadcast()
         condition.unlock()
     }

@@ -17,7 +17,7 @@ public enum DeviceComparison {
 
     public static func compare(image: ImageFile, device: BlockDevice, algorithm: HashAlgorithm?,
                                depth: Int = 4, cancel: CancellationFlag,
-                               progress: (WriteProgress) -> Void) throws -> Result {
+                               progress: @escaping (WriteProgress) -> Void) throws -> Result {
         let plan: WritePlan
         do {
             plan = try WritePlan(imageSize: image.size, deviceSize: device.size, sectorSize: device.logicalSectorSize)
@@ -26,10 +26,9 @@ public enum DeviceComparison {
                               exitStatus: .mismatch)
         }
         device.dropCaches()
-        var hasher = algorithm.map(ImageHasher.init)
-        var firstDifference: Int64?
-        var done: Int64 = 0
-        let imageBytes = AlignedBuffer(capacity: plan.chunkSize)
+        let state = ComparisonState(image: image, plan: plan, algorithm: algorithm)
+        let compared = ProgressCounter(phase: .verify, total: image.size, report: progress)
+        // One consumer: the image's hash needs its bytes in order.
         try BufferPipeline.run(segments: plan.segmentCount, bufferSize: plan.chunkSize, depth: depth, cancel: cancel,
             produce: { index, buffer in
                 let range = plan.segment(index)
@@ -38,19 +37,42 @@ public enum DeviceComparison {
                 buffer.count = min(got, Int(range.count))
             },
             consume: { index, deviceBytes in
-                let range = plan.segment(index)
-                let got = try image.read(into: UnsafeMutableRawBufferPointer(start: imageBytes.pointer, count: Int(range.count)), at: range.lowerBound)
-                guard got == range.count else { throw ImageChangedError(imagePath: image.path, offset: range.lowerBound + Int64(got)) }
-                imageBytes.count = got
-                hasher?.update(imageBytes.bytes)
-                if firstDifference == nil, let at = firstDifferingByte(imageBytes.bytes, deviceBytes.bytes) {
-                    firstDifference = range.lowerBound + Int64(at)
-                }
-                done += Int64(got)
-                progress(WriteProgress(phase: .verify, bytes: done, totalBytes: image.size))
+                compared.add(try state.compare(index, deviceBytes: deviceBytes))
             })
-        return Result(firstDifference: firstDifference, imageHash: hasher?.finalizeHex())
+        return Result(firstDifference: state.firstDifference, imageHash: state.finalizeHash())
     }
+}
+
+/// The consumer side of a comparison: reads the image's segment, feeds the hash, remembers the first
+/// difference. Used by one thread at a time, in segment order.
+private final class ComparisonState: @unchecked Sendable {
+    let image: ImageFile
+    let plan: WritePlan
+    private var hasher: StreamingHash?
+    private let imageBytes: AlignedBuffer
+    private(set) var firstDifference: Int64?
+
+    init(image: ImageFile, plan: WritePlan, algorithm: HashAlgorithm?) {
+        self.image = image
+        self.plan = plan
+        hasher = algorithm.map { StreamingHash($0) }
+        imageBytes = AlignedBuffer(capacity: plan.chunkSize)
+    }
+
+    /// Compares segment `index` of the image with `deviceBytes`; returns the bytes compared.
+    func compare(_ index: Int, deviceBytes: AlignedBuffer) throws -> Int64 {
+        let range = plan.segment(index)
+        let got = try image.read(into: UnsafeMutableRawBufferPointer(start: imageBytes.pointer, count: Int(range.count)), at: range.lowerBound)
+        guard got == range.count else { throw ImageChangedError(imagePath: image.path, offset: range.lowerBound + Int64(got)) }
+        imageBytes.count = got
+        hasher?.update(imageBytes.bytes)
+        if firstDifference == nil, let at = firstDifferingByte(imageBytes.bytes, deviceBytes.bytes) {
+            firstDifference = range.lowerBound + Int64(at)
+        }
+        return Int64(got)
+    }
+
+    func finalizeHash() -> String? { hasher?.finalizeHex() }
 }
 
 /// Index of the first byte where `a` and `b` differ, comparing `a.count` bytes (a shorter `b`

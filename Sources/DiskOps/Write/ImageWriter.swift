@@ -38,13 +38,15 @@ public final class ImageWriter {
     public let plan: WritePlan
     public let expected: ExpectedChecksum?
     public let depth: Int
+    /// Writes (and read-backs) in flight at once.
+    public let ioThreads: Int
     public let cancel: CancellationFlag
     private let progress: (WriteProgress) -> Void
     private var bytesWritten: Int64 = 0
 
     /// Throws a refusal when the image does not fit on the device.
     public init(image: ImageFile, device: BlockDevice, expected: ExpectedChecksum?,
-                chunkSize: Int = WritePlan.defaultChunkSize, depth: Int = 4,
+                chunkSize: Int = WritePlan.defaultChunkSize, depth: Int = 4, ioThreads: Int = 2,
                 cancel: CancellationFlag, progress: @escaping (WriteProgress) -> Void) throws {
         do {
             plan = try WritePlan(imageSize: image.size, deviceSize: device.size,
@@ -57,6 +59,7 @@ public final class ImageWriter {
         self.device = device
         self.expected = expected
         self.depth = depth
+        self.ioThreads = ioThreads
         self.cancel = cancel
         self.progress = progress
     }
@@ -93,11 +96,12 @@ public final class ImageWriter {
         }
         let writeSeconds = (clock.now - writeStart).seconds
 
-        let verifier = ReadBackVerifier(device: device, image: image, plan: plan, digests: source.digests, depth: depth, cancel: cancel)
+        let verifier = ReadBackVerifier(device: device, image: image, plan: plan, digests: source.digests,
+                                        depth: depth, ioThreads: ioThreads, cancel: cancel)
         let verifyStart = clock.now
-        let reportVerify = { (done: Int64) in self.progress(WriteProgress(phase: .verify, bytes: done, totalBytes: self.image.size)) }
+        let checked = ProgressCounter(phase: .verify, total: image.size, report: progress)
         if verify {
-            try verifier.verify(plan.bodySegments, alreadyDone: 0, progress: reportVerify)
+            try verifier.verify(plan.bodySegments, counter: checked)
         }
         var verifySeconds = (clock.now - verifyStart).seconds
 
@@ -105,9 +109,9 @@ public final class ImageWriter {
         if cancel.isCancelled { throw BufferPipeline.Cancelled() }
         let bootStart = clock.now
         try writeHeldBack(heldBack)
+        if !verify { progress(WriteProgress(phase: .write, bytes: bytesWritten, totalBytes: image.size)) }
         if verify {
-            let bodyBytes = image.size - plan.heldBack.upperBound
-            try verifier.verify(0..<1, alreadyDone: bodyBytes, progress: reportVerify)
+            try verifier.verify(0..<1, counter: checked)
             verifySeconds += (clock.now - bootStart).seconds
         }
 
@@ -140,20 +144,23 @@ public final class ImageWriter {
 
     private func writeBody(from source: SourceSegments, holdingBack heldBack: AlignedBuffer) throws {
         let device = self.device, plan = self.plan
-        try BufferPipeline.run(segments: plan.segmentCount, bufferSize: plan.chunkSize, depth: depth, cancel: cancel,
+        let written = ProgressCounter(phase: .write, total: image.size, report: progress)
+        defer { bytesWritten = written.value }
+        try BufferPipeline.run(segments: plan.segmentCount, bufferSize: plan.chunkSize, depth: depth,
+                               consumers: ioThreads, cancel: cancel,
             produce: { index, buffer in try source.read(index, into: buffer) },
             consume: { index, buffer in
                 if index == 0 {
                     heldBack.pointer.copyMemory(from: buffer.pointer, byteCount: buffer.count)
                     heldBack.count = buffer.count
-                } else {
-                    let length = buffer.count
-                    let padded = Int(plan.paddedLength(Int64(length)))
-                    buffer.zeroPad(to: padded)
-                    try device.write(buffer.bytes(upTo: padded), at: plan.segment(index).lowerBound)
-                    bytesWritten += Int64(length)
+                    written.add(0)
+                    return
                 }
-                progress(WriteProgress(phase: .write, bytes: bytesWritten, totalBytes: image.size))
+                let length = buffer.count
+                let padded = Int(plan.paddedLength(Int64(length)))
+                buffer.zeroPad(to: padded)
+                try device.write(buffer.bytes(upTo: padded), at: plan.segment(index).lowerBound)
+                written.add(Int64(length))
             })
     }
 
@@ -163,7 +170,6 @@ public final class ImageWriter {
         try device.write(heldBack.bytes(upTo: padded), at: 0)
         bytesWritten += Int64(heldBack.count)
         try device.synchronize()
-        progress(WriteProgress(phase: .write, bytes: bytesWritten, totalBytes: image.size))
     }
 }
 

@@ -6,13 +6,13 @@ final class SourceSegments: @unchecked Sendable {
     let image: ImageFile
     let plan: WritePlan
     private(set) var digests: [ChunkDigest?]
-    private var hasher: ImageHasher?
+    private var hasher: StreamingHash?
 
     init(image: ImageFile, plan: WritePlan, algorithm: HashAlgorithm?) {
         self.image = image
         self.plan = plan
         digests = Array(repeating: nil, count: plan.segmentCount)
-        hasher = algorithm.map(ImageHasher.init)
+        hasher = algorithm.map { StreamingHash($0) }
     }
 
     /// Reads segment `index` into `buffer` (count = the segment's length).

@@ -90,3 +90,11 @@ public struct ImageChangedError: EdgeFlashError, Equatable {
     public var hint: String? { "Wait until the download or copy has finished, then run again." }
     public var exitStatus: ExitStatus { .ioError }
 }
+
+extension ReadBackMismatchError: OffsetFailure {
+    var failureOffset: Int64? { offset }
+}
+
+extension DeviceIOError: OffsetFailure {
+    var failureOffset: Int64? { offset }
+}

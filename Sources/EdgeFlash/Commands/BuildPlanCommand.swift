@@ -15,7 +15,8 @@ struct BuildPlanCommand: AsyncParsableCommand {
 
             Examples:
               edgeflash build plan
-              edgeflash build plan --arg site/.arg --k8s-versions k8s_version.json --pe-version v4.4.12
+              edgeflash build plan --arg site/.arg --k8s-versions k8s_version.json \\
+                  --pe-version v4.4.12
               edgeflash build plan --json | jq -r '.images[].reference'
 
             Exit status: 0 valid, 6 invalid input (every problem listed on stderr).

@@ -37,9 +37,7 @@ struct ChecksumOptions: ParsableArguments {
         if let sha512 { return ExpectedChecksum(algorithm: .sha512, hex: sha512, source: "--sha512") }
         let image = URL(fileURLWithPath: imagePath)
         if let checksumFile {
-            // TODO(iso): parse the given file with the ISOVerify checksum-file parser once it is merged.
-            throw SimpleError("--checksum \(checksumFile) is not supported yet: put it beside \(image.lastPathComponent) or pass --sha256",
-                              exitStatus: .usage)
+            return try ChecksumDiscovery.load(checksumFile: URL(fileURLWithPath: checksumFile), forImage: image)
         }
         return try ChecksumDiscovery.find(forImage: image)
     }
@@ -47,6 +45,7 @@ struct ChecksumOptions: ParsableArguments {
     /// How an image without a checksum is described: never as a pass.
     static func unverifiedNotice(imagePath: String) -> String {
         let name = URL(fileURLWithPath: imagePath).lastPathComponent
-        return "unverified image: no checksum for \(name) (looked for \(name).sha256, \(name).sha512, SHA256SUMS, SHA512SUMS beside it; or pass --sha256/--checksum)"
+        let looked = ChecksumDiscovery.candidateNames(forImageNamed: name).joined(separator: ", ")
+        return "unverified image: no checksum for \(name) (looked for \(looked) beside it; or pass --sha256/--checksum)"
     }
 }

@@ -20,14 +20,14 @@ struct InspectCommand: AsyncParsableCommand {
         commandName: "inspect",
         abstract: "Tell whether an ISO is whole and will boot from a stick on BIOS and UEFI.",
         discussion: """
-            Reads the ISO 9660 descriptors, the El Torito boot catalog and the system area (MBR,
-            GPT, Apple partition map), then says whether a stick written with the image boots on
-            BIOS, on UEFI, or not at all (an optical-only ISO). Without --deep it reads only those
-            structures (milliseconds, even for a 4 GiB image); --deep also reads the whole image to
-            check the implanted MD5 (as checkisomd5 does), the checksum file beside the image and
+            Reads the ISO 9660 descriptors, the El Torito boot catalog and the system area (MBR, \
+            GPT, Apple partition map), then says whether a stick written with the image boots on \
+            BIOS, on UEFI, or not at all (an optical-only ISO). Without --deep it reads only those \
+            structures (milliseconds, even for a 4 GiB image); --deep also reads the whole image to \
+            check the implanted MD5 (as checkisomd5 does), the checksum file beside the image and \
             signatures over the image.
 
-            Signatures (IMAGE.sig, IMAGE.asc, IMAGE.sha256.sig, SHA256SUMS.gpg...) are checked with
+            Signatures (IMAGE.sig, IMAGE.asc, IMAGE.sha256.sig, SHA256SUMS.gpg...) are checked with \
             gpgv against --keyring. No signature is reported as "unsigned", never as a pass.
 
             Examples:

@@ -7,8 +7,8 @@ struct ListCommand: AsyncParsableCommand {
         commandName: "list",
         abstract: "List the drives you can write, with their size, model and partitions.",
         discussion: """
-            By default only candidates are shown: removable or hotplug drives and anything on
-            USB or MMC (fixed-flash USB sticks that report removable=0 included), never a disk
+            By default only candidates are shown: removable or hotplug drives and anything on \
+            USB or MMC (fixed-flash USB sticks that report removable=0 included), never a disk \
             that holds /, /boot, /boot/efi, /usr, /var, /home or an active swap.
 
             Examples:

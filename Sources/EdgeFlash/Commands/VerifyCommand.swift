@@ -9,14 +9,19 @@ struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "Check an image against its checksum, or a written device against the image.",
         discussion: """
-            The checksum is taken from --checksum/--sha256/--sha512, or found beside the image
-            (IMAGE.sha256, IMAGE.sha512, SHA256SUMS, SHA512SUMS). With no checksum the image is
-            reported as unverified, never as a pass, and the exit status is 1 unless --against
+            The checksum is taken from --checksum/--sha256/--sha512, or found beside the image \
+            (IMAGE.sha256, IMAGE.sha512, SHA256SUMS, SHA512SUMS). With no checksum the image is \
+            reported as unverified, never as a pass, and the exit status is 1 unless --against \
             checked a device.
 
-            --against DEVICE compares the device's first image-size bytes with the image, reading the
-            device with O_DIRECT so the stick itself is checked, not the page cache. The checksum is
-            computed in the same pass.
+            The image's ISO 9660 volume is checked too: the primary volume descriptor at 32 KiB, its \
+            volume id, and the declared volume size against the file size. A truncated download is \
+            named as such and fails (status 6); an image without an ISO 9660 volume (a raw disk \
+            image) is said to be one and not checked further.
+
+            --against DEVICE compares the device's first image-size bytes with the image, reading \
+            the device with O_DIRECT so the stick itself is checked, not the page cache. The \
+            checksum is computed in the same pass.
 
             Examples:
               edgeflash verify palette-edge-installer.iso
@@ -55,8 +60,8 @@ struct VerifyCommand: ParsableCommand {
         let source = try ImageFile(path: image)
         let expected = try checksum.expected(forImage: image)
         report.checksum = .init(expected: expected)
-        // TODO(iso): ISO sanity (PVD at 32 KiB, volume id, declared volume size vs file size) through
-        // the ISOVerify API once it is merged.
+        let volume = try ISOVolumeCheck.run(imagePath: image)
+        report.volumeID = volume?.volumeID
         let cancel = CancellationFlag()
         let trap = InterruptTrap(cancel: cancel)
         defer { withExtendedLifetime(trap) {} }
@@ -70,12 +75,18 @@ struct VerifyCommand: ParsableCommand {
             report.deviceState = result.firstDifference == nil ? "matched" : "mismatch"
             report.firstDifference = result.firstDifference
         } else if let expected {
-            actual = try ImageChecksum.compute(image: source, algorithm: expected.algorithm, cancel: cancel,
-                                               progress: reporter.update)
+            actual = try FileHasher.hash(file: URL(fileURLWithPath: image), algorithm: expected.algorithm) { done in
+                reporter.update(WriteProgress(phase: .checksum, bytes: done, totalBytes: source.size))
+            }
         }
         reporter.finish()
 
         var lines: [String] = []
+        if let volume {
+            lines.append("\(image): ISO 9660 volume '\(volume.volumeID)', \(volume.volumeBytes) bytes declared, the file holds all of it")
+        } else {
+            lines.append("\(image): no ISO 9660 volume (a raw disk image?): volume checks skipped")
+        }
         if let expected, let actual {
             report.checksum?.actual = actual
             guard actual == expected.hex else {
@@ -110,6 +121,8 @@ struct VerifyReport: Encodable {
     var exitStatus: Int32 = ExitStatus.failure.rawValue
     var image: String
     var checksum: WriteReport.Checksum?
+    /// The ISO 9660 volume id; nil when the image is not an ISO.
+    var volumeID: String?
     var device: String?
     /// "matched" or "mismatch" with --against; nil otherwise.
     var deviceState: String?

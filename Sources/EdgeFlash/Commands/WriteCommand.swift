@@ -9,28 +9,30 @@ struct WriteCommand: ParsableCommand {
         commandName: "write",
         abstract: "Write an image to a whole disk, then read it back to verify it.",
         discussion: """
-            Before writing, the image is checked against its checksum when one is known (IMAGE.sha256,
-            IMAGE.sha512, SHA256SUMS or SHA512SUMS beside it, or --checksum/--sha256/--sha512), and
-            the disk is checked: a system disk, a mounted disk, a partition, a read-only or too small
-            disk, the disk holding the image and a busy disk are refused. A confirmation shows the
-            disk's model, size, serial and the partitions that will be erased.
+            Before writing, the image is checked against its checksum when one is known \
+            (IMAGE.sha256, IMAGE.sha512, SHA256SUMS or SHA512SUMS beside it, or \
+            --checksum/--sha256/--sha512), and the disk is checked: a system disk, a mounted disk, a \
+            partition, a read-only or too small disk, the disk holding the image and a busy disk are \
+            refused; so is an optical-only ISO, which would not boot from a stick, unless --force. \
+            A confirmation shows the disk's model, size, serial and the partitions that \
+            will be erased.
 
-            The disk is opened with O_DIRECT|O_EXCL. Its first and last MiB are zeroed (old partition
-            tables, the old backup GPT); the image is written with its first MiB held back until the
-            checksum has matched and the rest was read back, so an interrupted or failed write never
-            leaves a stick that looks bootable. The checksum is computed while writing, not in a
-            separate pass. Read-back bypasses the page cache and compares per-chunk XXH3 digests
-            taken from the image while writing.
+            The disk is opened with O_DIRECT|O_EXCL. Its first and last MiB are zeroed (old \
+            partition tables, the old backup GPT); the image is written with its first MiB held back \
+            until the checksum has matched and the rest was read back, so an interrupted or failed \
+            write never leaves a stick that looks bootable. The checksum is computed while writing, \
+            not in a separate pass. Read-back bypasses the page cache and compares per-chunk XXH3 \
+            digests taken from the image while writing.
 
             Examples:
               edgeflash write palette-edge-installer.iso /dev/sdb
-              edgeflash write installer.iso /dev/sdb --yes --json       (scripts: JSON lines on stdout)
-              edgeflash write installer.iso /dev/sdb --sha256 9f86d0...  (checksum given by hand)
-              edgeflash write installer.iso /dev/sdb --unmount          (unmount its partitions first)
-              edgeflash write installer.iso /dev/sdb --user-data site.yaml (then add the CIDATA volume)
+              edgeflash write installer.iso /dev/sdb --yes --json    # scripts
+              edgeflash write installer.iso /dev/sdb --sha256 9f86d0...
+              edgeflash write installer.iso /dev/sdb --unmount       # unmount first
+              edgeflash write installer.iso /dev/sdb --user-data site.yaml
 
-            Ctrl-C stops cleanly (exit 130): what was written is flushed, the stick is incomplete and
-            will not boot. JSON output is described in docs/write-json.md.
+            Ctrl-C stops cleanly (exit 130): what was written is flushed, the stick is incomplete \
+            and will not boot. JSON output is described in docs/write-json.md.
             """
     )
 
@@ -49,7 +51,7 @@ struct WriteCommand: ParsableCommand {
     @Flag(help: "Unmount the disk's mounted partitions instead of refusing.")
     var unmount = false
 
-    @Flag(help: "Override the refusals that have an override.")
+    @Flag(help: "Override the refusals that have an override: an internal (non-removable) disk, an ISO that will not boot from a stick.")
     var force = false
 
     @Flag(help: "JSON lines on stdout: progress events and a final result object.")
@@ -91,6 +93,11 @@ struct WriteCommand: ParsableCommand {
             throw SimpleError("\(image) is empty: nothing to write", exitStatus: .invalidInput)
         }
         report.imageBytes = source.size
+        // A truncated ISO download is refused here; so is an ISO that cannot boot from a stick.
+        if try ISOVolumeCheck.run(imagePath: image) != nil, !force,
+           let refusal = try BootVerdict.assess(image: URL(fileURLWithPath: image)).refusalForRawWrite(image: image) {
+            throw refusal
+        }
         let expected = try checksum.expected(forImage: image)
         report.checksum = .init(expected: expected)
         if expected == nil, !json { Terminal.writeStderr("edgeflash: \(ChecksumOptions.unverifiedNotice(imagePath: image))\n") }
@@ -99,6 +106,7 @@ struct WriteCommand: ParsableCommand {
                                                        unmount: unmount, force: force))
         try Confirmation.ask(disk: disk, imagePath: image, imageSize: source.size, assumeYes: yes)
 
+        try ExclusiveAccess.check(devicePath: disk.path)  // EBUSY named with its holders
         let target = try BlockDevice(path: disk.path, access: .readWrite, direct: true, exclusive: true)
         let cancel = CancellationFlag()
         let trap = InterruptTrap(cancel: cancel)

@@ -13,8 +13,12 @@ enum Confirmation {
         var facts = [identity.isEmpty ? "unknown model" : identity, ByteCount.human(disk.size)]
         facts.append("serial " + (disk.serial.flatMap { $0.isEmpty ? nil : $0 } ?? "unknown"))
         if let transport = disk.transport { facts.append(transport) }
+        if let backingFile = disk.backingFile { facts.append("backed by \(backingFile)") }
         lines.append("  " + facts.joined(separator: ", "))
-        if disk.partitions.isEmpty {
+        if let fsType = disk.fsType {
+            // A filesystem on the whole disk, as a formatted stick or a written ISO has.
+            lines.append("  whole disk: \(fsType)" + (disk.label.map { "  \"\($0)\"" } ?? ""))
+        } else if disk.partitions.isEmpty {
             lines.append("  no partitions" + (disk.partitionTable.map { " (\($0) table)" } ?? ""))
         }
         for partition in disk.partitions {

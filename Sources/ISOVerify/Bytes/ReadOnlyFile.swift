@@ -68,20 +68,112 @@ public final class ReadOnlyFile {
         return done
     }
 
-    /// Calls `body` with consecutive chunks of `range` (a page-aligned buffer of `chunkSize`
-    /// reused for every call). Stops early at the end of the file.
+    /// Calls `body` with consecutive chunks of `range`, in order. A reader thread fills the next
+    /// page-aligned buffer while `body` hashes the current one, so reading and hashing overlap on
+    /// two cores. Stops early at the end of the file; a read error is thrown after the chunks
+    /// before it were handed over.
     public func forEachChunk(in range: Range<Int64>? = nil, chunkSize: Int = ReadOnlyFile.chunkSize,
                              _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
         let range = range ?? 0..<size
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 4096)
-        defer { buffer.deallocate() }
-        var offset = range.lowerBound
-        while offset < range.upperBound {
-            let want = Int(min(Int64(chunkSize), range.upperBound - offset))
-            let got = try read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]), at: offset)
-            if got == 0 { break }
-            try body(UnsafeRawBufferPointer(rebasing: buffer[0..<got]))
-            offset += Int64(got)
+        guard !range.isEmpty else { return }
+        let pipeline = ChunkPipeline(descriptor: descriptor, path: path, range: range, chunkSize: chunkSize)
+        defer { pipeline.finish() }
+        pipeline.start()
+        while let chunk = try pipeline.next() {
+            try body(chunk)
+            pipeline.release()
         }
+    }
+}
+
+/// Two buffers passed between one reader thread and the consumer with semaphores. The reader
+/// never runs more than one buffer ahead; `finish()` stops it and waits before buffers are freed.
+private final class ChunkPipeline: @unchecked Sendable {
+    private let descriptor: Int32, path: String, range: Range<Int64>, chunkSize: Int
+    private let buffers: [UnsafeMutableRawBufferPointer]
+    private var lengths = [0, 0]
+    private var failure: ISOVerifyError?
+    // All start at 0 (libdispatch traps when a semaphore is freed below its initial value).
+    private let empty = DispatchSemaphore(value: 0), filled = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var cancelled = false
+    private var consumed = 0
+    private var started = false
+
+    init(descriptor: Int32, path: String, range: Range<Int64>, chunkSize: Int) {
+        self.descriptor = descriptor; self.path = path; self.range = range; self.chunkSize = chunkSize
+        buffers = (0..<2).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 4096) }
+    }
+
+    func start() {
+        started = true
+        empty.signal(); empty.signal() // both buffers are free
+        Thread.detachNewThread { [self] in
+            defer { done.signal() }
+            var offset = range.lowerBound, index = 0, stop = false
+            // Each pass fills one slot; a pass that reads nothing is the end marker (or, after an
+            // error, the marker that makes the consumer throw it). A slot is refilled only after
+            // the consumer released it, the end marker included.
+            while true {
+                empty.wait()
+                if isCancelled { return }
+                let slot = index % 2
+                var got = 0
+                var error: ISOVerifyError?
+                if !stop && offset < range.upperBound {
+                    (got, error) = fill(buffers[slot], count: Int(min(Int64(chunkSize), range.upperBound - offset)), at: offset)
+                }
+                lock.lock(); lengths[slot] = got; if let error { failure = error }; lock.unlock()
+                filled.signal()
+                if got == 0 { return }
+                offset += Int64(got)
+                index += 1
+                if error != nil { stop = true }
+            }
+        }
+    }
+
+    private var isCancelled: Bool { lock.lock(); defer { lock.unlock() }; return cancelled }
+
+    private func fill(_ buffer: UnsafeMutableRawBufferPointer, count: Int, at offset: Int64) -> (Int, ISOVerifyError?) {
+        var done = 0
+        while done < count {
+            let n = pread(descriptor, buffer.baseAddress! + done, count - done, off_t(offset) + off_t(done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                return (done, ISOVerifyError.io(path, "\(String(cString: strerror(errno))) at byte \(offset + Int64(done))"))
+            }
+            if n == 0 { break }
+            done += n
+        }
+        return (done, nil)
+    }
+
+    /// The next filled chunk; nil at the end. Throws the reader's error once its data is used up.
+    func next() throws -> UnsafeRawBufferPointer? {
+        filled.wait()
+        lock.lock()
+        let slot = consumed % 2, length = lengths[slot], error = failure
+        lock.unlock()
+        if length == 0 {
+            if let error { throw error }
+            return nil
+        }
+        return UnsafeRawBufferPointer(rebasing: buffers[slot][0..<length])
+    }
+
+    /// The consumer is done with the current chunk: the reader may refill it.
+    func release() {
+        consumed += 1
+        empty.signal()
+    }
+
+    func finish() {
+        if started {
+            lock.lock(); cancelled = true; lock.unlock()
+            empty.signal()
+            done.wait()
+        }
+        buffers.forEach { $0.deallocate() }
     }
 }

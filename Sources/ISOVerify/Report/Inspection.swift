@@ -149,7 +149,7 @@ public enum Inspector {
         let verdict = s.verdict
         var inspection = Inspection(image: image.path, fileSize: file.size, structure: s, implantedMD5: implanted,
                                     checksum: checksum, signatures: signatures, checks: checks, verdict: verdict,
-                                    verdictSummary: verdict.summary.rawValue)
+                                    verdictSummary: verdict.summaryText)
         inspection.failures = failures
         return inspection
     }

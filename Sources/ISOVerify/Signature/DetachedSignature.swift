@@ -49,28 +49,15 @@ public struct DetachedSignature: Sendable, Codable, Equatable {
         guard FileManager.default.fileExists(atPath: keyring.path) else {
             throw ISOVerifyError("keyring \(keyring.path) does not exist", exitStatus: .usage)
         }
-        let gpgv = ["/usr/bin/gpgv", "/bin/gpgv"].first { FileManager.default.isExecutableFile(atPath: $0) }
-        guard let gpgv else {
-            throw ISOVerifyError("gpgv is not installed: cannot check \(signature.lastPathComponent)",
-                                 hint: "apt-get install gpgv", exitStatus: .failure)
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: gpgv)
         // An absolute keyring path: gpgv otherwise looks it up in ~/.gnupg.
-        process.arguments = ["--keyring", keyring.standardizedFileURL.path, signature.path, signed.path]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+        let result = try ChildProcess.run("gpgv", ["--keyring", keyring.standardizedFileURL.path, signature.path, signed.path],
+                                          mergeOutput: true)
+        let lines = result.stdout.split(separator: "\n").map(String.init)
         let gist = lines.filter { $0.contains("Good signature") || $0.contains("BAD signature") || $0.contains("Can't check")
             || $0.contains("no valid OpenPGP") || $0.contains("using") || $0.contains("No public key") }
         let detail = (gist.isEmpty ? lines : gist).map { $0.replacingOccurrences(of: "gpgv: ", with: "") }.joined(separator: "; ")
         return DetachedSignature(signatureFile: signature.lastPathComponent, signedFile: signed.lastPathComponent,
-                                 status: process.terminationStatus == 0 ? .good : .bad, detail: detail)
+                                 status: result.succeeded ? .good : .bad, detail: detail)
     }
 
     /// The refusal for a bad signature (exit status `.mismatch`).

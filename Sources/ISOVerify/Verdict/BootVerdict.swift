@@ -16,9 +16,20 @@ public struct BootVerdict: Sendable, Codable, Equatable {
     public var usbUEFI: Bool
     public var opticalBIOS: Bool
     public var opticalUEFI: Bool
+    /// No EFI system partition, but UEFI firmware built on EDK2 (OVMF, many PCs) scans El Torito on
+    /// any disk without a GPT and would find the EFI image on the stick. Not every firmware does,
+    /// so this does not make `usbUEFI` true.
+    public var usbUEFIThroughElTorito: Bool
     /// One line per fact the verdict rests on ("MBR boot code present", "GPT partition 2 is an
     /// EFI system partition with a FAT filesystem"...), and per fact that weakens it.
     public var reasons: [String]
+
+    /// The summary in words, with the EDK2 El Torito caveat when it applies.
+    public var summaryText: String {
+        usbUEFIThroughElTorito
+            ? summary.rawValue + "; UEFI firmware built on EDK2 (OVMF, many PCs) may also boot it through El Torito on the stick"
+            : summary.rawValue
+    }
 
     public var summary: Summary {
         switch (usbBIOS, usbUEFI) {
@@ -86,14 +97,18 @@ public struct BootVerdict: Sendable, Codable, Equatable {
         if let esp {
             reasons.append("\(esp.table) partition \(esp.number) (\(esp.typeName)) holds a FAT filesystem the UEFI firmware reads from the stick")
         } else if opticalUEFI {
-            reasons.append("the EFI image is reachable only through El Torito: UEFI firmware does not read El Torito from a stick")
+            reasons.append("no EFI system partition: the EFI image is reachable only through El Torito, which EDK2-based UEFI firmware reads from a stick without a GPT and other firmware does not")
         } else {
             reasons.append("no EFI system partition or FAT partition: UEFI cannot boot the stick")
         }
         if let gpt = s.gpt, gpt.backupPlacement == .endOfImage {
             reasons.append("GPT backup header is at the end of the image (sector \(gpt.backupLBA)): on a larger stick it is not at the end of the disk (harmless; partitioning tools offer to move it)")
         }
-        return BootVerdict(usbBIOS: usbBIOS, usbUEFI: usbUEFI, opticalBIOS: opticalBIOS,
-                           opticalUEFI: opticalUEFI, reasons: reasons)
+        // EDK2 reads the catalog's first 512 bytes on 512-byte-sector disks: 16 slots of 32 bytes.
+        let edk2Reachable = uefiImages.contains { image in
+            s.bootCatalog?.entries.first { $0.index == image.entry }.map { $0.index <= 14 } ?? false
+        }
+        return BootVerdict(usbBIOS: usbBIOS, usbUEFI: usbUEFI, opticalBIOS: opticalBIOS, opticalUEFI: opticalUEFI,
+                           usbUEFIThroughElTorito: !usbUEFI && s.gpt == nil && edk2Reachable, reasons: reasons)
     }
 }

@@ -1,0 +1,18 @@
+import Foundation
+import ISOVerify
+
+/// The quick volume check `write` and `verify` run before reading the whole image: a truncated ISO
+/// download is an error; an image without an ISO 9660 volume (a raw disk image) is not checked.
+enum ISOVolumeCheck {
+    /// The volume, or nil when the image has no ISO 9660 primary volume descriptor.
+    static func run(imagePath: String) throws -> ISOSanity? {
+        let sanity: ISOSanity
+        do {
+            sanity = try ISOSanity.check(image: URL(fileURLWithPath: imagePath))
+        } catch let error as ISOVerifyError where error.exitStatus == .invalidInput {
+            return nil
+        }
+        if let problem = sanity.problem { throw problem }
+        return sanity
+    }
+}
