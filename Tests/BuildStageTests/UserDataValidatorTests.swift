@@ -108,3 +108,11 @@ private let valid = """
         #expect(!issue.message.contains(secret))
     }
 }
+
+/// CRLF line endings (a file saved on Windows): YAML and the installer read them; the first-line
+/// check must too.
+@Test func crlfUserDataIsValid() {
+    let text = "#cloud-config\r\nstylus:\r\n  site:\r\n    edgeHostToken: t\r\n    projectName: p\r\n"
+    let report = UserDataValidator.validate(Data(text.utf8), file: "crlf.yaml")
+    #expect(report.isValid, "\(report.issues)")
+}

@@ -250,3 +250,18 @@ func anInterruptedReplacementIsConsistentAndInjectingAgainRepairsIt(layout: Stri
         try FileManager.default.removeItem(atPath: state)
     }
 }
+
+/// --size edge cases: whole sectors, a minimum the hint names in M, and no terabyte volumes (an
+/// ISO9660 `--size 3T` grew an image file to 3 TiB).
+@Test func volumeSizesOutOfRangeAreRefusedWithAUsableHint() throws {
+    let ipxe = Array(try Data(contentsOf: URL(fileURLWithPath: InstallerImages.ipxe)))
+    let ragged = try #require(throws: InjectionError.self) { try plan(ipxe, targetSize: 1 << 30, request(size: 1500)) }
+    #expect(ragged.message.contains("512-byte sectors") && ragged.exitStatus == .invalidInput)
+    let small = try #require(throws: InjectionError.self) { try plan(ipxe, targetSize: 1 << 30, request(size: 1 << 20)) }
+    #expect(small.hint?.contains("--size 34M") == true)
+    var huge = request(.iso9660, size: 3 << 40)
+    huge.growable = true
+    let big = try #require(throws: InjectionError.self) { try plan(ipxe, targetSize: Int64(ipxe.count), huge) }
+    #expect(big.message.contains("2 TiB") && big.exitStatus == .invalidInput)
+    #expect(try plan(ipxe, targetSize: 1 << 30, request(size: 34 << 20)).size == 34 << 20)
+}

@@ -175,3 +175,32 @@ func injectJSONReportsARefusalOnADevice() throws {
     }
     #expect(refusal.stdout.contains("no room"))
 }
+
+/// A stick held exclusively for a moment (right after `write`, its writer's thread may still hold
+/// it) is waited for, not refused; one held for good is still refused as busy.
+@Test(.enabled(if: Privileges.isRoot, Privileges.rootReason))
+func injectWaitsForAMomentarilyBusyStick() throws {
+    let loop = try LoopDevice(size: 128 << 20)
+    defer { loop.detach() }
+    try Shell.bash("dd if=\(InstallerImages.ipxe) of=\(loop.path) bs=1M oflag=direct status=none")
+    let file = try userDataFile(validUserData)
+    // Holds the device O_EXCL, says so, then lets go after 0.5 s (or never).
+    func holder(seconds: String) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = ["-c", "import os,sys,time; fd=os.open('\(loop.path)', os.O_RDONLY|os.O_EXCL); print('held', flush=True); time.sleep(\(seconds))"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        _ = pipe.fileHandleForReading.readData(ofLength: 4)     // "held": the device is taken now
+        return process
+    }
+    let brief = try holder(seconds: "0.5")
+    let result = try EdgeFlashBinary.run(["inject", loop.path, "--user-data", file, "--yes"])
+    brief.waitUntilExit()
+    #expect(result.status == 0, "\(result.stderr)")
+    let forGood = try holder(seconds: "6")     // longer than inject waits (2 s)
+    defer { forGood.terminate(); forGood.waitUntilExit() }
+    let refused = try EdgeFlashBinary.run(["inject", loop.path, "--user-data", file, "--yes"])
+    #expect(refused.status != 0 && refused.stderr.contains("busy"))
+}

@@ -19,7 +19,7 @@ public enum UserDataRedactor {
         var output: [String] = []
         var secretBlockIndent: Int?      // inside the value of a secret key written over several lines
         var inPrivateKey = false
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+        for line in TextLines.split(text) {
             let indent = line.prefix { $0 == " " }.count
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if inPrivateKey {
@@ -70,7 +70,7 @@ public enum UserDataRedactor {
         if let root = try? Yams.compose(yaml: text) { collect(root, secret: false) }
         // Line by line too, so a file that does not parse still has its secrets known (and scrubbed
         // wherever else they appear in it).
-        for line in text.split(separator: "\n").map(String.init) {
+        for line in TextLines.split(text) where !line.isEmpty {
             guard let key = BlockKey(line), isSecretKey(key.name), !key.value.isEmpty,
                   !["|", ">", "&"].contains(where: key.value.hasPrefix) else { continue }
             values.append(key.value.trimmingCharacters(in: CharacterSet(charactersIn: "\"'")))
@@ -94,11 +94,16 @@ public enum UserDataRedactor {
     }
 
     private static let inlineSecret = try! NSRegularExpression(
-        pattern: #"(["']?)([A-Za-z0-9_\-]*(?:token|password|passwd|secret|credential|privatekey|private_key|apikey|api_key)[A-Za-z0-9_\-]*)\1(\s*:\s*)("[^"]*"|'[^']*'|[^,}\]\n#]*[^,}\]\n#\s])"#,
+        // A key starts a line or follows `{`, `,`, `[` or a space, and is at most 64 characters:
+        // otherwise the pattern is tried, and backtracks, at every position of a long line (a 1 MB
+        // base64 `write_files` line took minutes).
+        pattern: #"(?:^|(?<=[\s{,\[]))(["']?)([A-Za-z0-9_\-]{0,64}(?:token|password|passwd|secret|credential|privatekey|private_key|apikey|api_key)[A-Za-z0-9_\-]{0,64})\1(\s*:\s*)("[^"]*"|'[^']*'|[^,}\]\n#]*[^,}\]\n#\s])"#,
         options: [.caseInsensitive])
 
     /// Secrets in flow style on one line: `{edgeHostToken: abc, name: x}`.
     private static func redactInline(_ line: String) -> String {
+        let lowered = line.lowercased()
+        guard ["token", "passw", "secret", "credential", "private", "apikey", "api_key"].contains(where: lowered.contains) else { return line }
         let range = NSRange(line.startIndex..., in: line)
         return inlineSecret.stringByReplacingMatches(in: line, range: range, withTemplate: "$1$2$1$3" + placeholder)
     }

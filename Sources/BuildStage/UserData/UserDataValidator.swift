@@ -54,7 +54,7 @@ public enum UserDataValidator {
             return [.init(severity: .error, message: "user-data is not UTF-8 text")]
         }
         var found: [UserDataIssue] = []
-        let firstLine = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        let firstLine = TextLines.split(text).first ?? ""
         if firstLine.trimmingCharacters(in: .whitespacesAndNewlines) != "#cloud-config" {
             found.append(.init(severity: .error, line: 1, column: 1,
                                message: "the first line must be '#cloud-config' (the installer skips the file otherwise)"))

@@ -75,6 +75,7 @@ public struct InjectionError: EdgeFlashError {
 public enum InjectionPlanner {
     static let sector: Int64 = 512
     static let alignment: Int64 = 1 << 20
+    static let maximumSize: Int64 = (2 << 40) - (1 << 20)
 
     public static func plan(_ request: InjectionRequest, targetSize: Int64,
                             read: (Int64, Int) throws -> [UInt8]) throws -> InjectionPlan {
@@ -139,9 +140,20 @@ public enum InjectionPlanner {
 
         let volume = try volumeBytes(request)
         let size = request.size ?? volume.defaultSize
-        guard size % sector == 0, size >= volume.minimumSize else {
-            throw InjectionError(message: "--size \(size) is too small for a \(request.fileSystem.rawValue) user-data volume (minimum \(volume.minimumSize) bytes, whole sectors)",
-                                 hint: "Leave --size out for the default.", exitStatus: .invalidInput)
+        let minimumMiB = (volume.minimumSize + alignment - 1) / alignment
+        guard size % sector == 0 else {
+            throw InjectionError(message: "--size \(size) bytes is not a whole number of 512-byte sectors",
+                                 hint: "Use a size in M or G, like \(max(minimumMiB, 64))M, or leave --size out for the default.", exitStatus: .invalidInput)
+        }
+        guard size >= volume.minimumSize else {
+            throw InjectionError(message: "--size \(size) bytes is too small for the \(request.fileSystem.rawValue) user-data volume: it needs at least \(volume.minimumSize) bytes",
+                                 hint: "Use --size \(minimumMiB)M or more, or leave --size out for the default.", exitStatus: .invalidInput)
+        }
+        // MBR entries and FAT32 stop at 2 TiB; an ISO9660 volume larger than its few files is only
+        // waste (and an image file would grow to match).
+        guard size <= Self.maximumSize else {
+            throw InjectionError(message: "--size \(size) bytes is more than a user-data volume may have (just under 2 TiB)",
+                                 hint: "Leave --size out for the default (\(request.fileSystem == .vfat ? "64M" : "the ISO's own size")).", exitStatus: .invalidInput)
         }
         // Never before 1 MiB: sector 0 holds the table, and 1 MiB is what every partitioner aligns to.
         let start = max(alignUp(imageEnd, alignment), alignment)

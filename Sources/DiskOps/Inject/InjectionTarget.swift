@@ -26,8 +26,24 @@ final class InjectionTarget {
         device = try Self.open(path, readOnly: readOnly, exclusive: isBlockDevice)
     }
 
+    /// A device busy for a moment is waited for (up to 2 s): right after `write`, its writer's
+    /// pipeline thread may still hold the stick's exclusive descriptor for a few milliseconds
+    /// (write --user-data failed "Device or resource busy" now and then), and on a desktop a probe
+    /// may briefly hold a freshly written stick. A mount or another flasher holds it for longer,
+    /// and is then refused as before.
     private static func open(_ path: String, readOnly: Bool, exclusive: Bool) throws -> BlockDevice {
-        try BlockDevice(path: path, access: readOnly ? .readOnly : .readWrite, direct: false, exclusive: exclusive && !readOnly)
+        let access: BlockDevice.Access = readOnly ? .readOnly : .readWrite
+        for _ in 0..<40 {
+            let result = Result { () throws(DeviceIOError) -> BlockDevice in
+                try BlockDevice(path: path, access: access, direct: false, exclusive: exclusive && !readOnly)
+            }
+            if case .failure(let error) = result, error.errno == .resourceBusy, exclusive, !readOnly {
+                usleep(50_000)
+                continue
+            }
+            return try result.get()
+        }
+        return try BlockDevice(path: path, access: access, direct: false, exclusive: exclusive && !readOnly)
     }
 
     /// `count` bytes from `offset`, zero-padded where the target ends.
