@@ -73,10 +73,16 @@ func writeWithUserDataPrintsNoPlantedSecret() throws {
         ["write", InstallerImages.ipxe, loop.path, "--yes", "--user-data", template, "--sites", sites, "--site", "s"],
     ]
     var statuses: [Int32] = []
+    var outputs: [String] = []
     for arguments in runs {
         let result = try EdgeFlashBinary.run(arguments)
         statuses.append(result.status)
+        outputs.append(result.stdout)
         #expect(!result.stdout.contains(token) && !result.stderr.contains(token), "\(arguments) leaked")
     }
     #expect(statuses == [0, 0, 6, 6, 6])
+    // Rejected user-data still ends `write --json` with its result object, for scripts.
+    let last = try #require(outputs[3].split(separator: "\n").last, "no JSON result: \(outputs[3])")
+    let result = try #require(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])
+    #expect(result["type"] as? String == "result" && result["ok"] as? Bool == false && result["exitStatus"] as? Int == 6)
 }

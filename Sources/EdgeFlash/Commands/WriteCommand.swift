@@ -63,10 +63,10 @@ struct WriteCommand: ParsableCommand {
     @OptionGroup var userData: UserDataOptions
 
     func run() throws {
-        let siteUserData = try userData.prepare()    // validated before anything is written
         let reporter = ProgressReporter(json: json)
         var report = WriteReport(image: image, device: device)
         do {
+            let siteUserData = try userData.prepare()    // validated before anything is written
             let outcome = try write(reporter: reporter, report: &report)
             let injected = try siteUserData?.inject(into: device, imageSize: report.imageBytes)
             reporter.finish()
