@@ -19,20 +19,20 @@ public enum ISO9660Volume {
             }
         }
         let output = work.appendingPathComponent("volume.iso")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["xorriso", "-as", "mkisofs", "-quiet", "-output", output.path,
-                             "-volid", label, "-joliet", "-rock", root.path]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch {
-            throw FilesystemError(message: "could not run xorriso to make the ISO9660 volume",
+        let result: ChildProcess.Result
+        do {
+            result = try ChildProcess.run("xorriso", ["-as", "mkisofs", "-quiet", "-output", output.path,
+                                                      "-volid", label, "-joliet", "-rock", root.path], mergeOutput: true)
+        } catch {
+            throw FilesystemError(message: "could not run xorriso to make the ISO9660 volume: \(error.message)",
                                   hint: "Install xorriso (apt-get install xorriso), or use --fs vfat.")
         }
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, let data = fm.contents(atPath: output.path) else {
-            throw FilesystemError(message: "xorriso failed to make the ISO9660 volume (status \(process.terminationStatus))",
-                                  hint: "Install xorriso (apt-get install xorriso), or use --fs vfat.")
+        guard result.succeeded, let data = fm.contents(atPath: output.path) else {
+            // xorriso's own reason: its FAILURE/SORRY lines name files, never their contents.
+            let reason = result.stdout.split(separator: "\n").filter { $0.contains("FAILURE") || $0.contains("SORRY") }
+                .suffix(3).joined(separator: "; ")
+            throw FilesystemError(message: "xorriso failed to make the ISO9660 volume (\(result.outcome))" + (reason.isEmpty ? "" : ": \(reason)"),
+                                  hint: "Check the space in \(fm.temporaryDirectory.path), or use --fs vfat.")
         }
         return Array(data)
     }
