@@ -15,8 +15,8 @@ struct EdgeFlashCommand: AsyncParsableCommand {
               edgeflash build plan --arg .arg     validate build arguments, show the images
               edgeflash build iso --base-iso base.iso
 
-            Exit codes: 0 success, 1 failure, 3 refused by a safety check,
-            4 checksum or verification mismatch, 5 I/O error, 6 invalid input,
+            Exit codes: 0 success, 1 failure, 3 refused by a safety check, \
+            4 checksum or verification mismatch, 5 I/O error, 6 invalid input, \
             7 not confirmed, 64 usage, 130 interrupted.
             """,
         version: "0.1.0",

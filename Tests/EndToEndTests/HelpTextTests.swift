@@ -19,7 +19,12 @@ struct HelpTextTests {
     /// under 80 columns): a prose line followed by more
     /// prose must be too full to take that word. Was: `list --help` printed "anything on" / "USB or
     /// MMC ... disk" / "that holds" because the source broke its lines by hand.
-    @Test(arguments: commands)
+    /// Every command's prose, the root's and the flashing side's included. Was: the root's exit
+    /// codes were broken by hand into three lines.
+    static let everyCommand: [[String]] = [[]] + commands
+        + [["inspect"], ["verify"], ["write"], ["inject"], ["user-data"]]
+
+    @Test(arguments: everyCommand)
     func proseIsWrappedNotBroken(_ command: [String]) throws {
         let help = try EdgeFlashBinary.run(command + ["--help"], environment: ["COLUMNS": "80"]).stdout
         let prose = help.components(separatedBy: "\nUSAGE:")[0].components(separatedBy: "\n")
