@@ -40,8 +40,31 @@ enum Confirmation {
                               hint: "Pass --yes to write without asking (for scripts).", exitStatus: .notConfirmed)
         }
         Terminal.writeStderr(describe(disk: disk, imagePath: imagePath, imageSize: imageSize) + "\nType yes to continue: ")
-        guard readLine()?.trimmingCharacters(in: .whitespaces).lowercased() == "yes" else {
+        let answer = answerOrExitOnInterrupt(saying: "\nedgeflash: nothing written to \(disk.path): interrupted\n")
+        guard let answer else {
+            // Ctrl-D: end of input, and the cursor still sits after the question.
+            Terminal.writeStderr("\n")
+            throw SimpleError("nothing written to \(disk.path): no answer", exitStatus: .notConfirmed)
+        }
+        guard answer.trimmingCharacters(in: .whitespaces).lowercased() == "yes" else {
             throw SimpleError("nothing written to \(disk.path): not confirmed", exitStatus: .notConfirmed)
         }
+    }
+
+    /// Reads the answer line. Ctrl-C while waiting would otherwise kill the process silently after
+    /// "^C"; nothing has been opened yet, so it says so and exits with the interrupted status.
+    private static func answerOrExitOnInterrupt(saying message: String) -> String? {
+        signal(SIGINT, SIG_IGN)
+        let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        interrupt.setEventHandler {
+            Terminal.writeStderr(message)
+            _exit(ExitStatus.interrupted.rawValue)
+        }
+        interrupt.resume()
+        defer {
+            interrupt.cancel()
+            signal(SIGINT, SIG_DFL)
+        }
+        return readLine()
     }
 }
