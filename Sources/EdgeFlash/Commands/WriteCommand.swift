@@ -68,8 +68,8 @@ struct WriteCommand: ParsableCommand {
         do {
             let siteUserData = try userData.prepare()    // validated before anything is written
             let outcome = try write(reporter: reporter, report: &report)
+            reporter.finish(erasing: true)
             let injected = try siteUserData?.inject(into: device, imageSize: report.imageBytes)
-            reporter.finish()
             report.succeed(outcome)
             if json {
                 if let injected, let siteUserData { JSONLines.emit(InjectResult(target: device, plan: injected, warnings: siteUserData.warnings)) }
@@ -88,6 +88,13 @@ struct WriteCommand: ParsableCommand {
     }
 
     private func write(reporter: ProgressReporter, report: inout WriteReport) throws -> WriteOutcome {
+        // A directory opens and has a size, and fails only at the first read: after the disk's first
+        // MiB was zeroed. Refused here, before anything.
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: image, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw SimpleError("\(image) is a directory, not an image", hint: "Give the image file, such as installer.iso.",
+                              exitStatus: .invalidInput)
+        }
         let source = try ImageFile(path: image)
         guard source.size > 0 else {
             throw SimpleError("\(image) is empty: nothing to write", exitStatus: .invalidInput)
@@ -100,10 +107,11 @@ struct WriteCommand: ParsableCommand {
         }
         let expected = try checksum.expected(forImage: image)
         report.checksum = .init(expected: expected)
-        if expected == nil, !json { Terminal.writeStderr("edgeflash: \(ChecksumOptions.unverifiedNotice(imagePath: image))\n") }
 
         let disk = try TargetCheck.check(TargetRequest(imagePath: image, imageSize: source.size, devicePath: device,
                                                        unmount: unmount, force: force))
+        // Said once the target is accepted, so a refused target's error is the only line shown.
+        if expected == nil, !json { Terminal.writeStderr("edgeflash: \(ChecksumOptions.unverifiedNotice(imagePath: image))\n") }
         try Confirmation.ask(disk: disk, imagePath: image, imageSize: source.size, assumeYes: yes)
 
         try ExclusiveAccess.check(devicePath: disk.path)  // EBUSY named with its holders

@@ -59,9 +59,10 @@ final class ProgressReporter {
         }
     }
 
-    /// Ends the progress line so the next message starts on its own line.
-    func finish() {
-        if lineShown { Terminal.writeStderr("\n") }
+    /// Ends the progress line so the next message starts on its own line. `erasing` clears it
+    /// instead, for a success whose summary repeats it (a stale "verify ... 100%" line is noise).
+    func finish(erasing: Bool = false) {
+        if lineShown { Terminal.writeStderr(erasing ? "\r\u{1B}[K" : "\n") }
         lineShown = false
     }
 
