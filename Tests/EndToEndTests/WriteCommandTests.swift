@@ -126,6 +126,37 @@ struct WriteCommandTests {
         #expect(String(decoding: try loop.read(offset: 0, count: 9), as: UTF8.self) == "old stick")
     }
 
+    /// Was: a directory opened as an image of 4 KiB and failed at its first read, after the disk's
+    /// first MiB had been zeroed.
+    @Test func aDirectoryAsImageIsRefusedBeforeTheDiskIsTouched() throws {
+        let dir = try TemporaryDirectory.make()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let loop = try LoopDevice(size: 64 << 20)
+        defer { loop.detach() }
+        try Shell.bash("printf 'old stick' | dd of='\(loop.path)' conv=fsync status=none")
+        let result = try EdgeFlashBinary.run(["write", dir.path, loop.path, "--yes"])
+        #expect(result.status == 6)
+        #expect(result.stderr.contains("is a directory"), "\(result.stderr)")
+        #expect(String(decoding: try loop.read(offset: 0, count: 9), as: UTF8.self) == "old stick")
+    }
+
+    /// A refused target is the one thing said: the unverified-image notice waits until the target
+    /// is accepted. And with stderr not a terminal, no progress line and no escape codes reach it.
+    @Test func stderrHoldsOnlyWhatMattersAndNoTerminalCodes() throws {
+        let refused = try EdgeFlashBinary.run(["write", Self.ipxe, "/dev/edgeflash-no-such-disk", "--yes"])
+        #expect(refused.status == 3)
+        #expect(refused.stderr.hasPrefix("edgeflash: /dev/edgeflash-no-such-disk"), "\(refused.stderr)")
+        #expect(!refused.stderr.contains("unverified"))
+
+        let loop = try LoopDevice(size: 64 << 20)
+        defer { loop.detach() }
+        let written = try EdgeFlashBinary.run(["write", Self.ipxe, loop.path, "--yes"])
+        #expect(written.status == 0, "\(written.stderr)")
+        #expect(written.stderr.contains("unverified image"))
+        #expect(!written.stderr.contains("\u{1B}") && !written.stderr.contains("\r"), "\(written.stderr)")
+        #expect(!written.stderr.contains("verify "))
+    }
+
     @Test func jsonEmitsProgressLinesAndOneFinalResult() throws {
         let loop = try LoopDevice(size: 64 << 20)
         defer { loop.detach() }

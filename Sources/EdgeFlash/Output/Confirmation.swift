@@ -39,8 +39,9 @@ enum Confirmation {
             throw SimpleError("nothing written to \(disk.path): no terminal to confirm on",
                               hint: "Pass --yes to write without asking (for scripts).", exitStatus: .notConfirmed)
         }
-        Terminal.writeStderr(describe(disk: disk, imagePath: imagePath, imageSize: imageSize) + "\nType yes to continue: ")
-        let answer = answerOrExitOnInterrupt(saying: "\nedgeflash: nothing written to \(disk.path): interrupted\n")
+        let answer = answerOrExitOnInterrupt(
+            question: describe(disk: disk, imagePath: imagePath, imageSize: imageSize) + "\nType yes to continue: ",
+            saying: "\nedgeflash: nothing written to \(disk.path): interrupted\n")
         guard let answer else {
             // Ctrl-D: end of input, and the cursor still sits after the question.
             Terminal.writeStderr("\n")
@@ -51,9 +52,9 @@ enum Confirmation {
         }
     }
 
-    /// Reads the answer line. Ctrl-C while waiting would otherwise kill the process silently after
-    /// "^C"; nothing has been opened yet, so it says so and exits with the interrupted status.
-    private static func answerOrExitOnInterrupt(saying message: String) -> String? {
+    /// Asks and reads the answer line. Ctrl-C while waiting would otherwise kill the process silently
+    /// after "^C"; nothing has been opened yet, so it says so and exits with the interrupted status.
+    private static func answerOrExitOnInterrupt(question: String, saying message: String) -> String? {
         signal(SIGINT, SIG_IGN)
         let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
         interrupt.setEventHandler {
@@ -65,6 +66,7 @@ enum Confirmation {
             interrupt.cancel()
             signal(SIGINT, SIG_DFL)
         }
+        Terminal.writeStderr(question)
         return readLine()
     }
 }

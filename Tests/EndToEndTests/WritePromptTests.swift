@@ -1,0 +1,137 @@
+import Foundation
+import Testing
+import TestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The confirmation question as a technician meets it: stdin is a terminal (a pseudo-terminal
+/// here), stderr is read back. Whatever the answer, a refused write leaves the disk as it was.
+@Suite(.serialized, .enabled(if: Privileges.isRoot, Privileges.rootReason))
+struct WritePromptTests {
+    static let ipxe = "/usr/lib/ipxe/ipxe.iso"
+    static let question = "Type yes to continue: "
+
+    /// A pseudo-terminal: the child gets the follower side as stdin, the test types on the leader.
+    final class PseudoTerminal {
+        let leader: Int32
+        let follower: FileHandle
+
+        // Glibc's module hides the XSI pseudo-terminal calls (they need _XOPEN_SOURCE): looked up.
+        static func libc<T>(_ name: String, as type: T.Type) -> T {
+            unsafeBitCast(dlsym(dlopen(nil, RTLD_NOW), name), to: type)
+        }
+
+        init() throws {
+            typealias OnFD = @convention(c) (Int32) -> Int32
+            let openpt = Self.libc("posix_openpt", as: OnFD.self)
+            let grantpt = Self.libc("grantpt", as: OnFD.self), unlockpt = Self.libc("unlockpt", as: OnFD.self)
+            let ptsname = Self.libc("ptsname", as: (@convention(c) (Int32) -> UnsafeMutablePointer<CChar>?).self)
+            leader = openpt(O_RDWR | O_NOCTTY)
+            guard leader >= 0, grantpt(leader) == 0, unlockpt(leader) == 0, let name = ptsname(leader) else {
+                throw SimpleTestError("no pseudo-terminal: errno \(errno)")
+            }
+            let fd = open(name, O_RDWR | O_NOCTTY)
+            guard fd >= 0 else { throw SimpleTestError("cannot open \(String(cString: name)): errno \(errno)") }
+            follower = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        }
+
+        func type(_ text: String) {
+            _ = Array(text.utf8).withUnsafeBytes { write(leader, $0.baseAddress, $0.count) }
+        }
+
+        deinit { close(leader) }
+    }
+
+    struct SimpleTestError: Error, CustomStringConvertible {
+        let description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    struct Answered {
+        let status: Int32
+        let exited: Bool
+        let stderr: String
+    }
+
+    /// Runs `write` on a terminal, waits for the question, then `respond`s (types or signals).
+    func answer(device: String, _ respond: (PseudoTerminal, Process) -> Void) throws -> Answered {
+        let terminal = try PseudoTerminal()
+        let process = Process()
+        process.executableURL = EdgeFlashBinary.url
+        process.arguments = ["write", Self.ipxe, device]
+        let err = Pipe()
+        process.standardInput = terminal.follower
+        process.standardOutput = Pipe()
+        process.standardError = err
+        try process.run()
+        var seen = Data()
+        while !String(decoding: seen, as: UTF8.self).hasSuffix(Self.question) {
+            let chunk = err.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen.append(chunk)
+        }
+        respond(terminal, process)
+        seen.append(err.fileHandleForReading.readDataToEndOfFile())
+        process.waitUntilExit()
+        return Answered(status: process.terminationStatus, exited: process.terminationReason == .exit,
+                        stderr: String(decoding: seen, as: UTF8.self))
+    }
+
+    func oldStick() throws -> LoopDevice {
+        let loop = try LoopDevice(size: 64 << 20)
+        try Shell.bash("printf 'old stick' | dd of='\(loop.path)' conv=fsync status=none")
+        return loop
+    }
+
+    func stillOld(_ loop: LoopDevice) throws -> Bool {
+        String(decoding: try loop.read(offset: 0, count: 9), as: UTF8.self) == "old stick"
+    }
+
+    @Test func noIsNotConfirmed() throws {
+        let loop = try oldStick()
+        defer { loop.detach() }
+        let result = try answer(device: loop.path) { terminal, _ in terminal.type("no\n") }
+        #expect(result.status == 7)
+        #expect(result.stderr.contains("nothing written to \(loop.path): not confirmed"), "\(result.stderr)")
+        #expect(try stillOld(loop))
+    }
+
+    /// Was: the error was printed on the question's line ("Type yes to continue: edgeflash: ...").
+    @Test func ctrlDEndsTheQuestionLineAndSaysNoAnswer() throws {
+        let loop = try oldStick()
+        defer { loop.detach() }
+        let result = try answer(device: loop.path) { terminal, _ in terminal.type("\u{04}") }
+        #expect(result.status == 7)
+        #expect(result.stderr.contains(Self.question + "\nedgeflash: nothing written to \(loop.path): no answer"),
+                "\(result.stderr)")
+        #expect(try stillOld(loop))
+    }
+
+    /// Was: the process died of SIGINT after "^C" without a word.
+    @Test func ctrlCSaysNothingWasWrittenAndExits130() throws {
+        let loop = try oldStick()
+        defer { loop.detach() }
+        let result = try answer(device: loop.path) { _, process in
+            // Repeated while it runs: a SIGINT that lands before the handler is armed is ignored.
+            for _ in 0..<100 where process.isRunning {
+                kill(process.processIdentifier, SIGINT)
+                usleep(100_000)
+            }
+            // Still waiting for an answer (SIGINT ignored, as in a background job): fail, not hang.
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+        #expect(result.exited)
+        #expect(result.status == 130)
+        #expect(result.stderr.contains("nothing written to \(loop.path): interrupted"), "\(result.stderr)")
+        #expect(try stillOld(loop))
+    }
+
+    @Test func yesWrites() throws {
+        let loop = try oldStick()
+        defer { loop.detach() }
+        let result = try answer(device: loop.path) { terminal, _ in terminal.type(" Yes \n") }
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try Shell.run("cmp", ["-n", "2097152", Self.ipxe, loop.path]).succeeded)
+    }
+}
