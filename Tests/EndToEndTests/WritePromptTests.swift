@@ -55,18 +55,19 @@ struct WritePromptTests {
     }
 
     /// Runs `write` on a terminal, waits for the question, then `respond`s (types or signals).
-    func answer(device: String, _ respond: (PseudoTerminal, Process) -> Void) throws -> Answered {
+    func answer(device: String, arguments: [String]? = nil,
+                _ respond: (PseudoTerminal, Process) -> Void) throws -> Answered {
         let terminal = try PseudoTerminal()
         let process = Process()
         process.executableURL = EdgeFlashBinary.url
-        process.arguments = ["write", Self.ipxe, device]
+        process.arguments = arguments ?? ["write", Self.ipxe, device]
         let err = Pipe()
         process.standardInput = terminal.follower
         process.standardOutput = Pipe()
         process.standardError = err
         try process.run()
         var seen = Data()
-        while !String(decoding: seen, as: UTF8.self).hasSuffix(Self.question) {
+        while !String(decoding: seen, as: UTF8.self).hasSuffix(arguments == nil ? Self.question : "[y/N] ") {
             let chunk = err.fileHandleForReading.availableData
             if chunk.isEmpty { break }
             seen.append(chunk)
@@ -125,6 +126,19 @@ struct WritePromptTests {
         #expect(result.status == 130)
         #expect(result.stderr.contains("nothing written to \(loop.path): interrupted"), "\(result.stderr)")
         #expect(try stillOld(loop))
+    }
+
+    /// `inject` asks the same way: Ctrl-D ends the question's line, and the disk is left alone.
+    @Test func injectCtrlDEndsTheQuestionLine() throws {
+        let loop = try LoopDevice(size: 128 << 20)
+        defer { loop.detach() }
+        try Shell.bash("dd if='\(Self.ipxe)' of='\(loop.path)' conv=fsync status=none")
+        let arguments = ["inject", loop.path, "--user-data", try userDataFile(validUserData)]
+        let result = try answer(device: loop.path, arguments: arguments) { terminal, _ in terminal.type("\u{04}") }
+        #expect(result.status == 7)
+        #expect(result.stderr.contains("[y/N] \nedgeflash: not confirmed"), "\(result.stderr)")
+        // Nothing added after the image: the rest of the disk is still zeros.
+        #expect(try Shell.run("cmp", ["-n", "\((128 << 20) - 2_097_152)", "-i", "2097152:0", loop.path, "/dev/zero"]).succeeded)
     }
 
     @Test func yesWrites() throws {

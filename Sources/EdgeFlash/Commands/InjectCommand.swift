@@ -79,9 +79,11 @@ struct InjectCommand: AsyncParsableCommand {
         }
         let preview = try UserDataInjector.plan(target: target, prepared.request)
         let drive = [disk.vendor, disk.model].compactMap { $0 }.joined(separator: " ")
-        Terminal.writeStderr("\(disk.path): \(drive.isEmpty ? "unknown model" : drive), \(ByteCount.human(disk.size)), serial \(disk.serial ?? "unknown")\n"
-            + "Add a \(preview.label) volume (\(preview.fileSystem.rawValue), \(preview.size >> 20) MiB) at byte \(preview.start), after the image (which ends at byte \(preview.imageEnd) and stays as it is)? [y/N] ")
-        guard let answer = readLine(), ["y", "yes"].contains(answer.lowercased()) else {
+        let answer = Confirmation.answerOrExitOnInterrupt(
+            question: "\(disk.path): \(drive.isEmpty ? "unknown model" : drive), \(ByteCount.human(disk.size)), serial \(disk.serial ?? "unknown")\n"
+                + "Add a \(preview.label) volume (\(preview.fileSystem.rawValue), \(preview.size >> 20) MiB) at byte \(preview.start), after the image (which ends at byte \(preview.imageEnd) and stays as it is)? [y/N] ",
+            saying: "\nedgeflash: interrupted: \(target) was not changed\n")
+        guard let answer, ["y", "yes"].contains(answer.lowercased()) else {
             throw SimpleError("not confirmed: \(target) was not changed", exitStatus: .notConfirmed)
         }
     }

@@ -43,8 +43,6 @@ enum Confirmation {
             question: describe(disk: disk, imagePath: imagePath, imageSize: imageSize) + "\nType yes to continue: ",
             saying: "\nedgeflash: nothing written to \(disk.path): interrupted\n")
         guard let answer else {
-            // Ctrl-D: end of input, and the cursor still sits after the question.
-            Terminal.writeStderr("\n")
             throw SimpleError("nothing written to \(disk.path): no answer", exitStatus: .notConfirmed)
         }
         guard answer.trimmingCharacters(in: .whitespaces).lowercased() == "yes" else {
@@ -52,9 +50,11 @@ enum Confirmation {
         }
     }
 
-    /// Asks and reads the answer line. Ctrl-C while waiting would otherwise kill the process silently
-    /// after "^C"; nothing has been opened yet, so it says so and exits with the interrupted status.
-    private static func answerOrExitOnInterrupt(question: String, saying message: String) -> String? {
+    /// Asks and reads the answer line; nil at end of input (Ctrl-D), after ending the question's line
+    /// so the error that follows starts on its own. Ctrl-C while waiting would otherwise kill the
+    /// process silently after "^C"; nothing has been changed yet, so it prints `message` and exits
+    /// with the interrupted status.
+    static func answerOrExitOnInterrupt(question: String, saying message: String) -> String? {
         signal(SIGINT, SIG_IGN)
         let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
         interrupt.setEventHandler {
@@ -67,6 +67,10 @@ enum Confirmation {
             signal(SIGINT, SIG_DFL)
         }
         Terminal.writeStderr(question)
-        return readLine()
+        guard let answer = readLine() else {
+            Terminal.writeStderr("\n")
+            return nil
+        }
+        return answer
     }
 }
