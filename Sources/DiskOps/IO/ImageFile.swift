@@ -1,3 +1,4 @@
+import EdgeCore
 import SystemPackage
 #if canImport(Glibc)
 import Glibc
@@ -10,7 +11,10 @@ public final class ImageFile: @unchecked Sendable {
     public let size: Int64
     private let descriptor: FileDescriptor
 
-    public init(path: String) throws(DeviceIOError) {
+    /// Throws `DeviceIOError` when the file cannot be opened or queried, and an invalid-input error
+    /// for a directory: it opens and has a size, and would fail only at the first read, after a
+    /// write had already cleared the disk's first MiB.
+    public init(path: String) throws {
         do {
             descriptor = try FileDescriptor.open(FilePath(path), .readOnly, options: [.closeOnExec])
         } catch {
@@ -22,6 +26,11 @@ public final class ImageFile: @unchecked Sendable {
             let code = Errno(rawValue: errno)
             try? descriptor.close()
             throw DeviceIOError(path: path, operation: .query, errno: code)
+        }
+        if (info.st_mode & S_IFMT) == S_IFDIR {
+            try? descriptor.close()
+            throw SimpleError("\(path) is a directory, not an image", hint: "Give the image file, such as installer.iso.",
+                              exitStatus: .invalidInput)
         }
         size = Int64(info.st_size)
         // Read-ahead sized for a sequential pass; advice only, so a failure changes nothing.

@@ -88,14 +88,7 @@ struct WriteCommand: ParsableCommand {
     }
 
     private func write(reporter: ProgressReporter, report: inout WriteReport) throws -> WriteOutcome {
-        // A directory opens and has a size, and fails only at the first read: after the disk's first
-        // MiB was zeroed. Refused here, before anything.
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: image, isDirectory: &isDirectory), isDirectory.boolValue {
-            throw SimpleError("\(image) is a directory, not an image", hint: "Give the image file, such as installer.iso.",
-                              exitStatus: .invalidInput)
-        }
-        let source = try ImageFile(path: image)
+        let source = try ImageFile(path: image)  // refuses a directory before anything is touched
         guard source.size > 0 else {
             throw SimpleError("\(image) is empty: nothing to write", exitStatus: .invalidInput)
         }
