@@ -94,15 +94,6 @@ public enum ChildProcess {
     }
 }
 
-/// A child process could not be started: the tool is missing, or the system refused.
-public struct ChildProcessError: EdgeFlashError, Equatable {
-    public let message: String
-    public let hint: String?
-    public let exitStatus: ExitStatus
-
-    public init(_ message: String, hint: String? = nil, exitStatus: ExitStatus = .failure) {
-        self.message = message
-        self.hint = hint
-        self.exitStatus = exitStatus
-    }
-}
+/// A child process could not be started: the tool is missing, or the system refused. A plain
+/// `SimpleError` (exit status `.failure` unless said otherwise); the name says where it comes from.
+public typealias ChildProcessError = SimpleError

@@ -19,7 +19,7 @@ extension EdgeFlashError {
 }
 
 /// A plain error for the cases that need no type of their own.
-public struct SimpleError: EdgeFlashError {
+public struct SimpleError: EdgeFlashError, Equatable {
     public let message: String
     public let hint: String?
     public let exitStatus: ExitStatus
