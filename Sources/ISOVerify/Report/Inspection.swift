@@ -196,7 +196,15 @@ public enum Inspector {
         for image in s.efiBootImages {
             let place = image.insideVolume ? "inside the ISO volume" : (image.insideFile ? "after the ISO volume (an appended partition)" : "past the end of the file")
             if let fat = image.fat, image.insideFile {
-                add("efi-image", .pass, "entry \(image.entry): FAT image at block \(image.lba), \(image.sizeBytes) bytes\(fat.label.isEmpty || fat.label == "NO NAME" ? "" : " '\(fat.label)'"), \(place)", nil)
+                let what = "entry \(image.entry): FAT image at block \(image.lba), \(image.sizeBytes) bytes\(fat.label.isEmpty || fat.label == "NO NAME" ? "" : " '\(fat.label)'"), \(place)"
+                switch image.loaders {
+                case .some(let loaders) where !loaders.isEmpty:
+                    add("efi-image", .pass, what + ", starts " + EFIBootLoaders.describe(loaders), nil)
+                case .some:
+                    add("efi-image", .warn, what + ", but it holds no EFI/BOOT/BOOT*.EFI: UEFI firmware finds nothing to start", nil)
+                case .none:
+                    add("efi-image", .warn, what + ", but its directories cannot be read", nil)
+                }
             } else if image.fat == nil {
                 add("efi-image", .warn, "entry \(image.entry): the UEFI boot image at block \(image.lba) is not a FAT filesystem", nil)
             } else {
