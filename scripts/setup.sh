@@ -13,6 +13,8 @@ packages=(
   cpio zstd xz-utils kmod file
   # The fault harness: faulty sticks served by FUSE (scripts/fixtures/faultydisk.py).
   python3-fusepy
+  # The udev rules engine (udevadm test), to check udev/60-edgeflash.rules.
+  udev
   # Real ISOs that no one here wrote, and what the boot tests build and boot.
   ipxe grub-rescue-pc grub-pc-bin grub-efi-amd64-bin grub-common busybox-static
   qemu-system-x86 ovmf
