@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(name: "EdgeCoreTests", dependencies: ["EdgeCore"]),
         .testTarget(name: "ISOVerifyTests", dependencies: ["ISOVerify", "TestSupport"]),
         // Fixtures/ holds recorded sysfs trees (with sysfs's own symlink loops): read, not built.
-        .testTarget(name: "DiskOpsTests", dependencies: ["DiskOps", "ISOVerify", "TestSupport"],
+        .testTarget(name: "DiskOpsTests", dependencies: ["DiskOps", "EdgeCore", "ISOVerify", "TestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "BuildStageTests", dependencies: ["BuildStage", "TestSupport"]),
         // Runs the built `edgeflash` binary against real loop devices and real ISOs.
