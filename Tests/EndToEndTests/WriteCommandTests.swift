@@ -97,16 +97,15 @@ struct WriteCommandTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let fifo = dir.appendingPathComponent("installer.iso").path
         try Shell.bash("mkfifo '\(fifo)'")
-        let loop = try LoopDevice(size: 64 << 20)
+        let loop = try oldStick()
         defer { loop.detach() }
-        try Shell.bash("printf 'old stick' | dd of='\(loop.path)' conv=fsync status=none")
         let result = try EdgeFlashBinary.run(["write", fifo, loop.path, "--yes"])
         #expect(result.status == 6)
         #expect(result.stderr.contains("\(fifo) is a pipe (FIFO), not an image file"), "\(result.stderr)")
         #expect(result.stderr.contains("Save the stream to a file first"), "the hint says what to do: \(result.stderr)")
         let piped = try Shell.run("bash", ["-c", "'\(EdgeFlashBinary.url.path)' write <(cat '\(Self.ipxe)') '\(loop.path)' --yes"])
         #expect(piped.status == 6 && piped.stderr.contains("is a pipe (FIFO)"), "\(piped.stderr)")
-        #expect(String(decoding: try loop.read(offset: 0, count: 9), as: UTF8.self) == "old stick")
+        #expect(try stillOld(loop))
     }
 
     @Test func checksumMismatchBesideTheImageWritesNothingBootable() throws {
@@ -151,13 +150,12 @@ struct WriteCommandTests {
     }
 
     @Test func withoutATerminalAndWithoutYesNothingIsWritten() throws {
-        let loop = try LoopDevice(size: 64 << 20)
+        let loop = try oldStick()
         defer { loop.detach() }
-        try Shell.bash("printf 'old stick' | dd of='\(loop.path)' conv=fsync status=none")
         let result = try EdgeFlashBinary.run(["write", Self.ipxe, loop.path])
         #expect(result.status == 7)
         #expect(result.stderr.contains("--yes"))
-        #expect(String(decoding: try loop.read(offset: 0, count: 9), as: UTF8.self) == "old stick")
+        #expect(try stillOld(loop))
     }
 
     /// Was: a directory opened as an image of 4 KiB and failed at its first read, after the disk's
@@ -165,13 +163,12 @@ struct WriteCommandTests {
     @Test func aDirectoryAsImageIsRefusedBeforeTheDiskIsTouched() throws {
         let dir = try TemporaryDirectory.make()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let loop = try LoopDevice(size: 64 << 20)
+        let loop = try oldStick()
         defer { loop.detach() }
-        try Shell.bash("printf 'old stick' | dd of='\(loop.path)' conv=fsync status=none")
         let result = try EdgeFlashBinary.run(["write", dir.path, loop.path, "--yes"])
         #expect(result.status == 6)
         #expect(result.stderr.contains("is a directory"), "\(result.stderr)")
-        #expect(String(decoding: try loop.read(offset: 0, count: 9), as: UTF8.self) == "old stick")
+        #expect(try stillOld(loop))
     }
 
     /// A refused target is the one thing said: the unverified-image notice waits until the target
