@@ -25,10 +25,10 @@ public struct SecretScrubber: Sendable, Equatable {
     /// plain error with the same exit status; an error of no edgeflash type is described and scrubbed.
     public func scrub(_ error: any Error) -> any EdgeFlashError {
         guard let error = error as? EdgeFlashError else {
-            return SimpleError(scrub(String(describing: error)), exitStatus: .failure)
+            return EdgeError(.failure, scrub(String(describing: error)))
         }
         let message = scrub(error.message), hint = error.hint.map(scrub)
         guard message != error.message || hint != error.hint else { return error }
-        return SimpleError(message, hint: hint, exitStatus: error.exitStatus)
+        return EdgeError(error.code, message, hint: hint)
     }
 }

@@ -180,7 +180,7 @@ import TestSupport
         let cancel = CancellationFlag()
         cancel.cancel()
         let before = try Data(contentsOf: URL(fileURLWithPath: image))
-        #expect(throws: SimpleError("interrupted: \(image) was not changed", exitStatus: .interrupted)) {
+        #expect(throws: EdgeError(.interrupted, "interrupted: \(image) was not changed")) {
             try prepared.run(cancel: cancel)
         }
         #expect(try Data(contentsOf: URL(fileURLWithPath: image)) == before)
@@ -221,7 +221,7 @@ import TestSupport
         let session = WriteSession(WriteConfiguration(imagePath: InstallerImages.ipxe, devicePath: loop.path,
                                                       userData: Self.volume),
                                    events: { if case .written = $0.kind { cancel.cancel() } })
-        let error = #expect(throws: SimpleError.self) { try session.prepare().run(cancel: cancel) }
+        let error = #expect(throws: EdgeError.self) { try session.prepare().run(cancel: cancel) }
         #expect(error?.exitStatus == .interrupted)
         #expect(error?.message.contains("holds the image, written and read back, but no user-data volume") == true)
         #expect(error?.hint?.contains("edgeflash inject \(loop.path)") == true)

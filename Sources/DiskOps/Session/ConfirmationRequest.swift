@@ -32,9 +32,9 @@ public struct ConfirmationRequest: Sendable {
     }
 
     /// Without `--yes`, a session is never run unless someone answered.
-    public var noTerminal: SimpleError {
-        SimpleError("\(nothingWritten): no terminal to confirm on",
-                    hint: "Pass --yes to write without asking (for scripts).", exitStatus: .notConfirmed)
+    public var noTerminal: EdgeError {
+        EdgeError(.notConfirmed, "\(nothingWritten): no terminal to confirm on",
+                  hint: "Pass --yes to write without asking (for scripts).")
     }
 
     /// Said when Ctrl-C ends the question: nothing has been changed yet.
@@ -42,7 +42,7 @@ public struct ConfirmationRequest: Sendable {
 
     private var nothingWritten: String { "nothing written to \(disk.path)" }
 
-    private func declined(_ why: String) -> SimpleError {
-        SimpleError("\(nothingWritten): \(why)", exitStatus: .notConfirmed)
+    private func declined(_ why: String) -> EdgeError {
+        EdgeError(.notConfirmed, "\(nothingWritten): \(why)")
     }
 }

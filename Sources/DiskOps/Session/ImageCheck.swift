@@ -7,12 +7,12 @@ import EdgeCore
 enum ImageCheck {
     static func open(_ path: String) throws -> ImageFile {
         if let status = FileStatus.of(path), status.kind != .regularFile {
-            throw SimpleError("\(path) is \(status.kindName), not an image file", hint: hint(for: status.kind),
-                              exitStatus: .invalidInput)
+            throw EdgeError(.malformed, "\(path) is \(status.kindName), not an image file",
+                            hint: hint(for: status.kind))
         }
         let image = try ImageFile(path: path)
         guard image.size > 0 else {
-            throw SimpleError("\(path) is empty: nothing to write", exitStatus: .invalidInput)
+            throw EdgeError(.malformed, "\(path) is empty: nothing to write")
         }
         return image
     }

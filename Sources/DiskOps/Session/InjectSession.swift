@@ -51,9 +51,8 @@ public struct InjectSession {
 
     /// Said when Ctrl-C came while the volume was being written: stopping halfway would leave less
     /// than either state, and the writes take well under a second, so they were finished first.
-    static func finishedBeforeStopping(_ plan: InjectionPlan, target: String) -> SimpleError {
-        SimpleError("interrupted: the \(plan.label) volume was finished first: \(target) has it as partition \(plan.partitionNumber); the image was not changed",
-                    exitStatus: .interrupted)
+    static func finishedBeforeStopping(_ plan: InjectionPlan, target: String) -> EdgeError {
+        EdgeError(.interrupted, "interrupted: the \(plan.label) volume was finished first: \(target) has it as partition \(plan.partitionNumber); the image was not changed")
     }
 }
 
@@ -81,7 +80,7 @@ public struct PreparedInject {
         let config = session.configuration
         do {
             if cancel.isCancelled {
-                throw SimpleError("interrupted: \(config.target) was not changed", exitStatus: .interrupted)
+                throw EdgeError(.interrupted, "interrupted: \(config.target) was not changed")
             }
             let plan = try config.userData.add(to: config.target)
             session.emit(.injected(plan))

@@ -33,8 +33,8 @@ public struct UserDataVolume: Sendable {
     private static func makeOwnerOnly(_ path: String) throws {
         var info = stat()
         guard stat(path, &info) == 0, chmod(path, info.st_mode & 0o700) == 0 else {
-            throw SimpleError("cannot make \(path) readable by its owner only (\(String(cString: strerror(errno)))): it would hold the site's secrets",
-                              hint: "Copy the image to a file you own, then inject into that copy.", exitStatus: .ioError)
+            throw EdgeError(.io, "cannot make \(path) readable by its owner only (\(String(cString: strerror(errno)))): it would hold the site's secrets",
+                            hint: "Copy the image to a file you own, then inject into that copy.")
         }
     }
 }

@@ -106,15 +106,15 @@ public struct PreparedWrite {
         let device = disk.path
         do {
             if cancel.isCancelled {
-                throw SimpleError("interrupted: nothing written to \(device)", exitStatus: .interrupted)
+                throw EdgeError(.interrupted, "interrupted: nothing written to \(device)")
             }
             try ExclusiveAccess.check(devicePath: device)
             let outcome = try writeImage(cancel: cancel)
             session.emit(.written(outcome))
             guard let userData = session.configuration.userData else { return WriteResult(outcome: outcome) }
             if cancel.isCancelled {
-                throw SimpleError("interrupted: \(device) holds the image, written and read back, but no user-data volume: it was not added",
-                                  hint: "Run 'edgeflash inject \(device) --user-data FILE' to add it.", exitStatus: .interrupted)
+                throw EdgeError(.interrupted, "interrupted: \(device) holds the image, written and read back, but no user-data volume: it was not added",
+                                hint: "Run 'edgeflash inject \(device) --user-data FILE' to add it.")
             }
             let plan = try userData.add(to: device, imageSize: image.size)
             session.emit(.injected(plan))

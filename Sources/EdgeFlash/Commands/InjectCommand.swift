@@ -43,7 +43,8 @@ struct InjectCommand: AsyncParsableCommand {
         do {
             // Checked here, not in validate(), so --json reports a bad command line as a result object too.
             guard userData.userData != nil else {
-                throw SimpleError("inject needs --user-data FILE", hint: "edgeflash inject TARGET --user-data site.yaml", exitStatus: .usage)
+                throw EdgeError(.usage, "inject needs --user-data FILE",
+                                hint: "edgeflash inject TARGET --user-data site.yaml")
             }
             guard let site = try userData.prepare() else { return }
             warnings = site.warnings
@@ -63,7 +64,7 @@ struct InjectCommand: AsyncParsableCommand {
             // Scripts always get a final object: what failed and the exit status (the session's
             // errors come scrubbed of the user-data's secrets; validation errors name keys and positions).
             let failure = error as? EdgeFlashError
-                ?? SimpleError("inject failed: \(error)", exitStatus: .failure)
+                ?? EdgeError(.failure, "inject failed: \(error)")
             if options.json { JSONLines.emit(InjectResult(target: target, failure: failure, warnings: warnings)) }
             throw failure
         }

@@ -30,7 +30,7 @@ struct UserDataOptions: ParsableArguments {
     /// The combinations that make no sense (usage errors, exit 64). Checked by `prepare`, inside
     /// the commands' run, so `inject --json` can report them as a result object too.
     func checkCombination() throws {
-        func usage(_ message: String, _ hint: String? = nil) -> SimpleError { SimpleError(message, hint: hint, exitStatus: .usage) }
+        func usage(_ message: String, _ hint: String? = nil) -> EdgeError { EdgeError(.usage, message, hint: hint) }
         if metaData != nil && instanceID != nil {
             throw usage("--meta-data and --instance-id both set meta-data: give one")
         }

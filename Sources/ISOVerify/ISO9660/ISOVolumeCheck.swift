@@ -1,3 +1,4 @@
+import EdgeCore
 import Foundation
 
 /// The quick volume check `write` and `verify` run before reading the whole image: a truncated ISO
@@ -8,7 +9,7 @@ public enum ISOVolumeCheck {
         let sanity: ISOSanity
         do {
             sanity = try ISOSanity.check(image: URL(fileURLWithPath: imagePath))
-        } catch let error as ISOVerifyError where error.exitStatus == .invalidInput {
+        } catch let error as EdgeError where error.code == .malformed {
             return nil
         }
         if let problem = sanity.problem { throw problem }
