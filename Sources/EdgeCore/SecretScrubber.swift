@@ -21,14 +21,14 @@ public struct SecretScrubber: Sendable, Equatable {
     }
 
     /// The error as a user will see it, with no secret in its message or hint. An error that quotes
-    /// none is returned as it is (its type, and the data it carries, kept); one that does becomes a
-    /// plain error with the same exit status; an error of no edgeflash type is described and scrubbed.
+    /// none is returned as it is (its type, and the data it carries, kept); one that does is reworded
+    /// (same code, same exit status); an error of no edgeflash type is described and scrubbed.
     public func scrub(_ error: any Error) -> any EdgeFlashError {
         guard let error = error as? EdgeFlashError else {
             return EdgeError(.failure, scrub(String(describing: error)))
         }
         let message = scrub(error.message), hint = error.hint.map(scrub)
         guard message != error.message || hint != error.hint else { return error }
-        return EdgeError(error.code, message, hint: hint)
+        return EdgeError(rewording: error, message: message, hint: hint)
     }
 }
