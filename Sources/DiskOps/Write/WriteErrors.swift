@@ -1,4 +1,5 @@
 import EdgeCore
+import FileIO
 import ISOVerify
 
 /// The image's hash is not the one its checksum file (or --sha256/--sha512) names.
@@ -92,9 +93,5 @@ public struct ImageChangedError: EdgeFlashError, Equatable {
 }
 
 extension ReadBackMismatchError: OffsetFailure {
-    var failureOffset: Int64? { offset }
-}
-
-extension DeviceIOError: OffsetFailure {
-    var failureOffset: Int64? { offset }
+    public var failureOffset: Int64? { offset }
 }

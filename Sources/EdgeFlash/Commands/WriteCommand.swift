@@ -89,6 +89,7 @@ struct WriteCommand: ParsableCommand {
 
     private func write(reporter: ProgressReporter, report: inout WriteReport) throws -> WriteOutcome {
         let source = try ImageFile(path: image)  // refuses a directory before anything is touched
+        defer { source.close() }
         guard source.size > 0 else {
             throw SimpleError("\(image) is empty: nothing to write", exitStatus: .invalidInput)
         }
@@ -109,6 +110,7 @@ struct WriteCommand: ParsableCommand {
 
         try ExclusiveAccess.check(devicePath: disk.path)  // EBUSY named with its holders
         let target = try BlockDevice(path: disk.path, access: .readWrite, direct: true, exclusive: true)
+        defer { target.close() }  // before `inject` opens the stick again
         let cancel = CancellationFlag()
         let trap = InterruptTrap(cancel: cancel)
         defer { withExtendedLifetime(trap) {} }

@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 
 /// The quick whole-image check `verify` and `write` run: is there an ISO 9660 volume, what is it
@@ -33,10 +34,10 @@ public struct ISOSanity: Sendable, Codable, Equatable {
     /// Checks the image at `image`. Throws `ISOVerifyError` when it cannot be read or has no ISO 9660
     /// primary volume descriptor (a raw disk image, a corrupt download).
     public static func check(image: URL) throws -> ISOSanity {
-        try check(try ReadOnlyFile(path: image.path))
+        try ImageFileAccess.withFile(image.path) { try check($0) }
     }
 
-    public static func check(_ file: ReadOnlyFile) throws -> ISOSanity {
+    public static func check(_ file: OpenFile) throws -> ISOSanity {
         let set = try VolumeDescriptorSet.parse { index in
             try file.read(offset: Int64(index) * Int64(ISO9660.sectorSize), count: ISO9660.sectorSize)
         }

@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 
 /// Everything `inspect` learns from an image's structures (no full read): descriptors, boot catalog,
@@ -40,10 +41,10 @@ public struct ImageStructure: Sendable, Codable {
     public var verdict: BootVerdict { BootVerdict.derive(from: self) }
 
     public static func read(image: URL) throws -> ImageStructure {
-        try read(try ReadOnlyFile(path: image.path))
+        try ImageFileAccess.withFile(image.path) { try read($0) }
     }
 
-    public static func read(_ file: ReadOnlyFile) throws -> ImageStructure {
+    public static func read(_ file: OpenFile) throws -> ImageStructure {
         try read(size: file.size, path: file.path) { try file.read(offset: $0, count: $1) }
     }
 
