@@ -136,15 +136,20 @@ final class RecordingTarget: WriteTarget {
     private func stored(_ offset: Int64) -> Int { Int(offset % (faults.realSize ?? size)) }
 }
 
+extension RecordingTarget {
+    /// Every byte of `range` is zero. (A Bool of its own, so a failing #expect does not print megabytes.)
+    func isBlank(_ range: Range<Int64>) -> Bool {
+        bytes[Int(range.lowerBound)..<Int(range.upperBound)].withUnsafeBytes { isZero($0) }
+    }
+
+    /// The target starts with `image`.
+    func holds(_ image: [UInt8]) -> Bool {
+        bytes[..<image.count].withUnsafeBytes { stored in image.withUnsafeBytes { memcmp(stored.baseAddress!, $0.baseAddress!, image.count) == 0 } }
+    }
+}
+
 /// Every byte is zero: all bytes equal their neighbour, and the first is zero.
 func isZero(_ bytes: UnsafeRawBufferPointer) -> Bool {
     guard let base = bytes.baseAddress, bytes.count > 0 else { return true }
     return bytes[0] == 0 && memcmp(base, base + 1, bytes.count - 1) == 0
-}
-
-func isZero(_ bytes: ArraySlice<UInt8>) -> Bool { bytes.withUnsafeBytes { isZero($0) } }
-
-/// memcmp, for the megabytes a test compares (an element-wise == is slow in a debug build).
-func same(_ a: ArraySlice<UInt8>, _ b: ArraySlice<UInt8>) -> Bool {
-    a.count == b.count && a.withUnsafeBytes { x in b.withUnsafeBytes { y in memcmp(x.baseAddress!, y.baseAddress!, a.count) == 0 } }
 }

@@ -51,7 +51,7 @@ import Testing
         let target = RecordingTarget(size: 16 * Self.mib, filledWith: 0xEE)
         let outcome = try Self.writer(MemoryImage(bytes), target, expected: Self.sha256(bytes)).run(verify: true)
         #expect(outcome.checksum == .matched(Self.sha256(bytes)))
-        #expect(same(target.bytes[..<bytes.count], bytes[...]))
+        #expect(target.holds(bytes))
 
         let events = target.events
         let writes = Self.writes(events)
@@ -85,7 +85,7 @@ import Testing
         let clearing = writes[..<firstData].map(\.range)
         #expect(clearing.contains { $0.contains(0) && $0.contains(Self.mib - 1) })
         #expect(clearing.contains { $0.contains(size - Self.mib) && $0.contains(size - 1) })
-        #expect(isZero(target.bytes[Int(size - Self.mib)...]), "the old backup GPT is gone")
+        #expect(target.isBlank((size - Self.mib)..<size), "the old backup GPT is gone")
     }
 
     @Test func aChecksumMismatchLeavesTheFirstMiBZero() throws {
@@ -97,7 +97,7 @@ import Testing
         }
         #expect(error?.actual == Self.sha256(bytes).hex)
         #expect(error?.devicePath == target.path)
-        #expect(isZero(target.bytes[..<Int(Self.mib)]))
+        #expect(target.isBlank(0..<Self.mib))
         #expect(!target.events.contains { if case .read = $0 { true } else { false } }, "no read-back after a mismatch")
     }
 
@@ -119,7 +119,7 @@ import Testing
         #expect(writes.filter { $0.index > cancelling.index }.count <= ioThreads - 1)
         #expect(events.last == .sync, "flushed after the last write")
         #expect(error?.bytesWritten ?? 0 <= cancelAt + Int64(ioThreads * Self.chunk))
-        #expect(isZero(target.bytes[..<Int(Self.mib)]))
+        #expect(target.isBlank(0..<Self.mib))
     }
 
     @Test(arguments: [1, 2])
@@ -138,7 +138,7 @@ import Testing
         #expect(writes.filter { $0.index > failing.index }.count <= ioThreads - 1)
         #expect(events.last == .sync, "flushed after the failure")
         #expect(!events.contains { if case .read = $0 { true } else { false } }, "no read-back after a failed write")
-        #expect(isZero(target.bytes[..<Int(Self.mib)]))
+        #expect(target.isBlank(0..<Self.mib))
     }
 
     @Test func aTargetThatLosesWritesIsCaughtByTheReadBack() throws {
@@ -150,7 +150,7 @@ import Testing
             try Self.writer(MemoryImage(bytes), target).run(verify: true)
         }
         #expect(error?.offset == lost)
-        #expect(isZero(target.bytes[..<Int(Self.mib)]), "not made bootable")
+        #expect(target.isBlank(0..<Self.mib), "not made bootable")
     }
 
     @Test func aForwardOnlySourceNamesTheSegmentThatDiffers() throws {
