@@ -1,4 +1,3 @@
-import FileIO
 import Foundation
 
 /// The quick whole-image check `verify` and `write` run: is there an ISO 9660 volume, what is it
@@ -29,19 +28,6 @@ public struct ISOSanity: Sendable, Codable, Equatable {
         return ISOVerifyError(
             "image is truncated: the ISO volume '\(volumeID)' declares \(volumeBytes) bytes but the file has \(fileSize) (\(missingBytes) missing)",
             hint: "download the image again; a partial download will not boot")
-    }
-
-    /// Checks the image at `image`. Throws `ISOVerifyError` when it cannot be read or has no ISO 9660
-    /// primary volume descriptor (a raw disk image, a corrupt download).
-    public static func check(image: URL) throws -> ISOSanity {
-        try ImageFileAccess.withFile(image.path) { try check($0) }
-    }
-
-    public static func check(_ file: OpenFile) throws -> ISOSanity {
-        let set = try VolumeDescriptorSet.parse { index in
-            try file.read(offset: Int64(index) * Int64(ISO9660.sectorSize), count: ISO9660.sectorSize)
-        }
-        return assess(set, fileSize: file.size)
     }
 
     public static func assess(_ set: VolumeDescriptorSet, fileSize: Int64) -> ISOSanity {

@@ -1,4 +1,3 @@
-import FileIO
 import Foundation
 
 /// Everything `inspect` learns from an image's structures (no full read): descriptors, boot catalog,
@@ -39,14 +38,6 @@ public struct ImageStructure: Sendable, Codable {
     public var errors: [String: String] = [:]
 
     public var verdict: BootVerdict { BootVerdict.derive(from: self) }
-
-    public static func read(image: URL) throws -> ImageStructure {
-        try ImageFileAccess.withFile(image.path) { try read($0) }
-    }
-
-    public static func read(_ file: OpenFile) throws -> ImageStructure {
-        try read(size: file.size, path: file.path) { try file.read(offset: $0, count: $1) }
-    }
 
     /// Reads through `read(offset, count)` only: the fuzz tests feed it hostile bytes this way.
     public static func read(size: Int64, path: String, read: (Int64, Int) throws -> [UInt8]) throws -> ImageStructure {
