@@ -5,7 +5,8 @@ import Glibc
 
 /// Runs a C call that returns -1 and sets errno on failure, and turns the failure into an `Errno`.
 /// The one place edgeflash retries EINTR (as swift-system's `valueOrErrno(retryOnInterrupt:)`):
-/// every open, pread, pwrite, fdatasync, ioctl and fadvise goes through here.
+/// every system call of the file layer (open, fstat, pread, pwrite, fdatasync, ioctl, fadvise...)
+/// goes through here.
 @discardableResult
 func valueOrErrno<Value: FixedWidthInteger>(retryOnInterrupt: Bool = true, _ call: () -> Value) throws(Errno) -> Value {
     while true {
