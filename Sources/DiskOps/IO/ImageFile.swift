@@ -19,8 +19,8 @@ public final class ImageFile: SeekableImageSource {
         file = try OpenFile.open(path)
         if file.kind == .directory {
             file.close()
-            throw SimpleError("\(path) is a directory, not an image", hint: "Give the image file, such as installer.iso.",
-                              exitStatus: .invalidInput)
+            throw EdgeError(.malformed, "\(path) is a directory, not an image",
+                            hint: "Give the image file, such as installer.iso.")
         }
         file.adviseSequential()
     }

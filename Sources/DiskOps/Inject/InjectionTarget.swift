@@ -13,10 +13,10 @@ struct InjectionTarget {
 
     init(path: String, readOnly: Bool = false) throws {
         guard let status = FileStatus.of(path) else {
-            throw InjectionError(message: "\(path) does not exist", exitStatus: .invalidInput)
+            throw EdgeError(.malformed, "\(path) does not exist")
         }
         guard status.kind == .blockDevice || status.kind == .regularFile else {
-            throw InjectionError(message: "\(path) is neither a block device nor an image file", exitStatus: .invalidInput)
+            throw EdgeError(.malformed, "\(path) is neither a block device nor an image file")
         }
         self.path = path
         device = try BlockDevice(path: path, access: readOnly ? .readOnly : .readWrite, direct: false,
@@ -47,12 +47,12 @@ struct InjectionTarget {
     func grown(to newSize: Int64) throws -> InjectionTarget {
         guard newSize > size else { return self }
         guard !isBlockDevice else {
-            throw InjectionError(message: "cannot grow \(path) to \(newSize) bytes: it is a block device", exitStatus: .ioError)
+            throw EdgeError(.io, "cannot grow \(path) to \(newSize) bytes: it is a block device")
         }
         do {
             return InjectionTarget(path: path, device: BlockDevice(file: try device.file.resized(to: newSize)))
         } catch {
-            throw InjectionError(message: "cannot grow \(path) to \(newSize) bytes: \(error.errno.description)", exitStatus: .ioError)
+            throw EdgeError(.io, "cannot grow \(path) to \(newSize) bytes: \(error.errno.description)")
         }
     }
 

@@ -91,7 +91,7 @@ struct WriteCommand: ParsableCommand {
         let source = try ImageFile(path: image)  // refuses a directory before anything is touched
         defer { source.close() }
         guard source.size > 0 else {
-            throw SimpleError("\(image) is empty: nothing to write", exitStatus: .invalidInput)
+            throw EdgeError(.malformed, "\(image) is empty: nothing to write")
         }
         report.imageBytes = source.size
         // A truncated ISO download is refused here; so is an ISO that cannot boot from a stick.

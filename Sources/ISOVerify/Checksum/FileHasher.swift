@@ -1,4 +1,5 @@
 import Crypto
+import EdgeCore
 import FileIO
 import Foundation
 
@@ -52,7 +53,7 @@ public enum FileHasher {
                 progress?(done)
             }
             guard done == end else {
-                throw ISOVerifyError.io(file.path, "ended after \(done) of \(end) bytes")
+                throw EdgeError.cannotRead(file.path, "ended after \(done) of \(end) bytes")
             }
             return hash.finalizeHex()
         }

@@ -1,9 +1,10 @@
+import EdgeCore
 import FileIO
 import Foundation
 
 /// `ISOSanity` of a file: kept apart from the check, so the fuzz target builds without the file layer.
 extension ISOSanity {
-    /// Checks the image at `image`. Throws `ISOVerifyError` when it cannot be read or has no ISO 9660
+    /// Checks the image at `image`. Throws `EdgeError` when it cannot be read or has no ISO 9660
     /// primary volume descriptor (a raw disk image, a corrupt download).
     public static func check(image: URL) throws -> ISOSanity {
         try ImageFileAccess.withFile(image.path) { try check($0) }

@@ -1,3 +1,4 @@
+import EdgeCore
 import Foundation
 
 /// The quick whole-image check `verify` and `write` run: is there an ISO 9660 volume, what is it
@@ -23,11 +24,10 @@ public struct ISOSanity: Sendable, Codable, Equatable {
     public var descriptors: VolumeDescriptorSet
 
     /// The truncation as a user error, nil when the image is whole.
-    public var problem: ISOVerifyError? {
+    public var problem: EdgeError? {
         guard verdict == .truncated else { return nil }
-        return ISOVerifyError(
-            "image is truncated: the ISO volume '\(volumeID)' declares \(volumeBytes) bytes but the file has \(fileSize) (\(missingBytes) missing)",
-            hint: "download the image again; a partial download will not boot")
+        return EdgeError(.malformed, "image is truncated: the ISO volume '\(volumeID)' declares \(volumeBytes) bytes but the file has \(fileSize) (\(missingBytes) missing)",
+                         hint: "download the image again; a partial download will not boot")
     }
 
     public static func assess(_ set: VolumeDescriptorSet, fileSize: Int64) -> ISOSanity {
