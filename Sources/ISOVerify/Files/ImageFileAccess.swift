@@ -5,13 +5,13 @@ import FileIO
 /// "cannot read PATH: reason", the wording `inspect` and `verify` have always printed.
 enum ImageFileAccess {
     /// Opens `path` read-only, runs `body`, closes it. Refuses what is neither a regular file nor a
-    /// block device; I/O errors (from `body` too) become `EdgeError`s.
+    /// block device; I/O errors (from `body` too) become `EdgeError.cannotRead`.
     static func withFile<Result>(_ path: String, _ body: (OpenFile) throws -> Result) throws -> Result {
         let file: OpenFile
         do {
             file = try OpenFile.open(path)
         } catch {
-            throw EdgeError(.malformed, error)
+            throw EdgeError.cannotRead(error)
         }
         return try file.closeAfter { file in
             guard file.kind == .regularFile || file.kind == .blockDevice else {
@@ -20,16 +20,17 @@ enum ImageFileAccess {
             do {
                 return try body(file)
             } catch let error as DeviceIOError {
-                throw EdgeError(.malformed, error)
+                throw EdgeError.cannotRead(error)
             }
         }
     }
 }
 
 extension EdgeError {
-    init(_ error: DeviceIOError) {
+    /// A failed system call on an image, in ISOVerify's words.
+    static func cannotRead(_ error: DeviceIOError) -> EdgeError {
         var what = error.errno.description
         if let offset = error.offset, error.operation != .open { what += " at byte \(offset)" }
-        self = .io(error.path, what)
+        return cannotRead(error.path, what)
     }
 }

@@ -102,7 +102,7 @@ public enum Inspector {
                 }
             } catch {
                 // A read error while hashing fails this check, in ISOVerify's words, as a parse error does.
-                guard let e = (error as? EdgeError) ?? (error as? DeviceIOError).map(EdgeError.init) else { throw error }
+                guard let e = (error as? EdgeError) ?? (error as? DeviceIOError).map(EdgeError.cannotRead) else { throw error }
                 add("implanted-md5", .fail, e.message, e)
             }
         }
