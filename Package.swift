@@ -23,7 +23,8 @@ let package = Package(
         .systemLibrary(name: "CXXHash", path: "Sources/CXXHash", pkgConfig: "libxxhash",
                        providers: [.apt(["libxxhash-dev"])]),
 
-        // The one error type, exit codes, byte counts for people and child processes, shared by every module.
+        // The one error type, exit codes, byte counts for people, child processes and secret scrubbing
+        // (by value), shared by every module.
         .target(name: "EdgeCore"),
 
         // The one file layer: descriptors opened and closed at known points, positioned I/O with EINTR
