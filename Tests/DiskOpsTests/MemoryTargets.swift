@@ -58,6 +58,8 @@ final class RecordingTarget: WriteTarget {
         var failWriteAt: Int64?
         /// Writes to these bytes return success but keep the old data.
         var lostBytes: Range<Int64>?
+        /// `lostBytes` starts losing only after this many writes were made (to hit a late step).
+        var lostAfterWrites = 0
         /// Claims `size` but stores this many bytes: offsets wrap around (a counterfeit stick).
         var realSize: Int64?
     }
@@ -91,7 +93,9 @@ final class RecordingTarget: WriteTarget {
             if let bad = faults.failWriteAt, range.contains(bad) {
                 return DeviceIOError(path: path, operation: .write, offset: bad, errno: .ioError)
             }
-            let lost = faults.lostBytes.map { $0.clamped(to: range) } ?? range.lowerBound..<range.lowerBound
+            let writesBefore = state.events.filter { if case .write = $0 { true } else { false } }.count - 1
+            let losing = writesBefore >= faults.lostAfterWrites ? faults.lostBytes : nil
+            let lost = losing.map { $0.clamped(to: range) } ?? range.lowerBound..<range.lowerBound
             let kept = lost.map { state.bytes[stored($0)] }
             copy(bytes, into: &state.bytes, at: offset)
             for (at, byte) in zip(lost, kept) { state.bytes[stored(at)] = byte }

@@ -39,6 +39,21 @@ import Testing
                         ioThreads: ioThreads, cancel: cancel, progress: { _ in })
     }
 
+    /// The calls a failed write ends with: the first MiB zeroed, flushed, and read back.
+    static let blanking: [RecordingTarget.Event] = [.write(0..<mib, zeros: true), .sync, .dropCaches, .read(0..<mib)]
+
+    /// Runs a write that must fail after touching the target; its `WriteFailure` and the cause.
+    static func failedWrite<Cause: Error>(_ cause: Cause.Type, _ run: () throws -> WriteOutcome) -> (WriteFailure?, Cause?) {
+        let failure = #expect(throws: WriteFailure.self) { _ = try run() }
+        #expect(failure?.cause is Cause, "caused by \(String(describing: failure?.cause))")
+        return (failure, failure?.cause as? Cause)
+    }
+
+    /// Reads of anything but the first MiB (the blanking check reads that one).
+    static func bodyReads(_ events: [RecordingTarget.Event]) -> [Range<Int64>] {
+        events.compactMap { if case .read(let range) = $0, range != 0..<mib { range } else { nil } }
+    }
+
     static func writes(_ events: [RecordingTarget.Event]) -> [(index: Int, range: Range<Int64>, zeros: Bool)] {
         events.enumerated().compactMap { index, event in
             if case .write(let range, let zeros) = event { return (index, range, zeros) }
@@ -92,13 +107,13 @@ import Testing
         let bytes = Self.image(6 << 20)
         let target = RecordingTarget(size: 16 * Self.mib, filledWith: 0xEE)
         let wrong = ExpectedChecksum(algorithm: .sha256, hex: String(repeating: "0", count: 64), source: "memory.img.sha256")
-        let error = #expect(throws: ChecksumMismatchError.self) {
+        let (failure, error) = Self.failedWrite(ChecksumMismatchError.self) {
             try Self.writer(MemoryImage(bytes), target, expected: wrong).run(verify: true)
         }
         #expect(error?.actual == Self.sha256(bytes).hex)
-        #expect(error?.devicePath == target.path)
+        #expect(failure?.firstMiB == .blank)
         #expect(target.isBlank(0..<Self.mib))
-        #expect(!target.events.contains { if case .read = $0 { true } else { false } }, "no read-back after a mismatch")
+        #expect(Self.bodyReads(target.events).isEmpty, "no read-back after a mismatch")
     }
 
     @Test(arguments: [1, 2])
@@ -108,11 +123,12 @@ import Testing
         let cancelAt = 8 * Self.mib
         let target = RecordingTarget(size: 32 * Self.mib, filledWith: 0xEE,
                                      onWrite: { if $0.lowerBound == cancelAt { cancel.cancel() } })
-        let error = #expect(throws: WriteInterruptedError.self) {
+        let (failure, error) = Self.failedWrite(WriteInterruptedError.self) {
             try Self.writer(MemoryImage(bytes), target, ioThreads: ioThreads, cancel: cancel).run(verify: true)
         }
-        #expect(error?.exitStatus == .interrupted)
-        let events = target.events
+        #expect(failure?.exitStatus == .interrupted)
+        let events = Array(target.events.dropLast(Self.blanking.count))
+        #expect(Array(target.events.suffix(Self.blanking.count)) == Self.blanking, "ends by blanking the first MiB")
         let writes = Self.writes(events)
         let cancelling = try #require(writes.first { $0.range.lowerBound == cancelAt })
         // Only writes another I/O thread had already taken may begin after it.
@@ -127,17 +143,18 @@ import Testing
         let bytes = Self.image(24 << 20)
         let bad: Int64 = 10 * Self.mib + 12_345
         let target = RecordingTarget(size: 32 * Self.mib, filledWith: 0xEE, faults: .init(failWriteAt: bad))
-        let error = #expect(throws: DeviceIOError.self) {
+        let (failure, error) = Self.failedWrite(DeviceIOError.self) {
             try Self.writer(MemoryImage(bytes), target, ioThreads: ioThreads).run(verify: true)
         }
         #expect(error?.offset == bad)
-        #expect(error?.message.contains("at byte offset \(bad)") == true)
-        let events = target.events
+        #expect(failure?.message.contains("at byte offset \(bad)") == true)
+        #expect(failure?.firstMiB == .blank)
+        let events = Array(target.events.dropLast(Self.blanking.count))
         let writes = Self.writes(events)
         let failing = try #require(writes.first { $0.range.contains(bad) })
         #expect(writes.filter { $0.index > failing.index }.count <= ioThreads - 1)
         #expect(events.last == .sync, "flushed after the failure")
-        #expect(!events.contains { if case .read = $0 { true } else { false } }, "no read-back after a failed write")
+        #expect(Self.bodyReads(target.events).isEmpty, "no read-back after a failed write")
         #expect(target.isBlank(0..<Self.mib))
     }
 
@@ -146,10 +163,11 @@ import Testing
         let lost = 6 * Self.mib + 100
         // An old stick (0xEE, never an image byte here) that keeps 4 KiB of it.
         let target = RecordingTarget(size: 16 * Self.mib, filledWith: 0xEE, faults: .init(lostBytes: lost..<(lost + 4096)))
-        let error = #expect(throws: ReadBackMismatchError.self) {
+        let (failure, error) = Self.failedWrite(ReadBackMismatchError.self) {
             try Self.writer(MemoryImage(bytes), target).run(verify: true)
         }
         #expect(error?.offset == lost)
+        #expect(failure?.firstMiB == .blank)
         #expect(target.isBlank(0..<Self.mib), "not made bootable")
     }
 
@@ -157,7 +175,7 @@ import Testing
         let bytes = Self.image(12 << 20)
         let lost = 6 * Self.mib + 100
         let target = RecordingTarget(size: 16 * Self.mib, faults: .init(lostBytes: lost..<(lost + 4096)))
-        let error = #expect(throws: ReadBackMismatchError.self) {
+        let (_, error) = Self.failedWrite(ReadBackMismatchError.self) {
             try Self.writer(ForwardOnlyImage(image: MemoryImage(bytes)), target).run(verify: true)
         }
         #expect(error?.offset == 6 * Self.mib, "the segment 6-8 MiB holds the lost bytes")
@@ -168,12 +186,36 @@ import Testing
         let real = 8 * Self.mib
         // Claims 64 MiB, keeps 8: a counterfeit stick.
         let target = RecordingTarget(size: 64 * Self.mib, faults: .init(realSize: real))
-        let error = #expect(throws: ReadBackMismatchError.self) {
+        let (failure, error) = Self.failedWrite(ReadBackMismatchError.self) {
             try Self.writer(MemoryImage(bytes), target).run(verify: true)
         }
+        #expect(failure?.firstMiB == .blank, "blanked again: the wrapped body had overwritten the cleared MiB")
+        #expect(target.isBlank(0..<Self.mib))
         let stored = target.bytes
         let firstWrong = (Int(Self.mib)..<bytes.count).first { stored[$0 % Int(real)] != bytes[$0] }
         #expect(error?.offset == firstWrong.map(Int64.init))
+    }
+
+    /// A failure in the last step (the held-back first MiB lost on the way) is blanked too; a
+    /// target that also loses the blanking is reported as not blank, never as blank.
+    @Test func aLostFirstMiBIsBlankedAndALostBlankingIsSaid() throws {
+        let bytes = Self.image(12 << 20)
+        let halfLost = RecordingTarget(size: 16 * Self.mib, faults: .init(lostBytes: (Self.mib / 2)..<Self.mib, lostAfterWrites: 2))
+        let (blanked, _) = Self.failedWrite(ReadBackMismatchError.self) {
+            try Self.writer(MemoryImage(bytes), halfLost).run(verify: true)
+        }
+        #expect(blanked?.firstMiB == .blank)
+        #expect(halfLost.isBlank(0..<(Self.mib / 2)), "the half that was written is zeroed again")
+
+        let sticky = RecordingTarget(size: 16 * Self.mib, filledWith: 0xEE, faults: .init(lostBytes: 0..<4096))
+        let (failure, _) = Self.failedWrite(ReadBackMismatchError.self) {
+            try Self.writer(MemoryImage(bytes), sticky).run(verify: true)
+        }
+        guard case .notBlank = failure?.firstMiB else {
+            Issue.record("a first MiB that keeps its old bytes was reported as \(String(describing: failure?.firstMiB))")
+            return
+        }
+        #expect(failure?.hint?.contains("may still look bootable") == true)
     }
 
     @Test func theEngineHoldsOnlyItsRingWhateverTheImageSize() throws {

@@ -99,7 +99,9 @@ struct WritePipelineTests {
         // An old stick: a GPT made by sgdisk at both ends of the disk.
         try Shell.bash("sgdisk -o -n 1:2048:0 '\(loop.path)' >/dev/null")
         let wrong = ExpectedChecksum(algorithm: .sha256, hex: String(repeating: "0", count: 64), source: "ipxe.iso.sha256")
-        let error = #expect(throws: ChecksumMismatchError.self) { try write(Self.ipxe, to: loop, expected: wrong) }
+        let failure = #expect(throws: WriteFailure.self) { try write(Self.ipxe, to: loop, expected: wrong) }
+        let error = failure?.cause as? ChecksumMismatchError
+        #expect(failure?.firstMiB == .blank)
         #expect(error?.actual == (try sha256(Self.ipxe)))
         #expect(error?.message.contains(String(repeating: "0", count: 64)) == true)
         // Nothing that boots or looks like a partition table: the first MiB is blank, not the image's.
@@ -136,7 +138,8 @@ struct WritePipelineTests {
         try Shell.bash("head -c $((160*1024*1024)) /dev/urandom > '\(imagePath)'")
         let loop = try LoopDevice(size: 256 << 20, directIO: false, directory: mountpoint)
         defer { loop.detach() }
-        let error = #expect(throws: DeviceIOError.self) { try write(imagePath, to: loop) }
+        let failure = #expect(throws: WriteFailure.self) { try write(imagePath, to: loop) }
+        let error = failure?.cause as? DeviceIOError
         #expect(error?.operation == .write || error?.operation == .sync)
         #expect(error?.exitStatus == .ioError)
         if error?.operation == .write {
@@ -204,8 +207,10 @@ struct WritePipelineTests {
         // Cancel as the first body segment is written, as SIGINT would.
         let writer = try ImageWriter(image: image, device: device, expected: nil, cancel: cancel,
                                      progress: { if $0.phase == .write { cancel.cancel() } })
-        let error = #expect(throws: WriteInterruptedError.self) { try writer.run(verify: true) }
-        #expect(error?.exitStatus == .interrupted)
+        let failure = #expect(throws: WriteFailure.self) { try writer.run(verify: true) }
+        #expect(failure?.cause is WriteInterruptedError)
+        #expect(failure?.exitStatus == .interrupted)
+        #expect(failure?.firstMiB == .blank)
         #expect(try loop.read(offset: 0, count: 1 << 20).allSatisfy { $0 == 0 })
     }
 }

@@ -98,9 +98,16 @@ struct FaultInjectionTests {
         #expect(result.stderr.contains(text), "\(scenario.name): \(result.stderr)")
         stick.heal()
         let first = try stick.read(offset: 0, count: Int(Self.mib))
-        #expect(first.count == Int(Self.mib) && first.allSatisfy { $0 == 0 },
-                "\(scenario.name): the first MiB is not blank afterwards")
-        #expect(try !Self.looksBootable(stick), "\(scenario.name): blkid still finds a signature")
+        let blank = first.count == Int(Self.mib) && first.allSatisfy { $0 == 0 }
+        let bootable = try Self.looksBootable(stick)
+        #expect(blank, "\(scenario.name): the first MiB is not blank afterwards")
+        #expect(!bootable, "\(scenario.name): blkid still finds a signature")
+        Self.record(scenario.name, caught: result.status == status, blank: blank && !bootable)
+    }
+
+    static func record(_ name: String, caught: Bool, blank: Bool) {
+        ReliabilityLedger.record("write fault", name, caught ? .caught : .missed)
+        ReliabilityLedger.record("write fault", name, blank ? .leftBlank : .leftBootable)
     }
 
     /// The same faults, on a loop device without --direct-io (the kernel's page cache in between).
@@ -111,7 +118,9 @@ struct FaultInjectionTests {
         let result = try EdgeFlashBinary.run(["write", Self.image, stick.path, "--yes"])
         guard case .failsBlank(let status, _) = scenario.expected else { return }
         #expect(result.status == status, "\(scenario.name): \(result.stderr)")
-        #expect(try !Self.looksBootable(stick), "\(scenario.name): blkid still finds a signature")
+        let bootable = try Self.looksBootable(stick)
+        #expect(!bootable, "\(scenario.name): blkid still finds a signature")
+        Self.record(scenario.name + " (loop without direct I/O)", caught: result.status == status, blank: !bootable)
     }
 
     /// Ctrl-C while the stick is slow: mid-body, and while the first MiB is being written.
@@ -146,7 +155,9 @@ struct FaultInjectionTests {
         #expect(process.terminationStatus == 130, "\(phase): \(stderr)")
         #expect(stderr.contains("interrupted"), "\(phase): \(stderr)")
         let first = try stick.read(offset: 0, count: Int(Self.mib))
-        #expect(first.allSatisfy { $0 == 0 }, "\(phase): the first MiB is not blank after Ctrl-C")
+        let blank = first.allSatisfy { $0 == 0 }
+        #expect(blank, "\(phase): the first MiB is not blank after Ctrl-C")
+        Self.record("Ctrl-C on a slow stick, \(phase)", caught: process.terminationStatus == 130, blank: blank)
     }
 
     /// The stick pulled out mid-write: the write fails, naming the device; it never reports success.
@@ -167,5 +178,6 @@ struct FaultInjectionTests {
         #expect(process.terminationStatus == 5, "\(stderr)")
         #expect(stderr.contains(stick.path), "\(stderr)")
         #expect(!stdout.contains("Verified"), "\(stdout)")
+        ReliabilityLedger.record("write fault", "stick pulled mid-body", process.terminationStatus == 5 ? .caught : .missed)
     }
 }

@@ -48,6 +48,8 @@ public final class ImageWriter {
     let buffers = BufferAccount()
     private let progress: (WriteProgress) -> Void
     private var bytesWritten: Int64 = 0
+    /// Set once the first byte is written to the target: from then on a failure blanks it.
+    private var touched = false
 
     /// Throws a refusal when the image does not fit on the target.
     public init(image: any ImageSource, device: any WriteTarget, expected: ExpectedChecksum?,
@@ -69,15 +71,26 @@ public final class ImageWriter {
         self.progress = progress
     }
 
+    /// Any failure once the target was touched (its first and last MiB cleared, the body, the
+    /// held-back first MiB, the read-back) ends the same way: what was written is flushed, the first
+    /// MiB is zeroed again and read back (`FirstMiB.blank`), and the error says which it holds
+    /// (`WriteFailure`). A failure before that (a refusal) left the target as it was.
     public func run(verify: Bool) throws -> WriteOutcome {
         do {
             return try runSteps(verify: verify)
-        } catch is BufferPipeline.Cancelled {
-            try? device.synchronize()
-            throw WriteInterruptedError(devicePath: device.path, bytesWritten: bytesWritten, imageSize: image.size)
-        } catch let error as DeviceIOError where error.operation == .write {
+        } catch {
+            let failure: any EdgeFlashError
+            switch error {
+            case is BufferPipeline.Cancelled:
+                failure = WriteInterruptedError(devicePath: device.path, bytesWritten: bytesWritten, imageSize: image.size)
+            case let known as any EdgeFlashError:
+                failure = known
+            default:
+                failure = EdgeError(.failure, "writing \(device.path) failed: \(error)")
+            }
             try? device.synchronize()  // keep what was written; the error names the failing offset
-            throw error
+            guard touched else { throw failure }
+            throw WriteFailure(failure, target: device.path, firstMiB: FirstMiB.blank(device))
         }
     }
 
@@ -95,7 +108,7 @@ public final class ImageWriter {
         var checksum = WriteOutcome.Checksum.unverified
         if let expected, let actual = source.finalizeHash() {
             guard actual == expected.hex else {
-                throw ChecksumMismatchError(imagePath: image.path, expected: expected, actual: actual, devicePath: device.path)
+                throw ChecksumMismatchError(imagePath: image.path, expected: expected, actual: actual)
             }
             checksum = .matched(expected)
         }
@@ -134,6 +147,7 @@ public final class ImageWriter {
     }
 
     private func clearStaleSignatures() throws {
+        touched = true
         let zeros = AlignedBuffer(capacity: Int(WritePlan.heldBackSize), account: buffers)
         zeros.zeroAll()
         for range in plan.clearRanges {

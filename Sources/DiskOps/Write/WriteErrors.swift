@@ -42,7 +42,7 @@ public struct WriteInterruptedError: EdgeFlashError, Equatable {
         "interrupted: \(devicePath) is incomplete (\(ByteCount.human(bytesWritten)) of \(ByteCount.human(imageSize)) written, flushed)"
     }
 
-    public var hint: String? { "Its first MiB is blank, so it will not boot. Run the write again to finish it." }
+    public var hint: String? { "Run the write again to finish it." }
 
     public var exitStatus: ExitStatus { .interrupted }
 }

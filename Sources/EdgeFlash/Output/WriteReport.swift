@@ -37,6 +37,9 @@ struct WriteReport: Encodable {
     var checksum: Checksum?
     /// "matched", "skipped" (--no-verify), "mismatch", or "not-run".
     var readBack = "not-run"
+    /// After a failure that had touched the device: "blank" (zeroed and read back) or "not-blank";
+    /// nil when it succeeded or was refused before anything was written.
+    var firstMiB: String?
     var writeSeconds: Double?
     var verifySeconds: Double?
     var warnings: [String] = []
@@ -76,7 +79,12 @@ struct WriteReport: Encodable {
         ok = false
         exitStatus = failure.exitStatus.rawValue
         var offset: Int64?
-        switch failure {
+        var cause = failure
+        if let written = failure as? WriteFailure {
+            cause = written.cause
+            firstMiB = written.firstMiB == .blank ? "blank" : "not-blank"
+        }
+        switch cause {
         case let mismatch as ChecksumMismatchError:
             checksum?.actual = mismatch.actual
             checksum?.state = "mismatch"
