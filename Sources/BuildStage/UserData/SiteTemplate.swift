@@ -24,7 +24,12 @@ public struct SiteTemplate {
         } catch {
             throw SiteCatalogError(message: "\(file) is not a valid Mustache template: \(error)")
         }
-        let missing = Self.missingVariables(in: text, values: values)
+        let (missing, tooLarge) = Self.preview(text, values: values)
+        if tooLarge {
+            throw SiteCatalogError(
+                message: "\(file): rendering it for site '\(site)' would make more than \(UserDataValidator.maximumSize >> 20) MiB of user-data, which the installer ignores",
+                hint: "Look for sections nested over the same list, or a list far longer than intended, in the template and the sites file.")
+        }
         if !missing.isEmpty {
             throw SiteCatalogError(
                 message: "\(file): no value for \(missing.map { "'\($0)'" }.joined(separator: ", ")) for site '\(site)'",
@@ -33,31 +38,42 @@ public struct SiteTemplate {
         return Data(template.render(values).utf8)
     }
 
-    /// The variables that would render empty for these values, in the order they appear. Sections
-    /// are followed the way Mustache renders them: a section whose value is absent, false or an empty
+    /// What rendering would do, found without rendering: the variables that would render empty for
+    /// these values, in the order they appear, and whether the output would reach the installer's
+    /// size limit (sections nested over a long list multiply; the walk stops there). Sections are
+    /// followed the way Mustache renders them: a section whose value is absent, false or an empty
     /// list is skipped with its contents (an optional block, like `{{#static}}` for a DHCP site);
     /// otherwise its contents are checked once per list item, or with the section's value searched
     /// before the site's own values. Inverted sections are checked only when they render.
-    static func missingVariables(in text: String, values: [String: Any]) -> [String] {
+    static func preview(_ text: String, values: [String: Any]) -> (missing: [String], tooLarge: Bool) {
         var missing: [String] = []
+        // Bytes of output, plus one per section item so that empty sections count too.
+        var size = 0
         func walk(_ nodes: [TemplateNode], _ stack: [Any]) {
-            for node in nodes {
+            for node in nodes where size < UserDataValidator.maximumSize {
                 switch node {
+                case .text(let length):
+                    size += length
                 case .variable(let name):
-                    if name != ".", resolve(name, in: stack) == nil, !missing.contains(name) { missing.append(name) }
+                    let value = name == "." ? stack.last : resolve(name, in: stack)
+                    size += max(1, (value as? String)?.utf8.count ?? 1)
+                    if name != ".", value == nil, !missing.contains(name) { missing.append(name) }
                 case .section(let name, let inverted, let children):
                     let value = name == "." ? stack.last : resolve(name, in: stack)
                     let items = value.map(truthyContexts) ?? []
                     if inverted {
                         if items.isEmpty { walk(children, stack) }
                     } else {
-                        for item in items { walk(children, item.map { stack + [$0] } ?? stack) }
+                        for item in items where size < UserDataValidator.maximumSize {
+                            size += 1
+                            walk(children, item.map { stack + [$0] } ?? stack)
+                        }
                     }
                 }
             }
         }
         walk(TemplateNode.parse(text), [values])
-        return missing
+        return (missing, size >= UserDataValidator.maximumSize)
     }
 
     /// The contexts a section's value renders its contents with: none when it is false or an empty
@@ -92,10 +108,11 @@ public struct SiteTemplate {
     }
 }
 
-/// The tags of a Mustache template as a tree (sections hold their contents); text, comments,
-/// partials and delimiter changes are dropped. Only for the missing-value check: rendering is the
+/// The tags of a Mustache template as a tree (sections hold their contents), text as its length;
+/// comments, partials and delimiter changes are dropped. Only for the preview: rendering is the
 /// engine's job.
 enum TemplateNode {
+    case text(Int)
     case variable(String)
     indirect case section(String, inverted: Bool, [TemplateNode])
 
@@ -104,7 +121,10 @@ enum TemplateNode {
     static func parse(_ text: String) -> [TemplateNode] {
         // Open sections: name, inverted, the nodes collected so far.
         var open: [(name: String, inverted: Bool, nodes: [TemplateNode])] = [("", false, [])]
+        var textStart = 0
         for match in tag.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+            open[open.count - 1].nodes.append(.text(match.range.location - textStart))
+            textStart = NSMaxRange(match.range)
             guard let kindRange = Range(match.range(at: 2), in: text), let nameRange = Range(match.range(at: 3), in: text) else { continue }
             let name = String(text[nameRange])
             switch text[kindRange] {
@@ -119,6 +139,7 @@ enum TemplateNode {
             default: open[open.count - 1].nodes.append(.variable(name))
             }
         }
+        open[open.count - 1].nodes.append(.text((text as NSString).length - textStart))
         // Unclosed sections (the engine refuses those anyway): keep their contents checked.
         while open.count > 1 {
             let closed = open.removeLast()
