@@ -27,7 +27,7 @@ public struct SiteTemplate {
         let (missing, tooLarge) = Self.preview(text, values: values)
         if tooLarge {
             throw SiteCatalogError(
-                message: "\(file): rendering it for site '\(site)' would make more than \(UserDataValidator.maximumSize >> 20) MiB of user-data, which the installer ignores",
+                message: "\(file): rendering it for site '\(site)' expands too far: past \(UserDataValidator.maximumSize >> 20) MiB of user-data (which the installer ignores) or \(Self.maximumSteps) values and section items",
                 hint: "Look for sections nested over the same list, or a list far longer than intended, in the template and the sites file.")
         }
         if !missing.isEmpty {
@@ -38,62 +38,73 @@ public struct SiteTemplate {
         return Data(template.render(values).utf8)
     }
 
+    /// Values and section items one site may render. A real template renders tens; sections nested
+    /// over the same list multiply (1000 items three deep is a billion), and the preview walks
+    /// each one, so this bounds its time as well as the output.
+    static let maximumSteps = 100_000
+
     /// What rendering would do, found without rendering: the variables that would render empty for
-    /// these values, in the order they appear, and whether the output would reach the installer's
-    /// size limit (sections nested over a long list multiply; the walk stops there). Sections are
+    /// these values, in the order they appear, and whether the output would pass the installer's
+    /// size limit or `maximumSteps` (the walk stops there). Sections are
     /// followed the way Mustache renders them: a section whose value is absent, false or an empty
     /// list is skipped with its contents (an optional block, like `{{#static}}` for a DHCP site);
     /// otherwise its contents are checked once per list item, or with the section's value searched
     /// before the site's own values. Inverted sections are checked only when they render.
     static func preview(_ text: String, values: [String: Any]) -> (missing: [String], tooLarge: Bool) {
         var missing: [String] = []
-        // Bytes of output, plus one per section item so that empty sections count too.
-        var size = 0
-        func walk(_ nodes: [TemplateNode], _ stack: [Any]) {
-            for node in nodes where size < UserDataValidator.maximumSize {
+        var size = 0, steps = 0
+        var stack = [PreviewValue(values)]
+        var tooLarge: Bool { size >= UserDataValidator.maximumSize || steps > maximumSteps }
+        func walk(_ nodes: [TemplateNode]) {
+            for node in nodes where !tooLarge {
                 switch node {
                 case .text(let length):
                     size += length
                 case .variable(let name):
                     let value = name == "." ? stack.last : resolve(name, in: stack)
-                    size += max(1, (value as? String)?.utf8.count ?? 1)
-                    if name != ".", value == nil, !missing.contains(name) { missing.append(name) }
+                    steps += 1
+                    if case .scalar(let length)? = value { size += length }
+                    if value == nil, !missing.contains(name) { missing.append(name) }
                 case .section(let name, let inverted, let children):
                     let value = name == "." ? stack.last : resolve(name, in: stack)
-                    let items = value.map(truthyContexts) ?? []
-                    if inverted {
-                        if items.isEmpty { walk(children, stack) }
-                    } else {
-                        for item in items where size < UserDataValidator.maximumSize {
-                            size += 1
-                            walk(children, item.map { stack + [$0] } ?? stack)
+                    switch value {
+                    case nil, .flag(false)?:
+                        if inverted { walk(children) }
+                    case .list(let items)? where items.isEmpty:
+                        if inverted { walk(children) }
+                    case _ where inverted:
+                        continue
+                    case .flag(true)?:
+                        steps += 1
+                        walk(children)
+                    case .list(let items)?:
+                        for item in items where !tooLarge {
+                            steps += 1
+                            stack.append(item)
+                            walk(children)
+                            stack.removeLast()
                         }
+                    case let context?:
+                        steps += 1
+                        stack.append(context)
+                        walk(children)
+                        stack.removeLast()
                     }
                 }
             }
         }
-        walk(TemplateNode.parse(text), [values])
-        return (missing, size >= UserDataValidator.maximumSize)
-    }
-
-    /// The contexts a section's value renders its contents with: none when it is false or an empty
-    /// list, one per item for a list, the same context (nil) for true, the value itself otherwise.
-    private static func truthyContexts(_ value: Any) -> [Any?] {
-        switch value {
-        case let bool as Bool: return bool ? [nil] : []
-        case let list as [Any]: return list.map { $0 }
-        default: return [value]
-        }
+        walk(TemplateNode.parse(text))
+        return (missing, tooLarge)
     }
 
     /// A dotted name (`tags.region`): its first part searched from the innermost context outwards,
     /// the rest looked up in what that found, as Mustache does.
-    static func resolve(_ name: String, in stack: [Any]) -> Any? {
-        let parts = name.split(separator: ".").map(String.init)
+    private static func resolve(_ name: String, in stack: [PreviewValue]) -> PreviewValue? {
+        let parts = name.split(separator: ".")
         guard let head = parts.first else { return nil }
-        guard var current = stack.reversed().lazy.compactMap({ ($0 as? [String: Any])?[head] }).first else { return nil }
+        guard var current = stack.reversed().lazy.compactMap({ $0.member(String(head)) }).first else { return nil }
         for part in parts.dropFirst() {
-            guard let next = (current as? [String: Any])?[part] else { return nil }
+            guard let next = current.member(String(part)) else { return nil }
             current = next
         }
         return current
@@ -146,5 +157,28 @@ enum TemplateNode {
             open[open.count - 1].nodes.append(.section(closed.name, inverted: closed.inverted, closed.nodes))
         }
         return open[0].nodes
+    }
+}
+
+/// Site values as the preview walks them, converted once: casting `Any` on every visit made a
+/// long list cost seconds. Scalars keep only their rendered length.
+enum PreviewValue {
+    case scalar(Int)
+    case flag(Bool)
+    case map([String: PreviewValue])
+    case list([PreviewValue])
+
+    init(_ value: Any) {
+        switch value {
+        case let bool as Bool: self = .flag(bool)
+        case let map as [String: Any]: self = .map(map.mapValues(PreviewValue.init))
+        case let list as [Any]: self = .list(list.map(PreviewValue.init))
+        default: self = .scalar(String(describing: value).utf8.count)
+        }
+    }
+
+    func member(_ name: String) -> PreviewValue? {
+        if case .map(let map) = self { return map[name] }
+        return nil
     }
 }
