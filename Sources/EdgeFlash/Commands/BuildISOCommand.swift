@@ -26,7 +26,8 @@ struct BuildISOCommand: AsyncParsableCommand {
               SOURCE_DATE_EPOCH=1700000000 edgeflash build iso --base-iso base.iso \\
                   --content content-3f1a --output build
 
-            Needs xorriso. Exit status: 0 written, 6 invalid input, 5 I/O error (e.g. disk full).
+            Needs xorriso. Exit status: 0 written, 6 invalid input, 5 I/O error (e.g. disk full), \
+            130 interrupted (nothing written, temporary files removed).
             """
     )
 
