@@ -1,4 +1,5 @@
 @testable import BuildStage
+import EdgeCore
 import Foundation
 import Testing
 
@@ -49,7 +50,7 @@ private let template = """
 
 @Test func missingValueIsAnErrorNamingIt() throws {
     let catalog = try SiteCatalog(data: Data("berlin:\n  token: t\n".utf8), file: "sites.yaml")
-    let error = try #require(throws: SiteCatalogError.self) {
+    let error = try #require(throws: EdgeError.self) {
         try SiteTemplate(data: Data(template.utf8), file: "t.yaml").render(site: "berlin", values: catalog.values(for: "berlin"))
     }
     #expect(error.message.contains("'tags.region'"))
@@ -59,7 +60,7 @@ private let template = """
 
 @Test func unknownSiteListsTheKnownOnes() throws {
     let catalog = try SiteCatalog(data: Data("- name: a\n- name: b\n".utf8), file: "s.yaml")
-    let error = try #require(throws: SiteCatalogError.self) { try catalog.values(for: "c") }
+    let error = try #require(throws: EdgeError.self) { try catalog.values(for: "c") }
     #expect(error.hint?.contains("a, b") == true)
 }
 
@@ -97,7 +98,7 @@ private let sectionTemplate = """
     let values: [String: Any] = ["name": "berlin", "token": "t", "static": true, "address": "10.0.0.5/24",
                                  "nameservers": [["ip": "1.1.1.1"], ["other": "x"]], "tags": ["city": "b"],
                                  "dhcpNote": "n"]
-    let error = try #require(throws: SiteCatalogError.self) { try template.render(site: "berlin", values: values) }
+    let error = try #require(throws: EdgeError.self) { try template.render(site: "berlin", values: values) }
     #expect(error.message.contains("'gateway'"))
     #expect(error.message.contains("'ip'"))
     #expect(error.message.contains("'region'"))
@@ -110,7 +111,7 @@ private let sectionTemplate = """
 @Test func sectionsThatDoNotRenderNeedNoValues() throws {
     let template = try SiteTemplate(data: Data(sectionTemplate.utf8), file: "t.yaml")
     // A DHCP site: static absent, no address or gateway needed; the inverted section renders and needs dhcpNote.
-    let error = try #require(throws: SiteCatalogError.self) {
+    let error = try #require(throws: EdgeError.self) {
         try template.render(site: "austin", values: ["name": "austin", "token": "t"])
     }
     #expect(error.message.contains("'dhcpNote'"))
@@ -139,7 +140,7 @@ private let sectionTemplate = """
     #expect {
         try SiteCatalog(data: Data(lines.joined(separator: "\n").utf8), file: "sites.yaml")
     } throws: { error in
-        (error as? SiteCatalogError)?.message == "sites.yaml:7: YAML aliases expand the document past 1000000 nodes at this alias (an alias bomb?); refused"
+        (error as? EdgeError)?.message == "sites.yaml:7: YAML aliases expand the document past 1000000 nodes at this alias (an alias bomb?); refused"
     }
 }
 
@@ -151,14 +152,14 @@ private let sectionTemplate = """
     #expect {
         try SiteTemplate(data: Data(nested.utf8), file: "t.yaml").render(site: "s", values: values)
     } throws: { error in
-        (error as? SiteCatalogError)?.message == "t.yaml: rendering it for site 's' expands too far: past 1 MiB of user-data (which the installer ignores) or 100000 values and section items"
+        (error as? EdgeError)?.message == "t.yaml: rendering it for site 's' expands too far: past 1 MiB of user-data (which the installer ignores) or 100000 values and section items"
     }
     // Empty sections iterate too: counted, so they cannot spin either.
     let empty = "{{#items}}{{#items}}{{#items}}{{/items}}{{/items}}{{/items}}"
-    #expect(throws: SiteCatalogError.self) { try SiteTemplate(data: Data(empty.utf8), file: "t.yaml").render(site: "s", values: values) }
+    #expect(throws: EdgeError.self) { try SiteTemplate(data: Data(empty.utf8), file: "t.yaml").render(site: "s", values: values) }
     // So is a huge value repeated: the output would pass 1 MiB.
     let big: [String: Any] = ["name": "s", "blob": String(repeating: "x", count: 20_000), "items": (0..<100).map { "\($0)" }]
-    #expect(throws: SiteCatalogError.self) {
+    #expect(throws: EdgeError.self) {
         try SiteTemplate(data: Data("{{#items}}{{blob}}{{/items}}".utf8), file: "t.yaml").render(site: "s", values: big)
     }
     // One level over the same list is fine.

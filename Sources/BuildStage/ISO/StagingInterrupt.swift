@@ -1,4 +1,5 @@
 import Dispatch
+import EdgeCore
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -63,7 +64,7 @@ final class StagingInterrupt {
     /// Throws when a signal came: nothing is written under the final names.
     func check() throws {
         if shared.state.withLock({ $0.interrupted }) {
-            throw BuildStageError("interrupted: no ISO was written and the temporary files are removed", exitStatus: .interrupted)
+            throw EdgeError(.interrupted, "interrupted: no ISO was written and the temporary files are removed")
         }
     }
 }

@@ -1,3 +1,4 @@
+import EdgeCore
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -19,7 +20,7 @@ public enum AtomicFile {
             try commit(temporary, to: final)
         } catch {
             try? FileManager.default.removeItem(at: temporary)
-            throw BuildStageError("could not write \(final.path): \(error.localizedDescription)", exitStatus: .ioError)
+            throw EdgeError(.io, "could not write \(final.path): \(error.localizedDescription)")
         }
     }
 
@@ -28,7 +29,7 @@ public enum AtomicFile {
     public static func createPrivate(_ url: URL) throws {
         let fd = open(url.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
-            throw BuildStageError("could not create \(url.path): \(String(cString: strerror(errno)))", exitStatus: .ioError)
+            throw EdgeError(.io, "could not create \(url.path): \(String(cString: strerror(errno)))")
         }
         close(fd)
     }
@@ -46,7 +47,7 @@ public enum AtomicFile {
         }
         guard rename(temporary.path, final.path) == 0 else {
             let reason = String(cString: strerror(errno))
-            throw BuildStageError("could not rename \(temporary.path) to \(final.path): \(reason)", exitStatus: .ioError)
+            throw EdgeError(.io, "could not rename \(temporary.path) to \(final.path): \(reason)")
         }
     }
 }

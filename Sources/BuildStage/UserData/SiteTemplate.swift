@@ -11,7 +11,7 @@ public struct SiteTemplate {
 
     public init(data: Data, file: String) throws {
         guard let text = String(data: data, encoding: .utf8) else {
-            throw SiteCatalogError(message: "\(file) is not UTF-8 text")
+            throw EdgeError(.malformed, "\(file) is not UTF-8 text")
         }
         self.text = text
         self.file = file
@@ -22,18 +22,16 @@ public struct SiteTemplate {
         do {
             template = try MustacheTemplate(string: "{{% CONTENT_TYPE: TEXT}}" + text)
         } catch {
-            throw SiteCatalogError(message: "\(file) is not a valid Mustache template: \(error)")
+            throw EdgeError(.malformed, "\(file) is not a valid Mustache template: \(error)")
         }
         let (missing, tooLarge) = Self.preview(text, values: values)
         if tooLarge {
-            throw SiteCatalogError(
-                message: "\(file): rendering it for site '\(site)' expands too far: past \(UserDataValidator.maximumSize >> 20) MiB of user-data (which the installer ignores) or \(Self.maximumSteps) values and section items",
-                hint: "Look for sections nested over the same list, or a list far longer than intended, in the template and the sites file.")
+            throw EdgeError(.malformed, "\(file): rendering it for site '\(site)' expands too far: past \(UserDataValidator.maximumSize >> 20) MiB of user-data (which the installer ignores) or \(Self.maximumSteps) values and section items",
+                            hint: "Look for sections nested over the same list, or a list far longer than intended, in the template and the sites file.")
         }
         if !missing.isEmpty {
-            throw SiteCatalogError(
-                message: "\(file): no value for \(missing.map { "'\($0)'" }.joined(separator: ", ")) for site '\(site)'",
-                hint: "Add \(missing.count == 1 ? "it" : "them") to the site's entry in the sites file.")
+            throw EdgeError(.malformed, "\(file): no value for \(missing.map { "'\($0)'" }.joined(separator: ", ")) for site '\(site)'",
+                            hint: "Add \(missing.count == 1 ? "it" : "them") to the site's entry in the sites file.")
         }
         return Data(template.render(values).utf8)
     }

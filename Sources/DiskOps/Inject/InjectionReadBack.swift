@@ -1,3 +1,5 @@
+import EdgeCore
+
 /// After an injection, reads the partition table back from the target and checks the user-data
 /// partition is where the plan put it: through libparted where it can read the layout, through the
 /// native MBR parser where libparted refuses (an isohybrid whose partition 1 starts at LBA 0).
@@ -16,13 +18,13 @@ enum InjectionReadBack {
             found = Int64(entry.firstLBA) == start && Int64(entry.sectorCount) == count
         }
         guard found else {
-            throw InjectionError(message: "the partition table on \(path) does not read back with partition \(plan.partitionNumber) at sector \(start)",
-                                 hint: "The stick may be failing; try another one.", exitStatus: .mismatch)
+            throw EdgeError(.mismatch, "the partition table on \(path) does not read back with partition \(plan.partitionNumber) at sector \(start)",
+                            hint: "The stick may be failing; try another one.")
         }
         let probe = try BlkidProbe.probe(path: path, offset: plan.start, size: plan.size)
         guard probe.type == plan.fileSystem.rawValue, probe.label == plan.label else {
-            throw InjectionError(message: "libblkid finds \(probe.type ?? "no filesystem") labelled \(probe.label ?? "nothing") at byte \(plan.start) of \(path), not \(plan.fileSystem.rawValue) labelled \(plan.label)",
-                                 hint: "The stick may be failing; try another one.", exitStatus: .mismatch)
+            throw EdgeError(.mismatch, "libblkid finds \(probe.type ?? "no filesystem") labelled \(probe.label ?? "nothing") at byte \(plan.start) of \(path), not \(plan.fileSystem.rawValue) labelled \(plan.label)",
+                            hint: "The stick may be failing; try another one.")
         }
     }
 }

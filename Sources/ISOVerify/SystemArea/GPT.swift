@@ -1,3 +1,5 @@
+import EdgeCore
+
 /// A GUID partition table in an ISO's system area: the primary header at LBA 1 (512-byte sectors),
 /// its entry array, both CRC32s checked, and where the backup header says it lives.
 public struct GPT: Sendable, Codable, Equatable {
@@ -44,32 +46,32 @@ public struct GPT: Sendable, Codable, Equatable {
         guard r.count >= 92, try r.slice(0, 8) == Array("EFI PART".utf8) else { return nil }
         let headerSize = Int(try r.u32le(12))
         guard (92...512).contains(headerSize) else {
-            throw ISOVerifyError("GPT header declares a size of \(headerSize) bytes (must be 92-512)")
+            throw EdgeError(.malformed, "GPT header declares a size of \(headerSize) bytes (must be 92-512)")
         }
         let stored = try r.u32le(16)
         let computed = try crcOfHeader(r, size: headerSize)
         guard stored == computed else {
-            throw ISOVerifyError("GPT header CRC32 is wrong (stored 0x\(hex32(stored)), computed 0x\(hex32(computed)))")
+            throw EdgeError(.malformed, "GPT header CRC32 is wrong (stored 0x\(hex32(stored)), computed 0x\(hex32(computed)))")
         }
         let entriesLBA = try r.u64le(72), count = try r.u32le(80), size = try r.u32le(84)
         guard size >= 128, size.nonzeroBitCount == 1 else {
-            throw ISOVerifyError("GPT entry size is \(size) bytes (must be 128 × a power of two)")
+            throw EdgeError(.malformed, "GPT entry size is \(size) bytes (must be 128 × a power of two)")
         }
         let arrayBytes = UInt64(count) * UInt64(size)
         guard arrayBytes <= UInt64(maximumEntryArrayBytes) else {
-            throw ISOVerifyError("GPT declares \(count) entries of \(size) bytes (\(arrayBytes) bytes): more than the 1 MiB allowed")
+            throw EdgeError(.malformed, "GPT declares \(count) entries of \(size) bytes (\(arrayBytes) bytes): more than the 1 MiB allowed")
         }
         let (arrayOffset, overflow) = entriesLBA.multipliedReportingOverflow(by: 512)
         guard !overflow, arrayOffset + arrayBytes <= UInt64(imageSize) else {
-            throw ISOVerifyError("GPT entry array at LBA \(entriesLBA) (\(arrayBytes) bytes) points past the end of the image")
+            throw EdgeError(.malformed, "GPT entry array at LBA \(entriesLBA) (\(arrayBytes) bytes) points past the end of the image")
         }
         let array = try read(Int64(arrayOffset), Int(arrayBytes))
         guard array.count == Int(arrayBytes) else {
-            throw ISOVerifyError("GPT entry array is truncated: \(array.count) of \(arrayBytes) bytes")
+            throw EdgeError(.malformed, "GPT entry array is truncated: \(array.count) of \(arrayBytes) bytes")
         }
         let arrayCRC = CRC32.checksum(array), storedArrayCRC = try r.u32le(88)
         guard arrayCRC == storedArrayCRC else {
-            throw ISOVerifyError("GPT entry array CRC32 is wrong (stored 0x\(hex32(storedArrayCRC)), computed 0x\(hex32(arrayCRC)))")
+            throw EdgeError(.malformed, "GPT entry array CRC32 is wrong (stored 0x\(hex32(storedArrayCRC)), computed 0x\(hex32(arrayCRC)))")
         }
         let a = ByteReader(array, structure: "GPT entry array")
         var partitions: [Partition] = []

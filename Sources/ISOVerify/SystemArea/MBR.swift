@@ -1,3 +1,5 @@
+import EdgeCore
+
 /// The master boot record in the first 512 bytes of a hybrid ISO.
 public struct MBR: Sendable, Codable, Equatable {
     public struct Partition: Sendable, Codable, Equatable {
@@ -22,7 +24,7 @@ public struct MBR: Sendable, Codable, Equatable {
     /// nil when the sector has no 55 AA signature (no MBR at all).
     public static func parse(_ sector: [UInt8]) throws -> MBR? {
         let r = ByteReader(sector, structure: "MBR")
-        guard r.count >= 512 else { throw ISOVerifyError("MBR is truncated: the image is shorter than 512 bytes") }
+        guard r.count >= 512 else { throw EdgeError(.malformed, "MBR is truncated: the image is shorter than 512 bytes") }
         guard try r.u8(510) == 0x55, try r.u8(511) == 0xAA else { return nil }
         var partitions: [Partition] = []
         for i in 0..<4 {
