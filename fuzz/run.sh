@@ -13,7 +13,6 @@ mkdir -p "$work/corpus" fuzz/artifacts
 
 # The pure parsers only: what needs Crypto (hashing) or gpgv (signatures) is left out.
 sources=(
-  Sources/ISOVerify/ISOVerifyError.swift
   Sources/ISOVerify/Bytes/*.swift
   Sources/ISOVerify/ISO9660/*.swift
   Sources/ISOVerify/ElTorito/*.swift

@@ -44,7 +44,7 @@ public enum ChildProcess {
     public static func run(_ executable: String, _ arguments: [String], captureLimit: Int = 1 << 20,
                            mergeOutput: Bool = false, started: (Int32) -> Void = { _ in }) throws(EdgeError) -> Result {
         guard let path = find(executable) else {
-            throw EdgeError(.failure, "\(executable) is not installed (not found on PATH)",
+            throw EdgeError(.unavailable, "\(executable) is not installed (not found on PATH)",
                             hint: "install it (Debian/Ubuntu: apt-get install \((executable as NSString).lastPathComponent)) and run again")
         }
         let fm = FileManager.default
@@ -73,7 +73,7 @@ public enum ChildProcess {
             process.standardError = mergeOutput ? out : err
             try process.run()
         } catch {
-            throw EdgeError(.failure, "could not run \(path): \(error.localizedDescription)")
+            throw EdgeError(.unavailable, "could not run \(path): \(error.localizedDescription)")
         }
         started(process.processIdentifier)
         process.waitUntilExit()
@@ -95,4 +95,3 @@ public enum ChildProcess {
         return (String(decoding: data, as: UTF8.self), start > 0)
     }
 }
-

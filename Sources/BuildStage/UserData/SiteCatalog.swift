@@ -107,4 +107,3 @@ public struct SiteCatalog {
         values[first] = child
     }
 }
-

@@ -27,7 +27,7 @@ public struct UserDataFiles: Sendable {
             } catch let error as EdgeError {
                 // A template or sites file may hold secrets of its own, and the error may quote them.
                 let secrets = [userData, sitesData].flatMap { UserDataRedactor.secretValues(in: String(decoding: $0, as: UTF8.self)) }
-                throw EdgeError(.malformed, UserDataRedactor.scrub(error.message, secrets: secrets),
+                throw EdgeError(rewording: error, message: UserDataRedactor.scrub(error.message, secrets: secrets),
                                 hint: error.hint.map { UserDataRedactor.scrub($0, secrets: secrets) })
             }
         } else if site != nil {
@@ -64,4 +64,3 @@ public struct UserDataFiles: Sendable {
         return data
     }
 }
-

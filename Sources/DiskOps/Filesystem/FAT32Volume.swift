@@ -155,4 +155,3 @@ public struct FAT32Volume {
         return b
     }
 }
-
