@@ -1,4 +1,3 @@
-import Dispatch
 import EdgeCore
 import Synchronization
 #if canImport(Glibc)
@@ -27,24 +26,12 @@ final class StagingInterrupt {
         }
     }
 
-    private static let signals = [SIGINT, SIGTERM]
     private let shared = Shared()
-    private let sources: [any DispatchSourceSignal]
+    private let trap: SignalTrap     // held: the signals are trapped while this lives
 
     init() {
         let shared = shared
-        sources = Self.signals.map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { shared.interrupt() }
-            source.resume()
-            return source
-        }
-    }
-
-    deinit {
-        for source in sources { source.cancel() }
-        for number in Self.signals { signal(number, SIG_DFL) }
+        trap = SignalTrap { shared.interrupt() }
     }
 
     /// Runs a tool through `body`, which passes `started` to `ChildProcess.run`; an interrupt that
