@@ -1,3 +1,4 @@
+import EdgeCore
 import Foundation
 
 /// Replaces the secrets in user-data text with a placeholder while keeping the rest, comments
@@ -11,7 +12,7 @@ import Foundation
 /// Every one of those values is then also replaced wherever else it appears (as a key, in a comment,
 /// in a message). Every output path that could carry user-data text goes through here.
 public enum UserDataRedactor {
-    public static let placeholder = "<redacted>"
+    public static let placeholder = SecretScrubber.placeholder
     /// Shorter values are not scrubbed elsewhere: they would erase ordinary words.
     static let minimumSecretLength = 4
 
@@ -58,10 +59,9 @@ public enum UserDataRedactor {
     }
 
     /// `text` with every occurrence of each of `secrets` (of `minimumSecretLength` or more) replaced
-    /// by the placeholder, in one pass however many there are.
+    /// by the placeholder: the library's one scrubber, in one pass however many there are.
     public static func scrub(_ text: String, secrets: [String]) -> String {
-        SecretMatcher(secrets.filter { $0.count >= minimumSecretLength })
-            .replacingOccurrences(in: text, with: placeholder)
+        SecretScrubber(secrets: secrets.filter { $0.count >= minimumSecretLength }).scrub(text)
     }
 
     /// Values that are YAML keywords, not secrets, even under a secret key (`insecure: true` in
