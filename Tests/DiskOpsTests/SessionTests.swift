@@ -197,35 +197,36 @@ import TestSupport
                          source: "--sha256")
     }
 
-    /// The checksum matched and the image is on the stick, then the volume is refused (no room on
-    /// 40 MiB): the events said so before the refusal, so a report cannot call it "pending".
+    /// No room for the volume after the image on 40 MiB: `prepare` refuses, before the stick is
+    /// opened for writing (it used to be refused after the image was written and read back).
     @Test(.enabled(if: Privileges.isRoot, Privileges.rootReason))
-    func aVolumeRefusedAfterTheWriteStillReportsTheMatchedChecksum() throws {
+    func noRoomForTheVolumeIsRefusedByPrepare() throws {
         let loop = try LoopDevice(size: 40 << 20)
         defer { loop.detach() }
-        var outcome: WriteOutcome?
+        try Shell.bash("printf 'old stick' | dd of='\(loop.path)' conv=fsync status=none")
         let session = WriteSession(WriteConfiguration(imagePath: InstallerImages.ipxe, devicePath: loop.path,
-                                                      checksum: .given(try ipxeSHA256()), userData: Self.volume),
-                                   events: { if case .written(let written) = $0.kind { outcome = written } })
-        let error = #expect(throws: (any Error).self) { try session.prepare().run(cancel: CancellationFlag()) }
+                                                      userData: Self.volume), events: { _ in })
+        let error = #expect(throws: (any Error).self) { _ = try session.prepare() }
         #expect((error as? EdgeFlashError)?.exitStatus == .refused, "\(String(describing: error))")
-        #expect(outcome?.checksum == .matched(try ipxeSHA256()))
+        #expect((error as? EdgeFlashError)?.message.contains("no room") == true)
+        #expect(try loop.read(offset: 0, count: 9) == Data("old stick".utf8))
     }
 
-    /// Ctrl-C once the image is written: the volume is not started, and the error says what the stick holds.
+    /// Ctrl-C once the image is written: the volume is not started, and the stick, which holds the
+    /// image but not its site's volume, is blanked like any failed write.
     @Test(.enabled(if: Privileges.isRoot, Privileges.rootReason))
-    func anInterruptAfterTheWriteSaysTheVolumeWasNotAdded() throws {
+    func anInterruptAfterTheWriteBlanksTheStick() throws {
         let loop = try LoopDevice(size: 128 << 20)
         defer { loop.detach() }
         let cancel = CancellationFlag()
         let session = WriteSession(WriteConfiguration(imagePath: InstallerImages.ipxe, devicePath: loop.path,
                                                       userData: Self.volume),
                                    events: { if case .written = $0.kind { cancel.cancel() } })
-        let error = #expect(throws: EdgeError.self) { try session.prepare().run(cancel: cancel) }
-        #expect(error?.exitStatus == .interrupted)
-        #expect(error?.message.contains("holds the image, written and read back, but no user-data volume") == true)
-        #expect(error?.hint?.contains("edgeflash inject \(loop.path)") == true)
-        #expect(try Shell.run("cmp", ["-n", "2097152", InstallerImages.ipxe, loop.path]).succeeded)
+        let failure = #expect(throws: WriteFailure.self) { try session.prepare().run(cancel: cancel) }
+        #expect(failure?.exitStatus == .interrupted)
+        #expect(failure?.message.contains("the user-data volume was not added") == true)
+        #expect(failure?.firstMiB == .blank)
+        #expect(try loop.read(offset: 0, count: 1 << 20).allSatisfy { $0 == 0 })
         #expect(try Shell.bash("blkid -p -o export -O \(2 << 20) \(loop.path) || true").isEmpty, "no volume after the image")
     }
 }

@@ -160,6 +160,33 @@ struct FaultInjectionTests {
         Self.record("Ctrl-C on a slow stick, \(phase)", caught: process.terminationStatus == 130, blank: blank)
     }
 
+    /// The last phase of `write --user-data`: the image is written and read back, then the site's
+    /// volume cannot be written. The stick is not site-ready, so it is blanked like any failed
+    /// write; the JSON result still says the checksum matched and the read-back passed.
+    @Test func aVolumeThatCannotBeWrittenLeavesTheStickBlank() throws {
+        let image = Self.image
+        let checksum = String(try Shell.bash("sha256sum '\(image)'").prefix(64))
+        let userData = try TemporaryDirectory.make().appendingPathComponent("user-data.yaml")
+        try "#cloud-config\nstylus:\n  site:\n    paletteEndpoint: api.spectrocloud.com\n    edgeHostToken: abcdefghijklmnopqrstuvwxyz123456\n"
+            .write(to: userData, atomically: true, encoding: .utf8)
+        // The volume goes at the first MiB boundary after the image (24 MiB).
+        let stick = try oldBootableStick(.init(size: Self.stickSize, failWrites: [(24 * Self.mib)..<(30 * Self.mib)],
+                                               armAfterBytes: 2 * Self.mib + Self.imageSize))
+        defer { stick.detach() }
+        let result = try EdgeFlashBinary.run(["write", image, stick.path, "--yes", "--json", "--sha256", checksum,
+                                              "--user-data", userData.path, "--size", "36M"])
+        #expect(result.status == 5, "\(result.stderr)")
+        #expect(result.stderr.contains("was left blank"), "\(result.stderr)")
+        let last = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.split(separator: "\n").last.map { Data($0.utf8) } ?? Data())) as? [String: Any])
+        #expect(last["readBack"] as? String == "matched")
+        #expect((last["checksum"] as? [String: Any])?["state"] as? String == "matched")
+        #expect(last["firstMiB"] as? String == "blank")
+        stick.heal()
+        let blank = try stick.read(offset: 0, count: Int(Self.mib)).allSatisfy { $0 == 0 }
+        #expect(blank)
+        Self.record("inject: the site's volume cannot be written", caught: result.status == 5, blank: blank)
+    }
+
     /// The stick pulled out mid-write: the write fails, naming the device; it never reports success.
     @Test func aPulledStickFailsTheWrite() throws {
         let stick = try FaultyStick(.init(size: Self.stickSize, delayMilliseconds: 20))

@@ -2,8 +2,8 @@ import Foundation
 import TestSupport
 
 /// A 64 MiB stick that starts with "old stick": any write would change that.
-func oldStick() throws -> LoopDevice {
-    let loop = try LoopDevice(size: 64 << 20)
+func oldStick(size: Int64 = 64 << 20) throws -> LoopDevice {
+    let loop = try LoopDevice(size: size)
     try Shell.bash("printf 'old stick' | dd of='\(loop.path)' conv=fsync status=none")
     return loop
 }

@@ -75,19 +75,19 @@ struct WriteCommandTests {
         #expect(checksum["source"] as? String == "installer.iso.sha256")
     }
 
-    /// Was: the result said "pending" when the checksum had matched and a later step failed (here
-    /// the user-data volume, with no room on a 40 MiB stick).
-    @Test func aMatchedChecksumIsReportedEvenWhenALaterStepFails() throws {
-        let loop = try LoopDevice(size: 40 << 20)
+    /// Was: with no room for the user-data volume, write erased the stick, wrote and verified the
+    /// image, then refused (issue 9, class 4). Room is checked before the disk is touched.
+    @Test func noRoomForTheVolumeIsRefusedBeforeTheDiskIsTouched() throws {
+        let loop = try oldStick(size: 40 << 20)
         defer { loop.detach() }
-        let result = try EdgeFlashBinary.run(["write", Self.ipxe, loop.path, "--yes", "--json", "--sha256", try sha256(Self.ipxe),
+        let result = try EdgeFlashBinary.run(["write", Self.ipxe, loop.path, "--yes", "--json",
                                               "--user-data", try userDataFile(validUserData)])
         #expect(result.status == 3, "\(result.stderr)")
         #expect(result.stderr.contains("no room"), "\(result.stderr)")
         let last = try #require(try jsonLines(result.stdout).last)
-        #expect(last["ok"] as? Bool == false && last["readBack"] as? String == "matched")
-        let checksum = try #require(last["checksum"] as? [String: Any])
-        #expect(checksum["state"] as? String == "matched")
+        #expect(last["ok"] as? Bool == false && last["readBack"] as? String == "not-run")
+        #expect(last["firstMiB"] == nil, "nothing was written, so nothing was blanked")
+        #expect(try stillOld(loop), "the old stick is untouched")
     }
 
     /// Was: a pipe (`<(curl ...)`, a FIFO) was called "empty". It is named for what it is, before

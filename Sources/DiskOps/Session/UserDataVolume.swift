@@ -20,6 +20,20 @@ public struct UserDataVolume: Sendable {
         try UserDataInjector.plan(target: target, request)
     }
 
+    /// Where the volume will go once `image` is written to a disk of `diskSize` bytes, reading the
+    /// image's own tables (the disk's bytes past the image do not matter: its last MiB is cleared
+    /// and the volume overwrites the rest). Throws the refusal inject would, before anything is written.
+    func planAfterWriting(_ image: ImageFile, toDiskOf diskSize: Int64) throws -> InjectionPlan {
+        var request = request
+        request.imageSize = image.size
+        request.growable = false
+        return try InjectionPlanner.plan(request, targetSize: diskSize) { offset, count in
+            var bytes = [UInt8](repeating: 0, count: count)   // zeros past the image's end
+            if offset < image.size { _ = try bytes.withUnsafeMutableBytes { try image.read(into: $0, at: offset) } }
+            return bytes
+        }
+    }
+
     /// Adds (or replaces) the volume; `imageSize` when the session has just written the image.
     /// An image file is made owner-only first: from now on it holds the site's secrets.
     func add(to target: String, imageSize: Int64? = nil) throws -> InjectionPlan {

@@ -56,7 +56,8 @@ public struct WriteSession {
     /// 1. the image: a regular, non-empty file; a truncated ISO refused (exit 6), so is an ISO that
     ///    will not boot from a stick, unless `--force` (exit 3);
     /// 2. its checksum: given, named, or found beside it; a broken checksum file is an error (exit 6);
-    /// 3. the disk: the safety policy (`TargetPolicy`), with `--unmount` unmounting first (exit 3).
+    /// 3. the disk: the safety policy (`TargetPolicy`), with `--unmount` unmounting first (exit 3);
+    /// 4. with user-data: room for its volume after the image on this disk (exit 3).
     public func prepare() throws -> PreparedWrite {
         do {
             let config = configuration
@@ -74,6 +75,11 @@ public struct WriteSession {
                                                                devicePath: config.devicePath, unmount: config.unmount,
                                                                force: config.force),
                                                  readFacts: readFacts)
+                // Room for the site's volume is checked now, against the image as it will lie on
+                // this disk, so a stick too small for both is refused before anything is erased.
+                if let userData = config.userData {
+                    _ = try userData.planAfterWriting(image, toDiskOf: disk.size)
+                }
                 emit(.targetAccepted(disk))
                 return PreparedWrite(session: self, image: image, expected: expected, disk: disk)
             } catch {
@@ -119,16 +125,40 @@ public struct PreparedWrite {
             let outcome = try writeImage(cancel: cancel)
             session.emit(.written(outcome))
             guard let userData = session.configuration.userData else { return WriteResult(outcome: outcome) }
-            if cancel.isCancelled {
-                throw EdgeError(.interrupted, "interrupted: \(device) holds the image, written and read back, but no user-data volume: it was not added",
-                                hint: "Run 'edgeflash inject \(device) --user-data FILE' to add it.")
-            }
-            let plan = try userData.add(to: device, imageSize: image.size)
+            let plan = try addVolume(userData, cancel: cancel)
             session.emit(.injected(plan))
             if cancel.isCancelled { throw InjectSession.finishedBeforeStopping(plan, target: device) }
             return WriteResult(outcome: outcome, injected: plan)
         } catch {
             throw session.scrubber.scrub(error)
+        }
+    }
+
+    /// Adds the site's volume to the freshly written stick. The image without its site's volume is
+    /// not a site-ready stick, so it must not look like one: any failure here (Ctrl-C before the
+    /// volume starts included) blanks the first MiB again, as a failed write does.
+    private func addVolume(_ userData: UserDataVolume, cancel: CancellationFlag) throws -> InjectionPlan {
+        do {
+            if cancel.isCancelled {
+                throw EdgeError(.interrupted, "interrupted: the user-data volume was not added to \(disk.path)",
+                                hint: "Run the write again.")
+            }
+            return try userData.add(to: disk.path, imageSize: image.size)
+        } catch {
+            let cause = error as? any EdgeFlashError ?? EdgeError(.failure, "adding the user-data volume to \(disk.path) failed: \(error)")
+            throw WriteFailure(session.scrubber.scrub(cause), target: disk.path, firstMiB: blankFirstMiB())
+        }
+    }
+
+    /// Reopens the stick to zero its first MiB and read it back (the write closed it before the
+    /// injector opened it).
+    private func blankFirstMiB() -> FirstMiBState {
+        do {
+            let target = try BlockDevice(path: disk.path, access: .readWrite, direct: true, exclusive: true)
+            defer { target.close() }
+            return FirstMiB.blank(target)
+        } catch {
+            return .notBlank(reason: (error as? any EdgeFlashError)?.message ?? "\(error)")
         }
     }
 
