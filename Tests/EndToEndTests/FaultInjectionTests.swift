@@ -30,9 +30,12 @@ struct FaultInjectionTests {
     enum Expected: Sendable, CustomStringConvertible {
         /// The write fails with this exit status; the stick's first MiB is zeros afterwards.
         case failsBlank(Int32, mentioning: String)
+        /// Refused before anything is written: the old stick is left exactly as it was.
+        case refusedUntouched(Int32, mentioning: String)
         var description: String {
             switch self {
             case .failsBlank(let status, let text): "exit \(status), '\(text)', first MiB blank"
+            case .refusedUntouched(let status, let text): "exit \(status), '\(text)', old stick untouched"
             }
         }
     }
@@ -66,9 +69,12 @@ struct FaultInjectionTests {
         Case(name: "first MiB: its read-back fails",
              faults: .init(size: stickSize, failReads: [0..<mib], armAfterBytes: beforeFirstMiB),
              expected: .failsBlank(5, mentioning: "/dev/loop")),
-        Case(name: "fake capacity: 64 MiB claimed, 16 MiB stored",
+        Case(name: "fake capacity: 64 MiB claimed, 16 MiB stored (wraps around)",
              faults: .init(size: stickSize, stored: 16 * mib),
-             expected: .failsBlank(4, mentioning: "/dev/loop")),
+             expected: .refusedUntouched(3, mentioning: "really holds at most 16.8 MB")),
+        Case(name: "fake capacity: writes past 40 MiB acknowledged and lost",
+             faults: .init(size: stickSize, dropWrites: [(40 * mib)..<stickSize]),
+             expected: .refusedUntouched(3, mentioning: "does not keep what is written at byte")),
     ]
 
     /// A stick that held a bootable image before (so "untouched" and "blank" differ).
@@ -93,16 +99,27 @@ struct FaultInjectionTests {
         let stick = try oldBootableStick(scenario.faults)
         defer { stick.detach() }
         let result = try EdgeFlashBinary.run(["write", Self.image, stick.path, "--yes"])
-        guard case .failsBlank(let status, let text) = scenario.expected else { return }
-        #expect(result.status == status, "\(scenario.name): \(result.stderr)")
-        #expect(result.stderr.contains(text), "\(scenario.name): \(result.stderr)")
-        stick.heal()
-        let first = try stick.read(offset: 0, count: Int(Self.mib))
-        let blank = first.count == Int(Self.mib) && first.allSatisfy { $0 == 0 }
-        let bootable = try Self.looksBootable(stick)
-        #expect(blank, "\(scenario.name): the first MiB is not blank afterwards")
-        #expect(!bootable, "\(scenario.name): blkid still finds a signature")
-        Self.record(scenario.name, caught: result.status == status, blank: blank && !bootable)
+        switch scenario.expected {
+        case .failsBlank(let status, let text):
+            #expect(result.status == status, "\(scenario.name): \(result.stderr)")
+            #expect(result.stderr.contains(text), "\(scenario.name): \(result.stderr)")
+            stick.heal()
+            let first = try stick.read(offset: 0, count: Int(Self.mib))
+            let blank = first.count == Int(Self.mib) && first.allSatisfy { $0 == 0 }
+            let bootable = try Self.looksBootable(stick)
+            #expect(blank, "\(scenario.name): the first MiB is not blank afterwards")
+            #expect(!bootable, "\(scenario.name): blkid still finds a signature")
+            Self.record(scenario.name, caught: result.status == status, blank: blank && !bootable)
+        case .refusedUntouched(let status, let text):
+            #expect(result.status == status, "\(scenario.name): \(result.stderr)")
+            #expect(result.stderr.contains(text), "\(scenario.name): \(result.stderr)")
+            stick.heal()
+            let old = try Data(contentsOf: URL(fileURLWithPath: "/usr/lib/ipxe/ipxe.iso"))
+            let untouched = try stick.read(offset: 0, count: old.count) == old
+            #expect(untouched, "\(scenario.name): the old stick was changed")
+            ReliabilityLedger.record("write fault", scenario.name, result.status == status ? .caught : .missed)
+            ReliabilityLedger.record("write fault", scenario.name, untouched ? .leftUntouched : .leftBootable)
+        }
     }
 
     static func record(_ name: String, caught: Bool, blank: Bool) {

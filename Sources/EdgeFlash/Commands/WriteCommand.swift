@@ -18,12 +18,15 @@ struct WriteCommand: ParsableCommand {
             refused. A confirmation shows the disk's model, size, serial and the partitions that will \
             be erased; the answer must be "yes".
 
-            The disk is opened with O_DIRECT|O_EXCL. Its first and last MiB are zeroed (old \
-            partition tables, the old backup GPT); the image is written with its first MiB held back \
-            until the checksum has matched and the rest was read back, so an interrupted or failed \
-            write never leaves a stick that looks bootable. The checksum is computed while writing, \
-            not in a separate pass. Read-back bypasses the page cache and compares per-chunk XXH3 \
-            digests taken from the image while writing.
+            The disk is opened with O_DIRECT|O_EXCL. A capacity probe writes markers over its whole \
+            claimed size, reads them back and puts back what was there: a counterfeit stick (one \
+            that wraps around or loses writes) is refused before anything is written (--no-probe \
+            skips it). Its first and last MiB are zeroed (old partition tables, the old backup GPT); \
+            the image is written with its first MiB held back until the checksum has matched and \
+            the rest was read back. After any failure the first MiB is zeroed again and read back, \
+            so an interrupted or failed write never leaves a stick that looks bootable. The checksum \
+            is computed while writing, not in a separate pass. Read-back bypasses the page cache and \
+            compares per-chunk XXH3 digests taken from the image while writing.
 
             Examples:
               edgeflash write palette-edge-installer.iso /dev/sdb
@@ -48,6 +51,9 @@ struct WriteCommand: ParsableCommand {
     @Flag(help: "Skip reading the device back after writing.")
     var noVerify = false
 
+    @Flag(help: "Skip the capacity probe that refuses a counterfeit stick (one that claims more than it stores) before writing.")
+    var noProbe = false
+
     @OptionGroup var checksum: ChecksumOptions
 
     /// --user-data and friends: inject the site's volume after write and verify (see `inject`).
@@ -59,7 +65,7 @@ struct WriteCommand: ParsableCommand {
         do {
             let site = try userData.prepare()    // validated before anything is written
             let session = WriteSession(
-                WriteConfiguration(imagePath: image, devicePath: device, checksum: checksum.source, verify: !noVerify,
+                WriteConfiguration(imagePath: image, devicePath: device, checksum: checksum.source, verify: !noVerify, probe: !noProbe,
                                    unmount: options.unmount, force: options.force, userData: site?.volume),
                 events: { event in
                     report.record(event.kind)
