@@ -1,4 +1,5 @@
 import EdgeCore
+import ISOVerify
 #if canImport(Glibc)
 import Glibc
 #endif
