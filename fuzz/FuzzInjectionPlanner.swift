@@ -23,27 +23,30 @@ private struct FuzzStick {
         tail = Array(input[split...])
     }
 
-    func byte(_ at: Int64) -> UInt8 {
-        if let sector = written[at / 512] { return sector[Int(at % 512)] }
-        if at < Int64(head.count) { return head[Int(at)] }
-        let fromTail = at - (diskSize - Int64(tail.count))
-        return fromTail >= 0 && fromTail < Int64(tail.count) ? tail[Int(fromTail)] : 0
-    }
-
     /// `count` bytes from `offset`, zero-padded past the end, as InjectionTarget.read gives them.
     func read(_ offset: Int64, _ count: Int) -> [UInt8] {
         precondition(offset >= 0 && count >= 0 && count <= 4 << 20, "planner asked for \(count) bytes at \(offset)")
-        return (0..<Int64(count)).map { offset + $0 < diskSize ? byte(offset + $0) : 0 }
+        var bytes = [UInt8](repeating: 0, count: count)
+        Self.overlay(head, at: 0, onto: &bytes, from: offset)
+        Self.overlay(tail, at: diskSize - Int64(tail.count), onto: &bytes, from: offset)
+        for (sector, data) in written { Self.overlay(data, at: sector * 512, onto: &bytes, from: offset) }
+        return bytes
+    }
+
+    /// Copies the part of `source` (which lies at `at`) that falls in `bytes` (which lie at `offset`).
+    static func overlay(_ source: [UInt8], at: Int64, onto bytes: inout [UInt8], from offset: Int64) {
+        let lower = max(at, offset), upper = min(at + Int64(source.count), offset + Int64(bytes.count))
+        guard lower < upper else { return }
+        bytes.replaceSubrange(Int(lower - offset)..<Int(upper - offset), with: source[Int(lower - at)..<Int(upper - at)])
     }
 
     mutating func apply(_ write: DiskWrite) {
-        precondition(write.offset >= 0 && write.offset % 512 == 0 && write.offset + Int64(write.bytes.count) <= diskSize,
+        precondition(write.offset >= 0 && write.offset + Int64(write.bytes.count) <= diskSize,
                      "a table write at \(write.offset) (\(write.bytes.count) bytes) is outside the stick")
-        for (i, start) in stride(from: 0, to: write.bytes.count, by: 512).enumerated() {
-            let sector = write.offset / 512 + Int64(i)
-            var bytes = written[sector] ?? read(sector * 512, 512)
-            let piece = write.bytes[start..<min(start + 512, write.bytes.count)]
-            bytes.replaceSubrange(0..<piece.count, with: piece)
+        let end = write.offset + Int64(write.bytes.count)
+        for sector in (write.offset / 512)..<((end + 511) / 512) {
+            var bytes = read(sector * 512, 512)
+            Self.overlay(write.bytes, at: write.offset, onto: &bytes, from: sector * 512)
             written[sector] = bytes
         }
     }

@@ -7,7 +7,7 @@
 # The image seeds are the leading 512 KiB of real ISOs (ipxe, grub-rescue, and a grub-mkrescue
 # hybrid made on the spot), where their descriptors, boot catalogs and system areas lie. The inject
 # seeds are those ISOs on a 128 MiB stick with a user-data partition added by sgdisk/sfdisk: the
-# stick's first 512 KiB and last 33 sectors (the backup GPT).
+# stick's first 64 KiB (MBR, GPT, the ISO's first descriptors) and last 33 sectors (backup GPT).
 # Crashes are written to fuzz/artifacts/ and make the script exit non-zero.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -67,18 +67,20 @@ for iso in "${images[@]}"; do
   head -c 524288 "$iso" > "$work/corpus-image/$name"
   stick="$work/stick.img"
   rm -f "$stick" && truncate -s 128M "$stick" && dd if="$iso" of="$stick" conv=notrunc status=none
-  if [ "$(dd if="$stick" bs=8 skip=64 count=1 status=none)" = "EFI PART" ]; then
+  if [ "$(dd if="$stick" bs=8 skip=64 count=1 status=none | tr -d "\\0")" = "EFI PART" ]; then
     sgdisk -e -n 0:0:+34M -t 0:0700 -c 0:user-data "$stick" >/dev/null 2>&1 || true
   else
     echo "$(( ($(stat -c %s "$iso") + 1048575) / 1048576 ))MiB,34MiB,c" | sfdisk --append --no-reread -q "$stick" >/dev/null 2>&1 || true
   fi
-  { head -c 524288 "$stick"; tail -c $((33 * 512)) "$stick"; } > "$work/corpus-inject/$name"
+  { head -c 65536 "$stick"; tail -c $((33 * 512)) "$stick"; } > "$work/corpus-inject/$name"
 done
 
 status=0
 for target in "${targets[@]}"; do
   echo "== fuzz-$target, ${seconds}s"
-  "$work/fuzz-$target" "$work/corpus-$target" -max_total_time="$seconds" -max_len=1048576 -rss_limit_mb=2048 \
+  max_len=1048576
+  [ "$target" = image ] || max_len=131072
+  "$work/fuzz-$target" "$work/corpus-$target" -max_total_time="$seconds" -max_len="$max_len" -rss_limit_mb=2048 \
     -timeout=5 -artifact_prefix=fuzz/artifacts/ -print_final_stats=1 > "$work/$target.log" 2>&1 || status=$?
   tail -15 "$work/$target.log"
 done

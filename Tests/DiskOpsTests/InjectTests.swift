@@ -114,6 +114,12 @@ private func expectCleanFAT(_ path: String, plan: InjectionPlan, dir: URL) throw
     #expect(plan.layout == .none)
     #expect(plan.partitionNumber == 1)
     #expect(try Shell.bash("fdisk -l \(target)").contains("W95 FAT32 (LBA)"))
+    // Entries 2-4 are all zero bytes, CHS included: fdisk and sfdisk find nothing to warn about.
+    let sector = Array(try Data(contentsOf: URL(fileURLWithPath: target)).prefix(512))
+    #expect(sector[462..<510].allSatisfy { $0 == 0 })
+    let fdisk = try Shell.run("fdisk", ["-l", target]), sfdisk = try Shell.run("sfdisk", ["--verify", target])
+    #expect(fdisk.status == 0 && fdisk.stderr.isEmpty, "\(fdisk.stderr)")
+    #expect(sfdisk.status == 0 && sfdisk.stderr.isEmpty, "\(sfdisk.stdout)\(sfdisk.stderr)")
     try expectImageUntouched(original: image, target: target, tables: [446..<512])
     try expectCleanFAT(target, plan: plan, dir: dir)
 }

@@ -82,13 +82,17 @@ import TestSupport
         }
     }
 
-    /// libFuzzer for a bounded time (fuzz/run.sh): needs swiftc with -sanitize=fuzzer.
+    /// libFuzzer for a bounded time (fuzz/run.sh, both targets): needs swiftc with -sanitize=fuzzer.
     @Test(.enabled(if: ProcessInfo.processInfo.environment["EDGEFLASH_SKIP_FUZZ"] == nil,
                    "EDGEFLASH_SKIP_FUZZ is set"))
     func libFuzzerRunsCleanForABoundedTime() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let result = try Shell.run("/bin/bash", [root.appendingPathComponent("fuzz/run.sh").path, "30"])
         #expect(result.succeeded, "\(result.stdout)\(result.stderr)")
-        #expect(result.stdout.contains("Done ") && result.stdout.contains("runs in"))
+        // Both targets ran: the image parsers, and inject's planning over a stick's tables.
+        for target in ["fuzz-image", "fuzz-inject"] {
+            let section = result.stdout.components(separatedBy: "== \(target)").dropFirst().first ?? ""
+            #expect(section.contains("Done ") && section.contains("runs in"), "\(target): \(result.stdout)")
+        }
     }
 }
