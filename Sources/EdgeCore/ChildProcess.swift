@@ -41,10 +41,10 @@ public enum ChildProcess {
     /// Throws only when it cannot be started; a non-zero exit is a `Result`, for the caller to word.
     /// `mergeOutput`: stderr goes to the same file as stdout, interleaved as the tool printed them.
     public static func run(_ executable: String, _ arguments: [String], captureLimit: Int = 1 << 20,
-                           mergeOutput: Bool = false) throws(ChildProcessError) -> Result {
+                           mergeOutput: Bool = false) throws(EdgeError) -> Result {
         guard let path = find(executable) else {
-            throw ChildProcessError("\(executable) is not installed (not found on PATH)",
-                                    hint: "install it (Debian/Ubuntu: apt-get install \((executable as NSString).lastPathComponent)) and run again")
+            throw EdgeError(.failure, "\(executable) is not installed (not found on PATH)",
+                            hint: "install it (Debian/Ubuntu: apt-get install \((executable as NSString).lastPathComponent)) and run again")
         }
         let fm = FileManager.default
         let scratch = fm.temporaryDirectory.appendingPathComponent("edgeflash-child-\(UUID().uuidString.prefix(8))")
@@ -52,8 +52,8 @@ public enum ChildProcess {
             // Owner-only: a tool's output may quote the files it was given.
             try fm.createDirectory(at: scratch, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
-            throw ChildProcessError("could not create a temporary directory to run \(path): \(error.localizedDescription)",
-                                    hint: "check that \(fm.temporaryDirectory.path) is writable (or set TMPDIR)")
+            throw EdgeError(.failure, "could not create a temporary directory to run \(path): \(error.localizedDescription)",
+                            hint: "check that \(fm.temporaryDirectory.path) is writable (or set TMPDIR)")
         }
         defer { try? fm.removeItem(at: scratch) }
         let outURL = scratch.appendingPathComponent("stdout"), errURL = scratch.appendingPathComponent("stderr")
@@ -72,7 +72,7 @@ public enum ChildProcess {
             process.standardError = mergeOutput ? out : err
             try process.run()
         } catch {
-            throw ChildProcessError("could not run \(path): \(error.localizedDescription)")
+            throw EdgeError(.failure, "could not run \(path): \(error.localizedDescription)")
         }
         process.waitUntilExit()
 
@@ -94,6 +94,3 @@ public enum ChildProcess {
     }
 }
 
-/// A child process could not be started: the tool is missing, or the system refused. A plain
-/// `SimpleError` (exit status `.failure` unless said otherwise); the name says where it comes from.
-public typealias ChildProcessError = SimpleError

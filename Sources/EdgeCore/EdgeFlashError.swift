@@ -1,7 +1,8 @@
 /// An error a user sees: what happened, to what, and what to do next, in one or two lines.
 ///
-/// Every module's error types conform, so the CLI prints them the same way and maps each to a
-/// documented exit code without knowing the module it came from.
+/// `EdgeError` is the one error of every module; the few typed errors that carry data a caller
+/// reads (a device offset, a refusal's reason, a checksum pair) conform too, so the CLI prints
+/// them all the same way and maps each to a documented exit code without knowing its module.
 public protocol EdgeFlashError: Error, CustomStringConvertible {
     /// One line: what happened, naming the file or device.
     var message: String { get }
@@ -15,18 +16,5 @@ extension EdgeFlashError {
     public var description: String {
         if let hint { return "\(message)\n\(hint)" }
         return message
-    }
-}
-
-/// A plain error for the cases that need no type of their own.
-public struct SimpleError: EdgeFlashError, Equatable {
-    public let message: String
-    public let hint: String?
-    public let exitStatus: ExitStatus
-
-    public init(_ message: String, hint: String? = nil, exitStatus: ExitStatus = .failure) {
-        self.message = message
-        self.hint = hint
-        self.exitStatus = exitStatus
     }
 }

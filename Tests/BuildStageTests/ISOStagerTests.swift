@@ -1,3 +1,4 @@
+import EdgeCore
 import Foundation
 import Testing
 import TestSupport
@@ -103,7 +104,7 @@ struct ISOStagerTests {
         ]
         for (index, (base, expected)) in cases.enumerated() {
             let output = work.appendingPathComponent("bad-\(index)")
-            let error = #expect(throws: BuildStageError.self) { try stage(base: base, output: output) }
+            let error = #expect(throws: EdgeError.self) { try stage(base: base, output: output) }
             #expect(error?.message == "base ISO \(base)\(expected)")
             #expect(error?.exitStatus == .invalidInput)
             #expect(ISOFixtures.files(in: output).isEmpty)
@@ -117,7 +118,7 @@ struct ISOStagerTests {
         let good = try stage(base: ISOFixtures.ipxe, output: output)
         var plan = try plan()
         plan.mappings[0].source = work.appendingPathComponent("missing-user-data").path
-        let error = #expect(throws: BuildStageError.self) { try stage(base: ISOFixtures.ipxe, output: output, plan: plan) }
+        let error = #expect(throws: EdgeError.self) { try stage(base: ISOFixtures.ipxe, output: output, plan: plan) }
         #expect(error?.message.contains("missing-user-data does not exist") == true)
         #expect(ISOFixtures.files(in: output) == ["palette-edge-installer.iso", "palette-edge-installer.iso.sha256"])
         #expect(try FileHasher.hash(file: URL(fileURLWithPath: good.iso), algorithm: .sha256) == good.sha256)
@@ -132,7 +133,7 @@ struct ISOStagerTests {
         let big = work.appendingPathComponent("content-big/big.zst")
         try FileManager.default.createDirectory(at: big.deletingLastPathComponent(), withIntermediateDirectories: true)
         try Data(count: 4 << 20).write(to: big)
-        let error = #expect(throws: BuildStageError.self) {
+        let error = #expect(throws: EdgeError.self) {
             try stage(base: ISOFixtures.ipxe, output: mount, plan: try plan(partSize: 1 << 20))
         }
         #expect(error?.exitStatus == .ioError)
@@ -153,7 +154,7 @@ struct ISOStagerTests {
                 _ = try? Shell.bash("dd if=/dev/zero of='\(mount.path)/filler' bs=1M count=5 2>/dev/null || true")
             }
         }
-        let error = #expect(throws: BuildStageError.self) {
+        let error = #expect(throws: EdgeError.self) {
             try stager.stage(.init(baseISO: ISOFixtures.ipxe, outputDirectory: mount.path, isoName: "palette-edge-installer",
                                    plan: try plan(), sourceDateEpoch: nil))
         }

@@ -1,4 +1,5 @@
 @testable import BuildStage
+import EdgeCore
 import Foundation
 import Testing
 
@@ -49,7 +50,7 @@ private let template = """
 
 @Test func missingValueIsAnErrorNamingIt() throws {
     let catalog = try SiteCatalog(data: Data("berlin:\n  token: t\n".utf8), file: "sites.yaml")
-    let error = try #require(throws: SiteCatalogError.self) {
+    let error = try #require(throws: EdgeError.self) {
         try SiteTemplate(data: Data(template.utf8), file: "t.yaml").render(site: "berlin", values: catalog.values(for: "berlin"))
     }
     #expect(error.message.contains("'tags.region'"))
@@ -59,7 +60,7 @@ private let template = """
 
 @Test func unknownSiteListsTheKnownOnes() throws {
     let catalog = try SiteCatalog(data: Data("- name: a\n- name: b\n".utf8), file: "s.yaml")
-    let error = try #require(throws: SiteCatalogError.self) { try catalog.values(for: "c") }
+    let error = try #require(throws: EdgeError.self) { try catalog.values(for: "c") }
     #expect(error.hint?.contains("a, b") == true)
 }
 
@@ -97,7 +98,7 @@ private let sectionTemplate = """
     let values: [String: Any] = ["name": "berlin", "token": "t", "static": true, "address": "10.0.0.5/24",
                                  "nameservers": [["ip": "1.1.1.1"], ["other": "x"]], "tags": ["city": "b"],
                                  "dhcpNote": "n"]
-    let error = try #require(throws: SiteCatalogError.self) { try template.render(site: "berlin", values: values) }
+    let error = try #require(throws: EdgeError.self) { try template.render(site: "berlin", values: values) }
     #expect(error.message.contains("'gateway'"))
     #expect(error.message.contains("'ip'"))
     #expect(error.message.contains("'region'"))
@@ -110,7 +111,7 @@ private let sectionTemplate = """
 @Test func sectionsThatDoNotRenderNeedNoValues() throws {
     let template = try SiteTemplate(data: Data(sectionTemplate.utf8), file: "t.yaml")
     // A DHCP site: static absent, no address or gateway needed; the inverted section renders and needs dhcpNote.
-    let error = try #require(throws: SiteCatalogError.self) {
+    let error = try #require(throws: EdgeError.self) {
         try template.render(site: "austin", values: ["name": "austin", "token": "t"])
     }
     #expect(error.message.contains("'dhcpNote'"))

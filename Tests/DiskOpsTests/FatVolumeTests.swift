@@ -1,4 +1,5 @@
 @testable import DiskOps
+import EdgeCore
 import Foundation
 import ISOVerify
 import Testing
@@ -26,7 +27,7 @@ private func volumeFile(size: Int64, files: [FAT32Volume.File], in dir: URL) thr
     #expect(Int(small.fatSectors) * 128 >= Int(small.clusterCount) + 2)
     let large = try FAT32Volume(size: 1 << 30)
     #expect(large.sectorsPerCluster == 8)
-    #expect(throws: FilesystemError.self) { try FAT32Volume(size: 16 << 20) }
+    #expect(throws: EdgeError.self) { try FAT32Volume(size: 16 << 20) }
 }
 
 @Test func bootSectorFields() throws {

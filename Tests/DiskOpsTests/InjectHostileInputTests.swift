@@ -1,4 +1,5 @@
 @testable import DiskOps
+import EdgeCore
 import Foundation
 import ISOVerify
 import Testing
@@ -55,9 +56,9 @@ import TestSupport
             #expect(tables.partitions.contains { $0.number == plan.partitionNumber && $0.first == plan.start && $0.end == plan.start + plan.size },
                     "\(what): the planned partition \(plan.partitionNumber) does not read back")
             return true
-        } catch let error as InjectionError {
+        } catch let error as EdgeError {
             #expect(!error.message.isEmpty && [.invalidInput, .refused].contains(error.exitStatus), "\(what): \(error)")
-        } catch let error as ISOVerifyError {
+        } catch let error as EdgeError {
             #expect(!error.message.isEmpty && error.exitStatus == .invalidInput, "\(what): \(error)")
         } catch {
             Issue.record("\(what): unexpected \(type(of: error)): \(error)")
@@ -136,8 +137,8 @@ import TestSupport
         let error = #expect(throws: (any Error).self, "\(field)") {
             try InjectionPlanner.plan(Self.request(), targetSize: Self.stickSize, read: stick.read)
         }
-        let message = (error as? InjectionError)?.message ?? (error as? ISOVerifyError)?.message ?? String(describing: error)
-        let status = (error as? InjectionError)?.exitStatus ?? (error as? ISOVerifyError)?.exitStatus
+        let message = (error as? EdgeError)?.message ?? (error as? EdgeError)?.message ?? String(describing: error)
+        let status = (error as? EdgeError)?.exitStatus ?? (error as? EdgeError)?.exitStatus
         #expect(message.contains(expected), "\(field): \(message)")
         #expect(status == .invalidInput, "\(field): \(String(describing: status))")
     }

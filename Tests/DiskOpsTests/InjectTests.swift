@@ -1,4 +1,5 @@
 @testable import DiskOps
+import EdgeCore
 import Foundation
 import ISOVerify
 import Testing
@@ -168,7 +169,7 @@ private func plan(_ image: [UInt8], targetSize: Int64, _ req: InjectionRequest =
 
 @Test func refusesWhenThereIsNoRoomAfterTheImage() throws {
     let ipxe = Array(try Data(contentsOf: URL(fileURLWithPath: InstallerImages.ipxe)))
-    let error = try #require(throws: InjectionError.self) { try plan(ipxe, targetSize: 40 << 20) }
+    let error = try #require(throws: EdgeError.self) { try plan(ipxe, targetSize: 40 << 20) }
     #expect(error.exitStatus == .refused)
     #expect(error.message.contains("no room"))
     #expect(error.hint?.contains("--size") == true)     // 38 MiB would fit: the hint says so
@@ -177,7 +178,7 @@ private func plan(_ image: [UInt8], targetSize: Int64, _ req: InjectionRequest =
 
 @Test func refusesATargetSmallerThanTheImage() throws {
     let ipxe = Array(try Data(contentsOf: URL(fileURLWithPath: InstallerImages.ipxe)))
-    let error = try #require(throws: InjectionError.self) { try plan(ipxe, targetSize: 1 << 20) }
+    let error = try #require(throws: EdgeError.self) { try plan(ipxe, targetSize: 1 << 20) }
     #expect(error.message.contains("smaller than the image"))
 }
 
@@ -186,14 +187,14 @@ private func plan(_ image: [UInt8], targetSize: Int64, _ req: InjectionRequest =
     var table = try #require(try MBR.parse(Array(ipxe.prefix(512))))
     for n in 2...4 { table.place(.init(number: n, type: 0x83, startLBA: UInt32(n * 10), sectors: 1)) }
     ipxe.replaceSubrange(446..<512, with: table.tableBytes)
-    let error = try #require(throws: InjectionError.self) { try plan(ipxe, targetSize: 1 << 30) }
+    let error = try #require(throws: EdgeError.self) { try plan(ipxe, targetSize: 1 << 30) }
     #expect(error.message.contains("no free entry"))
 }
 
 @Test func refusesToWriteATableOverNonTableBytes() throws {
     var bytes = [UInt8](repeating: 0, count: 1 << 20)
     bytes[450] = 0x42      // something in the table area, but no 55AA signature
-    let error = try #require(throws: InjectionError.self) { try plan(bytes, targetSize: 1 << 30) }
+    let error = try #require(throws: EdgeError.self) { try plan(bytes, targetSize: 1 << 30) }
     #expect(error.message.contains("sector 0"))
 }
 
@@ -263,13 +264,13 @@ func anInterruptedReplacementIsConsistentAndInjectingAgainRepairsIt(layout: Stri
 /// ISO9660 `--size 3T` grew an image file to 3 TiB).
 @Test func volumeSizesOutOfRangeAreRefusedWithAUsableHint() throws {
     let ipxe = Array(try Data(contentsOf: URL(fileURLWithPath: InstallerImages.ipxe)))
-    let ragged = try #require(throws: InjectionError.self) { try plan(ipxe, targetSize: 1 << 30, request(size: 1500)) }
+    let ragged = try #require(throws: EdgeError.self) { try plan(ipxe, targetSize: 1 << 30, request(size: 1500)) }
     #expect(ragged.message.contains("512-byte sectors") && ragged.exitStatus == .invalidInput)
-    let small = try #require(throws: InjectionError.self) { try plan(ipxe, targetSize: 1 << 30, request(size: 1 << 20)) }
+    let small = try #require(throws: EdgeError.self) { try plan(ipxe, targetSize: 1 << 30, request(size: 1 << 20)) }
     #expect(small.hint?.contains("--size 34M") == true)
     var huge = request(.iso9660, size: 3 << 40)
     huge.growable = true
-    let big = try #require(throws: InjectionError.self) { try plan(ipxe, targetSize: Int64(ipxe.count), huge) }
+    let big = try #require(throws: EdgeError.self) { try plan(ipxe, targetSize: Int64(ipxe.count), huge) }
     #expect(big.message.contains("2 TiB") && big.exitStatus == .invalidInput)
     #expect(try plan(ipxe, targetSize: 1 << 30, request(size: 34 << 20)).size == 34 << 20)
 }

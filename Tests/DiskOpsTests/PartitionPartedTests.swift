@@ -1,4 +1,5 @@
 @testable import DiskOps
+import EdgeCore
 import Foundation
 import Testing
 import TestSupport
@@ -18,6 +19,6 @@ import TestSupport
 }
 
 @Test func libpartedRefusalOfAnLBA0IsohybridIsAnErrorNotAPrompt() throws {
-    let error = try #require(throws: PartedError.self) { try PartedTableReader.read(InstallerImages.ipxe) }
+    let error = try #require(throws: EdgeError.self) { try PartedTableReader.read(InstallerImages.ipxe) }
     #expect(error.message.contains("libparted cannot read"))
 }

@@ -47,7 +47,7 @@ struct ChildProcessTests {
     }
 
     @Test func aMissingToolIsAnEdgeFlashErrorNamingIt() {
-        #expect(throws: ChildProcessError.self) { try ChildProcess.run("edgeflash-no-such-tool", []) }
+        #expect(throws: EdgeError.self) { try ChildProcess.run("edgeflash-no-such-tool", []) }
         do {
             _ = try ChildProcess.run("edgeflash-no-such-tool", [])
         } catch {

@@ -7,7 +7,7 @@ import Testing
 }
 
 @Test func errorDescriptionIncludesHint() {
-    let error = SimpleError("disk /dev/sdb is mounted", hint: "Pass --unmount to unmount it first.", exitStatus: .refused)
+    let error = EdgeError(.refused, "disk /dev/sdb is mounted", hint: "Pass --unmount to unmount it first.")
     #expect(error.description == "disk /dev/sdb is mounted\nPass --unmount to unmount it first.")
     #expect(error.exitStatus == .refused)
 }

@@ -1,3 +1,4 @@
+import EdgeCore
 import Foundation
 import Testing
 import TestSupport
@@ -57,7 +58,7 @@ private let c128 = String(repeating: "c", count: 128)
         do {
             _ = try ChecksumFile.parse(text, fileName: "SHA256SUMS")
             Issue.record("parsed malformed text: \(text)")
-        } catch let error as ISOVerifyError {
+        } catch let error as EdgeError {
             #expect(error.message.contains(expected), "\(error.message)")
             #expect(error.message.contains("SHA256SUMS"))
             #expect(error.exitStatus == .invalidInput)
@@ -97,12 +98,12 @@ private let c128 = String(repeating: "c", count: 128)
 
     @Test func aBrokenChecksumFileIsAnErrorNotUnverified() throws {
         let dir = try directory(["img.iso.sha256": "garbage\n"])
-        #expect(throws: ISOVerifyError.self) { try ChecksumDiscovery.find(forImage: dir.appendingPathComponent("img.iso")) }
+        #expect(throws: EdgeError.self) { try ChecksumDiscovery.find(forImage: dir.appendingPathComponent("img.iso")) }
     }
 
     @Test func aDedicatedFileForOtherImagesIsAnError() throws {
         let dir = try directory(["img.iso.sha256": "\(a64)  a.iso\n\(b64)  b.iso\n"])
-        #expect(throws: ISOVerifyError.self) { try ChecksumDiscovery.find(forImage: dir.appendingPathComponent("img.iso")) }
+        #expect(throws: EdgeError.self) { try ChecksumDiscovery.find(forImage: dir.appendingPathComponent("img.iso")) }
     }
 }
 

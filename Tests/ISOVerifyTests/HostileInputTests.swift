@@ -1,9 +1,10 @@
+import EdgeCore
 import Foundation
 import Testing
 import TestSupport
 @testable import ISOVerify
 
-/// Property: for any bytes, reading an image's structures ends, throws only ISOVerifyError, and
+/// Property: for any bytes, reading an image's structures ends, throws only EdgeError, and
 /// reads only bounded amounts. Checked on seeded random mutations of the byte fixture and of real
 /// ISOs' leading bytes (deterministic, bounded: it runs in every CI run), and by libFuzzer through
 /// fuzz/run.sh for a bounded time.
@@ -48,7 +49,7 @@ import TestSupport
                 #expect(largest <= GPT.maximumEntryArrayBytes, "round \(round): read \(largest) bytes at once")
                 _ = s.verdict
                 for message in s.errors.values { #expect(!message.isEmpty) }
-            } catch is ISOVerifyError {
+            } catch is EdgeError {
                 // A precise error is fine.
             } catch {
                 Issue.record("round \(round): unexpected \(type(of: error)): \(error)")
@@ -64,7 +65,7 @@ import TestSupport
         var rng = SeededRandom(state: UInt64(path.utf8.count) &* 0x9E37_79B9)
         for round in 0..<500 {
             let mutant = Self.mutate(base, &rng, hotSpots: Self.hotSpots + [catalog, catalog + 32, catalog + 64])
-            do { _ = try Self.read(mutant).0.verdict } catch is ISOVerifyError {} catch {
+            do { _ = try Self.read(mutant).0.verdict } catch is EdgeError {} catch {
                 Issue.record("round \(round): unexpected \(error)")
             }
         }

@@ -1,3 +1,4 @@
+import EdgeCore
 import Testing
 @testable import ISOVerify
 
@@ -167,9 +168,9 @@ import Testing
 
     @Test func implantedMD5Malformed() throws {
         let area = Array("ISO MD5SUM = 1234;SKIPSECTORS = 15".utf8)
-        #expect(throws: ISOVerifyError.self) { try ImplantedMD5.parse(applicationUse: area) }
+        #expect(throws: EdgeError.self) { try ImplantedMD5.parse(applicationUse: area) }
         let bad = Array("ISO MD5SUM = \(String(repeating: "a", count: 32));SKIPSECTORS = -4".utf8)
-        #expect(throws: ISOVerifyError.self) { try ImplantedMD5.parse(applicationUse: bad) }
+        #expect(throws: EdgeError.self) { try ImplantedMD5.parse(applicationUse: bad) }
         #expect(try ImplantedMD5.parse(applicationUse: Array("nothing here".utf8)) == nil)
     }
 

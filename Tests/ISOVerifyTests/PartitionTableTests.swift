@@ -1,3 +1,4 @@
+import EdgeCore
 import Foundation
 import Testing
 import TestSupport
@@ -103,7 +104,7 @@ private func apply(_ writes: [DiskWrite], to bytes: inout [UInt8]) {
     let original = try #require(try GPT.parse(header: Array(bytes[512..<1024]), imageSize: Int64(bytes.count), read: read))
     bytes[Int(original.entriesLBA) * 512 + 60] ^= 1
     let damaged = Array(bytes[512..<1024])
-    #expect(throws: ISOVerifyError.self) { try GPT.parse(header: damaged, imageSize: Int64(bytes.count), read: image(bytes)) }
+    #expect(throws: EdgeError.self) { try GPT.parse(header: damaged, imageSize: Int64(bytes.count), read: image(bytes)) }
     let recovered = try #require(try GPT.backupAsPrimary(damagedPrimary: damaged, diskSize: Int64(bytes.count), read: image(bytes)))
     #expect(recovered.partitions == original.partitions)
     #expect(recovered.currentLBA == 1 && recovered.entriesLBA == original.entriesLBA && recovered.backupLBA == original.backupLBA)
@@ -119,12 +120,12 @@ private func apply(_ writes: [DiskWrite], to bytes: inout [UInt8]) {
     let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: try InstallerImages.grubRescueHybrid(in: dir))))
     var table = try #require(try GPT.parse(header: Array(bytes[512..<1024]), imageSize: Int64(bytes.count), read: image(bytes)))
     let first = try #require(table.partitions.first)
-    let overlap = try #require(throws: ISOVerifyError.self) {
+    let overlap = try #require(throws: EdgeError.self) {
         try table.setPartition(try #require(table.firstFreeNumber), type: GPT.basicDataType, firstLBA: first.firstLBA, lastLBA: first.lastLBA, name: "x")
     }
     #expect(overlap.message.contains("overlap partition \(first.number)"))
-    #expect(throws: ISOVerifyError.self) { try table.setPartition(0, type: GPT.basicDataType, firstLBA: 100, lastLBA: 200, name: "x") }
-    let small = try #require(throws: ISOVerifyError.self) { try table.relocateBackup(diskSectors: 40) }
+    #expect(throws: EdgeError.self) { try table.setPartition(0, type: GPT.basicDataType, firstLBA: 100, lastLBA: 200, name: "x") }
+    let small = try #require(throws: EdgeError.self) { try table.relocateBackup(diskSectors: 40) }
     #expect(small.message.contains("too small"))
 
     var header = Array(bytes[512..<1024])
@@ -135,7 +136,7 @@ private func apply(_ writes: [DiskWrite], to bytes: inout [UInt8]) {
     shifted.replaceSubrange(0..<Int(table.entryArraySectors) * 512, with: bytes[Int(table.entriesLBA) * 512..<Int(table.entriesLBA + table.entryArraySectors) * 512])
     let odd = try #require(try GPT.parse(header: header, imageSize: Int64(bytes.count), read: image(shifted)))
     #expect(odd.entriesLBA == 0)                           // inspect reports it as it is...
-    let refused = try #require(throws: ISOVerifyError.self) { try odd.serialized() }
+    let refused = try #require(throws: EdgeError.self) { try odd.serialized() }
     #expect(refused.message.contains("does not lie between the header and the first usable sector"))   // ...inject never writes it
 }
 
@@ -143,5 +144,5 @@ private func apply(_ writes: [DiskWrite], to bytes: inout [UInt8]) {
     let bytes = try GPT.guidBytes(GPT.basicDataType)
     #expect(bytes == [0xA2, 0xA0, 0xD0, 0xEB, 0xE5, 0xB9, 0x33, 0x44, 0x87, 0xC0, 0x68, 0xB6, 0xB7, 0x26, 0x99, 0xC7])
     #expect(try GPT.guid(ByteReader(bytes, structure: "GUID"), 0) == GPT.basicDataType)
-    #expect(throws: ISOVerifyError.self) { try GPT.guidBytes("not-a-guid") }
+    #expect(throws: EdgeError.self) { try GPT.guidBytes("not-a-guid") }
 }

@@ -1,3 +1,4 @@
+import EdgeCore
 import Foundation
 
 /// Finds content bundles the way the Edge build does (`content-*/*.zst`): in each directory given,
@@ -8,8 +9,8 @@ public enum ContentBundles {
         for directory in directories {
             guard FileState.of(directory) == .directory else {
                 let problem = FileState.of(directory).problem ?? "is a file, not a directory"
-                throw BuildStageError("content directory \(directory) \(problem)",
-                                      hint: "--content takes a content-* directory or the directory holding them")
+                throw EdgeError(.malformed, "content directory \(directory) \(problem)",
+                                hint: "--content takes a content-* directory or the directory holding them")
             }
             let names = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
             for name in names {
@@ -36,7 +37,7 @@ public enum ContentBundles {
     }
 
     static func size(_ path: String) throws -> Int64 {
-        if let problem = FileState.of(path).problem { throw BuildStageError("content bundle \(path) \(problem)") }
+        if let problem = FileState.of(path).problem { throw EdgeError(.malformed, "content bundle \(path) \(problem)") }
         return ISOStager.fileSize(path)
     }
 }

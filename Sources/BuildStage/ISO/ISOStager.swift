@@ -47,8 +47,8 @@ public struct ISOStager: Sendable {
     /// Finds xorriso on PATH or says how to get it.
     public static func locate(progress: @escaping @Sendable (String) -> Void = { _ in }) throws -> ISOStager {
         guard let path = ChildProcess.find("xorriso") else {
-            throw BuildStageError("xorriso is not installed; it is the tool that rewrites the ISO",
-                                  hint: "install it (Debian/Ubuntu: apt-get install xorriso) and run again", exitStatus: .failure)
+            throw EdgeError(.failure, "xorriso is not installed; it is the tool that rewrites the ISO",
+                            hint: "install it (Debian/Ubuntu: apt-get install xorriso) and run again")
         }
         return ISOStager(xorriso: path, progress: progress)
     }
@@ -87,10 +87,8 @@ public struct ISOStager: Sendable {
         let before = BootSetup(xorriso: baseReport, ignoringHFSPlus: droppedHFSPlus)
         let after = BootSetup(xorriso: try bootReport(temporary.path), ignoringHFSPlus: droppedHFSPlus)
         guard before == after else {
-            throw BuildStageError("the staged ISO's boot setup differs from \(request.baseISO): "
-                                  + before.differences(to: after).joined(separator: "; "),
-                                  hint: "nothing was written; please report this with the base ISO's xorriso -report_system_area output",
-                                  exitStatus: .failure)
+            throw EdgeError(.failure, "the staged ISO's boot setup differs from \(request.baseISO): "
+                                  + before.differences(to: after).joined(separator: "; "), hint: "nothing was written; please report this with the base ISO's xorriso -report_system_area output")
         }
 
         progress("computing SHA-256")
@@ -99,7 +97,7 @@ public struct ISOStager: Sendable {
             // GNU coreutils format, so `sha256sum -c` and `edgeflash verify` accept it.
             try Data("\(hex)  \(finalISO.lastPathComponent)\n".utf8).write(to: temporarySum)
         } catch {
-            throw BuildStageError("could not write \(finalSum.path): \(error.localizedDescription)", exitStatus: .ioError)
+            throw EdgeError(.io, "could not write \(finalSum.path): \(error.localizedDescription)")
         }
         try AtomicFile.commit(temporary, to: finalISO)
         do {
@@ -122,7 +120,7 @@ public struct ISOStager: Sendable {
     func bootReport(_ image: String) throws -> String {
         let output = try ChildProcess.run(xorriso, XorrisoArguments.reportBoot(image: image) + ["-pvd_info"])
         guard output.succeeded else {
-            throw BuildStageError("xorriso could not read \(image): \(Self.failureLines(output.stderr))")
+            throw EdgeError(.malformed, "xorriso could not read \(image): \(Self.failureLines(output.stderr))")
         }
         return output.stdout
     }
@@ -138,19 +136,19 @@ public struct ISOStager: Sendable {
     /// ISOVerify's, the same `verify` and `write` use.
     static func checkBase(_ path: String) throws {
         if let problem = FileState.of(path).problem {
-            throw BuildStageError("base ISO \(path) \(problem)", hint: "give the installer ISO to stage with --base-iso")
+            throw EdgeError(.malformed, "base ISO \(path) \(problem)",
+                            hint: "give the installer ISO to stage with --base-iso")
         }
         let sanity: ISOSanity
         do {
             sanity = try ISOSanity.check(image: URL(fileURLWithPath: path))
-        } catch let error as ISOVerifyError {
+        } catch let error as EdgeError {
             // ISOVerify's hint speaks of writing and inspecting; here only an ISO 9660 base will do.
-            throw BuildStageError("base ISO \(path): \(error.message)",
-                                  hint: "--base-iso takes an installer ISO (ISO 9660), such as a CanvOS build's palette-edge-installer.iso",
-                                  exitStatus: error.exitStatus)
+            throw EdgeError(error.code, "base ISO \(path): \(error.message)",
+                            hint: "--base-iso takes an installer ISO (ISO 9660), such as a CanvOS build's palette-edge-installer.iso")
         }
         if let problem = sanity.problem {
-            throw BuildStageError("base ISO \(path): \(problem.message)", hint: problem.hint, exitStatus: .invalidInput)
+            throw EdgeError(.malformed, "base ISO \(path): \(problem.message)", hint: problem.hint)
         }
     }
 
@@ -160,7 +158,7 @@ public struct ISOStager: Sendable {
             if let problem = FileState.of(source).problem { problems.append("\(source) \(problem)") }
         }
         if !problems.isEmpty {
-            throw BuildStageError("cannot stage the ISO: " + problems.joined(separator: "; "))
+            throw EdgeError(.malformed, "cannot stage the ISO: " + problems.joined(separator: "; "))
         }
     }
 
@@ -172,8 +170,8 @@ public struct ISOStager: Sendable {
         guard statvfs(directory.path, &stats) == 0 else { return }
         let available = Int64(stats.f_bavail) * Int64(stats.f_frsize)
         if available < needed {
-            throw BuildStageError("not enough space in \(directory.path) for the staged ISO: needs about \(needed >> 20) MiB, \(available >> 20) MiB free",
-                                  hint: "free some space or choose another --output directory", exitStatus: .ioError)
+            throw EdgeError(.io, "not enough space in \(directory.path) for the staged ISO: needs about \(needed >> 20) MiB, \(available >> 20) MiB free",
+                            hint: "free some space or choose another --output directory")
         }
     }
 
@@ -181,15 +179,15 @@ public struct ISOStager: Sendable {
         ((try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? NSNumber)?.int64Value ?? 0
     }
 
-    static func stagingError(_ output: ChildProcess.Result, directory: URL) -> BuildStageError {
+    static func stagingError(_ output: ChildProcess.Result, directory: URL) -> EdgeError {
         // xorriso checks free space itself before writing ("exceeds free space on media"); a disk
         // that fills up while it writes gives ENOSPC.
         if output.stderr.contains("No space left on device") || output.stderr.contains("exceeds free space") {
-            return BuildStageError("no space left on the device holding \(directory.path) while staging the ISO; nothing was written",
-                                   hint: "free some space or choose another --output directory", exitStatus: .ioError)
+            return EdgeError(.io, "no space left on the device holding \(directory.path) while staging the ISO; nothing was written",
+                             hint: "free some space or choose another --output directory")
         }
-        return BuildStageError("xorriso failed to stage the ISO (\(output.outcome)): \(failureLines(output.stderr))",
-                               hint: "nothing was written", exitStatus: .failure)
+        return EdgeError(.failure, "xorriso failed to stage the ISO (\(output.outcome)): \(failureLines(output.stderr))",
+                         hint: "nothing was written")
     }
 
     /// xorriso's FAILURE/SORRY lines, which say what went wrong, without its chatter.

@@ -22,24 +22,22 @@ public struct ImageBuilder: Sendable {
     public static func preflight(engine: ContainerEngine, context: String, dockerfile: String) throws -> String {
         guard let path = ChildProcess.find(engine.rawValue) else {
             let present = ContainerEngine.allCases.filter { ChildProcess.find($0.rawValue) != nil }.map(\.rawValue)
-            throw BuildStageError("\(engine.rawValue) is not installed (not on PATH); building provider images needs a container engine",
-                                  hint: present.isEmpty ? "install docker, podman or buildah, or use --dry-run to see the commands"
-                                                        : "found \(present.joined(separator: ", ")): pass --builder \(present[0])",
-                                  exitStatus: .failure)
+            throw EdgeError(.failure, "\(engine.rawValue) is not installed (not on PATH); building provider images needs a container engine", hint: present.isEmpty ? "install docker, podman or buildah, or use --dry-run to see the commands"
+                                                        : "found \(present.joined(separator: ", ")): pass --builder \(present[0])")
         }
         let probe = try ChildProcess.run(path, engine.probe)
         if !probe.succeeded {
             let reason = probe.stderr.split(separator: "\n").first.map(String.init) ?? probe.outcome
-            throw BuildStageError("\(engine.rawValue) is installed but cannot build: \(reason)",
-                                  hint: engine == .docker ? "start the Docker daemon (or use --builder podman), or use --dry-run"
-                                                          : "check `\(engine.rawValue) \(engine.probe.joined(separator: " "))`, or use --dry-run",
-                                  exitStatus: .failure)
+            throw EdgeError(.failure, "\(engine.rawValue) is installed but cannot build: \(reason)", hint: engine == .docker ? "start the Docker daemon (or use --builder podman), or use --dry-run"
+                                                          : "check `\(engine.rawValue) \(engine.probe.joined(separator: " "))`, or use --dry-run")
         }
         if let problem = FileState.of(dockerfile).problem {
-            throw BuildStageError("Dockerfile \(dockerfile) \(problem)", hint: "run from a CanvOS checkout or pass --context and --file")
+            throw EdgeError(.malformed, "Dockerfile \(dockerfile) \(problem)",
+                            hint: "run from a CanvOS checkout or pass --context and --file")
         }
         if FileState.of(context) != .directory {
-            throw BuildStageError("build context \(context) is not a directory", hint: "pass --context DIR (a CanvOS checkout)")
+            throw EdgeError(.malformed, "build context \(context) is not a directory",
+                            hint: "pass --context DIR (a CanvOS checkout)")
         }
         return path
     }

@@ -1,3 +1,4 @@
+import EdgeCore
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -19,7 +20,7 @@ public enum AtomicFile {
             try commit(temporary, to: final)
         } catch {
             try? FileManager.default.removeItem(at: temporary)
-            throw BuildStageError("could not write \(final.path): \(error.localizedDescription)", exitStatus: .ioError)
+            throw EdgeError(.io, "could not write \(final.path): \(error.localizedDescription)")
         }
     }
 
@@ -29,7 +30,7 @@ public enum AtomicFile {
         if fd >= 0 { _ = fsync(fd); close(fd) }
         guard rename(temporary.path, final.path) == 0 else {
             let reason = String(cString: strerror(errno))
-            throw BuildStageError("could not rename \(temporary.path) to \(final.path): \(reason)", exitStatus: .ioError)
+            throw EdgeError(.io, "could not rename \(temporary.path) to \(final.path): \(reason)")
         }
     }
 }

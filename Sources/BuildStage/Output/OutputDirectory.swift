@@ -1,3 +1,4 @@
+import EdgeCore
 import Foundation
 
 /// The build output directory (`build/`): created when missing; a file in its place is an error.
@@ -9,12 +10,11 @@ public enum OutputDirectory {
             do {
                 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             } catch {
-                throw BuildStageError("could not create the output directory \(directory.path): \(error.localizedDescription)",
-                                      exitStatus: .ioError)
+                throw EdgeError(.io, "could not create the output directory \(directory.path): \(error.localizedDescription)")
             }
         default:
-            throw BuildStageError("the output path \(directory.path) is a file, not a directory",
-                                  hint: "choose another --output directory")
+            throw EdgeError(.malformed, "the output path \(directory.path) is a file, not a directory",
+                            hint: "choose another --output directory")
         }
     }
 }

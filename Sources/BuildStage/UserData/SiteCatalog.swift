@@ -15,7 +15,7 @@ public struct SiteCatalog {
     public init(data: Data, file: String) throws {
         self.file = file
         guard let text = String(data: data, encoding: .utf8) else {
-            throw SiteCatalogError(message: "\(file) is not UTF-8 text")
+            throw EdgeError(.malformed, "\(file) is not UTF-8 text")
         }
         sites = file.lowercased().hasSuffix(".csv") ? try Self.parseCSV(text, file: file) : try Self.parseYAML(text, file: file)
     }
@@ -23,14 +23,14 @@ public struct SiteCatalog {
     /// The values of one site; the error lists the names that exist.
     public func values(for name: String) throws -> [String: Any] {
         if let values = sites[name] { return values }
-        throw SiteCatalogError(message: "site '\(name)' is not in \(file)",
-                               hint: "Sites in the file: \(names.joined(separator: ", "))")
+        throw EdgeError(.malformed, "site '\(name)' is not in \(file)",
+                        hint: "Sites in the file: \(names.joined(separator: ", "))")
     }
 
     private static func parseYAML(_ text: String, file: String) throws -> [String: [String: Any]] {
         let root: Node?
         do { root = try Yams.compose(yaml: text) } catch {
-            throw SiteCatalogError(message: "\(file) is not valid YAML")
+            throw EdgeError(.malformed, "\(file) is not valid YAML")
         }
         var list: [Node] = []
         if let sequence = root?.sequence {
@@ -41,7 +41,7 @@ public struct SiteCatalog {
             var result: [String: [String: Any]] = [:]
             for (key, value) in mapping {
                 guard let name = key.string, var values = templateValue(value) as? [String: Any] else {
-                    throw SiteCatalogError(message: "\(file): each site must be a mapping of values")
+                    throw EdgeError(.malformed, "\(file): each site must be a mapping of values")
                 }
                 values["name"] = values["name"] ?? name
                 result[name] = values
@@ -51,7 +51,7 @@ public struct SiteCatalog {
         var result: [String: [String: Any]] = [:]
         for item in list {
             guard let values = templateValue(item) as? [String: Any], let name = values["name"] as? String else {
-                throw SiteCatalogError(message: "\(file): line \(item.mark?.line ?? 0): each site needs a 'name'")
+                throw EdgeError(.malformed, "\(file): line \(item.mark?.line ?? 0): each site needs a 'name'")
             }
             result[name] = values
         }
@@ -79,12 +79,12 @@ public struct SiteCatalog {
     private static func parseCSV(_ text: String, file: String) throws -> [String: [String: Any]] {
         let rows = CSVRows.parse(text)
         guard let header = rows.first, let nameColumn = header.firstIndex(of: "name") ?? header.firstIndex(of: "site") else {
-            throw SiteCatalogError(message: "\(file) needs a header row with a 'name' column")
+            throw EdgeError(.malformed, "\(file) needs a header row with a 'name' column")
         }
         var result: [String: [String: Any]] = [:]
         for (index, row) in rows.dropFirst().enumerated() where !(row.count == 1 && row[0].isEmpty) {
             guard row.count == header.count else {
-                throw SiteCatalogError(message: "\(file): row \(index + 2) has \(row.count) fields, the header has \(header.count)")
+                throw EdgeError(.malformed, "\(file): row \(index + 2) has \(row.count) fields, the header has \(header.count)")
             }
             var values: [String: Any] = [:]
             for (column, field) in zip(header, row) where !field.isEmpty {
@@ -105,8 +105,3 @@ public struct SiteCatalog {
     }
 }
 
-public struct SiteCatalogError: EdgeFlashError {
-    public let message: String
-    public var hint: String? = nil
-    public var exitStatus: ExitStatus { .invalidInput }
-}

@@ -11,7 +11,7 @@ public struct SiteTemplate {
 
     public init(data: Data, file: String) throws {
         guard let text = String(data: data, encoding: .utf8) else {
-            throw SiteCatalogError(message: "\(file) is not UTF-8 text")
+            throw EdgeError(.malformed, "\(file) is not UTF-8 text")
         }
         self.text = text
         self.file = file
@@ -22,13 +22,12 @@ public struct SiteTemplate {
         do {
             template = try MustacheTemplate(string: "{{% CONTENT_TYPE: TEXT}}" + text)
         } catch {
-            throw SiteCatalogError(message: "\(file) is not a valid Mustache template: \(error)")
+            throw EdgeError(.malformed, "\(file) is not a valid Mustache template: \(error)")
         }
         let missing = Self.missingVariables(in: text, values: values)
         if !missing.isEmpty {
-            throw SiteCatalogError(
-                message: "\(file): no value for \(missing.map { "'\($0)'" }.joined(separator: ", ")) for site '\(site)'",
-                hint: "Add \(missing.count == 1 ? "it" : "them") to the site's entry in the sites file.")
+            throw EdgeError(.malformed, "\(file): no value for \(missing.map { "'\($0)'" }.joined(separator: ", ")) for site '\(site)'",
+                            hint: "Add \(missing.count == 1 ? "it" : "them") to the site's entry in the sites file.")
         }
         return Data(template.render(values).utf8)
     }

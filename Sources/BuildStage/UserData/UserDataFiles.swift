@@ -18,12 +18,12 @@ public struct UserDataFiles: Sendable {
         var userData = try read(userDataPath, what: "user-data")
         if let sitesPath {
             guard let site else {
-                throw SiteCatalogError(message: "--sites needs --site NAME to pick the site to render")
+                throw EdgeError(.malformed, "--sites needs --site NAME to pick the site to render")
             }
             let catalog = try SiteCatalog(data: try read(sitesPath, what: "sites file"), file: sitesPath)
             userData = try SiteTemplate(data: userData, file: userDataPath).render(site: site, values: try catalog.values(for: site))
         } else if site != nil {
-            throw SiteCatalogError(message: "--site needs --sites FILE (the sites.yaml or sites.csv to read it from)")
+            throw EdgeError(.malformed, "--site needs --sites FILE (the sites.yaml or sites.csv to read it from)")
         }
         let report = UserDataValidator.validate(userData, file: userDataPath)
         let metaData: Data
@@ -45,20 +45,15 @@ public struct UserDataFiles: Sendable {
     public func requireValid() throws {
         guard report.isValid else {
             let lines = report.issues.filter { $0.severity == .error }.map { $0.formatted(file: report.file) }
-            throw UserDataInvalid(message: "user-data is invalid, nothing was written:\n  " + lines.joined(separator: "\n  "))
+            throw EdgeError.userDataInvalid("user-data is invalid, nothing was written:\n  " + lines.joined(separator: "\n  "))
         }
     }
 
     private static func read(_ path: String, what: String) throws -> Data {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw SiteCatalogError(message: "cannot read the \(what) file \(path)")
+            throw EdgeError(.malformed, "cannot read the \(what) file \(path)")
         }
         return data
     }
 }
 
-public struct UserDataInvalid: EdgeFlashError {
-    public let message: String
-    public var hint: String? { "Run 'edgeflash user-data validate FILE' to see every issue." }
-    public var exitStatus: ExitStatus { .invalidInput }
-}

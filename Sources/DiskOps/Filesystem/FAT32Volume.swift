@@ -30,8 +30,8 @@ public struct FAT32Volume {
     public init(size: Int64) throws {
         let sectors = size / Int64(Self.bytesPerSector)
         guard size >= Self.minimumSize, sectors <= Int64(UInt32.max) else {
-            throw FilesystemError(message: "a FAT32 volume of \(size) bytes is out of range",
-                                  hint: "Use --size between 34M and 2T.")
+            throw EdgeError(.malformed, "a FAT32 volume of \(size) bytes is out of range",
+                            hint: "Use --size between 34M and 2T.")
         }
         totalSectors = UInt32(sectors)
         // Microsoft's cluster sizes for FAT32 by volume size (fatgen103).
@@ -68,7 +68,8 @@ public struct FAT32Volume {
         for file in files {
             let clusters = (file.contents.count + clusterBytes - 1) / clusterBytes
             guard Int(nextCluster) + clusters <= fat.count else {
-                throw FilesystemError(message: "the files do not fit in the \(Int64(totalSectors) * 512)-byte volume", hint: "Use a larger --size.")
+                throw EdgeError(.malformed, "the files do not fit in the \(Int64(totalSectors) * 512)-byte volume",
+                                hint: "Use a larger --size.")
             }
             let first = clusters == 0 ? 0 : nextCluster
             for i in 0..<clusters {
@@ -82,7 +83,7 @@ public struct FAT32Volume {
             directory.addFile(name: file.name, firstCluster: first, size: UInt32(file.contents.count))
         }
         guard directory.bytes.count <= clusterBytes else {
-            throw FilesystemError(message: "too many files for the volume's root directory")
+            throw EdgeError(.malformed, "too many files for the volume's root directory")
         }
         let used = nextCluster - 2
         var reserved = [UInt8](repeating: 0, count: Self.reservedSectors * sector)
@@ -156,8 +157,3 @@ public struct FAT32Volume {
     }
 }
 
-public struct FilesystemError: EdgeFlashError {
-    public let message: String
-    public var hint: String? = nil
-    public var exitStatus: ExitStatus { .invalidInput }
-}

@@ -15,7 +15,7 @@ public enum ISO9660Volume {
         for file in files {
             let path = root.appendingPathComponent(file.name).path
             guard fm.createFile(atPath: path, contents: Data(file.contents), attributes: [.posixPermissions: 0o600]) else {
-                throw FilesystemError(message: "cannot stage \(file.name) in \(work.path) for xorriso")
+                throw EdgeError(.malformed, "cannot stage \(file.name) in \(work.path) for xorriso")
             }
         }
         let output = work.appendingPathComponent("volume.iso")
@@ -24,15 +24,15 @@ public enum ISO9660Volume {
             result = try ChildProcess.run("xorriso", ["-as", "mkisofs", "-quiet", "-output", output.path,
                                                       "-volid", label, "-joliet", "-rock", root.path], mergeOutput: true)
         } catch {
-            throw FilesystemError(message: "could not run xorriso to make the ISO9660 volume: \(error.message)",
-                                  hint: "Install xorriso (apt-get install xorriso), or use --fs vfat.")
+            throw EdgeError(.malformed, "could not run xorriso to make the ISO9660 volume: \(error.message)",
+                            hint: "Install xorriso (apt-get install xorriso), or use --fs vfat.")
         }
         guard result.succeeded, let data = fm.contents(atPath: output.path) else {
             // xorriso's own reason: its FAILURE/SORRY lines name files, never their contents.
             let reason = result.stdout.split(separator: "\n").filter { $0.contains("FAILURE") || $0.contains("SORRY") }
                 .suffix(3).joined(separator: "; ")
-            throw FilesystemError(message: "xorriso failed to make the ISO9660 volume (\(result.outcome))" + (reason.isEmpty ? "" : ": \(reason)"),
-                                  hint: "Check the space in \(fm.temporaryDirectory.path), or use --fs vfat.")
+            throw EdgeError(.malformed, "xorriso failed to make the ISO9660 volume (\(result.outcome))" + (reason.isEmpty ? "" : ": \(reason)"),
+                            hint: "Check the space in \(fm.temporaryDirectory.path), or use --fs vfat.")
         }
         return Array(data)
     }

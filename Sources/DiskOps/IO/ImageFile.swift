@@ -29,8 +29,8 @@ public final class ImageFile: @unchecked Sendable {
         }
         if (info.st_mode & S_IFMT) == S_IFDIR {
             try? descriptor.close()
-            throw SimpleError("\(path) is a directory, not an image", hint: "Give the image file, such as installer.iso.",
-                              exitStatus: .invalidInput)
+            throw EdgeError(.malformed, "\(path) is a directory, not an image",
+                            hint: "Give the image file, such as installer.iso.")
         }
         size = Int64(info.st_size)
         // Read-ahead sized for a sequential pass; advice only, so a failure changes nothing.

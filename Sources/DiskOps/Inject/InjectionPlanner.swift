@@ -65,12 +65,6 @@ public struct InjectionPlan: Sendable {
     public var writes: [DiskWrite] { phases.flatMap { $0 } }
 }
 
-public struct InjectionError: EdgeFlashError {
-    public let message: String
-    public var hint: String? = nil
-    public var exitStatus: ExitStatus = .refused
-}
-
 /// Decides an injection from the target's bytes. Pure: `read(offset, count)` supplies the bytes
 /// (zero-padded past the end), so it runs on byte fixtures as well as on sticks.
 public enum InjectionPlanner {
@@ -114,18 +108,18 @@ public enum InjectionPlanner {
         let size = request.size ?? volume.defaultSize
         let minimumMiB = (volume.minimumSize + alignment - 1) / alignment
         guard size % sector == 0 else {
-            throw InjectionError(message: "--size \(size) bytes is not a whole number of 512-byte sectors",
-                                 hint: "Use a size in M or G, like \(max(minimumMiB, 64))M, or leave --size out for the default.", exitStatus: .invalidInput)
+            throw EdgeError(.malformed, "--size \(size) bytes is not a whole number of 512-byte sectors",
+                            hint: "Use a size in M or G, like \(max(minimumMiB, 64))M, or leave --size out for the default.")
         }
         guard size >= volume.minimumSize else {
-            throw InjectionError(message: "--size \(size) bytes is too small for the \(request.fileSystem.rawValue) user-data volume: it needs at least \(volume.minimumSize) bytes",
-                                 hint: "Use --size \(minimumMiB)M or more, or leave --size out for the default.", exitStatus: .invalidInput)
+            throw EdgeError(.malformed, "--size \(size) bytes is too small for the \(request.fileSystem.rawValue) user-data volume: it needs at least \(volume.minimumSize) bytes",
+                            hint: "Use --size \(minimumMiB)M or more, or leave --size out for the default.")
         }
         // MBR entries and FAT32 stop at 2 TiB; an ISO9660 volume larger than its few files is only
         // waste (and an image file would grow to match).
         guard size <= Self.maximumSize else {
-            throw InjectionError(message: "--size \(size) bytes is more than a user-data volume may have (just under 2 TiB)",
-                                 hint: "Leave --size out for the default (\(request.fileSystem == .vfat ? "64M" : "the ISO's own size")).", exitStatus: .invalidInput)
+            throw EdgeError(.malformed, "--size \(size) bytes is more than a user-data volume may have (just under 2 TiB)",
+                            hint: "Leave --size out for the default (\(request.fileSystem == .vfat ? "64M" : "the ISO's own size")).")
         }
         // Never before 1 MiB: sector 0 holds the table, and 1 MiB is what every partitioner aligns to.
         let start = max(alignUp(imageEnd, alignment), alignment)
@@ -133,17 +127,17 @@ public enum InjectionPlanner {
         var finalSize = targetSize
         if request.growable { finalSize = max(targetSize, alignUp(start + size + tailSectors * sector, alignment)) }
         if imageEnd > finalSize {
-            throw InjectionError(message: "the target (\(finalSize) bytes) is smaller than the image on it (\(imageEnd) bytes)",
-                                 hint: "Write the image to a larger stick first.")
+            throw EdgeError(.refused, "the target (\(finalSize) bytes) is smaller than the image on it (\(imageEnd) bytes)",
+                            hint: "Write the image to a larger stick first.")
         }
         let usableEnd = finalSize - tailSectors * sector
         guard start + size <= usableEnd else {
             let free = max(0, usableEnd - start)
-            throw InjectionError(message: "no room for a \(size)-byte user-data volume after the image: \(free) bytes free after byte \(start)",
-                                 hint: free >= volume.minimumSize ? "Use --size \(free / alignment)M or a larger stick." : "Use a larger stick.")
+            throw EdgeError(.refused, "no room for a \(size)-byte user-data volume after the image: \(free) bytes free after byte \(start)",
+                            hint: free >= volume.minimumSize ? "Use --size \(free / alignment)M or a larger stick." : "Use a larger stick.")
         }
         if layout != .gpt, (start + size) / sector > Int64(UInt32.max) {
-            throw InjectionError(message: "the volume would end beyond 2 TiB, which an MBR cannot describe")
+            throw EdgeError(.refused, "the volume would end beyond 2 TiB, which an MBR cannot describe")
         }
 
         // Phases 1-3: clear the header area, write the body, then the header (see InjectionPlan.phases).
@@ -163,7 +157,7 @@ public enum InjectionPlanner {
         case .gpt:
             var table = tables.gpt!
             guard let free = existing?.number ?? table.firstFreeNumber else {
-                throw InjectionError(message: "the GPT has no free entry for the user-data partition")
+                throw EdgeError(.refused, "the GPT has no free entry for the user-data partition")
             }
             let oldEnd = table.backupLBA + 1
             try table.relocateBackup(diskSectors: UInt64(finalSize / sector))
@@ -188,10 +182,10 @@ public enum InjectionPlanner {
         case .mbr, .none:
             var table = tables.mbr ?? MBR()
             if layout == .none, try read(0, 512).dropFirst(446).prefix(64).contains(where: { $0 != 0 }) {
-                throw InjectionError(message: "sector 0 holds data but no partition table: refusing to write a table over it")
+                throw EdgeError(.refused, "sector 0 holds data but no partition table: refusing to write a table over it")
             }
             guard let free = existing?.number ?? table.firstFreeNumber else {
-                throw InjectionError(message: "the MBR has no free entry for the user-data partition (all four are used)")
+                throw EdgeError(.refused, "the MBR has no free entry for the user-data partition (all four are used)")
             }
             // 0x0C: FAT32 with LBA. ISO9660 has no MBR type of its own; 0x83 (Linux data) is what
             // Linux-made data partitions use, and the installer probes by label, not type.

@@ -1,3 +1,4 @@
+import EdgeCore
 import ISOVerify
 
 /// After an injection, reads the partition table back from the target and checks the user-data
@@ -17,13 +18,13 @@ enum InjectionReadBack {
             found = mbr.partitions.contains { $0.number == plan.partitionNumber && Int64($0.startLBA) == start && Int64($0.sectors) == count }
         }
         guard found else {
-            throw InjectionError(message: "the partition table on \(path) does not read back with partition \(plan.partitionNumber) at sector \(start)",
-                                 hint: "The stick may be failing; try another one.", exitStatus: .mismatch)
+            throw EdgeError(.mismatch, "the partition table on \(path) does not read back with partition \(plan.partitionNumber) at sector \(start)",
+                            hint: "The stick may be failing; try another one.")
         }
         let probe = try BlkidProbe.probe(path: path, offset: plan.start, size: plan.size)
         guard probe.type == plan.fileSystem.rawValue, probe.label == plan.label else {
-            throw InjectionError(message: "libblkid finds \(probe.type ?? "no filesystem") labelled \(probe.label ?? "nothing") at byte \(plan.start) of \(path), not \(plan.fileSystem.rawValue) labelled \(plan.label)",
-                                 hint: "The stick may be failing; try another one.", exitStatus: .mismatch)
+            throw EdgeError(.mismatch, "libblkid finds \(probe.type ?? "no filesystem") labelled \(probe.label ?? "nothing") at byte \(plan.start) of \(path), not \(plan.fileSystem.rawValue) labelled \(plan.label)",
+                            hint: "The stick may be failing; try another one.")
         }
     }
 }

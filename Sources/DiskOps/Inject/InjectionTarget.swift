@@ -16,10 +16,10 @@ final class InjectionTarget {
 
     init(path: String, readOnly: Bool = false) throws {
         guard let status = FileStatus.of(path) else {
-            throw InjectionError(message: "\(path) does not exist", exitStatus: .invalidInput)
+            throw EdgeError(.malformed, "\(path) does not exist")
         }
         guard status.kind == .blockDevice || status.kind == .regularFile else {
-            throw InjectionError(message: "\(path) is neither a block device nor an image file", exitStatus: .invalidInput)
+            throw EdgeError(.malformed, "\(path) is neither a block device nor an image file")
         }
         self.path = path
         self.readOnly = readOnly
@@ -59,7 +59,7 @@ final class InjectionTarget {
     func grow(to newSize: Int64) throws {
         guard newSize > size else { return }
         guard !isBlockDevice, truncate(path, off_t(newSize)) == 0 else {
-            throw InjectionError(message: "cannot grow \(path) to \(newSize) bytes: \(String(cString: strerror(errno)))", exitStatus: .ioError)
+            throw EdgeError(.io, "cannot grow \(path) to \(newSize) bytes: \(String(cString: strerror(errno)))")
         }
         device = try Self.open(path, readOnly: readOnly, exclusive: false)
     }

@@ -16,11 +16,6 @@ public struct PartedTable: Sendable, Equatable {
     public var warnings: [String]
 }
 
-public struct PartedError: EdgeFlashError {
-    public let message: String
-    public var exitStatus: ExitStatus { .failure }
-}
-
 public enum PartedTableReader {
     public static func read(_ path: String) throws -> PartedTable {
         let (table, messages) = PartedLibrary.withQuietHandler { () -> PartedTable? in
@@ -46,7 +41,7 @@ public enum PartedTableReader {
         // drops the partition it objected to): treat it as the refusal it is.
         let error = messages.first { $0.isError }
         guard var table, error == nil else {
-            throw PartedError(message: "libparted cannot read the partition table of \(path): \((error ?? messages.last)?.text ?? "no details")")
+            throw EdgeError(.failure, "libparted cannot read the partition table of \(path): \((error ?? messages.last)?.text ?? "no details")")
         }
         table.warnings = messages.map(\.text)
         return table

@@ -1,3 +1,4 @@
+import EdgeCore
 import ISOVerify
 
 /// The partition table on a stick or image file, as Linux (which runs the installer) will read it,
@@ -30,16 +31,16 @@ struct TargetTables {
     static func read(diskSize: Int64, read: (Int64, Int) throws -> [UInt8]) throws -> TargetTables {
         let mbr = try MBR.parse(read(0, 512))
         let primary = try read(512, 512)
-        var gpt: GPT?, damage: ISOVerifyError?
-        do { gpt = try GPT.parse(header: primary, imageSize: diskSize, read: read) } catch let error as ISOVerifyError { damage = error }
+        var gpt: GPT?, damage: EdgeError?
+        do { gpt = try GPT.parse(header: primary, imageSize: diskSize, read: read) } catch let error as EdgeError { damage = error }
         if gpt == nil { gpt = try GPT.backupAsPrimary(damagedPrimary: primary, diskSize: diskSize, read: read) }
 
         // Linux reads a GPT only behind a protective or hybrid MBR (an 0xEE entry) or an MBR
         // without entries; otherwise the MBR is the table, whatever follows it.
         let mbrDefersToGPT = mbr.map { $0.partitions.isEmpty || $0.hasProtectiveEntry } ?? true
         if mbrDefersToGPT, gpt == nil, let damage {
-            throw InjectionError(message: "the GPT on the target is damaged: \(damage.message), and no valid backup is at the target's last sector",
-                                 hint: "Write the image to it again (edgeflash write), then inject.", exitStatus: .invalidInput)
+            throw EdgeError(.malformed, "the GPT on the target is damaged: \(damage.message), and no valid backup is at the target's last sector",
+                            hint: "Write the image to it again (edgeflash write), then inject.")
         }
         let layout: InjectionPlan.Layout = mbrDefersToGPT && gpt != nil ? .gpt : (mbr?.partitions.isEmpty == false ? .mbr : .none)
 
@@ -83,8 +84,8 @@ struct TargetTables {
         return Int64(lba) * 512
     }
 
-    static func malformed(_ message: String) -> InjectionError {
-        InjectionError(message: message, hint: "The partition table on the target is damaged; write the image to it again (edgeflash write), then inject.",
-                       exitStatus: .invalidInput)
+    static func malformed(_ message: String) -> EdgeError {
+        EdgeError(.malformed, message,
+                  hint: "The partition table on the target is damaged; write the image to it again (edgeflash write), then inject.")
     }
 }

@@ -22,8 +22,7 @@ public enum DeviceComparison {
         do {
             plan = try WritePlan(imageSize: image.size, deviceSize: device.size, sectorSize: device.logicalSectorSize)
         } catch {
-            throw SimpleError("\(device.path) (\(ByteCount.human(device.size))) is smaller than \(image.path) (\(ByteCount.human(image.size))): it cannot hold this image",
-                              exitStatus: .mismatch)
+            throw EdgeError(.mismatch, "\(device.path) (\(ByteCount.human(device.size))) is smaller than \(image.path) (\(ByteCount.human(image.size))): it cannot hold this image")
         }
         device.dropCaches()
         let state = ComparisonState(image: image, plan: plan, algorithm: algorithm)

@@ -52,8 +52,8 @@ public final class ImageWriter {
             plan = try WritePlan(imageSize: image.size, deviceSize: device.size,
                                  sectorSize: device.logicalSectorSize, chunkSize: chunkSize)
         } catch {
-            throw SimpleError("\(device.path) (\(ByteCount.human(device.size))) is smaller than \(image.path) (\(ByteCount.human(image.size)))",
-                              hint: "Use a larger stick.", exitStatus: .refused)
+            throw EdgeError(.refused, "\(device.path) (\(ByteCount.human(device.size))) is smaller than \(image.path) (\(ByteCount.human(image.size)))",
+                            hint: "Use a larger stick.")
         }
         self.image = image
         self.device = device

@@ -52,7 +52,7 @@ struct BuildISOCommand: AsyncParsableCommand {
         planInputs.forImages = false
         let plan = BuildPlan.make(planInputs)
         BuildIssuePrinter.print(plan.issues)
-        if plan.issues.hasErrors { throw BuildStageError.invalidInputs(plan.issues) }
+        if plan.issues.hasErrors { throw EdgeError.invalidInputs(plan.issues) }
         guard contentPartSize > 0 else { throw ValidationError("--content-part-size must be positive") }
 
         let arguments = plan.arguments
@@ -85,7 +85,7 @@ struct BuildISOCommand: AsyncParsableCommand {
     private func sourceDateEpoch() throws -> Int64? {
         guard let text = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"], !text.isEmpty else { return nil }
         guard let value = Int64(text), value >= 0 else {
-            throw BuildStageError("SOURCE_DATE_EPOCH \"\(text)\" is not a number of seconds since 1970")
+            throw EdgeError(.malformed, "SOURCE_DATE_EPOCH \"\(text)\" is not a number of seconds since 1970")
         }
         return value
     }

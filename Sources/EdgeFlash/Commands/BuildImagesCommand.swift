@@ -52,13 +52,13 @@ struct BuildImagesCommand: AsyncParsableCommand {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
         let plan = BuildPlan.make(inputs.planInputs)
         BuildIssuePrinter.print(plan.issues)
-        if plan.issues.hasErrors { throw BuildStageError.invalidInputs(plan.issues) }
+        if plan.issues.hasErrors { throw EdgeError.invalidInputs(plan.issues) }
 
         let engine = builder ?? ContainerEngine.detect()
         let file = dockerfile ?? (context as NSString).appendingPathComponent("Dockerfile")
         guard let engine = engine ?? (dryRun ? .docker : nil) else {
-            throw BuildStageError("no container engine found: docker, podman and buildah are not on PATH",
-                                  hint: "install one of them, or use --dry-run to see the commands", exitStatus: .failure)
+            throw EdgeError(.failure, "no container engine found: docker, podman and buildah are not on PATH",
+                            hint: "install one of them, or use --dry-run to see the commands")
         }
         let executable = dryRun ? nil : try ImageBuilder.preflight(engine: engine, context: context, dockerfile: file)
         let steps = ImageBuildCommands.steps(plan.images, arguments: plan.arguments, engine: engine, push: push,
@@ -85,7 +85,7 @@ struct BuildImagesCommand: AsyncParsableCommand {
             if let error = outcome.error { Terminal.writeStderr("edgeflash: \(outcome.reference): \(error)\n") }
         }
         let failed = outcomes.filter { $0.error != nil }.count
-        if failed > 0 { throw SimpleError("\(failed) of \(outcomes.count) provider image(s) failed") }
+        if failed > 0 { throw EdgeError(.failure, "\(failed) of \(outcomes.count) provider image(s) failed") }
     }
 }
 

@@ -47,7 +47,7 @@ struct BuildPlanCommand: AsyncParsableCommand {
             BuildIssuePrinter.print(plan.issues)
             if !plan.issues.hasErrors { printText(plan, manifestPath: manifestPath ?? "") }
         }
-        if plan.issues.hasErrors { throw BuildStageError.invalidInputs(plan.issues) }
+        if plan.issues.hasErrors { throw EdgeError.invalidInputs(plan.issues) }
     }
 
     private func printText(_ plan: BuildPlan, manifestPath: String) {

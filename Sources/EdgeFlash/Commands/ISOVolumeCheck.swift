@@ -1,3 +1,4 @@
+import EdgeCore
 import Foundation
 import ISOVerify
 
@@ -9,7 +10,7 @@ enum ISOVolumeCheck {
         let sanity: ISOSanity
         do {
             sanity = try ISOSanity.check(image: URL(fileURLWithPath: imagePath))
-        } catch let error as ISOVerifyError where error.exitStatus == .invalidInput {
+        } catch let error as EdgeError where error.code == .malformed {
             return nil
         }
         if let problem = sanity.problem { throw problem }

@@ -46,7 +46,8 @@ struct InjectCommand: AsyncParsableCommand {
         do {
             // Checked here, not in validate(), so --json reports a bad command line as a result object too.
             guard userData.userData != nil else {
-                throw SimpleError("inject needs --user-data FILE", hint: "edgeflash inject TARGET --user-data site.yaml", exitStatus: .usage)
+                throw EdgeError(.usage, "inject needs --user-data FILE",
+                                hint: "edgeflash inject TARGET --user-data site.yaml")
             }
             guard let prepared = try userData.prepare() else { return }
             warnings = prepared.warnings
@@ -61,7 +62,7 @@ struct InjectCommand: AsyncParsableCommand {
             // Scripts always get a final object: what failed and the exit status (messages never
             // carry a secret: they name keys and positions, and inject's errors are scrubbed).
             let failure = error as? EdgeFlashError
-                ?? SimpleError("inject failed: \(error)", exitStatus: .failure)
+                ?? EdgeError(.failure, "inject failed: \(error)")
             if json { JSONLines.emit(InjectResult(target: target, failure: failure, warnings: warnings)) }
             throw failure
         }
@@ -74,8 +75,8 @@ struct InjectCommand: AsyncParsableCommand {
                                                        devicePath: target, unmount: unmount, force: force))
         if yes { return }
         guard Terminal.stdinIsTTY else {
-            throw SimpleError("not writing to \(target) without confirmation", hint: "Pass --yes to confirm from a script.",
-                              exitStatus: .notConfirmed)
+            throw EdgeError(.notConfirmed, "not writing to \(target) without confirmation",
+                            hint: "Pass --yes to confirm from a script.")
         }
         let preview = try UserDataInjector.plan(target: target, prepared.request)
         let drive = [disk.vendor, disk.model].compactMap { $0 }.joined(separator: " ")
@@ -84,7 +85,7 @@ struct InjectCommand: AsyncParsableCommand {
                 + "Add a \(preview.label) volume (\(preview.fileSystem.rawValue), \(preview.size >> 20) MiB) at byte \(preview.start), after the image (which ends at byte \(preview.imageEnd) and stays as it is)? [y/N] ",
             saying: "\nedgeflash: interrupted: \(target) was not changed\n")
         guard let answer, ["y", "yes"].contains(answer.lowercased()) else {
-            throw SimpleError("not confirmed: \(target) was not changed", exitStatus: .notConfirmed)
+            throw EdgeError(.notConfirmed, "not confirmed: \(target) was not changed")
         }
     }
 

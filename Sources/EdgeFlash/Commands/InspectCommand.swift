@@ -69,7 +69,7 @@ struct InspectCommand: AsyncParsableCommand {
                 if !json { Terminal.printError(failure) }
                 throw ExitCode(failure.exitStatus.rawValue)
             }
-        } catch let error as ISOVerifyError {
+        } catch let error as EdgeError {
             if json { JSONLines.emit(["error": error.message]) }
             Terminal.printError(error)
             throw ExitCode(error.exitStatus.rawValue)

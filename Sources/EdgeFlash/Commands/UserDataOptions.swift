@@ -30,7 +30,7 @@ struct UserDataOptions: ParsableArguments {
     /// The combinations that make no sense (usage errors, exit 64). Checked by `prepare`, inside
     /// the commands' run, so `inject --json` can report them as a result object too.
     func checkCombination() throws {
-        func usage(_ message: String, _ hint: String? = nil) -> SimpleError { SimpleError(message, hint: hint, exitStatus: .usage) }
+        func usage(_ message: String, _ hint: String? = nil) -> EdgeError { EdgeError(.usage, message, hint: hint) }
         if metaData != nil && instanceID != nil {
             throw usage("--meta-data and --instance-id both set meta-data: give one")
         }
@@ -75,9 +75,8 @@ struct PreparedUserData {
             return try UserDataInjector.inject(target: target, request)
         } catch let error as EdgeFlashError {
             // Belt and braces: no message leaves with a secret in it.
-            throw SimpleError(UserDataRedactor.scrub(error.message, secrets: files.secrets),
-                              hint: error.hint.map { UserDataRedactor.scrub($0, secrets: files.secrets) },
-                              exitStatus: error.exitStatus)
+            throw EdgeError(error.code, UserDataRedactor.scrub(error.message, secrets: files.secrets),
+                            hint: error.hint.map { UserDataRedactor.scrub($0, secrets: files.secrets) })
         }
     }
 }

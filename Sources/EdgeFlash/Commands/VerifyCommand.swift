@@ -104,9 +104,8 @@ struct VerifyCommand: ParsableCommand {
             }
             lines.append("\(against): its first \(ByteCount.human(source.size)) match \(image) (read with O_DIRECT)")
         } else if expected == nil {
-            throw SimpleError("\(image): unverified: nothing was checked",
-                              hint: "Put \(URL(fileURLWithPath: image).lastPathComponent).sha256 beside it, or pass --sha256 HEX or --checksum FILE.",
-                              exitStatus: .failure)
+            throw EdgeError(.failure, "\(image): unverified: nothing was checked",
+                            hint: "Put \(URL(fileURLWithPath: image).lastPathComponent).sha256 beside it, or pass --sha256 HEX or --checksum FILE.")
         }
         report.ok = true
         report.exitStatus = ExitStatus.success.rawValue

@@ -90,7 +90,7 @@ struct WriteCommand: ParsableCommand {
     private func write(reporter: ProgressReporter, report: inout WriteReport) throws -> WriteOutcome {
         let source = try ImageFile(path: image)  // refuses a directory before anything is touched
         guard source.size > 0 else {
-            throw SimpleError("\(image) is empty: nothing to write", exitStatus: .invalidInput)
+            throw EdgeError(.malformed, "\(image) is empty: nothing to write")
         }
         report.imageBytes = source.size
         // A truncated ISO download is refused here; so is an ISO that cannot boot from a stick.

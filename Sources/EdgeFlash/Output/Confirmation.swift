@@ -36,17 +36,17 @@ enum Confirmation {
     static func ask(disk: Disk, imagePath: String, imageSize: Int64, assumeYes: Bool) throws {
         if assumeYes { return }
         guard Terminal.stdinIsTTY else {
-            throw SimpleError("nothing written to \(disk.path): no terminal to confirm on",
-                              hint: "Pass --yes to write without asking (for scripts).", exitStatus: .notConfirmed)
+            throw EdgeError(.notConfirmed, "nothing written to \(disk.path): no terminal to confirm on",
+                            hint: "Pass --yes to write without asking (for scripts).")
         }
         let answer = answerOrExitOnInterrupt(
             question: describe(disk: disk, imagePath: imagePath, imageSize: imageSize) + "\nType yes to continue: ",
             saying: "\nedgeflash: nothing written to \(disk.path): interrupted\n")
         guard let answer else {
-            throw SimpleError("nothing written to \(disk.path): no answer", exitStatus: .notConfirmed)
+            throw EdgeError(.notConfirmed, "nothing written to \(disk.path): no answer")
         }
         guard answer.trimmingCharacters(in: .whitespaces).lowercased() == "yes" else {
-            throw SimpleError("nothing written to \(disk.path): not confirmed", exitStatus: .notConfirmed)
+            throw EdgeError(.notConfirmed, "nothing written to \(disk.path): not confirmed")
         }
     }
 

@@ -1,5 +1,7 @@
+import EdgeCore
+
 /// Bounds-checked little/big-endian reads over a structure's bytes. Every read past the end throws
-/// an `ISOVerifyError` naming the structure, so hostile or truncated input is a precise error,
+/// an `EdgeError` naming the structure, so hostile or truncated input is a precise error,
 /// never a crash. Its writing half is the `setLE…` extension below.
 public struct ByteReader: Sendable {
     public let bytes: [UInt8]
@@ -15,7 +17,7 @@ public struct ByteReader: Sendable {
 
     private func check(_ offset: Int, _ length: Int) throws {
         guard offset >= 0, length >= 0, offset <= bytes.count, length <= bytes.count - offset else {
-            throw ISOVerifyError("\(structure) is truncated: needs bytes \(offset)..<\(offset + length) but has \(bytes.count)")
+            throw EdgeError(.malformed, "\(structure) is truncated: needs bytes \(offset)..<\(offset + length) but has \(bytes.count)")
         }
     }
 

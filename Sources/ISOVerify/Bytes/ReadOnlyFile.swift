@@ -1,3 +1,4 @@
+import EdgeCore
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -15,12 +16,12 @@ public final class ReadOnlyFile {
 
     public init(path: String) throws {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw ISOVerifyError.io(path, String(cString: strerror(errno))) }
+        guard fd >= 0 else { throw EdgeError.cannotRead(path, String(cString: strerror(errno))) }
         var info = stat()
         guard fstat(fd, &info) == 0 else {
             let reason = String(cString: strerror(errno))
             close(fd)
-            throw ISOVerifyError.io(path, reason)
+            throw EdgeError.cannotRead(path, reason)
         }
         var length = Int64(info.st_size)
         if (info.st_mode & S_IFMT) == S_IFBLK {
@@ -28,7 +29,7 @@ public final class ReadOnlyFile {
             length = Int64(lseek(fd, 0, SEEK_END))
         } else if (info.st_mode & S_IFMT) != S_IFREG {
             close(fd)
-            throw ISOVerifyError("\(path) is not a regular file or block device")
+            throw EdgeError(.malformed, "\(path) is not a regular file or block device")
         }
         self.path = path
         self.size = length
@@ -60,7 +61,7 @@ public final class ReadOnlyFile {
             let n = pread(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
             if n < 0 {
                 if errno == EINTR { continue }
-                throw ISOVerifyError.io(path, "\(String(cString: strerror(errno))) at byte \(offset + Int64(done))")
+                throw EdgeError.cannotRead(path, "\(String(cString: strerror(errno))) at byte \(offset + Int64(done))")
             }
             if n == 0 { break }
             done += n
@@ -92,7 +93,7 @@ private final class ChunkPipeline: @unchecked Sendable {
     private let descriptor: Int32, path: String, range: Range<Int64>, chunkSize: Int
     private let buffers: [UnsafeMutableRawBufferPointer]
     private var lengths = [0, 0]
-    private var failure: ISOVerifyError?
+    private var failure: EdgeError?
     // All start at 0 (libdispatch traps when a semaphore is freed below its initial value).
     private let empty = DispatchSemaphore(value: 0), filled = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
     private let lock = NSLock()
@@ -119,7 +120,7 @@ private final class ChunkPipeline: @unchecked Sendable {
                 if isCancelled { return }
                 let slot = index % 2
                 var got = 0
-                var error: ISOVerifyError?
+                var error: EdgeError?
                 if !stop && offset < range.upperBound {
                     (got, error) = fill(buffers[slot], count: Int(min(Int64(chunkSize), range.upperBound - offset)), at: offset)
                 }
@@ -135,13 +136,13 @@ private final class ChunkPipeline: @unchecked Sendable {
 
     private var isCancelled: Bool { lock.lock(); defer { lock.unlock() }; return cancelled }
 
-    private func fill(_ buffer: UnsafeMutableRawBufferPointer, count: Int, at offset: Int64) -> (Int, ISOVerifyError?) {
+    private func fill(_ buffer: UnsafeMutableRawBufferPointer, count: Int, at offset: Int64) -> (Int, EdgeError?) {
         var done = 0
         while done < count {
             let n = pread(descriptor, buffer.baseAddress! + done, count - done, off_t(offset) + off_t(done))
             if n < 0 {
                 if errno == EINTR { continue }
-                return (done, ISOVerifyError.io(path, "\(String(cString: strerror(errno))) at byte \(offset + Int64(done))"))
+                return (done, EdgeError.cannotRead(path, "\(String(cString: strerror(errno))) at byte \(offset + Int64(done))"))
             }
             if n == 0 { break }
             done += n

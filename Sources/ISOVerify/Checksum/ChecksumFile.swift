@@ -1,3 +1,5 @@
+import EdgeCore
+
 /// Parser for checksum lists as `sha256sum`/`sha512sum` (GNU) and `shasum --tag`/BSD `sha256` write
 /// them. Several entries per file; every non-blank, non-comment line must parse.
 public enum ChecksumFile {
@@ -8,7 +10,7 @@ public enum ChecksumFile {
         public var line: Int
     }
 
-    /// Parses `text`; `fileName` only names the file in errors. Throws `ISOVerifyError` with the
+    /// Parses `text`; `fileName` only names the file in errors. Throws `EdgeError` with the
     /// line number on the first malformed line, and when the file holds no entry at all.
     public static func parse(_ text: String, fileName: String) throws -> [Entry] {
         var entries: [Entry] = []
@@ -23,8 +25,8 @@ public enum ChecksumFile {
             entries.append(entry)
         }
         if entries.isEmpty {
-            throw ISOVerifyError("\(fileName) holds no checksum",
-                                 hint: "expected lines such as '<hex>  image.iso' or 'SHA256 (image.iso) = <hex>'")
+            throw EdgeError(.malformed, "\(fileName) holds no checksum",
+                            hint: "expected lines such as '<hex>  image.iso' or 'SHA256 (image.iso) = <hex>'")
         }
         return entries
     }
@@ -127,9 +129,9 @@ public enum ChecksumFile {
         !s.isEmpty && s.allSatisfy { $0.isASCII && $0.isHexDigit }
     }
 
-    private static func malformed(_ file: String, _ line: Int, _ what: String) -> ISOVerifyError {
-        ISOVerifyError("\(file) line \(line) is malformed: \(what)",
-                       hint: "fix or remove \(file), or pass the digest with --sha256/--sha512")
+    private static func malformed(_ file: String, _ line: Int, _ what: String) -> EdgeError {
+        EdgeError(.malformed, "\(file) line \(line) is malformed: \(what)",
+                  hint: "fix or remove \(file), or pass the digest with --sha256/--sha512")
     }
 }
 

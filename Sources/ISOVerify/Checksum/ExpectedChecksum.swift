@@ -1,3 +1,4 @@
+import EdgeCore
 import Foundation
 
 /// The hash functions checksum files use for installer images.
@@ -35,7 +36,7 @@ public enum ChecksumDiscovery {
     ///
     /// A file named for the image (`IMAGE.sha256`) may hold a bare digest or a single entry under
     /// another name (a renamed download); a list (`SHA256SUMS`) must name the image. A checksum
-    /// file that exists but cannot be parsed throws `ISOVerifyError` (exit status `.invalidInput`)
+    /// file that exists but cannot be parsed throws `EdgeError` (exit status `.invalidInput`)
     /// naming the file and line: a broken checksum file is never silently skipped.
     public static func find(forImage image: URL) throws -> ExpectedChecksum? {
         let directory = image.deletingLastPathComponent()
@@ -50,9 +51,8 @@ public enum ChecksumDiscovery {
                 return ExpectedChecksum(algorithm: match.algorithm, hex: match.hex, source: candidate)
             }
             if dedicated {
-                throw ISOVerifyError(
-                    "\(candidate) lists \(entries.count) files but none named \(imageName)",
-                    hint: "pass the right digest with --sha256/--sha512 or the file with --checksum")
+                throw EdgeError(.malformed, "\(candidate) lists \(entries.count) files but none named \(imageName)",
+                                hint: "pass the right digest with --sha256/--sha512 or the file with --checksum")
             }
         }
         return nil
@@ -66,8 +66,8 @@ public enum ChecksumDiscovery {
         let imageName = image.lastPathComponent
         let dedicated = !(name.hasPrefix("SHA256SUMS") || name.hasPrefix("SHA512SUMS"))
         guard let match = ChecksumFile.entry(for: imageName, in: entries, dedicatedFile: dedicated) else {
-            throw ISOVerifyError("\(name) has no entry for \(imageName)",
-                                 hint: "check the file names, or pass the digest with --sha256/--sha512")
+            throw EdgeError(.malformed, "\(name) has no entry for \(imageName)",
+                            hint: "check the file names, or pass the digest with --sha256/--sha512")
         }
         return ExpectedChecksum(algorithm: match.algorithm, hex: match.hex, source: name)
     }
@@ -78,13 +78,13 @@ public enum ChecksumDiscovery {
     private static func readChecksumFile(_ url: URL) throws -> String {
         let attributes = try? FileManager.default.attributesOfItem(atPath: url.path)
         if let size = attributes?[.size] as? Int, size > maximumFileSize {
-            throw ISOVerifyError("\(url.lastPathComponent) is \(size) bytes: too large for a checksum file")
+            throw EdgeError(.malformed, "\(url.lastPathComponent) is \(size) bytes: too large for a checksum file")
         }
         guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw ISOVerifyError.io(url.path, "permission denied or not a regular file")
+            throw EdgeError.cannotRead(url.path, "permission denied or not a regular file")
         }
         guard let text = String(data: data, encoding: .utf8) else {
-            throw ISOVerifyError("\(url.lastPathComponent) is not text (not UTF-8)")
+            throw EdgeError(.malformed, "\(url.lastPathComponent) is not text (not UTF-8)")
         }
         return text
     }

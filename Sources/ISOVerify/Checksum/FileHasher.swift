@@ -1,4 +1,5 @@
 import Crypto
+import EdgeCore
 import Foundation
 
 /// An incremental SHA-256/SHA-512 (swift-crypto: BoringSSL's assembly, SHA-NI where the CPU has
@@ -51,7 +52,7 @@ public enum FileHasher {
             progress?(done)
         }
         guard done == end else {
-            throw ISOVerifyError.io(file.path, "ended after \(done) of \(end) bytes")
+            throw EdgeError.cannotRead(file.path, "ended after \(done) of \(end) bytes")
         }
         return hash.finalizeHex()
     }

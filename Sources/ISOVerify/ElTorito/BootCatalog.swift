@@ -1,3 +1,5 @@
+import EdgeCore
+
 /// The El Torito boot catalog: a validation entry (with a checksum), a default entry, then
 /// section headers each followed by their entries. Pure: parses the catalog's bytes.
 public struct BootCatalog: Sendable, Codable, Equatable {
@@ -47,15 +49,15 @@ public struct BootCatalog: Sendable, Codable, Equatable {
     public static func parse(_ bytes: [UInt8], sector: UInt32) throws -> BootCatalog {
         let r = ByteReader(Array(bytes.prefix(maximumBytes)), structure: "El Torito boot catalog at sector \(sector)")
         guard try r.u8(0) == 1 else {
-            throw ISOVerifyError("\(r.structure): validation entry header is \(try r.u8(0)), expected 1")
+            throw EdgeError(.malformed, "\(r.structure): validation entry header is \(try r.u8(0)), expected 1")
         }
         guard try r.u8(30) == 0x55, try r.u8(31) == 0xAA else {
-            throw ISOVerifyError("\(r.structure): validation entry lacks its 55 AA key bytes")
+            throw EdgeError(.malformed, "\(r.structure): validation entry lacks its 55 AA key bytes")
         }
         var sum: UInt16 = 0
         for i in stride(from: 0, to: 32, by: 2) { sum &+= try r.u16le(i) }
         guard sum == 0 else {
-            throw ISOVerifyError("\(r.structure): validation entry checksum is wrong (words sum to 0x\(String(sum, radix: 16)), not 0)")
+            throw EdgeError(.malformed, "\(r.structure): validation entry checksum is wrong (words sum to 0x\(String(sum, radix: 16)), not 0)")
         }
         let platformID = try r.u8(1)
         var entries = [try entry(r, at: 32, index: 1, platformID: platformID)]
@@ -72,7 +74,7 @@ public struct BootCatalog: Sendable, Codable, Equatable {
             var seen = 0
             while seen < count {
                 guard offset + 32 <= r.count else {
-                    throw ISOVerifyError("\(r.structure): section header at byte \(headerOffset) declares \(count) entries but the catalog ends after \(seen)")
+                    throw EdgeError(.malformed, "\(r.structure): section header at byte \(headerOffset) declares \(count) entries but the catalog ends after \(seen)")
                 }
                 if try r.u8(offset) == 0x44 { offset += 32; continue } // extension entry, belongs to the previous entry
                 entries.append(try entry(r, at: offset, index: entries.count + 1, platformID: sectionPlatform))
@@ -88,7 +90,7 @@ public struct BootCatalog: Sendable, Codable, Equatable {
     static func entry(_ r: ByteReader, at o: Int, index: Int, platformID: UInt8) throws -> Entry {
         let indicator = try r.u8(o)
         guard indicator == 0x88 || indicator == 0x00 else {
-            throw ISOVerifyError("\(r.structure): entry \(index) has boot indicator 0x\(String(indicator, radix: 16)), expected 0x88 or 0x00")
+            throw EdgeError(.malformed, "\(r.structure): entry \(index) has boot indicator 0x\(String(indicator, radix: 16)), expected 0x88 or 0x00")
         }
         let media = try r.u8(o + 1) & 0x0F
         let kinds: [Emulation] = [.none, .floppy12, .floppy144, .floppy288, .hardDisk]

@@ -1,3 +1,4 @@
+import EdgeCore
 import Foundation
 
 /// The quick whole-image check `verify` and `write` run: is there an ISO 9660 volume, what is it
@@ -23,14 +24,13 @@ public struct ISOSanity: Sendable, Codable, Equatable {
     public var descriptors: VolumeDescriptorSet
 
     /// The truncation as a user error, nil when the image is whole.
-    public var problem: ISOVerifyError? {
+    public var problem: EdgeError? {
         guard verdict == .truncated else { return nil }
-        return ISOVerifyError(
-            "image is truncated: the ISO volume '\(volumeID)' declares \(volumeBytes) bytes but the file has \(fileSize) (\(missingBytes) missing)",
-            hint: "download the image again; a partial download will not boot")
+        return EdgeError(.malformed, "image is truncated: the ISO volume '\(volumeID)' declares \(volumeBytes) bytes but the file has \(fileSize) (\(missingBytes) missing)",
+                         hint: "download the image again; a partial download will not boot")
     }
 
-    /// Checks the image at `image`. Throws `ISOVerifyError` when it cannot be read or has no ISO 9660
+    /// Checks the image at `image`. Throws `EdgeError` when it cannot be read or has no ISO 9660
     /// primary volume descriptor (a raw disk image, a corrupt download).
     public static func check(image: URL) throws -> ISOSanity {
         try check(try ReadOnlyFile(path: image.path))

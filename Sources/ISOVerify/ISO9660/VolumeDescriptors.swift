@@ -1,3 +1,5 @@
+import EdgeCore
+
 /// ISO 9660 volume descriptors: the set that starts at sector 16 (32 KiB) and ends with a
 /// terminator. Pure: parses bytes given to it.
 public enum ISO9660 {
@@ -51,14 +53,14 @@ public struct VolumeDescriptorSet: Sendable, Codable, Equatable {
         for index in 16..<(16 + ISO9660.maximumDescriptors) {
             let bytes = try sector(index)
             if bytes.isEmpty {
-                if primary == nil { throw ISOVerifyError("no ISO 9660 volume descriptor at 32 KiB: the file ends before it") }
+                if primary == nil { throw EdgeError(.malformed, "no ISO 9660 volume descriptor at 32 KiB: the file ends before it") }
                 break
             }
             let reader = ByteReader(bytes, structure: "volume descriptor at sector \(index)")
             guard try reader.slice(1, 5) == Array("CD001".utf8) else {
                 if primary == nil {
-                    throw ISOVerifyError("no ISO 9660 volume descriptor at 32 KiB (no CD001 signature): not an ISO image",
-                                         hint: "a raw disk image can still be written, but inspect reads only ISO 9660")
+                    throw EdgeError(.malformed, "no ISO 9660 volume descriptor at 32 KiB (no CD001 signature): not an ISO image",
+                                    hint: "a raw disk image can still be written, but inspect reads only ISO 9660")
                 }
                 break // a set without terminator; reported below
             }
@@ -81,7 +83,7 @@ public struct VolumeDescriptorSet: Sendable, Codable, Equatable {
             if terminator != nil { break }
         }
         guard let primary else {
-            throw ISOVerifyError("the ISO 9660 descriptor set has no primary volume descriptor")
+            throw EdgeError(.malformed, "the ISO 9660 descriptor set has no primary volume descriptor")
         }
         return VolumeDescriptorSet(primary: primary, supplementary: supplementary, bootCatalogSector: catalog,
                                    terminatorSector: terminator, primaryApplicationUse: applicationUse)
@@ -100,7 +102,7 @@ public struct VolumeDescriptorSet: Sendable, Codable, Equatable {
         let blockLE = try r.u16le(128), blockBE = try r.u16be(130)
         if blockLE != blockBE { warnings.append("logical block size halves disagree (LE \(blockLE), BE \(blockBE))") }
         guard blockLE == 2048 else {
-            throw ISOVerifyError("\(r.structure) declares logical blocks of \(blockLE) bytes; only 2048 is supported")
+            throw EdgeError(.malformed, "\(r.structure) declares logical blocks of \(blockLE) bytes; only 2048 is supported")
         }
         return VolumeDescriptor(
             kind: kind, sector: sector, isJoliet: joliet,

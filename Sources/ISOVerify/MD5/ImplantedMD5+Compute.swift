@@ -1,13 +1,14 @@
 import Crypto
+import EdgeCore
 
 /// The whole-image MD5 check, kept apart from the parser so the fuzz target builds without Crypto.
 extension ImplantedMD5 {
     /// Hashes the image the way checkisomd5 does; returns the computed MD5 (lowercase hex).
     public func compute(_ file: ReadOnlyFile, volumeBytes: Int64, progress: ((Int64) -> Void)? = nil) throws -> String {
         let end = volumeBytes - Int64(skipSectors) * 2048
-        guard end > 0 else { throw ISOVerifyError("implanted MD5 skips more sectors than the volume has") }
+        guard end > 0 else { throw EdgeError(.malformed, "implanted MD5 skips more sectors than the volume has") }
         guard end <= file.size else {
-            throw ISOVerifyError("image is truncated: the implanted MD5 covers \(end) bytes, the file has \(file.size)")
+            throw EdgeError(.malformed, "image is truncated: the implanted MD5 covers \(end) bytes, the file has \(file.size)")
         }
         file.adviseSequential()
         var md5 = Insecure.MD5()

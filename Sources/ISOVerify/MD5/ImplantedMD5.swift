@@ -1,3 +1,4 @@
+import EdgeCore
 import Foundation
 
 /// The MD5 that `implantisomd5` writes into the primary volume descriptor's application-use area
@@ -23,10 +24,10 @@ public struct ImplantedMD5: Sendable, Codable, Equatable {
             fields[part[..<eq].trimmingCharacters(in: .whitespaces)] = part[part.index(after: eq)...].trimmingCharacters(in: .whitespaces)
         }
         guard let md5 = fields["ISO MD5SUM"], md5.count == 32, md5.allSatisfy(\.isHexDigit) else {
-            throw ISOVerifyError("implanted MD5 in the primary volume descriptor is malformed (ISO MD5SUM is not 32 hex digits)")
+            throw EdgeError(.malformed, "implanted MD5 in the primary volume descriptor is malformed (ISO MD5SUM is not 32 hex digits)")
         }
         guard let skip = Int(fields["SKIPSECTORS"] ?? "0"), (0...1_000_000).contains(skip) else {
-            throw ISOVerifyError("implanted MD5 in the primary volume descriptor has a malformed SKIPSECTORS")
+            throw EdgeError(.malformed, "implanted MD5 in the primary volume descriptor has a malformed SKIPSECTORS")
         }
         return ImplantedMD5(md5: md5.lowercased(), skipSectors: skip,
                             fragmentCount: fields["FRAGMENT COUNT"].flatMap { Int($0) },

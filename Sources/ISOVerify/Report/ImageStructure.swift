@@ -1,3 +1,4 @@
+import EdgeCore
 import Foundation
 
 /// Everything `inspect` learns from an image's structures (no full read): descriptors, boot catalog,
@@ -53,30 +54,30 @@ public struct ImageStructure: Sendable, Codable {
         do {
             let set = try VolumeDescriptorSet.parse { try read(Int64($0) * Int64(ISO9660.sectorSize), ISO9660.sectorSize) }
             s.sanity = ISOSanity.assess(set, fileSize: size)
-        } catch let error as ISOVerifyError where error.exitStatus == .invalidInput {
+        } catch let error as EdgeError where error.code == .malformed {
             s.errors["volume"] = error.message
         }
         if let catalogSector = s.sanity?.descriptors.bootCatalogSector {
             do {
                 let offset = Int64(catalogSector) * Int64(ISO9660.sectorSize)
                 guard offset < size else {
-                    throw ISOVerifyError("El Torito boot catalog at sector \(catalogSector) lies past the end of the image")
+                    throw EdgeError(.malformed, "El Torito boot catalog at sector \(catalogSector) lies past the end of the image")
                 }
                 let catalog = try BootCatalog.parse(read(offset, BootCatalog.maximumBytes), sector: catalogSector)
                 s.bootCatalog = catalog
                 s.efiBootImages = try catalog.entries.filter { $0.platform == .uefi }.map { entry in
                     try efiImage(entry, size: size, volumeBytes: s.sanity?.volumeBytes ?? 0, read: read)
                 }
-            } catch let error as ISOVerifyError where error.exitStatus == .invalidInput {
+            } catch let error as EdgeError where error.code == .malformed {
                 s.errors["boot catalog"] = error.message
             }
         }
         let systemArea = try read(0, 32 * 1024)
-        do { s.mbr = try MBR.parse(Array(systemArea.prefix(512))) } catch let e as ISOVerifyError { s.errors["MBR"] = e.message }
+        do { s.mbr = try MBR.parse(Array(systemArea.prefix(512))) } catch let e as EdgeError { s.errors["MBR"] = e.message }
         do {
             s.gpt = try GPT.parse(header: Array(systemArea.dropFirst(512).prefix(512)), imageSize: size, read: read)
-        } catch let e as ISOVerifyError where e.exitStatus == .invalidInput { s.errors["GPT"] = e.message }
-        do { s.apm = try APM.parse(systemArea: systemArea) } catch let e as ISOVerifyError { s.errors["APM"] = e.message }
+        } catch let e as EdgeError where e.code == .malformed { s.errors["GPT"] = e.message }
+        do { s.apm = try APM.parse(systemArea: systemArea) } catch let e as EdgeError { s.errors["APM"] = e.message }
         s.fatPartitions = try fatPartitions(mbr: s.mbr, gpt: s.gpt, size: size, read: read)
         return s
     }

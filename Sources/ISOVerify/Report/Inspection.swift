@@ -38,8 +38,8 @@ public struct Inspection: Sendable, Codable {
     public var verdict: BootVerdict
     public var verdictSummary: String
     /// The first failure as a user error (its exit status is inspect's); nil when nothing failed.
-    public var failure: ISOVerifyError? { failures.first }
-    var failures: [ISOVerifyError] = []
+    public var failure: EdgeError? { failures.first }
+    var failures: [EdgeError] = []
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion, image, fileSize, structure, implantedMD5, checksum, signatures, checks, verdict, verdictSummary
@@ -62,10 +62,10 @@ public enum Inspector {
         let file = try ReadOnlyFile(path: image.path)
         let s = try ImageStructure.read(file)
         var checks: [Inspection.Check] = []
-        var failures: [ISOVerifyError] = []
-        func add(_ id: String, _ status: Inspection.Check.Status, _ detail: String, _ failure: ISOVerifyError? = nil) {
+        var failures: [EdgeError] = []
+        func add(_ id: String, _ status: Inspection.Check.Status, _ detail: String, _ failure: EdgeError? = nil) {
             checks.append(.init(id: id, status: status, detail: detail))
-            if status == .fail { failures.append(failure ?? ISOVerifyError(detail)) }
+            if status == .fail { failures.append(failure ?? EdgeError(.malformed, detail)) }
         }
         volumeChecks(s, add)
         bootChecks(s, add)
@@ -83,8 +83,8 @@ public enum Inspector {
                             add("implanted-md5", .pass, "implanted MD5 \(md5.md5) matches (checkisomd5 convention, \(md5.skipSectors) sectors skipped)")
                         } else {
                             add("implanted-md5", .fail, "implanted MD5 mismatch: expected \(md5.md5), computed \(check.actual!)",
-                                ISOVerifyError("implanted MD5 mismatch in \(image.lastPathComponent): expected \(md5.md5), computed \(check.actual!)",
-                                               hint: "the image is corrupt; download it again", exitStatus: .mismatch))
+                                EdgeError(.mismatch, "implanted MD5 mismatch in \(image.lastPathComponent): expected \(md5.md5), computed \(check.actual!)",
+                                          hint: "the image is corrupt; download it again"))
                         }
                     } else {
                         add("implanted-md5", .notChecked, "implanted MD5 \(md5.md5) found; --deep checks it")
@@ -93,7 +93,7 @@ public enum Inspector {
                 } else {
                     add("implanted-md5", .info, "no implanted MD5 (implantisomd5 was not run on this image)")
                 }
-            } catch let e as ISOVerifyError {
+            } catch let e as EdgeError {
                 add("implanted-md5", .fail, e.message, e)
             }
         }
@@ -109,8 +109,8 @@ public enum Inspector {
                         add("checksum", .pass, "\(expected.algorithm.rawValue) matches \(expected.source)")
                     } else {
                         add("checksum", .fail, "\(expected.algorithm.rawValue) mismatch: \(expected.source) says \(expected.hex), the image is \(check.actual!)",
-                            ISOVerifyError("\(image.lastPathComponent) does not match \(expected.source): expected \(expected.hex), got \(check.actual!)",
-                                           hint: "download the image again", exitStatus: .mismatch))
+                            EdgeError(.mismatch, "\(image.lastPathComponent) does not match \(expected.source): expected \(expected.hex), got \(check.actual!)",
+                                      hint: "download the image again"))
                     }
                 } else {
                     add("checksum", .notChecked, "\(expected.source) has a \(expected.algorithm.rawValue) for this image; --deep (or edgeflash verify) checks it")
@@ -119,7 +119,7 @@ public enum Inspector {
             } else {
                 add("checksum", .warn, "unverified: no IMAGE.sha256, IMAGE.sha512, SHA256SUMS or SHA512SUMS beside the image")
             }
-        } catch let e as ISOVerifyError {
+        } catch let e as EdgeError {
             add("checksum", .fail, e.message, e)
         }
 
@@ -154,10 +154,10 @@ public enum Inspector {
         return inspection
     }
 
-    static func volumeChecks(_ s: ImageStructure, _ add: (String, Inspection.Check.Status, String, ISOVerifyError?) -> Void) {
+    static func volumeChecks(_ s: ImageStructure, _ add: (String, Inspection.Check.Status, String, EdgeError?) -> Void) {
         guard let v = s.sanity else {
             let message = s.errors["volume"] ?? "no ISO 9660 volume"
-            add("iso9660", .fail, message, ISOVerifyError(message))
+            add("iso9660", .fail, message, EdgeError(.malformed, message))
             return
         }
         let p = v.descriptors.primary
@@ -182,9 +182,9 @@ public enum Inspector {
         add("volume-info", .info, "publisher '\(p.publisherID)', application '\(p.applicationID)', created \(p.creationDate ?? "unset")", nil)
     }
 
-    static func bootChecks(_ s: ImageStructure, _ add: (String, Inspection.Check.Status, String, ISOVerifyError?) -> Void) {
+    static func bootChecks(_ s: ImageStructure, _ add: (String, Inspection.Check.Status, String, EdgeError?) -> Void) {
         if let error = s.errors["boot catalog"] {
-            add("el-torito", .fail, error, ISOVerifyError(error))
+            add("el-torito", .fail, error, EdgeError(.malformed, error))
         } else if let c = s.bootCatalog {
             let entries = c.entries.map { e in
                 "\(e.index): \(e.platform.rawValue)\(e.bootable ? "" : " (not bootable)"), \(e.emulation.rawValue), load \(e.loadSectors) sectors at block \(e.loadLBA)"
@@ -205,9 +205,9 @@ public enum Inspector {
         }
     }
 
-    static func systemAreaChecks(_ s: ImageStructure, _ add: (String, Inspection.Check.Status, String, ISOVerifyError?) -> Void) {
+    static func systemAreaChecks(_ s: ImageStructure, _ add: (String, Inspection.Check.Status, String, EdgeError?) -> Void) {
         if let error = s.errors["MBR"] {
-            add("mbr", .fail, error, ISOVerifyError(error))
+            add("mbr", .fail, error, EdgeError(.malformed, error))
         } else if let mbr = s.mbr {
             let bios = s.bootCatalog?.entries.first { $0.platform == .x86BIOS && $0.bootable }
             var facts = [mbr.hasBootCode ? "boot code present" : "no boot code"]
@@ -221,7 +221,7 @@ public enum Inspector {
             add("mbr", .info, "no MBR (no 55 AA signature at byte 510)", nil)
         }
         if let error = s.errors["GPT"] {
-            add("gpt", .fail, error, ISOVerifyError(error))
+            add("gpt", .fail, error, EdgeError(.malformed, error))
         } else if let g = s.gpt {
             let parts = g.partitions.map { "\($0.number) '\($0.name)' \($0.typeName) \($0.firstLBA)-\($0.lastLBA)" }
             add("gpt", .pass, "header and entry array CRC32 OK, \(g.partitions.count) partitions: " + parts.joined(separator: "; "), nil)
@@ -235,7 +235,7 @@ public enum Inspector {
             }
         }
         if let error = s.errors["APM"] {
-            add("apm", .fail, error, ISOVerifyError(error))
+            add("apm", .fail, error, EdgeError(.malformed, error))
         } else if let a = s.apm, !a.partitions.isEmpty {
             add("apm", .info, "Apple partition map, \(a.blockSize)-byte blocks: " + a.partitions.map { "\($0.number) '\($0.name)' \($0.type)" }.joined(separator: "; "), nil)
         }

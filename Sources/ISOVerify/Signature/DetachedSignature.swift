@@ -47,7 +47,7 @@ public struct DetachedSignature: Sendable, Codable, Equatable {
                                      status: .notChecked, detail: "pass --keyring FILE to check it")
         }
         guard FileManager.default.fileExists(atPath: keyring.path) else {
-            throw ISOVerifyError("keyring \(keyring.path) does not exist", exitStatus: .usage)
+            throw EdgeError(.usage, "keyring \(keyring.path) does not exist")
         }
         // An absolute keyring path: gpgv otherwise looks it up in ~/.gnupg.
         let result = try ChildProcess.run("gpgv", ["--keyring", keyring.standardizedFileURL.path, signature.path, signed.path],
@@ -61,10 +61,9 @@ public struct DetachedSignature: Sendable, Codable, Equatable {
     }
 
     /// The refusal for a bad signature (exit status `.mismatch`).
-    public var problem: ISOVerifyError? {
+    public var problem: EdgeError? {
         guard status == .bad else { return nil }
-        return ISOVerifyError("signature \(signatureFile) does not verify \(signedFile): \(detail)",
-                              hint: "the image or its checksum file may have been tampered with; download it again from the vendor",
-                              exitStatus: .mismatch)
+        return EdgeError(.mismatch, "signature \(signatureFile) does not verify \(signedFile): \(detail)",
+                         hint: "the image or its checksum file may have been tampered with; download it again from the vendor")
     }
 }

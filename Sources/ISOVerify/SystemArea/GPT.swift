@@ -1,3 +1,5 @@
+import EdgeCore
+
 /// A GUID partition table: the primary header at LBA 1 (512-byte sectors), its entry array, both
 /// CRC32s checked, and where the backup header says it lives. Read from an image (`inspect`) or a
 /// stick (`inject`), both hostile input, with checked reads and checked arithmetic only; edited
@@ -69,32 +71,32 @@ public struct GPT: Sendable, Codable, Equatable {
         guard r.count >= 92, try r.slice(0, 8) == signature else { return nil }
         let headerSize = Int(try r.u32le(12))
         guard (92...512).contains(headerSize) else {
-            throw ISOVerifyError("GPT header declares a size of \(headerSize) bytes (must be 92-512)")
+            throw EdgeError(.malformed, "GPT header declares a size of \(headerSize) bytes (must be 92-512)")
         }
         let stored = try r.u32le(16)
         let computed = try crcOfHeader(r, size: headerSize)
         guard stored == computed else {
-            throw ISOVerifyError("GPT header CRC32 is wrong (stored 0x\(hex32(stored)), computed 0x\(hex32(computed)))")
+            throw EdgeError(.malformed, "GPT header CRC32 is wrong (stored 0x\(hex32(stored)), computed 0x\(hex32(computed)))")
         }
         let entriesLBA = try r.u64le(72), count = try r.u32le(80), size = try r.u32le(84)
         guard size >= 128, size.nonzeroBitCount == 1 else {
-            throw ISOVerifyError("GPT entry size is \(size) bytes (must be 128 × a power of two)")
+            throw EdgeError(.malformed, "GPT entry size is \(size) bytes (must be 128 × a power of two)")
         }
         let arrayBytes = UInt64(count) * UInt64(size)
         guard arrayBytes <= UInt64(maximumEntryArrayBytes) else {
-            throw ISOVerifyError("GPT declares \(count) entries of \(size) bytes (\(arrayBytes) bytes): more than the 1 MiB allowed")
+            throw EdgeError(.malformed, "GPT declares \(count) entries of \(size) bytes (\(arrayBytes) bytes): more than the 1 MiB allowed")
         }
         let (arrayOffset, overflow) = entriesLBA.multipliedReportingOverflow(by: 512)
         guard !overflow, arrayOffset + arrayBytes <= UInt64(max(imageSize, 0)) else {
-            throw ISOVerifyError("GPT entry array at LBA \(entriesLBA) (\(arrayBytes) bytes) points past the end of the image")
+            throw EdgeError(.malformed, "GPT entry array at LBA \(entriesLBA) (\(arrayBytes) bytes) points past the end of the image")
         }
         let array = try read(Int64(arrayOffset), Int(arrayBytes))
         guard array.count == Int(arrayBytes) else {
-            throw ISOVerifyError("GPT entry array is truncated: \(array.count) of \(arrayBytes) bytes")
+            throw EdgeError(.malformed, "GPT entry array is truncated: \(array.count) of \(arrayBytes) bytes")
         }
         let arrayCRC = CRC32.checksum(array), storedArrayCRC = try r.u32le(88)
         guard arrayCRC == storedArrayCRC else {
-            throw ISOVerifyError("GPT entry array CRC32 is wrong (stored 0x\(hex32(storedArrayCRC)), computed 0x\(hex32(arrayCRC)))")
+            throw EdgeError(.malformed, "GPT entry array CRC32 is wrong (stored 0x\(hex32(storedArrayCRC)), computed 0x\(hex32(arrayCRC)))")
         }
         var gpt = try GPT(header: try r.slice(0, headerSize), entryArray: array, imageSize: imageSize)
         if gpt.backupPlacement != .pastEnd, gpt.backupLBA <= UInt64(Int64.max / 512) {
@@ -177,13 +179,13 @@ public struct GPT: Sendable, Codable, Equatable {
     /// Fills entry `number` (its unique GUID fresh, its name `name`, up to 36 UTF-16 units).
     public mutating func setPartition(_ number: Int, type: String, firstLBA: UInt64, lastLBA: UInt64, name: String) throws {
         guard number >= 1, number <= Int(entryCount) else {
-            throw ISOVerifyError("GPT has \(entryCount) entries: there is no entry \(number)")
+            throw EdgeError(.malformed, "GPT has \(entryCount) entries: there is no entry \(number)")
         }
         guard firstUsableLBA <= firstLBA, firstLBA <= lastLBA, lastLBA <= lastUsableLBA else {
-            throw ISOVerifyError("GPT partition \(number) (sectors \(firstLBA)-\(lastLBA)) lies outside the usable sectors \(firstUsableLBA)-\(lastUsableLBA)")
+            throw EdgeError(.malformed, "GPT partition \(number) (sectors \(firstLBA)-\(lastLBA)) lies outside the usable sectors \(firstUsableLBA)-\(lastUsableLBA)")
         }
         if let other = partitions.first(where: { $0.number != number && $0.firstLBA <= lastLBA && firstLBA <= $0.lastLBA }) {
-            throw ISOVerifyError("GPT partition \(number) (sectors \(firstLBA)-\(lastLBA)) would overlap partition \(other.number) (\(other.firstLBA)-\(other.lastLBA))")
+            throw EdgeError(.malformed, "GPT partition \(number) (sectors \(firstLBA)-\(lastLBA)) would overlap partition \(other.number) (\(other.firstLBA)-\(other.lastLBA))")
         }
         var entry = [UInt8](repeating: 0, count: Int(entrySize))
         entry.setBytes(0, try Self.guidBytes(type))
@@ -201,10 +203,10 @@ public struct GPT: Sendable, Codable, Equatable {
     public mutating func relocateBackup(diskSectors: UInt64) throws {
         let tail = entryArraySectors + 1
         guard diskSectors < UInt64(Int64.max / 512), diskSectors > tail, diskSectors - 1 - tail >= lastUsedLBA else {
-            throw ISOVerifyError("a disk of \(diskSectors) sectors is too small for this GPT: its partitions reach sector \(lastUsedLBA) and its backup needs \(tail) sectors at the end")
+            throw EdgeError(.malformed, "a disk of \(diskSectors) sectors is too small for this GPT: its partitions reach sector \(lastUsedLBA) and its backup needs \(tail) sectors at the end")
         }
         guard diskSectors - 1 - tail >= firstUsableLBA else {
-            throw ISOVerifyError("GPT's first usable sector \(firstUsableLBA) lies past the end of a disk of \(diskSectors) sectors")
+            throw EdgeError(.malformed, "GPT's first usable sector \(firstUsableLBA) lies past the end of a disk of \(diskSectors) sectors")
         }
         header.setLE64(32, diskSectors - 1)
         header.setLE64(48, diskSectors - 1 - tail)
@@ -223,10 +225,10 @@ public struct GPT: Sendable, Codable, Equatable {
     public func serialized() throws -> (backup: [DiskWrite], primary: [DiskWrite]) {
         let sectors = entryArraySectors, limit = UInt64(Int64.max / 512)
         guard entriesLBA >= 2, entriesLBA < limit, firstUsableLBA >= entriesLBA + sectors else {
-            throw ISOVerifyError("GPT entry array at sector \(entriesLBA) (\(sectors) sectors) does not lie between the header and the first usable sector (\(firstUsableLBA))")
+            throw EdgeError(.malformed, "GPT entry array at sector \(entriesLBA) (\(sectors) sectors) does not lie between the header and the first usable sector (\(firstUsableLBA))")
         }
         guard firstUsableLBA <= lastUsableLBA, backupLBA < limit, backupLBA > sectors, backupLBA - sectors > lastUsableLBA else {
-            throw ISOVerifyError("GPT backup header at sector \(backupLBA) leaves no room for its \(sectors)-sector entry array after the usable sectors (\(firstUsableLBA)-\(lastUsableLBA))")
+            throw EdgeError(.malformed, "GPT backup header at sector \(backupLBA) leaves no room for its \(sectors)-sector entry array after the usable sectors (\(firstUsableLBA)-\(lastUsableLBA))")
         }
         let backupEntriesLBA = backupLBA - sectors
         var primary = header
@@ -282,7 +284,7 @@ public struct GPT: Sendable, Codable, Equatable {
     static func guidBytes(_ text: String) throws -> [UInt8] {
         let hex = Array(text.utf8.filter { $0 != UInt8(ascii: "-") })
         let digits = hex.compactMap { UInt8(String(UnicodeScalar($0)), radix: 16) }
-        guard hex.count == 32, digits.count == 32 else { throw ISOVerifyError("\(text) is not a GUID") }
+        guard hex.count == 32, digits.count == 32 else { throw EdgeError(.malformed, "\(text) is not a GUID") }
         let inTextOrder = (0..<16).map { digits[2 * $0] << 4 | digits[2 * $0 + 1] }
         var bytes = [UInt8](repeating: 0, count: 16)
         for (textIndex, storedIndex) in guidByteOrder.enumerated() { bytes[storedIndex] = inTextOrder[textIndex] }

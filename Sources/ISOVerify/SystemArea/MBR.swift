@@ -1,3 +1,5 @@
+import EdgeCore
+
 /// The master boot record in sector 0: of an image (what `inspect` reports) or of a stick (what
 /// `inject` edits). Parsed with checked reads only; serialized as the 66 bytes from offset 446 (the
 /// four entries and the signature): boot code, disk signature and the 0x1B0 pointer are never
@@ -50,7 +52,7 @@ public struct MBR: Sendable, Codable, Equatable {
     /// nil when the sector has no 55 AA signature (no MBR at all).
     public static func parse(_ sector: [UInt8]) throws -> MBR? {
         let r = ByteReader(sector, structure: "MBR")
-        guard r.count >= 512 else { throw ISOVerifyError("MBR is truncated: the image is shorter than 512 bytes") }
+        guard r.count >= 512 else { throw EdgeError(.malformed, "MBR is truncated: the image is shorter than 512 bytes") }
         guard try r.u8(510) == 0x55, try r.u8(511) == 0xAA else { return nil }
         var partitions: [Partition] = []
         for i in 0..<4 {

@@ -45,13 +45,13 @@ public struct BootVerdict: Sendable, Codable, Equatable {
 
     /// The refusal `write` raises for an image that will not boot from a stick (exit status
     /// `.refused`, hint names `--force`); nil when it boots from USB on BIOS or UEFI.
-    public func refusalForRawWrite(image: String) -> ISOVerifyError? {
+    public func refusalForRawWrite(image: String) -> EdgeError? {
         guard isOpticalOnly else { return nil }
         let why = summary == .opticalOnly
             ? "\(image) is an optical-only ISO: it has El Torito boot records but no MBR boot code or EFI system partition, so a stick written with it will not boot"
             : "\(image) has no boot record a BIOS or UEFI firmware can use from a stick"
-        return ISOVerifyError(why, hint: "use a hybrid (isohybrid/xorriso) build of the image, or pass --force to write it anyway",
-                              exitStatus: .refused)
+        return EdgeError(.refused, why,
+                         hint: "use a hybrid (isohybrid/xorriso) build of the image, or pass --force to write it anyway")
     }
 
     /// Reads only the structures needed (system area, descriptors, boot catalog) and returns the
