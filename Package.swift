@@ -23,7 +23,7 @@ let package = Package(
         .systemLibrary(name: "CXXHash", path: "Sources/CXXHash", pkgConfig: "libxxhash",
                        providers: [.apt(["libxxhash-dev"])]),
 
-        // Errors, exit codes and redaction shared by every module.
+        // The one error type, exit codes and child processes, shared by every module.
         .target(name: "EdgeCore"),
 
         // Pure parsers and checks over image bytes.

@@ -21,7 +21,6 @@ mkdir -p "$work/corpus-image" "$work/corpus-inject" fuzz/artifacts
 
 # ISOVerify's pure parsers only: what needs Crypto (hashing) or gpgv (signatures) is left out.
 isoverify=(
-  Sources/ISOVerify/ISOVerifyError.swift
   Sources/ISOVerify/Bytes/*.swift
   Sources/ISOVerify/ISO9660/*.swift
   Sources/ISOVerify/ElTorito/*.swift

@@ -43,7 +43,7 @@ public enum ChildProcess {
     public static func run(_ executable: String, _ arguments: [String], captureLimit: Int = 1 << 20,
                            mergeOutput: Bool = false) throws(EdgeError) -> Result {
         guard let path = find(executable) else {
-            throw EdgeError(.failure, "\(executable) is not installed (not found on PATH)",
+            throw EdgeError(.unavailable, "\(executable) is not installed (not found on PATH)",
                             hint: "install it (Debian/Ubuntu: apt-get install \((executable as NSString).lastPathComponent)) and run again")
         }
         let fm = FileManager.default
@@ -72,7 +72,7 @@ public enum ChildProcess {
             process.standardError = mergeOutput ? out : err
             try process.run()
         } catch {
-            throw EdgeError(.failure, "could not run \(path): \(error.localizedDescription)")
+            throw EdgeError(.unavailable, "could not run \(path): \(error.localizedDescription)")
         }
         process.waitUntilExit()
 
@@ -93,4 +93,3 @@ public enum ChildProcess {
         return (String(decoding: data, as: UTF8.self), start > 0)
     }
 }
-

@@ -6,8 +6,8 @@ import Testing
 import TestSupport
 
 /// A stick's sector 0 and GPT are hostile input: for any bytes there, planning an injection either
-/// returns a plan whose tables read back with the new partition, or throws a precise error (exit 6
-/// for a damaged table, 3 for a refusal), and never traps. Checked on seeded mutations of real
+/// returns a plan whose tables read back with the new partition, or throws a precise EdgeError
+/// (malformed, exit 6, for a damaged table; refused, exit 3), and never traps. Checked on seeded mutations of real
 /// sticks after inject (MBR isohybrid, GPT hybrid), and by libFuzzer (fuzz/run.sh, target inject).
 @Suite struct InjectHostileInputTests {
     static let stickSize: Int64 = 64 << 20
@@ -57,9 +57,7 @@ import TestSupport
                     "\(what): the planned partition \(plan.partitionNumber) does not read back")
             return true
         } catch let error as EdgeError {
-            #expect(!error.message.isEmpty && [.invalidInput, .refused].contains(error.exitStatus), "\(what): \(error)")
-        } catch let error as EdgeError {
-            #expect(!error.message.isEmpty && error.exitStatus == .invalidInput, "\(what): \(error)")
+            #expect(!error.message.isEmpty && [EdgeError.Code.malformed, .refused].contains(error.code), "\(what): \(error)")
         } catch {
             Issue.record("\(what): unexpected \(type(of: error)): \(error)")
         }
@@ -134,13 +132,11 @@ import TestSupport
         stick.write(header, at: 512)
         Self.seal(&stick, headerAt: 512)
         stick.write([UInt8](repeating: 0, count: 512), at: Int(Self.stickSize) - 512)
-        let error = #expect(throws: (any Error).self, "\(field)") {
+        let error = try #require(throws: EdgeError.self, "\(field)") {
             try InjectionPlanner.plan(Self.request(), targetSize: Self.stickSize, read: stick.read)
         }
-        let message = (error as? EdgeError)?.message ?? (error as? EdgeError)?.message ?? String(describing: error)
-        let status = (error as? EdgeError)?.exitStatus ?? (error as? EdgeError)?.exitStatus
-        #expect(message.contains(expected), "\(field): \(message)")
-        #expect(status == .invalidInput, "\(field): \(String(describing: status))")
+        #expect(error.message.contains(expected), "\(field): \(error.message)")
+        #expect(error.code == .malformed && error.exitStatus == .invalidInput, "\(field): \(error.code)")
     }
 
     /// A primary that points past the end, with the backup intact: the backup stands in for it,

@@ -104,4 +104,3 @@ public struct SiteCatalog {
         values[first] = child
     }
 }
-

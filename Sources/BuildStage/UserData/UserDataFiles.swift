@@ -56,4 +56,3 @@ public struct UserDataFiles: Sendable {
         return data
     }
 }
-

@@ -156,4 +156,3 @@ public struct FAT32Volume {
         return b
     }
 }
-

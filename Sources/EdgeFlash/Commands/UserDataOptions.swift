@@ -75,7 +75,7 @@ struct PreparedUserData {
             return try UserDataInjector.inject(target: target, request)
         } catch let error as EdgeFlashError {
             // Belt and braces: no message leaves with a secret in it.
-            throw EdgeError(error.code, UserDataRedactor.scrub(error.message, secrets: files.secrets),
+            throw EdgeError(rewording: error, message: UserDataRedactor.scrub(error.message, secrets: files.secrets),
                             hint: error.hint.map { UserDataRedactor.scrub($0, secrets: files.secrets) })
         }
     }
