@@ -198,6 +198,21 @@ private func plan(_ image: [UInt8], targetSize: Int64, _ req: InjectionRequest =
     #expect(error.message.contains("sector 0"))
 }
 
+/// A disk blanked at its start whose old backup GPT survives at its end: refused in edgeflash's
+/// words before anything is written (libparted's "unrecognised disk label" came after the writes).
+@Test func aBlankDiskWithAnOldBackupGPTIsRefusedBeforeWriting() throws {
+    let dir = try TemporaryDirectory.make()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let target = dir.appendingPathComponent("old-disk.img").path
+    try Shell.bash("truncate -s 128M '\(target)' && sgdisk -n 1:2048:+8M '\(target)' >/dev/null && dd if=/dev/zero of='\(target)' bs=512 count=34 conv=notrunc status=none")
+    let before = try Shell.bash("sha256sum < '\(target)'")
+    let error = try #require(throws: EdgeError.self) { try UserDataInjector.inject(target: target, request()) }
+    #expect(error.code == .refused)
+    #expect(error.message.contains("no partition table in sector 0 but a backup GPT at its last sector (262143)"), "\(error.message)")
+    #expect(error.hint?.contains("wipefs -a") == true)
+    #expect(try Shell.bash("sha256sum < '\(target)'") == before)
+}
+
 @Test func blankTargetGetsAVolumeAtOneMiB() throws {
     let result = try plan([UInt8](repeating: 0, count: 4096), targetSize: 1 << 30)
     #expect(result.layout == .none && result.start == 1 << 20 && result.size == InjectionRequest.defaultFATSize)

@@ -33,7 +33,16 @@ struct TargetTables {
         let primary = try read(512, 512)
         var gpt: GPT?, damage: EdgeError?
         do { gpt = try GPT.parse(header: primary, imageSize: diskSize, read: read) } catch let error as EdgeError { damage = error }
-        if gpt == nil { gpt = try GPT.backupAsPrimary(damagedPrimary: primary, diskSize: diskSize, read: read) }
+        let fromBackup = gpt == nil
+        if fromBackup { gpt = try GPT.backupAsPrimary(damagedPrimary: primary, diskSize: diskSize, read: read) }
+
+        // A GPT with no MBR at all (a disk blanked at its start, an old backup left at its end):
+        // Linux and libparted read neither table there, and which one to keep is not inject's guess.
+        if mbr == nil, let gpt {
+            let place = fromBackup ? "a backup GPT at its last sector (\(gpt.backupLBA))" : "a GPT at sector 1"
+            throw EdgeError(.refused, "the target has no partition table in sector 0 but \(place), left from an earlier layout: inject adds to a written image and will not guess which table to keep",
+                            hint: "Write the image to it first (edgeflash write clears both ends), or erase the old table with wipefs -a.")
+        }
 
         // Linux reads a GPT only behind a protective or hybrid MBR (an 0xEE entry) or an MBR
         // without entries; otherwise the MBR is the table, whatever follows it.
