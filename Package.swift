@@ -23,7 +23,7 @@ let package = Package(
         .systemLibrary(name: "CXXHash", path: "Sources/CXXHash", pkgConfig: "libxxhash",
                        providers: [.apt(["libxxhash-dev"])]),
 
-        // The one error type, exit codes and child processes, shared by every module.
+        // The one error type, exit codes, child processes and secret scrubbing (by value), shared by every module.
         .target(name: "EdgeCore"),
 
         // Pure parsers and checks over image bytes.
@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(name: "EdgeCoreTests", dependencies: ["EdgeCore"]),
         .testTarget(name: "ISOVerifyTests", dependencies: ["ISOVerify", "TestSupport"]),
         // Fixtures/ holds recorded sysfs trees (with sysfs's own symlink loops): read, not built.
-        .testTarget(name: "DiskOpsTests", dependencies: ["DiskOps", "ISOVerify", "TestSupport"],
+        .testTarget(name: "DiskOpsTests", dependencies: ["DiskOps", "EdgeCore", "ISOVerify", "TestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "BuildStageTests", dependencies: ["BuildStage", "TestSupport"]),
         // Runs the built `edgeflash` binary against real loop devices and real ISOs.

@@ -161,19 +161,35 @@ func injectOntoAGPTHybridOnALoopDeviceMovesTheBackupToTheDiskEnd() throws {
 
 @Test(.enabled(if: Privileges.isRoot, Privileges.rootReason))
 func injectJSONReportsARefusalOnADevice() throws {
-    let loop = try LoopDevice(size: 40 << 20)
-    defer { loop.detach() }
-    try Shell.bash("dd if=\(InstallerImages.ipxe) of=\(loop.path) bs=1M oflag=direct status=none")
+    let small = try LoopDevice(size: 40 << 20)
+    defer { small.detach() }
+    let large = try LoopDevice(size: 128 << 20)
+    defer { large.detach() }
+    for loop in [small, large] {
+        try Shell.bash("dd if=\(InstallerImages.ipxe) of=\(loop.path) bs=1M oflag=direct status=none")
+    }
     let file = try userDataFile(validUserData)
-    let unconfirmed = try EdgeFlashBinary.run(["inject", loop.path, "--user-data", file, "--json"])
+    let unconfirmed = try EdgeFlashBinary.run(["inject", large.path, "--user-data", file, "--json"])
     #expect(unconfirmed.status == 7)
-    let refusal = try EdgeFlashBinary.run(["inject", loop.path, "--user-data", file, "--yes", "--json"])
+    // No room is a refusal, and refusals come before the question, as for write: with or without --yes.
+    let refusal = try EdgeFlashBinary.run(["inject", small.path, "--user-data", file, "--yes", "--json"])
     #expect(refusal.status == 3)
-    for result in [unconfirmed, refusal] {
+    let refusalUnasked = try EdgeFlashBinary.run(["inject", small.path, "--user-data", file, "--json"])
+    #expect(refusalUnasked.status == 3)
+    for result in [unconfirmed, refusal, refusalUnasked] {
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         #expect(object["ok"] as? Bool == false && object["exitStatus"] as? Int == Int(result.status))
     }
-    #expect(refusal.stdout.contains("no room"))
+    #expect(refusal.stdout.contains("no room") && refusalUnasked.stdout.contains("no room"))
+}
+
+/// An image file that receives user-data holds the site's token from then on: owner-only.
+@Test func injectIntoAnImageFileLeavesItOwnerOnly() throws {
+    let target = try imageCopy(InstallerImages.ipxe)
+    try Shell.bash("chmod 644 '\(target)'")
+    let result = try EdgeFlashBinary.run(["inject", target, "--user-data", try userDataFile(validUserData)])
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(try FileManager.default.attributesOfItem(atPath: target)[.posixPermissions] as? Int == 0o600)
 }
 
 /// A stick held exclusively for a moment (right after `write`, its writer's thread may still hold

@@ -58,7 +58,7 @@ struct VerifyCommand: ParsableCommand {
 
     private func verify(reporter: ProgressReporter, report: inout VerifyReport) throws {
         let source = try ImageFile(path: image)
-        let expected = try checksum.expected(forImage: image)
+        let expected = try checksum.source.expected(forImage: image)
         report.checksum = .init(expected: expected)
         let volume = try ISOVolumeCheck.run(imagePath: image)
         report.volumeID = volume?.volumeID
@@ -96,7 +96,7 @@ struct VerifyCommand: ParsableCommand {
             report.checksum?.state = "matched"
             lines.append("\(image): \(expected.algorithm.rawValue.uppercased()) matches \(expected.source)")
         } else {
-            lines.append("\(image): " + ChecksumOptions.unverifiedNotice(imagePath: image))
+            lines.append("\(image): " + ChecksumSource.unverifiedNotice(imagePath: image))
         }
         if let against {
             if let offset = report.firstDifference {

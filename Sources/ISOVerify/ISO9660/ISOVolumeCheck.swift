@@ -1,12 +1,11 @@
 import EdgeCore
 import Foundation
-import ISOVerify
 
 /// The quick volume check `write` and `verify` run before reading the whole image: a truncated ISO
 /// download is an error; an image without an ISO 9660 volume (a raw disk image) is not checked.
-enum ISOVolumeCheck {
+public enum ISOVolumeCheck {
     /// The volume, or nil when the image has no ISO 9660 primary volume descriptor.
-    static func run(imagePath: String) throws -> ISOSanity? {
+    public static func run(imagePath: String) throws -> ISOSanity? {
         let sanity: ISOSanity
         do {
             sanity = try ISOSanity.check(image: URL(fileURLWithPath: imagePath))
