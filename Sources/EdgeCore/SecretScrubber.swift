@@ -16,8 +16,10 @@ public struct SecretScrubber: Sendable, Equatable {
         self.secrets = Set(secrets.filter { !$0.isEmpty }).sorted { $0.count != $1.count ? $0.count > $1.count : $0 < $1 }
     }
 
+    /// In one pass over the text however many secrets there are; overlapping occurrences are
+    /// covered as one.
     public func scrub(_ text: String) -> String {
-        secrets.reduce(text) { $0.replacingOccurrences(of: $1, with: Self.placeholder) }
+        secrets.isEmpty ? text : SecretMatcher(secrets).replacingOccurrences(in: text, with: Self.placeholder)
     }
 
     /// The error as a user will see it, with no secret in its message or hint. An error that quotes

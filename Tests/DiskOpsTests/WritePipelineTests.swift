@@ -13,10 +13,21 @@ struct WritePipelineTests {
     func write(_ imagePath: String, to loop: LoopDevice, expected: ExpectedChecksum? = nil,
                verify: Bool = true) throws -> WriteOutcome {
         let image = try ImageFile(path: imagePath)
+        defer { image.close() }
         let device = try BlockDevice(path: loop.path, access: .readWrite, direct: true, exclusive: true)
+        defer { device.close() }
         let writer = try ImageWriter(image: image, device: device, expected: expected, cancel: CancellationFlag(),
                                      progress: { _ in })
         return try writer.run(verify: verify)
+    }
+
+    func compare(_ imagePath: String, with loop: LoopDevice, algorithm: HashAlgorithm?) throws -> DeviceComparison.Result {
+        let image = try ImageFile(path: imagePath)
+        defer { image.close() }
+        let device = try BlockDevice(path: loop.path, access: .readOnly)
+        defer { device.close() }
+        return try DeviceComparison.compare(image: image, device: device, algorithm: algorithm,
+                                            cancel: CancellationFlag(), progress: { _ in })
     }
 
     func deviceEqualsImage(_ loop: LoopDevice, _ imagePath: String) throws -> Bool {
@@ -64,8 +75,11 @@ struct WritePipelineTests {
             .trimmingCharacters(in: .whitespacesAndNewlines)
         defer { _ = try? Shell.run("losetup", ["-d", path]) }
         let device = try BlockDevice(path: path, access: .readWrite, exclusive: true)
+        defer { device.close() }
         #expect(device.logicalSectorSize == 4096)
-        let writer = try ImageWriter(image: try ImageFile(path: imagePath), device: device, expected: nil,
+        let image = try ImageFile(path: imagePath)
+        defer { image.close() }
+        let writer = try ImageWriter(image: image, device: device, expected: nil,
                                      cancel: CancellationFlag(), progress: { _ in })
         #expect(try writer.run(verify: true).readBackVerified)
         #expect(try Shell.run("cmp", ["-n", "\(5 * 1024 * 1024 + 1536)", imagePath, path]).succeeded)
@@ -136,17 +150,14 @@ struct WritePipelineTests {
         let loop = try LoopDevice(size: 64 << 20)
         defer { loop.detach() }
         _ = try write(Self.ipxe, to: loop)
-        let image = try ImageFile(path: Self.ipxe)
-        let same = try DeviceComparison.compare(image: image, device: try BlockDevice(path: loop.path, access: .readOnly),
-                                                algorithm: .sha256, cancel: CancellationFlag(), progress: { _ in })
+        let same = try compare(Self.ipxe, with: loop, algorithm: .sha256)
         #expect(same.firstDifference == nil)
         #expect(same.imageHash == (try sha256(Self.ipxe)))
 
         let offset: Int64 = 300_001
         let original = try loop.read(offset: offset, count: 1)[0]
         try Shell.bash("printf '\\x\(String(format: "%02x", original ^ 0xFF))' | dd of='\(loop.backingFile.path)' bs=1 seek=\(offset) conv=notrunc,fsync status=none")
-        let changed = try DeviceComparison.compare(image: image, device: try BlockDevice(path: loop.path, access: .readOnly),
-                                                   algorithm: nil, cancel: CancellationFlag(), progress: { _ in })
+        let changed = try compare(Self.ipxe, with: loop, algorithm: nil)
         #expect(changed.firstDifference == offset)
     }
 
@@ -165,7 +176,9 @@ struct WritePipelineTests {
             try Shell.bash("printf '\\x5a' | dd of='\(loop.backingFile.path)' bs=1 seek=\(offset) conv=notrunc,fsync status=none")
         }
         let image = try ImageFile(path: imagePath)
+        defer { image.close() }
         let device = try BlockDevice(path: loop.path, access: .readWrite, exclusive: true)
+        defer { device.close() }
         let plan = try WritePlan(imageSize: image.size, deviceSize: device.size, sectorSize: device.logicalSectorSize)
         let source = SourceSegments(image: image, plan: plan, algorithm: nil)
         let buffer = AlignedBuffer(capacity: plan.chunkSize)
@@ -184,7 +197,9 @@ struct WritePipelineTests {
         let loop = try LoopDevice(size: 64 << 20)
         defer { loop.detach() }
         let image = try ImageFile(path: Self.ipxe)
+        defer { image.close() }
         let device = try BlockDevice(path: loop.path, access: .readWrite, exclusive: true)
+        defer { device.close() }
         let cancel = CancellationFlag()
         // Cancel as the first body segment is written, as SIGINT would.
         let writer = try ImageWriter(image: image, device: device, expected: nil, cancel: cancel,

@@ -1,3 +1,5 @@
+import EdgeCore
+
 /// The safety policy for writing an image to a device: pure, over `TargetFacts`, so every
 /// refusal is tested with recorded inputs and no real disk is ever aimed at.
 public enum TargetPolicy {

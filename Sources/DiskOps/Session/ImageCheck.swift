@@ -12,6 +12,7 @@ enum ImageCheck {
         }
         let image = try ImageFile(path: path)
         guard image.size > 0 else {
+            image.close()
             throw EdgeError(.malformed, "\(path) is empty: nothing to write")
         }
         return image

@@ -61,20 +61,25 @@ public struct WriteSession {
         do {
             let config = configuration
             let image = try ImageCheck.open(config.imagePath)
-            emit(.imageOpened(bytes: image.size))
-            if try ISOVolumeCheck.run(imagePath: config.imagePath) != nil, !config.force,
-               let refusal = try BootVerdict.assess(image: URL(fileURLWithPath: config.imagePath))
-                .refusalForRawWrite(image: config.imagePath) {
-                throw refusal
+            do {
+                emit(.imageOpened(bytes: image.size))
+                if try ISOVolumeCheck.run(imagePath: config.imagePath) != nil, !config.force,
+                   let refusal = try BootVerdict.assess(image: URL(fileURLWithPath: config.imagePath))
+                    .refusalForRawWrite(image: config.imagePath) {
+                    throw refusal
+                }
+                let expected = try config.checksum.expected(forImage: config.imagePath)
+                emit(.checksumKnown(expected))
+                let disk = try TargetCheck.check(TargetRequest(imagePath: config.imagePath, imageSize: image.size,
+                                                               devicePath: config.devicePath, unmount: config.unmount,
+                                                               force: config.force),
+                                                 readFacts: readFacts)
+                emit(.targetAccepted(disk))
+                return PreparedWrite(session: self, image: image, expected: expected, disk: disk)
+            } catch {
+                image.close()  // refused: nothing will read it
+                throw error
             }
-            let expected = try config.checksum.expected(forImage: config.imagePath)
-            emit(.checksumKnown(expected))
-            let disk = try TargetCheck.check(TargetRequest(imagePath: config.imagePath, imageSize: image.size,
-                                                           devicePath: config.devicePath, unmount: config.unmount,
-                                                           force: config.force),
-                                             readFacts: readFacts)
-            emit(.targetAccepted(disk))
-            return PreparedWrite(session: self, image: image, expected: expected, disk: disk)
         } catch {
             throw scrubber.scrub(error)
         }
@@ -87,7 +92,8 @@ public struct WriteSession {
     }
 }
 
-/// A write whose preflight passed: the image, its checksum and the accepted disk.
+/// A write whose preflight passed: the image (open), its checksum and the accepted disk. `run`
+/// closes the image when it returns; a prepared write that is never run keeps it open until exit.
 public struct PreparedWrite {
     public let session: WriteSession
     public let image: ImageFile
@@ -103,6 +109,7 @@ public struct PreparedWrite {
     /// reads back the image, then adds the user-data volume when one was given. `cancel` (set by
     /// Ctrl-C) stops it; the error then says what the disk holds.
     public func run(cancel: CancellationFlag) throws -> WriteResult {
+        defer { image.close() }
         let device = disk.path
         do {
             if cancel.isCancelled {
@@ -129,6 +136,7 @@ public struct PreparedWrite {
     /// injector opens it.
     private func writeImage(cancel: CancellationFlag) throws -> WriteOutcome {
         let target = try BlockDevice(path: disk.path, access: .readWrite, direct: true, exclusive: true)
+        defer { target.close() }
         let writer = try ImageWriter(image: image, device: target, expected: expected, cancel: cancel,
                                      progress: { session.emit(.progress($0)) })
         return try writer.run(verify: session.configuration.verify)

@@ -1,4 +1,5 @@
 import EdgeCore
+import FileIO
 import ISOVerify
 
 /// The device read back differs from the image.
@@ -57,9 +58,5 @@ public struct ImageChangedError: EdgeFlashError, Equatable {
 }
 
 extension ReadBackMismatchError: OffsetFailure {
-    var failureOffset: Int64? { offset }
-}
-
-extension DeviceIOError: OffsetFailure {
-    var failureOffset: Int64? { offset }
+    public var failureOffset: Int64? { offset }
 }

@@ -58,6 +58,7 @@ struct VerifyCommand: ParsableCommand {
 
     private func verify(reporter: ProgressReporter, report: inout VerifyReport) throws {
         let source = try ImageFile(path: image)
+        defer { source.close() }
         let expected = try checksum.source.expected(forImage: image)
         report.checksum = .init(expected: expected)
         let volume = try ISOVolumeCheck.run(imagePath: image)
@@ -69,6 +70,7 @@ struct VerifyCommand: ParsableCommand {
         var actual: String?
         if let against {
             let device = try BlockDevice(path: against, access: .readOnly, direct: true)
+            defer { device.close() }
             let result = try DeviceComparison.compare(image: source, device: device, algorithm: expected?.algorithm,
                                                       cancel: cancel, progress: reporter.update)
             actual = result.imageHash

@@ -40,14 +40,6 @@ public struct ImageStructure: Sendable, Codable {
 
     public var verdict: BootVerdict { BootVerdict.derive(from: self) }
 
-    public static func read(image: URL) throws -> ImageStructure {
-        try read(try ReadOnlyFile(path: image.path))
-    }
-
-    public static func read(_ file: ReadOnlyFile) throws -> ImageStructure {
-        try read(size: file.size, path: file.path) { try file.read(offset: $0, count: $1) }
-    }
-
     /// Reads through `read(offset, count)` only: the fuzz tests feed it hostile bytes this way.
     public static func read(size: Int64, path: String, read: (Int64, Int) throws -> [UInt8]) throws -> ImageStructure {
         var s = ImageStructure(path: path, fileSize: size)

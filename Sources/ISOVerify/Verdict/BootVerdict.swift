@@ -54,12 +54,6 @@ public struct BootVerdict: Sendable, Codable, Equatable {
                          hint: "use a hybrid (isohybrid/xorriso) build of the image, or pass --force to write it anyway")
     }
 
-    /// Reads only the structures needed (system area, descriptors, boot catalog) and returns the
-    /// verdict. For `write`: `if let refusal = try BootVerdict.assess(image:).refusalForRawWrite(...)`.
-    public static func assess(image: URL) throws -> BootVerdict {
-        try ImageStructure.read(image: image).verdict
-    }
-
     /// Derives the verdict from parsed structures. Pure.
     public static func derive(from s: ImageStructure) -> BootVerdict {
         var reasons: [String] = []

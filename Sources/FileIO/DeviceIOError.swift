@@ -4,7 +4,7 @@ import SystemPackage
 /// A system call on a device or image failed: what was done, to what, at which byte offset.
 public struct DeviceIOError: EdgeFlashError, Equatable {
     public enum Operation: String, Sendable {
-        case open, read, write, sync, query = "query the size of", flush
+        case open, read, write, sync, query = "query the size of", flush, resize
     }
 
     public let path: String
@@ -45,4 +45,8 @@ public struct DeviceIOError: EdgeFlashError, Equatable {
     public var exitStatus: ExitStatus {
         errno == .resourceBusy && operation == .open ? .refused : .ioError
     }
+}
+
+extension DeviceIOError: OffsetFailure {
+    public var failureOffset: Int64? { offset }
 }

@@ -4,7 +4,7 @@ import Glibc
 
 /// Memory that O_DIRECT accepts: its address and length are multiples of `alignment` (4 KiB covers
 /// every logical sector size a disk reports). One owner at a time: the pipeline hands a buffer from
-/// the reader thread to the writer thread through a queue and never touches it from both at once.
+/// the reader thread to a consumer thread through a queue and never touches it from both at once.
 public final class AlignedBuffer: @unchecked Sendable {
     public static let alignment = 4096
 
@@ -12,17 +12,24 @@ public final class AlignedBuffer: @unchecked Sendable {
     public let pointer: UnsafeMutableRawPointer
     /// How many bytes at the start hold data.
     public var count: Int = 0
+    private let account: BufferAccount?
 
-    public init(capacity: Int) {
+    /// `account`, when given, counts this buffer's bytes while it lives.
+    public init(capacity: Int, account: BufferAccount? = nil) {
         precondition(capacity > 0 && capacity % Self.alignment == 0, "capacity must be a multiple of 4 KiB")
         var raw: UnsafeMutableRawPointer?
         let status = posix_memalign(&raw, Self.alignment, capacity)
         guard status == 0, let raw else { fatalError("out of memory for a \(capacity)-byte I/O buffer") }
         pointer = raw
         self.capacity = capacity
+        self.account = account
+        account?.add(capacity)
     }
 
-    deinit { free(pointer) }
+    deinit {
+        free(pointer)
+        account?.add(-capacity)
+    }
 
     /// The bytes that hold data.
     public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: pointer, count: count) }
