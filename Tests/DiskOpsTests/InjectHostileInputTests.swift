@@ -111,6 +111,7 @@ import TestSupport
         }
         // The mutations reach both outcomes: some tables stay usable, some are refused.
         #expect(plans > 0 && plans < rounds, "\(plans) plans in \(rounds) rounds")
+        ReliabilityLedger.record("hostile stick tables", "mutated \(layout) stick after inject", .handled, count: rounds)
     }
 
     /// Issue 9's cases: GPT fields that point past the end of the stick, with no backup to fall

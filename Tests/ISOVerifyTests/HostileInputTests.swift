@@ -55,6 +55,7 @@ import TestSupport
                 Issue.record("round \(round): unexpected \(type(of: error)): \(error)")
             }
         }
+        ReliabilityLedger.record("hostile image bytes", "mutated fixture ISO", .handled, count: 3000)
     }
 
     @Test(arguments: ["/usr/lib/ipxe/ipxe.iso", "/usr/lib/grub-rescue/grub-rescue-cdrom.iso"])
@@ -69,6 +70,7 @@ import TestSupport
                 Issue.record("round \(round): unexpected \(error)")
             }
         }
+        ReliabilityLedger.record("hostile image bytes", "mutated \((path as NSString).lastPathComponent)", .handled, count: 500)
     }
 
     @Test func byteReaderNeverReadsOutOfBounds() {
