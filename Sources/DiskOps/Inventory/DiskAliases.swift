@@ -10,9 +10,8 @@ public struct DiskAliases: Sendable {
 
     /// What a target's writes would destroy, said in one sentence (the target's name first).
     public struct Alias: Sendable, Equatable {
-        /// The protected disk's path, or the image's.
-        public var protected: String
-        public var isImage: Bool
+        /// What writing the target would destroy: "the image /srv/x.iso", "the filesystem mounted at /mnt".
+        public var loss: String
         /// What follows the target's name: "writes to /srv/b.img, the same file as /srv/a.img, the
         /// backing file of /dev/loop0; /dev/loop0 is mounted at /mnt".
         public var explanation: String
@@ -26,12 +25,13 @@ public struct DiskAliases: Sendable {
         self.mounts = mounts
     }
 
-    /// Why `disk` must be kept, for those that must: it runs the system, or something is mounted
-    /// from it, or it is an active swap.
-    static func protection(of disk: Disk) -> String? {
-        if disk.isSystem { return disk.systemReason ?? "holds the running system" }
-        if !disk.allMountpoints.isEmpty { return "is mounted at \(disk.allMountpoints.joined(separator: ", "))" }
-        if disk.swap || disk.partitions.contains(where: \.swap) { return "holds an active swap" }
+    /// Why `disk` must be kept, for those that must (it runs the system, something is mounted
+    /// from it, it is an active swap), and what writing over it would destroy.
+    static func protection(of disk: Disk) -> (why: String, loss: String)? {
+        let mounted = disk.allMountpoints.joined(separator: ", ")
+        if disk.isSystem { return (disk.systemReason ?? "holds the running system", "the running system on \(disk.path)") }
+        if !mounted.isEmpty { return ("is mounted at \(mounted)", "the filesystem mounted at \(mounted)") }
+        if disk.swap || disk.partitions.contains(where: \.swap) { return ("holds an active swap", "the active swap on \(disk.path)") }
         return nil
     }
 
@@ -45,14 +45,14 @@ public struct DiskAliases: Sendable {
             for name in image.device.map(disksHolding) ?? [] where name != target.name {
                 starts[.disk(name)] = Role(path: disks[name]?.path ?? name, phrase: "which holds the image \(image.path)")
             }
-            if let found = meeting(written, foundations(starts), target: target) {
-                return Alias(protected: image.path, isImage: true, explanation: found)
+            if let found = meeting(written, foundations(starts)) {
+                return Alias(loss: "the image \(image.path)", explanation: found)
             }
         }
         for disk in disks.values.sorted(by: { $0.name < $1.name }) where disk.name != target.name {
-            guard let why = Self.protection(of: disk) else { continue }
-            if let found = meeting(written, foundations([.disk(disk.name): Role(path: disk.path, phrase: "")]), target: target) {
-                return Alias(protected: disk.path, isImage: false, explanation: "\(found); \(disk.path) \(why)")
+            guard let kept = Self.protection(of: disk) else { continue }
+            if let found = meeting(written, foundations([.disk(disk.name): Role(path: disk.path, phrase: "")])) {
+                return Alias(loss: kept.loss, explanation: "\(found); \(disk.path) \(kept.why)")
             }
         }
         return nil
@@ -66,28 +66,29 @@ public struct DiskAliases: Sendable {
     }
 
     /// The first place both sides reach, told from the target's side to the protected one's.
-    private func meeting(_ written: [Place: String], _ rests: [Place: Role], target: Disk) -> String? {
+    private func meeting(_ written: [Place: String], _ rests: [Place: Role]) -> String? {
         for (place, role) in rests.sorted(by: { $0.value.text < $1.value.text }) {
             guard let reach = written[place] else { continue }
             switch place {
             case .file where reach == role.path: return "writes to \(reach), \(role.phrase)"
             case .file: return "writes to \(reach), the same file as \(role.text)"
-            case .disk(let name) where name == target.name: return "is \(role.phrase)"
-            case .disk: return "writes to \(role.text)"
+            case .disk: return "is \(role.phrase)"
             }
         }
         return nil
     }
 
-    /// What writing `disk` overwrites, each place with how the target names it: the disk, the disks
-    /// it is stacked on (and theirs), and the backing files of the loop devices among them. Not the
-    /// disk holding a backing file: writing into a file leaves the filesystem around it whole.
+    /// What writing `disk` overwrites, each place with how the target names it: the disk itself, and
+    /// the backing files of the loop devices it is (or the disks it is stacked on are). Not the
+    /// disks it is stacked on as wholes: a dm/md device holds one partition of them, not what the
+    /// others hold. Not the disk holding a backing file: writing into a file leaves the filesystem
+    /// around it whole.
     private func overwritten(by disk: Disk) -> [Place: String] {
-        var found: [Place: String] = [:]
+        var found: [Place: String] = [.disk(disk.name): disk.path]
+        var seen: Set<String> = []
         var queue = [disk.name]
         while let name = queue.popLast() {
-            guard let current = disks[name], found[.disk(name)] == nil else { continue }
-            found[.disk(name)] = current.path
+            guard let current = disks[name], seen.insert(name).inserted else { continue }
             if let file = current.backingFileIdentity {
                 let path = current.backingFile ?? "the backing file of \(current.path)"
                 found[.file(file)] = name == disk.name ? path : "\(path) (through \(current.path))"
@@ -116,7 +117,7 @@ public struct DiskAliases: Sendable {
                 }
             case .file(let file):
                 queue += disksHolding(file.device).map {
-                    (.disk($0), Role(path: disks[$0]?.path ?? $0, phrase: "whose filesystem holds \(role.text)"))
+                    (.disk($0), Role(path: disks[$0]?.path ?? $0, phrase: "the disk whose filesystem holds \(role.text)"))
                 }
             }
         }

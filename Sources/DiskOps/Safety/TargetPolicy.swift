@@ -53,9 +53,7 @@ public enum TargetPolicy {
         let image = request.imagePath.map { (path: $0, file: facts.imageFile, device: facts.imageDevice) }
         if let alias = aliases.alias(of: disk, image: image) {
             throw TargetRefusal(.aliasOfProtected, "\(name) \(alias.explanation)",
-                                hint: alias.isImage
-                                    ? "writing it would destroy the image \(alias.protected); no flag overrides this"
-                                    : "writing it would destroy what \(alias.protected) holds; no flag overrides this")
+                                hint: "writing it would destroy \(alias.loss); no flag overrides this")
         }
         if disk.readOnly {
             throw TargetRefusal(.readOnly, "\(name) is read-only",
