@@ -77,15 +77,28 @@ public struct GPTTable: Sendable, Equatable {
 
     /// Fills entry `index` (its unique GUID fresh, its name `name`).
     public mutating func setEntry(_ index: Int, type: [UInt8], firstLBA: UInt64, lastLBA: UInt64, name: String) {
-        let at = index * entrySize
-        var bytes = [UInt8](repeating: 0, count: entrySize)
+        setEntryBytes(index, Self.entryBytes(size: entrySize, type: type, firstLBA: firstLBA, lastLBA: lastLBA, name: name))
+    }
+
+    /// One entry's bytes (`size` of them): type, a fresh unique GUID, first and last LBA, name.
+    public static func entryBytes(size: Int, type: [UInt8], firstLBA: UInt64, lastLBA: UInt64, name: String) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: size)
         bytes.setBytes(0, type)
         bytes.setBytes(16, GUIDBytes.random())
         bytes.setLE64(32, firstLBA)
         bytes.setLE64(40, lastLBA)
         let utf16 = Array(name.utf16.prefix(36))
         for (i, unit) in utf16.enumerated() { bytes.setLE16(56 + 2 * i, unit) }
-        entries.setBytes(at, bytes)
+        return bytes
+    }
+
+    /// Entry `index` as stored (`entrySize` bytes).
+    public func entryBytes(_ index: Int) -> [UInt8] {
+        Array(entries[(index * entrySize)..<((index + 1) * entrySize)])
+    }
+
+    public mutating func setEntryBytes(_ index: Int, _ bytes: [UInt8]) {
+        entries.setBytes(index * entrySize, bytes)
     }
 
     /// Puts the backup header on the disk's last sector and its entries just before it, and lets
