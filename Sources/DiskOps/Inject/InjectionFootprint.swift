@@ -1,4 +1,5 @@
 import EdgeCore
+import ISOVerify
 
 /// What a user-data injection left on a stick the image was written to, as `verify --against`
 /// sees it: the partition entry inject added, and what the tables must hold where inject rewrote
@@ -25,31 +26,26 @@ public struct InjectionFootprint: Sendable, Equatable {
             let bytes = try readImage(offset, count)
             return offset + Int64(count) <= imageSize ? bytes : Array(bytes.prefix(Int(imageSize - offset))) + [UInt8](repeating: 0, count: Int(offset + Int64(count) - imageSize))
         }
-        guard let slot = survey.slot else { return nil }
-        let sector = InjectionSurvey.sector
+        guard let number = survey.number,
+              let stick = try? TargetTables.read(diskSize: diskSize, read: readDisk), stick.layout == survey.tables.layout || (survey.tables.layout == .none && stick.layout == .mbr) else { return nil }
         let entry: InjectionSurvey.Entry
-        let first: Int64, count: Int64
-        switch survey.layout {
+        let first: Int64, end: Int64
+        switch survey.tables.layout {
         case .gpt:
-            let image = survey.gpt!
-            guard let stick = try GPTTable.readWithFallback(diskSectors: UInt64(diskSize / sector), read: { lba, count in try readDisk(Int64(lba) * sector, count) }),
-                  stick.entrySize == image.entrySize, stick.entryCount == image.entryCount,
-                  stick.entryBytes(slot) != image.entryBytes(slot) else { return nil }
-            let e = stick.entry(slot)
-            guard !e.isEmpty, e.lastLBA >= e.firstLBA, e.lastLBA < UInt64(diskSize / sector) else { return nil }
-            entry = .gpt(stick.entryBytes(slot))
-            (first, count) = (Int64(e.firstLBA), Int64(e.lastLBA - e.firstLBA) + 1)
+            guard let bytes = stick.gpt!.entryBytes(number), bytes != survey.tables.gpt!.entryBytes(number),
+                  let p = stick.gpt!.partitions.first(where: { $0.number == number }) else { return nil }
+            entry = .gptBytes(bytes)
+            (first, end) = (Int64(p.firstLBA) * 512, (Int64(p.lastLBA) + 1) * 512)
         case .mbr, .none:
-            guard let stick = MBRTable(sector: try readDisk(0, 512)) else { return nil }
-            let e = stick.entries[slot]
-            guard !e.isEmpty, e != survey.mbr?.entries[slot] else { return nil }
-            entry = .mbr(e)
-            (first, count) = (Int64(e.firstLBA), Int64(e.sectorCount))
+            guard let p = stick.mbr?.partitions.first(where: { $0.number == number }),
+                  p != survey.tables.mbr?.partitions.first(where: { $0.number == number }) else { return nil }
+            entry = .mbr(p)
+            (first, end) = (Int64(p.startLBA) * 512, (Int64(p.startLBA) + Int64(p.sectors)) * 512)
         }
-        let start = first * sector, size = count * sector
-        guard start >= survey.imageEnd, size > 0, start + size <= diskSize else { return nil }
-        return InjectionFootprint(layout: survey.layout, partitionNumber: slot + 1, volumeStart: start, volumeSize: size,
-                                  tableWrites: survey.tableWrites(slot: slot, entry: entry, diskSize: diskSize).flatMap { $0 })
+        guard first >= survey.imageEnd, first < end, end <= diskSize,
+              let writes = try? survey.tableWrites(number: number, entry: entry, diskSize: diskSize) else { return nil }
+        return InjectionFootprint(layout: survey.tables.layout, partitionNumber: number, volumeStart: first, volumeSize: end - first,
+                                  tableWrites: writes.flatMap { $0 })
     }
 
     /// The table bytes inside the image's first `imageSize` bytes: what the comparison expects there
@@ -84,13 +80,13 @@ public struct InjectionFootprint: Sendable, Equatable {
     }
 
     private static func isSectors(_ range: Range<Int64>) -> Bool {
-        range.lowerBound % InjectionSurvey.sector == 0 && range.upperBound % InjectionSurvey.sector == 0
+        range.lowerBound % 512 == 0 && range.upperBound % 512 == 0
     }
 
     /// "bytes 446-511" or "LBA 1-33": whole sectors by LBA, anything else by byte.
     public static func describe(_ range: Range<Int64>) -> String {
         if isSectors(range) {
-            return "LBA \(range.lowerBound / InjectionSurvey.sector)-\(range.upperBound / InjectionSurvey.sector - 1)"
+            return "LBA \(range.lowerBound / 512)-\(range.upperBound / 512 - 1)"
         }
         return "bytes \(range.lowerBound)-\(range.upperBound - 1)"
     }

@@ -1,5 +1,6 @@
 import EdgeCore
 import Foundation
+import ISOVerify
 
 /// What to put on the target: the user-data files, on which filesystem, and what is known about it.
 public struct InjectionRequest: Sendable {
@@ -34,7 +35,7 @@ public struct InjectionRequest: Sendable {
 public struct InjectionPlan: Sendable {
     public enum Layout: String, Sendable, Codable {
         case mbr        // DOS table (isohybrid, possibly partition 1 from LBA 0): one entry added
-        case gpt        // GPT (grub-mkrescue, Kairos): entry added, backup moved to the disk's end
+        case gpt        // GPT behind a protective or hybrid MBR (grub-mkrescue, Kairos): entry added, backup moved to the disk's end
         case none       // no table: an MBR is created in sector 0's empty table area
     }
     public var layout: Layout
@@ -74,7 +75,7 @@ public enum InjectionPlanner {
     public static func plan(_ request: InjectionRequest, targetSize: Int64,
                             read: (Int64, Int) throws -> [UInt8]) throws -> InjectionPlan {
         let survey = try InjectionSurvey(targetSize: targetSize, imageSize: request.imageSize, read: read)
-        let layout = survey.layout, existing = survey.existing, imageEnd = survey.imageEnd
+        let tables = survey.tables, layout = tables.layout, existing = survey.existing, imageEnd = survey.imageEnd
 
         let volume = try volumeBytes(request)
         let size = request.size ?? volume.defaultSize
@@ -95,7 +96,7 @@ public enum InjectionPlanner {
         }
         // Never before 1 MiB: sector 0 holds the table, and 1 MiB is what every partitioner aligns to.
         let start = max(alignUp(imageEnd, alignment), alignment)
-        let tailSectors = layout == .gpt ? Int64(survey.gpt!.entryArraySectors + 1) : 0
+        let tailSectors = layout == .gpt ? Int64(tables.gpt!.entryArraySectors + 1) : 0
         var finalSize = targetSize
         if request.growable { finalSize = max(targetSize, alignUp(start + size + tailSectors * sector, alignment)) }
         if imageEnd > finalSize {
@@ -124,26 +125,23 @@ public enum InjectionPlanner {
         let headerRest = volumeWrites.compactMap { $0.clipped(to: (start + sector)..<header.upperBound) }
         let firstSector = volumeWrites.compactMap { $0.clipped(to: start..<(start + sector)) }
         var phases = [clear, volumeWrites.flatMap { $0.excluding(header) }, headerRest + firstSector]
-        guard let slot = survey.slot else {
-            throw EdgeError(.refused, layout == .gpt ? "the GPT has no free entry for the user-data partition"
-                                                     : "the MBR has no free entry for the user-data partition (all four are used)")
-        }
         let entry: InjectionSurvey.Entry
         switch layout {
         case .gpt:
-            entry = .gpt(GPTTable.entryBytes(size: survey.gpt!.entrySize, type: GPTTable.basicDataType, firstLBA: UInt64(start / sector),
-                                             lastLBA: UInt64((start + size) / sector - 1), name: Self.partitionName))
+            entry = .newGPT(firstLBA: UInt64(start / sector), lastLBA: UInt64((start + size) / sector - 1))
         case .mbr, .none:
-            if layout == .none, survey.lba0[446..<510].contains(where: { $0 != 0 }) {
+            if layout == .none, try read(0, 512).dropFirst(446).prefix(64).contains(where: { $0 != 0 }) {
                 throw EdgeError(.refused, "sector 0 holds data but no partition table: refusing to write a table over it")
             }
             // 0x0C: FAT32 with LBA. ISO9660 has no MBR type of its own; 0x83 (Linux data) is what
             // Linux-made data partitions use, and the installer probes by label, not type.
-            entry = .mbr(MBRTable.Entry(type: request.fileSystem == .vfat ? 0x0C : 0x83,
-                                        firstLBA: UInt32(start / sector), sectorCount: UInt32(size / sector)))
+            entry = .newMBR(type: request.fileSystem == .vfat ? 0x0C : 0x83, startLBA: UInt32(start / sector), sectors: UInt32(size / sector))
         }
-        phases += survey.tableWrites(slot: slot, entry: entry, diskSize: finalSize)
-        let number = slot + 1
+        guard let number = survey.number else {
+            throw EdgeError(.refused, layout == .gpt ? "the GPT has no free entry for the user-data partition"
+                                                     : "the MBR has no free entry for the user-data partition (all four are used)")
+        }
+        phases += try survey.tableWrites(number: number, entry: entry, diskSize: finalSize)
         return InjectionPlan(layout: layout, partitionNumber: number, start: start, size: size, imageEnd: imageEnd,
                              replacesExisting: existing != nil, targetSize: finalSize, fileSystem: request.fileSystem,
                              label: request.label, phases: phases)
