@@ -59,7 +59,7 @@ public struct InjectionFootprint: Sendable, Equatable {
     public func firstDifferenceBeyond(imageSize: Int64, readDisk: (Int64, Int) throws -> [UInt8]) throws -> Int64? {
         for write in tableWrites.compactMap({ $0.clipped(to: imageSize..<Int64.max) }) {
             let stick = try readDisk(write.offset, write.bytes.count)
-            if let at = zip(stick, write.bytes).firstIndex(where: { $0 != $1 }) { return write.offset + Int64(at) }
+            if let at = write.bytes.indices.first(where: { stick[$0] != write.bytes[$0] }) { return write.offset + Int64(at) }
         }
         return nil
     }

@@ -14,7 +14,7 @@ public enum ChecksumSource: Sendable, Equatable {
         switch self {
         case .given(let expected): return expected
         case .file(let path): return try ChecksumDiscovery.load(checksumFile: URL(fileURLWithPath: path), forImage: image)
-        case .beside: return try ChecksumDiscovery.find(forImage: image) ?? ImplantedMD5.expected(forImage: image)
+        case .beside: return try ChecksumDiscovery.find(forImage: image) ?? ImplantedMD5.checksum(forImage: image)
         }
     }
 

@@ -4,7 +4,7 @@ import Foundation
 extension ImplantedMD5 {
     /// The implanted MD5 of the image at `image` as the checksum to check; nil when the image has
     /// no ISO 9660 volume or no implanted MD5. A malformed one throws, as a broken checksum file does.
-    public static func expected(forImage image: URL) throws -> ExpectedChecksum? {
+    public static func checksum(forImage image: URL) throws -> ExpectedChecksum? {
         let sanity: ISOSanity
         do {
             sanity = try ISOSanity.check(image: image)
