@@ -73,11 +73,14 @@ struct VerifyInjectedTests {
 
         let good = try verify(image, loop.path)
         #expect(good.status == 0, "\(good.stderr)")
-        #expect(good.stdout.contains("inject rewrote (bytes 446-511, LBA 1-33, LBA 524255-524287 at the disk's end)"), "\(good.stdout)")
+        // The protective MBR entry, the primary header, its entry array, and the backup at the end.
+        let entriesLBA = try loop.read(offset: 512 + 72, count: 8).reversed().reduce(0) { $0 << 8 | Int($1) }
+        #expect(good.stdout.contains("inject rewrote (bytes 446-511, LBA 1, LBA \(entriesLBA)-"), "\(good.stdout)")
+        #expect(good.stdout.contains("-524287 at the disk's end)"), "\(good.stdout)")
         #expect(good.stdout.contains("user-data volume CIDATA (vfat)") && good.stdout.contains("user-data \(validUserData.utf8.count) bytes"))
 
         // A byte of partition 1's GPT entry (its name), which inject kept as the image had it.
-        let offset: Int64 = 2 * 512 + 60
+        let offset = Int64(entriesLBA) * 512 + 60
         try flip(loop.path, at: offset)
         let bad = try verify(image, loop.path)
         #expect(bad.status == 4)

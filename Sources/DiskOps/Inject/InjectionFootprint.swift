@@ -83,10 +83,11 @@ public struct InjectionFootprint: Sendable, Equatable {
         range.lowerBound % 512 == 0 && range.upperBound % 512 == 0
     }
 
-    /// "bytes 446-511" or "LBA 1-33": whole sectors by LBA, anything else by byte.
+    /// "bytes 446-511", "LBA 1" or "LBA 2-33": whole sectors by LBA, anything else by byte.
     public static func describe(_ range: Range<Int64>) -> String {
         if isSectors(range) {
-            return "LBA \(range.lowerBound / 512)-\(range.upperBound / 512 - 1)"
+            let first = range.lowerBound / 512, last = range.upperBound / 512 - 1
+            return first == last ? "LBA \(first)" : "LBA \(first)-\(last)"
         }
         return "bytes \(range.lowerBound)-\(range.upperBound - 1)"
     }
