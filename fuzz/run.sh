@@ -34,6 +34,7 @@ isoverify=(
 # The DiskOps files inject's planning needs (no libblkid, libparted or devices).
 diskops=(
   Sources/DiskOps/Inject/InjectionPlanner.swift
+  Sources/DiskOps/Inject/InjectionSurvey.swift
   Sources/DiskOps/Partition/TargetTables.swift
   Sources/DiskOps/Filesystem/VolumeLabelProbe.swift
   Sources/DiskOps/Filesystem/FAT32Volume.swift

@@ -74,35 +74,8 @@ public enum InjectionPlanner {
 
     public static func plan(_ request: InjectionRequest, targetSize: Int64,
                             read: (Int64, Int) throws -> [UInt8]) throws -> InjectionPlan {
-        let tables = try TargetTables.read(diskSize: targetSize, read: read)
-        let layout = tables.layout
-        let partitions = tables.partitions
-        // The ISO9660 image's own size: a partition starting before it is part of the image.
-        let isoSize = VolumeLabelProbe.iso9660Size(try read(0, VolumeLabelProbe.bytesNeeded))
-        var existing: TargetTables.Slot?
-        for p in partitions where p.first > 0 && p.first < targetSize {
-            let head = try read(p.first, VolumeLabelProbe.bytesNeeded)
-            if VolumeLabelProbe.isUserDataVolume(head) || VolumeLabelProbe.isUserDataVolumeAwaitingBootSector(head) {
-                existing = p
-                continue
-            }
-            // An injection interrupted while replacing the volume leaves its entry pointing at a
-            // zeroed header (phase 1 of the plan): that is still ours to replace, not image. The
-            // entry must look like one inject makes (GPT: named user-data; MBR: type 0x0C or 0x83)
-            // and start after the ISO; 34 KiB of zeros hold no filesystem a user could lose.
-            let ours: Bool
-            switch layout {
-            case .gpt: ours = tables.gpt!.partitions.contains { $0.number == p.number && $0.name == Self.partitionName && $0.typeGUID == GPT.basicDataType }
-            default: ours = tables.mbr!.partitions.contains { $0.number == p.number && [0x0C, 0x83].contains($0.type) }
-            }
-            if ours, p.first >= (isoSize ?? 0), head.allSatisfy({ $0 == 0 }) { existing = p }
-        }
-
-        // Where the written image ends: nothing before it is touched, except the table entries.
-        var imageEnd = request.imageSize ?? 0
-        if let isoSize { imageEnd = max(imageEnd, isoSize) }
-        for p in partitions where p.number != existing?.number { imageEnd = max(imageEnd, p.end) }
-        imageEnd = max(imageEnd, tables.structuresEnd)
+        let survey = try InjectionSurvey(targetSize: targetSize, imageSize: request.imageSize, read: read)
+        let tables = survey.tables, layout = tables.layout, existing = survey.existing, imageEnd = survey.imageEnd
 
         let volume = try volumeBytes(request)
         let size = request.size ?? volume.defaultSize
@@ -152,48 +125,23 @@ public enum InjectionPlanner {
         let headerRest = volumeWrites.compactMap { $0.clipped(to: (start + sector)..<header.upperBound) }
         let firstSector = volumeWrites.compactMap { $0.clipped(to: start..<(start + sector)) }
         var phases = [clear, volumeWrites.flatMap { $0.excluding(header) }, headerRest + firstSector]
-        let number: Int
+        let entry: InjectionSurvey.Entry
         switch layout {
         case .gpt:
-            var table = tables.gpt!
-            guard let free = existing?.number ?? table.firstFreeNumber else {
-                throw EdgeError(.refused, "the GPT has no free entry for the user-data partition")
-            }
-            let oldEnd = table.backupLBA + 1
-            try table.relocateBackup(diskSectors: UInt64(finalSize / sector))
-            var protectiveWrite: DiskWrite?
-            // A protective 0xEE entry that covered the whole image must now cover the whole disk
-            // (UEFI 2.x 5.2.3; fdisk reports "PMBR size mismatch" otherwise). Only its size changes:
-            // types, boot flags and the other entries (a hybrid MBR's) stay exactly as they were.
-            // The new partition is deliberately not added to a hybrid MBR: Linux, which runs the
-            // installer, reads the GPT whenever an 0xEE entry exists, and a second view of the disk
-            // in the MBR only invites firmware and Windows to disagree with it.
-            if var protective = tables.mbr, let i = protective.partitions.firstIndex(where: { $0.type == 0xEE && $0.startLBA == 1 }),
-               UInt64(protective.partitions[i].startLBA) + UInt64(protective.partitions[i].sectors) == oldEnd {
-                protective.partitions[i].sectors = UInt32(min(UInt64(finalSize / sector) - 1, UInt64(UInt32.max)))
-                protectiveWrite = DiskWrite(offset: Int64(MBR.tableOffset), bytes: protective.tableBytes)
-            }
-            try table.setPartition(free, type: GPT.basicDataType, firstLBA: UInt64(start / sector),
-                                   lastLBA: UInt64((start + size) / sector - 1), name: Self.partitionName)
-            let serialized = try table.serialized()
-            phases.append(serialized.backup)
-            phases.append(serialized.primary + (protectiveWrite.map { [$0] } ?? []))
-            number = free
+            entry = .newGPT(firstLBA: UInt64(start / sector), lastLBA: UInt64((start + size) / sector - 1))
         case .mbr, .none:
-            var table = tables.mbr ?? MBR()
             if layout == .none, try read(0, 512).dropFirst(446).prefix(64).contains(where: { $0 != 0 }) {
                 throw EdgeError(.refused, "sector 0 holds data but no partition table: refusing to write a table over it")
             }
-            guard let free = existing?.number ?? table.firstFreeNumber else {
-                throw EdgeError(.refused, "the MBR has no free entry for the user-data partition (all four are used)")
-            }
             // 0x0C: FAT32 with LBA. ISO9660 has no MBR type of its own; 0x83 (Linux data) is what
             // Linux-made data partitions use, and the installer probes by label, not type.
-            table.place(MBR.Partition(number: free, type: request.fileSystem == .vfat ? 0x0C : 0x83,
-                                      startLBA: UInt32(start / sector), sectors: UInt32(size / sector)))
-            phases.append([DiskWrite(offset: Int64(MBR.tableOffset), bytes: table.tableBytes)])
-            number = free
+            entry = .newMBR(type: request.fileSystem == .vfat ? 0x0C : 0x83, startLBA: UInt32(start / sector), sectors: UInt32(size / sector))
         }
+        guard let number = survey.number else {
+            throw EdgeError(.refused, layout == .gpt ? "the GPT has no free entry for the user-data partition"
+                                                     : "the MBR has no free entry for the user-data partition (all four are used)")
+        }
+        phases += try survey.tableWrites(number: number, entry: entry, diskSize: finalSize)
         return InjectionPlan(layout: layout, partitionNumber: number, start: start, size: size, imageEnd: imageEnd,
                              replacesExisting: existing != nil, targetSize: finalSize, fileSystem: request.fileSystem,
                              label: request.label, phases: phases)

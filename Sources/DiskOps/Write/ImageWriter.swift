@@ -28,7 +28,7 @@ public struct WriteOutcome: Sendable, Equatable {
 ///    refused here, holding what it held;
 /// 1. zero the target's first and last MiB (stale tables, old backup GPT);
 /// 2. stream the image but its first MiB through a ring of aligned buffers: a reader thread reads,
-///    digests (XXH3 per segment) and hashes (SHA, when a checksum is expected) while the I/O
+///    digests (XXH3 per segment) and hashes (SHA or implanted MD5, when one is expected) while the I/O
 ///    threads write the segments before it, so the hash overlaps the writes;
 /// 3. fdatasync, then compare the hash: on a mismatch stop here, the stick is not bootable;
 /// 4. read the body back (O_DIRECT) and compare digests;
@@ -110,7 +110,7 @@ public final class ImageWriter {
         }
         try clearStaleSignatures()
 
-        let source = SourceSegments(image: image, plan: plan, algorithm: expected?.algorithm)
+        let source = SourceSegments(image: image, plan: plan, hash: expected.map(StreamingHash.init(for:)))
         let heldBack = AlignedBuffer(capacity: Int(WritePlan.heldBackSize), account: buffers)
         try writeBody(from: source, holdingBack: heldBack)
         progress(WriteProgress(phase: .sync, bytes: bytesWritten, totalBytes: image.size))

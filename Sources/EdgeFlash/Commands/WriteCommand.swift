@@ -13,7 +13,8 @@ struct WriteCommand: ParsableCommand {
             FIFO is refused: save it to a file first), and an ISO must be complete; an optical-only \
             ISO, which would not boot from a stick, is refused unless --force. Its checksum is looked \
             up (IMAGE.sha256, IMAGE.sha512, SHA256SUMS or SHA512SUMS beside it, or \
-            --checksum/--sha256/--sha512). Then the disk is checked: a system disk, a mounted disk, a \
+            --checksum/--sha256/--sha512); with none, an MD5 implanted in the ISO (implantisomd5) is \
+            checked as checkisomd5 does. Then the disk is checked: a system disk, a mounted disk, a \
             partition, a read-only or too small disk, the disk holding the image and a busy disk are \
             refused. A confirmation shows the disk's model, size, serial and the partitions that will \
             be erased; the answer must be "yes".
@@ -116,7 +117,7 @@ struct WriteCommand: ParsableCommand {
         }
         switch outcome.checksum {
         case .matched(let expected):
-            lines.append("Checksum: \(expected.algorithm.rawValue.uppercased()) matches \(expected.source).")
+            lines.append("Checksum: \(expected.matchDescription).")
         case .unverified:
             lines.append("Checksum: " + ChecksumSource.unverifiedNotice(imagePath: image) + ".")
         }

@@ -197,6 +197,22 @@ public struct GPT: Sendable, Codable, Equatable {
         try rederive()
     }
 
+    /// Entry `number` as stored (`entrySize` bytes); nil when there is no such entry.
+    public func entryBytes(_ number: Int) -> [UInt8]? {
+        guard number >= 1, number <= Int(entryCount) else { return nil }
+        let at = (number - 1) * Int(entrySize)
+        return Array(entryArray[at..<(at + Int(entrySize))])
+    }
+
+    /// Puts `bytes` (an entry as another copy of this table stores it) into entry `number`.
+    public mutating func setEntryBytes(_ number: Int, _ bytes: [UInt8]) throws {
+        guard number >= 1, number <= Int(entryCount), bytes.count == Int(entrySize) else {
+            throw EdgeError(.malformed, "GPT has \(entryCount) entries of \(entrySize) bytes: cannot set entry \(number) from \(bytes.count) bytes")
+        }
+        entryArray.setBytes((number - 1) * Int(entrySize), bytes)
+        try rederive()
+    }
+
     /// Moves the backup header to the last sector of a disk of `diskSectors` sectors and its entry
     /// array just before it, and lets partitions use everything up to there (what a stick larger
     /// than the image needs, as `sgdisk -e` does).
