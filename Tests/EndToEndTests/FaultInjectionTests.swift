@@ -186,6 +186,20 @@ struct FaultInjectionTests {
         Self.record("Ctrl-C on a slow stick, \(phase)", caught: process.terminationStatus == 130, blank: blank)
     }
 
+    /// The checksum matched, then the read-back failed: the JSON result still says it matched
+    /// (it used to stay "pending" when the engine failed after the match).
+    @Test func aMatchedChecksumStaysMatchedWhenTheReadBackFails() throws {
+        let checksum = String(try Shell.bash("sha256sum '\(Self.image)'").prefix(64))
+        let stick = try oldBootableStick(.init(size: Self.stickSize, dropWrites: [(8 * Self.mib)..<(9 * Self.mib)]))
+        defer { stick.detach() }
+        let result = try EdgeFlashBinary.run(["write", Self.image, stick.path, "--yes", "--no-probe", "--json", "--sha256", checksum])
+        #expect(result.status == 4, "\(result.stderr)")
+        let last = try #require(try JSONSerialization.jsonObject(with: Data((result.stdout.split(separator: "\n").last ?? "").utf8)) as? [String: Any])
+        #expect((last["checksum"] as? [String: Any])?["state"] as? String == "matched")
+        #expect(last["readBack"] as? String == "mismatch")
+        #expect(last["firstMiB"] as? String == "blank")
+    }
+
     /// The last phase of `write --user-data`: the image is written and read back, then the site's
     /// volume cannot be written. The stick is not site-ready, so it is blanked like any failed
     /// write; the JSON result still says the checksum matched and the read-back passed.

@@ -1,5 +1,6 @@
 import EdgeCore
 import FileIO
+import ISOVerify
 
 /// What a failed write left in the target's first MiB, where the partition tables and the ISO's
 /// boot records live: a stick is bootable-looking exactly when they are there.
@@ -53,11 +54,14 @@ public struct WriteFailure: EdgeFlashError {
     public let cause: any EdgeFlashError
     public let target: String
     public let firstMiB: FirstMiBState
+    /// The image had matched its checksum before the failure (a later step failed).
+    public let checksumMatched: ExpectedChecksum?
 
-    public init(_ cause: any EdgeFlashError, target: String, firstMiB: FirstMiBState) {
+    public init(_ cause: any EdgeFlashError, target: String, firstMiB: FirstMiBState, checksumMatched: ExpectedChecksum? = nil) {
         self.cause = cause
         self.target = target
         self.firstMiB = firstMiB
+        self.checksumMatched = checksumMatched
     }
 
     public var message: String { cause.message }

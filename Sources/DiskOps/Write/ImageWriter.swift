@@ -54,6 +54,8 @@ public final class ImageWriter {
     private var bytesWritten: Int64 = 0
     /// Set once the first byte is written to the target: from then on a failure blanks it.
     private var touched = false
+    /// Set once the image hashed to its expected checksum, so a later failure can still say so.
+    private var checksumMatched: ExpectedChecksum?
 
     /// Throws a refusal when the image does not fit on the target.
     public init(image: any ImageSource, device: any WriteTarget, expected: ExpectedChecksum?,
@@ -95,7 +97,7 @@ public final class ImageWriter {
             }
             try? device.synchronize()  // keep what was written; the error names the failing offset
             guard touched else { throw failure }
-            throw WriteFailure(failure, target: device.path, firstMiB: FirstMiB.blank(device))
+            throw WriteFailure(failure, target: device.path, firstMiB: FirstMiB.blank(device), checksumMatched: checksumMatched)
         }
     }
 
@@ -122,6 +124,7 @@ public final class ImageWriter {
                 throw ChecksumMismatchError(imagePath: image.path, expected: expected, actual: actual)
             }
             checksum = .matched(expected)
+            checksumMatched = expected
         }
         let writeSeconds = (clock.now - writeStart).seconds
 

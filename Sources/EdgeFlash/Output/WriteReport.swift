@@ -83,6 +83,7 @@ struct WriteReport: Encodable {
         if let written = failure as? WriteFailure {
             cause = written.cause
             firstMiB = written.firstMiB == .blank ? "blank" : "not-blank"
+            if written.checksumMatched != nil { checksum?.state = "matched" }
         }
         switch cause {
         case let mismatch as ChecksumMismatchError:
