@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Proof that the .deb works where there is no Swift: builds it (scripts/package.sh), checks it with
+# lintian, makes a clean Debian 12 root filesystem from this machine's package source (mmdebstrap),
+# installs the package there with apt, and runs edgeflash as a technician would: --version, --help,
+# its man page, bash completion, inspect on a real ISO, and a verified write to a loop device made
+# here. Then purges it and shows what is left. Needs root (chroot, loop device); .ci/run runs it
+# after the tests. What it prints is explained in docs/packaging.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+tools=(mmdebstrap lintian dpkg-dev)
+missing=()
+for p in "${tools[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+step() { printf '\n== %s\n' "$*"; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+step "scripts/package.sh"
+deb=$(./scripts/package.sh | tail -1)
+commit=$(git rev-parse --short=12 HEAD)
+ls -l "$deb"
+
+step "lintian $deb   (errors fail; warnings are explained in docs/packaging.md)"
+lintian --fail-on error "$deb" || fail "lintian found errors"
+
+work=$(mktemp -d /tmp/edgeflash-package-test.XXXXXX)
+root="$work/root"
+stick_file="$work/stick.img"
+stick=""
+cleanup() {
+  for mount in dev sys proc; do
+    mountpoint -q "$root/$mount" && umount "$root/$mount"
+  done
+  [ -n "$stick" ] && losetup -d "$stick"
+  # --one-file-system: never follow a mount that is still there into the host's /dev.
+  rm -rf --one-file-system "$work"
+}
+trap cleanup EXIT
+
+# The Debian entries of this machine's own sources (a snapshot's Release may be past Valid-Until).
+mapfile -t sources < <(grep -lE '^[^#]*(deb|snapshot)\.debian\.org' /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null)
+step "mmdebstrap --variant=apt --include=man-db bookworm   (sources: ${sources[*]})"
+SECONDS=0
+mmdebstrap --quiet --variant=apt --include=man-db --skip=cleanup/apt/lists \
+    --aptopt='Acquire::Check-Valid-Until "false"' bookworm "$root" "${sources[@]}"
+echo "clean Debian 12 in ${SECONDS}s; swift in it: $(chroot "$root" sh -c 'command -v swift || echo none')"
+
+# Everything on the root filesystem but apt's and dpkg's own bookkeeping, to compare after the purge.
+state() {
+  (cd "$root" && find . -xdev \( -path ./tmp -o -path ./var/lib/apt -o -path ./var/lib/dpkg \
+      -o -path ./var/cache -o -path ./var/log \) -prune -o -type f -print0 | sort -z | xargs -0 md5sum
+   cd "$root" && find . -xdev ! -type f -print | sort)
+}
+state > "$work/before"
+
+in_root() { chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "$@"; }
+mount -t proc proc "$root/proc"
+mount -t sysfs sysfs "$root/sys"
+mount --bind /dev "$root/dev"
+cp "$deb" /usr/lib/ipxe/ipxe.iso "$root/tmp/"
+
+step "apt-get install ./$(basename "$deb")   (inside the chroot)"
+in_root apt-get install -y -q "/tmp/$(basename "$deb")" > "$work/apt.log"
+grep -E '^(The following NEW|  |Setting up edgeflash)' "$work/apt.log"
+in_root dpkg-query -W -f='${Package} ${Version} ${Status}\n' edgeflash
+
+step "edgeflash --version"
+version=$(in_root edgeflash --version)
+echo "$version"
+[[ $version == *"(commit $commit"* ]] || fail "--version does not name commit $commit"
+
+step "edgeflash --help   (first lines)"
+in_root edgeflash --help > "$work/help"
+head -4 "$work/help"
+grep -q 'write' "$work/help" || fail "--help does not list write"
+
+step "man -w edgeflash"
+man_path=$(in_root man -w edgeflash)
+echo "$man_path"
+[ "$man_path" = /usr/share/man/man1/edgeflash.1.gz ] || fail "man page not found"
+in_root sh -c 'MANWIDTH=80 man -P cat edgeflash 2>/dev/null' | sed -n '1,4p'
+
+step "bash completion of: edgeflash wr<TAB>"
+completion=$(in_root bash -c '
+  source /usr/share/bash-completion/completions/edgeflash
+  function=$(complete -p edgeflash | sed -E "s/.*-F ([^ ]+).*/\1/")
+  COMP_WORDS=(edgeflash wr); COMP_CWORD=1; COMP_LINE="edgeflash wr"; COMP_POINT=${#COMP_LINE}
+  "$function" edgeflash wr edgeflash
+  echo "$function -> ${COMPREPLY[*]}"')
+echo "$completion"
+[[ $completion == *"-> write" ]] || fail "completion of wr is not write"
+
+step "edgeflash inspect /tmp/ipxe.iso"
+in_root edgeflash inspect /tmp/ipxe.iso
+
+truncate -s 64M "$stick_file"
+stick=$(losetup --find --show --direct-io=on "$stick_file")
+blockdev --setrw "$stick"
+step "edgeflash write /tmp/ipxe.iso $stick --yes   (a loop device made on the host, verify on)"
+in_root edgeflash write /tmp/ipxe.iso "$stick" --yes
+size=$(stat -c %s /usr/lib/ipxe/ipxe.iso)
+cmp -n "$size" /usr/lib/ipxe/ipxe.iso "$stick" || fail "the stick is not the image"
+echo "host: cmp of the image and the first $size bytes of $stick: same"
+
+step "apt-get purge --autoremove edgeflash"
+in_root apt-get purge -y -q --autoremove edgeflash > "$work/apt.log"
+grep -E '^(The following packages will be REMOVED|  |Purging configuration files for edgeflash)' "$work/apt.log"
+for mount in dev sys proc; do umount "$root/$mount"; done
+state > "$work/after"
+
+step "what the purge left, against the clean root filesystem"
+left=$(diff "$work/before" "$work/after" | grep '^[<>]' || true)
+echo "${left:-nothing}"
+# The group stays, as Debian leaves system groups (files may still carry its id): /etc/group and
+# /etc/gshadow change and adduser leaves its backups of them. Anything else is a leftover.
+unexpected=$(echo "$left" | grep -vE '\./etc/(group|gshadow)-?$' | grep . || true)
+[ -z "$unexpected" ] || fail "the purge left more than the edgeflash group"
+grep -q '^edgeflash:' "$root/etc/group" && echo "kept: the edgeflash group (no members); edgeflash has no log directory"
+echo
+echo "package-test: all checks passed ($deb)"
