@@ -17,7 +17,9 @@ commit=$(git rev-parse --short=12 HEAD)
 git diff --quiet HEAD || commit+="-dirty"   # tracked files differ from the commit
 export EDGEFLASH_COMMIT=$commit
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct)}
-build=(swift build -c release --static-swift-stdlib --scratch-path .build-release --product edgeflash)
+# --disable-local-rpath: no $ORIGIN search path, nothing is loaded from beside /usr/bin/edgeflash.
+build=(swift build -c release --static-swift-stdlib --disable-local-rpath --scratch-path .build-release
+       --product edgeflash)
 "${build[@]}"
 binary="$("${build[@]}" --show-bin-path)/edgeflash"
 
@@ -26,7 +28,7 @@ arch=$(dpkg --print-architecture)
 deb="dist/edgeflash_${version}_${arch}.deb"
 work=$(mktemp -d /tmp/edgeflash-package.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-root="$work/root"
+root="$work/debian/edgeflash"   # where dpkg-shlibdeps expects a package's files
 
 # put MODE PATH: stdin becomes $root/PATH.
 put() { mkdir -p "$(dirname "$root$2")"; cat > "$root$2"; chmod "$1" "$root$2"; }
@@ -37,10 +39,12 @@ strip --remove-section=.comment --remove-section=.note --strip-unneeded "$root/u
 
 gzip -9n < man/edgeflash.1 | put 0644 /usr/share/man/man1/edgeflash.1.gz
 completion() { "$root/usr/bin/edgeflash" --generate-completion-script "$1"; }
-completion bash | put 0644 /usr/share/bash-completion/completions/edgeflash
+# Completion files are sourced, never run: no #! line.
+completion bash | sed '1{/^#!/d}' | put 0644 /usr/share/bash-completion/completions/edgeflash
 completion zsh | put 0644 /usr/share/zsh/vendor-completions/_edgeflash
 completion fish | put 0644 /usr/share/fish/vendor_completions.d/edgeflash.fish
 put 0644 /usr/lib/udev/rules.d/60-edgeflash.rules < udev/60-edgeflash.rules
+put 0644 /usr/share/lintian/overrides/edgeflash < packaging/deb/lintian-overrides
 
 # Documentation as dh_compress leaves it: files over 4 KiB gzipped, copyright never.
 doc=/usr/share/doc/edgeflash
@@ -54,10 +58,9 @@ find "$root$doc" -type f -size +4k ! -name copyright ! -name '*.gz' -exec gzip -
 
 # Depends: the Debian packages of the shared libraries the binary links (libc, libblkid,
 # libparted, libxxhash...), as dpkg-shlibdeps finds them; adduser for postinst's group.
-mkdir "$work/debian" && touch "$work/debian/control"
-shlibs=$(cd "$work" && dpkg-shlibdeps -O root/usr/bin/edgeflash | sed -n 's/^shlibs:Depends=//p')
+mkdir "$root/DEBIAN" && touch "$work/debian/control"
+shlibs=$(cd "$work" && dpkg-shlibdeps -O debian/edgeflash/usr/bin/edgeflash | sed -n 's/^shlibs:Depends=//p')
 
-mkdir "$root/DEBIAN"
 install -m 0755 packaging/deb/postinst packaging/deb/postrm "$root/DEBIAN/"
 installed_size=$(du -sk --apparent-size --exclude=DEBIAN "$root" | cut -f1)
 sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$arch/" -e "s/@INSTALLED_SIZE@/$installed_size/" \
