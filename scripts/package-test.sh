@@ -51,24 +51,30 @@ mmdebstrap --quiet --variant=apt --include=man-db --skip=cleanup/apt/lists \
     --aptopt='Acquire::Check-Valid-Until "false"' bookworm "$root" "${sources[@]}"
 echo "clean Debian 12 in ${SECONDS}s; swift in it: $(chroot "$root" sh -c 'command -v swift || echo none')"
 
-# Everything on the root filesystem but apt's and dpkg's own bookkeeping, to compare after the purge.
-state() {
-  (cd "$root" && find . -xdev \( -path ./tmp -o -path ./var/lib/apt -o -path ./var/lib/dpkg \
-      -o -path ./var/cache -o -path ./var/log \) -prune -o -type f -print0 | sort -z | xargs -0 md5sum
-   cd "$root" && find . -xdev ! -type f -print | sort)
-}
+# Everything on the root filesystem but what runs and apt's and dpkg's own bookkeeping: compared
+# after the purge.
+state() (
+  prune=(\( -path ./tmp -o -path ./run -o -path ./var/lib/apt -o -path ./var/lib/dpkg
+               -o -path ./var/cache -o -path ./var/log \) -prune -o)
+  cd "$root"
+  find . -xdev "${prune[@]}" -type f -print0 | sort -z | xargs -0 md5sum
+  find . -xdev "${prune[@]}" ! -type f -print | sort
+)
 state > "$work/before"
 
 in_root() { chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "$@"; }
+# No /dev/pts in the chroot: dpkg's output is not run through a pseudo-terminal.
+apt_in_root() { in_root apt-get -y -q -o Dpkg::Use-Pty=0 "$@" > "$work/apt.log" 2>&1 || { cat "$work/apt.log"; fail "apt-get $*"; }; }
 mount -t proc proc "$root/proc"
 mount -t sysfs sysfs "$root/sys"
 mount --bind /dev "$root/dev"
 cp "$deb" /usr/lib/ipxe/ipxe.iso "$root/tmp/"
 
 step "apt-get install ./$(basename "$deb")   (inside the chroot)"
-in_root apt-get install -y -q "/tmp/$(basename "$deb")" > "$work/apt.log"
+apt_in_root install "/tmp/$(basename "$deb")"
 grep -E '^(The following NEW|  |Setting up edgeflash)' "$work/apt.log"
 in_root dpkg-query -W -f='${Package} ${Version} ${Status}\n' edgeflash
+echo "group: $(in_root getent group edgeflash)"
 
 step "edgeflash --version"
 version=$(in_root edgeflash --version)
@@ -109,18 +115,20 @@ cmp -n "$size" /usr/lib/ipxe/ipxe.iso "$stick" || fail "the stick is not the ima
 echo "host: cmp of the image and the first $size bytes of $stick: same"
 
 step "apt-get purge --autoremove edgeflash"
-in_root apt-get purge -y -q --autoremove edgeflash > "$work/apt.log"
+apt_in_root purge --autoremove edgeflash
 grep -E '^(The following packages will be REMOVED|  |Purging configuration files for edgeflash)' "$work/apt.log"
 for mount in dev sys proc; do umount "$root/$mount"; done
 state > "$work/after"
 
 step "what the purge left, against the clean root filesystem"
-left=$(diff "$work/before" "$work/after" | grep '^[<>]' || true)
-echo "${left:-nothing}"
-# The group stays, as Debian leaves system groups (files may still carry its id): /etc/group and
-# /etc/gshadow change and adduser leaves its backups of them. Anything else is a leftover.
-unexpected=$(echo "$left" | grep -vE '\./etc/(group|gshadow)-?$' | grep . || true)
+left=$(diff "$work/before" "$work/after" | sed -nE 's/^[<>] ([0-9a-f]{32}  )?//p' | sort -u)
+echo "differs: ${left:-nothing}" | paste -sd' '
+
+# The group stays, as Debian leaves system groups (files may still carry its id): it is in
+# /etc/group and /etc/gshadow, and in adduser's backups of them (group-, gshadow-). Anything else
+# is a leftover.
+unexpected=$(echo "$left" | grep -vE '^\./etc/(group|gshadow)-?$' || true)
 [ -z "$unexpected" ] || fail "the purge left more than the edgeflash group"
-grep -q '^edgeflash:' "$root/etc/group" && echo "kept: the edgeflash group (no members); edgeflash has no log directory"
+echo "kept: the group, $(grep '^edgeflash:' "$root/etc/group") (no members); edgeflash writes no log directory"
 echo
 echo "package-test: all checks passed ($deb)"
