@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-tools=(mmdebstrap lintian dpkg-dev)
+tools=(mmdebstrap lintian dpkg-dev hyperfine)
 missing=()
 for p in "${tools[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -64,6 +64,8 @@ state > "$work/before"
 
 in_root() { chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "$@"; }
 # No /dev/pts in the chroot: dpkg's output is not run through a pseudo-terminal.
+# apt_list HEADER: the line of apt's output that starts with HEADER and the indented lines below it.
+apt_list() { awk -v header="$1" 'index($0, header) == 1 { on = 1; print; next } on && /^  / { print; next } { on = 0 }' "$work/apt.log"; }
 apt_in_root() { in_root apt-get -y -q -o Dpkg::Use-Pty=0 "$@" > "$work/apt.log" 2>&1 || { cat "$work/apt.log"; fail "apt-get $*"; }; }
 mount -t proc proc "$root/proc"
 mount -t sysfs sysfs "$root/sys"
@@ -72,7 +74,7 @@ cp "$deb" /usr/lib/ipxe/ipxe.iso "$root/tmp/"
 
 step "apt-get install ./$(basename "$deb")   (inside the chroot)"
 apt_in_root install "/tmp/$(basename "$deb")"
-grep -E '^(The following NEW|  |Setting up edgeflash)' "$work/apt.log"
+apt_list "The following NEW packages"
 in_root dpkg-query -W -f='${Package} ${Version} ${Status}\n' edgeflash
 echo "group: $(in_root getent group edgeflash)"
 
@@ -114,14 +116,25 @@ size=$(stat -c %s /usr/lib/ipxe/ipxe.iso)
 cmp -n "$size" /usr/lib/ipxe/ipxe.iso "$stick" || fail "the stick is not the image"
 echo "host: cmp of the image and the first $size bytes of $stick: same"
 
+step "start-up of the installed edgeflash --version, 200 runs   (measured, not asserted)"
+hyperfine -N --warmup 10 --runs 200 --export-json "$work/startup.json" \
+    "chroot $root /usr/bin/edgeflash --version" "chroot $root /bin/true" > /dev/null
+/usr/bin/python3 - "$work/startup.json" <<'PY'
+import json, sys
+for result in json.load(open(sys.argv[1]))["results"]:
+    print(f"median {result['median'] * 1000:5.1f} ms  (user {result['user'] * 1000:.1f} ms, "
+          f"system {result['system'] * 1000:.1f} ms)  {result['command']}")
+PY
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
+
 step "apt-get purge --autoremove edgeflash"
 apt_in_root purge --autoremove edgeflash
-grep -E '^(The following packages will be REMOVED|  |Purging configuration files for edgeflash)' "$work/apt.log"
+apt_list "The following packages will be REMOVED"
 for mount in dev sys proc; do umount "$root/$mount"; done
 state > "$work/after"
 
 step "what the purge left, against the clean root filesystem"
-left=$(diff "$work/before" "$work/after" | sed -nE 's/^[<>] ([0-9a-f]{32}  )?//p' | sort -u)
+left=$({ diff "$work/before" "$work/after" || true; } | sed -nE 's/^[<>] ([0-9a-f]{32}  )?//p' | sort -u)
 echo "differs: ${left:-nothing}" | paste -sd' '
 
 # The group stays, as Debian leaves system groups (files may still carry its id): it is in
