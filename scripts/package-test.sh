@@ -65,14 +65,15 @@ state() (
 state > "$work/before"
 
 in_root() { chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "$@"; }
-# No /dev/pts in the chroot: dpkg's output is not run through a pseudo-terminal.
 # apt_list HEADER: the line of apt's output that starts with HEADER and the indented lines below it.
 apt_list() { awk -v header="$1" 'index($0, header) == 1 { on = 1; print; next } on && /^  / { print; next } { on = 0 }' "$work/apt.log"; }
+# No /dev/pts in the chroot: dpkg's output is not run through a pseudo-terminal.
 apt_in_root() { in_root apt-get -y -q -o Dpkg::Use-Pty=0 "$@" > "$work/apt.log" 2>&1 || { cat "$work/apt.log"; fail "apt-get $*"; }; }
 mount -t proc proc "$root/proc"
 mount -t sysfs sysfs "$root/sys"
 mount --bind /dev "$root/dev"
-cp "$deb" /usr/lib/ipxe/ipxe.iso "$root/tmp/"
+iso=/usr/lib/ipxe/ipxe.iso   # a real hybrid ISO from Debian's ipxe package
+cp "$deb" "$iso" "$root/tmp/"
 
 step "apt-get install ./$(basename "$deb")   (inside the chroot)"
 apt_in_root install "/tmp/$(basename "$deb")"
@@ -114,8 +115,10 @@ stick=$(losetup --find --show --direct-io=on "$stick_file")
 blockdev --setrw "$stick"
 step "edgeflash write /tmp/ipxe.iso $stick --yes   (a loop device made on the host, verify on)"
 in_root edgeflash write /tmp/ipxe.iso "$stick" --yes
-size=$(stat -c %s /usr/lib/ipxe/ipxe.iso)
-cmp -n "$size" /usr/lib/ipxe/ipxe.iso "$stick" || fail "the stick is not the image"
+step "edgeflash verify /tmp/ipxe.iso --against $stick"
+in_root edgeflash verify /tmp/ipxe.iso --against "$stick"
+size=$(stat -c %s "$iso")
+cmp -n "$size" "$iso" "$stick" || fail "the stick is not the image"
 echo "host: cmp of the image and the first $size bytes of $stick: same"
 
 step "start-up of the installed edgeflash --version, 200 runs   (measured, not asserted)"
@@ -137,7 +140,7 @@ state > "$work/after"
 
 step "what the purge left, against the clean root filesystem"
 left=$({ diff "$work/before" "$work/after" || true; } | sed -nE 's/^[<>] ([0-9a-f]{32}  )?//p' | sort -u)
-echo "differs: ${left:-nothing}" | paste -sd' '
+echo "differs from the clean root filesystem: ${left:-nothing}" | paste -sd' '
 
 # The group stays, as Debian leaves system groups (files may still carry its id): it is in
 # /etc/group and /etc/gshadow, and in adduser's backups of them (group-, gshadow-). Anything else
