@@ -30,18 +30,28 @@ let package = Package(
         // The commit `edgeflash --version` names (see buildCommit above).
         .target(name: "CBuildInfo", cSettings: [.define("EDGEFLASH_COMMIT", to: "\"\(buildCommit)\"")]),
 
-        // The one error type, exit codes and child processes, shared by every module.
+        // The one error type, exit codes, byte counts for people, child processes and secret scrubbing
+        // (by value), shared by every module.
         .target(name: "EdgeCore"),
+
+        // The one file layer: descriptors opened and closed at known points, positioned I/O with EINTR
+        // retried in one place, aligned buffers and the buffer pipeline. Its own module because both
+        // ISOVerify (reading images) and DiskOps (writing sticks) use it and ISOVerify may not
+        // import DiskOps; EdgeCore stays free of swift-system and threads.
+        .target(name: "FileIO", dependencies: [
+            "EdgeCore",
+            .product(name: "SystemPackage", package: "swift-system"),
+        ]),
 
         // Pure parsers and checks over image bytes.
         .target(name: "ISOVerify", dependencies: [
-            "EdgeCore",
+            "EdgeCore", "FileIO",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
 
         // Block devices: inventory, safety policy, raw I/O, write/verify, partition tables, filesystems.
         .target(name: "DiskOps", dependencies: [
-            "EdgeCore", "ISOVerify", "CBlkid", "CParted", "CXXHash",
+            "EdgeCore", "FileIO", "ISOVerify", "CBlkid", "CParted", "CXXHash",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
@@ -56,7 +66,7 @@ let package = Package(
 
         // The `edgeflash` executable: a thin shell over the modules.
         .executableTarget(name: "EdgeFlash", dependencies: [
-            "EdgeCore", "ISOVerify", "DiskOps", "BuildStage", "CBuildInfo",
+            "EdgeCore", "FileIO", "ISOVerify", "DiskOps", "BuildStage", "CBuildInfo",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -64,9 +74,9 @@ let package = Package(
         .target(name: "TestSupport", path: "Sources/TestSupport"),
 
         .testTarget(name: "EdgeCoreTests", dependencies: ["EdgeCore"]),
-        .testTarget(name: "ISOVerifyTests", dependencies: ["ISOVerify", "TestSupport"]),
+        .testTarget(name: "ISOVerifyTests", dependencies: ["ISOVerify", "FileIO", "TestSupport"]),
         // Fixtures/ holds recorded sysfs trees (with sysfs's own symlink loops): read, not built.
-        .testTarget(name: "DiskOpsTests", dependencies: ["DiskOps", "ISOVerify", "TestSupport"],
+        .testTarget(name: "DiskOpsTests", dependencies: ["DiskOps", "EdgeCore", "FileIO", "ISOVerify", "TestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "BuildStageTests", dependencies: ["BuildStage", "TestSupport"]),
         // Runs the built `edgeflash` binary against real loop devices and real ISOs.

@@ -11,6 +11,10 @@ packages=(
   # Used by the tests to make and check real images, volumes and devices.
   util-linux e2fsprogs dosfstools mtools gdisk fdisk isomd5sum genisoimage gnupg
   cpio zstd xz-utils kmod file
+  # The fault harness: faulty sticks served by FUSE (scripts/fixtures/faultydisk.py).
+  python3-fusepy
+  # The udev rules engine (udevadm test), to check udev/60-edgeflash.rules.
+  udev
   # Real ISOs that no one here wrote, and what the boot tests build and boot.
   ipxe grub-rescue-pc grub-pc-bin grub-efi-amd64-bin grub-common busybox-static
   qemu-system-x86 ovmf

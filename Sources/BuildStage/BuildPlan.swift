@@ -37,6 +37,9 @@ public struct BuildPlan: Sendable {
     /// The user-data file that was validated (explicit or found beside `.arg`).
     public var userDataPath: String?
     public var validator: ArgValidator
+    /// CLUSTERCONFIG and EDGE_CUSTOM_CONFIG by key, resolved inside the `.arg`'s directory with
+    /// symlinks followed; a refused one is absent (its problem is among `issues`).
+    public var buildContextFiles: [String: String]
 
     public var manifest: String { PackManifest.yaml(arguments) }
 
@@ -77,10 +80,16 @@ public struct BuildPlan: Sendable {
             }
         }
 
+        var buildContextFiles: [String: String] = [:]
+        for key in BuildContextFile.keys where arguments.has(key) {
+            if case .success(let path) = validator.buildContextFile(arguments[key]) { buildContextFiles[key] = path }
+        }
+
         issues = BuildIssue.sortedByLocation(issues)
         let images = issues.hasErrors || !inputs.forImages ? [] : ProviderImageMatrix.images(arguments, k8sVersions: table)
         return BuildPlan(arguments: arguments, k8sVersions: table, issues: issues, images: images,
-                         userData: userData, userDataPath: userDataPath, validator: validator)
+                         userData: userData, userDataPath: userDataPath, validator: validator,
+                         buildContextFiles: buildContextFiles)
     }
 }
 

@@ -40,8 +40,9 @@ public enum ChildProcess {
     /// Runs `executable` (a path, or a name looked up on PATH) with `arguments` and waits for it.
     /// Throws only when it cannot be started; a non-zero exit is a `Result`, for the caller to word.
     /// `mergeOutput`: stderr goes to the same file as stdout, interleaved as the tool printed them.
+    /// `started` gets the process id once it runs, for a caller that may have to stop it (Ctrl-C).
     public static func run(_ executable: String, _ arguments: [String], captureLimit: Int = 1 << 20,
-                           mergeOutput: Bool = false) throws(EdgeError) -> Result {
+                           mergeOutput: Bool = false, started: (Int32) -> Void = { _ in }) throws(EdgeError) -> Result {
         guard let path = find(executable) else {
             throw EdgeError(.unavailable, "\(executable) is not installed (not found on PATH)",
                             hint: "install it (Debian/Ubuntu: apt-get install \((executable as NSString).lastPathComponent)) and run again")
@@ -74,6 +75,7 @@ public enum ChildProcess {
         } catch {
             throw EdgeError(.unavailable, "could not run \(path): \(error.localizedDescription)")
         }
+        started(process.processIdentifier)
         process.waitUntilExit()
 
         let (stdout, outCut) = tail(of: outURL, limit: captureLimit)

@@ -28,6 +28,7 @@ struct EdgeFlashCommand: AsyncParsableCommand {
             InjectCommand.self,
             UserDataCommand.self,
             BuildCommand.self,
+            UdevCheckCommand.self,
         ]
     )
 }

@@ -50,7 +50,7 @@ struct ArgFileTests {
         let file = ArgFile.parse("GARBAGE\n1BAD=x\nISO_NAME=\"open\nARCH=amd64\nARCH=arm64", file: "site/.arg")
         #expect(file.issues.map(\.line) == [1, 2, 3, 5])
         #expect(file.issues.map(\.severity) == [.error, .error, .error, .warning])
-        #expect(file.issues[0].formatted == "site/.arg:1: error: expected KEY=VALUE, found \"GARBAGE\"")
+        #expect(file.issues[0].formatted == "site/.arg:1: error: expected KEY=VALUE: the line has no '='")
         #expect(file.issues[3].message.contains("first set on line 4"))
         #expect(file.entry("ARCH")?.value == "arm64")
     }
@@ -69,5 +69,39 @@ struct ArgFileTests {
         let file = ArgFile.parse("ISO_NAME=my iso", file: ".arg")
         #expect(file.entry("ISO_NAME")?.value == "my")
         #expect(file.issues.first?.message.contains("unquoted space") == true)
+    }
+
+    /// 40 lines that each double the one before would need 2^40 bytes: expansion stops at the limit
+    /// with an error naming the line, the argument and the variable, and parsing goes on.
+    @Test func doublingVariablesStopAtTheLimit() throws {
+        let lines = ["A0=0123456789abcdef"] + (1..<40).map { "A\($0)=$A\($0 - 1)${A\($0 - 1)}" }
+        let file = ArgFile.parse(lines.joined(separator: "\n") + "\nARCH=amd64", file: ".arg")
+        let errors = file.issues.filter { $0.severity == .error }
+        // 16 bytes doubled 12 times is 65536, the limit itself; the 13th doubling passes it.
+        let first = try #require(errors.first)
+        #expect(first.line == 14 && first.key == "A13")
+        #expect(first.formatted == ".arg:14: error: A13 grows past 65536 bytes when $A12 is expanded; it is left empty (allowed: values of at most 65536 bytes after expansion)")
+        #expect(file.entry("A12")?.value.utf8.count == ArgFile.maximumValueLength)
+        #expect(file.entries.allSatisfy { $0.value.utf8.count <= ArgFile.maximumValueLength })
+        #expect(file.entry("ARCH")?.value == "amd64")
+    }
+
+    /// One line with thousands of references to a value at the limit stops at the first one that
+    /// passes it, rather than building the whole line first.
+    @Test func manyReferencesOnOneLineStopAtTheLimit() throws {
+        let big = String(repeating: "x", count: ArgFile.maximumValueLength - 1)
+        let text = "BIG=\(big)\nHUGE=\"\(String(repeating: "$BIG", count: 10_000))\""
+        let file = ArgFile.parse(text, file: ".arg")
+        let issue = try #require(file.issues.first)
+        #expect(issue.line == 2 && issue.message.hasPrefix("HUGE grows past 65536 bytes when $BIG is expanded"))
+        #expect(file.entry("HUGE")?.value == "")
+    }
+
+    /// Messages about a line's syntax never quote the line: it may hold a password.
+    @Test func syntaxMessagesQuoteNothingFromTheLine() {
+        let text = "hunter2-secret\nhttp://u:hunter2-secret@x=1\nISO_NAME=a hunter2-secret\nARCH = hunter2-secret"
+        let file = ArgFile.parse(text, file: ".arg")
+        #expect(file.issues.count == 4)
+        for issue in file.issues { #expect(!issue.formatted.contains("hunter2"), "\(issue.formatted)") }
     }
 }

@@ -136,11 +136,36 @@ struct ArgValidatorTests {
         #expect(Self.issues(text, table: nil, images: true).filter { $0.severity == .error }.count == 2)
     }
 
-    @Test func proxyPasswordsNeverAppearInMessages() throws {
-        let issues = Self.issues(Self.base + "\nHTTP_PROXY=ftp://user:hunter2@proxy.example.com")
-        let issue = try #require(issues.first)
-        #expect(!issue.formatted.contains("hunter2"))
-        #expect(issue.formatted.contains("REDACTED"))
+    /// Every argument set from an environment variable, each wrong: every problem is reported, and
+    /// no message quotes the value (file:line shows where it is).
+    @Test func valuesNeverAppearInMessages() throws {
+        let secret = "Hunter2_Secret"
+        let keys = ["CUSTOM_TAG", "IMAGE_REGISTRY", "OS_DISTRIBUTION", "IMAGE_REPO", "K8S_DISTRIBUTION",
+                    "K8S_VERSION", "ISO_NAME", "ARCH", "UPDATE_KERNEL", "HTTP_PROXY", "PROXY_CERT_PATH", "CLUSTERCONFIG",
+                    "EDGE_CUSTOM_CONFIG", "PE_VERSION"]
+        let text = keys.map { "\($0)=$SECRET" }.joined(separator: "\n") + "\nHTTPS_PROXY=ftp://user:${SECRET}@proxy.example.com"
+        let argFile = ArgFile.parse(text, file: ".arg", environment: ["SECRET": secret])
+        let validator = ArgValidator(baseDirectory: "/work") { _ in .missing }
+        let issues = validator.validate(argFile, arguments: BuildArguments(argFile), k8sVersions: Self.table)
+        #expect(Set(issues.compactMap(\.key)).isSuperset(of: keys + ["HTTPS_PROXY"]))
+        for issue in issues { #expect(!issue.formatted.contains("Hunter2"), "\(issue.formatted)") }
+    }
+
+    /// OCI tags are at most 128 characters: a CUSTOM_TAG that makes any planned tag longer is an
+    /// error on its line, saying how long it may be.
+    @Test func customTagMakingTheImageTagTooLongIsAnError() throws {
+        // k3s-1.27.2-v4.4.12- is 19 characters: 109 more make 128.
+        let fits = Self.base.replacingOccurrences(of: "CUSTOM_TAG=palette-learn", with: "CUSTOM_TAG=" + String(repeating: "a", count: 109))
+        #expect(Self.issues(fits).isEmpty)
+        let tooLong = Self.base.replacingOccurrences(of: "CUSTOM_TAG=palette-learn", with: "CUSTOM_TAG=" + String(repeating: "a", count: 110))
+        let issue = try #require(Self.issues(tooLong).first)
+        #expect(issue.formatted == ".arg:1: error: CUSTOM_TAG makes the provider image tag 129 characters long; registries refuse tags over 128 (allowed: at most 109 characters with this K8S_DISTRIBUTION, K8S_VERSION and PE_VERSION)")
+        // Without K8S_VERSION, every listed version is planned: the longest decides.
+        let table = K8sVersionTable(file: "k8s_version.json", versions: ["k3s": ["1.26.4", "1.27.10"]])
+        let unset = fits.replacingOccurrences(of: "K8S_VERSION=1.27.2\n", with: "")
+        #expect(Self.issues(unset, table: table).map(\.key) == ["CUSTOM_TAG"])
+        // build iso plans no provider image: no tag to check.
+        #expect(Self.issues(tooLong, images: false).isEmpty)
     }
 
     @Test func defaultsAreCanvOSDefaults() {

@@ -128,3 +128,41 @@ private let sectionTemplate = """
     let text = String(decoding: try template.render(site: "berlin", values: values), as: UTF8.self)
     #expect(text.contains(#"gateway: "10.0.0.1""#) && text.contains(#"region: "eu""#))
 }
+
+/// A sites file whose aliases would expand into billions of nodes is refused at the alias, with the
+/// file and line, before anything walks it.
+@Test func sitesAliasBombIsRefusedWithFileAndLine() throws {
+    var lines = ["lol0: &lol0 [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]"]
+    for level in 1...9 {
+        lines.append("lol\(level): &lol\(level) [" + Array(repeating: "*lol\(level - 1)", count: 9).joined(separator: ",") + "]")
+    }
+    lines.append("sites:\n  - name: s\n    bomb: *lol9")
+    #expect {
+        try SiteCatalog(data: Data(lines.joined(separator: "\n").utf8), file: "sites.yaml")
+    } throws: { error in
+        (error as? EdgeError)?.message == "sites.yaml:7: YAML aliases expand the document past 1000000 nodes at this alias (an alias bomb?); refused"
+    }
+}
+
+/// Sections nested over the same list multiply (1000 items three deep is a billion renderings):
+/// refused before rendering.
+@Test func templatesThatRenderTooMuchAreRefusedBeforeRendering() throws {
+    let values: [String: Any] = ["name": "s", "items": (0..<1000).map { ["v": "\($0)"] }]
+    let nested = "#cloud-config\n{{#items}}{{#items}}{{#items}}{{v}}{{/items}}{{/items}}{{/items}}\n"
+    #expect {
+        try SiteTemplate(data: Data(nested.utf8), file: "t.yaml").render(site: "s", values: values)
+    } throws: { error in
+        (error as? EdgeError)?.message == "t.yaml: rendering it for site 's' expands too far: past 1 MiB of user-data (which the installer ignores) or 100000 values and section items"
+    }
+    // Empty sections iterate too: counted, so they cannot spin either.
+    let empty = "{{#items}}{{#items}}{{#items}}{{/items}}{{/items}}{{/items}}"
+    #expect(throws: EdgeError.self) { try SiteTemplate(data: Data(empty.utf8), file: "t.yaml").render(site: "s", values: values) }
+    // So is a huge value repeated: the output would pass 1 MiB.
+    let big: [String: Any] = ["name": "s", "blob": String(repeating: "x", count: 20_000), "items": (0..<100).map { "\($0)" }]
+    #expect(throws: EdgeError.self) {
+        try SiteTemplate(data: Data("{{#items}}{{blob}}{{/items}}".utf8), file: "t.yaml").render(site: "s", values: big)
+    }
+    // One level over the same list is fine.
+    let once = try SiteTemplate(data: Data("{{#items}}{{v}},{{/items}}".utf8), file: "t.yaml").render(site: "s", values: values)
+    #expect(String(decoding: once, as: UTF8.self).hasSuffix("998,999,"))
+}

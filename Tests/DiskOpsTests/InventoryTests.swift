@@ -1,3 +1,4 @@
+import EdgeCore
 import Foundation
 import Testing
 @testable import DiskOps

@@ -13,10 +13,21 @@ struct WritePipelineTests {
     func write(_ imagePath: String, to loop: LoopDevice, expected: ExpectedChecksum? = nil,
                verify: Bool = true) throws -> WriteOutcome {
         let image = try ImageFile(path: imagePath)
+        defer { image.close() }
         let device = try BlockDevice(path: loop.path, access: .readWrite, direct: true, exclusive: true)
+        defer { device.close() }
         let writer = try ImageWriter(image: image, device: device, expected: expected, cancel: CancellationFlag(),
                                      progress: { _ in })
         return try writer.run(verify: verify)
+    }
+
+    func compare(_ imagePath: String, with loop: LoopDevice, algorithm: HashAlgorithm?) throws -> DeviceComparison.Result {
+        let image = try ImageFile(path: imagePath)
+        defer { image.close() }
+        let device = try BlockDevice(path: loop.path, access: .readOnly)
+        defer { device.close() }
+        return try DeviceComparison.compare(image: image, device: device, algorithm: algorithm,
+                                            cancel: CancellationFlag(), progress: { _ in })
     }
 
     func deviceEqualsImage(_ loop: LoopDevice, _ imagePath: String) throws -> Bool {
@@ -64,8 +75,11 @@ struct WritePipelineTests {
             .trimmingCharacters(in: .whitespacesAndNewlines)
         defer { _ = try? Shell.run("losetup", ["-d", path]) }
         let device = try BlockDevice(path: path, access: .readWrite, exclusive: true)
+        defer { device.close() }
         #expect(device.logicalSectorSize == 4096)
-        let writer = try ImageWriter(image: try ImageFile(path: imagePath), device: device, expected: nil,
+        let image = try ImageFile(path: imagePath)
+        defer { image.close() }
+        let writer = try ImageWriter(image: image, device: device, expected: nil,
                                      cancel: CancellationFlag(), progress: { _ in })
         #expect(try writer.run(verify: true).readBackVerified)
         #expect(try Shell.run("cmp", ["-n", "\(5 * 1024 * 1024 + 1536)", imagePath, path]).succeeded)
@@ -85,7 +99,9 @@ struct WritePipelineTests {
         // An old stick: a GPT made by sgdisk at both ends of the disk.
         try Shell.bash("sgdisk -o -n 1:2048:0 '\(loop.path)' >/dev/null")
         let wrong = ExpectedChecksum(algorithm: .sha256, hex: String(repeating: "0", count: 64), source: "ipxe.iso.sha256")
-        let error = #expect(throws: ChecksumMismatchError.self) { try write(Self.ipxe, to: loop, expected: wrong) }
+        let failure = #expect(throws: WriteFailure.self) { try write(Self.ipxe, to: loop, expected: wrong) }
+        let error = failure?.cause as? ChecksumMismatchError
+        #expect(failure?.firstMiB == .blank)
         #expect(error?.actual == (try sha256(Self.ipxe)))
         #expect(error?.message.contains(String(repeating: "0", count: 64)) == true)
         // Nothing that boots or looks like a partition table: the first MiB is blank, not the image's.
@@ -122,7 +138,8 @@ struct WritePipelineTests {
         try Shell.bash("head -c $((160*1024*1024)) /dev/urandom > '\(imagePath)'")
         let loop = try LoopDevice(size: 256 << 20, directIO: false, directory: mountpoint)
         defer { loop.detach() }
-        let error = #expect(throws: DeviceIOError.self) { try write(imagePath, to: loop) }
+        let failure = #expect(throws: WriteFailure.self) { try write(imagePath, to: loop) }
+        let error = failure?.cause as? DeviceIOError
         #expect(error?.operation == .write || error?.operation == .sync)
         #expect(error?.exitStatus == .ioError)
         if error?.operation == .write {
@@ -136,17 +153,14 @@ struct WritePipelineTests {
         let loop = try LoopDevice(size: 64 << 20)
         defer { loop.detach() }
         _ = try write(Self.ipxe, to: loop)
-        let image = try ImageFile(path: Self.ipxe)
-        let same = try DeviceComparison.compare(image: image, device: try BlockDevice(path: loop.path, access: .readOnly),
-                                                algorithm: .sha256, cancel: CancellationFlag(), progress: { _ in })
+        let same = try compare(Self.ipxe, with: loop, algorithm: .sha256)
         #expect(same.firstDifference == nil)
         #expect(same.imageHash == (try sha256(Self.ipxe)))
 
         let offset: Int64 = 300_001
         let original = try loop.read(offset: offset, count: 1)[0]
         try Shell.bash("printf '\\x\(String(format: "%02x", original ^ 0xFF))' | dd of='\(loop.backingFile.path)' bs=1 seek=\(offset) conv=notrunc,fsync status=none")
-        let changed = try DeviceComparison.compare(image: image, device: try BlockDevice(path: loop.path, access: .readOnly),
-                                                   algorithm: nil, cancel: CancellationFlag(), progress: { _ in })
+        let changed = try compare(Self.ipxe, with: loop, algorithm: nil)
         #expect(changed.firstDifference == offset)
     }
 
@@ -165,7 +179,9 @@ struct WritePipelineTests {
             try Shell.bash("printf '\\x5a' | dd of='\(loop.backingFile.path)' bs=1 seek=\(offset) conv=notrunc,fsync status=none")
         }
         let image = try ImageFile(path: imagePath)
+        defer { image.close() }
         let device = try BlockDevice(path: loop.path, access: .readWrite, exclusive: true)
+        defer { device.close() }
         let plan = try WritePlan(imageSize: image.size, deviceSize: device.size, sectorSize: device.logicalSectorSize)
         let source = SourceSegments(image: image, plan: plan, algorithm: nil)
         let buffer = AlignedBuffer(capacity: plan.chunkSize)
@@ -184,13 +200,17 @@ struct WritePipelineTests {
         let loop = try LoopDevice(size: 64 << 20)
         defer { loop.detach() }
         let image = try ImageFile(path: Self.ipxe)
+        defer { image.close() }
         let device = try BlockDevice(path: loop.path, access: .readWrite, exclusive: true)
+        defer { device.close() }
         let cancel = CancellationFlag()
         // Cancel as the first body segment is written, as SIGINT would.
         let writer = try ImageWriter(image: image, device: device, expected: nil, cancel: cancel,
                                      progress: { if $0.phase == .write { cancel.cancel() } })
-        let error = #expect(throws: WriteInterruptedError.self) { try writer.run(verify: true) }
-        #expect(error?.exitStatus == .interrupted)
+        let failure = #expect(throws: WriteFailure.self) { try writer.run(verify: true) }
+        #expect(failure?.cause is WriteInterruptedError)
+        #expect(failure?.exitStatus == .interrupted)
+        #expect(failure?.firstMiB == .blank)
         #expect(try loop.read(offset: 0, count: 1 << 20).allSatisfy { $0 == 0 })
     }
 }

@@ -161,46 +161,67 @@ func injectOntoAGPTHybridOnALoopDeviceMovesTheBackupToTheDiskEnd() throws {
 
 @Test(.enabled(if: Privileges.isRoot, Privileges.rootReason))
 func injectJSONReportsARefusalOnADevice() throws {
-    let loop = try LoopDevice(size: 40 << 20)
-    defer { loop.detach() }
-    try Shell.bash("dd if=\(InstallerImages.ipxe) of=\(loop.path) bs=1M oflag=direct status=none")
+    let small = try LoopDevice(size: 40 << 20)
+    defer { small.detach() }
+    let large = try LoopDevice(size: 128 << 20)
+    defer { large.detach() }
+    for loop in [small, large] {
+        try Shell.bash("dd if=\(InstallerImages.ipxe) of=\(loop.path) bs=1M oflag=direct status=none")
+    }
     let file = try userDataFile(validUserData)
-    let unconfirmed = try EdgeFlashBinary.run(["inject", loop.path, "--user-data", file, "--json"])
+    let unconfirmed = try EdgeFlashBinary.run(["inject", large.path, "--user-data", file, "--json"])
     #expect(unconfirmed.status == 7)
-    let refusal = try EdgeFlashBinary.run(["inject", loop.path, "--user-data", file, "--yes", "--json"])
+    // No room is a refusal, and refusals come before the question, as for write: with or without --yes.
+    let refusal = try EdgeFlashBinary.run(["inject", small.path, "--user-data", file, "--yes", "--json"])
     #expect(refusal.status == 3)
-    for result in [unconfirmed, refusal] {
+    let refusalUnasked = try EdgeFlashBinary.run(["inject", small.path, "--user-data", file, "--json"])
+    #expect(refusalUnasked.status == 3)
+    for result in [unconfirmed, refusal, refusalUnasked] {
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         #expect(object["ok"] as? Bool == false && object["exitStatus"] as? Int == Int(result.status))
     }
-    #expect(refusal.stdout.contains("no room"))
+    #expect(refusal.stdout.contains("no room") && refusalUnasked.stdout.contains("no room"))
 }
 
-/// A stick held exclusively for a moment (right after `write`, its writer's thread may still hold
-/// it) is waited for, not refused; one held for good is still refused as busy.
+/// An image file that receives user-data holds the site's token from then on: owner-only.
+@Test func injectIntoAnImageFileLeavesItOwnerOnly() throws {
+    let target = try imageCopy(InstallerImages.ipxe)
+    try Shell.bash("chmod 644 '\(target)'")
+    let result = try EdgeFlashBinary.run(["inject", target, "--user-data", try userDataFile(validUserData)])
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(try FileManager.default.attributesOfItem(atPath: target)[.posixPermissions] as? Int == 0o600)
+}
+
+/// `write --user-data` injects right after the write: the writer closes the stick when it
+/// returns, so inject's exclusive open never finds it busy (it used to, now and then, while a
+/// pipeline thread still held the descriptor, and inject waited up to 2 s for it).
 @Test(.enabled(if: Privileges.isRoot, Privileges.rootReason))
-func injectWaitsForAMomentarilyBusyStick() throws {
+func writeWithUserDataOpensTheStickRightAfterTheWrite() throws {
+    let loop = try LoopDevice(size: 128 << 20)
+    defer { loop.detach() }
+    let file = try userDataFile(validUserData)
+    for _ in 0..<5 {
+        let result = try EdgeFlashBinary.run(["write", InstallerImages.ipxe, loop.path, "--yes", "--user-data", file])
+        #expect(result.status == 0, "\(result.stderr)")
+    }
+}
+
+/// A stick another program holds exclusively is refused as busy, at once.
+@Test(.enabled(if: Privileges.isRoot, Privileges.rootReason))
+func injectRefusesAStickHeldExclusively() throws {
     let loop = try LoopDevice(size: 128 << 20)
     defer { loop.detach() }
     try Shell.bash("dd if=\(InstallerImages.ipxe) of=\(loop.path) bs=1M oflag=direct status=none")
     let file = try userDataFile(validUserData)
-    // Holds the device O_EXCL, says so, then lets go after 0.5 s (or never).
-    func holder(seconds: String) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = ["-c", "import os,sys,time; fd=os.open('\(loop.path)', os.O_RDONLY|os.O_EXCL); print('held', flush=True); time.sleep(\(seconds))"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        _ = pipe.fileHandleForReading.readData(ofLength: 4)     // "held": the device is taken now
-        return process
-    }
-    let brief = try holder(seconds: "0.5")
-    let result = try EdgeFlashBinary.run(["inject", loop.path, "--user-data", file, "--yes"])
-    brief.waitUntilExit()
-    #expect(result.status == 0, "\(result.stderr)")
-    let forGood = try holder(seconds: "6")     // longer than inject waits (2 s)
-    defer { forGood.terminate(); forGood.waitUntilExit() }
+    // Holds the device O_EXCL, says so, then sleeps.
+    let holder = Process()
+    holder.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+    holder.arguments = ["-c", "import os,sys,time; fd=os.open('\(loop.path)', os.O_RDONLY|os.O_EXCL); print('held', flush=True); time.sleep(3)"]
+    let pipe = Pipe()
+    holder.standardOutput = pipe
+    try holder.run()
+    defer { holder.terminate(); holder.waitUntilExit() }
+    _ = pipe.fileHandleForReading.readData(ofLength: 4)     // "held": the device is taken now
     let refused = try EdgeFlashBinary.run(["inject", loop.path, "--user-data", file, "--yes"])
-    #expect(refused.status != 0 && refused.stderr.contains("busy"))
+    #expect(refused.status == 3 && refused.stderr.contains("busy"), "\(refused.stderr)")
 }

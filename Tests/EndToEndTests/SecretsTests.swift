@@ -86,3 +86,103 @@ func writeWithUserDataPrintsNoPlantedSecret() throws {
     let result = try #require(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])
     #expect(result["type"] as? String == "result" && result["ok"] as? Bool == false && result["exitStatus"] as? Int == 6)
 }
+
+/// Every kind of secret (issue 9, class 7), planted in one valid and one invalid file: continuation
+/// lines of plain, double-quoted and block values, a token also used as a mapping key, credentials
+/// in proxy URLs, passphrase, auth, apiKey, secret, an anchor repeated under a secret key, an env
+/// line and private keys in `write_files`. No user-data command prints any of them, text or JSON.
+@Test func noCommandPrintsAnyKindOfPlantedSecret() throws {
+    let (planted, valid, invalid) = everyKindOfSecret()
+    let validFile = try userDataFile(valid)
+    let invalidFile = try userDataFile(invalid)
+    let dir = try TemporaryDirectory.make()
+    let image = dir.appendingPathComponent("site.img").path
+    try FileManager.default.copyItem(atPath: InstallerImages.ipxe, toPath: image)
+
+    var runs: [[String]] = []
+    for file in [validFile, invalidFile] {
+        runs += [["user-data", "validate", file], ["user-data", "validate", file, "--json"], ["user-data", "show", file],
+                 ["inject", image, "--user-data", file], ["inject", image, "--user-data", file, "--json"],
+                 ["inject", image, "--user-data", file, "--fs", "iso9660", "--json"]]
+    }
+    let statuses = try runsPrintNone(of: planted, runs)
+    // The runs did what they should, so the grep looked at real output.
+    #expect(statuses == [0, 0, 0, 0, 0, 0, 6, 6, 0, 6, 6, 6], "\(statuses)")
+    let shown = try EdgeFlashBinary.run(["user-data", "show", validFile]).stdout
+    for kept in ["proxy.example.com:3128", "- name: kairos", "path: /etc/app.env", "projectName: p"] {
+        #expect(shown.contains(kept), "show lost \(kept)")
+    }
+}
+
+/// The same kinds through `write --user-data`, text and JSON.
+@Test(.enabled(if: Privileges.isRoot, Privileges.rootReason))
+func writePrintsNoKindOfPlantedSecret() throws {
+    let (planted, valid, invalid) = everyKindOfSecret()
+    let validFile = try userDataFile(valid)
+    let invalidFile = try userDataFile(invalid)
+    let loop = try LoopDevice(size: 96 << 20)
+    defer { loop.detach() }
+    let runs = [validFile, invalidFile].flatMap { file in
+        [["write", InstallerImages.ipxe, loop.path, "--yes", "--user-data", file],
+         ["write", InstallerImages.ipxe, loop.path, "--yes", "--json", "--user-data", file]]
+    }
+    #expect(try runsPrintNone(of: planted, runs) == [0, 0, 6, 6])
+}
+
+/// Runs each command and expects none of `secrets` in what it printed; gives the exit statuses.
+private func runsPrintNone(of secrets: [String], _ runs: [[String]]) throws -> [Int32] {
+    try runs.map { arguments in
+        let result = try EdgeFlashBinary.run(arguments)
+        for secret in secrets {
+            #expect(!result.stdout.contains(secret), "stdout of \(arguments) leaked \(secret)")
+            #expect(!result.stderr.contains(secret), "stderr of \(arguments) leaked \(secret)")
+        }
+        return result.status
+    }
+}
+
+/// A valid user-data holding one secret of each kind, and an invalid one that also uses the token
+/// as a tag key whose value is not a string (so a message names that key).
+private func everyKindOfSecret() -> (planted: [String], valid: String, invalid: String) {
+    let planted = (1...14).map { "PLANTED-kind-\($0)-x9" }
+    let valid = """
+        #cloud-config
+        stylus:
+          site:
+            edgeHostToken: \(planted[0])
+              \(planted[1])
+            projectName: p
+            network:
+              httpProxy: http://proxyuser:\(planted[2])@proxy.example.com:3128
+              httpsProxy: "https://\(planted[3])@proxy.example.com"
+          registryCredentials:
+            password: "\(planted[4])
+              \(planted[5])"
+        luks:
+          passphrase: \(planted[6])
+        registry:
+          auth: \(planted[7])
+          apiKey: \(planted[8])
+        shared: &shared \(planted[9])
+        users:
+          - name: kairos
+            passwd: *shared
+        write_files:
+          - path: /etc/app.env
+            content: |
+              APP_SECRET=\(planted[10])
+          - path: /etc/ssh/key
+            content: |
+              -----BEGIN OPENSSH PRIVATE KEY-----
+              \(planted[11])
+              -----END OPENSSH PRIVATE KEY-----
+          - path: /etc/tls/key
+            content: "-----BEGIN RSA PRIVATE KEY-----\\n\(planted[12])\\n-----END RSA PRIVATE KEY-----\\n"
+        ca:
+          clientSecret: |
+            \(planted[13])
+
+        """
+    let invalid = valid.replacingOccurrences(of: "    projectName: p\n", with: "    projectName: p\n    tags:\n      \(planted[0]): 5\n")
+    return (planted, valid, invalid)
+}

@@ -75,6 +75,39 @@ struct WriteCommandTests {
         #expect(checksum["source"] as? String == "installer.iso.sha256")
     }
 
+    /// Was: with no room for the user-data volume, write erased the stick, wrote and verified the
+    /// image, then refused (issue 9, class 4). Room is checked before the disk is touched.
+    @Test func noRoomForTheVolumeIsRefusedBeforeTheDiskIsTouched() throws {
+        let loop = try oldStick(size: 40 << 20)
+        defer { loop.detach() }
+        let result = try EdgeFlashBinary.run(["write", Self.ipxe, loop.path, "--yes", "--json",
+                                              "--user-data", try userDataFile(validUserData)])
+        #expect(result.status == 3, "\(result.stderr)")
+        #expect(result.stderr.contains("no room"), "\(result.stderr)")
+        let last = try #require(try jsonLines(result.stdout).last)
+        #expect(last["ok"] as? Bool == false && last["readBack"] as? String == "not-run")
+        #expect(last["firstMiB"] == nil, "nothing was written, so nothing was blanked")
+        #expect(try stillOld(loop), "the old stick is untouched")
+    }
+
+    /// Was: a pipe (`<(curl ...)`, a FIFO) was called "empty". It is named for what it is, before
+    /// it is opened (a FIFO with no writer would block) and before the disk is touched.
+    @Test func aPipeAsImageIsRefusedByName() throws {
+        let dir = try TemporaryDirectory.make()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let fifo = dir.appendingPathComponent("installer.iso").path
+        try Shell.bash("mkfifo '\(fifo)'")
+        let loop = try oldStick()
+        defer { loop.detach() }
+        let result = try EdgeFlashBinary.run(["write", fifo, loop.path, "--yes"])
+        #expect(result.status == 6)
+        #expect(result.stderr.contains("\(fifo) is a pipe (FIFO), not an image file"), "\(result.stderr)")
+        #expect(result.stderr.contains("Save the stream to a file first"), "the hint says what to do: \(result.stderr)")
+        let piped = try Shell.run("bash", ["-c", "'\(EdgeFlashBinary.url.path)' write <(cat '\(Self.ipxe)') '\(loop.path)' --yes"])
+        #expect(piped.status == 6 && piped.stderr.contains("is a pipe (FIFO)"), "\(piped.stderr)")
+        #expect(try stillOld(loop))
+    }
+
     @Test func checksumMismatchBesideTheImageWritesNothingBootable() throws {
         let (dir, image) = try imageInTempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -117,13 +150,12 @@ struct WriteCommandTests {
     }
 
     @Test func withoutATerminalAndWithoutYesNothingIsWritten() throws {
-        let loop = try LoopDevice(size: 64 << 20)
+        let loop = try oldStick()
         defer { loop.detach() }
-        try Shell.bash("printf 'old stick' | dd of='\(loop.path)' conv=fsync status=none")
         let result = try EdgeFlashBinary.run(["write", Self.ipxe, loop.path])
         #expect(result.status == 7)
         #expect(result.stderr.contains("--yes"))
-        #expect(String(decoding: try loop.read(offset: 0, count: 9), as: UTF8.self) == "old stick")
+        #expect(try stillOld(loop))
     }
 
     /// Was: a directory opened as an image of 4 KiB and failed at its first read, after the disk's
@@ -131,13 +163,12 @@ struct WriteCommandTests {
     @Test func aDirectoryAsImageIsRefusedBeforeTheDiskIsTouched() throws {
         let dir = try TemporaryDirectory.make()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let loop = try LoopDevice(size: 64 << 20)
+        let loop = try oldStick()
         defer { loop.detach() }
-        try Shell.bash("printf 'old stick' | dd of='\(loop.path)' conv=fsync status=none")
         let result = try EdgeFlashBinary.run(["write", dir.path, loop.path, "--yes"])
         #expect(result.status == 6)
         #expect(result.stderr.contains("is a directory"), "\(result.stderr)")
-        #expect(String(decoding: try loop.read(offset: 0, count: 9), as: UTF8.self) == "old stick")
+        #expect(try stillOld(loop))
     }
 
     /// A refused target is the one thing said: the unverified-image notice waits until the target

@@ -67,7 +67,7 @@ struct WritePromptTests {
         process.standardError = err
         try process.run()
         var seen = Data()
-        while !String(decoding: seen, as: UTF8.self).hasSuffix(arguments == nil ? Self.question : "[y/N] ") {
+        while !String(decoding: seen, as: UTF8.self).hasSuffix(Self.question) {
             let chunk = err.fileHandleForReading.availableData
             if chunk.isEmpty { break }
             seen.append(chunk)
@@ -77,16 +77,6 @@ struct WritePromptTests {
         process.waitUntilExit()
         return Answered(status: process.terminationStatus, exited: process.terminationReason == .exit,
                         stderr: String(decoding: seen, as: UTF8.self))
-    }
-
-    func oldStick() throws -> LoopDevice {
-        let loop = try LoopDevice(size: 64 << 20)
-        try Shell.bash("printf 'old stick' | dd of='\(loop.path)' conv=fsync status=none")
-        return loop
-    }
-
-    func stillOld(_ loop: LoopDevice) throws -> Bool {
-        String(decoding: try loop.read(offset: 0, count: 9), as: UTF8.self) == "old stick"
     }
 
     @Test func noIsNotConfirmed() throws {
@@ -128,17 +118,44 @@ struct WritePromptTests {
         #expect(try stillOld(loop))
     }
 
+    /// A 128 MiB stick with ipxe.iso written to it, the rest zeros: for `inject`.
+    func writtenStick() throws -> LoopDevice {
+        let loop = try LoopDevice(size: 128 << 20)
+        try Shell.bash("dd if='\(Self.ipxe)' of='\(loop.path)' conv=fsync status=none")
+        return loop
+    }
+
+    /// No volume was added: everything after the image is still zeros.
+    func nothingAfterTheImage(_ loop: LoopDevice) throws -> Bool {
+        try Shell.run("cmp", ["-n", "\((128 << 20) - 2_097_152)", "-i", "2097152:0", loop.path, "/dev/zero"]).succeeded
+    }
+
     /// `inject` asks the same way: Ctrl-D ends the question's line, and the disk is left alone.
     @Test func injectCtrlDEndsTheQuestionLine() throws {
-        let loop = try LoopDevice(size: 128 << 20)
+        let loop = try writtenStick()
         defer { loop.detach() }
-        try Shell.bash("dd if='\(Self.ipxe)' of='\(loop.path)' conv=fsync status=none")
         let arguments = ["inject", loop.path, "--user-data", try userDataFile(validUserData)]
         let result = try answer(device: loop.path, arguments: arguments) { terminal, _ in terminal.type("\u{04}") }
         #expect(result.status == 7)
-        #expect(result.stderr.contains("[y/N] \nedgeflash: not confirmed"), "\(result.stderr)")
-        // Nothing added after the image: the rest of the disk is still zeros.
-        #expect(try Shell.run("cmp", ["-n", "\((128 << 20) - 2_097_152)", "-i", "2097152:0", loop.path, "/dev/zero"]).succeeded)
+        #expect(result.stderr.contains(Self.question + "\nedgeflash: nothing written to \(loop.path): no answer"), "\(result.stderr)")
+        #expect(try nothingAfterTheImage(loop))
+    }
+
+    /// One rule for every command that erases: `inject` took "y" once; now only "yes" confirms,
+    /// and the question says where the volume goes.
+    @Test func injectRefusesYAndTakesYes() throws {
+        let loop = try writtenStick()
+        defer { loop.detach() }
+        let arguments = ["inject", loop.path, "--user-data", try userDataFile(validUserData)]
+        let refused = try answer(device: loop.path, arguments: arguments) { terminal, _ in terminal.type("y\n") }
+        #expect(refused.status == 7)
+        #expect(refused.stderr.contains("It adds a CIDATA volume (vfat, 64 MiB) at byte 2097152"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("nothing written to \(loop.path): not confirmed"), "\(refused.stderr)")
+        #expect(try nothingAfterTheImage(loop))
+
+        let accepted = try answer(device: loop.path, arguments: arguments) { terminal, _ in terminal.type("yes\n") }
+        #expect(accepted.status == 0, "\(accepted.stderr)")
+        #expect(try Shell.bash("blkid -p -o export -O \(2 << 20) \(loop.path)").contains("LABEL=CIDATA"))
     }
 
     @Test func yesWrites() throws {

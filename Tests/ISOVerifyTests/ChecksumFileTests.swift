@@ -1,4 +1,5 @@
 import EdgeCore
+import FileIO
 import Foundation
 import Testing
 import TestSupport
@@ -140,14 +141,14 @@ private let c128 = String(repeating: "c", count: 128)
     func chunksArriveInOrderAndWhole(count: Int) throws {
         let url = try file(count)
         var joined: [UInt8] = []
-        try ReadOnlyFile(path: url.path).forEachChunk(chunkSize: 4096) { joined += $0 }
+        try OpenFile.open(url.path).closeAfter { try $0.forEachChunk(chunkSize: 4096) { joined += $0 } }
         #expect(joined == Array(try Data(contentsOf: url)))
     }
 
     @Test func aSubrangeIsReadExactly() throws {
         let url = try file(50_000)
         var joined: [UInt8] = []
-        try ReadOnlyFile(path: url.path).forEachChunk(in: 1000..<30_000, chunkSize: 4096) { joined += $0 }
+        try OpenFile.open(url.path).closeAfter { try $0.forEachChunk(in: 1000..<30_000, chunkSize: 4096) { joined += $0 } }
         #expect(joined == Array(Array(try Data(contentsOf: url))[1000..<30_000]))
     }
 
@@ -156,9 +157,11 @@ private let c128 = String(repeating: "c", count: 128)
         let url = try file(1 << 20)
         var seen = 0
         #expect(throws: Stop.self) {
-            try ReadOnlyFile(path: url.path).forEachChunk(chunkSize: 4096) { _ in
-                seen += 1
-                if seen == 3 { throw Stop() }
+            try OpenFile.open(url.path).closeAfter { file in
+                try file.forEachChunk(chunkSize: 4096) { _ in
+                    seen += 1
+                    if seen == 3 { throw Stop() }
+                }
             }
         }
         #expect(seen == 3)

@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 import Testing
 import TestSupport
@@ -17,7 +18,8 @@ import TestSupport
         let iso = try implantedCopy()
         let info = try Shell.bash("checkisomd5 --md5sumonly '\(iso.path)'")
         let theirs = try #require(info.split(separator: "\n").first?.split(separator: " ").last.map(String.init))
-        let file = try ReadOnlyFile(path: iso.path)
+        let file = try OpenFile.open(iso.path)
+        defer { file.close() }
         let set = try ISOSanity.check(file).descriptors
         let implanted = try #require(try ImplantedMD5.parse(applicationUse: set.primaryApplicationUse))
         #expect(implanted.md5 == theirs)

@@ -2,6 +2,10 @@ import Foundation
 
 /// Checks every build argument against what CanvOS accepts and reports all problems at once, each
 /// with its file:line and the allowed values. Pure apart from `fileState`, which is injectable.
+///
+/// Messages name the argument and never quote its value: a value may come from the environment
+/// (`CUSTOM_TAG=$CI_TOKEN`) or hold a password, and file:line shows where it is. The only values
+/// said are those already checked to be one of the allowed names or an x.y.z version.
 public struct ArgValidator: Sendable {
     /// Where relative paths in `.arg` (CLUSTERCONFIG, EDGE_CUSTOM_CONFIG) are resolved: the `.arg`'s directory.
     public var baseDirectory: String
@@ -37,59 +41,66 @@ public struct ArgValidator: Sendable {
 
         let tag = arguments.customTag
         if !tag.isEmpty && !(tag.allSatisfy { $0.isLowercaseAlphanumeric || $0 == "-" } && tag.first != "-" && tag.last != "-") {
-            report("CUSTOM_TAG", "CUSTOM_TAG \"\(tag)\" is not lowercase alphanumeric", allowed: "lowercase letters and digits, '-' inside")
+            report("CUSTOM_TAG", "CUSTOM_TAG is not lowercase alphanumeric", allowed: "lowercase letters and digits, '-' inside")
         }
 
         if let problem = RegistryName.problem(arguments.imageRegistry) {
-            report("IMAGE_REGISTRY", "IMAGE_REGISTRY \"\(arguments.imageRegistry)\" \(problem)",
+            report("IMAGE_REGISTRY", "IMAGE_REGISTRY \(problem)",
                    allowed: "a registry host without http:// or https://, optionally :port and /path, no underscores, e.g. spectrocloud or registry.example.com:5000/edge")
         }
 
         let os = arguments.osDistribution
         if !KnownArguments.osDistributions.contains(os) {
-            report("OS_DISTRIBUTION", "OS_DISTRIBUTION \"\(os)\" is not supported", allowed: KnownArguments.osDistributions.joined(separator: ", "))
+            report("OS_DISTRIBUTION", "OS_DISTRIBUTION is not supported", allowed: KnownArguments.osDistributions.joined(separator: ", "))
         } else if KnownArguments.distributionsNeedingBaseImage.contains(os) && !arguments.has("BASE_IMAGE") {
             report("OS_DISTRIBUTION", "OS_DISTRIBUTION \(os) needs BASE_IMAGE set to your \(os) base image")
         }
 
         let repo = arguments.imageRepo
         if repo.isEmpty || !repo.allSatisfy({ $0.isLowercaseAlphanumeric || "._-/".contains($0) }) || repo.hasPrefix("/") || repo.hasSuffix("/") {
-            report("IMAGE_REPO", "IMAGE_REPO \"\(repo)\" is not a valid repository name", allowed: "lowercase letters, digits, '.', '_', '-' and '/'")
+            report("IMAGE_REPO", "IMAGE_REPO is not a valid repository name", allowed: "lowercase letters, digits, '.', '_', '-' and '/'")
         }
 
         if let versions = KnownArguments.osVersions[os] {
             let version = arguments.osVersion
             if !(version.isEmpty && os != "ubuntu") && !versions.contains(version) {
-                report("OS_VERSION", "OS_VERSION \"\(version)\" is not available for \(os)", allowed: versions.joined(separator: ", "))
+                report("OS_VERSION", "OS_VERSION is not available for \(os)", allowed: versions.joined(separator: ", "))
             }
         }
 
         let k8s = arguments.k8sDistribution
         let k8sKnown = KnownArguments.k8sDistributions.contains(k8s)
         if !k8sKnown {
-            report("K8S_DISTRIBUTION", "K8S_DISTRIBUTION \"\(k8s)\" is not supported", allowed: KnownArguments.k8sDistributions.joined(separator: ", "))
+            report("K8S_DISTRIBUTION", "K8S_DISTRIBUTION is not supported", allowed: KnownArguments.k8sDistributions.joined(separator: ", "))
         }
         if checksImageArguments {
             issues += checkK8sVersion(arguments, table: k8sVersions, distributionKnown: k8sKnown,
                                       tableUnusable: k8sVersionsUnusable)
+            let tags = ProviderImageMatrix.images(arguments, k8sVersions: k8sVersions)
+                .map { ProviderImageMatrix.tag(arguments, k8sVersion: $0.k8sVersion) }
+            if let longest = tags.max(by: { $0.count < $1.count }), longest.count > ProviderImageMatrix.maximumTagLength {
+                let room = ProviderImageMatrix.maximumTagLength - (longest.count - tag.count)
+                report("CUSTOM_TAG", "CUSTOM_TAG makes the provider image tag \(longest.count) characters long; registries refuse tags over \(ProviderImageMatrix.maximumTagLength)",
+                       allowed: room > 0 ? "at most \(room) characters with this K8S_DISTRIBUTION, K8S_VERSION and PE_VERSION" : nil)
+            }
         }
 
         let isoName = arguments.isoName
         if isoName.isEmpty {
             report("ISO_NAME", "ISO_NAME is empty; it names the installer ISO file", allowed: "lowercase letters, digits, '-' and '_', e.g. palette-edge-installer")
         } else if !isoName.allSatisfy({ $0.isLowercaseAlphanumeric || $0 == "-" || $0 == "_" }) {
-            report("ISO_NAME", "ISO_NAME \"\(isoName)\" has characters a file name here may not have", allowed: "lowercase letters, digits, '-' and '_'")
+            report("ISO_NAME", "ISO_NAME has characters a file name here may not have", allowed: "lowercase letters, digits, '-' and '_'")
         }
         if !KnownArguments.architectures.contains(arguments.arch) {
-            report("ARCH", "ARCH \"\(arguments.arch)\" is not supported", allowed: KnownArguments.architectures.joined(separator: ", "))
+            report("ARCH", "ARCH is not supported", allowed: KnownArguments.architectures.joined(separator: ", "))
         }
         for key in KnownArguments.booleans where !["true", "false"].contains(arguments[key]) {
-            report(key, "\(key) \"\(arguments[key])\" is not a boolean", allowed: "true, false")
+            report(key, "\(key) is not a boolean", allowed: "true, false")
         }
 
         for key in ["HTTP_PROXY", "HTTPS_PROXY"] where arguments.has(key) {
             if let problem = ProxyURL.problem(arguments[key]) {
-                report(key, "\(key) \"\(ProxyURL.redacted(arguments[key]))\" \(problem)", allowed: "a URL such as http://proxy.example.com:3128")
+                report(key, "\(key) \(problem)", allowed: "a URL such as http://proxy.example.com:3128")
             }
         }
         if arguments.has("NO_PROXY") {
@@ -101,14 +112,15 @@ public struct ArgValidator: Sendable {
         if arguments.has("PROXY_CERT_PATH") {
             let path = arguments["PROXY_CERT_PATH"]
             if !path.hasPrefix("/") {
-                report("PROXY_CERT_PATH", "PROXY_CERT_PATH \"\(path)\" is not an absolute path", allowed: "an absolute path to a PEM certificate")
+                report("PROXY_CERT_PATH", "PROXY_CERT_PATH is not an absolute path", allowed: "an absolute path to a PEM certificate")
             } else if let problem = fileState(path).problem {
-                report("PROXY_CERT_PATH", "PROXY_CERT_PATH \(path) \(problem)")
+                report("PROXY_CERT_PATH", "PROXY_CERT_PATH names a file that \(problem)")
             }
         }
-        for key in ["CLUSTERCONFIG", "EDGE_CUSTOM_CONFIG"] where arguments.has(key) {
-            let path = resolve(arguments[key])
-            if let problem = fileState(path).problem { report(key, "\(key) \(path) \(problem)") }
+        for key in BuildContextFile.keys where arguments.has(key) {
+            if case .failure(let problem) = buildContextFile(arguments[key]) {
+                report(key, "\(key) names a file that \(problem.reason)", allowed: problem.allowed)
+            }
         }
 
         if !checksImageArguments {
@@ -118,7 +130,7 @@ public struct ArgValidator: Sendable {
                 "PE_VERSION is not set; it is part of every provider image tag",
                 allowed: "PE_VERSION=v4.4.12 in .arg, or --pe-version v4.4.12"))
         } else if !PEVersion.isValid(arguments.peVersion) {
-            report("PE_VERSION", "PE_VERSION \"\(arguments.peVersion)\" is not a version", allowed: "vX.Y.Z, e.g. v4.4.12")
+            report("PE_VERSION", "PE_VERSION is not a version", allowed: "vX.Y.Z, e.g. v4.4.12")
         }
         return issues
     }
@@ -128,13 +140,18 @@ public struct ArgValidator: Sendable {
         path.hasPrefix("/") ? path : (baseDirectory as NSString).appendingPathComponent(path)
     }
 
+    /// The file CLUSTERCONFIG or EDGE_CUSTOM_CONFIG names, resolved inside the `.arg`'s directory.
+    public func buildContextFile(_ path: String) -> Result<String, BuildContextFile.Problem> {
+        BuildContextFile.resolve(path, baseDirectory: baseDirectory, fileState: fileState)
+    }
+
     func checkK8sVersion(_ arguments: BuildArguments, table: K8sVersionTable?, distributionKnown: Bool,
                          tableUnusable: Bool = false) -> [BuildIssue] {
         let file = arguments.file, k8s = arguments.k8sDistribution
         let line = arguments.line("K8S_VERSION")
         if let version = arguments.k8sVersion, !SemanticVersion.isPatchRelease(version) {
             return [BuildIssue(.error, file: file, line: line, key: "K8S_VERSION",
-                               "K8S_VERSION \"\(version)\" is not an x.y.z version", allowed: "x.y.z, e.g. 1.27.2")]
+                               "K8S_VERSION is not an x.y.z version", allowed: "x.y.z, e.g. 1.27.2")]
         }
         guard let table else {
             if arguments.k8sVersion == nil && !tableUnusable {
@@ -175,7 +192,7 @@ enum RegistryName {
         var host = Substring(parts[0])
         if let colon = host.firstIndex(of: ":") {
             let port = host[host.index(after: colon)...]
-            guard let number = Int(port), (1...65535).contains(number) else { return "has an invalid port \"\(port)\"" }
+            guard let number = Int(port), (1...65535).contains(number) else { return "has an invalid port" }
             host = host[..<colon]
         }
         let labels = host.split(separator: ".", omittingEmptySubsequences: false)
@@ -198,7 +215,7 @@ enum RegistryName {
 public enum ProxyURL {
     static func problem(_ text: String) -> String? {
         guard let url = URLComponents(string: text), let scheme = url.scheme?.lowercased() else { return "is not a URL" }
-        guard ["http", "https", "socks5", "socks5h"].contains(scheme) else { return "has scheme \(scheme); expected http, https or socks5" }
+        guard ["http", "https", "socks5", "socks5h"].contains(scheme) else { return "has a scheme other than http, https or socks5" }
         guard let host = url.host, !host.isEmpty else { return "has no host" }
         return nil
     }

@@ -7,7 +7,8 @@ import Glibc
 
 /// Stages the installer ISO from a base installer ISO with xorriso and writes it, with its
 /// checksum file, under the final names only when everything succeeded and the boot setup is
-/// checked unchanged.
+/// checked unchanged. The temporary files hold the user-data: they are owner-only (0600) from the
+/// moment they exist and removed on every way out, Ctrl-C and SIGTERM included.
 public struct ISOStager: Sendable {
     public struct Request: Sendable {
         public var baseISO: String
@@ -56,14 +57,19 @@ public struct ISOStager: Sendable {
     public func stage(_ request: Request) throws -> Result {
         try Self.checkBase(request.baseISO)
         try Self.checkSources(request.plan)
+        // A symlink is staged as its target's bytes: xorriso would put the link itself in the ISO,
+        // dangling there.
+        var staged = request
+        staged.plan = Self.followingSymlinks(request.plan)
         let directory = URL(fileURLWithPath: request.outputDirectory)
         try OutputDirectory.create(directory)
         let finalISO = directory.appendingPathComponent("\(request.isoName).iso")
         let finalSum = directory.appendingPathComponent("\(request.isoName).iso.sha256")
-        try Self.checkSpace(request, directory: directory)
+        try Self.checkSpace(staged, directory: directory)
 
+        let interrupt = StagingInterrupt()
         progress("reading the boot setup of \(request.baseISO)")
-        let baseReport = try bootReport(request.baseISO)
+        let baseReport = try interrupt.run { try bootReport(request.baseISO, started: $0) }
         let temporary = AtomicFile.temporaryPath(for: finalISO)
         let temporarySum = AtomicFile.temporaryPath(for: finalSum)
         defer {
@@ -71,21 +77,23 @@ public struct ISOStager: Sendable {
             try? FileManager.default.removeItem(at: temporarySum)
         }
 
-        progress("staging \(request.plan.mappings.count) file(s) into \(finalISO.lastPathComponent)")
+        progress("staging \(staged.plan.mappings.count) file(s) into \(finalISO.lastPathComponent)")
         var droppedHFSPlus = false
-        var output = try runStage(request, temporary: temporary, dropHFSPlus: false)
+        try AtomicFile.createPrivate(temporary)
+        var output = try interrupt.run { try runStage(staged, temporary: temporary, dropHFSPlus: false, started: $0) }
         if !output.succeeded && output.stderr.contains("GPT partitions") && output.stderr.contains("overlap")
             && baseReport.contains("HFSPLUS") {
             progress("warning: xorriso cannot re-lay this image's HFS+/APM Mac hybrid; staging without it (BIOS, UEFI, MBR and GPT are kept)")
             try? FileManager.default.removeItem(at: temporary)
             droppedHFSPlus = true
-            output = try runStage(request, temporary: temporary, dropHFSPlus: true)
+            try AtomicFile.createPrivate(temporary)
+            output = try interrupt.run { try runStage(staged, temporary: temporary, dropHFSPlus: true, started: $0) }
         }
         guard output.succeeded else { throw Self.stagingError(output, directory: directory) }
 
         progress("checking the boot setup is unchanged")
         let before = BootSetup(xorriso: baseReport, ignoringHFSPlus: droppedHFSPlus)
-        let after = BootSetup(xorriso: try bootReport(temporary.path), ignoringHFSPlus: droppedHFSPlus)
+        let after = BootSetup(xorriso: try interrupt.run { try bootReport(temporary.path, started: $0) }, ignoringHFSPlus: droppedHFSPlus)
         guard before == after else {
             throw EdgeError(.failure, "the staged ISO's boot setup differs from \(request.baseISO): "
                                   + before.differences(to: after).joined(separator: "; "), hint: "nothing was written; please report this with the base ISO's xorriso -report_system_area output")
@@ -93,9 +101,13 @@ public struct ISOStager: Sendable {
 
         progress("computing SHA-256")
         let hex = try FileHasher.hash(file: temporary, algorithm: .sha256)
+        try interrupt.check()
         do {
             // GNU coreutils format, so `sha256sum -c` and `edgeflash verify` accept it.
-            try Data("\(hex)  \(finalISO.lastPathComponent)\n".utf8).write(to: temporarySum)
+            try AtomicFile.createPrivate(temporarySum)
+            let handle = try FileHandle(forWritingTo: temporarySum)
+            defer { try? handle.close() }
+            try handle.write(contentsOf: Data("\(hex)  \(finalISO.lastPathComponent)\n".utf8))
         } catch {
             throw EdgeError(.io, "could not write \(finalSum.path): \(error.localizedDescription)")
         }
@@ -112,13 +124,15 @@ public struct ISOStager: Sendable {
                       volumeID: Self.volumeID(baseReport), droppedHFSPlus: droppedHFSPlus, files: request.plan.mappings)
     }
 
-    func runStage(_ request: Request, temporary: URL, dropHFSPlus: Bool) throws -> ChildProcess.Result {
+    func runStage(_ request: Request, temporary: URL, dropHFSPlus: Bool,
+                  started: (Int32) -> Void) throws -> ChildProcess.Result {
         try ChildProcess.run(xorriso, XorrisoArguments.stage(base: request.baseISO, output: temporary.path, plan: request.plan,
-                                                           sourceDateEpoch: request.sourceDateEpoch, dropHFSPlus: dropHFSPlus))
+                                                           sourceDateEpoch: request.sourceDateEpoch, dropHFSPlus: dropHFSPlus),
+                             started: started)
     }
 
-    func bootReport(_ image: String) throws -> String {
-        let output = try ChildProcess.run(xorriso, XorrisoArguments.reportBoot(image: image) + ["-pvd_info"])
+    func bootReport(_ image: String, started: (Int32) -> Void) throws -> String {
+        let output = try ChildProcess.run(xorriso, XorrisoArguments.reportBoot(image: image) + ["-pvd_info"], started: started)
         guard output.succeeded else {
             throw EdgeError(.malformed, "xorriso could not read \(image): \(Self.failureLines(output.stderr))")
         }
@@ -150,6 +164,15 @@ public struct ISOStager: Sendable {
         if let problem = sanity.problem {
             throw EdgeError(.malformed, "base ISO \(path): \(problem.message)", hint: problem.hint)
         }
+    }
+
+    /// The plan with each source replaced by the file it resolves to, symlinks followed.
+    static func followingSymlinks(_ plan: ISOStagingPlan) -> ISOStagingPlan {
+        var resolved = plan
+        for index in resolved.mappings.indices {
+            resolved.mappings[index].source = BuildContextFile.realPath(plan.mappings[index].source) ?? plan.mappings[index].source
+        }
+        return resolved
     }
 
     static func checkSources(_ plan: ISOStagingPlan) throws {

@@ -12,10 +12,18 @@ public enum ProviderImageMatrix {
         return versions.map { ProviderImage(k8sVersion: $0, reference: reference(arguments, k8sVersion: $0)) }
     }
 
+    /// The OCI distribution spec's limit: `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`. Registries refuse longer tags.
+    public static let maximumTagLength = 128
+
     /// `IMAGE_REGISTRY/IMAGE_REPO:K8S_DISTRIBUTION-K8S_VERSION-PE_VERSION[-CUSTOM_TAG]`.
     public static func reference(_ arguments: BuildArguments, k8sVersion: String) -> String {
+        "\(arguments.imageRegistry)/\(arguments.imageRepo):\(tag(arguments, k8sVersion: k8sVersion))"
+    }
+
+    /// `K8S_DISTRIBUTION-K8S_VERSION-PE_VERSION[-CUSTOM_TAG]`.
+    static func tag(_ arguments: BuildArguments, k8sVersion: String) -> String {
         var tag = "\(arguments.k8sDistribution)-\(k8sVersion)-\(arguments.peVersion)"
         if !arguments.customTag.isEmpty { tag += "-\(arguments.customTag)" }
-        return "\(arguments.imageRegistry)/\(arguments.imageRepo):\(tag)"
+        return tag
     }
 }

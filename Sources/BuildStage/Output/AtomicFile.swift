@@ -24,10 +24,27 @@ public enum AtomicFile {
         }
     }
 
-    /// fsyncs `temporary` and renames it over `final`.
+    /// Creates `url` empty and readable by its owner only (0600), so what is written into it before
+    /// `commit` (an ISO holding user-data) is never readable by others, not even for a moment.
+    public static func createPrivate(_ url: URL) throws {
+        let fd = open(url.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw EdgeError(.io, "could not create \(url.path): \(String(cString: strerror(errno)))")
+        }
+        close(fd)
+    }
+
+    /// fsyncs `temporary`, gives it the mode a new file gets (0666 less the umask: a private
+    /// temporary file is private only while it is being written) and renames it over `final`.
     public static func commit(_ temporary: URL, to final: URL) throws {
         let fd = open(temporary.path, O_RDONLY)
-        if fd >= 0 { _ = fsync(fd); close(fd) }
+        if fd >= 0 {
+            let mask = umask(0)
+            umask(mask)
+            _ = fchmod(fd, 0o666 & ~mask)
+            _ = fsync(fd)
+            close(fd)
+        }
         guard rename(temporary.path, final.path) == 0 else {
             let reason = String(cString: strerror(errno))
             throw EdgeError(.io, "could not rename \(temporary.path) to \(final.path): \(reason)")

@@ -28,6 +28,9 @@ public struct SiteCatalog {
     }
 
     private static func parseYAML(_ text: String, file: String) throws -> [String: [String: Any]] {
+        if let bomb = YAMLScan(text).aliasLimitExceeded {
+            throw EdgeError(.malformed, "\(file):\(bomb.line): \(bomb.message)")
+        }
         let root: Node?
         do { root = try Yams.compose(yaml: text) } catch {
             throw EdgeError(.malformed, "\(file) is not valid YAML")

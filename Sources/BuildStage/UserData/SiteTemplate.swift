@@ -24,7 +24,11 @@ public struct SiteTemplate {
         } catch {
             throw EdgeError(.malformed, "\(file) is not a valid Mustache template: \(error)")
         }
-        let missing = Self.missingVariables(in: text, values: values)
+        let (missing, tooLarge) = Self.preview(text, values: values)
+        if tooLarge {
+            throw EdgeError(.malformed, "\(file): rendering it for site '\(site)' expands too far: past \(UserDataValidator.maximumSize >> 20) MiB of user-data (which the installer ignores) or \(Self.maximumSteps) values and section items",
+                            hint: "Look for sections nested over the same list, or a list far longer than intended, in the template and the sites file.")
+        }
         if !missing.isEmpty {
             throw EdgeError(.malformed, "\(file): no value for \(missing.map { "'\($0)'" }.joined(separator: ", ")) for site '\(site)'",
                             hint: "Add \(missing.count == 1 ? "it" : "them") to the site's entry in the sites file.")
@@ -32,51 +36,73 @@ public struct SiteTemplate {
         return Data(template.render(values).utf8)
     }
 
-    /// The variables that would render empty for these values, in the order they appear. Sections
-    /// are followed the way Mustache renders them: a section whose value is absent, false or an empty
+    /// Values and section items one site may render. A real template renders tens; sections nested
+    /// over the same list multiply (1000 items three deep is a billion), and the preview walks
+    /// each one, so this bounds its time as well as the output.
+    static let maximumSteps = 100_000
+
+    /// What rendering would do, found without rendering: the variables that would render empty for
+    /// these values, in the order they appear, and whether the output would pass the installer's
+    /// size limit or `maximumSteps` (the walk stops there). Sections are
+    /// followed the way Mustache renders them: a section whose value is absent, false or an empty
     /// list is skipped with its contents (an optional block, like `{{#static}}` for a DHCP site);
     /// otherwise its contents are checked once per list item, or with the section's value searched
     /// before the site's own values. Inverted sections are checked only when they render.
-    static func missingVariables(in text: String, values: [String: Any]) -> [String] {
+    static func preview(_ text: String, values: [String: Any]) -> (missing: [String], tooLarge: Bool) {
         var missing: [String] = []
-        func walk(_ nodes: [TemplateNode], _ stack: [Any]) {
-            for node in nodes {
+        var size = 0, steps = 0
+        var stack = [PreviewValue(values)]
+        var tooLarge: Bool { size >= UserDataValidator.maximumSize || steps > maximumSteps }
+        func walk(_ nodes: [TemplateNode]) {
+            for node in nodes where !tooLarge {
                 switch node {
+                case .text(let length):
+                    size += length
                 case .variable(let name):
-                    if name != ".", resolve(name, in: stack) == nil, !missing.contains(name) { missing.append(name) }
+                    let value = name == "." ? stack.last : resolve(name, in: stack)
+                    steps += 1
+                    if case .scalar(let length)? = value { size += length }
+                    if value == nil, !missing.contains(name) { missing.append(name) }
                 case .section(let name, let inverted, let children):
                     let value = name == "." ? stack.last : resolve(name, in: stack)
-                    let items = value.map(truthyContexts) ?? []
-                    if inverted {
-                        if items.isEmpty { walk(children, stack) }
-                    } else {
-                        for item in items { walk(children, item.map { stack + [$0] } ?? stack) }
+                    switch value {
+                    case nil, .flag(false)?:
+                        if inverted { walk(children) }
+                    case .list(let items)? where items.isEmpty:
+                        if inverted { walk(children) }
+                    case _ where inverted:
+                        continue
+                    case .flag(true)?:
+                        steps += 1
+                        walk(children)
+                    case .list(let items)?:
+                        for item in items where !tooLarge {
+                            steps += 1
+                            stack.append(item)
+                            walk(children)
+                            stack.removeLast()
+                        }
+                    case let context?:
+                        steps += 1
+                        stack.append(context)
+                        walk(children)
+                        stack.removeLast()
                     }
                 }
             }
         }
-        walk(TemplateNode.parse(text), [values])
-        return missing
-    }
-
-    /// The contexts a section's value renders its contents with: none when it is false or an empty
-    /// list, one per item for a list, the same context (nil) for true, the value itself otherwise.
-    private static func truthyContexts(_ value: Any) -> [Any?] {
-        switch value {
-        case let bool as Bool: return bool ? [nil] : []
-        case let list as [Any]: return list.map { $0 }
-        default: return [value]
-        }
+        walk(TemplateNode.parse(text))
+        return (missing, tooLarge)
     }
 
     /// A dotted name (`tags.region`): its first part searched from the innermost context outwards,
     /// the rest looked up in what that found, as Mustache does.
-    static func resolve(_ name: String, in stack: [Any]) -> Any? {
-        let parts = name.split(separator: ".").map(String.init)
+    private static func resolve(_ name: String, in stack: [PreviewValue]) -> PreviewValue? {
+        let parts = name.split(separator: ".")
         guard let head = parts.first else { return nil }
-        guard var current = stack.reversed().lazy.compactMap({ ($0 as? [String: Any])?[head] }).first else { return nil }
+        guard var current = stack.reversed().lazy.compactMap({ $0.member(String(head)) }).first else { return nil }
         for part in parts.dropFirst() {
-            guard let next = (current as? [String: Any])?[part] else { return nil }
+            guard let next = current.member(String(part)) else { return nil }
             current = next
         }
         return current
@@ -91,10 +117,11 @@ public struct SiteTemplate {
     }
 }
 
-/// The tags of a Mustache template as a tree (sections hold their contents); text, comments,
-/// partials and delimiter changes are dropped. Only for the missing-value check: rendering is the
+/// The tags of a Mustache template as a tree (sections hold their contents), text as its length;
+/// comments, partials and delimiter changes are dropped. Only for the preview: rendering is the
 /// engine's job.
 enum TemplateNode {
+    case text(Int)
     case variable(String)
     indirect case section(String, inverted: Bool, [TemplateNode])
 
@@ -103,7 +130,10 @@ enum TemplateNode {
     static func parse(_ text: String) -> [TemplateNode] {
         // Open sections: name, inverted, the nodes collected so far.
         var open: [(name: String, inverted: Bool, nodes: [TemplateNode])] = [("", false, [])]
+        var textStart = 0
         for match in tag.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+            open[open.count - 1].nodes.append(.text(match.range.location - textStart))
+            textStart = NSMaxRange(match.range)
             guard let kindRange = Range(match.range(at: 2), in: text), let nameRange = Range(match.range(at: 3), in: text) else { continue }
             let name = String(text[nameRange])
             switch text[kindRange] {
@@ -118,11 +148,35 @@ enum TemplateNode {
             default: open[open.count - 1].nodes.append(.variable(name))
             }
         }
+        open[open.count - 1].nodes.append(.text((text as NSString).length - textStart))
         // Unclosed sections (the engine refuses those anyway): keep their contents checked.
         while open.count > 1 {
             let closed = open.removeLast()
             open[open.count - 1].nodes.append(.section(closed.name, inverted: closed.inverted, closed.nodes))
         }
         return open[0].nodes
+    }
+}
+
+/// Site values as the preview walks them, converted once: casting `Any` on every visit made a
+/// long list cost seconds. Scalars keep only their rendered length.
+enum PreviewValue {
+    case scalar(Int)
+    case flag(Bool)
+    case map([String: PreviewValue])
+    case list([PreviewValue])
+
+    init(_ value: Any) {
+        switch value {
+        case let bool as Bool: self = .flag(bool)
+        case let map as [String: Any]: self = .map(map.mapValues(PreviewValue.init))
+        case let list as [Any]: self = .list(list.map(PreviewValue.init))
+        default: self = .scalar(String(describing: value).utf8.count)
+        }
+    }
+
+    func member(_ name: String) -> PreviewValue? {
+        if case .map(let map) = self { return map[name] }
+        return nil
     }
 }

@@ -20,8 +20,16 @@ public struct UserDataFiles: Sendable {
             guard let site else {
                 throw EdgeError(.malformed, "--sites needs --site NAME to pick the site to render")
             }
-            let catalog = try SiteCatalog(data: try read(sitesPath, what: "sites file"), file: sitesPath)
-            userData = try SiteTemplate(data: userData, file: userDataPath).render(site: site, values: try catalog.values(for: site))
+            let sitesData = try read(sitesPath, what: "sites file")
+            do {
+                let catalog = try SiteCatalog(data: sitesData, file: sitesPath)
+                userData = try SiteTemplate(data: userData, file: userDataPath).render(site: site, values: try catalog.values(for: site))
+            } catch let error as EdgeError {
+                // A template or sites file may hold secrets of its own, and the error may quote them.
+                let secrets = [userData, sitesData].flatMap { UserDataRedactor.secretValues(in: String(decoding: $0, as: UTF8.self)) }
+                throw EdgeError(rewording: error, message: UserDataRedactor.scrub(error.message, secrets: secrets),
+                                hint: error.hint.map { UserDataRedactor.scrub($0, secrets: secrets) })
+            }
         } else if site != nil {
             throw EdgeError(.malformed, "--site needs --sites FILE (the sites.yaml or sites.csv to read it from)")
         }

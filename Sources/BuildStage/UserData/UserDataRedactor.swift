@@ -1,27 +1,108 @@
+import EdgeCore
 import Foundation
-import Yams
 
-/// Replaces the secrets in user-data text (tokens, passwords, registry credentials, private keys)
-/// with a placeholder while keeping the rest, comments included, so `user-data show` stays useful.
-/// Every output path that could carry user-data text goes through here.
+/// Replaces the secrets in user-data text with a placeholder while keeping the rest, comments
+/// included, so `user-data show` stays useful. What counts as a secret:
+/// - the value of a key that names one (`isSecretKey`: tokens, passwords, passphrases, secrets,
+///   credentials, API and access keys, `auth`), all of it: continuation lines of a plain or quoted
+///   value, block scalars (`|`, `>`), everything under a mapping, an anchored node an alias repeats;
+/// - such `key: value` and `key=value` pairs inside a line (flow style, comments, a file's content);
+/// - private keys (PEM blocks), wherever they are;
+/// - the credentials in a URL (`http://user:pass@proxy`).
+/// Every one of those values is then also replaced wherever else it appears (as a key, in a comment,
+/// in a message). Every output path that could carry user-data text goes through here.
 public enum UserDataRedactor {
-    public static let placeholder = "<redacted>"
+    public static let placeholder = SecretScrubber.placeholder
+    /// Shorter values are not scrubbed elsewhere: they would erase ordinary words.
+    static let minimumSecretLength = 4
 
-    /// True for key names that hold secrets: edgeHostToken, password, registryCredentials, privateKey...
+    /// True for key names that hold secrets: edgeHostToken, password, passphrase, registryCredentials,
+    /// privateKey, apiKey, basicAuth...
     public static func isSecretKey(_ key: String) -> Bool {
         let lowered = key.lowercased().replacingOccurrences(of: "_", with: "").replacingOccurrences(of: "-", with: "")
-        return ["token", "password", "passwd", "secret", "credential", "privatekey", "apikey"]
-            .contains { lowered.contains($0) }
+        return ["token", "password", "passwd", "passphrase", "secret", "credential", "privatekey", "apikey",
+                "accesskey", "authorization"].contains { lowered.contains($0) }
+            || lowered.hasSuffix("auth") || lowered.hasSuffix("auths")
     }
 
-    /// The text with every secret value replaced by `placeholder`.
+    /// The text with every secret replaced by `placeholder`.
     public static func redact(_ text: String) -> String {
+        scrub(redactLines(text), secrets: secretValues(in: text))
+    }
+
+    /// Every secret value in `text`, for scrubbing other text (messages, a rendered template) that
+    /// might quote one: from the parsed document (with the source lines of values written over
+    /// several lines), and line by line too, so a file that does not parse still has its secrets known.
+    public static func secretValues(in text: String) -> [String] {
+        let lines = TextLines.split(text)
+        var values: [String] = []
+        for scalar in YAMLScan(text).scalars {
+            values += URLCredentials.values(in: scalar.value)
+            guard scalar.secret else { continue }
+            values.append(scalar.value)
+            values += scalar.value.split(whereSeparator: \.isNewline).map(String.init)
+            values += sourceLines(of: scalar, in: lines)
+        }
+        for line in lines where !line.isEmpty {
+            if let key = BlockKey(line), isSecretKey(key.name), !key.value.isEmpty,
+               !["|", ">", "&"].contains(where: key.value.hasPrefix) {
+                values.append(key.value)
+            }
+            let ns = line as NSString
+            values += InlineSecrets.valueRanges(in: line).map(ns.substring(with:))
+            values += URLCredentials.values(in: line)
+        }
+        var seen: Set<String> = []
+        return values.map(trimmedValue).filter { value in
+            value.count >= minimumSecretLength && !plainKeywords.contains(value.lowercased()) && seen.insert(value).inserted
+        }
+    }
+
+    /// `text` with every occurrence of each of `secrets` (of `minimumSecretLength` or more) replaced
+    /// by the placeholder: the library's one scrubber, in one pass however many there are.
+    public static func scrub(_ text: String, secrets: [String]) -> String {
+        SecretScrubber(secrets: secrets.filter { $0.count >= minimumSecretLength }).scrub(text)
+    }
+
+    /// Values that are YAML keywords, not secrets, even under a secret key (`insecure: true` in
+    /// registryCredentials): scrubbing them would blank every `true` in a message.
+    private static let plainKeywords: Set<String> = ["true", "false", "null", "yes", "no", "on", "off"]
+
+    /// A value as it could be quoted elsewhere: without surrounding space, quotes, or a line's
+    /// trailing escape.
+    private static func trimmedValue(_ value: String) -> String {
+        var trimmed = value.trimmingCharacters(in: .whitespaces)
+        if trimmed.hasSuffix("\\") { trimmed.removeLast() }
+        return trimmed.trimmingCharacters(in: CharacterSet(charactersIn: "\"' \t"))
+    }
+
+    /// The text of a value written over several lines, line by line as the file has it (a folded or
+    /// quoted value is joined differently once parsed).
+    private static func sourceLines(of scalar: YAMLScan.Scalar, in lines: [String]) -> [String] {
+        guard scalar.endLine > scalar.startLine, scalar.endLine < lines.count else { return [] }
+        return (scalar.startLine...scalar.endLine).map { index in
+            var line = Substring(lines[index])
+            if index == scalar.endLine { line = line.prefix(scalar.endColumn) }
+            if index == scalar.startLine { line = line.dropFirst(scalar.startColumn) }
+            return String(line)
+        }
+    }
+
+    /// Line by line: secret keys' values (and every line that continues them), private keys, inline
+    /// pairs and URL credentials.
+    static func redactLines(_ text: String) -> String {
         var output: [String] = []
         var secretBlockIndent: Int?      // inside the value of a secret key written over several lines
+        var continuationIndent: Int?     // after `key: value`, deeper lines continue the value
+        var openQuote: Character?        // a quoted secret value still open at the end of its line
         var inPrivateKey = false
         for line in TextLines.split(text) {
             let indent = line.prefix { $0 == " " }.count
             let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if let quote = openQuote {
+                if QuotedValue.closes(Substring(line), quote: quote) { openQuote = nil }
+                continue
+            }
             if inPrivateKey {
                 if trimmed.contains("-----END") { inPrivateKey = false }
                 continue
@@ -32,6 +113,10 @@ public enum UserDataRedactor {
                 output.append(head + placeholder)
                 continue
             }
+            if let deeper = continuationIndent {
+                if trimmed.isEmpty || indent > deeper { continue }
+                continuationIndent = nil
+            }
             if let blockIndent = secretBlockIndent {
                 if trimmed.isEmpty || indent > blockIndent {
                     if let redacted = redactedChildLine(line) { output.append(redacted) }
@@ -40,49 +125,18 @@ public enum UserDataRedactor {
                 secretBlockIndent = nil
             }
             if let key = BlockKey(line), isSecretKey(key.name) {
-                if key.value.isEmpty || key.value.hasPrefix("|") || key.value.hasPrefix(">") || key.value.hasPrefix("&") {
+                if key.value.isEmpty || ["|", ">", "&"].contains(where: key.value.hasPrefix) {
                     secretBlockIndent = key.indent
+                } else {
+                    continuationIndent = key.indent
+                    openQuote = QuotedValue.openQuote(key.value)
                 }
                 output.append(key.prefix + (key.value.isEmpty ? "" : " " + placeholder))
                 continue
             }
-            output.append(redactInline(line))
+            output.append(redactSpans(line))
         }
         return output.joined(separator: "\n")
-    }
-
-    /// Every secret value found in the parsed document, for scrubbing other text (error messages,
-    /// rendered templates) that might quote one.
-    public static func secretValues(in text: String) -> [String] {
-        var values: [String] = []
-        func collect(_ node: Node, secret: Bool) {
-            switch node {
-            case .scalar(let scalar):
-                if secret || scalar.string.contains("PRIVATE KEY") { values.append(scalar.string) }
-            case .mapping(let mapping):
-                for (key, value) in mapping { collect(value, secret: secret || isSecretKey(key.string ?? "")) }
-            case .sequence(let sequence):
-                for item in sequence { collect(item, secret: secret) }
-            case .alias:
-                break
-            }
-        }
-        if let root = try? Yams.compose(yaml: text) { collect(root, secret: false) }
-        // Line by line too, so a file that does not parse still has its secrets known (and scrubbed
-        // wherever else they appear in it).
-        for line in TextLines.split(text) where !line.isEmpty {
-            guard let key = BlockKey(line), isSecretKey(key.name), !key.value.isEmpty,
-                  !["|", ">", "&"].contains(where: key.value.hasPrefix) else { continue }
-            values.append(key.value.trimmingCharacters(in: CharacterSet(charactersIn: "\"'")))
-        }
-        return values.filter { $0.count >= 4 }
-    }
-
-    /// `text` with each of `secrets` replaced by the placeholder.
-    public static func scrub(_ text: String, secrets: [String]) -> String {
-        secrets.sorted { $0.count > $1.count }.reduce(text) {
-            $0.replacingOccurrences(of: $1, with: placeholder)
-        }
     }
 
     /// A line inside a secret block: keep a child key so the shape shows, drop everything else.
@@ -93,19 +147,92 @@ public enum UserDataRedactor {
         return nil
     }
 
-    private static let inlineSecret = try! NSRegularExpression(
-        // A key starts a line or follows `{`, `,`, `[` or a space, and is at most 64 characters:
-        // otherwise the pattern is tried, and backtracks, at every position of a long line (a 1 MB
-        // base64 `write_files` line took minutes).
-        pattern: #"(?:^|(?<=[\s{,\[]))(["']?)([A-Za-z0-9_\-]{0,64}(?:token|password|passwd|secret|credential|privatekey|private_key|apikey|api_key)[A-Za-z0-9_\-]{0,64})\1(\s*:\s*)("[^"]*"|'[^']*'|[^,}\]\n#]*[^,}\]\n#\s])"#,
-        options: [.caseInsensitive])
+    /// Inline secret pairs and URL credentials in one line replaced.
+    private static func redactSpans(_ line: String) -> String {
+        let spans = (InlineSecrets.valueRanges(in: line) + URLCredentials.ranges(in: line)).sorted { $0.location < $1.location }
+        guard !spans.isEmpty else { return line }
+        let ns = line as NSString
+        var output = "", position = 0
+        for span in spans where span.location >= position {
+            output += ns.substring(with: NSRange(location: position, length: span.location - position)) + placeholder
+            position = NSMaxRange(span)
+        }
+        return output + ns.substring(from: position)
+    }
+}
 
-    /// Secrets in flow style on one line: `{edgeHostToken: abc, name: x}`.
-    private static func redactInline(_ line: String) -> String {
-        let lowered = line.lowercased()
-        guard ["token", "passw", "secret", "credential", "private", "apikey", "api_key"].contains(where: lowered.contains) else { return line }
-        let range = NSRange(line.startIndex..., in: line)
-        return inlineSecret.stringByReplacingMatches(in: line, range: range, withTemplate: "$1$2$1$3" + placeholder)
+/// `key: value` and `key=value` pairs inside one line (flow style `{token: x}`, a comment, an env
+/// file in `write_files`) whose key names a secret.
+enum InlineSecrets {
+    // A key starts a line or follows `{`, `,`, `[` or a space and is at most 128 characters, so
+    // the pattern starts only at word boundaries and never backtracks over a long line (a 1 MB
+    // base64 `write_files` line took minutes with an earlier pattern).
+    private static let key = try! NSRegularExpression(pattern: #"(?:^|(?<=[\s{,\[]))(["']?)([A-Za-z0-9_\-]{1,128})\1[ \t]*[:=][ \t]*"#)
+
+    /// The UTF-16 ranges of the values of secret pairs in `line`.
+    static func valueRanges(in line: String) -> [NSRange] {
+        let ns = line as NSString
+        return key.matches(in: line, range: NSRange(location: 0, length: ns.length)).compactMap { match in
+            guard UserDataRedactor.isSecretKey(ns.substring(with: match.range(at: 2))) else { return nil }
+            let start = NSMaxRange(match.range)
+            guard start < ns.length else { return nil }
+            var end = start
+            let first = ns.character(at: start)
+            if first == 0x22 || first == 0x27 {                      // "quoted" or 'quoted'
+                let close = ns.range(of: String(UnicodeScalar(UInt8(first))), range: NSRange(location: start + 1, length: ns.length - start - 1))
+                end = close.location == NSNotFound ? ns.length : NSMaxRange(close)
+            } else {
+                let stops = CharacterSet(charactersIn: ",}]#")
+                while end < ns.length, let scalar = UnicodeScalar(ns.character(at: end)), !stops.contains(scalar) { end += 1 }
+                while end > start, ns.character(at: end - 1) == 0x20 || ns.character(at: end - 1) == 0x09 { end -= 1 }
+            }
+            return end > start ? NSRange(location: start, length: end - start) : nil
+        }
+    }
+}
+
+/// The user information in URLs (`http://user:pass@proxy:3128`): credentials wherever they are.
+enum URLCredentials {
+    private static let pattern = try! NSRegularExpression(pattern: #"[A-Za-z][A-Za-z0-9+.\-]{0,31}://([^\s/?#@'"]+)@"#)
+
+    /// The UTF-16 ranges of the user information in `text`.
+    static func ranges(in text: String) -> [NSRange] {
+        guard text.contains("://") else { return [] }
+        return pattern.matches(in: text, range: NSRange(location: 0, length: (text as NSString).length)).map { $0.range(at: 1) }
+    }
+
+    /// Each `user:pass`, and the password alone, as secrets to scrub.
+    static func values(in text: String) -> [String] {
+        let ns = text as NSString
+        return ranges(in: text).flatMap { range -> [String] in
+            let userInfo = ns.substring(with: range)
+            let password = userInfo.split(separator: ":", maxSplits: 1).dropFirst().first.map(String.init)
+            return [userInfo] + (password.map { [$0] } ?? [])
+        }
+    }
+}
+
+/// A quoted YAML value that may go on over several lines.
+enum QuotedValue {
+    /// The quote of `value` when it opens one it does not close on the same line.
+    static func openQuote(_ value: String) -> Character? {
+        guard let quote = value.first, quote == "\"" || quote == "'" else { return nil }
+        return closes(value.dropFirst(), quote: quote) ? nil : quote
+    }
+
+    /// Whether `text` (inside a quoted value) holds its closing quote: `\"` escapes in double
+    /// quotes, `''` in single quotes.
+    static func closes(_ text: Substring, quote: Character) -> Bool {
+        var rest = text
+        while let char = rest.first {
+            rest = rest.dropFirst()
+            if quote == "\"" && char == "\\" { rest = rest.dropFirst(); continue }
+            if char == quote {
+                if quote == "'" && rest.first == "'" { rest = rest.dropFirst(); continue }
+                return true
+            }
+        }
+        return false
     }
 }
 

@@ -42,8 +42,17 @@ public enum UserDataValidator {
     /// The installer ignores user-data files of this size or more.
     public static let maximumSize = 1 << 20
 
+    /// Messages name keys, and a secret can be a key too (or anything else a message quotes): they
+    /// are scrubbed of the document's secrets here, for every command that prints them.
     public static func validate(_ data: Data, file: String) -> UserDataReport {
-        UserDataReport(file: file, issues: issues(in: data))
+        let found = issues(in: data)
+        guard !found.isEmpty, data.count < maximumSize else { return UserDataReport(file: file, issues: found) }
+        let secrets = UserDataRedactor.secretValues(in: String(decoding: data, as: UTF8.self))
+        return UserDataReport(file: file, issues: found.map { issue in
+            var scrubbed = issue
+            scrubbed.message = UserDataRedactor.scrub(issue.message, secrets: secrets)
+            return scrubbed
+        })
     }
 
     static func issues(in data: Data) -> [UserDataIssue] {
@@ -58,6 +67,10 @@ public enum UserDataValidator {
         if firstLine.trimmingCharacters(in: .whitespacesAndNewlines) != "#cloud-config" {
             found.append(.init(severity: .error, line: 1, column: 1,
                                message: "the first line must be '#cloud-config' (the installer skips the file otherwise)"))
+        }
+        if let bomb = YAMLScan(text).aliasLimitExceeded {
+            found.append(.init(severity: .error, line: bomb.line, column: bomb.column, message: bomb.message))
+            return found
         }
         let root: Node?
         do {

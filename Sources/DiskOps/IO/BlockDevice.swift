@@ -1,97 +1,37 @@
+import FileIO
 import SystemPackage
-#if canImport(Glibc)
-import Glibc
-#endif
 
-/// An open block device (or, for tests and images, a regular file), owned by this value: the
-/// descriptor is closed on deinit. Writes and read-backs go through O_DIRECT so they reach the
-/// device and the page cache never answers for it; O_EXCL makes the kernel refuse the open while a
-/// filesystem is mounted from the disk or another program holds it exclusively.
-public final class BlockDevice: @unchecked Sendable {
-    public enum Access: Sendable { case readOnly, readWrite }
+/// A stick (or, for tests and `inject`, an image file) as a write target: the file layer's
+/// `OpenFile`, opened by the caller and closed by it (`close()`), at a known point.
+public struct BlockDevice: WriteTarget {
+    public let file: OpenFile
 
-    public let path: String
-    public let size: Int64
-    /// O_DIRECT transfers must be aligned to this (512 or 4096).
-    public let logicalSectorSize: Int
-    public let isBlockDevice: Bool
-    let descriptor: FileDescriptor
+    public var path: String { file.path }
+    public var size: Int64 { file.size }
+    public var logicalSectorSize: Int { file.logicalSectorSize }
+    public var isBlockDevice: Bool { file.isBlockDevice }
 
-    public init(path: String, access: Access, direct: Bool = true, exclusive: Bool = false) throws(DeviceIOError) {
-        var raw: CInt = access == .readOnly ? O_RDONLY : O_RDWR
-        raw |= O_CLOEXEC
-        if direct { raw |= DirectIOFlag.rawValue }
-        if exclusive { raw |= O_EXCL }
-        let fd: FileDescriptor
-        do {
-            fd = try FileDescriptor.open(FilePath(path), FileDescriptor.AccessMode(rawValue: raw & O_ACCMODE),
-                                         options: FileDescriptor.OpenOptions(rawValue: raw & ~O_ACCMODE))
-        } catch let error as Errno {
-            throw DeviceIOError(path: path, operation: .open, errno: error)
-        } catch {
-            throw DeviceIOError(path: path, operation: .open, errno: .ioError)
-        }
-        self.path = path
-        self.descriptor = fd
-        var info = stat()
-        guard fstat(fd.rawValue, &info) == 0 else {
-            let code = Errno(rawValue: errno)
-            try? fd.close()
-            throw DeviceIOError(path: path, operation: .query, errno: code)
-        }
-        isBlockDevice = (info.st_mode & S_IFMT) == S_IFBLK
-        if isBlockDevice {
-            var bytes: UInt64 = 0
-            var sector: CInt = 0
-            do {
-                try retryingInterrupts { ioctl(fd.rawValue, BlockIoctl.getSize64, &bytes) }
-                try retryingInterrupts { ioctl(fd.rawValue, BlockIoctl.getLogicalSectorSize, &sector) }
-            } catch {
-                try? fd.close()
-                throw DeviceIOError(path: path, operation: .query, errno: error)
-            }
-            size = Int64(bytes)
-            logicalSectorSize = Int(sector)
-        } else {
-            size = Int64(info.st_size)
-            logicalSectorSize = 512
-        }
+    /// `direct` (O_DIRECT) for writes and read-backs that reach the device, not the page cache;
+    /// `exclusive` (O_EXCL) so the kernel refuses a disk a mounted filesystem or another program holds.
+    public init(path: String, access: OpenFile.Access, direct: Bool = true, exclusive: Bool = false) throws(DeviceIOError) {
+        file = try OpenFile.open(path, access, direct: direct, exclusive: exclusive)
     }
 
-    deinit { try? descriptor.close() }
+    init(file: OpenFile) { self.file = file }
 
-    /// Writes all of `bytes` at `offset`; an error names the offset.
+    public func close() { file.close() }
+
     public func write(_ bytes: UnsafeRawBufferPointer, at offset: Int64) throws(DeviceIOError) {
-        try descriptor.writeFully(bytes, at: offset, path: path)
+        try file.write(bytes, at: offset)
     }
 
-    /// Reads up to `buffer.count` bytes at `offset`, short only at the end of the device.
     public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(DeviceIOError) -> Int {
-        try descriptor.readFully(into: buffer, at: offset, path: path)
+        try file.read(into: buffer, at: offset)
     }
 
-    /// fdatasync: returns once the device says the data is stored.
-    public func synchronize() throws(DeviceIOError) {
-        do {
-            try retryingInterrupts { fdatasync(descriptor.rawValue) }
-        } catch {
-            throw DeviceIOError(path: path, operation: .sync, errno: error)
-        }
-    }
+    public func synchronize() throws(DeviceIOError) { try file.synchronize() }
 
-    /// BLKRRPART: asks the kernel to read the new partition table. Fails with EBUSY when a
-    /// partition is in use and EINVAL when the disk cannot be partitioned (a plain loop device).
-    public func rereadPartitionTable() throws(Errno) {
-        guard isBlockDevice else { return }
-        try retryingInterrupts { ioctl(descriptor.rawValue, BlockIoctl.rereadPartitions) }
-    }
+    public func dropCaches() { file.dropCaches() }
 
-    /// Drops every cached page of the device (BLKFLSBUF and POSIX_FADV_DONTNEED), so a read-back
-    /// cannot be served from memory even by a path that does not use O_DIRECT.
-    public func dropCaches() {
-        if isBlockDevice {
-            _ = try? retryingInterrupts { ioctl(descriptor.rawValue, BlockIoctl.flushBuffers) }
-        }
-        _ = try? retryingInterruptsOfErrorNumber({ posix_fadvise(descriptor.rawValue, 0, 0, POSIX_FADV_DONTNEED) })
-    }
+    public func rereadPartitionTable() throws(Errno) { try file.rereadPartitionTable() }
 }

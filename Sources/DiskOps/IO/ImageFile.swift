@@ -1,46 +1,41 @@
 import EdgeCore
-import SystemPackage
-#if canImport(Glibc)
-import Glibc
-#endif
+import FileIO
+import Synchronization
 
-/// The source image, read sequentially through the page cache (it is usually already there after a
-/// download or a checksum). Owns its descriptor.
-public final class ImageFile: @unchecked Sendable {
-    public let path: String
-    public let size: Int64
-    private let descriptor: FileDescriptor
+/// An image file as the source of a write: read front to back through the page cache (it is
+/// usually already there after a download or a checksum), and re-readable at any offset, so a
+/// read-back names the exact first byte that differs. Closed by its owner (`close()`).
+public final class ImageFile: SeekableImageSource {
+    public let file: OpenFile
+    private let position = Mutex<Int64>(0)
+
+    public var path: String { file.path }
+    public var size: Int64 { file.size }
 
     /// Throws `DeviceIOError` when the file cannot be opened or queried, and an invalid-input error
     /// for a directory: it opens and has a size, and would fail only at the first read, after a
     /// write had already cleared the disk's first MiB.
     public init(path: String) throws {
-        do {
-            descriptor = try FileDescriptor.open(FilePath(path), .readOnly, options: [.closeOnExec])
-        } catch {
-            throw DeviceIOError(path: path, operation: .open, errno: error as? Errno ?? .ioError)
-        }
-        self.path = path
-        var info = stat()
-        guard fstat(descriptor.rawValue, &info) == 0 else {
-            let code = Errno(rawValue: errno)
-            try? descriptor.close()
-            throw DeviceIOError(path: path, operation: .query, errno: code)
-        }
-        if (info.st_mode & S_IFMT) == S_IFDIR {
-            try? descriptor.close()
+        file = try OpenFile.open(path)
+        if file.kind == .directory {
+            file.close()
             throw EdgeError(.malformed, "\(path) is a directory, not an image",
                             hint: "Give the image file, such as installer.iso.")
         }
-        size = Int64(info.st_size)
-        // Read-ahead sized for a sequential pass; advice only, so a failure changes nothing.
-        _ = try? retryingInterruptsOfErrorNumber({ posix_fadvise(descriptor.rawValue, 0, 0, POSIX_FADV_SEQUENTIAL) })
+        file.adviseSequential()
     }
 
-    deinit { try? descriptor.close() }
+    public func close() { file.close() }
 
-    /// Fills `buffer` from `offset`, short only at the end of the file. Returns the bytes read.
-    public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(DeviceIOError) -> Int {
-        try descriptor.readFully(into: buffer, at: offset, path: path)
+    public func readNext(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        try position.withLock { offset in
+            let got = try file.read(into: buffer, at: offset)
+            offset += Int64(got)
+            return got
+        }
+    }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws -> Int {
+        try file.read(into: buffer, at: offset)
     }
 }

@@ -1,16 +1,14 @@
 import EdgeCore
-#if canImport(Glibc)
-import Glibc
-#endif
+import FileIO
 
-/// A stick or an image file opened for injection, through the writer's `BlockDevice` (buffered:
-/// the writes are a few small regions, flushed once). Exclusive on a block device, so it is
-/// refused while anything (a mount, another flasher) holds the stick.
-final class InjectionTarget {
+/// A stick or an image file opened for injection, as the writer's `WriteTarget` (buffered: the
+/// writes are a few small regions, flushed once). Exclusive on a block device, so it is refused
+/// while anything (a mount, another flasher) holds the stick. Its owner closes it (`closeAfter`):
+/// libparted and libblkid open the device themselves for the read-back, after it is closed.
+struct InjectionTarget {
     let path: String
-    let isBlockDevice: Bool
-    private let readOnly: Bool
-    private var device: BlockDevice
+    let device: BlockDevice
+    var isBlockDevice: Bool { device.isBlockDevice }
     var size: Int64 { device.size }
 
     init(path: String, readOnly: Bool = false) throws {
@@ -21,29 +19,19 @@ final class InjectionTarget {
             throw EdgeError(.malformed, "\(path) is neither a block device nor an image file")
         }
         self.path = path
-        self.readOnly = readOnly
-        isBlockDevice = status.kind == .blockDevice
-        device = try Self.open(path, readOnly: readOnly, exclusive: isBlockDevice)
+        device = try BlockDevice(path: path, access: readOnly ? .readOnly : .readWrite, direct: false,
+                                 exclusive: status.kind == .blockDevice && !readOnly)
     }
 
-    /// A device busy for a moment is waited for (up to 2 s): right after `write`, its writer's
-    /// pipeline thread may still hold the stick's exclusive descriptor for a few milliseconds
-    /// (write --user-data failed "Device or resource busy" now and then), and on a desktop a probe
-    /// may briefly hold a freshly written stick. A mount or another flasher holds it for longer,
-    /// and is then refused as before.
-    private static func open(_ path: String, readOnly: Bool, exclusive: Bool) throws -> BlockDevice {
-        let access: BlockDevice.Access = readOnly ? .readOnly : .readWrite
-        for _ in 0..<40 {
-            let result = Result { () throws(DeviceIOError) -> BlockDevice in
-                try BlockDevice(path: path, access: access, direct: false, exclusive: exclusive && !readOnly)
-            }
-            if case .failure(let error) = result, error.errno == .resourceBusy, exclusive, !readOnly {
-                usleep(50_000)
-                continue
-            }
-            return try result.get()
-        }
-        return try BlockDevice(path: path, access: access, direct: false, exclusive: exclusive && !readOnly)
+    private init(path: String, device: BlockDevice) {
+        self.path = path
+        self.device = device
+    }
+
+    /// Runs `body` with this target, then closes it.
+    func closeAfter<Result>(_ body: (InjectionTarget) throws -> Result) rethrows -> Result {
+        defer { device.close() }
+        return try body(self)
     }
 
     /// `count` bytes from `offset`, zero-padded where the target ends.
@@ -55,19 +43,24 @@ final class InjectionTarget {
     }
 
     /// Makes an image file `newSize` bytes long (sparse), so the volume and a backup GPT fit.
-    func grow(to newSize: Int64) throws {
-        guard newSize > size else { return }
-        guard !isBlockDevice, truncate(path, off_t(newSize)) == 0 else {
-            throw EdgeError(.io, "cannot grow \(path) to \(newSize) bytes: \(String(cString: strerror(errno)))")
+    /// Returns the target with its new size (the same descriptor).
+    func grown(to newSize: Int64) throws -> InjectionTarget {
+        guard newSize > size else { return self }
+        guard !isBlockDevice else {
+            throw EdgeError(.io, "cannot grow \(path) to \(newSize) bytes: it is a block device")
         }
-        device = try Self.open(path, readOnly: readOnly, exclusive: false)
+        do {
+            return InjectionTarget(path: path, device: BlockDevice(file: try device.file.resized(to: newSize)))
+        } catch {
+            throw EdgeError(.io, "cannot grow \(path) to \(newSize) bytes: \(error.errno.description)")
+        }
     }
 
     func write(_ write: DiskWrite) throws {
         try write.bytes.withUnsafeBytes { try device.write($0, at: write.offset) }
     }
 
-    /// Makes what was written so far durable (fsync), before anything that depends on it is written.
+    /// Makes what was written so far durable (fdatasync), before anything that depends on it is written.
     func flush() throws {
         try device.synchronize()
     }

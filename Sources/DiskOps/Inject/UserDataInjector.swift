@@ -6,32 +6,33 @@ import Foundation
 public enum UserDataInjector {
     /// Plans the injection without writing anything (for confirmations and `--json` previews).
     public static func plan(target path: String, _ request: InjectionRequest) throws -> InjectionPlan {
-        let target = try InjectionTarget(path: path)
-        var request = request
-        request.growable = !target.isBlockDevice
-        return try InjectionPlanner.plan(request, targetSize: target.size, read: target.read)
+        try InjectionTarget(path: path).closeAfter { target in
+            var request = request
+            request.growable = !target.isBlockDevice
+            return try InjectionPlanner.plan(request, targetSize: target.size, read: target.read)
+        }
     }
 
     /// Plans, writes the volume and the tables, flushes, then reads the table back (libparted
     /// where it can). Returns the plan it carried out.
     @discardableResult
     public static func inject(target path: String, _ request: InjectionRequest) throws -> InjectionPlan {
-        let plan: InjectionPlan
-        do {
-            let target = try InjectionTarget(path: path)
+        let plan = try InjectionTarget(path: path).closeAfter { target in
             var request = request
             request.growable = !target.isBlockDevice
-            plan = try InjectionPlanner.plan(request, targetSize: target.size, read: target.read)
-            try target.grow(to: plan.targetSize)
+            let plan = try InjectionPlanner.plan(request, targetSize: target.size, read: target.read)
+            let target = try target.grown(to: plan.targetSize)
             // Each phase durable before the next (see InjectionPlan.phases): volume first, tables last.
             for phase in plan.phases {
                 for write in phase { try target.write(write) }
                 try target.flush()
             }
-            try target.rereadPartitionTable()
+            target.rereadPartitionTable()
+            return plan
         }   // closed here: libparted opens the device itself for the read-back
-        let reader = try InjectionTarget(path: path, readOnly: true)
-        try InjectionReadBack.verify(plan, path: path, read: reader.read)
+        try InjectionTarget(path: path, readOnly: true).closeAfter { reader in
+            try InjectionReadBack.verify(plan, path: path, read: reader.read)
+        }
         return plan
     }
 }

@@ -4,7 +4,7 @@ import Glibc
 
 /// The stat(2) facts the inventory and the policy need about a path.
 public struct FileStatus: Sendable, Equatable {
-    public enum Kind: String, Sendable { case blockDevice, characterDevice, regularFile, directory, other }
+    public enum Kind: String, Sendable { case blockDevice, characterDevice, regularFile, directory, fifo, socket, other }
     public var kind: Kind
     /// The device a file lives on (st_dev).
     public var residesOn: DeviceNumber
@@ -15,6 +15,19 @@ public struct FileStatus: Sendable, Equatable {
         self.kind = kind
         self.residesOn = residesOn
         self.rawDevice = rawDevice
+    }
+
+    /// What the path is, for messages: "a regular file", "a pipe (FIFO)"...
+    public var kindName: String {
+        switch kind {
+        case .blockDevice: "a block device"
+        case .characterDevice: "a character device"
+        case .regularFile: "a regular file"
+        case .directory: "a directory"
+        case .fifo: "a pipe (FIFO)"
+        case .socket: "a socket"
+        case .other: "a special file"
+        }
     }
 
     /// A block device stands for itself; anything else for the device it is stored on.
@@ -30,6 +43,8 @@ public struct FileStatus: Sendable, Equatable {
         case S_IFCHR: kind = .characterDevice
         case S_IFREG: kind = .regularFile
         case S_IFDIR: kind = .directory
+        case S_IFIFO: kind = .fifo
+        case S_IFSOCK: kind = .socket
         default: kind = .other
         }
         let isDevice = kind == .blockDevice || kind == .characterDevice

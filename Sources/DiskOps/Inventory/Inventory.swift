@@ -120,6 +120,8 @@ public enum Inventory {
     /// nil for a disk `list` offers by default; otherwise the reason `list --all` shows.
     static func notCandidateReason(_ disk: Disk) -> String? {
         if disk.isSystem { return "system disk: \(disk.systemReason ?? "holds the running system")" }
+        // The sr driver names every optical drive srN: a disc is not a stick, whatever its bus.
+        if disk.name.hasPrefix("sr") { return "optical drive (CD/DVD/BD): edgeflash writes sticks and disks, not discs" }
         if disk.size == 0 { return "no medium" }
         switch disk.transport {
         case "loop": return "loop device (a file-backed virtual disk)"
@@ -140,6 +142,18 @@ public enum Inventory {
 }
 
 extension Inventory {
+    /// Why `list` would not offer the whole disk `name` in `snapshot`; nil when it would. The
+    /// question the udev rule asks when a drive is plugged in, so the edgeflash group can write
+    /// exactly what edgeflash itself would offer (never a system disk, an internal disk, an optical
+    /// drive or a partition). Filesystems are not probed: the answer rests on the bus, the flags
+    /// and the mounts.
+    public static func notOfferedAtPlugTime(name: String, in snapshot: SystemSnapshot) -> String? {
+        guard let disk = disks(from: snapshot, probe: { _, _, _ in nil }).first(where: { $0.name == name }) else {
+            return "no such whole disk"
+        }
+        return disk.notCandidateReason
+    }
+
     /// libblkid on the real device; a device it cannot read (no medium, no permission) shows no details.
     public static func blkidProbe(_ path: String, _ offset: Int64, _ size: Int64) -> BlkidReport? {
         try? BlkidProbe.probe(path: path, offset: offset, size: size)

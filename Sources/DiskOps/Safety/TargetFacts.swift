@@ -16,10 +16,10 @@ public struct TargetFacts: Sendable {
     }
 
     /// Reads the machine: /sys, mountinfo, /proc/swaps, libblkid, and stat of both paths.
-    public static func live(for request: TargetRequest) throws -> TargetFacts {
+    public static func live(_ request: TargetRequest) throws -> TargetFacts {
         let snapshot = try SystemSnapshot.live()
         return TargetFacts(disks: Inventory.disks(from: snapshot, probe: Inventory.blkidProbe), mounts: snapshot.mounts,
                            target: FileStatus.of(request.devicePath),
-                           imageDevice: FileStatus.of(request.imagePath)?.containingDevice)
+                           imageDevice: request.imagePath.flatMap { FileStatus.of($0)?.containingDevice })
     }
 }

@@ -1,3 +1,5 @@
+import EdgeCore
+
 /// The safety policy for writing an image to a device: pure, over `TargetFacts`, so every
 /// refusal is tested with recorded inputs and no real disk is ever aimed at.
 public enum TargetPolicy {
@@ -19,13 +21,7 @@ public enum TargetPolicy {
                                 hint: "run 'edgeflash list' to see the drives you can write")
         }
         guard target.kind == .blockDevice, let dev = target.rawDevice else {
-            let what = switch target.kind {
-            case .regularFile: "a regular file"
-            case .directory: "a directory"
-            case .characterDevice: "a character device"
-            default: "not a device"
-            }
-            throw TargetRefusal(.notBlockDevice, "\(path) is \(what), not a block device",
+            throw TargetRefusal(.notBlockDevice, "\(path) is \(target.kindName), not a block device",
                                 hint: "give the whole disk, such as /dev/sdb; run 'edgeflash list' to see them")
         }
         if let (disk, part) = partition(numbered: dev, in: facts.disks) {
@@ -46,7 +42,7 @@ public enum TargetPolicy {
                                 hint: "no flag overrides this: edgeflash never writes the disk the running system lives on")
         }
         if let image = facts.imageDevice, disksHolding(image, facts: facts).contains(disk.name) {
-            throw TargetRefusal(.holdsImage, "\(name) holds the image \(request.imagePath): writing it would destroy the source mid-write",
+            throw TargetRefusal(.holdsImage, "\(name) holds the image \(request.imagePath ?? ""): writing it would destroy the source mid-write",
                                 hint: "copy the image to another disk first; no flag overrides this")
         }
         if disk.readOnly {

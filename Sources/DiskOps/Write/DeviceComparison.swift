@@ -1,4 +1,5 @@
 import EdgeCore
+import FileIO
 import ISOVerify
 #if canImport(Glibc)
 import Glibc
@@ -15,7 +16,7 @@ public enum DeviceComparison {
         public var imageHash: String?
     }
 
-    public static func compare(image: ImageFile, device: BlockDevice, algorithm: HashAlgorithm?,
+    public static func compare(image: any ImageSource, device: any WriteTarget, algorithm: HashAlgorithm?,
                                depth: Int = 4, cancel: CancellationFlag,
                                progress: @escaping (WriteProgress) -> Void) throws -> Result {
         let plan: WritePlan
@@ -42,16 +43,16 @@ public enum DeviceComparison {
     }
 }
 
-/// The consumer side of a comparison: reads the image's segment, feeds the hash, remembers the first
-/// difference. Used by one thread at a time, in segment order.
+/// The consumer side of a comparison: reads the image's next segment, feeds the hash, remembers the
+/// first difference. Used by one thread, in segment order.
 private final class ComparisonState: @unchecked Sendable {
-    let image: ImageFile
+    let image: any ImageSource
     let plan: WritePlan
     private var hasher: StreamingHash?
     private let imageBytes: AlignedBuffer
     private(set) var firstDifference: Int64?
 
-    init(image: ImageFile, plan: WritePlan, algorithm: HashAlgorithm?) {
+    init(image: any ImageSource, plan: WritePlan, algorithm: HashAlgorithm?) {
         self.image = image
         self.plan = plan
         hasher = algorithm.map { StreamingHash($0) }
@@ -61,7 +62,7 @@ private final class ComparisonState: @unchecked Sendable {
     /// Compares segment `index` of the image with `deviceBytes`; returns the bytes compared.
     func compare(_ index: Int, deviceBytes: AlignedBuffer) throws -> Int64 {
         let range = plan.segment(index)
-        let got = try image.read(into: UnsafeMutableRawBufferPointer(start: imageBytes.pointer, count: Int(range.count)), at: range.lowerBound)
+        let got = try image.readNext(into: UnsafeMutableRawBufferPointer(start: imageBytes.pointer, count: Int(range.count)))
         guard got == range.count else { throw ImageChangedError(imagePath: image.path, offset: range.lowerBound + Int64(got)) }
         imageBytes.count = got
         hasher?.update(imageBytes.bytes)

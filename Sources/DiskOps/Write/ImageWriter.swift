@@ -1,4 +1,5 @@
 import EdgeCore
+import FileIO
 import ISOVerify
 import SystemPackage
 
@@ -21,31 +22,37 @@ public struct WriteOutcome: Sendable, Equatable {
     public var verifySeconds: Double?
 }
 
-/// Writes an image to a device opened with O_DIRECT|O_EXCL, in this order:
-/// 1. zero the disk's first and last MiB (stale tables, old backup GPT);
+/// Writes an image source to a target (a stick opened with O_DIRECT|O_EXCL, in tests memory), in
+/// this order:
+/// 1. zero the target's first and last MiB (stale tables, old backup GPT);
 /// 2. stream the image but its first MiB through a ring of aligned buffers: a reader thread reads,
-///    digests (XXH3 per segment) and hashes (SHA, when a checksum is expected) while this thread
-///    writes, so the hash overlaps the write;
+///    digests (XXH3 per segment) and hashes (SHA, when a checksum is expected) while the I/O
+///    threads write the segments before it, so the hash overlaps the writes;
 /// 3. fdatasync, then compare the hash: on a mismatch stop here, the stick is not bootable;
 /// 4. read the body back (O_DIRECT) and compare digests;
 /// 5. write the held-back first MiB, fdatasync, read it back;
 /// 6. ask the kernel to re-read the partition table.
-/// SIGINT/SIGTERM (through `cancel`) stop at a segment boundary; the device is flushed and reported
-/// incomplete.
+/// SIGINT/SIGTERM (through `cancel`) stop at a segment boundary; the target is flushed and
+/// reported incomplete. The writer neither opens nor closes the source and the target: its caller
+/// owns them.
 public final class ImageWriter {
-    public let image: ImageFile
-    public let device: BlockDevice
-    public let plan: WritePlan
-    public let expected: ExpectedChecksum?
-    public let depth: Int
+    let image: any ImageSource
+    let device: any WriteTarget
+    let plan: WritePlan
+    let expected: ExpectedChecksum?
+    let depth: Int
     /// Writes (and read-backs) in flight at once.
-    public let ioThreads: Int
-    public let cancel: CancellationFlag
+    let ioThreads: Int
+    let cancel: CancellationFlag
+    /// Every I/O buffer of this write is counted here: its peak is the write's memory bound.
+    let buffers = BufferAccount()
     private let progress: (WriteProgress) -> Void
     private var bytesWritten: Int64 = 0
+    /// Set once the first byte is written to the target: from then on a failure blanks it.
+    private var touched = false
 
-    /// Throws a refusal when the image does not fit on the device.
-    public init(image: ImageFile, device: BlockDevice, expected: ExpectedChecksum?,
+    /// Throws a refusal when the image does not fit on the target.
+    public init(image: any ImageSource, device: any WriteTarget, expected: ExpectedChecksum?,
                 chunkSize: Int = WritePlan.defaultChunkSize, depth: Int = 4, ioThreads: Int = 2,
                 cancel: CancellationFlag, progress: @escaping (WriteProgress) -> Void) throws {
         do {
@@ -64,15 +71,26 @@ public final class ImageWriter {
         self.progress = progress
     }
 
+    /// Any failure once the target was touched (its first and last MiB cleared, the body, the
+    /// held-back first MiB, the read-back) ends the same way: what was written is flushed, the first
+    /// MiB is zeroed again and read back (`FirstMiB.blank`), and the error says which it holds
+    /// (`WriteFailure`). A failure before that (a refusal) left the target as it was.
     public func run(verify: Bool) throws -> WriteOutcome {
         do {
             return try runSteps(verify: verify)
-        } catch is BufferPipeline.Cancelled {
-            try? device.synchronize()
-            throw WriteInterruptedError(devicePath: device.path, bytesWritten: bytesWritten, imageSize: image.size)
-        } catch let error as DeviceIOError where error.operation == .write {
+        } catch {
+            let failure: any EdgeFlashError
+            switch error {
+            case is BufferPipeline.Cancelled:
+                failure = WriteInterruptedError(devicePath: device.path, bytesWritten: bytesWritten, imageSize: image.size)
+            case let known as any EdgeFlashError:
+                failure = known
+            default:
+                failure = EdgeError(.failure, "writing \(device.path) failed: \(error)")
+            }
             try? device.synchronize()  // keep what was written; the error names the failing offset
-            throw error
+            guard touched else { throw failure }
+            throw WriteFailure(failure, target: device.path, firstMiB: FirstMiB.blank(device))
         }
     }
 
@@ -82,7 +100,7 @@ public final class ImageWriter {
         try clearStaleSignatures()
 
         let source = SourceSegments(image: image, plan: plan, algorithm: expected?.algorithm)
-        let heldBack = AlignedBuffer(capacity: Int(WritePlan.heldBackSize))
+        let heldBack = AlignedBuffer(capacity: Int(WritePlan.heldBackSize), account: buffers)
         try writeBody(from: source, holdingBack: heldBack)
         progress(WriteProgress(phase: .sync, bytes: bytesWritten, totalBytes: image.size))
         try device.synchronize()
@@ -90,14 +108,14 @@ public final class ImageWriter {
         var checksum = WriteOutcome.Checksum.unverified
         if let expected, let actual = source.finalizeHash() {
             guard actual == expected.hex else {
-                throw ChecksumMismatchError(imagePath: image.path, expected: expected, actual: actual, devicePath: device.path)
+                throw ChecksumMismatchError(imagePath: image.path, expected: expected, actual: actual)
             }
             checksum = .matched(expected)
         }
         let writeSeconds = (clock.now - writeStart).seconds
 
         let verifier = ReadBackVerifier(device: device, image: image, plan: plan, digests: source.digests,
-                                        depth: depth, ioThreads: ioThreads, cancel: cancel)
+                                        depth: depth, ioThreads: ioThreads, cancel: cancel, buffers: buffers)
         let verifyStart = clock.now
         let checked = ProgressCounter(phase: .verify, total: image.size, report: progress)
         if verify {
@@ -129,7 +147,8 @@ public final class ImageWriter {
     }
 
     private func clearStaleSignatures() throws {
-        let zeros = AlignedBuffer(capacity: Int(WritePlan.heldBackSize))
+        touched = true
+        let zeros = AlignedBuffer(capacity: Int(WritePlan.heldBackSize), account: buffers)
         zeros.zeroAll()
         for range in plan.clearRanges {
             progress(WriteProgress(phase: .clear, bytes: 0, totalBytes: image.size))
@@ -147,7 +166,7 @@ public final class ImageWriter {
         let written = ProgressCounter(phase: .write, total: image.size, report: progress)
         defer { bytesWritten = written.value }
         try BufferPipeline.run(segments: plan.segmentCount, bufferSize: plan.chunkSize, depth: depth,
-                               consumers: ioThreads, cancel: cancel,
+                               consumers: ioThreads, cancel: cancel, account: buffers,
             produce: { index, buffer in try source.read(index, into: buffer) },
             consume: { index, buffer in
                 if index == 0 {

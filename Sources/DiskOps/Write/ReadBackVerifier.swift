@@ -1,24 +1,26 @@
-import SystemPackage
+import FileIO
 
-/// Reads segments of the device back through O_DIRECT (after dropping its cached pages) and compares
-/// each with the XXH3 digest taken from the image while writing. On a mismatch, the segment is
-/// compared byte by byte with the image to name the first byte that differs.
+/// Reads segments of the target back (O_DIRECT on a device, after dropping its cached pages) and
+/// compares each with the XXH3 digest taken from the image while writing. On a mismatch, a seekable
+/// source is read again to name the first byte that differs; otherwise the segment's first byte is
+/// named.
 struct ReadBackVerifier: Sendable {
-    let device: BlockDevice
-    let image: ImageFile
+    let device: any WriteTarget
+    let image: any ImageSource
     let plan: WritePlan
     let digests: [ChunkDigest?]
     let depth: Int
     let ioThreads: Int
     let cancel: CancellationFlag
+    var buffers: BufferAccount? = nil
 
-    /// Verifies `segments`, adding the bytes checked to `counter`. The device reads happen on the
+    /// Verifies `segments`, adding the bytes checked to `counter`. The target reads happen on the
     /// I/O threads (several in flight); the producer only hands out buffers.
     func verify(_ segments: Range<Int>, counter: ProgressCounter) throws {
         device.dropCaches()
         let device = self.device, plan = self.plan, digests = self.digests, verifier = self
         try BufferPipeline.run(segments: segments.count, bufferSize: plan.chunkSize, depth: depth,
-                               consumers: ioThreads, cancel: cancel,
+                               consumers: ioThreads, cancel: cancel, account: buffers,
             produce: { _, _ in },
             consume: { position, buffer in
                 let index = segments.lowerBound + position
@@ -37,11 +39,13 @@ struct ReadBackVerifier: Sendable {
             })
     }
 
-    /// Byte offset of the first difference between the device bytes of segment `index` and the image.
+    /// Byte offset of the first difference between the target's bytes of segment `index` and the
+    /// image: exact when the source can be read again, the segment's start when it cannot.
     private func firstDifference(in index: Int, deviceBytes: AlignedBuffer) throws -> Int64 {
         let range = plan.segment(index)
-        let imageBytes = AlignedBuffer(capacity: plan.chunkSize)
-        let got = try image.read(into: UnsafeMutableRawBufferPointer(start: imageBytes.pointer, count: Int(range.count)), at: range.lowerBound)
+        guard let seekable = image as? any SeekableImageSource else { return range.lowerBound }
+        let imageBytes = AlignedBuffer(capacity: plan.chunkSize, account: buffers)
+        let got = try seekable.read(into: UnsafeMutableRawBufferPointer(start: imageBytes.pointer, count: Int(range.count)), at: range.lowerBound)
         imageBytes.count = got
         return range.lowerBound + Int64(firstDifferingByte(imageBytes.bytes, deviceBytes.bytes) ?? got)
     }

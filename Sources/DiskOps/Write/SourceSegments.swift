@@ -1,25 +1,26 @@
+import FileIO
 import ISOVerify
 
-/// The reader side of a write: reads each segment of the image, takes its XXH3 digest and feeds the
-/// SHA-256/512 when a checksum is expected. Used by the producer thread only, in segment order.
+/// The reader side of a write: reads each segment of the image in order, takes its XXH3 digest and
+/// feeds the SHA-256/512 when a checksum is expected. Used by the producer thread only.
 final class SourceSegments: @unchecked Sendable {
-    let image: ImageFile
+    let image: any ImageSource
     let plan: WritePlan
     private(set) var digests: [ChunkDigest?]
     private var hasher: StreamingHash?
 
-    init(image: ImageFile, plan: WritePlan, algorithm: HashAlgorithm?) {
+    init(image: any ImageSource, plan: WritePlan, algorithm: HashAlgorithm?) {
         self.image = image
         self.plan = plan
         digests = Array(repeating: nil, count: plan.segmentCount)
         hasher = algorithm.map { StreamingHash($0) }
     }
 
-    /// Reads segment `index` into `buffer` (count = the segment's length).
+    /// Reads segment `index`, the next one of the image, into `buffer` (count = the segment's length).
     func read(_ index: Int, into buffer: AlignedBuffer) throws {
         let range = plan.segment(index)
         let length = Int(range.count)
-        let got = try image.read(into: UnsafeMutableRawBufferPointer(start: buffer.pointer, count: length), at: range.lowerBound)
+        let got = try image.readNext(into: UnsafeMutableRawBufferPointer(start: buffer.pointer, count: length))
         guard got == length else { throw ImageChangedError(imagePath: image.path, offset: range.lowerBound + Int64(got)) }
         buffer.count = length
         digests[index] = ChunkDigest(of: buffer.bytes)

@@ -1,4 +1,5 @@
 import EdgeCore
+import FileIO
 import ISOVerify
 
 /// The device read back differs from the image.
@@ -41,7 +42,7 @@ public struct WriteInterruptedError: EdgeFlashError, Equatable {
         "interrupted: \(devicePath) is incomplete (\(ByteCount.human(bytesWritten)) of \(ByteCount.human(imageSize)) written, flushed)"
     }
 
-    public var hint: String? { "Its first MiB is blank, so it will not boot. Run the write again to finish it." }
+    public var hint: String? { "Run the write again to finish it." }
 
     public var exitStatus: ExitStatus { .interrupted }
 }
@@ -57,9 +58,5 @@ public struct ImageChangedError: EdgeFlashError, Equatable {
 }
 
 extension ReadBackMismatchError: OffsetFailure {
-    var failureOffset: Int64? { offset }
-}
-
-extension DeviceIOError: OffsetFailure {
-    var failureOffset: Int64? { offset }
+    public var failureOffset: Int64? { offset }
 }

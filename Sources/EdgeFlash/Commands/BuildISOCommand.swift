@@ -26,7 +26,8 @@ struct BuildISOCommand: AsyncParsableCommand {
               SOURCE_DATE_EPOCH=1700000000 edgeflash build iso --base-iso base.iso \\
                   --content content-3f1a --output build
 
-            Needs xorriso. Exit status: 0 written, 6 invalid input, 5 I/O error (e.g. disk full).
+            Needs xorriso. Exit status: 0 written, 6 invalid input, 5 I/O error (e.g. disk full), \
+            130 interrupted (nothing written, temporary files removed).
             """
     )
 
@@ -60,8 +61,8 @@ struct BuildISOCommand: AsyncParsableCommand {
         let staging = ISOStagingPlan(
             userData: plan.userDataPath,
             contentBundles: try ContentBundles.find(in: directories),
-            edgeCustomConfig: arguments.has("EDGE_CUSTOM_CONFIG") ? plan.validator.resolve(arguments["EDGE_CUSTOM_CONFIG"]) : nil,
-            clusterConfig: arguments.has("CLUSTERCONFIG") ? plan.validator.resolve(arguments["CLUSTERCONFIG"]) : nil,
+            edgeCustomConfig: plan.buildContextFiles["EDGE_CUSTOM_CONFIG"],
+            clusterConfig: plan.buildContextFiles["CLUSTERCONFIG"],
             partSize: contentPartSize)
         if plan.userDataPath == nil {
             Terminal.writeStderr("edgeflash: warning: no user-data given or found beside .arg; the ISO gets no /files-iso/config.yaml\n")
@@ -85,7 +86,7 @@ struct BuildISOCommand: AsyncParsableCommand {
     private func sourceDateEpoch() throws -> Int64? {
         guard let text = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"], !text.isEmpty else { return nil }
         guard let value = Int64(text), value >= 0 else {
-            throw EdgeError(.malformed, "SOURCE_DATE_EPOCH \"\(text)\" is not a number of seconds since 1970")
+            throw EdgeError(.malformed, "SOURCE_DATE_EPOCH is not a number of seconds since 1970")
         }
         return value
     }

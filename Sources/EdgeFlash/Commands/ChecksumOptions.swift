@@ -1,6 +1,4 @@
 import ArgumentParser
-import EdgeCore
-import Foundation
 import ISOVerify
 
 /// The checksum options shared by `write` and `verify`: an explicit hash, a checksum file, or
@@ -31,21 +29,11 @@ struct ChecksumOptions: ParsableArguments {
         }
     }
 
-    /// The checksum the image must have; nil when none was given or found (an unverified image).
-    func expected(forImage imagePath: String) throws -> ExpectedChecksum? {
-        if let sha256 { return ExpectedChecksum(algorithm: .sha256, hex: sha256, source: "--sha256") }
-        if let sha512 { return ExpectedChecksum(algorithm: .sha512, hex: sha512, source: "--sha512") }
-        let image = URL(fileURLWithPath: imagePath)
-        if let checksumFile {
-            return try ChecksumDiscovery.load(checksumFile: URL(fileURLWithPath: checksumFile), forImage: image)
-        }
-        return try ChecksumDiscovery.find(forImage: image)
-    }
-
-    /// How an image without a checksum is described: never as a pass.
-    static func unverifiedNotice(imagePath: String) -> String {
-        let name = URL(fileURLWithPath: imagePath).lastPathComponent
-        let looked = ChecksumDiscovery.candidateNames(forImageNamed: name).joined(separator: ", ")
-        return "unverified image: no checksum for \(name) (looked for \(looked) beside it; or pass --sha256/--checksum)"
+    /// Where the image's checksum comes from: a hash, a file, or whatever is found beside the image.
+    var source: ChecksumSource {
+        if let sha256 { return .given(ExpectedChecksum(algorithm: .sha256, hex: sha256, source: "--sha256")) }
+        if let sha512 { return .given(ExpectedChecksum(algorithm: .sha512, hex: sha512, source: "--sha512")) }
+        if let checksumFile { return .file(checksumFile) }
+        return .beside
     }
 }

@@ -13,8 +13,15 @@ struct InjectCommand: AsyncParsableCommand {
             `meta-data` in the free space after the written image. The image's bytes stay as they \
             were; only the partition table gains (or updates) one entry. Running it again replaces \
             the volume. An image file grows to hold the volume, so per-site images can be made in \
-            advance and flashed by any tool. The user-data is validated before anything is written, \
+            advance and flashed by any tool; it is made readable by its owner only (0600), since it \
+            then holds the site's secrets. The user-data is validated before anything is written, \
             and its secrets are never printed.
+
+            A block device is checked like write's target (no system disk, nothing mounted, no \
+            partition), then a confirmation shows the stick and where the volume goes; the answer \
+            must be "yes". Ctrl-C before the volume is written leaves the target unchanged; during \
+            its few writes (well under a second) they are finished first, and the message says so \
+            (exit 130 either way).
 
             Examples:
               edgeflash inject /dev/sdb --user-data site.yaml
@@ -29,17 +36,7 @@ struct InjectCommand: AsyncParsableCommand {
 
     @OptionGroup var userData: UserDataOptions
 
-    @Flag(help: "Do not ask for confirmation before writing to a block device.")
-    var yes = false
-
-    @Flag(help: "Unmount the stick's mounted partitions instead of refusing.")
-    var unmount = false
-
-    @Flag(help: "Override the safety refusals that have an override (a fixed, non-removable disk).")
-    var force = false
-
-    @Flag(help: "Print the result as one JSON object.")
-    var json = false
+    @OptionGroup var options: DiskChangeOptions
 
     func run() async throws {
         var warnings: [UserDataIssue] = []
@@ -49,52 +46,32 @@ struct InjectCommand: AsyncParsableCommand {
                 throw EdgeError(.usage, "inject needs --user-data FILE",
                                 hint: "edgeflash inject TARGET --user-data site.yaml")
             }
-            guard let prepared = try userData.prepare() else { return }
-            warnings = prepared.warnings
-            if isBlockDevice(target) { try confirm(prepared) }
-            let plan = try prepared.inject(into: target)
-            if json {
+            guard let site = try userData.prepare() else { return }
+            warnings = site.warnings
+            let session = InjectSession(InjectConfiguration(target: target, userData: site.volume,
+                                                            unmount: options.unmount, force: options.force))
+            let prepared = try session.prepare()
+            // A block device is confirmed (the answer must be "yes"); an image file is not asked about.
+            if !options.yes, let question = try prepared.confirmation() { try Confirmation.ask(question) }
+            let cancel = CancellationFlag()
+            let plan = try withExtendedLifetime(InterruptTrap(cancel: cancel)) { try prepared.run(cancel: cancel) }
+            if options.json {
                 JSONLines.emit(InjectResult(target: target, plan: plan, warnings: warnings))
             } else {
                 print(Self.summary(plan, target: target))
             }
         } catch {
-            // Scripts always get a final object: what failed and the exit status (messages never
-            // carry a secret: they name keys and positions, and inject's errors are scrubbed).
+            // Scripts always get a final object: what failed and the exit status (the session's
+            // errors come scrubbed of the user-data's secrets; validation errors name keys and positions).
             let failure = error as? EdgeFlashError
                 ?? EdgeError(.failure, "inject failed: \(error)")
-            if json { JSONLines.emit(InjectResult(target: target, failure: failure, warnings: warnings)) }
+            if options.json { JSONLines.emit(InjectResult(target: target, failure: failure, warnings: warnings)) }
             throw failure
-        }
-    }
-
-    /// The same safety policy as `write` (no system disk, nothing mounted, no partition...), then a
-    /// confirmation naming the drive, unless --yes.
-    private func confirm(_ prepared: PreparedUserData) throws {
-        let disk = try TargetCheck.check(TargetRequest(imagePath: userData.userData ?? "", imageSize: 0,
-                                                       devicePath: target, unmount: unmount, force: force))
-        if yes { return }
-        guard Terminal.stdinIsTTY else {
-            throw EdgeError(.notConfirmed, "not writing to \(target) without confirmation",
-                            hint: "Pass --yes to confirm from a script.")
-        }
-        let preview = try UserDataInjector.plan(target: target, prepared.request)
-        let drive = [disk.vendor, disk.model].compactMap { $0 }.joined(separator: " ")
-        let answer = Confirmation.answerOrExitOnInterrupt(
-            question: "\(disk.path): \(drive.isEmpty ? "unknown model" : drive), \(ByteCount.human(disk.size)), serial \(disk.serial ?? "unknown")\n"
-                + "Add a \(preview.label) volume (\(preview.fileSystem.rawValue), \(preview.size >> 20) MiB) at byte \(preview.start), after the image (which ends at byte \(preview.imageEnd) and stays as it is)? [y/N] ",
-            saying: "\nedgeflash: interrupted: \(target) was not changed\n")
-        guard let answer, ["y", "yes"].contains(answer.lowercased()) else {
-            throw EdgeError(.notConfirmed, "not confirmed: \(target) was not changed")
         }
     }
 
     static func summary(_ plan: InjectionPlan, target: String) -> String {
         "\(plan.replacesExisting ? "Replaced" : "Added") \(plan.label) (\(plan.fileSystem.rawValue), \(plan.size >> 20) MiB) as partition \(plan.partitionNumber) of the \(plan.layout.rawValue) table on \(target), bytes \(plan.start)-\(plan.start + plan.size - 1); the image ends at byte \(plan.imageEnd)."
-    }
-
-    private func isBlockDevice(_ path: String) -> Bool {
-        FileStatus.of(path)?.kind == .blockDevice
     }
 }
 

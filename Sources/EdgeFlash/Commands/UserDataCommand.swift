@@ -61,14 +61,14 @@ struct UserDataCommand: AsyncParsableCommand {
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print user-data with tokens, passwords, registry credentials and private keys redacted.")
+            abstract: "Print user-data with its secrets redacted: tokens, passwords, credentials, private keys, passwords in URLs.")
 
         @OptionGroup var source: Source
 
         func run() async throws {
             let files = try source.load()
             let text = String(decoding: files.userData, as: UTF8.self)
-            let redacted = UserDataRedactor.scrub(UserDataRedactor.redact(text), secrets: files.secrets)
+            let redacted = UserDataRedactor.redact(text)
             print(redacted, terminator: redacted.hasSuffix("\n") ? "" : "\n")
         }
     }

@@ -43,40 +43,38 @@ struct UserDataOptions: ParsableArguments {
     }
 
     /// Loads, renders and validates the user-data: everything that can fail before a write.
-    /// Warnings go to stderr; errors throw.
-    func prepare() throws -> PreparedUserData? {
+    /// Warnings go to stderr, scrubbed; errors throw.
+    func prepare() throws -> SiteUserData? {
         try checkCombination()
         guard let userData else { return nil }
         let files = try UserDataFiles.load(userDataPath: userData, metaDataPath: metaData, instanceID: instanceID,
                                            sitesPath: sites, site: site)
-        for issue in files.report.issues where issue.severity == .warning {
-            Terminal.writeStderr(UserDataRedactor.scrub("edgeflash: " + issue.formatted(file: userData) + "\n", secrets: files.secrets))
-        }
-        try files.requireValid()
         let request = InjectionRequest(
             fileSystem: fileSystem, size: size.flatMap(SizeArgument.bytes),
             files: [FAT32Volume.File(name: "user-data", contents: Array(files.userData)),
                     FAT32Volume.File(name: "meta-data", contents: Array(files.metaData))])
-        return PreparedUserData(files: files, request: request)
+        let site = SiteUserData(volume: UserDataVolume(request: request, secrets: files.secrets),
+                                report: files.report)
+        for issue in site.warnings {
+            Terminal.writeStderr(site.volume.scrubber.scrub("edgeflash: " + issue.formatted(file: userData) + "\n"))
+        }
+        try files.requireValid()
+        return site
     }
 }
 
-/// Validated user-data, ready to inject.
-struct PreparedUserData {
-    let files: UserDataFiles
-    var request: InjectionRequest
-    var warnings: [UserDataIssue] { files.report.issues.filter { $0.severity == .warning } }
+/// Validated user-data: the volume a session adds (with the secrets it keeps out of messages), and
+/// the validator's warnings, scrubbed too.
+struct SiteUserData {
+    let volume: UserDataVolume
+    let warnings: [UserDataIssue]
 
-    /// Injects into `target`; `imageSize` when the caller just wrote the image and knows its size.
-    func inject(into target: String, imageSize: Int64? = nil) throws -> InjectionPlan {
-        var request = request
-        request.imageSize = imageSize
-        do {
-            return try UserDataInjector.inject(target: target, request)
-        } catch let error as EdgeFlashError {
-            // Belt and braces: no message leaves with a secret in it.
-            throw EdgeError(rewording: error, message: UserDataRedactor.scrub(error.message, secrets: files.secrets),
-                            hint: error.hint.map { UserDataRedactor.scrub($0, secrets: files.secrets) })
+    init(volume: UserDataVolume, report: UserDataReport) {
+        self.volume = volume
+        warnings = report.issues.filter { $0.severity == .warning }.map { issue in
+            var scrubbed = issue
+            scrubbed.message = volume.scrubber.scrub(issue.message)
+            return scrubbed
         }
     }
 }

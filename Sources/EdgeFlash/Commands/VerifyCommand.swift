@@ -58,7 +58,8 @@ struct VerifyCommand: ParsableCommand {
 
     private func verify(reporter: ProgressReporter, report: inout VerifyReport) throws {
         let source = try ImageFile(path: image)
-        let expected = try checksum.expected(forImage: image)
+        defer { source.close() }
+        let expected = try checksum.source.expected(forImage: image)
         report.checksum = .init(expected: expected)
         let volume = try ISOVolumeCheck.run(imagePath: image)
         report.volumeID = volume?.volumeID
@@ -69,6 +70,7 @@ struct VerifyCommand: ParsableCommand {
         var actual: String?
         if let against {
             let device = try BlockDevice(path: against, access: .readOnly, direct: true)
+            defer { device.close() }
             let result = try DeviceComparison.compare(image: source, device: device, algorithm: expected?.algorithm,
                                                       cancel: cancel, progress: reporter.update)
             actual = result.imageHash
@@ -96,7 +98,7 @@ struct VerifyCommand: ParsableCommand {
             report.checksum?.state = "matched"
             lines.append("\(image): \(expected.algorithm.rawValue.uppercased()) matches \(expected.source)")
         } else {
-            lines.append("\(image): " + ChecksumOptions.unverifiedNotice(imagePath: image))
+            lines.append("\(image): " + ChecksumSource.unverifiedNotice(imagePath: image))
         }
         if let against {
             if let offset = report.firstDifference {

@@ -9,13 +9,14 @@ struct WriteCommand: ParsableCommand {
         commandName: "write",
         abstract: "Write an image to a whole disk, then read it back to verify it.",
         discussion: """
-            Before writing, the image is checked against its checksum when one is known \
-            (IMAGE.sha256, IMAGE.sha512, SHA256SUMS or SHA512SUMS beside it, or \
-            --checksum/--sha256/--sha512), and the disk is checked: a system disk, a mounted disk, a \
+            Before writing, in this order: the image must be a non-empty regular file (a pipe or \
+            FIFO is refused: save it to a file first), and an ISO must be complete; an optical-only \
+            ISO, which would not boot from a stick, is refused unless --force. Its checksum is looked \
+            up (IMAGE.sha256, IMAGE.sha512, SHA256SUMS or SHA512SUMS beside it, or \
+            --checksum/--sha256/--sha512). Then the disk is checked: a system disk, a mounted disk, a \
             partition, a read-only or too small disk, the disk holding the image and a busy disk are \
-            refused; so is an optical-only ISO, which would not boot from a stick, unless --force. \
-            A confirmation shows the disk's model, size, serial and the partitions that \
-            will be erased.
+            refused. A confirmation shows the disk's model, size, serial and the partitions that will \
+            be erased; the answer must be "yes".
 
             The disk is opened with O_DIRECT|O_EXCL. Its first and last MiB are zeroed (old \
             partition tables, the old backup GPT); the image is written with its first MiB held back \
@@ -42,20 +43,10 @@ struct WriteCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The whole disk to write to, such as /dev/sdb.", valueName: "device"))
     var device: String
 
-    @Flag(help: "Do not ask for confirmation (for scripts).")
-    var yes = false
+    @OptionGroup var options: DiskChangeOptions
 
     @Flag(help: "Skip reading the device back after writing.")
     var noVerify = false
-
-    @Flag(help: "Unmount the disk's mounted partitions instead of refusing.")
-    var unmount = false
-
-    @Flag(help: "Override the refusals that have an override: an internal (non-removable) disk, an ISO that will not boot from a stick.")
-    var force = false
-
-    @Flag(help: "JSON lines on stdout: progress events and a final result object.")
-    var json = false
 
     @OptionGroup var checksum: ChecksumOptions
 
@@ -63,63 +54,46 @@ struct WriteCommand: ParsableCommand {
     @OptionGroup var userData: UserDataOptions
 
     func run() throws {
-        let reporter = ProgressReporter(json: json)
+        let progress = ProgressReporter(json: options.json)
         var report = WriteReport(image: image, device: device)
         do {
-            let siteUserData = try userData.prepare()    // validated before anything is written
-            let outcome = try write(reporter: reporter, report: &report)
-            reporter.finish(erasing: true)
-            let injected = try siteUserData?.inject(into: device, imageSize: report.imageBytes)
-            report.succeed(outcome)
-            if json {
-                if let injected, let siteUserData { JSONLines.emit(InjectResult(target: device, plan: injected, warnings: siteUserData.warnings)) }
+            let site = try userData.prepare()    // validated before anything is written
+            let session = WriteSession(
+                WriteConfiguration(imagePath: image, devicePath: device, checksum: checksum.source, verify: !noVerify,
+                                   unmount: options.unmount, force: options.force, userData: site?.volume),
+                events: { event in
+                    report.record(event.kind)
+                    switch event.kind {
+                    case .progress(let update):
+                        progress.update(update)
+                    case .targetAccepted where report.checksum?.state == "unverified" && !options.json:
+                        // Said once the target is accepted, so a refused target's error is the only line shown.
+                        Terminal.writeStderr("edgeflash: \(ChecksumSource.unverifiedNotice(imagePath: image))\n")
+                    default:
+                        break
+                    }
+                })
+            let prepared = try session.prepare()
+            if !options.yes { try Confirmation.ask(prepared.confirmation()) }
+            let cancel = CancellationFlag()
+            let result = try withExtendedLifetime(InterruptTrap(cancel: cancel)) { try prepared.run(cancel: cancel) }
+            progress.finish(erasing: true)
+            report.succeed()
+            if options.json {
+                if let injected = result.injected, let site {
+                    JSONLines.emit(InjectResult(target: device, plan: injected, warnings: site.warnings))
+                }
                 JSONLines.emit(report)
             } else {
-                print(Self.summary(outcome, image: image, device: device))
-                if let injected { print(InjectCommand.summary(injected, target: device)) }
+                print(Self.summary(result.outcome, image: image, device: device))
+                if let injected = result.injected { print(InjectCommand.summary(injected, target: device)) }
             }
-            if let warning = outcome.partitionTableWarning { Terminal.writeStderr("edgeflash: warning: \(warning)\n") }
+            if let warning = result.outcome.partitionTableWarning { Terminal.writeStderr("edgeflash: warning: \(warning)\n") }
         } catch let error as EdgeFlashError {
-            reporter.finish()
+            progress.finish()
             report.fail(error)
-            if json { JSONLines.emit(report) }
+            if options.json { JSONLines.emit(report) }
             throw error
-        }
-    }
-
-    private func write(reporter: ProgressReporter, report: inout WriteReport) throws -> WriteOutcome {
-        let source = try ImageFile(path: image)  // refuses a directory before anything is touched
-        guard source.size > 0 else {
-            throw EdgeError(.malformed, "\(image) is empty: nothing to write")
-        }
-        report.imageBytes = source.size
-        // A truncated ISO download is refused here; so is an ISO that cannot boot from a stick.
-        if try ISOVolumeCheck.run(imagePath: image) != nil, !force,
-           let refusal = try BootVerdict.assess(image: URL(fileURLWithPath: image)).refusalForRawWrite(image: image) {
-            throw refusal
-        }
-        let expected = try checksum.expected(forImage: image)
-        report.checksum = .init(expected: expected)
-
-        let disk = try TargetCheck.check(TargetRequest(imagePath: image, imageSize: source.size, devicePath: device,
-                                                       unmount: unmount, force: force))
-        // Said once the target is accepted, so a refused target's error is the only line shown.
-        if expected == nil, !json { Terminal.writeStderr("edgeflash: \(ChecksumOptions.unverifiedNotice(imagePath: image))\n") }
-        try Confirmation.ask(disk: disk, imagePath: image, imageSize: source.size, assumeYes: yes)
-
-        try ExclusiveAccess.check(devicePath: disk.path)  // EBUSY named with its holders
-        let target = try BlockDevice(path: disk.path, access: .readWrite, direct: true, exclusive: true)
-        let cancel = CancellationFlag()
-        let trap = InterruptTrap(cancel: cancel)
-        defer { withExtendedLifetime(trap) {} }
-        let writer = try ImageWriter(image: source, device: target, expected: expected, cancel: cancel,
-                                     progress: reporter.update)
-        do {
-            return try writer.run(verify: !noVerify)
-        } catch let mismatch as ChecksumMismatchError {
-            report.checksum?.actual = mismatch.actual
-            report.checksum?.state = "mismatch"
-            throw mismatch
         }
     }
 
@@ -138,82 +112,8 @@ struct WriteCommand: ParsableCommand {
         case .matched(let expected):
             lines.append("Checksum: \(expected.algorithm.rawValue.uppercased()) matches \(expected.source).")
         case .unverified:
-            lines.append("Checksum: " + ChecksumOptions.unverifiedNotice(imagePath: image) + ".")
+            lines.append("Checksum: " + ChecksumSource.unverifiedNotice(imagePath: image) + ".")
         }
         return lines.joined(separator: "\n")
-    }
-}
-
-/// The final JSON object of `write --json` (schema: docs/write-json.md).
-struct WriteReport: Encodable {
-    struct Checksum: Encodable {
-        /// "matched", "mismatch", "pending" (not reached), or "unverified" (no checksum known).
-        var state: String
-        var algorithm: String?
-        var expected: String?
-        var actual: String?
-        var source: String?
-
-        init(expected: ExpectedChecksum?) {
-            state = expected == nil ? "unverified" : "pending"
-            algorithm = expected?.algorithm.rawValue
-            self.expected = expected?.hex
-            source = expected?.source
-        }
-    }
-
-    struct Failure: Encodable {
-        var message: String
-        var hint: String?
-        var offset: Int64?
-    }
-
-    let type = "result"
-    var ok = false
-    var exitStatus: Int32 = ExitStatus.failure.rawValue
-    var image: String
-    var device: String
-    var imageBytes: Int64?
-    var bytesWritten: Int64?
-    var checksum: Checksum?
-    /// "matched", "skipped" (--no-verify), "mismatch", or "not-run".
-    var readBack = "not-run"
-    var writeSeconds: Double?
-    var verifySeconds: Double?
-    var warnings: [String] = []
-    var error: Failure?
-
-    init(image: String, device: String) {
-        self.image = image
-        self.device = device
-    }
-
-    mutating func succeed(_ outcome: WriteOutcome) {
-        ok = true
-        exitStatus = ExitStatus.success.rawValue
-        bytesWritten = outcome.bytesWritten
-        if case .matched = outcome.checksum { checksum?.state = "matched" }
-        readBack = outcome.readBackVerified ? "matched" : "skipped"
-        writeSeconds = (outcome.writeSeconds * 1000).rounded() / 1000
-        verifySeconds = outcome.verifySeconds.map { ($0 * 1000).rounded() / 1000 }
-        if let warning = outcome.partitionTableWarning { warnings.append(warning) }
-    }
-
-    mutating func fail(_ failure: EdgeFlashError) {
-        ok = false
-        exitStatus = failure.exitStatus.rawValue
-        var offset: Int64?
-        switch failure {
-        case let mismatch as ReadBackMismatchError:
-            offset = mismatch.offset
-            readBack = "mismatch"
-        case let interrupted as WriteInterruptedError:
-            bytesWritten = interrupted.bytesWritten
-        case let io as DeviceIOError:
-            offset = io.offset
-        default:
-            break
-        }
-        error = Failure(message: failure.message, hint: failure.hint, offset: offset)
     }
 }

@@ -2,12 +2,25 @@ import DiskOps
 import EdgeCore
 import Foundation
 
-/// The question asked before anything is erased: the disk's model, size and serial and every
-/// partition (with its label) that will be destroyed. `--yes` skips it; without a TTY to ask on,
-/// nothing is written.
+/// Asks the question a session needs answered before it changes a disk, showing the facts the
+/// session gives: the disk's model, size and serial, every partition (with its label) and what
+/// will be erased or added. The rule for the answer is the session's ("yes"); without a terminal
+/// to ask on, nothing is written.
 enum Confirmation {
-    static func describe(disk: Disk, imagePath: String, imageSize: Int64) -> String {
-        var lines = ["This ERASES everything on \(disk.path):"]
+    static func ask(_ request: ConfirmationRequest) throws {
+        guard Terminal.stdinIsTTY else { throw request.noTerminal }
+        let answer = answerOrExitOnInterrupt(question: describe(request) + "\n" + ConfirmationRequest.instruction,
+                                             saying: "\nedgeflash: \(request.interruptedMessage)\n")
+        try request.check(answer)
+    }
+
+    static func describe(_ request: ConfirmationRequest) -> String {
+        let disk = request.disk
+        var lines: [String] = []
+        switch request.change {
+        case .eraseAndWrite: lines.append("This ERASES everything on \(disk.path):")
+        case .addVolume: lines.append("This changes \(disk.path):")
+        }
         let identity = [disk.vendor, disk.model].compactMap { $0?.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty }.joined(separator: " ")
         var facts = [identity.isEmpty ? "unknown model" : identity, ByteCount.human(disk.size)]
@@ -28,26 +41,16 @@ enum Confirmation {
             if !partition.mountpoints.isEmpty { text += "  mounted on " + partition.mountpoints.joined(separator: ", ") }
             lines.append(text)
         }
-        lines.append("and writes \(URL(fileURLWithPath: imagePath).lastPathComponent) (\(ByteCount.human(imageSize))) to it.")
+        switch request.change {
+        case .eraseAndWrite(let imagePath, let imageBytes):
+            lines.append("and writes \(URL(fileURLWithPath: imagePath).lastPathComponent) (\(ByteCount.human(imageBytes))) to it.")
+        case .addVolume(let plan):
+            let volume = "(\(plan.fileSystem.rawValue), \(plan.size >> 20) MiB) at byte \(plan.start), after the image (which ends at byte \(plan.imageEnd) and stays as it is)."
+            lines.append(plan.replacesExisting
+                         ? "It erases the \(plan.label) volume in partition \(plan.partitionNumber) and writes a new one " + volume
+                         : "It adds a \(plan.label) volume " + volume)
+        }
         return lines.joined(separator: "\n")
-    }
-
-    /// Returns when the user typed "yes" (or `assumeYes`); throws `.notConfirmed` otherwise.
-    static func ask(disk: Disk, imagePath: String, imageSize: Int64, assumeYes: Bool) throws {
-        if assumeYes { return }
-        guard Terminal.stdinIsTTY else {
-            throw EdgeError(.notConfirmed, "nothing written to \(disk.path): no terminal to confirm on",
-                            hint: "Pass --yes to write without asking (for scripts).")
-        }
-        let answer = answerOrExitOnInterrupt(
-            question: describe(disk: disk, imagePath: imagePath, imageSize: imageSize) + "\nType yes to continue: ",
-            saying: "\nedgeflash: nothing written to \(disk.path): interrupted\n")
-        guard let answer else {
-            throw EdgeError(.notConfirmed, "nothing written to \(disk.path): no answer")
-        }
-        guard answer.trimmingCharacters(in: .whitespaces).lowercased() == "yes" else {
-            throw EdgeError(.notConfirmed, "nothing written to \(disk.path): not confirmed")
-        }
     }
 
     /// Asks and reads the answer line; nil at end of input (Ctrl-D), after ending the question's line

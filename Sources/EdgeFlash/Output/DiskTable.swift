@@ -1,4 +1,5 @@
 import DiskOps
+import EdgeCore
 import Foundation
 
 /// The human form of `edgeflash list`: one row per disk, its partitions indented below it.

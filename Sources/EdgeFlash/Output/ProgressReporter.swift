@@ -1,4 +1,5 @@
 import DiskOps
+import EdgeCore
 import Foundation
 
 /// Shows a long operation's progress: one rewritten line on a TTY (stderr), JSON-lines events with

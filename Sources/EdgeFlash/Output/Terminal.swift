@@ -1,4 +1,5 @@
 import EdgeCore
+import FileIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,13 +16,8 @@ enum Terminal {
     }
 
     static func writeStderr(_ text: String) {
-        // write(2) directly: unbuffered, so errors and progress appear at once and in order.
-        var bytes = Array(text.utf8)[...]
-        while !bytes.isEmpty {
-            let written = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
-            if written < 0 && errno == EINTR { continue }
-            if written <= 0 { return }
-            bytes = bytes.dropFirst(written)
-        }
+        // write(2) directly: unbuffered, so errors and progress appear at once and in order. A
+        // stderr that cannot be written to has no one to tell.
+        _ = try? Array(text.utf8).withUnsafeBytes { try writeAll($0, to: STDERR_FILENO) }
     }
 }

@@ -5,14 +5,11 @@ public struct ChecksumMismatchError: EdgeFlashError, Equatable {
     public let imagePath: String
     public let expected: ExpectedChecksum
     public let actual: String
-    /// Set when the mismatch was found during a write: the device's first MiB was left zeroed.
-    public let devicePath: String?
 
-    public init(imagePath: String, expected: ExpectedChecksum, actual: String, devicePath: String? = nil) {
+    public init(imagePath: String, expected: ExpectedChecksum, actual: String) {
         self.imagePath = imagePath
         self.expected = expected
         self.actual = actual
-        self.devicePath = devicePath
     }
 
     public var message: String {
@@ -24,13 +21,7 @@ public struct ChecksumMismatchError: EdgeFlashError, Equatable {
             """
     }
 
-    public var hint: String? {
-        var text = "The download is corrupt or is a different file: download it again."
-        if let devicePath {
-            text += " \(devicePath) was not made bootable: its first MiB is left blank."
-        }
-        return text
-    }
+    public var hint: String? { "The download is corrupt or is a different file: download it again." }
 
     public var exitStatus: ExitStatus { .mismatch }
 }

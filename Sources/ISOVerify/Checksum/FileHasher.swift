@@ -1,5 +1,6 @@
 import Crypto
 import EdgeCore
+import FileIO
 import Foundation
 
 /// An incremental SHA-256/SHA-512 (swift-crypto: BoringSSL's assembly, SHA-NI where the CPU has
@@ -35,26 +36,27 @@ public struct StreamingHash: @unchecked Sendable {
 /// Hashes a whole file (or a leading part of it, such as a device's first image-size bytes)
 /// in large page-aligned chunks.
 public enum FileHasher {
-    public static let chunkSize = ReadOnlyFile.chunkSize
+    public static let chunkSize = OpenFile.chunkSize
 
     /// Hex digest of `file`'s first `length` bytes (the whole file when nil). `progress` gets the
     /// bytes hashed so far after every chunk.
     public static func hash(file: URL, algorithm: HashAlgorithm, length: Int64? = nil,
                             progress: ((Int64) -> Void)? = nil) throws -> String {
-        let input = try ReadOnlyFile(path: file.path)
-        input.adviseSequential()
-        let end = min(length ?? input.size, input.size)
-        var hash = StreamingHash(algorithm)
-        var done: Int64 = 0
-        try input.forEachChunk(in: 0..<end) { chunk in
-            hash.update(chunk)
-            done += Int64(chunk.count)
-            progress?(done)
+        try ImageFileAccess.withFile(file.path) { input in
+            input.adviseSequential()
+            let end = min(length ?? input.size, input.size)
+            var hash = StreamingHash(algorithm)
+            var done: Int64 = 0
+            try input.forEachChunk(in: 0..<end) { chunk in
+                hash.update(chunk)
+                done += Int64(chunk.count)
+                progress?(done)
+            }
+            guard done == end else {
+                throw EdgeError.cannotRead(file.path, "ended after \(done) of \(end) bytes")
+            }
+            return hash.finalizeHex()
         }
-        guard done == end else {
-            throw EdgeError.cannotRead(file.path, "ended after \(done) of \(end) bytes")
-        }
-        return hash.finalizeHex()
     }
 
     /// Hashes `file` with the expected checksum's algorithm and compares. Returns the actual digest.

@@ -30,19 +30,6 @@ public struct ISOSanity: Sendable, Codable, Equatable {
                          hint: "download the image again; a partial download will not boot")
     }
 
-    /// Checks the image at `image`. Throws `EdgeError` when it cannot be read or has no ISO 9660
-    /// primary volume descriptor (a raw disk image, a corrupt download).
-    public static func check(image: URL) throws -> ISOSanity {
-        try check(try ReadOnlyFile(path: image.path))
-    }
-
-    public static func check(_ file: ReadOnlyFile) throws -> ISOSanity {
-        let set = try VolumeDescriptorSet.parse { index in
-            try file.read(offset: Int64(index) * Int64(ISO9660.sectorSize), count: ISO9660.sectorSize)
-        }
-        return assess(set, fileSize: file.size)
-    }
-
     public static func assess(_ set: VolumeDescriptorSet, fileSize: Int64) -> ISOSanity {
         let volume = set.volumeBytes
         let truncated = fileSize < volume

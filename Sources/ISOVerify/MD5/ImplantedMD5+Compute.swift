@@ -1,10 +1,11 @@
 import Crypto
 import EdgeCore
+import FileIO
 
 /// The whole-image MD5 check, kept apart from the parser so the fuzz target builds without Crypto.
 extension ImplantedMD5 {
     /// Hashes the image the way checkisomd5 does; returns the computed MD5 (lowercase hex).
-    public func compute(_ file: ReadOnlyFile, volumeBytes: Int64, progress: ((Int64) -> Void)? = nil) throws -> String {
+    public func compute(_ file: OpenFile, volumeBytes: Int64, progress: ((Int64) -> Void)? = nil) throws -> String {
         let end = volumeBytes - Int64(skipSectors) * 2048
         guard end > 0 else { throw EdgeError(.malformed, "implanted MD5 skips more sectors than the volume has") }
         guard end <= file.size else {

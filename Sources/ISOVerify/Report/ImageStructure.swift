@@ -14,6 +14,8 @@ public struct ImageStructure: Sendable, Codable {
         /// Inside the ISO 9660 volume, or after it (an appended partition).
         public var insideVolume: Bool
         public var insideFile: Bool
+        /// The `EFI/BOOT/BOOT*.EFI` files inside; nil when the FAT could not be read.
+        public var loaders: [EFIBootLoaders.Loader]?
     }
 
     /// A partition (from the MBR or the GPT) whose first sector is a FAT boot sector.
@@ -24,6 +26,8 @@ public struct ImageStructure: Sendable, Codable {
         public var isEFISystem: Bool
         public var startByte: Int64
         public var fat: FATBootSector
+        /// The `EFI/BOOT/BOOT*.EFI` files inside; nil when the FAT could not be read.
+        public var loaders: [EFIBootLoaders.Loader]?
     }
 
     public var path: String
@@ -39,14 +43,6 @@ public struct ImageStructure: Sendable, Codable {
     public var errors: [String: String] = [:]
 
     public var verdict: BootVerdict { BootVerdict.derive(from: self) }
-
-    public static func read(image: URL) throws -> ImageStructure {
-        try read(try ReadOnlyFile(path: image.path))
-    }
-
-    public static func read(_ file: ReadOnlyFile) throws -> ImageStructure {
-        try read(size: file.size, path: file.path) { try file.read(offset: $0, count: $1) }
-    }
 
     /// Reads through `read(offset, count)` only: the fuzz tests feed it hostile bytes this way.
     public static func read(size: Int64, path: String, read: (Int64, Int) throws -> [UInt8]) throws -> ImageStructure {
@@ -88,8 +84,16 @@ public struct ImageStructure: Sendable, Codable {
         let fat = offset < size ? FATBootSector.parse(try read(offset, 512)) : nil
         // A load size of 0 or 1 sectors means "as large as the FAT image says" (it exceeds 16 bits).
         let bytes = entry.loadSectors > 1 ? Int64(entry.loadSectors) * 512 : (fat?.totalBytes ?? 0)
+        let insideFile = offset + bytes <= size
         return EFIBootImage(entry: entry.index, lba: entry.loadLBA, sizeBytes: bytes, fat: fat,
-                            insideVolume: offset + bytes <= volumeBytes, insideFile: offset + bytes <= size)
+                            insideVolume: offset + bytes <= volumeBytes, insideFile: insideFile,
+                            loaders: fat != nil && insideFile ? loaders(at: offset, read: read) : nil)
+    }
+
+    /// The boot loaders of the FAT filesystem at `offset`; nil when its directories cannot be read
+    /// (a damaged FAT is reported by the verdict as unknown, not as a crash).
+    static func loaders(at offset: Int64, read: (Int64, Int) throws -> [UInt8]) -> [EFIBootLoaders.Loader]? {
+        try? EFIBootLoaders.find(read: { try read(offset + $0, $1) }).loaders
     }
 
     static func fatPartitions(mbr: MBR?, gpt: GPT?, size: Int64,
@@ -103,7 +107,8 @@ public struct ImageStructure: Sendable, Codable {
         for c in candidates where c.start > 0 && c.start < UInt64(size / 512) {
             let byte = Int64(c.start) * 512
             if let fat = FATBootSector.parse(try read(byte, 512)) {
-                found.append(FATPartition(table: c.table, number: c.number, typeName: c.type, isEFISystem: c.esp, startByte: byte, fat: fat))
+                found.append(FATPartition(table: c.table, number: c.number, typeName: c.type, isEFISystem: c.esp, startByte: byte,
+                                          fat: fat, loaders: loaders(at: byte, read: read)))
             }
         }
         return found

@@ -1,4 +1,5 @@
 import EdgeCore
+import FileIO
 import Foundation
 
 /// The full answer of `edgeflash inspect`: one check per line, then the boot verdict.
@@ -59,7 +60,13 @@ public enum Inspector {
 
     public static func inspect(image: URL, options: Options = Options(),
                                progress: ((String, Int64, Int64) -> Void)? = nil) throws -> Inspection {
-        let file = try ReadOnlyFile(path: image.path)
+        try ImageFileAccess.withFile(image.path) { file in
+            try inspect(image: image, file: file, options: options, progress: progress)
+        }
+    }
+
+    private static func inspect(image: URL, file: OpenFile, options: Options,
+                                progress: ((String, Int64, Int64) -> Void)?) throws -> Inspection {
         let s = try ImageStructure.read(file)
         var checks: [Inspection.Check] = []
         var failures: [EdgeError] = []
@@ -93,7 +100,9 @@ public enum Inspector {
                 } else {
                     add("implanted-md5", .info, "no implanted MD5 (implantisomd5 was not run on this image)")
                 }
-            } catch let e as EdgeError {
+            } catch {
+                // A read error while hashing fails this check, in ISOVerify's words, as a parse error does.
+                guard let e = (error as? EdgeError) ?? (error as? DeviceIOError).map(EdgeError.cannotRead) else { throw error }
                 add("implanted-md5", .fail, e.message, e)
             }
         }
@@ -196,7 +205,15 @@ public enum Inspector {
         for image in s.efiBootImages {
             let place = image.insideVolume ? "inside the ISO volume" : (image.insideFile ? "after the ISO volume (an appended partition)" : "past the end of the file")
             if let fat = image.fat, image.insideFile {
-                add("efi-image", .pass, "entry \(image.entry): FAT image at block \(image.lba), \(image.sizeBytes) bytes\(fat.label.isEmpty || fat.label == "NO NAME" ? "" : " '\(fat.label)'"), \(place)", nil)
+                let what = "entry \(image.entry): FAT image at block \(image.lba), \(image.sizeBytes) bytes\(fat.label.isEmpty || fat.label == "NO NAME" ? "" : " '\(fat.label)'"), \(place)"
+                switch image.loaders {
+                case .some(let loaders) where !loaders.isEmpty:
+                    add("efi-image", .pass, what + ", starts " + EFIBootLoaders.describe(loaders), nil)
+                case .some:
+                    add("efi-image", .warn, what + ", but it holds no EFI/BOOT/BOOT*.EFI: UEFI firmware finds nothing to start", nil)
+                case .none:
+                    add("efi-image", .warn, what + ", but its directories cannot be read", nil)
+                }
             } else if image.fat == nil {
                 add("efi-image", .warn, "entry \(image.entry): the UEFI boot image at block \(image.lba) is not a FAT filesystem", nil)
             } else {

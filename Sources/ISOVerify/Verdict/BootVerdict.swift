@@ -54,18 +54,12 @@ public struct BootVerdict: Sendable, Codable, Equatable {
                          hint: "use a hybrid (isohybrid/xorriso) build of the image, or pass --force to write it anyway")
     }
 
-    /// Reads only the structures needed (system area, descriptors, boot catalog) and returns the
-    /// verdict. For `write`: `if let refusal = try BootVerdict.assess(image:).refusalForRawWrite(...)`.
-    public static func assess(image: URL) throws -> BootVerdict {
-        try ImageStructure.read(image: image).verdict
-    }
-
     /// Derives the verdict from parsed structures. Pure.
     public static func derive(from s: ImageStructure) -> BootVerdict {
         var reasons: [String] = []
         let entries = s.bootCatalog?.entries.filter(\.bootable) ?? []
         let biosEntry = entries.first { $0.platform == .x86BIOS }
-        let uefiImages = s.efiBootImages.filter { $0.fat != nil }
+        let uefiImages = s.efiBootImages.filter { $0.fat != nil && $0.loaders.map { !$0.isEmpty } ?? true }
         let opticalBIOS = biosEntry != nil
         let opticalUEFI = !uefiImages.isEmpty
         if let biosEntry { reasons.append("El Torito BIOS boot image at block \(biosEntry.loadLBA) (CD/DVD boot on BIOS)") }
@@ -92,10 +86,17 @@ public struct BootVerdict: Sendable, Codable, Equatable {
             reasons.append("no MBR (no 55 AA signature): a BIOS cannot boot the stick")
         }
 
-        let esp = s.fatPartitions.first { $0.isEFISystem } ?? s.fatPartitions.first
+        // A FAT partition whose EFI/BOOT holds no loader starts nothing: it does not count.
+        let startable = s.fatPartitions.filter { $0.loaders.map { !$0.isEmpty } ?? true }
+        let esp = startable.first { $0.isEFISystem } ?? startable.first
         let usbUEFI = esp != nil
+        for empty in s.fatPartitions where empty.loaders?.isEmpty == true {
+            reasons.append("\(empty.table) partition \(empty.number) (\(empty.typeName)) is FAT but holds no EFI/BOOT/BOOT*.EFI: UEFI firmware finds nothing to start there")
+        }
         if let esp {
-            reasons.append("\(esp.table) partition \(esp.number) (\(esp.typeName)) holds a FAT filesystem the UEFI firmware reads from the stick")
+            let starts = esp.loaders.map { ", starting " + EFIBootLoaders.describe($0) }
+                ?? " (its directories could not be read to find EFI/BOOT/BOOT*.EFI)"
+            reasons.append("\(esp.table) partition \(esp.number) (\(esp.typeName)) holds a FAT filesystem the UEFI firmware reads from the stick\(starts)")
         } else if opticalUEFI {
             reasons.append("no EFI system partition: the EFI image is reachable only through El Torito, which EDK2-based UEFI firmware reads from a stick without a GPT and other firmware does not")
         } else {

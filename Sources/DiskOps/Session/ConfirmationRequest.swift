@@ -1,0 +1,48 @@
+import EdgeCore
+import Foundation
+
+/// What a session asks before it changes a disk: the facts the question shows (the disk's model,
+/// size and serial, its partitions, what will be erased or added), and the one rule every command
+/// that erases follows for the answer: the word "yes", nothing shorter.
+public struct ConfirmationRequest: Sendable {
+    public enum Change: Sendable {
+        /// Everything on the disk is erased and the image written to it.
+        case eraseAndWrite(imagePath: String, imageBytes: Int64)
+        /// The user-data volume is added after the written image, or replaces the one there; the
+        /// image itself stays as it is.
+        case addVolume(InjectionPlan)
+    }
+
+    public let disk: Disk
+    public let change: Change
+
+    /// The question's last line.
+    public static let instruction = "Type yes to continue: "
+
+    public init(disk: Disk, change: Change) {
+        self.disk = disk
+        self.change = change
+    }
+
+    /// Returns when `answer` is "yes" (any case, spaces around it ignored); throws `.notConfirmed`
+    /// otherwise. nil is no answer at all (end of input).
+    public func check(_ answer: String?) throws {
+        guard let answer else { throw declined("no answer") }
+        guard answer.trimmingCharacters(in: .whitespaces).lowercased() == "yes" else { throw declined("not confirmed") }
+    }
+
+    /// Without `--yes`, a session is never run unless someone answered.
+    public var noTerminal: EdgeError {
+        EdgeError(.notConfirmed, "\(nothingWritten): no terminal to confirm on",
+                  hint: "Pass --yes to write without asking (for scripts).")
+    }
+
+    /// Said when Ctrl-C ends the question: nothing has been changed yet.
+    public var interruptedMessage: String { "\(nothingWritten): interrupted" }
+
+    private var nothingWritten: String { "nothing written to \(disk.path)" }
+
+    private func declined(_ why: String) -> EdgeError {
+        EdgeError(.notConfirmed, "\(nothingWritten): \(why)")
+    }
+}

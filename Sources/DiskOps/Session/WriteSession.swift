@@ -1,0 +1,186 @@
+import EdgeCore
+import Foundation
+import ISOVerify
+
+/// What `write` is asked to do, as its flags map to it.
+public struct WriteConfiguration: Sendable {
+    public var imagePath: String
+    public var devicePath: String
+    public var checksum: ChecksumSource
+    /// Read the device back after writing (`--no-verify` turns it off).
+    public var verify: Bool
+    /// `--unmount`: unmount the disk's partitions instead of refusing.
+    public var unmount: Bool
+    /// `--force`: override the refusals that have an override (a fixed disk, an optical-only ISO).
+    public var force: Bool
+    /// `--user-data`: the volume to add once the image is written and read back.
+    public var userData: UserDataVolume?
+
+    public init(imagePath: String, devicePath: String, checksum: ChecksumSource = .beside, verify: Bool = true,
+                unmount: Bool = false, force: Bool = false, userData: UserDataVolume? = nil) {
+        self.imagePath = imagePath
+        self.devicePath = devicePath
+        self.checksum = checksum
+        self.verify = verify
+        self.unmount = unmount
+        self.force = force
+        self.userData = userData
+    }
+}
+
+/// One image written to one disk, as coreos-installer's `install(config)` does it: the library, not
+/// the command, owns the order of the checks, the refusals, the facts the confirmation shows, and
+/// the scrubbing of user-data secrets from every error. Two steps, with the question between them:
+///
+///     let prepared = try WriteSession(configuration, events: render).prepare()
+///     if !yes { try ask(prepared.confirmation()) }      // the answer must be "yes"
+///     let result = try prepared.run(cancel: flag)
+///
+/// A session is a value about one target; several can be prepared and run side by side, and their
+/// events name the target they are about.
+public struct WriteSession {
+    public let configuration: WriteConfiguration
+    private let readFacts: (TargetRequest) throws -> TargetFacts
+    private let events: (SessionEvent) -> Void
+
+    /// `readFacts` reads the machine (disks, mounts); tests hand it recorded ones.
+    public init(_ configuration: WriteConfiguration,
+                readFacts: @escaping (TargetRequest) throws -> TargetFacts = TargetFacts.live,
+                events: @escaping (SessionEvent) -> Void) {
+        self.configuration = configuration
+        self.readFacts = readFacts
+        self.events = events
+    }
+
+    /// The preflight, in this order, with nothing written (the first failure is the one reported):
+    /// 1. the image: a regular, non-empty file; a truncated ISO refused (exit 6), so is an ISO that
+    ///    will not boot from a stick, unless `--force` (exit 3);
+    /// 2. its checksum: given, named, or found beside it; a broken checksum file is an error (exit 6);
+    /// 3. the disk: the safety policy (`TargetPolicy`), with `--unmount` unmounting first (exit 3);
+    /// 4. with user-data: room for its volume after the image on this disk (exit 3).
+    public func prepare() throws -> PreparedWrite {
+        do {
+            let config = configuration
+            let image = try ImageCheck.open(config.imagePath)
+            do {
+                emit(.imageOpened(bytes: image.size))
+                if try ISOVolumeCheck.run(imagePath: config.imagePath) != nil, !config.force,
+                   let refusal = try BootVerdict.assess(image: URL(fileURLWithPath: config.imagePath))
+                    .refusalForRawWrite(image: config.imagePath) {
+                    throw refusal
+                }
+                let expected = try config.checksum.expected(forImage: config.imagePath)
+                emit(.checksumKnown(expected))
+                let disk = try TargetCheck.check(TargetRequest(imagePath: config.imagePath, imageSize: image.size,
+                                                               devicePath: config.devicePath, unmount: config.unmount,
+                                                               force: config.force),
+                                                 readFacts: readFacts)
+                // Room for the site's volume is checked now, against the image as it will lie on
+                // this disk, so a stick too small for both is refused before anything is erased.
+                if let userData = config.userData {
+                    _ = try userData.planAfterWriting(image, toDiskOf: disk.size)
+                }
+                emit(.targetAccepted(disk))
+                return PreparedWrite(session: self, image: image, expected: expected, disk: disk)
+            } catch {
+                image.close()  // refused: nothing will read it
+                throw error
+            }
+        } catch {
+            throw scrubber.scrub(error)
+        }
+    }
+
+    var scrubber: SecretScrubber { configuration.userData?.scrubber ?? .none }
+
+    func emit(_ kind: SessionEvent.Kind) {
+        events(SessionEvent(target: configuration.devicePath, kind))
+    }
+}
+
+/// A write whose preflight passed: the image (open), its checksum and the accepted disk. `run`
+/// closes the image when it returns; a prepared write that is never run keeps it open until exit.
+public struct PreparedWrite {
+    public let session: WriteSession
+    public let image: ImageFile
+    public let expected: ExpectedChecksum?
+    public let disk: Disk
+
+    /// What to ask before running: the disk and everything on it that will be erased.
+    public func confirmation() -> ConfirmationRequest {
+        ConfirmationRequest(disk: disk, change: .eraseAndWrite(imagePath: image.path, imageBytes: image.size))
+    }
+
+    /// Takes the disk (refused as busy, naming its holders, when anything holds it), writes and
+    /// reads back the image, then adds the user-data volume when one was given. `cancel` (set by
+    /// Ctrl-C) stops it; the error then says what the disk holds.
+    public func run(cancel: CancellationFlag) throws -> WriteResult {
+        defer { image.close() }
+        let device = disk.path
+        do {
+            if cancel.isCancelled {
+                throw EdgeError(.interrupted, "interrupted: nothing written to \(device)")
+            }
+            try ExclusiveAccess.check(devicePath: device)
+            let outcome = try writeImage(cancel: cancel)
+            session.emit(.written(outcome))
+            guard let userData = session.configuration.userData else { return WriteResult(outcome: outcome) }
+            let plan = try addVolume(userData, cancel: cancel)
+            session.emit(.injected(plan))
+            if cancel.isCancelled { throw InjectSession.finishedBeforeStopping(plan, target: device) }
+            return WriteResult(outcome: outcome, injected: plan)
+        } catch {
+            throw session.scrubber.scrub(error)
+        }
+    }
+
+    /// Adds the site's volume to the freshly written stick. The image without its site's volume is
+    /// not a site-ready stick, so it must not look like one: any failure here (Ctrl-C before the
+    /// volume starts included) blanks the first MiB again, as a failed write does.
+    private func addVolume(_ userData: UserDataVolume, cancel: CancellationFlag) throws -> InjectionPlan {
+        do {
+            if cancel.isCancelled {
+                throw EdgeError(.interrupted, "interrupted: the user-data volume was not added to \(disk.path)",
+                                hint: "Run the write again.")
+            }
+            return try userData.add(to: disk.path, imageSize: image.size)
+        } catch {
+            let cause = error as? any EdgeFlashError ?? EdgeError(.failure, "adding the user-data volume to \(disk.path) failed: \(error)")
+            throw WriteFailure(session.scrubber.scrub(cause), target: disk.path, firstMiB: blankFirstMiB())
+        }
+    }
+
+    /// Reopens the stick to zero its first MiB and read it back (the write closed it before the
+    /// injector opened it).
+    private func blankFirstMiB() -> FirstMiBState {
+        do {
+            let target = try BlockDevice(path: disk.path, access: .readWrite, direct: true, exclusive: true)
+            defer { target.close() }
+            return FirstMiB.blank(target)
+        } catch {
+            return .notBlank(reason: (error as? any EdgeFlashError)?.message ?? "\(error)")
+        }
+    }
+
+    /// The one place the write engine is reached. The device is closed on return, before the
+    /// injector opens it.
+    private func writeImage(cancel: CancellationFlag) throws -> WriteOutcome {
+        let target = try BlockDevice(path: disk.path, access: .readWrite, direct: true, exclusive: true)
+        defer { target.close() }
+        let writer = try ImageWriter(image: image, device: target, expected: expected, cancel: cancel,
+                                     progress: { session.emit(.progress($0)) })
+        return try writer.run(verify: session.configuration.verify)
+    }
+}
+
+/// What a finished write did.
+public struct WriteResult {
+    public var outcome: WriteOutcome
+    /// The user-data volume added after the write, when one was asked for.
+    public var injected: InjectionPlan?
+
+    public init(outcome: WriteOutcome, injected: InjectionPlan? = nil) {
+        self.outcome = outcome
+        self.injected = injected
+    }
+}

@@ -1,0 +1,16 @@
+/// What produces the bytes of an image. The engine reads it once, front to back, in segment order:
+/// today a file; a decompressor or a sparse map can only go forward, so nothing here seeks.
+public protocol ImageSource: Sendable {
+    /// Names the image in messages.
+    var path: String { get }
+    /// The image's length in bytes.
+    var size: Int64 { get }
+    /// Fills `buffer` with the image's next bytes; returns how many, fewer only where it ends.
+    func readNext(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
+}
+
+/// A source that can also read any range again (a file). With one, a read-back that finds a
+/// segment different names the exact first byte; without, it names the segment's first byte.
+public protocol SeekableImageSource: ImageSource {
+    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws -> Int
+}

@@ -1,0 +1,103 @@
+import DiskOps
+import EdgeCore
+import ISOVerify
+
+/// The final JSON object of `write --json` (schema: docs/write-json.md), built from the session's
+/// events as they come, so a failure at any step still reports what was known and done.
+struct WriteReport: Encodable {
+    struct Checksum: Encodable {
+        /// "matched", "mismatch", "pending" (not reached), or "unverified" (no checksum known).
+        var state: String
+        var algorithm: String?
+        var expected: String?
+        var actual: String?
+        var source: String?
+
+        init(expected: ExpectedChecksum?) {
+            state = expected == nil ? "unverified" : "pending"
+            algorithm = expected?.algorithm.rawValue
+            self.expected = expected?.hex
+            source = expected?.source
+        }
+    }
+
+    struct Failure: Encodable {
+        var message: String
+        var hint: String?
+        var offset: Int64?
+    }
+
+    let type = "result"
+    var ok = false
+    var exitStatus: Int32 = ExitStatus.failure.rawValue
+    var image: String
+    var device: String
+    var imageBytes: Int64?
+    var bytesWritten: Int64?
+    var checksum: Checksum?
+    /// "matched", "skipped" (--no-verify), "mismatch", or "not-run".
+    var readBack = "not-run"
+    /// After a failure that had touched the device: "blank" (zeroed and read back) or "not-blank";
+    /// nil when it succeeded or was refused before anything was written.
+    var firstMiB: String?
+    var writeSeconds: Double?
+    var verifySeconds: Double?
+    var warnings: [String] = []
+    var error: Failure?
+
+    init(image: String, device: String) {
+        self.image = image
+        self.device = device
+    }
+
+    mutating func record(_ event: SessionEvent.Kind) {
+        switch event {
+        case .imageOpened(let bytes):
+            imageBytes = bytes
+        case .checksumKnown(let expected):
+            checksum = Checksum(expected: expected)
+        case .written(let outcome):
+            // Recorded as soon as the image is on the disk: a step after it (the user-data
+            // volume) may still fail, and the result must not say "pending" for a checksum that matched.
+            bytesWritten = outcome.bytesWritten
+            if case .matched = outcome.checksum { checksum?.state = "matched" }
+            readBack = outcome.readBackVerified ? "matched" : "skipped"
+            writeSeconds = (outcome.writeSeconds * 1000).rounded() / 1000
+            verifySeconds = outcome.verifySeconds.map { ($0 * 1000).rounded() / 1000 }
+            if let warning = outcome.partitionTableWarning { warnings.append(warning) }
+        case .targetAccepted, .progress, .injected:
+            break
+        }
+    }
+
+    mutating func succeed() {
+        ok = true
+        exitStatus = ExitStatus.success.rawValue
+    }
+
+    mutating func fail(_ failure: EdgeFlashError) {
+        ok = false
+        exitStatus = failure.exitStatus.rawValue
+        var offset: Int64?
+        var cause = failure
+        if let written = failure as? WriteFailure {
+            cause = written.cause
+            firstMiB = written.firstMiB == .blank ? "blank" : "not-blank"
+        }
+        switch cause {
+        case let mismatch as ChecksumMismatchError:
+            checksum?.actual = mismatch.actual
+            checksum?.state = "mismatch"
+        case let mismatch as ReadBackMismatchError:
+            offset = mismatch.offset
+            readBack = "mismatch"
+        case let interrupted as WriteInterruptedError:
+            bytesWritten = interrupted.bytesWritten
+        case let io as DeviceIOError:
+            offset = io.offset
+        default:
+            break
+        }
+        error = Failure(message: failure.message, hint: failure.hint, offset: offset)
+    }
+}

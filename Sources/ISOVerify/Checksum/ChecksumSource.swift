@@ -1,0 +1,26 @@
+import Foundation
+
+/// Where the image's expected checksum comes from: a hash given on the command line, a checksum
+/// file named by the user, or whatever `ChecksumDiscovery` finds beside the image.
+public enum ChecksumSource: Sendable, Equatable {
+    case given(ExpectedChecksum)
+    case file(String)
+    case beside
+
+    /// The checksum the image must have; nil when none was given or found (an unverified image).
+    public func expected(forImage imagePath: String) throws -> ExpectedChecksum? {
+        let image = URL(fileURLWithPath: imagePath)
+        switch self {
+        case .given(let expected): return expected
+        case .file(let path): return try ChecksumDiscovery.load(checksumFile: URL(fileURLWithPath: path), forImage: image)
+        case .beside: return try ChecksumDiscovery.find(forImage: image)
+        }
+    }
+
+    /// How an image without a checksum is described: never as a pass.
+    public static func unverifiedNotice(imagePath: String) -> String {
+        let name = URL(fileURLWithPath: imagePath).lastPathComponent
+        let looked = ChecksumDiscovery.candidateNames(forImageNamed: name).joined(separator: ", ")
+        return "unverified image: no checksum for \(name) (looked for \(looked) beside it; or pass --sha256/--checksum)"
+    }
+}

@@ -1,0 +1,182 @@
+import EdgeCore
+
+/// The removable-media boot loaders inside a FAT filesystem (an El Torito EFI image or an EFI
+/// system partition): `EFI/BOOT/BOOT<ARCH>.EFI`, the file UEFI firmware starts from a stick that
+/// has no boot entry of its own. A FAT image without one boots nothing, however well it is laid out.
+///
+/// A minimal FAT12/16/32 reader over `read(offset, count)` (offsets relative to the filesystem's
+/// first byte): short (8.3) names only, which the UEFI specification requires for these files. Every
+/// field is checked and every walk bounded, since the bytes come from an image of unknown origin.
+public struct EFIBootLoaders: Sendable, Codable, Equatable {
+    public struct Loader: Sendable, Codable, Equatable {
+        /// "BOOTX64.EFI"
+        public var name: String
+        /// "x86-64", "arm64"...
+        public var architecture: String
+        public var sizeBytes: UInt32
+    }
+
+    public var loaders: [Loader]
+
+    /// UEFI's removable-media file names and the machines that start them.
+    static let architectures: [String: String] = [
+        "BOOTX64.EFI": "x86-64", "BOOTIA32.EFI": "x86 (32-bit)", "BOOTAA64.EFI": "arm64",
+        "BOOTARM.EFI": "arm (32-bit)", "BOOTRISCV64.EFI": "riscv64", "BOOTLOONGARCH64.EFI": "loongarch64",
+    ]
+    /// Directories longer than this many entries are refused: /EFI/BOOT holds a handful.
+    static let maximumDirectoryEntries = 65_536
+
+    /// "EFI/BOOT/BOOTX64.EFI (x86-64) and EFI/BOOT/BOOTIA32.EFI (x86 (32-bit))", for reports.
+    public static func describe(_ loaders: [Loader]) -> String {
+        loaders.map { "EFI/BOOT/\($0.name) (\($0.architecture))" }.joined(separator: " and ")
+    }
+
+    /// Reads `/EFI/BOOT` of the FAT filesystem; an empty list when the path does not exist.
+    public static func find(read: (Int64, Int) throws -> [UInt8]) throws -> EFIBootLoaders {
+        let fat = try FATLayout(bootSector: read(0, 512))
+        var directory = try fat.rootDirectory(read: read)
+        for name in ["EFI", "BOOT"] {
+            guard let entry = directory.first(where: { $0.name == name && $0.isDirectory }) else {
+                return EFIBootLoaders(loaders: [])
+            }
+            directory = try fat.entries(ofDirectoryAt: entry.firstCluster, read: read)
+        }
+        let loaders = directory.compactMap { entry -> Loader? in
+            guard !entry.isDirectory, let architecture = architectures[entry.name] else { return nil }
+            return Loader(name: entry.name, architecture: architecture, sizeBytes: entry.size)
+        }
+        return EFIBootLoaders(loaders: loaders)
+    }
+}
+
+/// Where a FAT filesystem keeps its table, root directory and clusters, from its boot sector.
+struct FATLayout {
+    enum Kind { case fat12, fat16, fat32 }
+
+    struct Entry {
+        var name: String
+        var isDirectory: Bool
+        var firstCluster: UInt32
+        var size: UInt32
+    }
+
+    let kind: Kind
+    let bytesPerSector: Int64
+    let clusterBytes: Int64
+    let fatOffset: Int64
+    let rootOffset: Int64
+    let rootEntries: Int
+    let rootCluster: UInt32
+    let dataOffset: Int64
+    let clusterCount: UInt32
+
+    init(bootSector: [UInt8]) throws {
+        let r = ByteReader(bootSector, structure: "FAT boot sector")
+        let bps = Int64(try r.u16le(11)), spc = Int64(try r.u8(13))
+        let reserved = Int64(try r.u16le(14)), fats = Int64(try r.u8(16))
+        let rootEntries = Int(try r.u16le(17))
+        let small = try r.u16le(19), large = try r.u32le(32)
+        let fatSize16 = try r.u16le(22)
+        let fatSectors = fatSize16 != 0 ? Int64(fatSize16) : Int64(try r.u32le(36))
+        let totalSectors = small != 0 ? Int64(small) : Int64(large)
+        guard [512, 1024, 2048, 4096].contains(bps), spc > 0, spc.nonzeroBitCount == 1, reserved >= 1,
+              (1...2).contains(fats), fatSectors > 0, totalSectors > 0 else {
+            throw EdgeError(.malformed, "FAT boot sector has an impossible layout (\(bps)-byte sectors, \(spc) per cluster, \(fats) FATs)")
+        }
+        let rootSectors = (Int64(rootEntries) * 32 + bps - 1) / bps
+        let dataStart = reserved + fats * fatSectors + rootSectors
+        guard dataStart < totalSectors else {
+            throw EdgeError(.malformed, "FAT boot sector places the data area (sector \(dataStart)) past the filesystem's end (\(totalSectors) sectors)")
+        }
+        let clusters = (totalSectors - dataStart) / spc
+        // The FAT type follows from the cluster count alone (Microsoft's FAT specification).
+        kind = clusters < 4085 ? .fat12 : (clusters < 65525 ? .fat16 : .fat32)
+        bytesPerSector = bps
+        clusterBytes = bps * spc
+        fatOffset = reserved * bps
+        rootOffset = (reserved + fats * fatSectors) * bps
+        self.rootEntries = rootEntries
+        rootCluster = kind == .fat32 ? try r.u32le(44) : 0
+        dataOffset = dataStart * bps
+        clusterCount = UInt32(min(clusters, Int64(UInt32.max - 2)))
+    }
+
+    func rootDirectory(read: (Int64, Int) throws -> [UInt8]) throws -> [Entry] {
+        if kind == .fat32 { return try entries(ofDirectoryAt: rootCluster, read: read) }
+        let count = min(rootEntries, EFIBootLoaders.maximumDirectoryEntries)
+        return Self.parseEntries(try read(rootOffset, count * 32))
+    }
+
+    func entries(ofDirectoryAt firstCluster: UInt32, read: (Int64, Int) throws -> [UInt8]) throws -> [Entry] {
+        if firstCluster == 0, kind != .fat32 { return try rootDirectory(read: read) }  // ".." of a top directory
+        let limit = Int(Int64(EFIBootLoaders.maximumDirectoryEntries * 32) / clusterBytes) + 1
+        var bytes: [UInt8] = []
+        for cluster in try chain(from: firstCluster, atMost: limit, read: read) {
+            bytes += try read(dataOffset + Int64(cluster - 2) * clusterBytes, Int(clusterBytes))
+        }
+        return Self.parseEntries(bytes)
+    }
+
+    /// The first `atMost` clusters of a file or directory, in order. A chain that loops or leaves
+    /// the volume is an error, not an endless walk.
+    func chain(from first: UInt32, atMost limit: Int, read: (Int64, Int) throws -> [UInt8]) throws -> [UInt32] {
+        var clusters: [UInt32] = []
+        var current = first
+        var seen = Set<UInt32>()
+        while true {
+            guard current >= 2, current - 2 < clusterCount else {
+                throw EdgeError(.malformed, "FAT cluster chain points to cluster \(current), outside the \(clusterCount) clusters of the volume")
+            }
+            guard seen.insert(current).inserted else {
+                throw EdgeError(.malformed, "FAT cluster chain loops back to cluster \(current)")
+            }
+            clusters.append(current)
+            if clusters.count >= limit { return clusters }
+            let next = try fatEntry(current, read: read)
+            if next >= endOfChain { return clusters }
+            current = next
+        }
+    }
+
+    private var endOfChain: UInt32 {
+        switch kind {
+        case .fat12: 0xFF8
+        case .fat16: 0xFFF8
+        case .fat32: 0x0FFF_FFF8
+        }
+    }
+
+    private func fatEntry(_ cluster: UInt32, read: (Int64, Int) throws -> [UInt8]) throws -> UInt32 {
+        switch kind {
+        case .fat12:
+            let offset = Int64(cluster) + Int64(cluster / 2)
+            let r = ByteReader(try read(fatOffset + offset, 2), structure: "FAT12 table")
+            let pair = try r.u16le(0)
+            return UInt32(cluster % 2 == 0 ? pair & 0x0FFF : pair >> 4)
+        case .fat16:
+            return UInt32(try ByteReader(try read(fatOffset + Int64(cluster) * 2, 2), structure: "FAT16 table").u16le(0))
+        case .fat32:
+            return try ByteReader(try read(fatOffset + Int64(cluster) * 4, 4), structure: "FAT32 table").u32le(0) & 0x0FFF_FFFF
+        }
+    }
+
+    /// Short-name entries of a directory's bytes, up to the end marker; deleted entries, long-name
+    /// pieces and the volume label are skipped.
+    static func parseEntries(_ bytes: [UInt8]) -> [Entry] {
+        var result: [Entry] = []
+        for start in stride(from: 0, to: bytes.count - 31, by: 32) {
+            let first = bytes[start], attributes = bytes[start + 11]
+            if first == 0x00 { break }
+            if first == 0xE5 || attributes & 0x0F == 0x0F || attributes & 0x08 != 0 { continue }
+            let base = String(decoding: bytes[start..<start + 8], as: UTF8.self).trimmingSpaces()
+            let ext = String(decoding: bytes[start + 8..<start + 11], as: UTF8.self).trimmingSpaces()
+            let field = { (at: Int, count: Int) in
+                (0..<count).reduce(UInt32(0)) { $0 | UInt32(bytes[start + at + $1]) << (8 * $1) }
+            }
+            result.append(Entry(name: (ext.isEmpty ? base : "\(base).\(ext)").uppercased(),
+                                isDirectory: attributes & 0x10 != 0,
+                                firstCluster: field(20, 2) << 16 | field(26, 2), size: field(28, 4)))
+        }
+        return result
+    }
+}

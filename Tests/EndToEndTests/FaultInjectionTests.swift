@@ -1,0 +1,210 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `edgeflash write` on sticks that fail: the fault harness (`FaultyStick`, a FUSE-served file under
+/// a loop device) makes writes fail, vanish or wrap around, reads fail, the stick slow or pulled, at
+/// each phase of a write. Whatever happens, a stick that was not written whole and verified never
+/// looks bootable: afterwards its first MiB reads back as zeros, or the stick was not touched.
+@Suite(.serialized, .enabled(if: Privileges.isRoot, Privileges.rootReason))
+struct FaultInjectionTests {
+    static let mib: Int64 = 1 << 20
+    static let stickSize = 64 * mib
+    static let imageSize = 24 * mib
+    /// Bytes a write sends before its last step: the first and last MiB cleared, then the image but
+    /// its held-back first MiB. Faults armed after this hit the held-back first MiB only.
+    static let beforeFirstMiB = 2 * mib + imageSize - mib
+
+    /// ipxe.iso (a real hybrid ISO: MBR and ISO 9660 signatures, so a stick holding its first MiB
+    /// looks bootable to blkid) padded with random bytes to 24 MiB: long enough for a body.
+    static let image: String = {
+        let dir = try! TemporaryDirectory.make(prefix: "edgeflash-faults")
+        let path = dir.appendingPathComponent("installer.iso").path
+        try! Shell.bash("""
+            cp /usr/lib/ipxe/ipxe.iso '\(path)'
+            head -c \(imageSize - 2 * mib) /dev/urandom >> '\(path)'
+            """)
+        return path
+    }()
+
+    enum Expected: Sendable, CustomStringConvertible {
+        /// The write fails with this exit status; the stick's first MiB is zeros afterwards.
+        case failsBlank(Int32, mentioning: String)
+        var description: String {
+            switch self {
+            case .failsBlank(let status, let text): "exit \(status), '\(text)', first MiB blank"
+            }
+        }
+    }
+
+    struct Case: Sendable, CustomTestStringConvertible {
+        var name: String
+        var faults: FaultyStick.Faults
+        var expected: Expected
+        var testDescription: String { name }
+    }
+
+    static let cases: [Case] = [
+        Case(name: "clear: the last MiB cannot be cleared",
+             faults: .init(size: stickSize, failWrites: [(stickSize - mib)..<stickSize]),
+             expected: .failsBlank(5, mentioning: "\(stickSize - mib)")),
+        Case(name: "body: I/O error at 8 MiB",
+             faults: .init(size: stickSize, failWrites: [(8 * mib)..<(9 * mib)]),
+             expected: .failsBlank(5, mentioning: "\(8 * mib)")),
+        Case(name: "body: writes at 8 MiB acknowledged and lost",
+             faults: .init(size: stickSize, dropWrites: [(8 * mib)..<(9 * mib)]),
+             expected: .failsBlank(4, mentioning: "\(8 * mib)")),
+        Case(name: "read-back: I/O error reading 8 MiB",
+             faults: .init(size: stickSize, failReads: [(8 * mib)..<(9 * mib)]),
+             expected: .failsBlank(5, mentioning: "\(8 * mib)")),
+        Case(name: "first MiB: its write fails",
+             faults: .init(size: stickSize, failWrites: [0..<mib], armAfterBytes: beforeFirstMiB),
+             expected: .failsBlank(5, mentioning: "/dev/loop")),
+        Case(name: "first MiB: its second half is lost",
+             faults: .init(size: stickSize, dropWrites: [(mib / 2)..<mib], armAfterBytes: beforeFirstMiB),
+             expected: .failsBlank(4, mentioning: "differs")),
+        Case(name: "first MiB: its read-back fails",
+             faults: .init(size: stickSize, failReads: [0..<mib], armAfterBytes: beforeFirstMiB),
+             expected: .failsBlank(5, mentioning: "/dev/loop")),
+        Case(name: "fake capacity: 64 MiB claimed, 16 MiB stored",
+             faults: .init(size: stickSize, stored: 16 * mib),
+             expected: .failsBlank(4, mentioning: "/dev/loop")),
+    ]
+
+    /// A stick that held a bootable image before (so "untouched" and "blank" differ).
+    func oldBootableStick(_ faults: FaultyStick.Faults, directIO: Bool = true) throws -> FaultyStick {
+        var setup = faults
+        // Faults armed from the first byte would hit this preparation too: arm them after it.
+        setup.armAfterBytes = faults.armAfterBytes + 2 * Self.mib
+        let stick = try FaultyStick(setup, directIO: directIO)
+        try Shell.bash("dd if=/usr/lib/ipxe/ipxe.iso of=\(stick.path) bs=1M oflag=direct conv=fsync status=none")
+        #expect(try Self.looksBootable(stick), "the old stick looks bootable before the test")
+        return stick
+    }
+
+    /// blkid finds a partition table or a filesystem signature on the whole device.
+    static func looksBootable(_ stick: FaultyStick) throws -> Bool {
+        let probe = try Shell.run("blkid", ["-p", "-o", "export", stick.path])
+        return probe.stdout.contains("TYPE=")
+    }
+
+    @Test(arguments: cases)
+    func aFailedWriteNeverLeavesABootableLookingStick(_ scenario: Case) throws {
+        let stick = try oldBootableStick(scenario.faults)
+        defer { stick.detach() }
+        let result = try EdgeFlashBinary.run(["write", Self.image, stick.path, "--yes"])
+        guard case .failsBlank(let status, let text) = scenario.expected else { return }
+        #expect(result.status == status, "\(scenario.name): \(result.stderr)")
+        #expect(result.stderr.contains(text), "\(scenario.name): \(result.stderr)")
+        stick.heal()
+        let first = try stick.read(offset: 0, count: Int(Self.mib))
+        let blank = first.count == Int(Self.mib) && first.allSatisfy { $0 == 0 }
+        let bootable = try Self.looksBootable(stick)
+        #expect(blank, "\(scenario.name): the first MiB is not blank afterwards")
+        #expect(!bootable, "\(scenario.name): blkid still finds a signature")
+        Self.record(scenario.name, caught: result.status == status, blank: blank && !bootable)
+    }
+
+    static func record(_ name: String, caught: Bool, blank: Bool) {
+        ReliabilityLedger.record("write fault", name, caught ? .caught : .missed)
+        ReliabilityLedger.record("write fault", name, blank ? .leftBlank : .leftBootable)
+    }
+
+    /// The same faults, on a loop device without --direct-io (the kernel's page cache in between).
+    @Test(arguments: [cases[1], cases[2]])
+    func theSameWithoutDirectIOOnTheLoop(_ scenario: Case) throws {
+        let stick = try oldBootableStick(scenario.faults, directIO: false)
+        defer { stick.detach() }
+        let result = try EdgeFlashBinary.run(["write", Self.image, stick.path, "--yes"])
+        guard case .failsBlank(let status, _) = scenario.expected else { return }
+        #expect(result.status == status, "\(scenario.name): \(result.stderr)")
+        let bootable = try Self.looksBootable(stick)
+        #expect(!bootable, "\(scenario.name): blkid still finds a signature")
+        Self.record(scenario.name + " (loop without direct I/O)", caught: result.status == status, blank: !bootable)
+    }
+
+    /// Ctrl-C while the stick is slow: mid-body, and while the first MiB is being written.
+    @Test(arguments: [("mid-body", Int64(0), 8 * mib), ("first MiB", beforeFirstMiB, 0)])
+    func interruptedWritesLeaveTheStickBlank(_ phase: String, armAfter: Int64, offset: Int64) throws {
+        let stick = try oldBootableStick(.init(size: Self.stickSize, delayMilliseconds: 150, armAfterBytes: armAfter))
+        defer { stick.detach() }
+        let process = Process()
+        process.executableURL = EdgeFlashBinary.url
+        process.arguments = ["write", Self.image, stick.path, "--yes"]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        // Interrupt once the slowed phase (after `armAfter` bytes of this write) reaches `offset`.
+        let already = stick.writes().count
+        func reachedPhase() -> Bool {
+            var sent: Int64 = 0
+            for write in stick.writes().dropFirst(already) {
+                if sent >= armAfter, write.lowerBound >= offset, write.lowerBound < offset + Self.mib { return true }
+                sent += Int64(write.count)
+            }
+            return false
+        }
+        let deadline = Date().addingTimeInterval(120)
+        while process.isRunning, Date() < deadline, !reachedPhase() {
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        process.interrupt()
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130, "\(phase): \(stderr)")
+        #expect(stderr.contains("interrupted"), "\(phase): \(stderr)")
+        let first = try stick.read(offset: 0, count: Int(Self.mib))
+        let blank = first.allSatisfy { $0 == 0 }
+        #expect(blank, "\(phase): the first MiB is not blank after Ctrl-C")
+        Self.record("Ctrl-C on a slow stick, \(phase)", caught: process.terminationStatus == 130, blank: blank)
+    }
+
+    /// The last phase of `write --user-data`: the image is written and read back, then the site's
+    /// volume cannot be written. The stick is not site-ready, so it is blanked like any failed
+    /// write; the JSON result still says the checksum matched and the read-back passed.
+    @Test func aVolumeThatCannotBeWrittenLeavesTheStickBlank() throws {
+        let image = Self.image
+        let checksum = String(try Shell.bash("sha256sum '\(image)'").prefix(64))
+        let userData = try TemporaryDirectory.make().appendingPathComponent("user-data.yaml")
+        try "#cloud-config\nstylus:\n  site:\n    paletteEndpoint: api.spectrocloud.com\n    edgeHostToken: abcdefghijklmnopqrstuvwxyz123456\n"
+            .write(to: userData, atomically: true, encoding: .utf8)
+        // The volume goes at the first MiB boundary after the image (24 MiB).
+        let stick = try oldBootableStick(.init(size: Self.stickSize, failWrites: [(24 * Self.mib)..<(30 * Self.mib)],
+                                               armAfterBytes: 2 * Self.mib + Self.imageSize))
+        defer { stick.detach() }
+        let result = try EdgeFlashBinary.run(["write", image, stick.path, "--yes", "--json", "--sha256", checksum,
+                                              "--user-data", userData.path, "--size", "36M"])
+        #expect(result.status == 5, "\(result.stderr)")
+        #expect(result.stderr.contains("was left blank"), "\(result.stderr)")
+        let last = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.split(separator: "\n").last.map { Data($0.utf8) } ?? Data())) as? [String: Any])
+        #expect(last["readBack"] as? String == "matched")
+        #expect((last["checksum"] as? [String: Any])?["state"] as? String == "matched")
+        #expect(last["firstMiB"] as? String == "blank")
+        stick.heal()
+        let blank = try stick.read(offset: 0, count: Int(Self.mib)).allSatisfy { $0 == 0 }
+        #expect(blank)
+        Self.record("inject: the site's volume cannot be written", caught: result.status == 5, blank: blank)
+    }
+
+    /// The stick pulled out mid-write: the write fails, naming the device; it never reports success.
+    @Test func aPulledStickFailsTheWrite() throws {
+        let stick = try FaultyStick(.init(size: Self.stickSize, delayMilliseconds: 20))
+        defer { stick.detach() }
+        let process = Process()
+        process.executableURL = EdgeFlashBinary.url
+        process.arguments = ["write", Self.image, stick.path, "--yes"]
+        let errors = Pipe(), output = Pipe()
+        process.standardError = errors
+        process.standardOutput = output
+        try process.run()
+        stick.pull(afterWriteAt: 8 * Self.mib)
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stdout = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 5, "\(stderr)")
+        #expect(stderr.contains(stick.path), "\(stderr)")
+        #expect(!stdout.contains("Verified"), "\(stdout)")
+        ReliabilityLedger.record("write fault", "stick pulled mid-body", process.terminationStatus == 5 ? .caught : .missed)
+    }
+}
