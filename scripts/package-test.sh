@@ -45,7 +45,8 @@ lintian --fail-on error "$deb" > "$work/lintian" 2>&1 || { cat "$work/lintian"; 
 grep -E '^[EWI]: ' "$work/lintian" | cut -d' ' -f1-3 | sort | uniq -c
 echo "overridden: $(grep -v '^#' packaging/deb/lintian-overrides)"
 
-# The Debian entries of this machine's own sources (a snapshot's Release may be past Valid-Until).
+# The Debian entries of this machine's own sources; Valid-Until unchecked, as this machine's apt
+# does (its source may be a snapshot).
 mapfile -t sources < <(grep -lE '^[^#]*(deb|snapshot)\.debian\.org' /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null)
 step "mmdebstrap --variant=apt --include=man-db bookworm   (sources: ${sources[*]})"
 SECONDS=0
