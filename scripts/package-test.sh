@@ -22,7 +22,7 @@ step() { printf '\n== %s\n' "$*"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 step "scripts/package.sh"
-deb=$(./scripts/package.sh | tail -1)
+deb=$(./scripts/package.sh)
 commit=$(git rev-parse --short=12 HEAD)
 ls -l "$deb"
 

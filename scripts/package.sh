@@ -2,7 +2,7 @@
 # Builds dist/edgeflash_<version>_<arch>.deb, a package that runs on Debian 12 without a Swift
 # toolchain: a release binary with the Swift runtime and Foundation linked in
 # (--static-swift-stdlib), its man page, bash/zsh/fish completions, udev rule and docs.
-# Needs what scripts/setup.sh installs, plus dpkg-dev (dpkg-shlibdeps). Prints the .deb's path last.
+# Needs what scripts/setup.sh installs, plus dpkg-dev (dpkg-shlibdeps). Prints the .deb's path.
 #
 #   scripts/package.sh
 #
@@ -20,7 +20,7 @@ export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct)}
 # --disable-local-rpath: no $ORIGIN search path, nothing is loaded from beside /usr/bin/edgeflash.
 build=(swift build -c release --static-swift-stdlib --disable-local-rpath --scratch-path .build-release
        --product edgeflash)
-"${build[@]}"
+"${build[@]}" >&2   # the build's output to stderr: stdout is only the .deb's path
 binary="$("${build[@]}" --show-bin-path)/edgeflash"
 
 version=$("$binary" --version | cut -d' ' -f1)
