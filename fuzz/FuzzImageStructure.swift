@@ -2,6 +2,8 @@
 // ImageStructure.read's byte-source hook (descriptors, El Torito, MBR, GPT, APM, FAT, verdict).
 // Built and run by fuzz/run.sh; it must never crash, hang or allocate without bound.
 
+import ISOVerify
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzImageStructure(_ data: UnsafeRawPointer, _ size: Int) -> CInt {
     let bytes = Array(UnsafeRawBufferPointer(start: data, count: size))

@@ -12,6 +12,8 @@ public enum ReliabilityLedger {
         case missed
         /// The stick was left not bootable-looking after a failure (blank first MiB).
         case leftBlank
+        /// Refused before anything was written: the stick holds exactly what it held.
+        case leftUntouched
         /// A write that failed left something bootable-looking: a broken promise.
         case leftBootable
         /// A hostile input was handled (accepted or refused) without a crash or hang.

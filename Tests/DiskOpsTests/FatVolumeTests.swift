@@ -1,6 +1,7 @@
 @testable import DiskOps
 import EdgeCore
 import Foundation
+import ISOVerify
 import Testing
 import TestSupport
 
@@ -32,14 +33,15 @@ private func volumeFile(size: Int64, files: [FAT32Volume.File], in dir: URL) thr
 @Test func bootSectorFields() throws {
     let writes = try FAT32Volume(size: 64 << 20).writes(label: "CIDATA", files: files, hiddenSectors: 4096, volumeID: 7, date: Date())
     let boot = writes[0].bytes
-    #expect(boot.le16(11) == 512)
-    #expect(boot.le16(14) == 32)
-    #expect(boot.le32(28) == 4096)                       // hidden sectors = partition start
-    #expect(boot.le32(32) == UInt32((64 << 20) / 512))
+    let fields = ByteReader(boot, structure: "FAT boot sector")
+    #expect(try fields.u16le(11) == 512)
+    #expect(try fields.u16le(14) == 32)
+    #expect(try fields.u32le(28) == 4096)                // hidden sectors = partition start
+    #expect(try fields.u32le(32) == UInt32((64 << 20) / 512))
     #expect(String(decoding: boot[71..<82], as: UTF8.self) == "CIDATA     ")
     #expect(String(decoding: boot[82..<90], as: UTF8.self) == "FAT32   ")
     #expect(Array(boot[(6 * 512)..<(7 * 512)]) == Array(boot[0..<512]))   // backup boot sector
-    #expect(boot.le32(512) == 0x4161_5252 && boot.le32(512 + 484) == 0x6141_7272)
+    #expect(try fields.u32le(512) == 0x4161_5252 && fields.u32le(512 + 484) == 0x6141_7272)
     #expect(VolumeLabelProbe.isUserDataVolume(boot))
 }
 

@@ -1,6 +1,7 @@
 @testable import DiskOps
 import EdgeCore
 import Foundation
+import ISOVerify
 import Testing
 import TestSupport
 
@@ -62,9 +63,10 @@ private func expectCleanFAT(_ path: String, plan: InjectionPlan, dir: URL) throw
     #expect(plan.layout == .mbr)
     #expect(plan.partitionNumber == 2)
     #expect(plan.start == 2 << 20)          // the image is 2 MiB; the volume starts right after
-    let table = try #require(MBRTable(sector: Array(try Data(contentsOf: URL(fileURLWithPath: target)).prefix(512))))
-    #expect(table.entries[0].status == 0x80 && table.entries[0].firstLBA == 0)   // boot flag and partition 1 kept
-    #expect(table.entries[1].type == 0x0C && Int64(table.entries[1].firstLBA) * 512 == plan.start)
+    let table = try #require(try MBR.parse(Array(try Data(contentsOf: URL(fileURLWithPath: target)).prefix(512))))
+    #expect(table.partitions.map(\.number) == [1, 2])
+    #expect(table.partitions[0].status == 0x80 && table.partitions[0].startLBA == 0)   // boot flag and partition 1 kept
+    #expect(table.partitions[1].type == 0x0C && Int64(table.partitions[1].startLBA) * 512 == plan.start)
     try expectImageUntouched(original: InstallerImages.ipxe, target: target, tables: [446..<510])
     try expectCleanFAT(target, plan: plan, dir: dir)
     let fdisk = try Shell.bash("fdisk -l \(target)")
@@ -97,9 +99,9 @@ private func expectCleanFAT(_ path: String, plan: InjectionPlan, dir: URL) throw
     #expect(plan.layout == .gpt)
     #expect(try Shell.bash("sgdisk -v \(target)").contains("No problems found"))
     #expect(try Shell.bash("sgdisk -i 2 \(target)").contains("EFI system partition"))
-    let mbr = try #require(MBRTable(sector: Array(try Data(contentsOf: URL(fileURLWithPath: target)).prefix(512))))
-    #expect(mbr.entries.contains { $0.status == 0x80 })              // the forced boot flag is kept
-    #expect(!mbr.entries.contains { $0.type == 0x0C })               // hybrid MBR not extended
+    let mbr = try #require(try MBR.parse(Array(try Data(contentsOf: URL(fileURLWithPath: target)).prefix(512))))
+    #expect(mbr.partitions.contains { $0.status == 0x80 })           // the forced boot flag is kept
+    #expect(!mbr.partitions.contains { $0.type == 0x0C })            // hybrid MBR not extended
     try expectImageUntouched(original: image, target: target, tables: [446..<510, 512..<1024, 1024..<(34 * 512)])
     try expectCleanFAT(target, plan: plan, dir: dir)
 }
@@ -113,6 +115,12 @@ private func expectCleanFAT(_ path: String, plan: InjectionPlan, dir: URL) throw
     #expect(plan.layout == .none)
     #expect(plan.partitionNumber == 1)
     #expect(try Shell.bash("fdisk -l \(target)").contains("W95 FAT32 (LBA)"))
+    // Entries 2-4 are all zero bytes, CHS included: fdisk and sfdisk find nothing to warn about.
+    let sector = Array(try Data(contentsOf: URL(fileURLWithPath: target)).prefix(512))
+    #expect(sector[462..<510].allSatisfy { $0 == 0 })
+    let fdisk = try Shell.run("fdisk", ["-l", target]), sfdisk = try Shell.run("sfdisk", ["--verify", target])
+    #expect(fdisk.status == 0 && fdisk.stderr.isEmpty, "\(fdisk.stderr)")
+    #expect(sfdisk.status == 0 && sfdisk.stderr.isEmpty, "\(sfdisk.stdout)\(sfdisk.stderr)")
     try expectImageUntouched(original: image, target: target, tables: [446..<512])
     try expectCleanFAT(target, plan: plan, dir: dir)
 }
@@ -176,8 +184,8 @@ private func plan(_ image: [UInt8], targetSize: Int64, _ req: InjectionRequest =
 
 @Test func refusesAFullMBR() throws {
     var ipxe = Array(try Data(contentsOf: URL(fileURLWithPath: InstallerImages.ipxe)))
-    var table = try #require(MBRTable(sector: Array(ipxe.prefix(512))))
-    for i in 1..<4 { table.entries[i] = .init(type: 0x83, firstLBA: UInt32(i * 10), sectorCount: 1) }
+    var table = try #require(try MBR.parse(Array(ipxe.prefix(512))))
+    for n in 2...4 { table.place(.init(number: n, type: 0x83, startLBA: UInt32(n * 10), sectors: 1)) }
     ipxe.replaceSubrange(446..<512, with: table.tableBytes)
     let error = try #require(throws: EdgeError.self) { try plan(ipxe, targetSize: 1 << 30) }
     #expect(error.message.contains("no free entry"))
@@ -188,6 +196,21 @@ private func plan(_ image: [UInt8], targetSize: Int64, _ req: InjectionRequest =
     bytes[450] = 0x42      // something in the table area, but no 55AA signature
     let error = try #require(throws: EdgeError.self) { try plan(bytes, targetSize: 1 << 30) }
     #expect(error.message.contains("sector 0"))
+}
+
+/// A disk blanked at its start whose old backup GPT survives at its end: refused in edgeflash's
+/// words before anything is written (libparted's "unrecognised disk label" came after the writes).
+@Test func aBlankDiskWithAnOldBackupGPTIsRefusedBeforeWriting() throws {
+    let dir = try TemporaryDirectory.make()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let target = dir.appendingPathComponent("old-disk.img").path
+    try Shell.bash("truncate -s 128M '\(target)' && sgdisk -n 1:2048:+8M '\(target)' >/dev/null && dd if=/dev/zero of='\(target)' bs=512 count=34 conv=notrunc status=none")
+    let before = try Shell.bash("sha256sum < '\(target)'")
+    let error = try #require(throws: EdgeError.self) { try UserDataInjector.inject(target: target, request()) }
+    #expect(error.code == .refused)
+    #expect(error.message.contains("no partition table in sector 0 but a backup GPT at its last sector (262143)"), "\(error.message)")
+    #expect(error.hint?.contains("wipefs -a") == true)
+    #expect(try Shell.bash("sha256sum < '\(target)'") == before)
 }
 
 @Test func blankTargetGetsAVolumeAtOneMiB() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import DiskOps
 
 /// Every refusal of the write policy, fed with recorded machines (Fixtures/) and stat results:
@@ -23,6 +24,7 @@ import Testing
         var target: FileStatus?
         var imageSize: Int64 = 1 << 20
         var imageDevice: DeviceNumber? = rootDev
+        var imageFile: FileIdentity?
         var unmount = false
         var force = false
         var edit: @Sendable (inout [Disk]) -> Void = { _ in }
@@ -99,12 +101,79 @@ import Testing
              reason: .notCandidate, message: "virtual device (dm)", hint: "pass --force"),
     ]
 
+    /// loop-root's backing files live on 8:1 (backing-files): disk0.img (inode 1201) backs loop0,
+    /// which holds /. Each case reaches a protected file or disk through another path or device.
+    static let aliases: [Case] = [
+        Case(name: "second loop over the system loop's file, by another path", fixture: "loop-root",
+             device: "/dev/loop1", target: block(7, 1),
+             edit: { backing(&$0, "loop1", "/srv/link/disk0.img", inode: 1201) },
+             reason: .aliasOfProtected,
+             message: "/dev/loop1 writes to /srv/link/disk0.img, the same file as /var/lib/images/disk0.img, the backing file of /dev/loop0; /dev/loop0 holds /",
+             hint: "writing it would destroy the running system on /dev/loop0; no flag overrides this"),
+        Case(name: "second loop over a mounted loop's file", fixture: "loop-root", device: "/dev/loop4", target: block(7, 4),
+             edit: { disks in
+                 disks.append(loop(4, "/var/lib/images/./disk1.img", inode: 1202))
+                 disks[disks.firstIndex { $0.name == "loop1" }!].mountpoints = ["/mnt/data"]
+             },
+             reason: .aliasOfProtected,
+             message: "/dev/loop4 writes to /var/lib/images/./disk1.img, the same file as /var/lib/images/disk1.img, the backing file of /dev/loop1; /dev/loop1 is mounted at /mnt/data",
+             hint: "the filesystem mounted at /mnt/data; no flag overrides this"),
+        Case(name: "loop over the image through a hard link", fixture: "loop-root", device: "/dev/loop1", target: block(7, 1),
+             imageFile: FileIdentity(device: DeviceNumber(major: 8, minor: 1), inode: 1300),
+             edit: { backing(&$0, "loop1", "/mnt/bind/palette.iso", inode: 1300) },
+             reason: .aliasOfProtected,
+             message: "/dev/loop1 writes to /mnt/bind/palette.iso, the same file as /srv/palette-edge-installer.iso, the image itself",
+             hint: "writing it would destroy the image /srv/palette-edge-installer.iso; no flag overrides this"),
+        Case(name: "loop whose filesystem holds the system loop's backing file", fixture: "loop-root",
+             device: "/dev/loop1", target: block(7, 1),
+             edit: { backing(&$0, "loop0", "/var/lib/images/disk0.img", inode: 1201, on: DeviceNumber(major: 7, minor: 1)) },
+             reason: .aliasOfProtected,
+             message: "/dev/loop1 is the disk whose filesystem holds /var/lib/images/disk0.img, the backing file of /dev/loop0; /dev/loop0 holds /",
+             hint: "the running system on /dev/loop0"),
+        Case(name: "loop over the file of a loop whose filesystem holds the system loop's file (a chain)",
+             fixture: "loop-root", device: "/dev/loop4", target: block(7, 4),
+             edit: { disks in
+                 backing(&disks, "loop0", "/var/lib/images/disk0.img", inode: 1201, on: DeviceNumber(major: 7, minor: 1))
+                 disks.append(loop(4, "/var/lib/images/disk1.img", inode: 1202))
+             },
+             reason: .aliasOfProtected,
+             message: "/dev/loop4 writes to /var/lib/images/disk1.img, the backing file of /dev/loop1, the disk whose filesystem holds /var/lib/images/disk0.img, the backing file of /dev/loop0; /dev/loop0 holds /",
+             hint: "no flag overrides this"),
+        Case(name: "dm device over a loop that aliases the system loop", fixture: "loop-root", device: "/dev/dm-3",
+             target: block(253, 3),
+             edit: { disks in
+                 var under = loop(4, "/srv/x/disk0.img", inode: 1201)
+                 under.holders = ["dm-3"]
+                 disks += [under, Disk(path: "/dev/dm-3", name: "dm-3", devNumber: DeviceNumber(major: 253, minor: 3),
+                                       size: 1 << 30, transport: "dm")]
+             },
+             reason: .aliasOfProtected,
+             message: "/dev/dm-3 writes to /srv/x/disk0.img (through /dev/loop4), the same file as /var/lib/images/disk0.img, the backing file of /dev/loop0; /dev/loop0 holds /",
+             hint: "no flag overrides this"),
+    ]
+
+    /// A loop device over `path` (a file with `inode` on 8:1), attached as /dev/loopN.
+    static func loop(_ number: UInt32, _ path: String, inode: UInt64) -> Disk {
+        Disk(path: "/dev/loop\(number)", name: "loop\(number)", devNumber: DeviceNumber(major: 7, minor: number),
+             size: 1 << 30, transport: "loop", backingFile: path,
+             backingFileIdentity: FileIdentity(device: DeviceNumber(major: 8, minor: 1), inode: inode))
+    }
+
+    /// Attaches the recorded `name` to another file: `path`, `inode` on `device` (8:1 unless told).
+    static func backing(_ disks: inout [Disk], _ name: String, _ path: String, inode: UInt64,
+                        on device: DeviceNumber = DeviceNumber(major: 8, minor: 1)) {
+        let index = disks.firstIndex { $0.name == name }!
+        disks[index].backingFile = path
+        disks[index].backingFileIdentity = FileIdentity(device: device, inode: inode)
+    }
+
     static func facts(for c: Case) throws -> TargetFacts {
         var snapshot = try InventoryFixtures.snapshot(c.fixture)
         c.editMounts(&snapshot.mounts)
         var disks = Inventory.disks(from: snapshot) { path, offset, _ in c.reports["\(path)@\(offset)"] }
         c.edit(&disks)
-        return TargetFacts(disks: disks, mounts: snapshot.mounts, target: c.target, imageDevice: c.imageDevice)
+        return TargetFacts(disks: disks, mounts: snapshot.mounts, target: c.target, imageDevice: c.imageDevice,
+                           imageFile: c.imageFile)
     }
 
     static func request(for c: Case) -> TargetRequest {
@@ -122,6 +191,48 @@ import Testing
         #expect(refusal.message.contains(c.message), "\(refusal.message)")
         if let hint = c.hint { #expect(refusal.hint?.contains(hint) == true, "\(refusal.hint ?? "no hint")") }
         #expect(refusal.exitStatus == .refused)
+    }
+
+    @Test(arguments: aliases)
+    func refusesAliases(_ c: Case) throws {
+        let facts = try Self.facts(for: c)
+        let refused: Bool
+        defer { ReliabilityLedger.record("alias of a protected disk", c.name, refused ? .caught : .missed) }
+        do throws(TargetRefusal) {
+            let decision = try TargetPolicy.evaluate(Self.request(for: c), facts: facts)
+            refused = false
+            Issue.record("expected a refusal, got \(decision)")
+        } catch {
+            refused = error.reason == c.reason
+            #expect(error.reason == c.reason)
+            #expect(error.message == c.message)
+            #expect(error.hint?.contains(c.hint ?? "") == true, "\(error.hint ?? "no hint")")
+            #expect(error.exitStatus == .refused)
+        }
+    }
+
+    @Test func loopOverAnUnrelatedFileIsAllowed() throws {
+        let c = Case(name: "ok", fixture: "loop-root", device: "/dev/loop4", target: Self.block(7, 4),
+                     imageFile: FileIdentity(device: DeviceNumber(major: 8, minor: 1), inode: 1300),
+                     edit: { $0.append(Self.loop(4, "/var/lib/images/disk0-copy.img", inode: 1999)) },
+                     reason: .missing, message: "")
+        let decision = try TargetPolicy.evaluate(Self.request(for: c), facts: try Self.facts(for: c))
+        guard case .allowed(let disk) = decision else { Issue.record("expected allowed, got \(decision)"); return }
+        #expect(disk.name == "loop4")
+    }
+
+    @Test func listAndThePlugTimeRuleDoNotOfferAnAlias() throws {
+        var snapshot = try InventoryFixtures.snapshot("loop-root")
+        let loop1 = snapshot.devices.firstIndex { $0.name == "loop1" }!
+        snapshot.devices[loop1].backingFile = "/srv/link/disk0.img"
+        snapshot.devices[loop1].backingFileIdentity = FileIdentity(device: DeviceNumber(major: 8, minor: 1), inode: 1201)
+        let listed = Inventory.disks(from: snapshot) { _, _, _ in nil }.first { $0.name == "loop1" }
+        let reason = "alias of a protected disk: it writes to /srv/link/disk0.img, the same file as /var/lib/images/disk0.img, the backing file of /dev/loop0; /dev/loop0 holds /"
+        #expect(listed?.notCandidateReason == reason)
+        #expect(Inventory.notOfferedAtPlugTime(name: "loop1", in: snapshot) == reason)
+        // With its own file again, loop1 is only a loop device.
+        #expect(Inventory.notOfferedAtPlugTime(name: "loop1", in: try InventoryFixtures.snapshot("loop-root"))
+                == "loop device (a file-backed virtual disk)")
     }
 
     @Test func mountedCardWithUnmountAsksToUnmountFirst() throws {

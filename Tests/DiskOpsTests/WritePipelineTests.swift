@@ -26,7 +26,7 @@ struct WritePipelineTests {
         defer { image.close() }
         let device = try BlockDevice(path: loop.path, access: .readOnly)
         defer { device.close() }
-        return try DeviceComparison.compare(image: image, device: device, algorithm: algorithm,
+        return try DeviceComparison.compare(image: image, device: device, hash: algorithm.map { StreamingHash($0) },
                                             cancel: CancellationFlag(), progress: { _ in })
     }
 
@@ -183,7 +183,7 @@ struct WritePipelineTests {
         let device = try BlockDevice(path: loop.path, access: .readWrite, exclusive: true)
         defer { device.close() }
         let plan = try WritePlan(imageSize: image.size, deviceSize: device.size, sectorSize: device.logicalSectorSize)
-        let source = SourceSegments(image: image, plan: plan, algorithm: nil)
+        let source = SourceSegments(image: image, plan: plan, hash: nil)
         let buffer = AlignedBuffer(capacity: plan.chunkSize)
         for index in 0..<plan.segmentCount { try source.read(index, into: buffer) }
         let verifier = ReadBackVerifier(device: device, image: image, plan: plan, digests: source.digests,

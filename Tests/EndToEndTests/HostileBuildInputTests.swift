@@ -61,6 +61,8 @@ struct HostileBuildInputTests {
         for result in [text, json, show, inject, plan] {
             #expect(result.status != 124, "timed out")
             #expect(!(result.stdout + result.stderr).contains("PLANTED"))
+            ReliabilityLedger.record("hostile YAML and .arg", "alias bomb through one command",
+                                     result.status == 124 ? .hang : (result.status > 128 ? .crash : .caught))
         }
     }
 

@@ -136,6 +136,8 @@ private func runsPrintNone(of secrets: [String], _ runs: [[String]]) throws -> [
         for secret in secrets {
             #expect(!result.stdout.contains(secret), "stdout of \(arguments) leaked \(secret)")
             #expect(!result.stderr.contains(secret), "stderr of \(arguments) leaked \(secret)")
+            let leaked = result.stdout.contains(secret) || result.stderr.contains(secret)
+            ReliabilityLedger.record("planted secrets", "\(arguments[0]) output", leaked ? .leak : .handled)
         }
         return result.status
     }

@@ -9,16 +9,6 @@ import TestSupport
 /// ISOs' leading bytes (deterministic, bounded: it runs in every CI run), and by libFuzzer through
 /// fuzz/run.sh for a bounded time.
 @Suite struct HostileInputTests {
-    /// xorshift64*: deterministic, so a failure is reproducible from the seed in the message.
-    struct Rng {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state ^= state >> 12; state ^= state << 25; state ^= state >> 27
-            return state &* 2_685_821_657_736_338_717
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
-    }
-
     /// Reads through the hook, recording the largest single request.
     static func read(_ bytes: [UInt8]) throws -> (ImageStructure, Int) {
         var largest = 0
@@ -31,7 +21,7 @@ import TestSupport
     }
 
     /// Mutations aimed where the parsers look: descriptors, catalog, MBR, GPT header and entries.
-    static func mutate(_ base: [UInt8], _ rng: inout Rng, hotSpots: [Int]) -> [UInt8] {
+    static func mutate(_ base: [UInt8], _ rng: inout SeededRandom, hotSpots: [Int]) -> [UInt8] {
         var bytes = base
         for _ in 0..<(1 + rng.below(8)) {
             let spot = hotSpots[rng.below(hotSpots.count)] + rng.below(128)
@@ -50,7 +40,7 @@ import TestSupport
                            17 * 2048, 17 * 2048 + 64, 19 * 2048, 19 * 2048 + 32, 19 * 2048 + 64, 40 * 2048]
 
     @Test func mutatedFixturesNeverEscapeAsAnythingButPreciseErrors() throws {
-        var rng = Rng(state: 0x5EED_0001)
+        var rng = SeededRandom(state: 0x5EED_0001)
         let base = FixtureImage().bytes
         for round in 0..<3000 {
             let mutant = Self.mutate(base, &rng, hotSpots: Self.hotSpots)
@@ -65,6 +55,7 @@ import TestSupport
                 Issue.record("round \(round): unexpected \(type(of: error)): \(error)")
             }
         }
+        ReliabilityLedger.record("hostile image bytes", "mutated fixture ISO", .handled, count: 3000)
     }
 
     @Test(arguments: ["/usr/lib/ipxe/ipxe.iso", "/usr/lib/grub-rescue/grub-rescue-cdrom.iso"])
@@ -72,17 +63,18 @@ import TestSupport
         let base = Array(try Data(contentsOf: URL(fileURLWithPath: path)).prefix(512 * 1024))
         let (real, _) = try Self.read(base)
         let catalog = Int(real.bootCatalog?.sector ?? 19) * 2048
-        var rng = Rng(state: UInt64(path.utf8.count) &* 0x9E37_79B9)
+        var rng = SeededRandom(state: UInt64(path.utf8.count) &* 0x9E37_79B9)
         for round in 0..<500 {
             let mutant = Self.mutate(base, &rng, hotSpots: Self.hotSpots + [catalog, catalog + 32, catalog + 64])
             do { _ = try Self.read(mutant).0.verdict } catch is EdgeError {} catch {
                 Issue.record("round \(round): unexpected \(error)")
             }
         }
+        ReliabilityLedger.record("hostile image bytes", "mutated \((path as NSString).lastPathComponent)", .handled, count: 500)
     }
 
     @Test func byteReaderNeverReadsOutOfBounds() {
-        var rng = Rng(state: 42)
+        var rng = SeededRandom(state: 42)
         for _ in 0..<2000 {
             let bytes = (0..<rng.below(40)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
             let r = ByteReader(bytes, structure: "random")
@@ -93,13 +85,17 @@ import TestSupport
         }
     }
 
-    /// libFuzzer for a bounded time (fuzz/run.sh): needs swiftc with -sanitize=fuzzer.
+    /// libFuzzer for a bounded time (fuzz/run.sh, both targets): needs swiftc with -sanitize=fuzzer.
     @Test(.enabled(if: ProcessInfo.processInfo.environment["EDGEFLASH_SKIP_FUZZ"] == nil,
                    "EDGEFLASH_SKIP_FUZZ is set"))
     func libFuzzerRunsCleanForABoundedTime() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let result = try Shell.run("/bin/bash", [root.appendingPathComponent("fuzz/run.sh").path, "30"])
         #expect(result.succeeded, "\(result.stdout)\(result.stderr)")
-        #expect(result.stdout.contains("Done ") && result.stdout.contains("runs in"))
+        // Both targets ran: the image parsers, and inject's planning over a stick's tables.
+        for target in ["fuzz-image", "fuzz-inject"] {
+            let section = result.stdout.components(separatedBy: "== \(target)").dropFirst().first ?? ""
+            #expect(section.contains("Done ") && section.contains("runs in"), "\(target): \(result.stdout)")
+        }
     }
 }

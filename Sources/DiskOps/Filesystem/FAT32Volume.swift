@@ -1,5 +1,6 @@
 import EdgeCore
 import Foundation
+import ISOVerify
 
 /// A FAT32 volume built in memory from userspace, no mount needed: boot sector, FSInfo, their
 /// backups, both FATs, a root directory with long file names, and the files' clusters.

@@ -1,4 +1,5 @@
 import Foundation
+import ISOVerify
 
 /// FAT directory entries: the volume label, and for each file its long-name (VFAT LFN) entries
 /// followed by an 8.3 alias (`USER-D~1`), so `user-data` keeps its exact lower-case name.

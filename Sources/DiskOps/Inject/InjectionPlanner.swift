@@ -1,5 +1,6 @@
 import EdgeCore
 import Foundation
+import ISOVerify
 
 /// What to put on the target: the user-data files, on which filesystem, and what is known about it.
 public struct InjectionRequest: Sendable {
@@ -34,7 +35,7 @@ public struct InjectionRequest: Sendable {
 public struct InjectionPlan: Sendable {
     public enum Layout: String, Sendable, Codable {
         case mbr        // DOS table (isohybrid, possibly partition 1 from LBA 0): one entry added
-        case gpt        // GPT (grub-mkrescue, Kairos): entry added, backup moved to the disk's end
+        case gpt        // GPT behind a protective or hybrid MBR (grub-mkrescue, Kairos): entry added, backup moved to the disk's end
         case none       // no table: an MBR is created in sector 0's empty table area
     }
     public var layout: Layout
@@ -73,64 +74,8 @@ public enum InjectionPlanner {
 
     public static func plan(_ request: InjectionRequest, targetSize: Int64,
                             read: (Int64, Int) throws -> [UInt8]) throws -> InjectionPlan {
-        let lba0 = try read(0, 512)
-        let mbr = MBRTable(sector: lba0)
-        let gpt = try GPTTable.readWithFallback(diskSectors: UInt64(targetSize / sector)) { lba, count in try read(Int64(lba) * sector, count) }
-        // Linux (the installer) reads a GPT only behind a protective or hybrid MBR (an 0xEE entry)
-        // or no MBR entries at all; otherwise the MBR is the table, whatever follows it.
-        let mbrIsEmpty = mbr?.entries.allSatisfy(\.isEmpty) ?? true
-        let layout: InjectionPlan.Layout
-        if gpt != nil, mbrIsEmpty || mbr!.hasProtectiveEntry {
-            layout = .gpt
-        } else if !mbrIsEmpty {
-            layout = .mbr
-        } else {
-            layout = .none
-        }
-
-        // The partitions that exist, and which one (if any) is a user-data volume to replace.
-        var partitions: [(slot: Int, first: Int64, end: Int64)] = []
-        switch layout {
-        case .gpt: partitions = gpt!.usedEntries.map { ($0.index, Int64($0.firstLBA) * sector, (Int64($0.lastLBA) + 1) * sector) }
-        case .mbr:
-            for (i, e) in mbr!.entries.enumerated() where !e.isEmpty && e.type != 0xEE {
-                partitions.append((i, Int64(e.firstLBA) * sector, (Int64(e.firstLBA) + Int64(e.sectorCount)) * sector))
-            }
-        case .none: break
-        }
-        // The ISO9660 image's own size: a partition starting before it is part of the image.
-        let isoSize = VolumeLabelProbe.iso9660Size(try read(0, VolumeLabelProbe.bytesNeeded))
-        var existing: (slot: Int, first: Int64, end: Int64)?
-        for p in partitions where p.first > 0 && p.first < targetSize {
-            let head = try read(p.first, VolumeLabelProbe.bytesNeeded)
-            if VolumeLabelProbe.isUserDataVolume(head) || VolumeLabelProbe.isUserDataVolumeAwaitingBootSector(head) {
-                existing = p
-                continue
-            }
-            // An injection interrupted while replacing the volume leaves its entry pointing at a
-            // zeroed header (phase 1 of the plan): that is still ours to replace, not image. The
-            // entry must look like one inject makes (GPT: named user-data; MBR: type 0x0C or 0x83)
-            // and start after the ISO; 34 KiB of zeros hold no filesystem a user could lose.
-            let ours: Bool
-            switch layout {
-            case .gpt: ours = gpt!.entry(p.slot).name == Self.partitionName && gpt!.entry(p.slot).typeGUID == GPTTable.basicDataType
-            default: ours = [0x0C, 0x83].contains(mbr!.entries[p.slot].type)
-            }
-            if ours, p.first >= (isoSize ?? 0), head.allSatisfy({ $0 == 0 }) { existing = p }
-        }
-
-        // Where the written image ends: nothing before it is touched, except the table entries.
-        var imageEnd = request.imageSize ?? 0
-        if let isoSize { imageEnd = max(imageEnd, isoSize) }
-        for p in partitions where p.slot != existing?.slot { imageEnd = max(imageEnd, p.end) }
-        if let gpt {
-            let arrayEnd = (Int64(gpt.entriesLBA) + Int64(gpt.entryArraySectors)) * sector
-            imageEnd = max(imageEnd, arrayEnd)
-            // A backup header short of the disk's end is the image's own: part of the image.
-            if layout == .gpt, (Int64(gpt.alternateLBA) + 1) * sector != targetSize {
-                imageEnd = max(imageEnd, (Int64(gpt.alternateLBA) + 1) * sector)
-            }
-        }
+        let survey = try InjectionSurvey(targetSize: targetSize, imageSize: request.imageSize, read: read)
+        let tables = survey.tables, layout = tables.layout, existing = survey.existing, imageEnd = survey.imageEnd
 
         let volume = try volumeBytes(request)
         let size = request.size ?? volume.defaultSize
@@ -151,7 +96,7 @@ public enum InjectionPlanner {
         }
         // Never before 1 MiB: sector 0 holds the table, and 1 MiB is what every partitioner aligns to.
         let start = max(alignUp(imageEnd, alignment), alignment)
-        let tailSectors = layout == .gpt ? Int64(gpt!.entryArraySectors + 1) : 0
+        let tailSectors = layout == .gpt ? Int64(tables.gpt!.entryArraySectors + 1) : 0
         var finalSize = targetSize
         if request.growable { finalSize = max(targetSize, alignUp(start + size + tailSectors * sector, alignment)) }
         if imageEnd > finalSize {
@@ -180,48 +125,23 @@ public enum InjectionPlanner {
         let headerRest = volumeWrites.compactMap { $0.clipped(to: (start + sector)..<header.upperBound) }
         let firstSector = volumeWrites.compactMap { $0.clipped(to: start..<(start + sector)) }
         var phases = [clear, volumeWrites.flatMap { $0.excluding(header) }, headerRest + firstSector]
-        var number = 0
+        let entry: InjectionSurvey.Entry
         switch layout {
         case .gpt:
-            var table = gpt!
-            guard let slot = existing?.slot ?? table.firstEmptyIndex else {
-                throw EdgeError(.refused, "the GPT has no free entry for the user-data partition")
-            }
-            let oldEnd = table.alternateLBA + 1
-            table.relocateBackup(diskSectors: UInt64(finalSize / sector))
-            var protectiveWrite: DiskWrite?
-            // A protective 0xEE entry that covered the whole image must now cover the whole disk
-            // (UEFI 2.x 5.2.3; fdisk reports "PMBR size mismatch" otherwise). Only its size changes:
-            // types, boot flags and the other entries (a hybrid MBR's) stay exactly as they were.
-            // The new partition is deliberately not added to a hybrid MBR: Linux, which runs the
-            // installer, reads the GPT whenever an 0xEE entry exists, and a second view of the disk
-            // in the MBR only invites firmware and Windows to disagree with it.
-            if var protective = mbr, let i = protective.entries.firstIndex(where: { $0.type == 0xEE && $0.firstLBA == 1 }),
-               UInt64(protective.entries[i].firstLBA) + UInt64(protective.entries[i].sectorCount) == oldEnd {
-                protective.entries[i].sectorCount = UInt32(min(UInt64(finalSize / sector) - 1, UInt64(UInt32.max)))
-                protectiveWrite = DiskWrite(offset: Int64(MBRTable.tableOffset), bytes: protective.tableBytes)
-            }
-            table.setEntry(slot, type: GPTTable.basicDataType, firstLBA: UInt64(start / sector),
-                           lastLBA: UInt64((start + size) / sector - 1), name: Self.partitionName)
-            let serialized = table.serialized()
-            phases.append(serialized.backup)
-            phases.append(serialized.primary + (protectiveWrite.map { [$0] } ?? []))
-            number = slot + 1
+            entry = .newGPT(firstLBA: UInt64(start / sector), lastLBA: UInt64((start + size) / sector - 1))
         case .mbr, .none:
-            var table = mbr ?? MBRTable(entries: Array(repeating: MBRTable.Entry(type: 0, firstLBA: 0, sectorCount: 0), count: 4))
-            if layout == .none, lba0[446..<510].contains(where: { $0 != 0 }) {
+            if layout == .none, try read(0, 512).dropFirst(446).prefix(64).contains(where: { $0 != 0 }) {
                 throw EdgeError(.refused, "sector 0 holds data but no partition table: refusing to write a table over it")
-            }
-            guard let slot = existing?.slot ?? table.entries.firstIndex(where: \.isEmpty) else {
-                throw EdgeError(.refused, "the MBR has no free entry for the user-data partition (all four are used)")
             }
             // 0x0C: FAT32 with LBA. ISO9660 has no MBR type of its own; 0x83 (Linux data) is what
             // Linux-made data partitions use, and the installer probes by label, not type.
-            table.entries[slot] = MBRTable.Entry(type: request.fileSystem == .vfat ? 0x0C : 0x83,
-                                                 firstLBA: UInt32(start / sector), sectorCount: UInt32(size / sector))
-            phases.append([DiskWrite(offset: Int64(MBRTable.tableOffset), bytes: table.tableBytes)])
-            number = slot + 1
+            entry = .newMBR(type: request.fileSystem == .vfat ? 0x0C : 0x83, startLBA: UInt32(start / sector), sectors: UInt32(size / sector))
         }
+        guard let number = survey.number else {
+            throw EdgeError(.refused, layout == .gpt ? "the GPT has no free entry for the user-data partition"
+                                                     : "the MBR has no free entry for the user-data partition (all four are used)")
+        }
+        phases += try survey.tableWrites(number: number, entry: entry, diskSize: finalSize)
         return InjectionPlan(layout: layout, partitionNumber: number, start: start, size: size, imageEnd: imageEnd,
                              replacesExisting: existing != nil, targetSize: finalSize, fileSystem: request.fileSystem,
                              label: request.label, phases: phases)

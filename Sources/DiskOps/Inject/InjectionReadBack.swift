@@ -1,4 +1,5 @@
 import EdgeCore
+import ISOVerify
 
 /// After an injection, reads the partition table back from the target and checks the user-data
 /// partition is where the plan put it: through libparted where it can read the layout, through the
@@ -13,9 +14,8 @@ enum InjectionReadBack {
             let table = try PartedTableReader.read(path)
             found = table.partitions.contains { $0.number == plan.partitionNumber && $0.startSector == start && $0.sectorCount == count }
         } catch {
-            guard plan.layout != .gpt, let mbr = MBRTable(sector: try read(0, 512)) else { throw error }
-            let entry = mbr.entries[plan.partitionNumber - 1]
-            found = Int64(entry.firstLBA) == start && Int64(entry.sectorCount) == count
+            guard plan.layout != .gpt, let mbr = try MBR.parse(read(0, 512)) else { throw error }
+            found = mbr.partitions.contains { $0.number == plan.partitionNumber && Int64($0.startLBA) == start && Int64($0.sectors) == count }
         }
         guard found else {
             throw EdgeError(.mismatch, "the partition table on \(path) does not read back with partition \(plan.partitionNumber) at sector \(start)",

@@ -1,5 +1,6 @@
 import EdgeCore
 import FileIO
+import ISOVerify
 
 /// A stick or an image file opened for injection, as the writer's `WriteTarget` (buffered: the
 /// writes are a few small regions, flushed once). Exclusive on a block device, so it is refused

@@ -29,6 +29,8 @@ public struct Disk: Sendable, Codable, Equatable {
     public var holders: [String]
     /// For a loop device: the file behind it.
     public var backingFile: String?
+    /// The backing file's device and inode (not in the JSON: the path says it to a reader).
+    public var backingFileIdentity: FileIdentity?
     public var isSystem: Bool
     /// Why it is a system disk ("holds /", "holds swap", "below dm-0, which holds /").
     public var systemReason: String?
@@ -108,7 +110,7 @@ public struct Disk: Sendable, Codable, Equatable {
                 readOnly: Bool = false, partitionTable: String? = nil, fsType: String? = nil,
                 label: String? = nil, uuid: String? = nil, partitions: [Partition] = [],
                 mountpoints: [String] = [], swap: Bool = false, holders: [String] = [],
-                backingFile: String? = nil, isSystem: Bool = false, systemReason: String? = nil,
+                backingFile: String? = nil, backingFileIdentity: FileIdentity? = nil, isSystem: Bool = false, systemReason: String? = nil,
                 notCandidateReason: String? = nil) {
         self.path = path
         self.name = name
@@ -132,6 +134,7 @@ public struct Disk: Sendable, Codable, Equatable {
         self.swap = swap
         self.holders = holders
         self.backingFile = backingFile
+        self.backingFileIdentity = backingFileIdentity
         self.isSystem = isSystem
         self.systemReason = systemReason
         self.notCandidateReason = notCandidateReason

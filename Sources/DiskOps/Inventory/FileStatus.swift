@@ -10,12 +10,17 @@ public struct FileStatus: Sendable, Equatable {
     public var residesOn: DeviceNumber
     /// For a device node: the device it is (st_rdev).
     public var rawDevice: DeviceNumber?
+    /// st_ino: with `residesOn`, which file this is whatever path reached it.
+    public var inode: UInt64
 
-    public init(kind: Kind, residesOn: DeviceNumber, rawDevice: DeviceNumber? = nil) {
+    public init(kind: Kind, residesOn: DeviceNumber, rawDevice: DeviceNumber? = nil, inode: UInt64 = 0) {
         self.kind = kind
         self.residesOn = residesOn
         self.rawDevice = rawDevice
+        self.inode = inode
     }
+
+    public var identity: FileIdentity { FileIdentity(device: residesOn, inode: inode) }
 
     /// What the path is, for messages: "a regular file", "a pipe (FIFO)"...
     public var kindName: String {
@@ -49,6 +54,7 @@ public struct FileStatus: Sendable, Equatable {
         }
         let isDevice = kind == .blockDevice || kind == .characterDevice
         return FileStatus(kind: kind, residesOn: DeviceNumber(rawDevice: UInt64(st.st_dev)),
-                          rawDevice: isDevice ? DeviceNumber(rawDevice: UInt64(st.st_rdev)) : nil)
+                          rawDevice: isDevice ? DeviceNumber(rawDevice: UInt64(st.st_rdev)) : nil,
+                          inode: UInt64(st.st_ino))
     }
 }

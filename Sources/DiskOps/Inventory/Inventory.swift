@@ -21,7 +21,10 @@ public enum Inventory {
             return disk(from: device, transport: transport, snapshot: snapshot, probe: probe)
         }
         markSystemDisks(&disks)
-        for index in disks.indices { disks[index].notCandidateReason = notCandidateReason(disks[index]) }
+        let aliases = DiskAliases(disks: disks, mounts: snapshot.mounts)
+        for index in disks.indices {
+            disks[index].notCandidateReason = notCandidateReason(disks[index], alias: aliases.alias(of: disks[index]))
+        }
         return disks
     }
 
@@ -77,7 +80,7 @@ public enum Inventory {
                     mountpoints: mountpoints(of: device.devNumber, path: path, in: snapshot),
                     swap: isSwap(devNumber: device.devNumber, paths: paths, in: snapshot),
                     holders: Array(Set(device.holders + partitionHolders)).sorted(),
-                    backingFile: device.backingFile)
+                    backingFile: device.backingFile, backingFileIdentity: device.backingFileIdentity)
     }
 
     private static func mountpoints(of dev: DeviceNumber?, path: String, in snapshot: SystemSnapshot) -> [String] {
@@ -118,8 +121,9 @@ public enum Inventory {
     }
 
     /// nil for a disk `list` offers by default; otherwise the reason `list --all` shows.
-    static func notCandidateReason(_ disk: Disk) -> String? {
+    static func notCandidateReason(_ disk: Disk, alias: DiskAliases.Alias? = nil) -> String? {
         if disk.isSystem { return "system disk: \(disk.systemReason ?? "holds the running system")" }
+        if let alias { return "alias of a protected disk: it \(alias.explanation)" }
         // The sr driver names every optical drive srN: a disc is not a stick, whatever its bus.
         if disk.name.hasPrefix("sr") { return "optical drive (CD/DVD/BD): edgeflash writes sticks and disks, not discs" }
         if disk.size == 0 { return "no medium" }

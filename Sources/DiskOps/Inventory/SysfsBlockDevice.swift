@@ -22,12 +22,16 @@ public struct SysfsBlockDevice: Sendable, Equatable {
     public var dmName: String?
     /// loop/backing_file of an attached loop device.
     public var backingFile: String?
+    /// What stat(2) says of that file, read beside sysfs (live, or recorded with a fixture): how
+    /// two loop devices over one file, or a loop over the image, are told apart from look-alikes.
+    public var backingFileIdentity: FileIdentity?
 
     public init(name: String, devNumber: DeviceNumber? = nil, size: Int64, logicalSectorSize: Int = 512,
                 physicalSectorSize: Int = 512, removable: Bool = false, readOnly: Bool = false,
                 devicePath: String, vendor: String? = nil, model: String? = nil, serial: String? = nil,
                 hotplugAncestor: Bool = false, holders: [String] = [], partitions: [SysfsPartition] = [],
-                dmName: String? = nil, backingFile: String? = nil) {
+                dmName: String? = nil, backingFile: String? = nil,
+                backingFileIdentity: FileIdentity? = nil) {
         self.name = name
         self.devNumber = devNumber
         self.size = size
@@ -44,6 +48,7 @@ public struct SysfsBlockDevice: Sendable, Equatable {
         self.partitions = partitions
         self.dmName = dmName
         self.backingFile = backingFile
+        self.backingFileIdentity = backingFileIdentity
     }
 }
 

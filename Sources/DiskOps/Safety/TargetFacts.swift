@@ -7,19 +7,24 @@ public struct TargetFacts: Sendable {
     public var target: FileStatus?
     /// The device the image file lives on (or the image itself when it is a block device).
     public var imageDevice: DeviceNumber?
+    /// The image file's device and inode, so a loop device over it is found by any path.
+    public var imageFile: FileIdentity?
 
-    public init(disks: [Disk], mounts: [MountEntry] = [], target: FileStatus?, imageDevice: DeviceNumber?) {
+    public init(disks: [Disk], mounts: [MountEntry] = [], target: FileStatus?, imageDevice: DeviceNumber?,
+                imageFile: FileIdentity? = nil) {
         self.disks = disks
         self.mounts = mounts
         self.target = target
         self.imageDevice = imageDevice
+        self.imageFile = imageFile
     }
 
     /// Reads the machine: /sys, mountinfo, /proc/swaps, libblkid, and stat of both paths.
     public static func live(_ request: TargetRequest) throws -> TargetFacts {
         let snapshot = try SystemSnapshot.live()
+        let image = request.imagePath.flatMap(FileStatus.of)
         return TargetFacts(disks: Inventory.disks(from: snapshot, probe: Inventory.blkidProbe), mounts: snapshot.mounts,
-                           target: FileStatus.of(request.devicePath),
-                           imageDevice: request.imagePath.flatMap { FileStatus.of($0)?.containingDevice })
+                           target: FileStatus.of(request.devicePath), imageDevice: image?.containingDevice,
+                           imageFile: image?.kind == .regularFile ? image?.identity : nil)
     }
 }

@@ -41,9 +41,19 @@ public enum TargetPolicy {
             throw TargetRefusal(.systemDisk, "\(name) is a system disk: it \(disk.systemReason ?? "holds the running system")",
                                 hint: "no flag overrides this: edgeflash never writes the disk the running system lives on")
         }
-        if let image = facts.imageDevice, disksHolding(image, facts: facts).contains(disk.name) {
+        let aliases = DiskAliases(disks: facts.disks, mounts: facts.mounts)
+        if let image = facts.imageDevice, aliases.disksHolding(image).contains(disk.name) {
             throw TargetRefusal(.holdsImage, "\(name) holds the image \(request.imagePath ?? ""): writing it would destroy the source mid-write",
                                 hint: "copy the image to another disk first; no flag overrides this")
+        }
+        if !disk.holders.isEmpty {
+            throw TargetRefusal(.heldByStack, "\(name) is in use by \(disk.holders.joined(separator: ", ")) (device-mapper or RAID)",
+                                hint: "close it first (cryptsetup close, vgchange -an, mdadm --stop); no flag overrides this")
+        }
+        let image = request.imagePath.map { (path: $0, file: facts.imageFile, device: facts.imageDevice) }
+        if let alias = aliases.alias(of: disk, image: image) {
+            throw TargetRefusal(.aliasOfProtected, "\(name) \(alias.explanation)",
+                                hint: "writing it would destroy \(alias.loss); no flag overrides this")
         }
         if disk.readOnly {
             throw TargetRefusal(.readOnly, "\(name) is read-only",
@@ -52,10 +62,6 @@ public enum TargetPolicy {
         if disk.size < request.imageSize {
             throw TargetRefusal(.tooSmall, "\(name) is too small: \(ByteCount.human(disk.size)) for an image of \(ByteCount.human(request.imageSize)) (\(request.imageSize) bytes)",
                                 hint: "use a drive of at least \(ByteCount.human(request.imageSize)); no flag overrides this")
-        }
-        if !disk.holders.isEmpty {
-            throw TargetRefusal(.heldByStack, "\(name) is in use by \(disk.holders.joined(separator: ", ")) (device-mapper or RAID)",
-                                hint: "close it first (cryptsetup close, vgchange -an, mdadm --stop); no flag overrides this")
         }
         let mounted = disk.allMountpoints
         if !mounted.isEmpty {
@@ -84,23 +90,5 @@ public enum TargetPolicy {
     private static func partition(numbered dev: DeviceNumber, in disks: [Disk]) -> (Disk, Disk.Partition)? {
         for disk in disks { if let part = disk.partitions.first(where: { $0.devNumber == dev }) { return (disk, part) } }
         return nil
-    }
-
-    /// The names of every disk under the device that holds the image: its own disk, and for a
-    /// dm/md device every disk it is stacked on. An anonymous device (btrfs, 0:NN) is found
-    /// through the mount source.
-    static func disksHolding(_ dev: DeviceNumber, facts: TargetFacts) -> Set<String> {
-        var start = facts.disks.first { $0.devNumber == dev || $0.partitions.contains { $0.devNumber == dev } }
-        if start == nil, let source = facts.mounts.first(where: { $0.device == dev })?.source {
-            start = facts.disks.first { $0.path == source || $0.partitions.contains { $0.path == source } }
-        }
-        guard let start else { return [] }
-        var found: Set<String> = []
-        var queue = [start.name]
-        while let name = queue.popLast() {
-            guard found.insert(name).inserted else { continue }
-            queue += facts.disks.filter { $0.holders.contains(name) }.map(\.name)
-        }
-        return found
     }
 }

@@ -4,7 +4,7 @@ import EdgeCore
 /// that overrides it, or says plainly that nothing does.
 public struct TargetRefusal: EdgeFlashError, Equatable {
     public enum Reason: String, Sendable, CaseIterable {
-        case missing, notBlockDevice, partition, unknownDevice, systemDisk, holdsImage, readOnly
+        case missing, notBlockDevice, partition, unknownDevice, systemDisk, holdsImage, aliasOfProtected, readOnly
         case tooSmall, heldByStack, mounted, unmountFailed, notCandidate, busy
     }
 

@@ -9,6 +9,8 @@ public struct WriteConfiguration: Sendable {
     public var checksum: ChecksumSource
     /// Read the device back after writing (`--no-verify` turns it off).
     public var verify: Bool
+    /// Probe the stick's real capacity before writing (`--no-probe` turns it off).
+    public var probe: Bool
     /// `--unmount`: unmount the disk's partitions instead of refusing.
     public var unmount: Bool
     /// `--force`: override the refusals that have an override (a fixed disk, an optical-only ISO).
@@ -16,12 +18,13 @@ public struct WriteConfiguration: Sendable {
     /// `--user-data`: the volume to add once the image is written and read back.
     public var userData: UserDataVolume?
 
-    public init(imagePath: String, devicePath: String, checksum: ChecksumSource = .beside, verify: Bool = true,
+    public init(imagePath: String, devicePath: String, checksum: ChecksumSource = .beside, verify: Bool = true, probe: Bool = true,
                 unmount: Bool = false, force: Bool = false, userData: UserDataVolume? = nil) {
         self.imagePath = imagePath
         self.devicePath = devicePath
         self.checksum = checksum
         self.verify = verify
+        self.probe = probe
         self.unmount = unmount
         self.force = force
         self.userData = userData
@@ -167,7 +170,8 @@ public struct PreparedWrite {
     private func writeImage(cancel: CancellationFlag) throws -> WriteOutcome {
         let target = try BlockDevice(path: disk.path, access: .readWrite, direct: true, exclusive: true)
         defer { target.close() }
-        let writer = try ImageWriter(image: image, device: target, expected: expected, cancel: cancel,
+        let writer = try ImageWriter(image: image, device: target, expected: expected,
+                                     probe: session.configuration.probe, cancel: cancel,
                                      progress: { session.emit(.progress($0)) })
         return try writer.run(verify: session.configuration.verify)
     }

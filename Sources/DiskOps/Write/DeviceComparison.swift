@@ -7,17 +7,18 @@ import Glibc
 
 /// `verify --against`: the device's first image-size bytes compared with the image, the device read
 /// through O_DIRECT so a stick is checked, not the page cache. The image's hash is taken in the same
-/// pass when a checksum is expected.
+/// pass when a checksum is expected. Where a user-data injection rewrote the tables, `expected`
+/// gives the bytes the device must hold instead of the image's (the hash still covers the image).
 public enum DeviceComparison {
     public struct Result: Sendable, Equatable {
         /// The first byte where the device differs from the image; nil when they are equal.
         public var firstDifference: Int64?
-        /// The image's hash, when an algorithm was asked for.
+        /// The image's hash, when a hash was given.
         public var imageHash: String?
     }
 
-    public static func compare(image: any ImageSource, device: any WriteTarget, algorithm: HashAlgorithm?,
-                               depth: Int = 4, cancel: CancellationFlag,
+    public static func compare(image: any ImageSource, device: any WriteTarget, hash: StreamingHash?,
+                               expected: [DiskWrite] = [], depth: Int = 4, cancel: CancellationFlag,
                                progress: @escaping (WriteProgress) -> Void) throws -> Result {
         let plan: WritePlan
         do {
@@ -26,7 +27,7 @@ public enum DeviceComparison {
             throw EdgeError(.mismatch, "\(device.path) (\(ByteCount.human(device.size))) is smaller than \(image.path) (\(ByteCount.human(image.size))): it cannot hold this image")
         }
         device.dropCaches()
-        let state = ComparisonState(image: image, plan: plan, algorithm: algorithm)
+        let state = ComparisonState(image: image, plan: plan, hash: hash, expected: expected)
         let compared = ProgressCounter(phase: .verify, total: image.size, report: progress)
         // One consumer: the image's hash needs its bytes in order.
         try BufferPipeline.run(segments: plan.segmentCount, bufferSize: plan.chunkSize, depth: depth, cancel: cancel,
@@ -49,13 +50,15 @@ private final class ComparisonState: @unchecked Sendable {
     let image: any ImageSource
     let plan: WritePlan
     private var hasher: StreamingHash?
+    private let expected: [DiskWrite]
     private let imageBytes: AlignedBuffer
     private(set) var firstDifference: Int64?
 
-    init(image: any ImageSource, plan: WritePlan, algorithm: HashAlgorithm?) {
+    init(image: any ImageSource, plan: WritePlan, hash: StreamingHash?, expected: [DiskWrite]) {
         self.image = image
         self.plan = plan
-        hasher = algorithm.map { StreamingHash($0) }
+        self.expected = expected
+        hasher = hash
         imageBytes = AlignedBuffer(capacity: plan.chunkSize)
     }
 
@@ -66,6 +69,9 @@ private final class ComparisonState: @unchecked Sendable {
         guard got == range.count else { throw ImageChangedError(imagePath: image.path, offset: range.lowerBound + Int64(got)) }
         imageBytes.count = got
         hasher?.update(imageBytes.bytes)
+        for write in expected.compactMap({ $0.clipped(to: range) }) {
+            write.bytes.withUnsafeBytes { (imageBytes.pointer + Int(write.offset - range.lowerBound)).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        }
         if firstDifference == nil, let at = firstDifferingByte(imageBytes.bytes, deviceBytes.bytes) {
             firstDifference = range.lowerBound + Int64(at)
         }

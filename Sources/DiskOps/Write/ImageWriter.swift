@@ -24,9 +24,11 @@ public struct WriteOutcome: Sendable, Equatable {
 
 /// Writes an image source to a target (a stick opened with O_DIRECT|O_EXCL, in tests memory), in
 /// this order:
+/// 0. probe the target's capacity (`CapacityProbe`): a stick that wraps around or loses writes is
+///    refused here, holding what it held;
 /// 1. zero the target's first and last MiB (stale tables, old backup GPT);
 /// 2. stream the image but its first MiB through a ring of aligned buffers: a reader thread reads,
-///    digests (XXH3 per segment) and hashes (SHA, when a checksum is expected) while the I/O
+///    digests (XXH3 per segment) and hashes (SHA or implanted MD5, when one is expected) while the I/O
 ///    threads write the segments before it, so the hash overlaps the writes;
 /// 3. fdatasync, then compare the hash: on a mismatch stop here, the stick is not bootable;
 /// 4. read the body back (O_DIRECT) and compare digests;
@@ -44,6 +46,8 @@ public final class ImageWriter {
     /// Writes (and read-backs) in flight at once.
     let ioThreads: Int
     let cancel: CancellationFlag
+    /// Run the capacity probe first (`--no-probe` turns it off).
+    let probe: Bool
     /// Every I/O buffer of this write is counted here: its peak is the write's memory bound.
     let buffers = BufferAccount()
     private let progress: (WriteProgress) -> Void
@@ -53,7 +57,7 @@ public final class ImageWriter {
 
     /// Throws a refusal when the image does not fit on the target.
     public init(image: any ImageSource, device: any WriteTarget, expected: ExpectedChecksum?,
-                chunkSize: Int = WritePlan.defaultChunkSize, depth: Int = 4, ioThreads: Int = 2,
+                chunkSize: Int = WritePlan.defaultChunkSize, depth: Int = 4, ioThreads: Int = 2, probe: Bool = true,
                 cancel: CancellationFlag, progress: @escaping (WriteProgress) -> Void) throws {
         do {
             plan = try WritePlan(imageSize: image.size, deviceSize: device.size,
@@ -68,6 +72,7 @@ public final class ImageWriter {
         self.depth = depth
         self.ioThreads = ioThreads
         self.cancel = cancel
+        self.probe = probe
         self.progress = progress
     }
 
@@ -97,9 +102,15 @@ public final class ImageWriter {
     private func runSteps(verify: Bool) throws -> WriteOutcome {
         let clock = ContinuousClock()
         let writeStart = clock.now
+        if probe {
+            progress(WriteProgress(phase: .probe, bytes: 0, totalBytes: image.size))
+            if let refusal = try CapacityProbe.run(device).refusal(target: device.path, claimedSize: device.size) {
+                throw refusal
+            }
+        }
         try clearStaleSignatures()
 
-        let source = SourceSegments(image: image, plan: plan, algorithm: expected?.algorithm)
+        let source = SourceSegments(image: image, plan: plan, hash: expected.map(StreamingHash.init(for:)))
         let heldBack = AlignedBuffer(capacity: Int(WritePlan.heldBackSize), account: buffers)
         try writeBody(from: source, holdingBack: heldBack)
         progress(WriteProgress(phase: .sync, bytes: bytesWritten, totalBytes: image.size))

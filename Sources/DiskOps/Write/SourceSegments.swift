@@ -2,18 +2,18 @@ import FileIO
 import ISOVerify
 
 /// The reader side of a write: reads each segment of the image in order, takes its XXH3 digest and
-/// feeds the SHA-256/512 when a checksum is expected. Used by the producer thread only.
+/// feeds the checksum's hash (SHA-256/512, or an implanted MD5) when one is expected. Used by the producer thread only.
 final class SourceSegments: @unchecked Sendable {
     let image: any ImageSource
     let plan: WritePlan
     private(set) var digests: [ChunkDigest?]
     private var hasher: StreamingHash?
 
-    init(image: any ImageSource, plan: WritePlan, algorithm: HashAlgorithm?) {
+    init(image: any ImageSource, plan: WritePlan, hash: StreamingHash?) {
         self.image = image
         self.plan = plan
         digests = Array(repeating: nil, count: plan.segmentCount)
-        hasher = algorithm.map { StreamingHash($0) }
+        hasher = hash
     }
 
     /// Reads segment `index`, the next one of the image, into `buffer` (count = the segment's length).

@@ -2,6 +2,8 @@
 /// return once the device has the data), so a rate computed from them is the device's rate.
 public struct WriteProgress: Sendable, Equatable {
     public enum Phase: String, Sendable, Codable {
+        /// Checking that the stick keeps what is written anywhere in its claimed size.
+        case probe
         /// Zeroing the first and last MiB of the disk.
         case clear
         /// Writing the image (its first MiB is held back until the end).

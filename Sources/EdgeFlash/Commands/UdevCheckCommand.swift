@@ -16,8 +16,7 @@ struct UdevCheckCommand: ParsableCommand {
 
             Examples:
               edgeflash udev-check sdb && echo "the edgeflash group may write /dev/sdb"
-            """,
-        shouldDisplay: false
+            """
     )
 
     @Argument(help: ArgumentHelp("The kernel name of the disk, such as sdb (or /dev/sdb).", valueName: "name"))

@@ -10,7 +10,8 @@ struct VerifyCommand: ParsableCommand {
         abstract: "Check an image against its checksum, or a written device against the image.",
         discussion: """
             The checksum is taken from --checksum/--sha256/--sha512, or found beside the image \
-            (IMAGE.sha256, IMAGE.sha512, SHA256SUMS, SHA512SUMS). With no checksum the image is \
+            (IMAGE.sha256, IMAGE.sha512, SHA256SUMS, SHA512SUMS); with none, an MD5 implanted in \
+            the ISO (implantisomd5) is checked as checkisomd5 does. With no checksum the image is \
             reported as unverified, never as a pass, and the exit status is 1 unless --against \
             checked a device.
 
@@ -21,7 +22,11 @@ struct VerifyCommand: ParsableCommand {
 
             --against DEVICE compares the device's first image-size bytes with the image, reading \
             the device with O_DIRECT so the stick itself is checked, not the page cache. The \
-            checksum is computed in the same pass.
+            checksum is computed in the same pass. On a stick that user-data was injected into \
+            (inject, write --user-data), the partition table bytes inject rewrote must hold the \
+            image's tables with the user-data entry added (and the backup GPT at the disk's end), \
+            and the user-data volume is checked: libblkid must find vfat CIDATA or iso9660 cidata \
+            there, and a FAT volume's user-data must read whole.
 
             Examples:
               edgeflash verify palette-edge-installer.iso
@@ -68,16 +73,20 @@ struct VerifyCommand: ParsableCommand {
         defer { withExtendedLifetime(trap) {} }
 
         var actual: String?
+        var footprint: InjectionFootprint?
         if let against {
+            // A user-data volume added by inject or write --user-data: its table bytes are expected.
+            footprint = try InjectionFootprint.find(imagePath: image, devicePath: against)
             let device = try BlockDevice(path: against, access: .readOnly, direct: true)
             defer { device.close() }
-            let result = try DeviceComparison.compare(image: source, device: device, algorithm: expected?.algorithm,
+            let result = try DeviceComparison.compare(image: source, device: device, hash: expected.map(StreamingHash.init(for:)),
+                                                      expected: footprint?.overlay(imageSize: source.size) ?? [],
                                                       cancel: cancel, progress: reporter.update)
             actual = result.imageHash
             report.deviceState = result.firstDifference == nil ? "matched" : "mismatch"
             report.firstDifference = result.firstDifference
         } else if let expected {
-            actual = try FileHasher.hash(file: URL(fileURLWithPath: image), algorithm: expected.algorithm) { done in
+            actual = try FileHasher.hash(file: URL(fileURLWithPath: image), for: expected) { done in
                 reporter.update(WriteProgress(phase: .checksum, bytes: done, totalBytes: source.size))
             }
         }
@@ -96,7 +105,7 @@ struct VerifyCommand: ParsableCommand {
                 throw ChecksumMismatchError(imagePath: image, expected: expected, actual: actual)
             }
             report.checksum?.state = "matched"
-            lines.append("\(image): \(expected.algorithm.rawValue.uppercased()) matches \(expected.source)")
+            lines.append("\(image): \(expected.matchDescription)")
         } else {
             lines.append("\(image): " + ChecksumSource.unverifiedNotice(imagePath: image))
         }
@@ -104,7 +113,11 @@ struct VerifyCommand: ParsableCommand {
             if let offset = report.firstDifference {
                 throw ReadBackMismatchError(devicePath: against, imagePath: image, offset: offset)
             }
-            lines.append("\(against): its first \(ByteCount.human(source.size)) match \(image) (read with O_DIRECT)")
+            if let footprint {
+                lines += try checkInjection(footprint, device: against, imageSize: source.size, report: &report)
+            } else {
+                lines.append("\(against): its first \(ByteCount.human(source.size)) match \(image) (read with O_DIRECT)")
+            }
         } else if expected == nil {
             throw EdgeError(.failure, "\(image): unverified: nothing was checked",
                             hint: "Put \(URL(fileURLWithPath: image).lastPathComponent).sha256 beside it, or pass --sha256 HEX or --checksum FILE.")
@@ -112,6 +125,32 @@ struct VerifyCommand: ParsableCommand {
         report.ok = true
         report.exitStatus = ExitStatus.success.rawValue
         if json { JSONLines.emit(report) } else { print(lines.joined(separator: "\n")) }
+    }
+
+    /// After the image region matched (its table bytes as inject rewrote them): the tables inject
+    /// wrote after the image, then the user-data volume. Returns the lines that say what was checked.
+    private func checkInjection(_ footprint: InjectionFootprint, device: String, imageSize: Int64,
+                                report: inout VerifyReport) throws -> [String] {
+        let ranges = footprint.rewrittenRanges(imageSize: imageSize)
+        var injection = VerifyReport.Injection(footprint, ranges: ranges)
+        report.injection = injection
+        if let offset = try footprint.firstTableDifferenceAfterImage(devicePath: device, imageSize: imageSize) {
+            report.firstDifference = offset
+            report.deviceState = "mismatch"
+            throw EdgeError(.mismatch, "\(device): the partition table inject wrote after the image differs at byte offset \(offset) from the image's table with the user-data entry",
+                            hint: "Inject the user-data again (edgeflash inject), or write the stick again.")
+        }
+        injection.volumeState = "damaged"
+        report.injection = injection
+        let volume = try footprint.checkVolume(devicePath: device)
+        injection.volumeState = "intact"
+        injection.volume = volume
+        report.injection = injection
+        let described = ranges.inImage.map(InjectionFootprint.describe).joined(separator: ", ")
+            + ranges.afterImage.map { ", \(InjectionFootprint.describe($0)) at the disk's end" }.joined()
+        let contents = volume.userDataBytes.map { "user-data \($0) bytes" } ?? "ISO 9660 volume within its partition"
+        return ["\(device): its first \(ByteCount.human(imageSize)) match \(image) (read with O_DIRECT), except the partition table entries inject rewrote (\(described)), which hold the image's tables with the user-data entry added",
+                "\(device): user-data volume \(volume.label) (\(volume.fileSystem)) at byte \(volume.offset) (partition \(footprint.partitionNumber)) intact, \(contents)"]
     }
 }
 
@@ -128,7 +167,36 @@ struct VerifyReport: Encodable {
     /// "matched" or "mismatch" with --against; nil otherwise.
     var deviceState: String?
     var firstDifference: Int64?
+    /// With --against on a stick that had user-data injected: what the comparison expected instead
+    /// of the image's table bytes, and the volume's check.
+    var injection: Injection?
     var error: String?
+
+    struct Injection: Encodable {
+        struct ByteRange: Encodable {
+            var offset: Int64
+            var length: Int64
+        }
+        /// "mbr", "gpt" or "none" (a new MBR in an image without a table).
+        var layout: String
+        var partition: Int
+        /// Ranges inject rewrote inside the image: compared with the image's tables plus the
+        /// user-data entry instead of the image's bytes.
+        var rewrittenRanges: [ByteRange]
+        /// Ranges inject wrote after the image (the backup GPT at the disk's end), compared likewise.
+        var rewrittenAfterImage: [ByteRange]
+        /// "intact", "damaged", or nil when the tables already differed.
+        var volumeState: String?
+        var volume: InjectedVolume?
+
+        init(_ footprint: InjectionFootprint, ranges: (inImage: [Range<Int64>], afterImage: [Range<Int64>])) {
+            layout = footprint.layout.rawValue
+            partition = footprint.partitionNumber
+            let byteRanges = { (list: [Range<Int64>]) in list.map { ByteRange(offset: $0.lowerBound, length: Int64($0.count)) } }
+            rewrittenRanges = byteRanges(ranges.inImage)
+            rewrittenAfterImage = byteRanges(ranges.afterImage)
+        }
+    }
 
     init(image: String, device: String?) {
         self.image = image

@@ -13,17 +13,21 @@ struct WriteCommand: ParsableCommand {
             FIFO is refused: save it to a file first), and an ISO must be complete; an optical-only \
             ISO, which would not boot from a stick, is refused unless --force. Its checksum is looked \
             up (IMAGE.sha256, IMAGE.sha512, SHA256SUMS or SHA512SUMS beside it, or \
-            --checksum/--sha256/--sha512). Then the disk is checked: a system disk, a mounted disk, a \
+            --checksum/--sha256/--sha512); with none, an MD5 implanted in the ISO (implantisomd5) is \
+            checked as checkisomd5 does. Then the disk is checked: a system disk, a mounted disk, a \
             partition, a read-only or too small disk, the disk holding the image and a busy disk are \
             refused. A confirmation shows the disk's model, size, serial and the partitions that will \
             be erased; the answer must be "yes".
 
-            The disk is opened with O_DIRECT|O_EXCL. Its first and last MiB are zeroed (old \
-            partition tables, the old backup GPT); the image is written with its first MiB held back \
-            until the checksum has matched and the rest was read back, so an interrupted or failed \
-            write never leaves a stick that looks bootable. The checksum is computed while writing, \
-            not in a separate pass. Read-back bypasses the page cache and compares per-chunk XXH3 \
-            digests taken from the image while writing.
+            The disk is opened with O_DIRECT|O_EXCL. A capacity probe writes markers over its whole \
+            claimed size, reads them back and puts back what was there: a counterfeit stick (one \
+            that wraps around or loses writes) is refused before anything is written (--no-probe \
+            skips it). Its first and last MiB are zeroed (old partition tables, the old backup GPT); \
+            the image is written with its first MiB held back until the checksum has matched and \
+            the rest was read back. After any failure the first MiB is zeroed again and read back, \
+            so an interrupted or failed write never leaves a stick that looks bootable. The checksum \
+            is computed while writing, not in a separate pass. Read-back bypasses the page cache and \
+            compares per-chunk XXH3 digests taken from the image while writing.
 
             Examples:
               edgeflash write palette-edge-installer.iso /dev/sdb
@@ -48,6 +52,9 @@ struct WriteCommand: ParsableCommand {
     @Flag(help: "Skip reading the device back after writing.")
     var noVerify = false
 
+    @Flag(help: "Skip the capacity probe that refuses a counterfeit stick (one that claims more than it stores) before writing.")
+    var noProbe = false
+
     @OptionGroup var checksum: ChecksumOptions
 
     /// --user-data and friends: inject the site's volume after write and verify (see `inject`).
@@ -59,7 +66,7 @@ struct WriteCommand: ParsableCommand {
         do {
             let site = try userData.prepare()    // validated before anything is written
             let session = WriteSession(
-                WriteConfiguration(imagePath: image, devicePath: device, checksum: checksum.source, verify: !noVerify,
+                WriteConfiguration(imagePath: image, devicePath: device, checksum: checksum.source, verify: !noVerify, probe: !noProbe,
                                    unmount: options.unmount, force: options.force, userData: site?.volume),
                 events: { event in
                     report.record(event.kind)
@@ -110,7 +117,7 @@ struct WriteCommand: ParsableCommand {
         }
         switch outcome.checksum {
         case .matched(let expected):
-            lines.append("Checksum: \(expected.algorithm.rawValue.uppercased()) matches \(expected.source).")
+            lines.append("Checksum: \(expected.matchDescription).")
         case .unverified:
             lines.append("Checksum: " + ChecksumSource.unverifiedNotice(imagePath: image) + ".")
         }

@@ -2,7 +2,7 @@ import EdgeCore
 
 /// Bounds-checked little/big-endian reads over a structure's bytes. Every read past the end throws
 /// an `EdgeError` naming the structure, so hostile or truncated input is a precise error,
-/// never a crash.
+/// never a crash. Its writing half is the `setLE…` extension below.
 public struct ByteReader: Sendable {
     public let bytes: [UInt8]
     /// What these bytes are ("primary volume descriptor", "GPT header"), for error messages.
@@ -79,6 +79,20 @@ public struct ByteReader: Sendable {
 
     public func isZero(_ offset: Int, _ length: Int) throws -> Bool {
         try slice(offset, length).allSatisfy { $0 == 0 }
+    }
+}
+
+/// Little-endian fields written in place, for the structures edgeflash serializes (MBR, GPT, FAT).
+/// They write into buffers the serializer sized itself, never at offsets read from input: an index
+/// out of range here is a bug in edgeflash, so it traps rather than throws.
+extension Array where Element == UInt8 {
+    public mutating func setLE16(_ at: Int, _ value: UInt16) { setLE(at, UInt64(value), bytes: 2) }
+    public mutating func setLE32(_ at: Int, _ value: UInt32) { setLE(at, UInt64(value), bytes: 4) }
+    public mutating func setLE64(_ at: Int, _ value: UInt64) { setLE(at, value, bytes: 8) }
+    public mutating func setBytes(_ at: Int, _ bytes: some Collection<UInt8>) { replaceSubrange(at..<(at + bytes.count), with: bytes) }
+
+    private mutating func setLE(_ at: Int, _ value: UInt64, bytes: Int) {
+        for i in 0..<bytes { self[at + i] = UInt8(truncatingIfNeeded: value >> (8 * i)) }
     }
 }
 

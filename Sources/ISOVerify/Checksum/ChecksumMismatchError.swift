@@ -14,8 +14,9 @@ public struct ChecksumMismatchError: EdgeFlashError, Equatable {
 
     public var message: String {
         let name = expected.algorithm.rawValue.uppercased()
+        let what = expected.implantedMD5Length == nil ? "the image \(expected.source) describes" : "the image its \(expected.source) describes"
         return """
-            checksum mismatch: \(imagePath) is not the image \(expected.source) describes
+            checksum mismatch: \(imagePath) is not \(what)
               expected \(name) \(expected.hex)
               actual   \(name) \(actual)
             """

@@ -7,13 +7,14 @@ public enum ChecksumSource: Sendable, Equatable {
     case file(String)
     case beside
 
-    /// The checksum the image must have; nil when none was given or found (an unverified image).
+    /// The checksum the image must have: given, named, or found beside it; else the MD5 implanted
+    /// in the image's primary volume descriptor; nil when there is none (an unverified image).
     public func expected(forImage imagePath: String) throws -> ExpectedChecksum? {
         let image = URL(fileURLWithPath: imagePath)
         switch self {
         case .given(let expected): return expected
         case .file(let path): return try ChecksumDiscovery.load(checksumFile: URL(fileURLWithPath: path), forImage: image)
-        case .beside: return try ChecksumDiscovery.find(forImage: image)
+        case .beside: return try ChecksumDiscovery.find(forImage: image) ?? ImplantedMD5.checksum(forImage: image)
         }
     }
 

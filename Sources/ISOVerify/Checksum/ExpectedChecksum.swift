@@ -1,27 +1,43 @@
 import EdgeCore
 import Foundation
 
-/// The hash functions checksum files use for installer images.
+/// The hash functions checksum files use for installer images, and MD5 for an implanted MD5
+/// (checkisomd5's convention; never read from a checksum file).
 public enum HashAlgorithm: String, Sendable, Codable, CaseIterable {
-    case sha256, sha512
+    case sha256, sha512, md5
 
     /// Length of the digest in lowercase hex.
-    public var hexLength: Int { self == .sha256 ? 64 : 128 }
+    public var hexLength: Int {
+        switch self {
+        case .sha256: 64
+        case .sha512: 128
+        case .md5: 32
+        }
+    }
 
     /// The tag BSD-style lines use (`SHA256 (name) = hex`).
-    public var bsdTag: String { self == .sha256 ? "SHA256" : "SHA512" }
+    public var bsdTag: String { rawValue.uppercased() }
 }
 
 /// A checksum the image is expected to have, and where it came from.
 public struct ExpectedChecksum: Sendable, Codable, Equatable {
     public var algorithm: HashAlgorithm
     public var hex: String            // lowercase
-    public var source: String         // "palette-edge-installer.iso.sha256", "--sha256", ...
+    public var source: String         // "palette-edge-installer.iso.sha256", "--sha256", "implanted MD5"
+    /// For an implanted MD5: how many bytes from the image's start it covers (the volume minus
+    /// SKIPSECTORS, the application-use area read as spaces). nil for every other checksum.
+    public var implantedMD5Length: Int64?
 
-    public init(algorithm: HashAlgorithm, hex: String, source: String) {
+    public init(algorithm: HashAlgorithm, hex: String, source: String, implantedMD5Length: Int64? = nil) {
         self.algorithm = algorithm
         self.hex = hex.lowercased()
         self.source = source
+        self.implantedMD5Length = implantedMD5Length
+    }
+
+    /// "SHA256 matches SHA256SUMS", "implanted MD5 matches": what a pass says.
+    public var matchDescription: String {
+        implantedMD5Length == nil ? "\(algorithm.rawValue.uppercased()) matches \(source)" : "\(source) matches"
     }
 }
 

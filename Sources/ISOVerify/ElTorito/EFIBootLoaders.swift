@@ -54,7 +54,10 @@ struct FATLayout {
     enum Kind { case fat12, fat16, fat32 }
 
     struct Entry {
+        /// The 8.3 name, upper case ("USER-D~1").
         var name: String
+        /// The VFAT long name when one precedes the entry ("user-data"), as stored.
+        var longName: String?
         var isDirectory: Bool
         var firstCluster: UInt32
         var size: UInt32
@@ -160,20 +163,38 @@ struct FATLayout {
         }
     }
 
-    /// Short-name entries of a directory's bytes, up to the end marker; deleted entries, long-name
-    /// pieces and the volume label are skipped.
+    /// Entries of a directory's bytes, up to the end marker, with their long names where VFAT
+    /// long-name pieces precede them (pieces whose checksum does not match the entry are ignored);
+    /// deleted entries and the volume label are skipped.
     static func parseEntries(_ bytes: [UInt8]) -> [Entry] {
         var result: [Entry] = []
+        var longPieces: [(checksum: UInt8, units: [UInt16])] = []
         for start in stride(from: 0, to: bytes.count - 31, by: 32) {
             let first = bytes[start], attributes = bytes[start + 11]
             if first == 0x00 { break }
-            if first == 0xE5 || attributes & 0x0F == 0x0F || attributes & 0x08 != 0 { continue }
+            let u16 = { (at: Int) in UInt16(bytes[start + at]) | UInt16(bytes[start + at + 1]) << 8 }
+            if first == 0xE5 { longPieces = []; continue }
+            if attributes & 0x0F == 0x0F {
+                // Stored last piece first: prepend each piece's 13 UTF-16 units.
+                let units = [1, 3, 5, 7, 9, 14, 16, 18, 20, 22, 24, 28, 30].map(u16)
+                longPieces.insert((bytes[start + 13], units), at: 0)
+                continue
+            }
+            defer { longPieces = [] }
+            if attributes & 0x08 != 0 { continue }
+            let shortName = Array(bytes[start..<start + 11])
+            let checksum = shortName.reduce(UInt8(0)) { (($0 & 1) << 7) &+ ($0 >> 1) &+ $1 }
+            var longName: String?
+            if !longPieces.isEmpty, longPieces.allSatisfy({ $0.checksum == checksum }) {
+                let units = longPieces.flatMap(\.units).prefix { $0 != 0 && $0 != 0xFFFF }
+                longName = String(decoding: units, as: UTF16.self)
+            }
             let base = String(decoding: bytes[start..<start + 8], as: UTF8.self).trimmingSpaces()
             let ext = String(decoding: bytes[start + 8..<start + 11], as: UTF8.self).trimmingSpaces()
             let field = { (at: Int, count: Int) in
                 (0..<count).reduce(UInt32(0)) { $0 | UInt32(bytes[start + at + $1]) << (8 * $1) }
             }
-            result.append(Entry(name: (ext.isEmpty ? base : "\(base).\(ext)").uppercased(),
+            result.append(Entry(name: (ext.isEmpty ? base : "\(base).\(ext)").uppercased(), longName: longName,
                                 isDirectory: attributes & 0x10 != 0,
                                 firstCluster: field(20, 2) << 16 | field(26, 2), size: field(28, 4)))
         }

@@ -14,6 +14,20 @@ public struct ImplantedMD5: Sendable, Codable, Equatable {
     public static let applicationUseOffset: Int64 = 16 * 2048 + 883
     public static let applicationUseLength = 512
 
+    /// How many bytes from the image's start the MD5 covers in a volume of `volumeBytes`: the
+    /// volume minus SKIPSECTORS.
+    public func coveredBytes(volumeBytes: Int64) throws -> Int64 {
+        let end = volumeBytes - Int64(skipSectors) * 2048
+        guard end > 0 else { throw EdgeError(.malformed, "implanted MD5 skips more sectors than the volume has") }
+        return end
+    }
+
+    /// The checksum `write` and `verify` check when no checksum file or flag gives one.
+    public func expected(volumeBytes: Int64) throws -> ExpectedChecksum {
+        ExpectedChecksum(algorithm: .md5, hex: md5, source: "implanted MD5",
+                         implantedMD5Length: try coveredBytes(volumeBytes: volumeBytes))
+    }
+
     /// nil when the area holds no "ISO MD5SUM = " field; throws when it holds a malformed one.
     public static func parse(applicationUse: [UInt8]) throws -> ImplantedMD5? {
         let text = String(decoding: applicationUse.prefix { $0 != 0 }, as: UTF8.self)

@@ -1,7 +1,13 @@
 import EdgeCore
 
-/// A GUID partition table in an ISO's system area: the primary header at LBA 1 (512-byte sectors),
-/// its entry array, both CRC32s checked, and where the backup header says it lives.
+/// A GUID partition table: the primary header at LBA 1 (512-byte sectors), its entry array, both
+/// CRC32s checked, and where the backup header says it lives. Read from an image (`inspect`) or a
+/// stick (`inject`), both hostile input, with checked reads and checked arithmetic only; edited
+/// (an entry set, the backup moved to the end of a larger disk) and serialized with fresh CRCs.
+///
+/// The header and the entry array are kept verbatim and are the truth: edits change those bytes
+/// and then derive the fields below again with the same code that parsed them, so what `inspect`
+/// shows and what `inject` writes cannot disagree.
 public struct GPT: Sendable, Codable, Equatable {
     public struct Partition: Sendable, Codable, Equatable {
         public var number: Int
@@ -16,26 +22,45 @@ public struct GPT: Sendable, Codable, Equatable {
         public var isEFISystem: Bool { typeGUID == GPT.efiSystemType }
     }
 
-    public var diskGUID: String
-    public var currentLBA: UInt64
-    public var backupLBA: UInt64
-    public var firstUsableLBA: UInt64
-    public var lastUsableLBA: UInt64
-    public var entriesLBA: UInt64
-    public var entryCount: UInt32
-    public var entrySize: UInt32
-    public var partitions: [Partition]
-    /// Where the backup header sits relative to the image: at its last sector (an ISO-sized GPT,
-    /// which on a bigger stick is no longer at the end of the disk), inside it, or past its end.
-    public var backupPlacement: BackupPlacement
+    public private(set) var diskGUID: String
+    public private(set) var currentLBA: UInt64
+    public private(set) var backupLBA: UInt64
+    public private(set) var firstUsableLBA: UInt64
+    public private(set) var lastUsableLBA: UInt64
+    public private(set) var entriesLBA: UInt64
+    public private(set) var entryCount: UInt32
+    public private(set) var entrySize: UInt32
+    /// Entries whose type GUID is not zero, numbered from 1 by their place in the array.
+    public private(set) var partitions: [Partition]
+    /// Where the backup header sits relative to the image (or disk): at its last sector (an
+    /// ISO-sized GPT, which on a bigger stick is no longer at the end of the disk), inside it, or
+    /// past its end.
+    public private(set) var backupPlacement: BackupPlacement
     /// The backup header was read and has a valid signature and CRC.
-    public var backupValid: Bool
+    public private(set) var backupValid: Bool
+    /// The header's first `headerSize` bytes (CRC field as read) and the whole entry array.
+    private var header: [UInt8] = []
+    private var entryArray: [UInt8] = []
+    /// The size of the image or disk the placement above is relative to.
+    private var imageSize: Int64 = 0
+
+    enum CodingKeys: String, CodingKey {
+        case diskGUID, currentLBA, backupLBA, firstUsableLBA, lastUsableLBA, entriesLBA, entryCount, entrySize,
+             partitions, backupPlacement, backupValid
+    }
 
     public enum BackupPlacement: String, Sendable, Codable { case endOfImage = "end of image", insideImage = "inside image", pastEnd = "past end of image" }
 
+    public static let sectorSize = 512
     public static let efiSystemType = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
+    /// Microsoft basic data: what Linux, Windows and macOS all treat as a plain FAT/ISO data volume.
+    public static let basicDataType = "EBD0A0A2-B9E5-4433-87C0-68B6B72699C7"
     /// Entry arrays larger than this (bytes) are refused: the standard is 16 KiB.
     public static let maximumEntryArrayBytes = 1 << 20
+    static let signature = Array("EFI PART".utf8)
+
+    /// The entry array's length in whole sectors.
+    public var entryArraySectors: UInt64 { (UInt64(entryArray.count) + 511) / 512 }
 
     /// Parses the GPT whose primary header is `header` (512 bytes at LBA 1); `read(offset, count)`
     /// returns image bytes for the entry array and the backup header. nil when LBA 1 has no
@@ -43,7 +68,7 @@ public struct GPT: Sendable, Codable, Equatable {
     public static func parse(header: [UInt8], imageSize: Int64,
                              read: (Int64, Int) throws -> [UInt8]) throws -> GPT? {
         let r = ByteReader(header, structure: "GPT header")
-        guard r.count >= 92, try r.slice(0, 8) == Array("EFI PART".utf8) else { return nil }
+        guard r.count >= 92, try r.slice(0, 8) == signature else { return nil }
         let headerSize = Int(try r.u32le(12))
         guard (92...512).contains(headerSize) else {
             throw EdgeError(.malformed, "GPT header declares a size of \(headerSize) bytes (must be 92-512)")
@@ -62,7 +87,7 @@ public struct GPT: Sendable, Codable, Equatable {
             throw EdgeError(.malformed, "GPT declares \(count) entries of \(size) bytes (\(arrayBytes) bytes): more than the 1 MiB allowed")
         }
         let (arrayOffset, overflow) = entriesLBA.multipliedReportingOverflow(by: 512)
-        guard !overflow, arrayOffset + arrayBytes <= UInt64(imageSize) else {
+        guard !overflow, arrayOffset + arrayBytes <= UInt64(max(imageSize, 0)) else {
             throw EdgeError(.malformed, "GPT entry array at LBA \(entriesLBA) (\(arrayBytes) bytes) points past the end of the image")
         }
         let array = try read(Int64(arrayOffset), Int(arrayBytes))
@@ -73,34 +98,183 @@ public struct GPT: Sendable, Codable, Equatable {
         guard arrayCRC == storedArrayCRC else {
             throw EdgeError(.malformed, "GPT entry array CRC32 is wrong (stored 0x\(hex32(storedArrayCRC)), computed 0x\(hex32(arrayCRC)))")
         }
-        let a = ByteReader(array, structure: "GPT entry array")
-        var partitions: [Partition] = []
-        for i in 0..<Int(count) {
-            let o = i * Int(size)
-            let type = try guid(a, o)
+        var gpt = try GPT(header: try r.slice(0, headerSize), entryArray: array, imageSize: imageSize)
+        if gpt.backupPlacement != .pastEnd, gpt.backupLBA <= UInt64(Int64.max / 512) {
+            gpt.backupValid = try isValidHeader(read(Int64(gpt.backupLBA) * 512, 512))
+        }
+        return gpt
+    }
+
+    /// The fields of `header` and `entryArray`, both already checked (sizes, CRCs).
+    private init(header: [UInt8], entryArray: [UInt8], imageSize: Int64) throws {
+        let r = ByteReader(header, structure: "GPT header")
+        let a = ByteReader(entryArray, structure: "GPT entry array")
+        self.header = header
+        self.entryArray = entryArray
+        self.imageSize = imageSize
+        diskGUID = try Self.guid(r, 56)
+        currentLBA = try r.u64le(24)
+        backupLBA = try r.u64le(32)
+        firstUsableLBA = try r.u64le(40)
+        lastUsableLBA = try r.u64le(48)
+        entriesLBA = try r.u64le(72)
+        entryCount = try r.u32le(80)
+        entrySize = try r.u32le(84)
+        partitions = []
+        for i in 0..<Int(entryCount) {
+            let o = i * Int(entrySize)
+            let type = try Self.guid(a, o)
             if type == "00000000-0000-0000-0000-000000000000" { continue }
-            partitions.append(Partition(number: i + 1, typeGUID: type, typeName: typeName(type),
-                                        uniqueGUID: try guid(a, o + 16), firstLBA: try a.u64le(o + 32),
+            partitions.append(Partition(number: i + 1, typeGUID: type, typeName: Self.typeName(type),
+                                        uniqueGUID: try Self.guid(a, o + 16), firstLBA: try a.u64le(o + 32),
                                         lastLBA: try a.u64le(o + 40), attributes: try a.u64le(o + 48),
                                         name: try a.utf16le(o + 56, 72)))
         }
-        let backup = try r.u64le(32)
         let lastSector = UInt64(max(imageSize / 512 - 1, 0))
-        let placement: BackupPlacement = backup == lastSector ? .endOfImage : (backup < lastSector ? .insideImage : .pastEnd)
-        var backupValid = false
-        if placement != .pastEnd, backup <= UInt64(Int64.max / 512) {
-            let bytes = try read(Int64(backup) * 512, 512)
-            let b = ByteReader(bytes, structure: "GPT backup header")
-            if b.count >= 92, try b.slice(0, 8) == Array("EFI PART".utf8) {
-                let size = Int(try b.u32le(12))
-                let stored = try b.u32le(16)
-                backupValid = (92...512).contains(size) && (try? crcOfHeader(b, size: size)) == stored
-            }
+        backupPlacement = backupLBA == lastSector ? .endOfImage : (backupLBA < lastSector ? .insideImage : .pastEnd)
+        backupValid = false
+    }
+
+    /// The same fields, derived again from the (edited) bytes.
+    private mutating func rederive() throws {
+        let valid = backupValid
+        self = try GPT(header: header, entryArray: entryArray, imageSize: imageSize)
+        backupValid = valid
+    }
+
+    /// When the primary header does not check out (an edit stopped between the primary's entries
+    /// and its header), the backup at the disk's last sector, seen as a primary, as Linux falls
+    /// back to it. Its entry array goes where the damaged primary header put the primary's, when
+    /// that header still names a place the array fits in, else at LBA 2. nil when the last sector
+    /// holds no valid backup header that knows it is there.
+    public static func backupAsPrimary(damagedPrimary: [UInt8], diskSize: Int64,
+                                       read: (Int64, Int) throws -> [UInt8]) throws -> GPT? {
+        let diskSectors = UInt64(max(diskSize, 0) / 512)
+        guard diskSectors > 2 else { return nil }
+        let last = diskSectors - 1
+        guard let backup = try? parse(header: read(Int64(last) * 512, 512), imageSize: diskSize, read: read),
+              backup.currentLBA == last else { return nil }
+        var primary = backup
+        let old = ByteReader(damagedPrimary, structure: "damaged GPT header")
+        var entriesLBA: UInt64 = 2
+        if (try? old.slice(0, 8)) == signature, let named = try? old.u64le(72),
+           named >= 2, named < backup.firstUsableLBA, backup.firstUsableLBA - named >= backup.entryArraySectors {
+            entriesLBA = named
         }
-        return GPT(diskGUID: try guid(r, 56), currentLBA: try r.u64le(24), backupLBA: backup,
-                   firstUsableLBA: try r.u64le(40), lastUsableLBA: try r.u64le(48), entriesLBA: entriesLBA,
-                   entryCount: count, entrySize: size, partitions: partitions,
-                   backupPlacement: placement, backupValid: backupValid)
+        guard entriesLBA + backup.entryArraySectors <= backup.firstUsableLBA else { return nil }
+        primary.header.setLE64(24, 1)
+        primary.header.setLE64(32, last)
+        primary.header.setLE64(72, entriesLBA)
+        try primary.rederive()
+        primary.backupValid = true
+        return primary
+    }
+
+    /// The lowest partition number whose entry is empty.
+    public var firstFreeNumber: Int? {
+        let used = Set(partitions.map(\.number))
+        return (0..<Int(entryCount)).lazy.map { $0 + 1 }.first { !used.contains($0) }
+    }
+
+    /// Fills entry `number` (its unique GUID fresh, its name `name`, up to 36 UTF-16 units).
+    public mutating func setPartition(_ number: Int, type: String, firstLBA: UInt64, lastLBA: UInt64, name: String) throws {
+        guard number >= 1, number <= Int(entryCount) else {
+            throw EdgeError(.malformed, "GPT has \(entryCount) entries: there is no entry \(number)")
+        }
+        guard firstUsableLBA <= firstLBA, firstLBA <= lastLBA, lastLBA <= lastUsableLBA else {
+            throw EdgeError(.malformed, "GPT partition \(number) (sectors \(firstLBA)-\(lastLBA)) lies outside the usable sectors \(firstUsableLBA)-\(lastUsableLBA)")
+        }
+        if let other = partitions.first(where: { $0.number != number && $0.firstLBA <= lastLBA && firstLBA <= $0.lastLBA }) {
+            throw EdgeError(.malformed, "GPT partition \(number) (sectors \(firstLBA)-\(lastLBA)) would overlap partition \(other.number) (\(other.firstLBA)-\(other.lastLBA))")
+        }
+        var entry = [UInt8](repeating: 0, count: Int(entrySize))
+        entry.setBytes(0, try Self.guidBytes(type))
+        entry.setBytes(16, Self.randomGUIDBytes())
+        entry.setLE64(32, firstLBA)
+        entry.setLE64(40, lastLBA)
+        for (i, unit) in name.utf16.prefix(36).enumerated() { entry.setLE16(56 + 2 * i, unit) }
+        entryArray.setBytes((number - 1) * Int(entrySize), entry)
+        try rederive()
+    }
+
+    /// Entry `number` as stored (`entrySize` bytes); nil when there is no such entry.
+    public func entryBytes(_ number: Int) -> [UInt8]? {
+        guard number >= 1, number <= Int(entryCount) else { return nil }
+        let at = (number - 1) * Int(entrySize)
+        return Array(entryArray[at..<(at + Int(entrySize))])
+    }
+
+    /// Puts `bytes` (an entry as another copy of this table stores it) into entry `number`.
+    public mutating func setEntryBytes(_ number: Int, _ bytes: [UInt8]) throws {
+        guard number >= 1, number <= Int(entryCount), bytes.count == Int(entrySize) else {
+            throw EdgeError(.malformed, "GPT has \(entryCount) entries of \(entrySize) bytes: cannot set entry \(number) from \(bytes.count) bytes")
+        }
+        entryArray.setBytes((number - 1) * Int(entrySize), bytes)
+        try rederive()
+    }
+
+    /// Moves the backup header to the last sector of a disk of `diskSectors` sectors and its entry
+    /// array just before it, and lets partitions use everything up to there (what a stick larger
+    /// than the image needs, as `sgdisk -e` does).
+    public mutating func relocateBackup(diskSectors: UInt64) throws {
+        let tail = entryArraySectors + 1
+        guard diskSectors < UInt64(Int64.max / 512), diskSectors > tail, diskSectors - 1 - tail >= lastUsedLBA else {
+            throw EdgeError(.malformed, "a disk of \(diskSectors) sectors is too small for this GPT: its partitions reach sector \(lastUsedLBA) and its backup needs \(tail) sectors at the end")
+        }
+        guard diskSectors - 1 - tail >= firstUsableLBA else {
+            throw EdgeError(.malformed, "GPT's first usable sector \(firstUsableLBA) lies past the end of a disk of \(diskSectors) sectors")
+        }
+        header.setLE64(32, diskSectors - 1)
+        header.setLE64(48, diskSectors - 1 - tail)
+        imageSize = Int64(diskSectors) * 512
+        try rederive()
+    }
+
+    private var lastUsedLBA: UInt64 { partitions.map(\.lastLBA).max() ?? 0 }
+
+    /// Writes for the backup (entry array, header) and for the primary (entry array, header), CRCs
+    /// computed afresh. The backup is to be flushed before the primary is written, so that a stick
+    /// pulled half-way still has one consistent table: while the primary is incomplete, Linux falls
+    /// back to the backup at the disk's last sector.
+    /// Throws, writing nothing, unless the layout is one a firmware accepts: the primary's array
+    /// between its header and the first usable sector, the backup's array and header after the last.
+    public func serialized() throws -> (backup: [DiskWrite], primary: [DiskWrite]) {
+        let sectors = entryArraySectors, limit = UInt64(Int64.max / 512)
+        guard entriesLBA >= 2, entriesLBA < limit, firstUsableLBA >= entriesLBA + sectors else {
+            throw EdgeError(.malformed, "GPT entry array at sector \(entriesLBA) (\(sectors) sectors) does not lie between the header and the first usable sector (\(firstUsableLBA))")
+        }
+        guard firstUsableLBA <= lastUsableLBA, backupLBA < limit, backupLBA > sectors, backupLBA - sectors > lastUsableLBA else {
+            throw EdgeError(.malformed, "GPT backup header at sector \(backupLBA) leaves no room for its \(sectors)-sector entry array after the usable sectors (\(firstUsableLBA)-\(lastUsableLBA))")
+        }
+        let backupEntriesLBA = backupLBA - sectors
+        var primary = header
+        primary.setLE64(24, 1)            // my LBA: the primary is at sector 1, whatever was read
+        primary.setLE32(88, CRC32.checksum(entryArray))
+        var backup = primary
+        backup.setLE64(24, backupLBA)     // my LBA
+        backup.setLE64(32, 1)             // alternate: the primary
+        backup.setLE64(72, backupEntriesLBA)
+        let padded = entryArray + [UInt8](repeating: 0, count: Int(sectors) * 512 - entryArray.count)
+        return ([DiskWrite(offset: Int64(backupEntriesLBA) * 512, bytes: padded),
+                 DiskWrite(offset: Int64(backupLBA) * 512, bytes: Self.sealed(backup))],
+                [DiskWrite(offset: Int64(entriesLBA) * 512, bytes: entryArray),
+                 DiskWrite(offset: 512, bytes: Self.sealed(primary))])
+    }
+
+    /// A header sector: the header with its CRC32 set, zero-padded to 512 bytes.
+    private static func sealed(_ header: [UInt8]) -> [UInt8] {
+        var sector = header
+        sector.setLE32(16, 0)
+        sector.setLE32(16, CRC32.checksum(sector))
+        return sector + [UInt8](repeating: 0, count: 512 - sector.count)
+    }
+
+    private static func isValidHeader(_ bytes: [UInt8]) throws -> Bool {
+        let b = ByteReader(bytes, structure: "GPT backup header")
+        guard b.count >= 92, try b.slice(0, 8) == signature else { return false }
+        let size = Int(try b.u32le(12)), stored = try b.u32le(16)
+        guard (92...512).contains(size), let computed = try? crcOfHeader(b, size: size) else { return false }
+        return computed == stored
     }
 
     private static func crcOfHeader(_ r: ByteReader, size: Int) throws -> UInt32 {
@@ -109,17 +283,43 @@ public struct GPT: Sendable, Codable, Equatable {
         return CRC32.checksum(bytes)
     }
 
+    /// GPT stores a GUID's first three fields little-endian, the rest as written: these byte
+    /// positions, in text order.
+    private static let guidByteOrder = [3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15]
+
     /// Mixed-endian GUID text, as gdisk and blkid print it.
     static func guid(_ r: ByteReader, _ o: Int) throws -> String {
         let b = try r.slice(o, 16)
-        let h = { (range: [Int]) in range.map { String(format2hex: b[$0]) }.joined() }
-        return [h([3, 2, 1, 0]), h([5, 4]), h([7, 6]), h([8, 9]), h(Array(10..<16))].joined(separator: "-").uppercased()
+        let h = { (range: ArraySlice<Int>) in range.map { String(format2hex: b[$0]) }.joined() }
+        let order = guidByteOrder[...]
+        return [h(order[0..<4]), h(order[4..<6]), h(order[6..<8]), h(order[8..<10]), h(order[10...])]
+            .joined(separator: "-").uppercased()
+    }
+
+    /// The 16 bytes GPT stores for GUID `text` ("C12A7328-F81F-11D2-BA4B-00A0C93EC93B").
+    static func guidBytes(_ text: String) throws -> [UInt8] {
+        let hex = Array(text.utf8.filter { $0 != UInt8(ascii: "-") })
+        let digits = hex.compactMap { UInt8(String(UnicodeScalar($0)), radix: 16) }
+        guard hex.count == 32, digits.count == 32 else { throw EdgeError(.malformed, "\(text) is not a GUID") }
+        let inTextOrder = (0..<16).map { digits[2 * $0] << 4 | digits[2 * $0 + 1] }
+        var bytes = [UInt8](repeating: 0, count: 16)
+        for (textIndex, storedIndex) in guidByteOrder.enumerated() { bytes[storedIndex] = inTextOrder[textIndex] }
+        return bytes
+    }
+
+    /// A random (version 4) GUID, as stored.
+    static func randomGUIDBytes() -> [UInt8] {
+        var rng = SystemRandomNumberGenerator()
+        var bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        bytes[7] = bytes[7] & 0x0F | 0x40     // version 4, in the little-endian third field
+        bytes[8] = bytes[8] & 0x3F | 0x80     // RFC 4122 variant
+        return bytes
     }
 
     static func typeName(_ guid: String) -> String {
         switch guid {
         case efiSystemType: return "EFI system"
-        case "EBD0A0A2-B9E5-4433-87C0-68B6B72699C7": return "basic data"
+        case basicDataType: return "basic data"
         case "21686148-6449-6E6F-744E-656564454649": return "BIOS boot"
         case "0FC63DAF-8483-4772-8E79-3D69D8477DE4": return "Linux filesystem"
         case "48465300-0000-11AA-AA11-00306543ECAC": return "Apple HFS+"

@@ -1,0 +1,151 @@
+import EdgeCore
+import FileIO
+
+/// Finds a stick that claims more than it stores, before a byte of the image is written.
+///
+/// Counterfeit sticks report a large size but keep only their real capacity: writes past it wrap
+/// around onto earlier data, vanish, or fail. The probe writes a 4 KiB marker (its own offset, a
+/// per-run nonce, and bytes derived from both) at offsets spread over the whole claimed size (the
+/// start, every power-of-two MiB, a few pseudo-random places, the last 4 KiB), flushes, reads them
+/// all back with O_DIRECT, and puts the original bytes back. A marker that reads back as another
+/// marker means the stick wraps around; one that reads back as anything else means it does not keep
+/// what is written there. Either way the write is refused while the stick still holds what it held.
+public enum CapacityProbe {
+    public static let markerSize = 4096
+    static let magic = Array("EDGEFLASH-PROBE\u{0}".utf8)
+
+    /// What the probe found: the stick keeps what is written anywhere in its claimed size, or not.
+    public enum Finding: Sendable, Equatable {
+        case keepsEverything
+        /// Data written at `offset` reads back as the data written at `readBack`: it wraps around
+        /// every `period` bytes, so it stores at most `period`.
+        case wraps(offset: Int64, readBack: Int64, period: Int64)
+        /// Data written at `offset` did not read back (zeros, garbage, or an error).
+        case loses(offset: Int64, detail: String)
+    }
+
+    /// The marker offsets for a target of `size` bytes: whole 4 KiB blocks, ascending, no repeats.
+    static func offsets(size: Int64) -> [Int64] {
+        let block = Int64(markerSize)
+        let last = size / block * block - block
+        guard last >= 0 else { return [] }
+        var offsets: Set<Int64> = [0, last]
+        var power: Int64 = 1 << 20
+        while power <= last { offsets.insert(power); power <<= 1 }
+        // Some fakes map addresses in other ways than a plain modulo: a few places in between,
+        // the same for the same size so a failure can be replayed.
+        var state = UInt64(bitPattern: size) | 1
+        for _ in 0..<8 {
+            state ^= state >> 12; state ^= state << 25; state ^= state >> 27
+            offsets.insert(Int64((state &* 2_685_821_657_736_338_717) % UInt64(last / block + 1)) * block)
+        }
+        return offsets.sorted()
+    }
+
+    /// Probes `target`, restores what it held at the marker offsets, and says what it found. Throws
+    /// only when the target cannot be read at all (the write would fail the same way).
+    public static func run(_ target: any WriteTarget) throws -> Finding {
+        let places = offsets(size: target.size)
+        let nonce = (0..<16).map { _ in UInt8.random(in: 0...255) }
+        let originals = AlignedBuffer(capacity: max(places.count, 1) * markerSize)
+        for (index, offset) in places.enumerated() {
+            _ = try target.read(into: slot(originals, index), at: offset)
+        }
+        defer {
+            // Put back what the stick held; the write that follows (or the refusal) starts from it.
+            for (index, offset) in places.enumerated() {
+                try? target.write(UnsafeRawBufferPointer(slot(originals, index)), at: offset)
+            }
+            try? target.synchronize()
+        }
+
+        let marker = AlignedBuffer(capacity: markerSize)
+        for offset in places {
+            fill(marker, offset: offset, nonce: nonce)
+            do {
+                try target.write(marker.bytes(upTo: markerSize), at: offset)
+            } catch {
+                return .loses(offset: offset, detail: "writing there failed: \(error.message)")
+            }
+        }
+        do { try target.synchronize() } catch { return .loses(offset: places.last ?? 0, detail: error.message) }
+        target.dropCaches()
+
+        let back = AlignedBuffer(capacity: markerSize)
+        let expected = AlignedBuffer(capacity: markerSize)
+        for offset in places {
+            let got: Int
+            do {
+                got = try target.read(into: UnsafeMutableRawBufferPointer(start: back.pointer, count: markerSize), at: offset)
+            } catch {
+                return .loses(offset: offset, detail: "reading it back failed: \(error.message)")
+            }
+            back.count = got
+            fill(expected, offset: offset, nonce: nonce)
+            if got == markerSize, back.bytes.elementsEqual(expected.bytes) { continue }
+            if let other = markerOffset(in: back, nonce: nonce), other != offset {
+                return .wraps(offset: offset, readBack: other, period: period(places: places, target: target, nonce: nonce,
+                                                                              first: (offset, other)))
+            }
+            return .loses(offset: offset, detail: "it reads back as other data")
+        }
+        return .keepsEverything
+    }
+
+    /// The wrap-around period: the greatest common divisor of the distances between where each
+    /// misplaced marker was written and where it was read back.
+    private static func period(places: [Int64], target: any WriteTarget, nonce: [UInt8],
+                               first: (Int64, Int64)) -> Int64 {
+        var result = abs(first.1 - first.0)
+        let back = AlignedBuffer(capacity: markerSize)
+        for offset in places {
+            guard (try? target.read(into: UnsafeMutableRawBufferPointer(start: back.pointer, count: markerSize), at: offset)) == markerSize else { continue }
+            back.count = markerSize
+            if let other = markerOffset(in: back, nonce: nonce), other != offset { result = gcd(result, abs(other - offset)) }
+        }
+        return result
+    }
+
+    private static func gcd(_ a: Int64, _ b: Int64) -> Int64 { b == 0 ? a : gcd(b, a % b) }
+
+    private static func slot(_ buffer: AlignedBuffer, _ index: Int) -> UnsafeMutableRawBufferPointer {
+        UnsafeMutableRawBufferPointer(start: buffer.pointer + index * markerSize, count: markerSize)
+    }
+
+    /// The marker for `offset`: magic, offset, nonce, then bytes that depend on both, so a stick
+    /// that keeps only part of a block is caught too.
+    static func fill(_ buffer: AlignedBuffer, offset: Int64, nonce: [UInt8]) {
+        var bytes = magic + withUnsafeBytes(of: offset.littleEndian, Array.init) + nonce
+        var state = UInt64(bitPattern: offset) ^ nonce.prefix(8).reduce(0) { $0 << 8 | UInt64($1) } | 1
+        while bytes.count < markerSize {
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            bytes.append(UInt8(truncatingIfNeeded: state))
+        }
+        bytes.withUnsafeBytes { buffer.pointer.copyMemory(from: $0.baseAddress!, byteCount: markerSize) }
+        buffer.count = markerSize
+    }
+
+    /// The offset a block read back was written for, when it is one of this run's markers.
+    static func markerOffset(in buffer: AlignedBuffer, nonce: [UInt8]) -> Int64? {
+        let bytes = buffer.bytes
+        guard bytes.count >= 40, bytes.prefix(16).elementsEqual(magic), bytes[24..<40].elementsEqual(nonce) else { return nil }
+        return bytes[16..<24].enumerated().reduce(Int64(0)) { $0 | Int64($1.element) << (8 * $1.offset) }
+    }
+}
+
+extension CapacityProbe.Finding {
+    /// The refusal for a stick that does not keep what is written; nil when it does.
+    public func refusal(target: String, claimedSize: Int64) -> EdgeError? {
+        let claimed = ByteCount.human(claimedSize)
+        switch self {
+        case .keepsEverything:
+            return nil
+        case .wraps(let offset, let readBack, let period):
+            return EdgeError(.refused, "\(target) claims \(claimed) but wraps around: data written at byte \(readBack) (\(ByteCount.human(readBack))) reads back at byte \(offset): it really holds at most \(ByteCount.human(period))",
+                             hint: "It is counterfeit or failing: use another stick. Nothing was written (the probe put back what it changed). --no-probe writes anyway; the read-back would then fail.")
+        case .loses(let offset, let detail):
+            return EdgeError(.refused, "\(target) claims \(claimed) but does not keep what is written at byte \(offset) (\(ByteCount.human(offset))): \(detail)",
+                             hint: "It is counterfeit (smaller than it claims) or failing: use another stick. Nothing was written (the probe put back what it changed). --no-probe writes anyway; the read-back would then fail.")
+        }
+    }
+}
