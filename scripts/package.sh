@@ -65,7 +65,7 @@ install -m 0755 packaging/deb/postinst packaging/deb/postrm "$root/DEBIAN/"
 installed_size=$(du -sk --apparent-size --exclude=DEBIAN "$root" | cut -f1)
 sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$arch/" -e "s/@INSTALLED_SIZE@/$installed_size/" \
     -e "s/@SHLIBS_DEPENDS@/$shlibs/" packaging/deb/control > "$root/DEBIAN/control"
-(cd "$root" && find usr -type f -printf '%P\n' | sort | sed 's|^|usr/|' | xargs md5sum) > "$root/DEBIAN/md5sums"
+(cd "$root" && find usr -type f | sort | xargs md5sum) > "$root/DEBIAN/md5sums"
 find "$root" -newermt "@$SOURCE_DATE_EPOCH" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 
 mkdir -p dist
