@@ -1,6 +1,10 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// The commit `edgeflash --version` names: scripts/package.sh sets EDGEFLASH_COMMIT, a plain
+// `swift build` leaves it empty. Only CBuildInfo sees it, so a new commit recompiles one C file.
+let buildCommit = Context.environment["EDGEFLASH_COMMIT"] ?? ""
+
 let package = Package(
     name: "edgeflash",
     platforms: [.macOS(.v13)],
@@ -22,6 +26,9 @@ let package = Package(
                        providers: [.apt(["libparted-dev"])]),
         .systemLibrary(name: "CXXHash", path: "Sources/CXXHash", pkgConfig: "libxxhash",
                        providers: [.apt(["libxxhash-dev"])]),
+
+        // The commit `edgeflash --version` names (see buildCommit above).
+        .target(name: "CBuildInfo", cSettings: [.define("EDGEFLASH_COMMIT", to: "\"\(buildCommit)\"")]),
 
         // The one error type, exit codes, byte counts for people, child processes and secret scrubbing
         // (by value), shared by every module.
@@ -59,7 +66,7 @@ let package = Package(
 
         // The `edgeflash` executable: a thin shell over the modules.
         .executableTarget(name: "EdgeFlash", dependencies: [
-            "EdgeCore", "FileIO", "ISOVerify", "DiskOps", "BuildStage",
+            "EdgeCore", "FileIO", "ISOVerify", "DiskOps", "BuildStage", "CBuildInfo",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -19,7 +19,7 @@ struct EdgeFlashCommand: AsyncParsableCommand {
             4 checksum or verification mismatch, 5 I/O error, 6 invalid input, \
             7 not confirmed, 64 usage, 130 interrupted.
             """,
-        version: "0.1.0",
+        version: "0.1.0" + BuildCommit.versionSuffix,
         subcommands: [
             ListCommand.self,
             InspectCommand.self,
