@@ -71,39 +71,32 @@ public enum CapacityProbe {
         do { try target.synchronize() } catch { return .loses(offset: places.last ?? 0, detail: error.message) }
         target.dropCaches()
 
+        // One pass over the markers: the first that does not read back decides what the stick does;
+        // every misplaced one also gives a distance, and their common divisor is the wrap period.
         let back = AlignedBuffer(capacity: markerSize)
         let expected = AlignedBuffer(capacity: markerSize)
+        var firstWrong: (offset: Int64, readBack: Int64?)?
+        var period: Int64 = 0
         for offset in places {
             let got: Int
             do {
                 got = try target.read(into: UnsafeMutableRawBufferPointer(start: back.pointer, count: markerSize), at: offset)
             } catch {
-                return .loses(offset: offset, detail: "reading it back failed: \(error.message)")
+                if firstWrong == nil { return .loses(offset: offset, detail: "reading it back failed: \(error.message)") }
+                continue
             }
             back.count = got
             fill(expected, offset: offset, nonce: nonce)
             if got == markerSize, back.bytes.elementsEqual(expected.bytes) { continue }
-            if let other = markerOffset(in: back, nonce: nonce), other != offset {
-                return .wraps(offset: offset, readBack: other, period: period(places: places, target: target, nonce: nonce,
-                                                                              first: (offset, other)))
-            }
-            return .loses(offset: offset, detail: "it reads back as other data")
+            let other = markerOffset(in: back, nonce: nonce).flatMap { $0 == offset ? nil : $0 }
+            if let other { period = gcd(period, abs(other - offset)) }
+            if firstWrong == nil { firstWrong = (offset, other) }
         }
-        return .keepsEverything
-    }
-
-    /// The wrap-around period: the greatest common divisor of the distances between where each
-    /// misplaced marker was written and where it was read back.
-    private static func period(places: [Int64], target: any WriteTarget, nonce: [UInt8],
-                               first: (Int64, Int64)) -> Int64 {
-        var result = abs(first.1 - first.0)
-        let back = AlignedBuffer(capacity: markerSize)
-        for offset in places {
-            guard (try? target.read(into: UnsafeMutableRawBufferPointer(start: back.pointer, count: markerSize), at: offset)) == markerSize else { continue }
-            back.count = markerSize
-            if let other = markerOffset(in: back, nonce: nonce), other != offset { result = gcd(result, abs(other - offset)) }
+        guard let firstWrong else { return .keepsEverything }
+        guard let readBack = firstWrong.readBack else {
+            return .loses(offset: firstWrong.offset, detail: "it reads back as other data")
         }
-        return result
+        return .wraps(offset: firstWrong.offset, readBack: readBack, period: period)
     }
 
     private static func gcd(_ a: Int64, _ b: Int64) -> Int64 { b == 0 ? a : gcd(b, a % b) }
