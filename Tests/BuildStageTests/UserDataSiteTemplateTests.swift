@@ -166,3 +166,23 @@ private let sectionTemplate = """
     let once = try SiteTemplate(data: Data("{{#items}}{{v}},{{/items}}".utf8), file: "t.yaml").render(site: "s", values: values)
     #expect(String(decoding: once, as: UTF8.self).hasSuffix("998,999,"))
 }
+
+@Test func sitesKeepTheFileOrderAndATwiceListedSiteIsRefused() throws {
+    let yaml = try SiteCatalog(data: Data("zurich: {token: z}\nberlin: {token: b}\naustin: {token: a}\n".utf8), file: "s.yaml")
+    #expect(yaml.order == ["zurich", "berlin", "austin"])
+    let csv = try SiteCatalog(data: Data("name,token\nzurich,z\nberlin,b\n".utf8), file: "s.csv")
+    #expect(csv.order == ["zurich", "berlin"])
+    let error = try #require(throws: EdgeError.self) {
+        try SiteCatalog(data: Data("name,token\nberlin,b1\nzurich,z\nberlin,b2\n".utf8), file: "s.csv")
+    }
+    #expect(error.message.contains("'berlin' is listed twice"))
+    #expect(!error.message.contains("b1") && !error.message.contains("b2"))
+}
+
+@Test func aStickInstanceIDNamesTheSiteAndTheSerial() {
+    #expect(UserDataFiles.instanceID(site: "berlin", serial: "4C530001") == "berlin-4C530001")
+    #expect(UserDataFiles.instanceID(site: "austin, tx", serial: "A B/1") == "austin--tx-A-B-1")
+    let first = UserDataFiles.instanceID(site: "berlin", serial: nil)
+    #expect(first.hasPrefix("berlin-") && first.count > "berlin-".count)
+    #expect(UserDataFiles.instanceID(site: "berlin", serial: "") != "berlin-")
+}

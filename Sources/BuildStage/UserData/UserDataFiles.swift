@@ -49,6 +49,14 @@ public struct UserDataFiles: Sendable {
         "iid-edgeflash-" + SHA256.hash(data: userData).prefix(8).map { String(format: "%02x", $0) }.joined()
     }
 
+    /// The instance-id of one stick of a batch: the site's name and the stick's serial, so a spare
+    /// stick for the same site is still another instance; a random suffix when it has no serial.
+    public static func instanceID(site: String, serial: String?) -> String {
+        let suffix = serial.flatMap { $0.isEmpty ? nil : $0 } ?? String(UInt32.random(in: .min ... .max), radix: 16)
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+        return String("\(site)-\(suffix)".map { allowed.contains($0) ? $0 : "-" })
+    }
+
     /// Throws the validation errors (not the warnings) as one invalid-input error.
     public func requireValid() throws {
         guard report.isValid else {
