@@ -186,3 +186,24 @@ private let sectionTemplate = """
     #expect(first.hasPrefix("berlin-") && first.count > "berlin-".count)
     #expect(UserDataFiles.instanceID(site: "berlin", serial: "") != "berlin-")
 }
+
+@Test func aBatchHandsOutTheNextSitesAndRendersEachSticksFiles() throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("batch-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let templatePath = directory.appendingPathComponent("t.yaml").path
+    let sitesPath = directory.appendingPathComponent("sites.csv").path
+    try Data("#cloud-config\nstylus:\n  site:\n    edgeHostToken: {{token}}\n    name: {{name}}\n".utf8).write(to: URL(fileURLWithPath: templatePath))
+    try Data("name,token\nzurich,tok-zurich-secret\nberlin,tok-berlin-secret\nparis,tok-paris-secret\n".utf8).write(to: URL(fileURLWithPath: sitesPath))
+    let batch = try SiteBatch(templatePath: templatePath, sitesPath: sitesPath)
+    #expect(try batch.nextSites(2, done: []) == ["zurich", "berlin"])
+    #expect(try batch.nextSites(2, done: ["zurich"]) == ["berlin", "paris"])
+    let error = try #require(throws: EdgeError.self) { try batch.nextSites(2, done: ["zurich", "berlin"]) }
+    #expect(error.code == .refused && error.hint?.contains("paris") == true)
+    let files = try batch.files(site: "berlin", serial: "SN1")
+    #expect(String(decoding: files.userData, as: UTF8.self).contains("tok-berlin-secret"))
+    #expect(String(decoding: files.metaData, as: UTF8.self) == "instance-id: berlin-SN1\n")
+    #expect(files.secrets.contains("tok-berlin-secret"))
+    let zurich = try batch.files(site: "zurich", serial: "SN1")
+    #expect(files.userDataSHA256.count == 64 && files.userDataSHA256 != zurich.userDataSHA256)
+}
