@@ -26,6 +26,7 @@ struct EdgeFlashCommand: AsyncParsableCommand {
             VerifyCommand.self,
             WriteCommand.self,
             InjectCommand.self,
+            LogCommand.self,
             UserDataCommand.self,
             BuildCommand.self,
             UdevCheckCommand.self,

@@ -44,8 +44,8 @@ struct WriteCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The image to write (an installer ISO).", valueName: "image"))
     var image: String
 
-    @Argument(help: ArgumentHelp("The whole disk to write to, such as /dev/sdb.", valueName: "device"))
-    var device: String
+    @Argument(help: ArgumentHelp("The whole disks to write to, such as /dev/sdb (several: written side by side).", valueName: "device"))
+    var devices: [String] = []
 
     @OptionGroup var options: DiskChangeOptions
 
@@ -60,48 +60,27 @@ struct WriteCommand: ParsableCommand {
     /// --user-data and friends: inject the site's volume after write and verify (see `inject`).
     @OptionGroup var userData: UserDataOptions
 
+    @Flag(help: "With --sites: give the devices the next sites of the sites file, in file order, that the flash log has no good stick for.")
+    var next = false
+
+    @OptionGroup var logOptions: LogOptions
+
     func run() throws {
-        let progress = ProgressReporter(json: options.json)
-        var report = WriteReport(image: image, device: device)
+        let sites: SiteAssignment
         do {
-            let site = try userData.prepare()    // validated before anything is written
-            let session = WriteSession(
-                WriteConfiguration(imagePath: image, devicePath: device, checksum: checksum.source, verify: !noVerify, probe: !noProbe,
-                                   unmount: options.unmount, force: options.force, userData: site?.volume),
-                events: { event in
-                    report.record(event.kind)
-                    switch event.kind {
-                    case .progress(let update):
-                        progress.update(update)
-                    case .targetAccepted where report.checksum?.state == "unverified" && !options.json:
-                        // Said once the target is accepted, so a refused target's error is the only line shown.
-                        Terminal.writeStderr("edgeflash: \(ChecksumSource.unverifiedNotice(imagePath: image))\n")
-                    default:
-                        break
-                    }
-                })
-            let prepared = try session.prepare()
-            if !options.yes { try Confirmation.ask(prepared.confirmation()) }
-            let cancel = CancellationFlag()
-            let result = try withExtendedLifetime(InterruptTrap(cancel: cancel)) { try prepared.run(cancel: cancel) }
-            progress.finish(erasing: true)
-            report.succeed()
-            if options.json {
-                if let injected = result.injected, let site {
-                    JSONLines.emit(InjectResult(target: device, plan: injected, warnings: site.warnings))
-                }
-                JSONLines.emit(report)
-            } else {
-                print(Self.summary(result.outcome, image: image, device: device))
-                if let injected = result.injected { print(InjectCommand.summary(injected, target: device)) }
+            guard !devices.isEmpty else {
+                throw EdgeError(.usage, "write needs a DEVICE", hint: "`edgeflash list` shows the drives you can write.")
             }
-            if let warning = result.outcome.partitionTableWarning { Terminal.writeStderr("edgeflash: warning: \(warning)\n") }
+            if let repeated = Dictionary(grouping: devices, by: { $0 }).first(where: { $0.value.count > 1 })?.key {
+                throw EdgeError(.usage, "\(repeated) is given twice")
+            }
+            // Validated, and every site rendered, before anything is written.
+            sites = try SiteAssignment(userData, devices: devices, next: next, log: logOptions.log)
         } catch let error as EdgeFlashError {
-            progress.finish()
-            report.fail(error)
-            if options.json { JSONLines.emit(report) }
+            if options.json { JSONLines.emit(WriteReport(image: image, device: devices.joined(separator: " "), failing: error)) }
             throw error
         }
+        try WriteTargets(self, sites: sites).run()
     }
 
     static func summary(_ outcome: WriteOutcome, image: String, device: String) -> String {
