@@ -11,6 +11,8 @@ struct EdgeFlashCommand: AsyncParsableCommand {
               edgeflash inspect installer.iso     will it boot from a stick, BIOS and UEFI?
               edgeflash write installer.iso /dev/sdX
               edgeflash inject /dev/sdX --user-data site.yaml
+              edgeflash write installer.iso /dev/sdX /dev/sdY --user-data site-template.yaml --sites sites.csv --next
+              edgeflash log                       which stick got which image and site
             Build side:
               edgeflash build plan --arg .arg     validate build arguments, show the images
               edgeflash build iso --base-iso base.iso

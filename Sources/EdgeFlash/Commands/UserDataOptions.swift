@@ -12,7 +12,7 @@ struct UserDataOptions: ParsableArguments {
     @Option(name: .customLong("meta-data"), help: ArgumentHelp("A meta-data file to put beside it.", valueName: "file"))
     var metaData: String?
 
-    @Option(name: .customLong("instance-id"), help: "The instance-id written to meta-data (default: derived from the user-data's hash).")
+    @Option(name: .customLong("instance-id"), help: "The instance-id written to meta-data (default: derived from the user-data's hash; write with --sites: the site and the stick's serial).")
     var instanceID: String?
 
     @Option(name: .customLong("fs"), help: "The volume's filesystem: vfat (FAT32, label CIDATA) or iso9660 (label cidata).")

@@ -7,7 +7,7 @@ import ISOVerify
 struct WriteCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "write",
-        abstract: "Write an image to a whole disk, then read it back to verify it.",
+        abstract: "Write an image to one or several whole disks, then read each back to verify it.",
         discussion: """
             Before writing, in this order: the image must be a non-empty regular file (a pipe or \
             FIFO is refused: save it to a file first), and an ISO must be complete; an optical-only \
@@ -29,15 +29,38 @@ struct WriteCommand: ParsableCommand {
             is computed while writing, not in a separate pass. Read-back bypasses the page cache and \
             compares per-chunk XXH3 digests taken from the image while writing.
 
+            Several devices are written side by side: the image is read once and handed to each, and \
+            each device has its own write, read-back and user-data volume; a device that fails (or is \
+            refused by its checks, which are the same as for one) fails alone and the others go on. \
+            One confirmation shows every device with its model, size, serial and site; one "yes" \
+            covers them all. With --user-data TEMPLATE --sites FILE, each stick gets its own site: \
+            --site NAME once per device, in device order, or --next, which takes the next sites in \
+            the file's order that the flash log has no good stick for. Each stick's meta-data gets \
+            the instance-id SITE-SERIAL (a random suffix when the stick has no serial). It ends with \
+            a table of the devices (device, serial, site, result, seconds). The exit status is 0 \
+            only when every device succeeded; otherwise it is the most serious failure's, in this \
+            order: 130 interrupted, 4 mismatch, 5 I/O error, 6 invalid input, 3 refused, 7 not \
+            confirmed, 64 usage, 1 failure.
+
+            Every device's result is appended to the flash log (--log FILE; see `edgeflash log`): \
+            the image's name, size and SHA-256 (computed while writing when no checksum file gave \
+            it), the device's model, serial, size and transport, the site, the SHA-256 of its \
+            user-data (never the user-data itself), the instance-id, the result and the seconds it took.
+
             Examples:
               edgeflash write palette-edge-installer.iso /dev/sdb
               edgeflash write installer.iso /dev/sdb --yes --json    # scripts
               edgeflash write installer.iso /dev/sdb --sha256 9f86d0...
               edgeflash write installer.iso /dev/sdb --unmount       # unmount first
               edgeflash write installer.iso /dev/sdb --user-data site.yaml
+              edgeflash write installer.iso /dev/sdb /dev/sdc --user-data site-template.yaml \
+                --sites sites.csv --site berlin --site paris
+              edgeflash write installer.iso /dev/sdb /dev/sdc /dev/sdd --user-data site-template.yaml \
+                --sites sites.csv --next
 
             Ctrl-C stops cleanly (exit 130): what was written is flushed, the stick is incomplete \
-            and will not boot. JSON output is described in docs/write-json.md.
+            and will not boot. JSON output is described in docs/write-json.md, the flash log in \
+            docs/flash-log.md.
             """
     )
 

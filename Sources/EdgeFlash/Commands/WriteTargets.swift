@@ -104,6 +104,11 @@ final class WriteTargets: @unchecked Sendable {
             switch event.kind {
             case .progress(let update):
                 progress.update(update, target: devices[index])
+            case .written(let outcome):
+                let written = outcome.readBackVerified ? "written and verified" : "written"
+                progress.status(sites.userData(at: index) == nil ? "done: \(written)" : "\(written), adding the user-data", target: devices[index])
+            case .injected:
+                progress.status("done: written, verified, user-data added", target: devices[index])
             case .targetAccepted where reports[index].checksum?.state == "unverified" && !command.options.json && !unverifiedNoticeShown:
                 // Said once a target is accepted, so a refused target's error is the only line shown.
                 unverifiedNoticeShown = true

@@ -87,6 +87,14 @@ final class ProgressReporter {
         }
     }
 
+    /// Several targets on a terminal: a target's line says `text` once its progress is over
+    /// ("written and verified", "done").
+    func status(_ text: String, target: String) {
+        guard mode == .terminal && targets.count > 1 else { return }
+        tracks[target, default: Track(phaseStart: clock.now, lastShown: clock.now)].line = text
+        drawTargets(now: clock.now, force: true)
+    }
+
     /// Several targets: their lines as one block, redrawn in place at most every 0.2 s.
     private func drawTargets(now: ContinuousClock.Instant, force: Bool) {
         guard force || now - lastDrawn >= .milliseconds(200) else { return }
