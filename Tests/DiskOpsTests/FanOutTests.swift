@@ -13,8 +13,10 @@ import Testing
 
     /// Runs one writer per target over one fan-out; the results in target order.
     static func writeAll(_ image: [UInt8], to targets: [RecordingTarget], expected: ExpectedChecksum?,
-                         chunkSize: Int = Engine.chunk, window: Int = 2) throws -> (results: [Result<WriteOutcome, any Error>], fanOut: FanOutSource) {
-        let fanOut = FanOutSource(image: MemoryImage(image), taps: targets.count, expected: expected, chunkSize: chunkSize, window: window)
+                         chunkSize: Int = Engine.chunk, window: Int = 2, lagLimit: Duration = .seconds(2),
+                         finished: @escaping @Sendable (Int) -> Void = { _ in }) throws -> (results: [Result<WriteOutcome, any Error>], fanOut: FanOutSource) {
+        let fanOut = FanOutSource(image: MemoryImage(image), taps: targets.count, expected: expected, chunkSize: chunkSize,
+                                  window: window, lagLimit: lagLimit)
         let slots = Slots(count: targets.count)
         let group = DispatchGroup()
         fanOut.start()
@@ -24,6 +26,7 @@ import Testing
             DispatchQueue.global().async {
                 slots.set(number, Result { try Engine.writer(tap, target, expected: expected).run(verify: true) })
                 tap.detach()
+                finished(number)
                 group.leave()
             }
         }
@@ -64,6 +67,31 @@ import Testing
         #expect(fanOut.imageSHA256 == Engine.sha256(image).hex)
     }
 
+    @Test func aStalledStickGoesOnAloneAndTheOthersFinishFirst() throws {
+        // The second stick stalls on every write past its first MiB until the other two have
+        // finished: in step with it they never could (the image is far larger than the window).
+        let image = Engine.image(Int(20 * Self.mib))
+        let othersDone = DispatchGroup()
+        othersDone.enter()
+        let stalled = RecordingTarget(size: 32 * Self.mib, onWrite: { range in
+            if range.lowerBound >= Self.mib { _ = othersDone.wait(timeout: .now() + 60) }
+        })
+        let order = Slots(count: 3)
+        let targets = [RecordingTarget(size: 32 * Self.mib), stalled, RecordingTarget(size: 32 * Self.mib)]
+        let (results, fanOut) = try Self.writeAll(image, to: targets, expected: Engine.sha256(image), lagLimit: .milliseconds(50),
+                                                  finished: { number in
+            order.finish(number)
+            if order.finished.count == 2 && !order.finished.contains(1) { othersDone.leave() }
+        })
+        #expect(order.finished.prefix(2).sorted() == [0, 2])
+        #expect(fanOut.tapsAlone == 1)
+        for (result, target) in zip(results, targets) {
+            #expect(try result.get().checksum == .matched(Engine.sha256(image)))
+            #expect(target.holds(image))
+        }
+        #expect(fanOut.buffers.peakBytes <= 2 * Engine.chunk)
+    }
+
     @Test func aChecksumMismatchFailsEveryTarget() throws {
         let image = Engine.image(Int(5 * Self.mib))
         let wrong = ExpectedChecksum(algorithm: .sha256, hex: String(repeating: "0", count: 64), source: "memory.img.sha256")
@@ -101,6 +129,10 @@ private struct ShrunkImage: ImageSource {
 private final class Slots: @unchecked Sendable {
     private let lock = NSLock()
     private var results: [Result<WriteOutcome, any Error>?]
+    private var order: [Int] = []
+    /// The targets whose writes ended, in the order they ended.
+    var finished: [Int] { lock.withLock { order } }
+    func finish(_ number: Int) { lock.withLock { order.append(number) } }
     init(count: Int) { results = Array(repeating: nil, count: count) }
     func set(_ index: Int, _ result: Result<WriteOutcome, any Error>) { lock.withLock { results[index] = result } }
     var all: [Result<WriteOutcome, any Error>] { lock.withLock { results.map { $0! } } }

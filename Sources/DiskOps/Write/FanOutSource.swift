@@ -10,8 +10,11 @@ import ISOVerify
 ///
 /// Memory is bounded: at most `window` chunks are held, and a chunk is released once every live tap
 /// has copied it, so the fastest target runs at most that far (plus its own ring) ahead of the
-/// slowest. A tap whose writer ended, failed or done, is detached: it holds nothing back, and the
-/// others never see its failure. When no tap is left, the reader stops.
+/// slowest. A slow stick must not hold the others to its pace: when the window has not moved for
+/// `lagLimit`, the taps that hold it back go on alone, reading the image file themselves at their
+/// own pace (a file only: a forward-only source keeps everyone in step). A tap whose writer ended,
+/// failed or done, is detached: it holds nothing back, and the others never see its failure. The
+/// reader reads to the end while any tap is live (the hash needs every byte), and stops when none is.
 public final class FanOutSource: @unchecked Sendable {
     public let image: any ImageSource
     public let chunkSize: Int
@@ -19,6 +22,7 @@ public final class FanOutSource: @unchecked Sendable {
     /// The chunks held at once; its peak is the fan-out's share of the memory bound.
     public let buffers = BufferAccount()
     private let expected: ExpectedChecksum?
+    private let lagLimit: Duration
     private let reader = DispatchGroup()
 
     // Guarded by `condition`.
@@ -29,6 +33,10 @@ public final class FanOutSource: @unchecked Sendable {
     private var bytesRead: Int64 = 0
     /// Bytes each tap has taken; nil once detached.
     private var cursors: [Int64?]
+    /// Taps that read the file themselves: they no longer hold the window.
+    private var alone: [Bool]
+    /// Taps copying from a chunk outside the lock: their chunk must stay.
+    private var copying: [Bool]
     /// The reader stopped: the image ended, a read failed (`readError`), or no tap is left.
     private var finished = false
     private var readError: (any Error)?
@@ -37,12 +45,22 @@ public final class FanOutSource: @unchecked Sendable {
 
     /// `taps` writers will read it; `expected` is the checksum they check it against.
     public init(image: any ImageSource, taps: Int, expected: ExpectedChecksum?,
-                chunkSize: Int = WritePlan.defaultChunkSize, window: Int = 3) {
+                chunkSize: Int = WritePlan.defaultChunkSize, window: Int = 3, lagLimit: Duration = .seconds(2)) {
         self.image = image
         self.chunkSize = chunkSize
         self.window = max(1, window)
         self.expected = expected
+        self.lagLimit = lagLimit
         cursors = Array(repeating: 0, count: taps)
+        alone = Array(repeating: false, count: taps)
+        copying = Array(repeating: false, count: taps)
+    }
+
+    /// How many taps went on alone, reading the file themselves.
+    public var tapsAlone: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return alone.count(where: { $0 })
     }
 
     /// Tap `number`'s view of the image: re-readable at any offset when the image is.
@@ -88,9 +106,20 @@ public final class FanOutSource: @unchecked Sendable {
         var sha = StreamingHash(.sha256)
         // The expected hash needs a hasher of its own unless it is the plain SHA-256 already kept.
         var other = expected.flatMap { $0.algorithm == .sha256 && $0.implantedMD5Length == nil ? nil : StreamingHash(for: $0) }
+        var held = (chunk: -1, since: ContinuousClock.now)
         while true {
             condition.lock()
-            while liveTaps > 0 && chunksRead - firstNeededChunk >= window { condition.wait() }
+            while liveTaps > 0 && chunksRead - firstNeededChunk >= window {
+                guard image is any SeekableImageSource else { condition.wait(); continue }
+                let now = ContinuousClock.now
+                if held.chunk != firstNeededChunk { held = (firstNeededChunk, now) }
+                if now - held.since >= lagLimit {
+                    letLaggardsGoOnAlone()
+                    held = (-1, now)
+                } else {
+                    _ = condition.wait(until: Date(timeIntervalSinceNow: (held.since + lagLimit - now).seconds))
+                }
+            }
             guard liveTaps > 0 else { return stopReading(error: nil) }
             let buffer = spare.popLast() ?? AlignedBuffer(capacity: chunkSize, account: buffers)
             let want = Int(min(Int64(chunkSize), image.size - bytesRead))
@@ -112,6 +141,7 @@ public final class FanOutSource: @unchecked Sendable {
             chunks[chunksRead] = buffer
             chunksRead += 1
             bytesRead += Int64(got)
+            releasePassedChunks()  // at once when only taps gone on alone are left
             if ended {
                 // Whole only when every byte was there: a shorter image fails each writer instead.
                 if bytesRead == image.size {
@@ -145,9 +175,25 @@ public final class FanOutSource: @unchecked Sendable {
 
     private var liveTaps: Int { cursors.count(where: { $0 != nil }) }
 
-    /// The lowest chunk a live tap still needs.
+    /// The cursors of the live taps that read from the chunks.
+    private var sharing: [Int64] { cursors.indices.compactMap { alone[$0] ? nil : cursors[$0] } }
+
+    /// The lowest chunk a tap reading from the chunks still needs.
     private var firstNeededChunk: Int {
-        Int((cursors.compactMap { $0 }.min() ?? bytesRead) / Int64(chunkSize))
+        Int((sharing.min() ?? bytesRead) / Int64(chunkSize))
+    }
+
+    /// Called with the lock held, when the window has not moved for `lagLimit`: the taps still in
+    /// its first chunk go on alone, if another tap is ahead of them (when all are in the same
+    /// place, all are equally slow and nobody waits for anybody).
+    private func letLaggardsGoOnAlone() {
+        let first = firstNeededChunk
+        guard sharing.contains(where: { Int($0 / Int64(chunkSize)) > first }) else { return }
+        for index in cursors.indices where !alone[index] && !copying[index] {
+            if let cursor = cursors[index], Int(cursor / Int64(chunkSize)) == first { alone[index] = true }
+        }
+        releasePassedChunks()
+        condition.broadcast()
     }
 
     /// Called with the lock held: chunks every live tap has passed go back to the spares.
@@ -168,6 +214,16 @@ public final class FanOutSource: @unchecked Sendable {
                 condition.unlock()
                 throw EdgeError(.failure, "internal error: a detached fan-out tap was read")
             }
+            if alone[number] {
+                condition.unlock()
+                let got = try readAlone(into: buffer, filled: filled, at: cursor)
+                if got == 0 { return filled }
+                filled += got
+                condition.lock()
+                cursors[number] = cursor + Int64(got)
+                condition.unlock()
+                continue
+            }
             let index = Int(cursor / Int64(chunkSize))
             while index >= chunksRead && !finished { condition.wait() }
             guard index < chunksRead, let chunk = chunks[index] else {
@@ -176,22 +232,34 @@ public final class FanOutSource: @unchecked Sendable {
                 if let error { throw error }
                 return filled  // the image ended
             }
+            copying[number] = true
             condition.unlock()
 
-            // The chunk stays while this tap's cursor is in it: copied without the lock.
+            // The chunk stays while this tap's cursor is in it and it copies: copied without the lock.
             let within = Int(cursor - Int64(index) * Int64(chunkSize))
             let count = min(chunk.count - within, buffer.count - filled)
-            guard count > 0 else { return filled }
-            (buffer.baseAddress! + filled).copyMemory(from: chunk.pointer + within, byteCount: count)
-            filled += count
+            if count > 0 { (buffer.baseAddress! + filled).copyMemory(from: chunk.pointer + within, byteCount: count) }
+            filled += max(0, count)
 
             condition.lock()
+            copying[number] = false
+            guard count > 0 else {
+                condition.unlock()
+                return filled
+            }
             cursors[number] = cursor + Int64(count)
             releasePassedChunks()
             condition.broadcast()
             condition.unlock()
         }
         return filled
+    }
+
+    /// A tap gone on alone reads the file at its own offset, up to the image's size.
+    private func readAlone(into buffer: UnsafeMutableRawBufferPointer, filled: Int, at offset: Int64) throws -> Int {
+        let count = Int(min(Int64(buffer.count - filled), max(0, image.size - offset)))
+        guard count > 0 else { return 0 }
+        return try (image as! any SeekableImageSource).read(into: UnsafeMutableRawBufferPointer(start: buffer.baseAddress! + filled, count: count), at: offset)
     }
 
     fileprivate func detach(tap number: Int) {
