@@ -44,10 +44,13 @@ final class WriteTargets: @unchecked Sendable {
     func run() throws {
         var results = devices.map { _ in Result() }
         var prepared: [(index: Int, write: PreparedWrite)] = []
+        // Several devices are checked against one reading of the machine's disks.
+        let readFacts = devices.count > 1 && !command.options.unmount ? try TargetFacts.liveOnce() : TargetFacts.live
         for index in devices.indices {
             let start = Date()
             do {
-                prepared.append((index, try WriteSession(configuration(index), events: { self.handle($0, device: index) }).prepare()))
+                let session = WriteSession(configuration(index), readFacts: readFacts, events: { self.handle($0, device: index) })
+                prepared.append((index, try session.prepare()))
             } catch {
                 results[index].failure = error as? any EdgeFlashError ?? EdgeError(.failure, "\(error)")
                 results[index].leftOut = true
