@@ -106,7 +106,7 @@ for round in $(seq 1 "$rounds"); do
   record slow_four_noverify "$s"
   start=$(date +%s.%N)
   for dev in "${fast[@]}"; do write "$fast_image" "$dev" >/dev/null 2>&1; done
-  record fast_sequential "$(echo "$(date +%s.%N) - $start" | bc)"
+  record fast_sequential "$(printf %.2f "$(echo "$(date +%s.%N) - $start" | bc)")"
   read -r s _ rss4fast < <(measure "$edgeflash" write "$fast_image" "${fast[@]}" --yes --log "$out/flash.jsonl")
   record fast_four "$s"
 done
