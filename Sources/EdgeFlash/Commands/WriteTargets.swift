@@ -61,12 +61,12 @@ final class WriteTargets: @unchecked Sendable {
         if devices.count == 1, results[0].failure != nil {
             return try finishAndExit(results, expected: nil, imageSHA256: nil)  // as write always said it, and logged
         }
-        if !prepared.isEmpty {
-            if devices.count > 1 && !command.options.json {
-                for (index, result) in results.enumerated() {
-                    if let failure = result.failure { tell(failure, leftOut: true) }
-                }
+        if devices.count > 1 && !command.options.json {
+            for result in results {
+                if let failure = result.failure { tell(failure, leftOut: true) }
             }
+        }
+        if !prepared.isEmpty {
             if !command.options.yes {
                 if devices.count == 1 {
                     try Confirmation.ask(prepared[0].write.confirmation())
