@@ -80,6 +80,12 @@ struct MultiTargetWriteTests {
         let lines = try jsonLines(result.stdout)
         let summary = try #require(lines.last)
         #expect(summary["type"] as? String == "summary" && summary["ok"] as? Bool == true)
+        // Progress events name their stick and its site.
+        let progress = lines.filter { $0["type"] as? String == "progress" }
+        #expect(Set(progress.compactMap { $0["target"] as? String }) == Set(sticks.map(\.path)))
+        #expect(progress.allSatisfy { event in
+            zip(sticks, Self.sites).contains { $0.path == event["target"] as? String && $1 == event["site"] as? String }
+        })
         let volumes = lines.filter { $0["type"] as? String == "user-data" }
         #expect(volumes.count == 3)
         var instanceIDs: Set<String> = []
