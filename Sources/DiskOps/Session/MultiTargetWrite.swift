@@ -4,7 +4,9 @@ import Foundation
 /// Prepared writes of one image to several disks, run side by side: the image is read once
 /// (`FanOutSource`) and each disk has its own writer, read-back and user-data volume on a thread of
 /// its own. A disk that fails is detached from the fan-out and never stops or corrupts the others;
-/// each result is its own. One disk is the same run with one tap. The sessions' `events` are called
+/// each result is its own. One disk is the same run with one tap. Memory: the fan-out's two shared
+/// chunks, and per disk a ring of four 4 MiB buffers, three when there are several (about 13 MiB per
+/// extra disk with the held-back first MiB). The sessions' `events` are called
 /// from every disk's threads at once: the caller's handler serializes them.
 public struct MultiTargetWrite {
     public let writes: [PreparedWrite]
@@ -40,6 +42,7 @@ public struct MultiTargetWrite {
         let image = try ImageFile(path: writes[0].image.path)
         defer { image.close() }
         let fanOut = FanOutSource(image: image, taps: writes.count, expected: writes[0].expected)
+        let depth = writes.count > 1 ? 3 : 4
         let results = ResultSlots(count: writes.count)
         let group = DispatchGroup()
         fanOut.start()
@@ -52,7 +55,7 @@ public struct MultiTargetWrite {
                 let clock = ContinuousClock(), start = clock.now
                 var result = TargetResult(devicePath: write.disk.path, seconds: 0)
                 do {
-                    result.written = try write.run(cancel: cancel, source: tap)
+                    result.written = try write.run(cancel: cancel, source: tap, depth: depth)
                 } catch {
                     result.failure = error as? any EdgeFlashError ?? EdgeError(.failure, "writing \(write.disk.path) failed: \(error)")
                 }

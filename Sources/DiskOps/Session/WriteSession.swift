@@ -125,8 +125,9 @@ public struct PreparedWrite {
     /// Takes the disk (refused as busy, naming its holders, when anything holds it), writes and
     /// reads back the image, then adds the user-data volume when one was given. `cancel` (set by
     /// Ctrl-C) stops it; the error then says what the disk holds. `source` reads the image instead
-    /// of the prepared file (a fan-out tap, when several targets share one reading).
-    public func run(cancel: CancellationFlag, source: (any ImageSource)? = nil) throws -> WriteResult {
+    /// of the prepared file (a fan-out tap, when several targets share one reading), and `depth`
+    /// is the number of buffers in the write's ring (fewer per target when many share the memory).
+    public func run(cancel: CancellationFlag, source: (any ImageSource)? = nil, depth: Int = 4) throws -> WriteResult {
         defer { image.close() }
         let device = disk.path
         do {
@@ -134,7 +135,7 @@ public struct PreparedWrite {
                 throw EdgeError(.interrupted, "interrupted: nothing written to \(device)")
             }
             try ExclusiveAccess.check(devicePath: device)
-            let outcome = try writeImage(source ?? image, cancel: cancel)
+            let outcome = try writeImage(source ?? image, depth: depth, cancel: cancel)
             session.emit(.written(outcome))
             guard let userData else { return WriteResult(outcome: outcome) }
             let plan = try addVolume(userData, cancel: cancel)
@@ -178,10 +179,10 @@ public struct PreparedWrite {
 
     /// The one place the write engine is reached. The device is closed on return, before the
     /// injector opens it.
-    private func writeImage(_ source: any ImageSource, cancel: CancellationFlag) throws -> WriteOutcome {
+    private func writeImage(_ source: any ImageSource, depth: Int, cancel: CancellationFlag) throws -> WriteOutcome {
         let target = try BlockDevice(path: disk.path, access: .readWrite, direct: true, exclusive: true)
         defer { target.close() }
-        let writer = try ImageWriter(image: source, device: target, expected: expected,
+        let writer = try ImageWriter(image: source, device: target, expected: expected, depth: depth,
                                      probe: session.configuration.probe, cancel: cancel,
                                      progress: { session.emit(.progress($0)) })
         return try writer.run(verify: session.configuration.verify)

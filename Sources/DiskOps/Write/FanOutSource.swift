@@ -45,7 +45,7 @@ public final class FanOutSource: @unchecked Sendable {
 
     /// `taps` writers will read it; `expected` is the checksum they check it against.
     public init(image: any ImageSource, taps: Int, expected: ExpectedChecksum?,
-                chunkSize: Int = WritePlan.defaultChunkSize, window: Int = 3, lagLimit: Duration = .seconds(2)) {
+                chunkSize: Int = WritePlan.defaultChunkSize, window: Int = 2, lagLimit: Duration = .seconds(2)) {
         self.image = image
         self.chunkSize = chunkSize
         self.window = max(1, window)
