@@ -42,7 +42,10 @@ public struct UserDataFiles: Sendable {
     }
 
     /// SHA-256 of the user-data, hex: names a site's data in the flash log without showing it.
-    public var userDataSHA256: String {
+    public var userDataSHA256: String { Self.sha256(of: userData) }
+
+    /// SHA-256 of user-data as it lies on a stick (what `check` looks up in the log), hex.
+    public static func sha256(of userData: Data) -> String {
         SHA256.hash(data: userData).map { String(format: "%02x", $0) }.joined()
     }
 
