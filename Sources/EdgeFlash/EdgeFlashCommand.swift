@@ -28,6 +28,7 @@ struct EdgeFlashCommand: AsyncParsableCommand {
             WriteCommand.self,
             InjectCommand.self,
             CheckCommand.self,
+            StationCommand.self,
             UserDataCommand.self,
             BuildCommand.self,
             UdevCheckCommand.self,
