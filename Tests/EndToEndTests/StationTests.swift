@@ -51,14 +51,16 @@ struct StationTests {
         let before = try Shell.bash("sha256sum < '\(old.path)'")
 
         let station = Process()
-        station.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
-        station.arguments = ["300", EdgeFlashBinary.url.path, "station", InstallerImages.ipxe, "--user-data", template, "--sites", sites,
+        station.executableURL = EdgeFlashBinary.url
+        station.arguments = ["station", InstallerImages.ipxe, "--user-data", template, "--sites", sites,
                              "--count", "2", "--log", log, "--yes", "--allow-loop"]
         station.environment = ProcessInfo.processInfo.environment.merging(["EDGEFLASH_LOOP_DIR": dir.path]) { $1 }
         let out = Pipe(), err = Pipe()
         station.standardOutput = out
         station.standardError = err
         try station.run()
+        let watchdog = Watchdog(station, seconds: 300)
+        defer { watchdog.cancel() }
         let lines = Lines(out.fileHandleForReading)
 
         #expect(lines.wait(for: "insert a stick"), "\(lines.text)")
@@ -89,4 +91,19 @@ struct StationTests {
         #expect(records.map { $0["site"] as? String } == ["berlin", "austin"])
         #expect(records.allSatisfy { $0["result"] as? String == "ok" })
     }
+}
+
+/// Kills a child process that outlives `seconds`, so a hung command fails its test instead of
+/// hanging the suite. SIGKILL: children of the test runner inherit a mask that blocks SIGTERM and
+/// SIGALRM (so `timeout(1)` cannot stop them either).
+final class Watchdog: @unchecked Sendable {
+    private let item: DispatchWorkItem
+
+    init(_ process: Process, seconds: Double) {
+        let pid = process.processIdentifier
+        item = DispatchWorkItem { if process.isRunning { kill(pid, SIGKILL) } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: item)
+    }
+
+    func cancel() { item.cancel() }
 }
