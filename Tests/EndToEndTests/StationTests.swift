@@ -88,7 +88,8 @@ struct StationTests {
         }
         #expect(records.count == 2)
         #expect(records.map { $0["operation"] as? String } == ["station", "station"])
-        #expect(records.map { $0["site"] as? String } == ["berlin", "austin"])
+        // In the order the sticks finished; which stick got which site is checked on the sticks above.
+        #expect(Set(records.compactMap { $0["site"] as? String }) == ["berlin", "austin"])
         #expect(records.allSatisfy { $0["result"] as? String == "ok" })
     }
 }

@@ -62,6 +62,15 @@ public struct UserDataFiles: Sendable {
         return String("\(site)-\(suffix)".map { allowed.contains($0) ? $0 : "-" })
     }
 
+    /// The instance-id a meta-data file gives (its `instance-id:` line); nil when it has none.
+    public static func instanceID(inMetaData metaData: Data) -> String? {
+        String(decoding: metaData, as: UTF8.self).split(separator: "\n").lazy.compactMap { line -> String? in
+            let parts = line.split(separator: ":", maxSplits: 1)
+            guard parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == "instance-id" else { return nil }
+            return parts[1].trimmingCharacters(in: .whitespaces)
+        }.first
+    }
+
     /// Throws the validation errors (not the warnings) as one invalid-input error.
     public func requireValid() throws {
         guard report.isValid else {

@@ -69,89 +69,20 @@ struct CheckCommand: ParsableCommand {
         if !contents.skippedLines.isEmpty && !json {
             Terminal.writeStderr("edgeflash: \(flashLog.path): skipped \(contents.skippedLines.count) line(s) that are not whole records (line \(contents.skippedLines.map(String.init).joined(separator: ", ")))\n")
         }
-        let serial = (try? Inventory.live())?.first { $0.path == device }?.serial
         let cancel = CancellationFlag()
         let stick = try withExtendedLifetime(InterruptTrap(cancel: cancel)) {
             try StickCheck.run(path: device, image: image, known: contents.knownImages, cancel: cancel, progress: reporter.update)
         }
         reporter.finish()
 
-        var failures: [EdgeError] = []
-        var lines: [String] = []
         result.size = stick.size
-        result.image = CheckReport.Image(length: stick.regionLength, sha256: stick.regionSHA256)
-        let region = "\(device): image region \(ByteCount.human(stick.regionLength)) (\(stick.regionLength) bytes), SHA-256 \(stick.regionSHA256)"
-        if let image, let offset = stick.firstDifference {
-            result.image?.state = "differs"
-            result.image?.firstDifference = offset
-            lines.append("\(device): image region differs from \(image) at byte offset \(offset)")
-            failures.append(EdgeError(.mismatch, "\(device): the image region differs from \(image) at byte offset \(offset)",
-                                      hint: "Write the stick again (edgeflash write)."))
-        } else if let matched = stick.matched {
-            let named = contents.latest(serial: serial, device: device) { $0.imageSHA256 == matched.sha256 && $0.imageSize == matched.size }
-            let written = named.flatMap { FlashLog.sameStick($0, serial: serial, device: device) ? $0 : nil }
-            result.image?.state = "intact"
-            result.image?.name = image.map { URL(fileURLWithPath: $0).lastPathComponent } ?? named?.image
-            result.image?.written = written?.time
-            var line = region + ", intact: " + (image.map { "matches \($0)" } ?? "the image \(named?.image ?? "?") in the log")
-            if let written { line += ", written \(written.time) (\(written.operation.rawValue))" }
-            lines.append(line)
-        } else {
-            let expected = contents.latest(serial: serial, device: device) { $0.imageSHA256 != nil && FlashLog.sameStick($0, serial: serial, device: device) }
-            if let expected {
-                result.image?.state = "differs"
-                lines.append(region + ", which is not the image the log says was written to it (\(expected.image ?? "?"), \(expected.time))")
-                failures.append(EdgeError(.mismatch, "\(device): the image region does not match \(expected.image ?? "the image") written to it \(expected.time) (\(flashLog.path))",
-                                          hint: "Compare it with the image to find the first differing byte: edgeflash check \(device) --image \(expected.image ?? "IMAGE")."))
-            } else {
-                result.image?.state = "unknown"
-                lines.append(region + ", an image the log (\(flashLog.path)) does not know")
-                failures.append(EdgeError(.failure, "\(device): unverified: the image region matches no image in \(flashLog.path)",
-                                          hint: "Compare it with the image: edgeflash check \(device) --image IMAGE."))
-            }
-        }
-
-        var scrubber = SecretScrubber.none
-        switch stick.volume {
-        case .missing(let error):
-            result.userData = CheckReport.UserData(state: "missing")
-            lines.append("\(device): user-data volume: \(error.message)")
-            failures.append(error)
-        case .damaged(let error):
-            result.userData = CheckReport.UserData(state: "damaged")
-            lines.append("\(device): user-data volume: \(error.message)")
-            failures.append(error)
-        case .found(let volume, let files):
-            let text = String(decoding: files.userData, as: UTF8.self)
-            scrubber = SecretScrubber(secrets: UserDataRedactor.secretValues(in: text))
-            let sha256 = UserDataFiles.sha256(of: Data(files.userData))
-            let validation = UserDataValidator.validate(Data(files.userData), file: "\(device):user-data")
-            let site = contents.latest(serial: serial, device: device) { $0.userDataSHA256 == sha256 }
-            var userData = CheckReport.UserData(state: validation.isValid ? "valid" : "invalid")
-            userData.volume = volume
-            userData.sha256 = sha256
-            userData.site = site?.site
-            userData.instanceID = files.metaData.flatMap(Self.instanceID)
-            userData.issues = validation.issues.map { issue in
-                var scrubbed = issue
-                scrubbed.message = scrubber.scrub(issue.message)
-                return scrubbed
-            }
-            if show { userData.redacted = scrubber.scrub(UserDataRedactor.redact(text)) }
-            result.userData = userData
-
-            var line = "\(device): user-data volume \(volume.label) (\(volume.fileSystem)) at byte \(volume.offset), user-data \(files.userData.count) bytes, SHA-256 \(sha256)"
-            line += site.map { ": site \($0.site ?? "?") (written \($0.time))" } ?? ": a site the log does not know"
-            if let id = userData.instanceID { line += ", instance-id \(id)" }
-            lines.append(line)
-            let errors = userData.issues.filter { $0.severity == .error }
-            lines.append("\(device): user-data " + (errors.isEmpty ? "valid" : "invalid") + (userData.issues.isEmpty ? "" : ":"))
-            lines += userData.issues.map { "  " + $0.formatted(file: "user-data") }
-            if !errors.isEmpty {
-                failures.append(EdgeError.userDataInvalid("\(device): the user-data on the stick is invalid (\(errors.count) error\(errors.count == 1 ? "" : "s"))"))
-            }
-        }
-
+        let found = Findings(device: device, serial: (try? Inventory.live())?.first { $0.path == device }?.serial,
+                             log: contents, logPath: flashLog.path)
+        let region = found.image(stick, comparedWith: image)
+        let userData = found.userData(stick.volume, show: show)
+        result.image = region.report
+        result.userData = userData.report
+        let lines = region.lines + userData.lines, scrubber = userData.scrubber
         if !json {
             print(scrubber.scrub(lines.joined(separator: "\n")))
             if show, let redacted = result.userData?.redacted {
@@ -159,21 +90,93 @@ struct CheckCommand: ParsableCommand {
                 print(redacted, terminator: redacted.hasSuffix("\n") ? "" : "\n")
             }
         }
-        // The most serious failure decides the status: the image first, then the volume, then the data.
-        if let failure = failures.first { throw scrubber.scrub(failure) }
+        // The most serious failure decides the status: the image's first, then the volume's or the data's.
+        if let failure = region.failure ?? userData.failure { throw scrubber.scrub(failure) }
         result.ok = true
         result.exitStatus = ExitStatus.success.rawValue
         if json { JSONLines.emit(result) }
     }
+}
 
-    /// The instance-id line of a meta-data file.
-    static func instanceID(_ metaData: [UInt8]) -> String? {
-        String(decoding: metaData, as: UTF8.self).split(separator: "\n").lazy
-            .compactMap { line -> String? in
-                let parts = line.split(separator: ":", maxSplits: 1)
-                guard parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == "instance-id" else { return nil }
-                return parts[1].trimmingCharacters(in: .whitespaces)
-            }.first
+/// What `check` says about each half of a stick, from what it read and what the flash log knows:
+/// the report's part, the lines printed, and the failure that decides the status, if any.
+private struct Findings {
+    let device: String
+    let serial: String?
+    let log: FlashLog.Contents
+    let logPath: String
+
+    func image(_ stick: StickCheck.Report, comparedWith image: String?) -> (report: CheckReport.Image, lines: [String], failure: EdgeError?) {
+        var report = CheckReport.Image(length: stick.regionLength, sha256: stick.regionSHA256)
+        let region = "\(device): image region \(ByteCount.human(stick.regionLength)) (\(stick.regionLength) bytes), SHA-256 \(stick.regionSHA256)"
+        if let image, let offset = stick.firstDifference {
+            report.state = "differs"
+            report.firstDifference = offset
+            return (report, ["\(device): image region differs from \(image) at byte offset \(offset)"],
+                    EdgeError(.mismatch, "\(device): the image region differs from \(image) at byte offset \(offset)",
+                              hint: "Write the stick again (edgeflash write)."))
+        }
+        if let matched = stick.matched {
+            let named = log.latest(serial: serial, device: device) { $0.imageSHA256 == matched.sha256 && $0.imageSize == matched.size }
+            let written = named.flatMap { FlashLog.sameStick($0, serial: serial, device: device) ? $0 : nil }
+            report.state = "intact"
+            report.name = image.map { URL(fileURLWithPath: $0).lastPathComponent } ?? named?.image
+            report.written = written?.time
+            var line = region + ", intact: " + (image.map { "matches \($0)" } ?? "the image \(named?.image ?? "?") in the log")
+            if let written { line += ", written \(written.time) (\(written.operation.rawValue))" }
+            return (report, [line], nil)
+        }
+        if let expected = log.latest(serial: serial, device: device, where: { $0.imageSHA256 != nil && FlashLog.sameStick($0, serial: serial, device: device) }) {
+            report.state = "differs"
+            let name = expected.image ?? "the image"
+            return (report, [region + ", which is not the image the log says was written to it (\(name), \(expected.time))"],
+                    EdgeError(.mismatch, "\(device): the image region does not match \(name) written to it \(expected.time) (\(logPath))",
+                              hint: "Compare it with the image to find the first differing byte: edgeflash check \(device) --image \(expected.image ?? "IMAGE")."))
+        }
+        return (report, [region + ", an image the log (\(logPath)) does not know"],
+                EdgeError(.failure, "\(device): unverified: the image region matches no image in \(logPath)",
+                          hint: "Compare it with the image: edgeflash check \(device) --image IMAGE."))
+    }
+
+    /// Also the scrubber that keeps the user-data's secret values out of everything printed.
+    func userData(_ volume: StickCheck.VolumeFinding, show: Bool)
+        -> (report: CheckReport.UserData, lines: [String], failure: EdgeError?, scrubber: SecretScrubber) {
+        let volumeFiles: (InjectedVolume, UserDataVolumeFiles)
+        switch volume {
+        case .missing(let error):
+            return (CheckReport.UserData(state: "missing"), ["\(device): user-data volume: \(error.message)"], error, .none)
+        case .damaged(let error):
+            return (CheckReport.UserData(state: "damaged"), ["\(device): user-data volume: \(error.message)"], error, .none)
+        case .found(let volume, let files):
+            volumeFiles = (volume, files)
+        }
+        let (volume, files) = volumeFiles
+        let text = String(decoding: files.userData, as: UTF8.self)
+        let scrubber = SecretScrubber(secrets: UserDataRedactor.secretValues(in: text))
+        let sha256 = UserDataFiles.sha256(of: Data(files.userData))
+        let validation = UserDataValidator.validate(Data(files.userData), file: "\(device):user-data")
+        let site = log.latest(serial: serial, device: device) { $0.userDataSHA256 == sha256 }
+        var report = CheckReport.UserData(state: validation.isValid ? "valid" : "invalid")
+        report.volume = volume
+        report.sha256 = sha256
+        report.site = site?.site
+        report.instanceID = files.metaData.flatMap { UserDataFiles.instanceID(inMetaData: Data($0)) }
+        report.issues = validation.issues.map { issue in
+            var scrubbed = issue
+            scrubbed.message = scrubber.scrub(issue.message)
+            return scrubbed
+        }
+        if show { report.redacted = scrubber.scrub(UserDataRedactor.redact(text)) }
+
+        var line = "\(device): user-data volume \(volume.label) (\(volume.fileSystem)) at byte \(volume.offset), user-data \(files.userData.count) bytes, SHA-256 \(sha256)"
+        line += site.map { ": site \($0.site ?? "?") (written \($0.time))" } ?? ": a site the log does not know"
+        if let id = report.instanceID { line += ", instance-id \(id)" }
+        let errors = report.issues.filter { $0.severity == .error }
+        let lines = [line, "\(device): user-data " + (errors.isEmpty ? "valid" : "invalid") + (report.issues.isEmpty ? "" : ":")]
+            + report.issues.map { "  " + $0.formatted(file: "user-data") }
+        let failure = errors.isEmpty ? nil
+            : EdgeError.userDataInvalid("\(device): the user-data on the stick is invalid (\(errors.count) error\(errors.count == 1 ? "" : "s"))")
+        return (report, lines, failure, scrubber)
     }
 }
 

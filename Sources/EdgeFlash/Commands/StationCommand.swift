@@ -119,7 +119,7 @@ enum StationUserData {
                                        files: [FAT32Volume.File(name: "user-data", contents: Array(files.userData)),
                                                FAT32Volume.File(name: "meta-data", contents: Array(files.metaData))])
         return StickUserData(volume: UserDataVolume(request: request, secrets: files.secrets), sha256: files.userDataSHA256,
-                             instanceID: CheckCommand.instanceID(Array(files.metaData)) ?? "")
+                             instanceID: UserDataFiles.instanceID(inMetaData: files.metaData) ?? "")
     }
 }
 
