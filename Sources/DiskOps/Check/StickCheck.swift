@@ -56,19 +56,24 @@ public enum StickCheck {
         device.dropCaches()
         let survey = try InjectionSurvey(targetSize: device.size, imageSize: nil, read: device.readDirect)
 
-        var report: Report
-        if let image {
-            report = try compare(device, with: image, cancel: cancel, progress: progress)
-        } else {
-            report = try identify(device, survey: survey, known: known, cancel: cancel, progress: progress)
-        }
-        report.volume = readVolume(device, survey: survey, after: report.regionLength)
-        return report
+        let region = try image.map { try compare(device, with: $0, cancel: cancel, progress: progress) }
+            ?? identify(device, survey: survey, known: known, cancel: cancel, progress: progress)
+        return Report(path: device.path, size: device.size, regionLength: region.length, regionSHA256: region.sha256,
+                      matched: region.matched, firstDifference: region.firstDifference,
+                      volume: readVolume(device, survey: survey, after: region.length))
+    }
+
+    /// The image region's findings, before the volume after it is read.
+    private struct Region {
+        var length: Int64
+        var sha256: String
+        var matched: KnownImage?
+        var firstDifference: Int64?
     }
 
     /// The region against the image, with the tables an injection rewrote expected as it wrote them.
     private static func compare(_ device: BlockDevice, with imagePath: String, cancel: CancellationFlag,
-                                progress: @escaping (WriteProgress) -> Void) throws -> Report {
+                                progress: @escaping (WriteProgress) -> Void) throws -> Region {
         let image = try ImageFile(path: imagePath)
         defer { image.close() }
         let footprint = try InjectionFootprint.find(imageSize: image.size, readImage: { offset, count in
@@ -80,14 +85,14 @@ public enum StickCheck {
                                                   expected: footprint?.overlay(imageSize: image.size) ?? [],
                                                   cancel: cancel, progress: progress)
         let sha256 = result.imageHash ?? ""
-        return Report(path: device.path, size: device.size, regionLength: image.size, regionSHA256: sha256,
+        return Region(length: image.size, sha256: sha256,
                       matched: result.firstDifference == nil ? KnownImage(size: image.size, sha256: sha256) : nil,
-                      firstDifference: result.firstDifference, volume: .missing(EdgeError(.failure, "not read yet")))
+                      firstDifference: result.firstDifference)
     }
 
     /// The region hashed at each known image's length (and the stick's own idea of it), in one pass.
     private static func identify(_ device: BlockDevice, survey: InjectionSurvey, known: [KnownImage],
-                                 cancel: CancellationFlag, progress: @escaping (WriteProgress) -> Void) throws -> Report {
+                                 cancel: CancellationFlag, progress: @escaping (WriteProgress) -> Void) throws -> Region {
         let ownLength = survey.imageEnd
         let lengths = Array(Set(known.map(\.size).filter { $0 > 0 && $0 <= device.size } + (ownLength > 0 ? [ownLength] : []))).sorted()
         guard !lengths.isEmpty else {
@@ -102,8 +107,7 @@ public enum StickCheck {
         let hashes = Dictionary(uniqueKeysWithValues: zip(lengths, try RegionHash.sha256(of: device, regions: regions, cancel: cancel, progress: progress)))
         let matched = known.first { hashes[$0.size] == $0.sha256 }
         let length = matched?.size ?? (ownLength > 0 ? ownLength : lengths[0])
-        return Report(path: device.path, size: device.size, regionLength: length, regionSHA256: hashes[length]!,
-                      matched: matched, firstDifference: nil, volume: .missing(EdgeError(.failure, "not read yet")))
+        return Region(length: length, sha256: hashes[length]!, matched: matched)
     }
 
     /// The partition after an image of `length` bytes that holds (or held) the user-data volume:
