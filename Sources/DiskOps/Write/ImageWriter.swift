@@ -113,8 +113,13 @@ public final class ImageWriter {
         try clearStaleSignatures()
 
         let source = SourceSegments(image: image, plan: plan, hash: expected.map(StreamingHash.init(for:)))
+        let verifier = ReadBackVerifier(device: device, image: image, plan: plan, digests: source.digests,
+                                        depth: depth, ioThreads: ioThreads, cancel: cancel, buffers: buffers)
+        // Only a probed stick gets the overlapped read-back: see the type's comment for why.
+        let overlapped = verify && probe
         let heldBack = AlignedBuffer(capacity: Int(WritePlan.heldBackSize), account: buffers)
-        try writeBody(from: source, holdingBack: heldBack)
+        let bodyChecked = ProgressCounter(phase: .verify, total: image.size, report: overlapped ? { _ in } : progress)
+        try writeBody(from: source, holdingBack: heldBack, readingBackWith: overlapped ? verifier : nil, checked: bodyChecked)
         progress(WriteProgress(phase: .sync, bytes: bytesWritten, totalBytes: image.size))
         try device.synchronize()
 
@@ -128,12 +133,9 @@ public final class ImageWriter {
         }
         let writeSeconds = (clock.now - writeStart).seconds
 
-        let verifier = ReadBackVerifier(device: device, image: image, plan: plan, digests: source.digests,
-                                        depth: depth, ioThreads: ioThreads, cancel: cancel, buffers: buffers)
         let verifyStart = clock.now
-        let checked = ProgressCounter(phase: .verify, total: image.size, report: progress)
-        if verify {
-            try verifier.verify(plan.bodySegments, counter: checked)
+        if verify && !overlapped {
+            try verifier.verify(plan.bodySegments, counter: bodyChecked)
         }
         var verifySeconds = (clock.now - verifyStart).seconds
 
@@ -143,6 +145,7 @@ public final class ImageWriter {
         try writeHeldBack(heldBack)
         if !verify { progress(WriteProgress(phase: .write, bytes: bytesWritten, totalBytes: image.size)) }
         if verify {
+            let checked = ProgressCounter(phase: .verify, startingAt: bodyChecked.value, total: image.size, report: progress)
             try verifier.verify(0..<1, counter: checked)
             verifySeconds += (clock.now - bootStart).seconds
         }
@@ -175,25 +178,47 @@ public final class ImageWriter {
         }
     }
 
-    private func writeBody(from source: SourceSegments, holdingBack heldBack: AlignedBuffer) throws {
+    /// Streams the image to the target, segment 0 into `heldBack`. With a `verifier`, the body is
+    /// read back while it is written, in the order `BodySchedule` gives, each batch once
+    /// `DurableSegments` saw it written and synced.
+    private func writeBody(from source: SourceSegments, holdingBack heldBack: AlignedBuffer,
+                           readingBackWith verifier: ReadBackVerifier?, checked: ProgressCounter) throws {
         let device = self.device, plan = self.plan
+        let schedule = BodySchedule(plan: plan, readBack: verifier != nil)
+        let durable = DurableSegments(schedule: schedule, device: device, cancel: cancel)
         let written = ProgressCounter(phase: .write, total: image.size, report: progress)
         defer { bytesWritten = written.value }
-        try BufferPipeline.run(segments: plan.segmentCount, bufferSize: plan.chunkSize, depth: depth,
-                               consumers: ioThreads, cancel: cancel, account: buffers,
-            produce: { index, buffer in try source.read(index, into: buffer) },
-            consume: { index, buffer in
-                if index == 0 {
-                    heldBack.pointer.copyMemory(from: buffer.pointer, byteCount: buffer.count)
-                    heldBack.count = buffer.count
-                    written.add(0)
-                    return
+        // Reads back need buffers of their own beside the writes in flight.
+        let extraThreads = verifier == nil ? 0 : ioThreads
+        try BufferPipeline.run(segments: schedule.steps.count, bufferSize: plan.chunkSize, depth: depth + extraThreads,
+                               consumers: ioThreads + extraThreads, cancel: cancel, account: buffers,
+            produce: { position, buffer in
+                switch schedule.steps[position] {
+                case .write(let index): try source.read(index, into: buffer)
+                case .readBack(let index): try durable.waitUntilDurable(index)
                 }
-                let length = buffer.count
-                let padded = Int(plan.paddedLength(Int64(length)))
-                buffer.zeroPad(to: padded)
-                try device.write(buffer.bytes(upTo: padded), at: plan.segment(index).lowerBound)
-                written.add(Int64(length))
+            },
+            consume: { position, buffer in
+                do {
+                    switch schedule.steps[position] {
+                    case .write(0):
+                        heldBack.pointer.copyMemory(from: buffer.pointer, byteCount: buffer.count)
+                        heldBack.count = buffer.count
+                        written.add(0)
+                    case .write(let index):
+                        let length = buffer.count
+                        let padded = Int(plan.paddedLength(Int64(length)))
+                        buffer.zeroPad(to: padded)
+                        try device.write(buffer.bytes(upTo: padded), at: plan.segment(index).lowerBound)
+                        durable.markWritten(index)
+                        written.add(Int64(length))
+                    case .readBack(let index):
+                        try verifier?.check(index, in: buffer, counter: checked)
+                    }
+                } catch {
+                    durable.stop()
+                    throw error
+                }
             })
     }
 
