@@ -1,3 +1,4 @@
+import EdgeCore
 import FileIO
 import ISOVerify
 import SystemPackage
@@ -81,12 +82,13 @@ import Testing
         let before = events[..<last.index]
         let lastBodyWrite = try #require(writes.dropLast().last).index
         let bodyReads = before[lastBodyWrite...].compactMap { event -> Range<Int64>? in
-            if case .read(let range) = event { return range }
+            if case .read(let range) = event, range != 0..<Self.mib { return range }
             return nil
         }
         #expect(before[lastBodyWrite...].contains(.sync))
         let covered = bodyReads.map { $0.count }.reduce(0, +)
         #expect(covered >= Int(Int64(bytes.count) - Self.mib) && bodyReads.allSatisfy { $0.lowerBound >= Self.mib })
+        #expect(before[lastBodyWrite...].contains(.read(0..<Self.mib)), "the cleared first MiB was read back before it is written")
         // After it: flushed and read back too.
         #expect(events[last.index...].contains(.sync))
         #expect(events[last.index...].contains(.read(0..<Self.mib)))
@@ -201,6 +203,25 @@ import Testing
         #expect(error?.offset == firstWrong.map(Int64.init))
     }
 
+    /// A stick that wraps at a size the probe's markers do not reveal (100 MiB, not a power of two,
+    /// no two markers on one block): the overlapped read-back checked the start of the body before
+    /// the end of the body wrapped onto it, but the end also wrapped onto the cleared first MiB,
+    /// which is read back before it is written, and the write fails there.
+    @Test func aWrapThatTheProbeMissesIsCaughtBeforeTheFirstMiBIsWritten() throws {
+        let real = 100 * Self.mib
+        let target = RecordingTarget(size: 256 * Self.mib, faults: .init(realSize: real))
+        #expect(try CapacityProbe.run(target) == .keepsEverything, "the probe cannot see this wrap")
+        let bytes = Self.image(120 << 20)
+        let (failure, error) = Self.failedWrite(EdgeError.self) {
+            try Self.writer(MemoryImage(bytes), target, probe: true).run(verify: true)
+        }
+        #expect(error?.exitStatus == .mismatch)
+        #expect(error?.message.contains("wraps around") == true, "\(error?.message ?? "")")
+        #expect(failure?.firstMiB == .blank)
+        let bootWrites = Self.writes(target.events).filter { $0.range.lowerBound == 0 && !$0.zeros && $0.range.count == Int(Self.mib) }
+        #expect(bootWrites.isEmpty, "the first MiB of the image was never written")
+    }
+
     /// A failure in the last step (the held-back first MiB lost on the way) is blanked too; a
     /// target that also loses the blanking is reported as not blank, never as blank.
     @Test func aLostFirstMiBIsBlankedAndALostBlankingIsSaid() throws {
@@ -212,8 +233,9 @@ import Testing
         #expect(blanked?.firstMiB == .blank)
         #expect(halfLost.isBlank(0..<(Self.mib / 2)), "the half that was written is zeroed again")
 
+        // It loses the zeros that cleared it too: caught before the image's first MiB is written.
         let sticky = RecordingTarget(size: 16 * Self.mib, filledWith: 0xEE, faults: .init(lostBytes: 0..<4096))
-        let (failure, _) = Self.failedWrite(ReadBackMismatchError.self) {
+        let (failure, _) = Self.failedWrite(EdgeError.self) {
             try Self.writer(MemoryImage(bytes), sticky).run(verify: true)
         }
         guard case .notBlank = failure?.firstMiB else {

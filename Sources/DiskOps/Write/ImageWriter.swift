@@ -142,6 +142,7 @@ public final class ImageWriter {
         // The stick becomes bootable only now, after the checksum and the body's read-back passed.
         if cancel.isCancelled { throw BufferPipeline.Cancelled() }
         let bootStart = clock.now
+        if verify { try checkNothingLandedInTheFirstMiB() }
         try writeHeldBack(heldBack)
         if !verify { progress(WriteProgress(phase: .write, bytes: bytesWritten, totalBytes: image.size)) }
         if verify {
@@ -220,6 +221,17 @@ public final class ImageWriter {
                     throw error
                 }
             })
+    }
+
+    /// The first MiB was zeroed before the body and nothing of the body is written there, so it
+    /// must still read back as zeros. Data there means the zeros were lost, or a body write landed
+    /// on it: the stick wraps around (a wrap at any real size, power of two or not, sends the byte
+    /// written at that size to byte 0). Then the first MiB would overwrite body bytes and, with an
+    /// overlapped read-back, later body writes may have overwritten segments already checked.
+    private func checkNothingLandedInTheFirstMiB() throws {
+        guard let offset = try FirstMiB.firstDataByte(in: device) else { return }
+        throw EdgeError(.mismatch, "verification failed: the first MiB of \(device.path), zeroed before the image was written, reads back with data at byte offset \(offset): the stick lost those zeros or wraps around (a write further on landed there)",
+                        hint: "The stick is counterfeit (smaller than it claims) or failing: use another stick.")
     }
 
     private func writeHeldBack(_ heldBack: AlignedBuffer) throws {
