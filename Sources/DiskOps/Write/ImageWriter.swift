@@ -29,21 +29,43 @@ public struct WriteOutcome: Sendable, Equatable {
 /// 1. zero the target's first and last MiB (stale tables, old backup GPT);
 /// 2. stream the image but its first MiB through a ring of aligned buffers: a reader thread reads,
 ///    digests (XXH3 per segment) and hashes (SHA or implanted MD5, when one is expected) while the I/O
-///    threads write the segments before it, so the hash overlaps the writes;
+///    threads write the segments before it, so the hash overlaps the writes. On a probed stick the
+///    body is read back (O_DIRECT) during this step too, a batch behind the writes (below);
 /// 3. fdatasync, then compare the hash: on a mismatch stop here, the stick is not bootable;
-/// 4. read the body back (O_DIRECT) and compare digests;
-/// 5. write the held-back first MiB, fdatasync, read it back;
-/// 6. ask the kernel to re-read the partition table.
+/// 4. without the probe (`--no-probe`), read the body back now, as a second pass;
+/// 5. read the first MiB back: still the zeros of step 1, or the stick lost them or wraps;
+/// 6. write the held-back first MiB, fdatasync, read it back;
+/// 7. ask the kernel to re-read the partition table.
 /// SIGINT/SIGTERM (through `cancel`) stop at a segment boundary; the target is flushed and
 /// reported incomplete. The writer neither opens nor closes the source and the target: its caller
 /// owns them.
+///
+/// Why the read-back may overlap the write. A segment checked early could only go bad through a
+/// later write landing on it: a stick whose addresses alias (a counterfeit that wraps around), or
+/// a data loss the device hides in its cache. Against both:
+/// - Durability first. A segment is read back only after an fdatasync issued once it, and every
+///   segment up to the end of the next 32 MiB batch, had been written; the cache is dropped
+///   between (`BodySchedule`, `DurableSegments`). One sync per batch: 16 for 512 MiB, a few ms each
+///   on a loop device. Each read-back thus trails the writes by at least a batch, so a device
+///   cache smaller than that cannot answer it from what was just written.
+/// - Aliasing. The probe refuses a stick where two of its markers (byte 0, every power of two from
+///   1 MiB, the last block, a few others) land on one block: every stick that drops high address
+///   bits, which is how a counterfeit maps its claimed size onto smaller flash. A wrap at a real
+///   size that is not a power of two can miss the markers, but any wrap sends the byte written at
+///   the real size to byte 0, so step 5 finds every wrap that reaches the image before the image
+///   becomes bootable. (It also closes a gap the second pass had: the first MiB, written after it,
+///   could itself land on body bytes.)
+/// - Left over: a stick that maps one far region of the body onto another without touching the
+///   first MiB or any marker. The second pass would catch it when both are in the image; the
+///   overlap does not. Counterfeits are not built so (they wrap), and this gap is accepted here.
+/// Without the probe nothing rules aliasing out, so `--no-probe` keeps the second pass.
 public final class ImageWriter {
     let image: any ImageSource
     let device: any WriteTarget
     let plan: WritePlan
     let expected: ExpectedChecksum?
     let depth: Int
-    /// Writes (and read-backs) in flight at once.
+    /// Writes in flight at once, and as many read-backs beside them when the read-back overlaps.
     let ioThreads: Int
     let cancel: CancellationFlag
     /// Run the capacity probe first (`--no-probe` turns it off).
