@@ -7,17 +7,14 @@
 # Measures, per round (seconds, wall clock):
 #   dd          dd if=IMG of=DEV bs=4M oflag=direct conv=fsync
 #   ef-noverify edgeflash write IMG DEV --yes --no-verify        (no checksum beside IMG)
-#   ef-verify   edgeflash write IMG DEV --yes                    (read-back verify, no checksum; the
-#               capacity probe passes, so the read-back overlaps the write)
-#   ef-second-pass  edgeflash write IMG DEV --yes --no-probe     (no probe: the read-back is a second
-#               pass after the whole write, as before the overlap)
+#   ef-verify   edgeflash write IMG DEV --yes                    (read-back verify, no checksum)
 #   careful     sha256sum -c IMG.sha256 && dd ... && dd iflag=direct | cmp   (the careful shell user)
 #   ef-sha256   edgeflash write IMG DEV --yes                    (IMG.sha256 beside it: hash + write + verify)
 #   bmaptool    bmaptool copy --bmap IMG.bmap IMG DEV            (bmap made once, outside the timing)
 #   dd_readback dd write as above, then dd if=DEV iflag=direct bs=4M of=/dev/null: the floor for any
 #               tool that reads the device back after writing it
 #   dd_concurrent the same dd write and dd read started together: what the device gives a write and
-#               a read at once, the floor for a read-back that overlaps the write
+#               a read at once, the floor for a read-back that would overlap the write
 # and the peak RSS of `edgeflash write` (with IMG.sha256, verify on) for SIZE_MIB and 4x SIZE_MIB.
 # Scratch files live in bench/out/ (gitignored); the loop device is detached on exit. Needs root.
 set -euo pipefail
@@ -54,7 +51,6 @@ count=$((size_mib / 4))  # 4 MiB blocks in the image
 run_dd()          { dd if="$plain" of="$dev" bs=4M oflag=direct conv=fsync status=none; }
 run_ef_noverify() { "$edgeflash" write "$plain" "$dev" --yes --no-verify >/dev/null 2>&1; }
 run_ef_verify()   { "$edgeflash" write "$plain" "$dev" --yes >/dev/null 2>&1; }
-run_ef_second_pass() { "$edgeflash" write "$plain" "$dev" --yes --no-probe >/dev/null 2>&1; }
 run_careful()     {
   (cd "$out/checked" && sha256sum --quiet -c image.img.sha256) &&
   dd if="$checked" of="$dev" bs=4M oflag=direct conv=fsync status=none &&
@@ -69,7 +65,7 @@ run_dd_concurrent() {
 }
 run_bmaptool()    { bmaptool -q copy --bmap "$out/plain/image.bmap" "$plain" "$dev" >/dev/null 2>&1; }
 
-tools=(dd ef_noverify ef_verify ef_second_pass dd_readback dd_concurrent careful ef_sha256 bmaptool)
+tools=(dd ef_noverify ef_verify dd_readback dd_concurrent careful ef_sha256 bmaptool)
 declare -A times
 seconds() { local start end; start=$(date +%s.%N); "$@"; end=$(date +%s.%N); echo "$end - $start" | bc; }
 
@@ -114,9 +110,8 @@ cat <<REPORT
 | dd bs=4M oflag=direct conv=fsync | ${med[dd]} | 1.00 | |
 | edgeflash write --no-verify | ${med[ef_noverify]} | $(ratio "${med[ef_noverify]}" "${med[dd]}") x dd | <= 1.0 |
 | edgeflash write (read-back verify) | ${med[ef_verify]} | $(ratio "${med[ef_verify]}" "${med[dd]}") x dd | <= 1.6 |
-| edgeflash write --no-probe (read-back as a second pass) | ${med[ef_second_pass]} | $(ratio "${med[ef_second_pass]}" "${med[dd]}") x dd | |
 | dd write, then dd iflag=direct read-back | ${med[dd_readback]} | $(ratio "${med[dd_readback]}" "${med[dd]}") x dd | |
-| dd write and dd read at once (the device's floor for an overlapped read-back) | ${med[dd_concurrent]} | $(ratio "${med[dd_concurrent]}" "${med[dd_readback]}") x dd+dd | |
+| dd write and dd read at once (the floor for a read-back overlapped with the write) | ${med[dd_concurrent]} | $(ratio "${med[dd_concurrent]}" "${med[dd_readback]}") x dd+dd | |
 | edgeflash write (read-back verify) against dd write then dd read | ${med[ef_verify]} | $(ratio "${med[ef_verify]}" "${med[dd_readback]}") x dd+dd | <= 0.7 |
 | sha256sum -c && dd && dd iflag=direct \| cmp | ${med[careful]} | 1.00 | |
 | edgeflash write, IMG.sha256 beside it | ${med[ef_sha256]} | $(ratio "${med[ef_sha256]}" "${med[careful]}") x careful | <= 0.6 |

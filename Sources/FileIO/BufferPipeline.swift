@@ -144,9 +144,7 @@ final class FailureBox: Sendable {
 
     func store(_ error: any Error) {
         stored.withLock { current in
-            // A thread that stopped because another failed may report `Cancelled` first: the
-            // failure itself is the one to keep.
-            guard let existing = current, !(existing is BufferPipeline.Cancelled) else { current = error; return }
+            guard let existing = current else { current = error; return }
             if let new = (error as? OffsetFailure)?.failureOffset,
                let old = (existing as? OffsetFailure)?.failureOffset, new < old {
                 current = error

@@ -81,12 +81,12 @@ struct FaultInjectionTests {
         Case(name: "probe: writes past 40 MiB acknowledged and lost",
              faults: .init(size: stickSize, dropWrites: [(40 * mib)..<stickSize]),
              expected: .refusedUntouched(3, mentioning: "does not keep what is written at byte"), probe: true),
-        // Probed sticks get the read-back overlapped with the write; these faults arm after the
-        // probe (its markers and their restoration are under 1 MiB of writes).
-        Case(name: "probed, read back while written: writes at 8 MiB acknowledged and lost",
+        // The same faults on a probed stick, armed after the probe (its markers and their
+        // restoration are under 1 MiB of writes): the write that follows the probe catches them.
+        Case(name: "probed: writes at 8 MiB acknowledged and lost after the probe",
              faults: .init(size: stickSize, dropWrites: [(8 * mib)..<(9 * mib)], armAfterBytes: mib),
              expected: .failsBlank(4, mentioning: "\(8 * mib)"), probe: true),
-        Case(name: "probed, read back while written: I/O error reading 8 MiB",
+        Case(name: "probed: I/O error reading 8 MiB after the probe",
              faults: .init(size: stickSize, failReads: [(8 * mib)..<(9 * mib)], armAfterBytes: mib),
              expected: .failsBlank(5, mentioning: "\(8 * mib)"), probe: true),
         Case(name: "probed: 64 MiB claimed, wraps at 20 MiB, where no two markers meet",

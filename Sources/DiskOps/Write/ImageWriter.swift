@@ -29,10 +29,9 @@ public struct WriteOutcome: Sendable, Equatable {
 /// 1. zero the target's first and last MiB (stale tables, old backup GPT);
 /// 2. stream the image but its first MiB through a ring of aligned buffers: a reader thread reads,
 ///    digests (XXH3 per segment) and hashes (SHA or implanted MD5, when one is expected) while the I/O
-///    threads write the segments before it, so the hash overlaps the writes. On a probed stick the
-///    body is read back (O_DIRECT) during this step too, a batch behind the writes (below);
+///    threads write the segments before it, so the hash overlaps the writes;
 /// 3. fdatasync, then compare the hash: on a mismatch stop here, the stick is not bootable;
-/// 4. without the probe (`--no-probe`), read the body back now, as a second pass;
+/// 4. read the body back (O_DIRECT) and compare digests;
 /// 5. read the first MiB back: still the zeros of step 1, or the stick lost them or wraps;
 /// 6. write the held-back first MiB, fdatasync, read it back;
 /// 7. ask the kernel to re-read the partition table.
@@ -40,32 +39,21 @@ public struct WriteOutcome: Sendable, Equatable {
 /// reported incomplete. The writer neither opens nor closes the source and the target: its caller
 /// owns them.
 ///
-/// Why the read-back may overlap the write. A segment checked early could only go bad through a
-/// later write landing on it: a stick whose addresses alias (a counterfeit that wraps around), or
-/// a data loss the device hides in its cache. Against both:
-/// - Durability first. A segment is read back only after an fdatasync issued once it, and every
-///   segment up to the end of the next 32 MiB batch, had been written; the cache is dropped
-///   between (`BodySchedule`, `DurableSegments`). One sync per batch: 16 for 512 MiB, a few ms each
-///   on a loop device. Each read-back thus trails the writes by at least a batch, so a device
-///   cache smaller than that cannot answer it from what was just written.
-/// - Aliasing. The probe refuses a stick where two of its markers (byte 0, every power of two from
-///   1 MiB, the last block, a few others) land on one block: every stick that drops high address
-///   bits, which is how a counterfeit maps its claimed size onto smaller flash. A wrap at a real
-///   size that is not a power of two can miss the markers, but any wrap sends the byte written at
-///   the real size to byte 0, so step 5 finds every wrap that reaches the image before the image
-///   becomes bootable. (It also closes a gap the second pass had: the first MiB, written after it,
-///   could itself land on body bytes.)
-/// - Left over: a stick that maps one far region of the body onto another without touching the
-///   first MiB or any marker. The second pass would catch it when both are in the image; the
-///   overlap does not. Counterfeits are not built so (they wrap), and this gap is accepted here.
-/// Without the probe nothing rules aliasing out, so `--no-probe` keeps the second pass.
+/// Why the read-back is a second pass after one fdatasync, not overlapped with the writes: the
+/// overlap was built and measured (issue 9; BENCHMARKS.md, 2026-11-30) and was slower here: this
+/// machine's disk gives a write and a read at once little more than one after the other (dd's
+/// write and read started together take 0.74-0.89x of the two in turn), as a USB stick that
+/// serves one command at a time would, and interleaving segment reads with segment writes made
+/// both slower. The second pass also reads every segment after the last body write, so a stick
+/// whose addresses alias in a way the probe's markers miss is still caught (a later write landing
+/// on an earlier segment), and step 5 catches what lands on the first MiB, which is written after it.
 public final class ImageWriter {
     let image: any ImageSource
     let device: any WriteTarget
     let plan: WritePlan
     let expected: ExpectedChecksum?
     let depth: Int
-    /// Writes in flight at once, and as many read-backs beside them when the read-back overlaps.
+    /// Writes (and read-backs) in flight at once.
     let ioThreads: Int
     let cancel: CancellationFlag
     /// Run the capacity probe first (`--no-probe` turns it off).
@@ -135,13 +123,8 @@ public final class ImageWriter {
         try clearStaleSignatures()
 
         let source = SourceSegments(image: image, plan: plan, hash: expected.map(StreamingHash.init(for:)))
-        let verifier = ReadBackVerifier(device: device, image: image, plan: plan, digests: source.digests,
-                                        depth: depth, ioThreads: ioThreads, cancel: cancel, buffers: buffers)
-        // Only a probed stick gets the overlapped read-back: see the type's comment for why.
-        let overlapped = verify && probe
         let heldBack = AlignedBuffer(capacity: Int(WritePlan.heldBackSize), account: buffers)
-        let bodyChecked = ProgressCounter(phase: .verify, total: image.size, report: overlapped ? { _ in } : progress)
-        try writeBody(from: source, holdingBack: heldBack, readingBackWith: overlapped ? verifier : nil, checked: bodyChecked)
+        try writeBody(from: source, holdingBack: heldBack)
         progress(WriteProgress(phase: .sync, bytes: bytesWritten, totalBytes: image.size))
         try device.synchronize()
 
@@ -155,9 +138,12 @@ public final class ImageWriter {
         }
         let writeSeconds = (clock.now - writeStart).seconds
 
+        let verifier = ReadBackVerifier(device: device, image: image, plan: plan, digests: source.digests,
+                                        depth: depth, ioThreads: ioThreads, cancel: cancel, buffers: buffers)
         let verifyStart = clock.now
-        if verify && !overlapped {
-            try verifier.verify(plan.bodySegments, counter: bodyChecked)
+        let checked = ProgressCounter(phase: .verify, total: image.size, report: progress)
+        if verify {
+            try verifier.verify(plan.bodySegments, counter: checked)
         }
         var verifySeconds = (clock.now - verifyStart).seconds
 
@@ -168,7 +154,6 @@ public final class ImageWriter {
         try writeHeldBack(heldBack)
         if !verify { progress(WriteProgress(phase: .write, bytes: bytesWritten, totalBytes: image.size)) }
         if verify {
-            let checked = ProgressCounter(phase: .verify, startingAt: bodyChecked.value, total: image.size, report: progress)
             try verifier.verify(0..<1, counter: checked)
             verifySeconds += (clock.now - bootStart).seconds
         }
@@ -201,55 +186,33 @@ public final class ImageWriter {
         }
     }
 
-    /// Streams the image to the target, segment 0 into `heldBack`. With a `verifier`, the body is
-    /// read back while it is written, in the order `BodySchedule` gives, each batch once
-    /// `DurableSegments` saw it written and synced.
-    private func writeBody(from source: SourceSegments, holdingBack heldBack: AlignedBuffer,
-                           readingBackWith verifier: ReadBackVerifier?, checked: ProgressCounter) throws {
+    private func writeBody(from source: SourceSegments, holdingBack heldBack: AlignedBuffer) throws {
         let device = self.device, plan = self.plan
-        let schedule = BodySchedule(plan: plan, readBack: verifier != nil)
-        let durable = DurableSegments(schedule: schedule, device: device, cancel: cancel)
         let written = ProgressCounter(phase: .write, total: image.size, report: progress)
         defer { bytesWritten = written.value }
-        // Reads back need buffers of their own beside the writes in flight.
-        let extraThreads = verifier == nil ? 0 : ioThreads
-        try BufferPipeline.run(segments: schedule.steps.count, bufferSize: plan.chunkSize, depth: depth + extraThreads,
-                               consumers: ioThreads + extraThreads, cancel: cancel, account: buffers,
-            produce: { position, buffer in
-                switch schedule.steps[position] {
-                case .write(let index): try source.read(index, into: buffer)
-                case .readBack(let index): try durable.waitUntilDurable(index)
+        try BufferPipeline.run(segments: plan.segmentCount, bufferSize: plan.chunkSize, depth: depth,
+                               consumers: ioThreads, cancel: cancel, account: buffers,
+            produce: { index, buffer in try source.read(index, into: buffer) },
+            consume: { index, buffer in
+                if index == 0 {
+                    heldBack.pointer.copyMemory(from: buffer.pointer, byteCount: buffer.count)
+                    heldBack.count = buffer.count
+                    written.add(0)
+                    return
                 }
-            },
-            consume: { position, buffer in
-                do {
-                    switch schedule.steps[position] {
-                    case .write(0):
-                        heldBack.pointer.copyMemory(from: buffer.pointer, byteCount: buffer.count)
-                        heldBack.count = buffer.count
-                        written.add(0)
-                    case .write(let index):
-                        let length = buffer.count
-                        let padded = Int(plan.paddedLength(Int64(length)))
-                        buffer.zeroPad(to: padded)
-                        try device.write(buffer.bytes(upTo: padded), at: plan.segment(index).lowerBound)
-                        durable.markWritten(index)
-                        written.add(Int64(length))
-                    case .readBack(let index):
-                        try verifier?.check(index, in: buffer, counter: checked)
-                    }
-                } catch {
-                    durable.stop()
-                    throw error
-                }
+                let length = buffer.count
+                let padded = Int(plan.paddedLength(Int64(length)))
+                buffer.zeroPad(to: padded)
+                try device.write(buffer.bytes(upTo: padded), at: plan.segment(index).lowerBound)
+                written.add(Int64(length))
             })
     }
 
     /// The first MiB was zeroed before the body and nothing of the body is written there, so it
     /// must still read back as zeros. Data there means the zeros were lost, or a body write landed
     /// on it: the stick wraps around (a wrap at any real size, power of two or not, sends the byte
-    /// written at that size to byte 0). Then the first MiB would overwrite body bytes and, with an
-    /// overlapped read-back, later body writes may have overwritten segments already checked.
+    /// written at that size to byte 0). The body's read-back cannot see a wrap that lands only
+    /// here, and the first MiB written next would overwrite the body bytes that did.
     private func checkNothingLandedInTheFirstMiB() throws {
         guard let offset = try FirstMiB.firstDataByte(in: device) else { return }
         throw EdgeError(.mismatch, "verification failed: the first MiB of \(device.path), zeroed before the image was written, reads back with data at byte offset \(offset): the stick lost those zeros or wraps around (a write further on landed there)",

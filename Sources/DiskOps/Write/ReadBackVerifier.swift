@@ -8,7 +8,7 @@ struct ReadBackVerifier: Sendable {
     let device: any WriteTarget
     let image: any ImageSource
     let plan: WritePlan
-    let digests: SegmentDigests
+    let digests: [ChunkDigest?]
     let depth: Int
     let ioThreads: Int
     let cancel: CancellationFlag
@@ -18,28 +18,25 @@ struct ReadBackVerifier: Sendable {
     /// I/O threads (several in flight); the producer only hands out buffers.
     func verify(_ segments: Range<Int>, counter: ProgressCounter) throws {
         device.dropCaches()
-        let verifier = self
+        let device = self.device, plan = self.plan, digests = self.digests, verifier = self
         try BufferPipeline.run(segments: segments.count, bufferSize: plan.chunkSize, depth: depth,
                                consumers: ioThreads, cancel: cancel, account: buffers,
             produce: { _, _ in },
-            consume: { position, buffer in try verifier.check(segments.lowerBound + position, in: buffer, counter: counter) })
-    }
-
-    /// Reads segment `index` of the target into `buffer` and compares it with the image's digest.
-    /// The caller dropped the target's cached pages since the segment was written.
-    func check(_ index: Int, in buffer: AlignedBuffer, counter: ProgressCounter) throws {
-        let range = plan.segment(index)
-        let padded = Int(plan.paddedLength(Int64(range.count)))
-        let got = try device.read(into: UnsafeMutableRawBufferPointer(start: buffer.pointer, count: padded), at: range.lowerBound)
-        guard got >= range.count else {
-            throw DeviceIOError(path: device.path, operation: .read, offset: range.lowerBound + Int64(got), errno: .ioError)
-        }
-        buffer.count = Int(range.count)
-        if ChunkDigest(of: buffer.bytes) != digests[index] {
-            throw ReadBackMismatchError(devicePath: device.path, imagePath: image.path,
-                                        offset: try firstDifference(in: index, deviceBytes: buffer))
-        }
-        counter.add(Int64(buffer.count))
+            consume: { position, buffer in
+                let index = segments.lowerBound + position
+                let range = plan.segment(index)
+                let padded = Int(plan.paddedLength(Int64(range.count)))
+                let got = try device.read(into: UnsafeMutableRawBufferPointer(start: buffer.pointer, count: padded), at: range.lowerBound)
+                guard got >= range.count else {
+                    throw DeviceIOError(path: device.path, operation: .read, offset: range.lowerBound + Int64(got), errno: .ioError)
+                }
+                buffer.count = Int(range.count)
+                if ChunkDigest(of: buffer.bytes) != digests[index] {
+                    throw ReadBackMismatchError(devicePath: device.path, imagePath: verifier.image.path,
+                                                offset: try verifier.firstDifference(in: index, deviceBytes: buffer))
+                }
+                counter.add(Int64(buffer.count))
+            })
     }
 
     /// Byte offset of the first difference between the target's bytes of segment `index` and the

@@ -2,18 +2,17 @@ import FileIO
 import ISOVerify
 
 /// The reader side of a write: reads each segment of the image in order, takes its XXH3 digest and
-/// feeds the checksum's hash (SHA-256/512, or an implanted MD5) when one is expected. `read` runs on
-/// the producer thread only; `digests` may be read from any thread.
+/// feeds the checksum's hash (SHA-256/512, or an implanted MD5) when one is expected. Used by the producer thread only.
 final class SourceSegments: @unchecked Sendable {
     let image: any ImageSource
     let plan: WritePlan
-    let digests: SegmentDigests
+    private(set) var digests: [ChunkDigest?]
     private var hasher: StreamingHash?
 
     init(image: any ImageSource, plan: WritePlan, hash: StreamingHash?) {
         self.image = image
         self.plan = plan
-        digests = SegmentDigests(count: plan.segmentCount)
+        digests = Array(repeating: nil, count: plan.segmentCount)
         hasher = hash
     }
 
