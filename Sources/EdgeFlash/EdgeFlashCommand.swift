@@ -12,6 +12,7 @@ struct EdgeFlashCommand: AsyncParsableCommand {
               edgeflash write installer.iso /dev/sdX
               edgeflash inject /dev/sdX --user-data site.yaml
               edgeflash write installer.iso /dev/sdX /dev/sdY --user-data site-template.yaml --sites sites.csv --next
+              edgeflash check /dev/sdX            which image and site a stick holds
               edgeflash log                       which stick got which image and site
             Build side:
               edgeflash build plan --arg .arg     validate build arguments, show the images
@@ -28,6 +29,8 @@ struct EdgeFlashCommand: AsyncParsableCommand {
             VerifyCommand.self,
             WriteCommand.self,
             InjectCommand.self,
+            CheckCommand.self,
+            StationCommand.self,
             LogCommand.self,
             UserDataCommand.self,
             BuildCommand.self,

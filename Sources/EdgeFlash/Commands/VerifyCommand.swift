@@ -81,7 +81,7 @@ struct VerifyCommand: ParsableCommand {
             defer { device.close() }
             let result = try DeviceComparison.compare(image: source, device: device, hash: expected.map(StreamingHash.init(for:)),
                                                       expected: footprint?.overlay(imageSize: source.size) ?? [],
-                                                      cancel: cancel, progress: { reporter.update($0) })
+                                                      cancel: cancel, progress: reporter.update)
             actual = result.imageHash
             report.deviceState = result.firstDifference == nil ? "matched" : "mismatch"
             report.firstDifference = result.firstDifference

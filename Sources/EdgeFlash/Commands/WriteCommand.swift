@@ -57,6 +57,7 @@ struct WriteCommand: ParsableCommand {
                 --sites sites.csv --site berlin --site paris
               edgeflash write installer.iso /dev/sdb /dev/sdc /dev/sdd --user-data site-template.yaml \
                 --sites sites.csv --next
+              edgeflash write installer.iso                  # pick the drives from a list
 
             Ctrl-C stops cleanly (exit 130): what was written is flushed, the stick is incomplete \
             and will not boot. JSON output is described in docs/write-json.md, the flash log in \
@@ -67,7 +68,7 @@ struct WriteCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The image to write (an installer ISO).", valueName: "image"))
     var image: String
 
-    @Argument(help: ArgumentHelp("The whole disks to write to, such as /dev/sdb (several: written side by side).", valueName: "device"))
+    @Argument(help: ArgumentHelp("The whole disks to write to, such as /dev/sdb (several: written side by side); none: pick them from a list, on a terminal.", valueName: "device"))
     var devices: [String] = []
 
     @OptionGroup var options: DiskChangeOptions
@@ -90,20 +91,19 @@ struct WriteCommand: ParsableCommand {
 
     func run() throws {
         let sites: SiteAssignment
+        let devices: [String]
         do {
-            guard !devices.isEmpty else {
-                throw EdgeError(.usage, "write needs a DEVICE", hint: "`edgeflash list` shows the drives you can write.")
-            }
+            devices = self.devices.isEmpty ? try DrivePicker.choose(imagePath: image) : self.devices
             if let repeated = Dictionary(grouping: devices, by: { $0 }).first(where: { $0.value.count > 1 })?.key {
                 throw EdgeError(.usage, "\(repeated) is given twice")
             }
             // Validated, and every site rendered, before anything is written.
             sites = try SiteAssignment(userData, devices: devices, next: next, log: logOptions.log)
         } catch let error as EdgeFlashError {
-            if options.json { JSONLines.emit(WriteReport(image: image, device: devices.joined(separator: " "), failing: error)) }
+            if options.json { JSONLines.emit(WriteReport(image: image, device: self.devices.joined(separator: " "), failing: error)) }
             throw error
         }
-        try WriteTargets(self, sites: sites).run()
+        try WriteTargets(self, devices: devices, sites: sites).run()
     }
 
     static func summary(_ outcome: WriteOutcome, image: String, device: String) -> String {

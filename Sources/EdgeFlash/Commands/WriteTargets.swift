@@ -19,10 +19,10 @@ final class WriteTargets: @unchecked Sendable {
     private let lock = NSLock()
     private var unverifiedNoticeShown = false
 
-    init(_ command: WriteCommand, sites: SiteAssignment) {
+    init(_ command: WriteCommand, devices: [String], sites: SiteAssignment) {
         self.command = command
         self.sites = sites
-        devices = command.devices
+        self.devices = devices
         progress = ProgressReporter(json: command.options.json, targets: devices, sites: sites.sites)
         reports = devices.enumerated().map { index, device in
             var report = WriteReport(image: command.image, device: device)

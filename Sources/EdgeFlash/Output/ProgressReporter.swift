@@ -48,7 +48,10 @@ final class ProgressReporter {
         lastDrawn = clock.now
     }
 
-    func update(_ progress: WriteProgress, target: String? = nil) {
+    func update(_ progress: WriteProgress) { update(progress, target: nil) }
+
+    /// `target`'s progress, when several are shown (`write` to several devices).
+    func update(_ progress: WriteProgress, target: String?) {
         let now = clock.now
         let key = target ?? ""
         var track = tracks[key] ?? Track(phaseStart: now, lastShown: now)
