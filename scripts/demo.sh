@@ -2,8 +2,9 @@
 # The main job on an embedded default: a technician's day in small. One installer ISO, two virtual
 # USB sticks (sparse files on loop devices) and two sites from examples/sites.csv; one `write` puts
 # the image on both sticks side by side (read once, each stick verified from the device) and gives
-# each stick its own site's user-data. Then the flash log says which stick got what, and an
-# independent check (cmp, mtools) confirms it. Needs root for the loop devices.
+# each stick its own site's user-data. Then the flash log says which stick got what, `check` reads
+# each stick back and names its image and site, and an independent check (cmp, mtools) confirms it.
+# Needs root for the loop devices.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh >/dev/null
@@ -37,7 +38,11 @@ echo "== edgeflash log"
 "$edgeflash" log --log "$log"
 echo
 
-# (edgeflash check on each stick goes here: what is on this stick, which image, which site.)
+for stick in "${sticks[@]}"; do
+    echo "== edgeflash check $stick   (what is on this stick: which image, which site)"
+    "$edgeflash" check "$stick" --log "$log"
+    echo
+done
 
 size=$(stat -c %s "$image")
 ok=yes
