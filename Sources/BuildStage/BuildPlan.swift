@@ -11,6 +11,8 @@ public struct BuildPlan: Sendable {
         /// nil: `user-data` beside `.arg`, when there is one.
         public var userDataPath: String?
         public var peVersion: String?
+        /// The CanvOS checkout's Dockerfile to check; nil: `Dockerfile` beside `.arg`, when there is one.
+        public var dockerfilePath: String?
         public var environment: [String: String]
         /// false for `build iso`: K8S_VERSION, PE_VERSION and k8s_version.json are not needed, and a
         /// missing default `.arg` means CanvOS's defaults.
