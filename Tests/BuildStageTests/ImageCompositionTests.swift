@@ -109,8 +109,12 @@ struct ImageCompositionTests {
         #expect(shown == "buildah bud --build-arg HTTP_PROXY=http://bob:REDACTED@proxy.example.com:3128 'my dir'")
     }
 
-    @Test func detectPrefersDockerThenPodmanThenBuildah() {
-        #expect(ContainerEngine.detect { $0 == "buildah" || $0 == "podman" ? "/usr/bin/\($0)" : nil } == .podman)
-        #expect(ContainerEngine.detect { _ in nil } == nil)
+    @Test func detectPrefersADockerDaemonThenPodmanThenBuildah() {
+        let all = { (tool: String) in "/usr/bin/\(tool)" }
+        #expect(ContainerEngine.detect(find: all, dockerAnswers: { _ in true }) == .docker)
+        #expect(ContainerEngine.detect(find: all, dockerAnswers: { _ in false }) == .podman)
+        #expect(ContainerEngine.detect(find: { $0 == "podman" ? nil : all($0) }, dockerAnswers: { _ in false }) == .buildah)
+        #expect(ContainerEngine.detect(find: { $0 == "docker" ? all($0) : nil }, dockerAnswers: { _ in false }) == .docker)
+        #expect(ContainerEngine.detect(find: { _ in nil }, dockerAnswers: { _ in true }) == nil)
     }
 }

@@ -54,10 +54,11 @@ struct BuildImagesTests {
             """)
     }
 
-    func buildImages(_ engine: String, _ extra: [String] = []) throws -> ShellResult {
+    func buildImages(_ engine: String, _ extra: [String] = [], environment: [String: String]? = nil) throws -> ShellResult {
         try EdgeFlashBinary.run(["build", "images", "--builder", engine, "--push", "--jobs", "2",
                                  "--arg", checkout.appendingPathComponent(".arg").path,
-                                 "--context", checkout.path, "--output", checkout.appendingPathComponent("build").path] + extra)
+                                 "--context", checkout.path, "--output", checkout.appendingPathComponent("build").path] + extra,
+                                environment: environment)
     }
 
     func reference(_ repo: String, _ version: String) -> String {
@@ -124,23 +125,7 @@ struct BuildImagesTests {
         let dryRun = try buildImages("buildah", ["--dry-run", "--json"])
         #expect(dryRun.status == 0, "\(dryRun.stderr)")
 
-        let result = try buildImages("buildah")
-        #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stderr.contains("systemd 249: Kubernetes and the agent provider baked into the images"))
-        let recorded = try recordedDigests()
-        let sha = try argSHA()
-        for version in CanvOSStandIns.k8sVersions {
-            let ref = reference("buildah-249", version)
-            let (digest, labels) = try inspect(ref)
-            #expect(recorded[ref] == digest)
-            #expect(result.stderr.contains("edgeflash: pushed \(ref) \(digest)\n"))
-            let root = try unpack(ref)
-            try expectCommonStages(root, version, labels, argSHA: sha)
-            #expect(contents(root, "system/providers/agent-provider-k3s")?.contains("agent-provider-k3s") == true)
-            #expect(contents(root, "usr/bin/k3s")?.contains("v\(version)+k3s1") == true)
-            #expect(contents(root, "opt/k8s/k3s-\(version).manifest") != nil)
-            #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent("etc/spectro-sysext/k8s-and-agent-provider-bundled").path))
-        }
+        try expectBakedImagesPushed(repo: "buildah-249", try buildImages("buildah"))
 
         // The dry run printed the Containerfiles the real run built, less its probe notes.
         let object = try #require(try JSONSerialization.jsonObject(with: Data(dryRun.stdout.utf8)) as? [String: Any])
@@ -153,6 +138,32 @@ struct BuildImagesTests {
             let built = try String(contentsOf: checkout.appendingPathComponent("build/images/\(name).Containerfile"), encoding: .utf8)
             #expect(printed.split(separator: "\n").filter { !$0.hasPrefix("# Only when") } == built.split(separator: "\n"))
         }
+    }
+
+    /// Three versions pushed, each holding what every stage put there, Kubernetes baked in.
+    func expectBakedImagesPushed(repo: String, _ result: ShellResult) throws {
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("systemd 249: Kubernetes and the agent provider baked into the images"))
+        let recorded = try recordedDigests()
+        let sha = try argSHA()
+        for version in CanvOSStandIns.k8sVersions {
+            let ref = reference(repo, version)
+            let (digest, labels) = try inspect(ref)
+            #expect(recorded[ref] == digest)
+            #expect(result.stderr.contains("edgeflash: pushed \(ref) \(digest)\n"))
+            let root = try unpack(ref)
+            try expectCommonStages(root, version, labels, argSHA: sha)
+            #expect(contents(root, "system/providers/agent-provider-k3s")?.contains("agent-provider-k3s") == true)
+            #expect(contents(root, "usr/bin/k3s")?.contains("v\(version)+k3s1") == true)
+            #expect(contents(root, "opt/k8s/k3s-\(version).manifest") != nil)
+            #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent("etc/spectro-sysext/k8s-and-agent-provider-bundled").path))
+        }
+    }
+
+    @Test func dockerBuildsTheSameWithADaemonOfItsOwn() throws {
+        let daemon = try DockerDaemon.shared.get()
+        try writeArg(osVersion: "22.04", repo: "docker-249")
+        try expectBakedImagesPushed(repo: "docker-249", try buildImages("docker", environment: daemon.environment))
     }
 
     @Test func podmanLeavesKubernetesOutOfImagesOfABaseWithSystemd255() throws {
@@ -192,5 +203,33 @@ struct BuildImagesTests {
             let ref = reference("one-fails", version)
             #expect(recorded[ref] == (try inspect(ref)).digest)
         }
+    }
+
+    @Test func ctrlCStopsTheEnginesAndExitsInterrupted() throws {
+        try writeArg(osVersion: "22.04", repo: "interrupted")
+        let token = "sleep \(Int.random(in: 100_000...999_999))"
+        try write("Dockerfile", "ARG BASE\nFROM $BASE\nRUN \(token)\n")
+        let stderr = checkout.appendingPathComponent("stderr")
+        _ = FileManager.default.createFile(atPath: stderr.path, contents: nil)
+        let process = Process()
+        process.executableURL = EdgeFlashBinary.url
+        process.arguments = ["build", "images", "--builder", "buildah", "--arg", checkout.appendingPathComponent(".arg").path,
+                             "--context", checkout.path, "--output", checkout.appendingPathComponent("build").path]
+        process.standardError = try FileHandle(forWritingTo: stderr)
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        // Waits for the base build (whose RUN sleeps) to start: the engine and its RUN are running.
+        func said() -> String { (try? String(contentsOf: stderr, encoding: .utf8)) ?? "" }
+        for _ in 0..<600 where process.isRunning && !said().contains("building localhost/") {
+            usleep(100_000)
+        }
+        try #require(process.isRunning)
+        usleep(500_000)
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == ExitStatus.interrupted.rawValue)
+        #expect(said().contains("edgeflash: interrupted"))
+        let left = try Shell.bash("ps -eo args | grep -F '\(token)' | grep -v grep || true")
+        #expect(left.isEmpty, "still running: \(left)")
     }
 }

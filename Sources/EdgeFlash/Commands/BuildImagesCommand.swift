@@ -42,7 +42,7 @@ struct BuildImagesCommand: AsyncParsableCommand {
 
     @OptionGroup var inputs: BuildInputOptions
 
-    @Option(help: "buildah, podman or docker (default: the first found on PATH: docker, podman, buildah).")
+    @Option(help: "buildah, podman or docker (default: docker when its daemon answers, else podman, else buildah).")
     var builder: ContainerEngine?
 
     @Flag(help: "Push each image after it is built.")
