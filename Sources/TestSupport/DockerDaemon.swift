@@ -9,37 +9,29 @@ public final class DockerDaemon: @unchecked Sendable {
     /// For the `docker` CLI: DOCKER_HOST naming this daemon, BuildKit on, and a PATH on which
     /// `docker` is Debian's (the CLI that comes with dockerd).
     public let environment: [String: String]
-    let process: Process
+    let service: TestService
 
     public static let shared: Result<DockerDaemon, any Error> = Result { try DockerDaemon() }
 
     init() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/dockerd") else {
-            throw RegistryError("dockerd is not installed (scripts/setup.sh installs docker.io)")
+            throw ServiceError("dockerd is not installed (scripts/setup.sh installs docker.io)")
         }
         let directory = try TemporaryDirectory.make(prefix: "edgeflash-dockerd")
         let socket = directory.appendingPathComponent("docker.sock").path
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/dockerd")
-        process.arguments = ["--iptables=false", "--host", "unix://\(socket)",
-                             "--data-root", directory.appendingPathComponent("data").path,
-                             "--exec-root", directory.appendingPathComponent("exec").path,
-                             "--pidfile", directory.appendingPathComponent("dockerd.pid").path]
-        let log = directory.appendingPathComponent("dockerd.log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: log)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        LocalRegistry.stopAtExit(process.processIdentifier, directory: directory)
+        service = try TestService.start("/usr/sbin/dockerd", [
+            "--iptables=false", "--host", "unix://\(socket)",
+            "--data-root", directory.appendingPathComponent("data").path,
+            "--exec-root", directory.appendingPathComponent("exec").path,
+            "--pidfile", directory.appendingPathComponent("dockerd.pid").path,
+        ], directory: directory)
         environment = ["DOCKER_HOST": "unix://\(socket)", "DOCKER_BUILDKIT": "1", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"]
-        for _ in 0..<200 where process.isRunning {
+        for _ in 0..<200 where service.process.isRunning {
             if (try? Shell.run("/usr/bin/docker", ["info", "--format", "{{.ServerVersion}}"], environment: environment))?.succeeded == true {
                 return
             }
             usleep(100_000)
         }
-        let said = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-        throw RegistryError("dockerd did not start: \(said.suffix(2000))")
+        throw ServiceError("dockerd did not start: \(service.said)")
     }
 }

@@ -9,17 +9,16 @@ import Glibc
 public final class LocalRegistry: @unchecked Sendable {
     /// `127.0.0.1:PORT`.
     public let address: String
-    let process: Process
-    let directory: URL
+    let service: TestService
 
     /// The shared registry, or why it could not start.
     public static let shared: Result<LocalRegistry, any Error> = Result { try LocalRegistry() }
 
     init() throws {
         guard let executable = ["/usr/bin/docker-registry", "/usr/sbin/docker-registry"].first(where: FileManager.default.isExecutableFile) else {
-            throw RegistryError("docker-registry is not installed (scripts/setup.sh installs it)")
+            throw ServiceError("docker-registry is not installed (scripts/setup.sh installs it)")
         }
-        directory = try TemporaryDirectory.make(prefix: "edgeflash-registry")
+        let directory = try TemporaryDirectory.make(prefix: "edgeflash-registry")
         let port = try Self.freePort()
         address = "127.0.0.1:\(port)"
         let config = directory.appendingPathComponent("config.yml")
@@ -36,22 +35,12 @@ public final class LocalRegistry: @unchecked Sendable {
               addr: \(address)
 
             """.utf8).write(to: config)
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["serve", config.path]
-        let log = directory.appendingPathComponent("registry.log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: log)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        Self.stopAtExit(process.processIdentifier, directory: directory)
-        for _ in 0..<100 where process.isRunning {
+        service = try TestService.start(executable, ["serve", config.path], directory: directory)
+        for _ in 0..<100 where service.process.isRunning {
             if Self.accepts(port) { return }
             usleep(50_000)
         }
-        let said = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-        throw RegistryError("docker-registry did not start on \(address): \(said)")
+        throw ServiceError("docker-registry did not start on \(address): \(service.said)")
     }
 
     /// A port the kernel had free a moment ago.
@@ -67,7 +56,7 @@ public final class LocalRegistry: @unchecked Sendable {
                 bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
             }
         }
-        guard bound else { throw RegistryError("no free port on 127.0.0.1: errno \(errno)") }
+        guard bound else { throw ServiceError("no free port on 127.0.0.1: errno \(errno)") }
         return UInt16(bigEndian: address.sin_port)
     }
 
@@ -84,27 +73,4 @@ public final class LocalRegistry: @unchecked Sendable {
             }
         }
     }
-
-    nonisolated(unsafe) static var toStop: [(pid_t, String)] = []
-
-    /// The test process has no teardown hook for shared fixtures: stop the registry and remove its
-    /// storage when the process exits.
-    static func stopAtExit(_ pid: pid_t, directory: URL) {
-        toStop.append((pid, directory.path))
-        if toStop.count == 1 {
-            atexit {
-                for (pid, path) in LocalRegistry.toStop {
-                    kill(pid, SIGTERM)
-                    var status: Int32 = 0
-                    waitpid(pid, &status, 0)
-                    try? FileManager.default.removeItem(atPath: path)
-                }
-            }
-        }
-    }
-}
-
-public struct RegistryError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
 }
