@@ -26,7 +26,9 @@ public struct EngineCommands: Sendable, Equatable {
     }
 
     /// A build of `file` in `context`. Images are pulled beforehand (each with its own registry's
-    /// transport), so buildah and podman never reach a registry while building.
+    /// transport), so buildah and podman never reach a registry while building. `output`: the last
+    /// stage's files are written there, uncached (the systemd probe, whose RUN must really run:
+    /// it is also how chroot isolation is found to be needed).
     public func build(file: String, context: String, tag: String?, arguments: [(String, String)] = [],
                       output: String? = nil) -> [String] {
         var command = [engine.rawValue] + engine.buildVerb
@@ -37,7 +39,7 @@ public struct EngineCommands: Sendable, Equatable {
         command += ["--platform", "linux/\(arch)"]
         for (key, value) in arguments { command += ["--build-arg", "\(key)=\(value)"] }
         if let tag { command += ["--tag", tag] }
-        if let output { command += ["--output", "type=local,dest=\(output)"] }
+        if let output { command += ["--no-cache", "--output", "type=local,dest=\(output)"] }
         return command + ["--file", file, context]
     }
 

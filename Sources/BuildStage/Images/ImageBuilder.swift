@@ -219,11 +219,14 @@ public struct ImageBuilder: Sendable {
         var failure: String {
             "\(command.prefix(2).joined(separator: " ")) \(result?.outcome ?? "could not start")"
         }
-        /// The first line that reads like an error, for the one-line isolation notice.
+        /// Why the OCI runtime refused (crun ends its line with the reason), else the first line
+        /// that reads like an error: for the one-line isolation notice.
         var firstError: String {
-            guard let line = output.split(separator: "\n").first(where: { $0.contains("rror") }) else { return failure }
-            // crun's message goes on with the whole RUN command: keep what names the failure.
-            return String((line.range(of: " for [").map { line[..<$0.lowerBound] } ?? line).prefix(160))
+            let lines = output.split(separator: "\n")
+            if let line = lines.first(where: { $0.contains("creating container for [") }), let reason = line.range(of: "]: ") {
+                return String(line[reason.upperBound...].prefix(160))
+            }
+            return lines.first { $0.contains("rror") }.map { String($0.prefix(160)) } ?? failure
         }
     }
 

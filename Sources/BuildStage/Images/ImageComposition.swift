@@ -29,9 +29,11 @@ public struct ImageComposition: Sendable {
     public var arguments: BuildArguments
     public var sources: ImageSources
     public var contextFiles: ContextFiles
+    /// The checkout's own Dockerfile, the start of the base.
+    var checkoutDockerfile: String
     /// The local name the base is tagged with, for the provider stages to start from.
     public var baseTag: String
-    /// Labels every provider image carries besides the per-version ones.
+    /// For the labels, with the per-version ones.
     public var edgeflashVersion: String
     public var argFileSHA256: String
 
@@ -46,8 +48,6 @@ public struct ImageComposition: Sendable {
         let digest = SHA256.hash(data: Data((checkoutDockerfile + sources.base + argFileSHA256).utf8))
         baseTag = "localhost/edgeflash/canvos-base:" + digest.prefix(6).map { String(format: "%02x", $0) }.joined()
     }
-
-    var checkoutDockerfile: String
 
     /// The build arguments CanvOS's `base-image` passes to the checkout's Dockerfile.
     public var baseBuildArguments: [(String, String)] {
