@@ -36,6 +36,8 @@ public final class LocalRegistry: @unchecked Sendable {
 
             """.utf8).write(to: config)
         service = try TestService.start(executable, ["serve", config.path], directory: directory)
+        let address = address
+        TestService.atExit { Self.removeLocalImages(of: address) }
         for _ in 0..<100 where service.process.isRunning {
             if Self.accepts(port) { return }
             usleep(50_000)
@@ -72,5 +74,14 @@ public final class LocalRegistry: @unchecked Sendable {
                 connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
             }
         }
+    }
+
+    /// The images the tests built and pulled for this registry (and the bases `build images` tagged)
+    /// leave the engines' local storage with it, and the layers only they used.
+    static func removeLocalImages(of address: String) {
+        _ = try? Shell.bash("""
+            buildah images --format '{{.Name}}:{{.Tag}}' | grep -E '^(\(address)/|localhost/edgeflash/canvos-base:)' | xargs -r buildah rmi -f >/dev/null 2>&1
+            buildah rmi --prune >/dev/null 2>&1 || true
+            """)
     }
 }

@@ -27,19 +27,22 @@ struct TestService: @unchecked Sendable {
     /// What the daemon printed, for a failure message.
     var said: String { String(((try? String(contentsOf: log, encoding: .utf8)) ?? "").suffix(2000)) }
 
-    nonisolated(unsafe) static var toStop: [(pid_t, String)] = []
+    nonisolated(unsafe) static var exitSteps: [() -> Void] = []
+
+    /// Runs `step` when the test process exits, after the steps registered later (as atexit does).
+    static func atExit(_ step: @escaping () -> Void) {
+        exitSteps.append(step)
+        if exitSteps.count == 1 {
+            atexit { for step in TestService.exitSteps.reversed() { step() } }
+        }
+    }
 
     static func stopAtExit(_ pid: pid_t, directory: URL) {
-        toStop.append((pid, directory.path))
-        if toStop.count == 1 {
-            atexit {
-                for (pid, path) in TestService.toStop {
-                    kill(pid, SIGTERM)
-                    var status: Int32 = 0
-                    waitpid(pid, &status, 0)
-                    try? FileManager.default.removeItem(atPath: path)
-                }
-            }
+        atExit {
+            kill(pid, SIGTERM)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+            try? FileManager.default.removeItem(at: directory)
         }
     }
 }
