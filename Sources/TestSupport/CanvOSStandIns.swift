@@ -10,12 +10,13 @@ import Foundation
 /// - the stylus framework image, with its branding, stylus and elemental files;
 /// - the third-party image with etcdctl;
 /// - the luet repository's `k8s/k3s` packages for `k8sVersions` (one layer of files, tagged
-///   `k3s-k8s-VERSION-k3s1` as luet tags package images).
+///   `k3s-k8s-VERSION-k3s1` as luet tags package images), and a broken one for `brokenK8sVersion`.
 public struct CanvOSStandIns: Sendable {
     public static let peVersion = "v4.4.12"
     public static let k8sVersions = ["1.30.2", "1.31.1", "1.32.0"]
-    /// A version listed nowhere in the luet repository: its build fails at the payload pull.
-    public static let missingK8sVersion = "1.29.9"
+    /// A version whose payload breaks the build: its `/bin/sh` is no program, so the provider
+    /// stage's next RUN fails.
+    public static let brokenK8sVersion = "1.29.9"
     /// The systemd version each Kairos base reports, by OS_VERSION.
     public static let systemdVersions = ["22.04": 249, "24.04": 255]
     /// Where the OS preparation's stubs log each call, inside the built images.
@@ -72,6 +73,7 @@ public struct CanvOSStandIns: Sendable {
                 "opt/k8s/k3s-\(version).manifest": .text("k8s/k3s@\(version)-k3s1\n"),
             ], in: work)
         }
+        try push(payload(Self.brokenK8sVersion), files: ["bin/sh": .text("not a shell\n")], in: work)
     }
 
     enum File {

@@ -94,7 +94,7 @@ struct ImageCompositionTests {
         #expect(podman.pull("127.0.0.1:5000/b:1") == ["podman", "pull", "--tls-verify=false", "--arch", "arm64", "--os", "linux", "127.0.0.1:5000/b:1"])
         #expect(podman.pull("registry.example.com/b:1") == ["podman", "pull", "--arch", "arm64", "--os", "linux", "registry.example.com/b:1"])
         #expect(podman.build(file: "F", context: "C", tag: "T", arguments: [("BASE", "b")]) ==
-                ["podman", "build", "--isolation", "chroot", "--pull=never", "--layers", "--platform", "linux/arm64",
+                ["podman", "build", "--isolation", "chroot", "--pull=never", "--layers", "--force-rm", "--platform", "linux/arm64",
                  "--build-arg", "BASE=b", "--tag", "T", "--file", "F", "C"])
         #expect(EngineCommands(engine: .buildah, arch: "amd64").build(file: "F", context: "C", tag: nil, output: "O").prefix(2) == ["buildah", "bud"])
         #expect(podman.push("localhost/x:1", digestFile: "D") == ["podman", "push", "--tls-verify=false", "--digestfile", "D", "localhost/x:1"])

@@ -148,7 +148,7 @@ struct BuildCommandTests {
         let base = "us-docker.pkg.dev/palette-images/edge/kairos-ubuntu:22.04-core-amd64-generic-v0.17.1"
         let lines = result.stdout.split(separator: "\n").map(String.init)
         #expect(lines.contains("podman pull --arch amd64 --os linux \(base)"))
-        #expect(lines.contains { $0.hasPrefix("podman build --pull=never --layers --platform linux/amd64 --build-arg BASE=\(base) ") })
+        #expect(lines.contains { $0.hasPrefix("podman build --pull=never --layers --force-rm --platform linux/amd64 --build-arg BASE=\(base) ") })
         #expect(lines.contains("#   RUN echo customized"))
         #expect(lines.contains("#   COPY --from=k8s-payload / /"))
         #expect(lines.contains("podman pull --arch amd64 --os linux us-docker.pkg.dev/palette-images/edge/luet-repo-amd:k3s-k8s-1.27.2-k3s1   # when baked"))

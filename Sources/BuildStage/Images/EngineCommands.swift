@@ -34,7 +34,9 @@ public struct EngineCommands: Sendable, Equatable {
         var command = [engine.rawValue] + engine.buildVerb
         if engine != .docker {
             if chrootIsolation { command += ["--isolation", "chroot"] }
-            command += ["--pull=never", "--layers"]
+            // --force-rm: a failed build's working container is removed too (buildah keeps it,
+            // mounted, by default).
+            command += ["--pull=never", "--layers", "--force-rm"]
         }
         command += ["--platform", "linux/\(arch)"]
         for (key, value) in arguments { command += ["--build-arg", "\(key)=\(value)"] }
