@@ -3,17 +3,15 @@ import Foundation
 import Glibc
 #endif
 
-/// A Docker daemon of the test process's own (`dockerd --iptables=false`, its socket, data and
-/// state in a temporary directory), started on first use and stopped when the process exits.
+/// A Docker daemon of the test's own (`dockerd --iptables=false`, its socket, data and state in a
+/// temporary directory). `stop()` ends it; the directory goes when the test process exits.
 public final class DockerDaemon: @unchecked Sendable {
     /// For the `docker` CLI: DOCKER_HOST naming this daemon, BuildKit on, and a PATH on which
     /// `docker` is Debian's (the CLI that comes with dockerd).
     public let environment: [String: String]
     let service: TestService
 
-    public static let shared: Result<DockerDaemon, any Error> = Result { try DockerDaemon() }
-
-    init() throws {
+    public init() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/dockerd") else {
             throw ServiceError("dockerd is not installed (scripts/setup.sh installs docker.io)")
         }
@@ -34,4 +32,7 @@ public final class DockerDaemon: @unchecked Sendable {
         }
         throw ServiceError("dockerd did not start: \(service.said)")
     }
+
+    /// Stops dockerd (and the containerd it started), so no mount of theirs outlives the test.
+    public func stop() { service.stop() }
 }

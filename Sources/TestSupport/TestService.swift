@@ -24,6 +24,13 @@ struct TestService: @unchecked Sendable {
         return TestService(process: process, log: log)
     }
 
+    /// Stops the daemon now (SIGTERM, then waits for it) rather than when the process exits.
+    func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        process.waitUntilExit()
+    }
+
     /// What the daemon printed, for a failure message.
     var said: String { String(((try? String(contentsOf: log, encoding: .utf8)) ?? "").suffix(2000)) }
 
@@ -39,9 +46,10 @@ struct TestService: @unchecked Sendable {
 
     static func stopAtExit(_ pid: pid_t, directory: URL) {
         atExit {
-            kill(pid, SIGTERM)
-            var status: Int32 = 0
-            waitpid(pid, &status, 0)
+            if kill(pid, SIGTERM) == 0 {
+                var status: Int32 = 0
+                waitpid(pid, &status, 0)
+            }
             try? FileManager.default.removeItem(at: directory)
         }
     }

@@ -167,7 +167,8 @@ struct BuildImagesTests {
     }
 
     @Test func dockerBuildsTheSameWithADaemonOfItsOwn() throws {
-        let daemon = try DockerDaemon.shared.get()
+        let daemon = try DockerDaemon()
+        defer { daemon.stop() }
         try writeArg(osVersion: "22.04", repo: "docker-249")
         try expectBakedImagesPushed(repo: "docker-249", try buildImages("docker", environment: daemon.environment))
     }
