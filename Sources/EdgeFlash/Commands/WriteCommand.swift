@@ -35,6 +35,7 @@ struct WriteCommand: ParsableCommand {
               edgeflash write installer.iso /dev/sdb --sha256 9f86d0...
               edgeflash write installer.iso /dev/sdb --unmount       # unmount first
               edgeflash write installer.iso /dev/sdb --user-data site.yaml
+              edgeflash write installer.iso                  # pick the drive from a list
 
             Ctrl-C stops cleanly (exit 130): what was written is flushed, the stick is incomplete \
             and will not boot. JSON output is described in docs/write-json.md.
@@ -44,8 +45,8 @@ struct WriteCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The image to write (an installer ISO).", valueName: "image"))
     var image: String
 
-    @Argument(help: ArgumentHelp("The whole disk to write to, such as /dev/sdb.", valueName: "device"))
-    var device: String
+    @Argument(help: ArgumentHelp("The whole disk to write to, such as /dev/sdb; none: pick it from a list, on a terminal.", valueName: "device"))
+    var devices: [String] = []
 
     @OptionGroup var options: DiskChangeOptions
 
@@ -61,6 +62,10 @@ struct WriteCommand: ParsableCommand {
     @OptionGroup var userData: UserDataOptions
 
     func run() throws {
+        let chosen = devices.isEmpty ? try DrivePicker.choose(imagePath: image) : devices
+        guard chosen.count == 1, let device = chosen.first else {
+            throw EdgeError(.usage, "write takes one device at a time", hint: "Write each drive with its own command.")
+        }
         let progress = ProgressReporter(json: options.json)
         var report = WriteReport(image: image, device: device)
         do {
