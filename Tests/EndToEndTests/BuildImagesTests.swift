@@ -7,7 +7,7 @@ import TestSupport
 /// against stand-ins of CanvOS's images in a local registry, and what lands in the registry is
 /// unpacked and read back.
 @Suite(.serialized, .enabled(if: Privileges.isRoot, "needs root for buildah and podman (CI runs as root)"))
-struct BuildImagesTests {
+final class BuildImagesTests {
     let standIns: CanvOSStandIns
     let checkout: URL
 
@@ -31,6 +31,8 @@ struct BuildImagesTests {
         try write(".edge-custom-config.yaml", "name: edge custom config stand-in\n")
         try write("k8s_version.json", #"{"k3s": ["\#(CanvOSStandIns.k8sVersions.joined(separator: #"", ""#))"]}"#)
     }
+
+    deinit { try? FileManager.default.removeItem(at: checkout) }
 
     func write(_ path: String, _ text: String) throws {
         let url = checkout.appendingPathComponent(path)
@@ -158,6 +160,7 @@ struct BuildImagesTests {
             #expect(recorded[ref] == digest)
             #expect(result.stderr.contains("edgeflash: pushed \(ref) \(digest)\n"))
             let root = try unpack(ref)
+            defer { try? FileManager.default.removeItem(at: root.deletingLastPathComponent()) }
             try expectCommonStages(root, version, labels, argSHA: sha)
             #expect(contents(root, "system/providers/agent-provider-k3s")?.contains("agent-provider-k3s") == true)
             #expect(contents(root, "usr/bin/k3s")?.contains("v\(version)+k3s1") == true)
@@ -185,6 +188,7 @@ struct BuildImagesTests {
             let (digest, labels) = try inspect(ref)
             #expect(recorded[ref] == digest)
             let root = try unpack(ref)
+            defer { try? FileManager.default.removeItem(at: root.deletingLastPathComponent()) }
             try expectCommonStages(root, version, labels, argSHA: sha)
             #expect(contents(root, "system/providers/agent-provider-k3s") == nil)
             #expect(contents(root, "usr/bin/k3s") == nil)
