@@ -10,3 +10,18 @@ public protocol ImageBytes {
 }
 
 extension OpenFile: ImageBytes {}
+
+extension ImageBytes {
+    /// Calls `body` with consecutive chunks of `range`, in order, stopping early where the image
+    /// ends: a file through the buffer pipeline (`OpenFile.forEachChunk`), other images by reads.
+    public func forEachChunk(of range: Range<Int64>, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        if let file = self as? OpenFile { return try file.forEachChunk(in: range, body) }
+        var offset = range.lowerBound
+        while offset < range.upperBound {
+            let bytes = try read(offset: offset, count: Int(min(Int64(OpenFile.chunkSize), range.upperBound - offset)))
+            if bytes.isEmpty { return }
+            try bytes.withUnsafeBytes(body)
+            offset += Int64(bytes.count)
+        }
+    }
+}

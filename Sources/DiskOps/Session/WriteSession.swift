@@ -74,7 +74,8 @@ public struct WriteSession {
                 }
                 let expected = try config.checksum.expected(forImage: config.imagePath)
                 emit(.checksumKnown(expected))
-                let disk = try TargetCheck.check(TargetRequest(imagePath: config.imagePath, imageSize: image.size,
+                let source = try Self.source(image, hashing: expected, userData: config.userData != nil)
+                let disk = try TargetCheck.check(TargetRequest(imagePath: config.imagePath, imageSize: source.size,
                                                                devicePath: config.devicePath, unmount: config.unmount,
                                                                force: config.force),
                                                  readFacts: readFacts)
@@ -84,7 +85,7 @@ public struct WriteSession {
                     _ = try userData.planAfterWriting(image, toDiskOf: disk.size)
                 }
                 emit(.targetAccepted(disk))
-                return PreparedWrite(session: self, image: image, expected: expected, disk: disk)
+                return PreparedWrite(session: self, image: image, source: source, expected: expected, disk: disk)
             } catch {
                 image.close()  // refused: nothing will read it
                 throw error
@@ -92,6 +93,18 @@ public struct WriteSession {
         } catch {
             throw scrubber.scrub(error)
         }
+    }
+
+    /// What the engine reads: the file, or its decompressed bytes for a gzip, xz or zstd file (told
+    /// by its magic bytes), hashing the stored bytes too when the checksum may be over them.
+    private static func source(_ image: ImageFile, hashing expected: ExpectedChecksum?, userData: Bool) throws -> any ImageSource {
+        guard let format = try CompressedImage.format(of: image) else { return image }
+        if userData {
+            throw EdgeError(.refused, "--user-data needs an uncompressed image: \(image.path) is \(format.rawValue)-compressed",
+                            hint: "Decompress it first (\(format.rawValue) -dk \(image.path)), then write that image with --user-data.")
+        }
+        let storedHash = expected.flatMap { $0.coverage == .image ? nil : $0.algorithm }
+        return try CompressedImage(file: image, format: format, hashStoredFile: storedHash)
     }
 
     var scrubber: SecretScrubber { configuration.userData?.scrubber ?? .none }
@@ -106,12 +119,14 @@ public struct WriteSession {
 public struct PreparedWrite {
     public let session: WriteSession
     public let image: ImageFile
+    /// What the write reads: `image`, or its decompressed bytes (`CompressedImage`).
+    public let source: any ImageSource
     public let expected: ExpectedChecksum?
     public let disk: Disk
 
     /// What to ask before running: the disk and everything on it that will be erased.
     public func confirmation() -> ConfirmationRequest {
-        ConfirmationRequest(disk: disk, change: .eraseAndWrite(imagePath: image.path, imageBytes: image.size))
+        ConfirmationRequest(disk: disk, change: .eraseAndWrite(imagePath: image.path, imageBytes: source.sizeIsStated ? source.size : image.size))
     }
 
     /// Takes the disk (refused as busy, naming its holders, when anything holds it), writes and
@@ -170,7 +185,7 @@ public struct PreparedWrite {
     private func writeImage(cancel: CancellationFlag) throws -> WriteOutcome {
         let target = try BlockDevice(path: disk.path, access: .readWrite, direct: true, exclusive: true)
         defer { target.close() }
-        let writer = try ImageWriter(image: image, device: target, expected: expected,
+        let writer = try ImageWriter(image: source, device: target, expected: expected,
                                      probe: session.configuration.probe, cancel: cancel,
                                      progress: { session.emit(.progress($0)) })
         return try writer.run(verify: session.configuration.verify)

@@ -112,19 +112,18 @@ public final class ImageWriter {
         }
         try clearStaleSignatures()
 
-        let source = SourceSegments(image: image, plan: plan, hash: expected.map(StreamingHash.init(for:)))
+        let source = SourceSegments(image: image, plan: plan, hash: ChecksumMatch.imageHash(for: expected))
         let heldBack = AlignedBuffer(capacity: Int(WritePlan.heldBackSize), account: buffers)
         try writeBody(from: source, holdingBack: heldBack)
         progress(WriteProgress(phase: .sync, bytes: bytesWritten, totalBytes: image.size))
         try device.synchronize()
 
         var checksum = WriteOutcome.Checksum.unverified
-        if let expected, let actual = source.finalizeHash() {
-            guard actual == expected.hex else {
-                throw ChecksumMismatchError(imagePath: image.path, expected: expected, actual: actual)
-            }
-            checksum = .matched(expected)
-            checksumMatched = expected
+        if let expected {
+            let matched = try ChecksumMatch.check(expected, imageDigest: source.finalizeHash(),
+                                                  storedDigest: image.storedFileDigest(), imagePath: image.path)
+            checksum = .matched(matched)
+            checksumMatched = matched
         }
         let writeSeconds = (clock.now - writeStart).seconds
 
