@@ -40,7 +40,8 @@ public struct WriteOutcome: Sendable, Equatable {
 public final class ImageWriter {
     let image: any ImageSource
     let device: any WriteTarget
-    let plan: WritePlan
+    /// For a stream of unknown length, cut where it ended once it did (`WritePlan.ending(at:)`).
+    private(set) var plan: WritePlan
     let expected: ExpectedChecksum?
     let depth: Int
     /// Writes (and read-backs) in flight at once.
@@ -62,8 +63,9 @@ public final class ImageWriter {
                 chunkSize: Int = WritePlan.defaultChunkSize, depth: Int = 4, ioThreads: Int = 2, probe: Bool = true,
                 cancel: CancellationFlag, progress: @escaping (WriteProgress) -> Void) throws {
         do {
-            plan = try WritePlan(imageSize: image.size, deviceSize: device.size,
-                                 sectorSize: device.logicalSectorSize, chunkSize: chunkSize)
+            plan = image.sizeIsStated
+                ? try WritePlan(imageSize: image.size, deviceSize: device.size, sectorSize: device.logicalSectorSize, chunkSize: chunkSize)
+                : WritePlan(streamOnto: device.size, sectorSize: device.logicalSectorSize, chunkSize: chunkSize)
         } catch {
             throw EdgeError(.refused, "\(device.path) (\(ByteCount.human(device.size))) is smaller than \(image.path) (\(ByteCount.human(image.size)))",
                             hint: "Use a larger stick.")
@@ -115,6 +117,7 @@ public final class ImageWriter {
         let source = SourceSegments(image: image, plan: plan, hash: ChecksumMatch.imageHash(for: expected))
         let heldBack = AlignedBuffer(capacity: Int(WritePlan.heldBackSize), account: buffers)
         try writeBody(from: source, holdingBack: heldBack)
+        if plan.streamed { try endStream(source) }
         progress(WriteProgress(phase: .sync, bytes: bytesWritten, totalBytes: image.size))
         try device.synchronize()
 
@@ -130,7 +133,7 @@ public final class ImageWriter {
         let verifier = ReadBackVerifier(device: device, image: image, plan: plan, digests: source.digests,
                                         depth: depth, ioThreads: ioThreads, cancel: cancel, buffers: buffers)
         let verifyStart = clock.now
-        let checked = ProgressCounter(phase: .verify, total: image.size, report: progress)
+        let checked = ProgressCounter(phase: .verify, total: plan.imageSize, report: progress)
         if verify {
             try verifier.verify(plan.bodySegments, counter: checked)
         }
@@ -189,11 +192,24 @@ public final class ImageWriter {
                     return
                 }
                 let length = buffer.count
+                if length == 0 { return }  // past the end of a stream
                 let padded = Int(plan.paddedLength(Int64(length)))
                 buffer.zeroPad(to: padded)
                 try device.write(buffer.bytes(upTo: padded), at: plan.segment(index).lowerBound)
                 written.add(Int64(length))
             })
+    }
+
+    /// A stream of unknown length ended (or filled the disk): the plan becomes the one of what was
+    /// written. One that goes on past the disk's end does not fit: refused, the stick blanked.
+    private func endStream(_ source: SourceSegments) throws {
+        let written = source.bytesRead
+        if written == plan.imageSize, try source.continuesPastPlan() {
+            throw EdgeError(.refused, "the image is larger than the stick: \(written) bytes written to \(device.path) (\(ByteCount.human(device.size))) and \(image.path) goes on",
+                            hint: "Use a larger stick.")
+        }
+        guard written > 0 else { throw EdgeError(.malformed, "\(image.path) decompresses to nothing: no image to write") }
+        plan = plan.ending(at: written)
     }
 
     private func writeHeldBack(_ heldBack: AlignedBuffer) throws {

@@ -8,6 +8,8 @@ final class SourceSegments: @unchecked Sendable {
     let plan: WritePlan
     private(set) var digests: [ChunkDigest?]
     private var hasher: StreamingHash?
+    /// Bytes read so far: where a stream of unknown length ended, once it did.
+    private(set) var bytesRead: Int64 = 0
 
     init(image: any ImageSource, plan: WritePlan, hash: StreamingHash?) {
         self.image = image
@@ -16,15 +18,23 @@ final class SourceSegments: @unchecked Sendable {
         hasher = hash
     }
 
-    /// Reads segment `index`, the next one of the image, into `buffer` (count = the segment's length).
+    /// Reads segment `index`, the next one of the image, into `buffer` (count = the segment's length;
+    /// for a stream, what is left of it: the segment where it ends is short, those after it empty).
     func read(_ index: Int, into buffer: AlignedBuffer) throws {
         let range = plan.segment(index)
         let length = Int(range.count)
         let got = try image.readNext(into: UnsafeMutableRawBufferPointer(start: buffer.pointer, count: length))
-        guard got == length else { throw ImageChangedError(imagePath: image.path, offset: range.lowerBound + Int64(got)) }
-        buffer.count = length
+        guard got == length || plan.streamed else { throw ImageChangedError(imagePath: image.path, offset: range.lowerBound + Int64(got)) }
+        bytesRead += Int64(got)
+        buffer.count = got
         digests[index] = ChunkDigest(of: buffer.bytes)
         hasher?.update(buffer.bytes)
+    }
+
+    /// For a stream that filled the plan: whether more of it follows (a byte is read to know).
+    func continuesPastPlan() throws -> Bool {
+        var byte: UInt8 = 0
+        return try withUnsafeMutableBytes(of: &byte) { try image.readNext(into: $0) } > 0
     }
 
     /// The image's hash; call once, after every segment was read.
