@@ -17,6 +17,14 @@ public struct WriteConfiguration: Sendable {
     public var force: Bool
     /// `--user-data`: the volume to add once the image is written and read back.
     public var userData: UserDataVolume?
+    /// `--bmap FILE`, `--no-bmap`: the block map to follow; by default one found beside the image.
+    public var bmap: BmapChoice = .beside
+    /// `--keyring`: the OpenPGP keyring a signed bmap is checked against (nil: gpgv's own).
+    public var keyring: String?
+
+    public enum BmapChoice: Sendable, Equatable {
+        case beside, file(String), none
+    }
 
     public init(imagePath: String, devicePath: String, checksum: ChecksumSource = .beside, verify: Bool = true, probe: Bool = true,
                 unmount: Bool = false, force: Bool = false, userData: UserDataVolume? = nil) {
@@ -75,6 +83,7 @@ public struct WriteSession {
                 let expected = try config.checksum.expected(forImage: config.imagePath)
                 emit(.checksumKnown(expected))
                 let source = try Self.source(image, hashing: expected, userData: config.userData != nil)
+                let map = try Self.map(config, image: image, source: source)
                 let disk = try TargetCheck.check(TargetRequest(imagePath: config.imagePath, imageSize: source.size,
                                                                devicePath: config.devicePath, unmount: config.unmount,
                                                                force: config.force),
@@ -85,7 +94,7 @@ public struct WriteSession {
                     _ = try userData.planAfterWriting(image, toDiskOf: disk.size)
                 }
                 emit(.targetAccepted(disk))
-                return PreparedWrite(session: self, image: image, source: source, expected: expected, disk: disk)
+                return PreparedWrite(session: self, image: image, source: source, map: map, expected: expected, disk: disk)
             } catch {
                 image.close()  // refused: nothing will read it
                 throw error
@@ -107,6 +116,25 @@ public struct WriteSession {
         return try CompressedImage(file: image, format: format, hashStoredFile: storedHash)
     }
 
+    /// Which ranges of the image to write: a bmap's (given, or found beside the image as bmaptool
+    /// finds it; checked, its signature too, before anything is written), else a sparse file's
+    /// data extents; nil to write every byte.
+    private static func map(_ config: WriteConfiguration, image: ImageFile, source: any ImageSource) throws -> ImageMap? {
+        let path: String?
+        switch config.bmap {
+        case .none: path = nil
+        case .file(let given): path = given
+        case .beside: path = BlockMap.discover(forImage: config.imagePath)
+        }
+        guard let path else { return source is ImageFile ? SparseMap.of(image.file) : nil }
+        let bmap = try BlockMap.load(path, keyring: config.keyring.map { URL(fileURLWithPath: $0) }).map
+        if source.sizeIsStated, bmap.imageSize != source.size {
+            throw EdgeError(.mismatch, "\(path) maps an image of \(bmap.imageSize) bytes, but \(image.path) is \(source.size) bytes",
+                            hint: "Give the image's own bmap with --bmap, or write every byte with --no-bmap.")
+        }
+        return ImageMap(bmap, source: URL(fileURLWithPath: path).lastPathComponent)
+    }
+
     var scrubber: SecretScrubber { configuration.userData?.scrubber ?? .none }
 
     func emit(_ kind: SessionEvent.Kind) {
@@ -121,6 +149,8 @@ public struct PreparedWrite {
     public let image: ImageFile
     /// What the write reads: `image`, or its decompressed bytes (`CompressedImage`).
     public let source: any ImageSource
+    /// Only these ranges are written and read back (a bmap, a sparse file's extents).
+    public let map: ImageMap?
     public let expected: ExpectedChecksum?
     public let disk: Disk
 
@@ -185,7 +215,7 @@ public struct PreparedWrite {
     private func writeImage(cancel: CancellationFlag) throws -> WriteOutcome {
         let target = try BlockDevice(path: disk.path, access: .readWrite, direct: true, exclusive: true)
         defer { target.close() }
-        let writer = try ImageWriter(image: source, device: target, expected: expected,
+        let writer = try ImageWriter(image: source, device: target, expected: expected, map: map,
                                      probe: session.configuration.probe, cancel: cancel,
                                      progress: { session.emit(.progress($0)) })
         return try writer.run(verify: session.configuration.verify)

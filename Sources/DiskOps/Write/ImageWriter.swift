@@ -43,6 +43,8 @@ public final class ImageWriter {
     /// For a stream of unknown length, cut where it ended once it did (`WritePlan.ending(at:)`).
     private(set) var plan: WritePlan
     let expected: ExpectedChecksum?
+    /// Only these ranges are written and read back (a bmap, a sparse file's extents).
+    let map: ImageMap?
     let depth: Int
     /// Writes (and read-backs) in flight at once.
     let ioThreads: Int
@@ -59,7 +61,7 @@ public final class ImageWriter {
     private var checksumMatched: ExpectedChecksum?
 
     /// Throws a refusal when the image does not fit on the target.
-    public init(image: any ImageSource, device: any WriteTarget, expected: ExpectedChecksum?,
+    public init(image: any ImageSource, device: any WriteTarget, expected: ExpectedChecksum?, map: ImageMap? = nil,
                 chunkSize: Int = WritePlan.defaultChunkSize, depth: Int = 4, ioThreads: Int = 2, probe: Bool = true,
                 cancel: CancellationFlag, progress: @escaping (WriteProgress) -> Void) throws {
         do {
@@ -73,6 +75,7 @@ public final class ImageWriter {
         self.image = image
         self.device = device
         self.expected = expected
+        self.map = map
         self.depth = depth
         self.ioThreads = ioThreads
         self.cancel = cancel
@@ -114,7 +117,7 @@ public final class ImageWriter {
         }
         try clearStaleSignatures()
 
-        let source = SourceSegments(image: image, plan: plan, hash: ChecksumMatch.imageHash(for: expected))
+        let source = try SourceSegments(image: image, plan: plan, hash: ChecksumMatch.imageHash(for: expected), map: map)
         let heldBack = AlignedBuffer(capacity: Int(WritePlan.heldBackSize), account: buffers)
         try writeBody(from: source, holdingBack: heldBack)
         if plan.streamed { try endStream(source) }
@@ -130,7 +133,7 @@ public final class ImageWriter {
         }
         let writeSeconds = (clock.now - writeStart).seconds
 
-        let verifier = ReadBackVerifier(device: device, image: image, plan: plan, digests: source.digests,
+        let verifier = ReadBackVerifier(device: device, image: image, plan: plan, map: map, digests: source.digests,
                                         depth: depth, ioThreads: ioThreads, cancel: cancel, buffers: buffers)
         let verifyStart = clock.now
         let checked = ProgressCounter(phase: .verify, total: plan.imageSize, report: progress)
@@ -178,7 +181,7 @@ public final class ImageWriter {
     }
 
     private func writeBody(from source: SourceSegments, holdingBack heldBack: AlignedBuffer) throws {
-        let device = self.device, plan = self.plan
+        let device = self.device, plan = self.plan, map = self.map
         let written = ProgressCounter(phase: .write, total: image.size, report: progress)
         defer { bytesWritten = written.value }
         try BufferPipeline.run(segments: plan.segmentCount, bufferSize: plan.chunkSize, depth: depth,
@@ -195,8 +198,21 @@ public final class ImageWriter {
                 if length == 0 { return }  // past the end of a stream
                 let padded = Int(plan.paddedLength(Int64(length)))
                 buffer.zeroPad(to: padded)
-                try device.write(buffer.bytes(upTo: padded), at: plan.segment(index).lowerBound)
-                written.add(Int64(length))
+                let start = plan.segment(index).lowerBound
+                guard let map else {
+                    try device.write(buffer.bytes(upTo: padded), at: start)
+                    return written.add(Int64(length))
+                }
+                let span = start..<(start + Int64(padded))
+                for part in map.mapped(in: span) {
+                    let from = Int(part.lowerBound - start)
+                    try device.write(UnsafeRawBufferPointer(rebasing: buffer.bytes(upTo: padded)[from..<(from + Int(plan.paddedLength(Int64(part.count))))]),
+                                     at: part.lowerBound)
+                    written.add(Int64(part.count))
+                }
+                if map.zeroHoles {
+                    for hole in map.holes(in: span) { try device.zero(hole) }
+                }
             })
     }
 
