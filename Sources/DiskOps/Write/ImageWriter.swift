@@ -117,7 +117,8 @@ public final class ImageWriter {
         }
         try clearStaleSignatures()
 
-        let source = try SourceSegments(image: image, plan: plan, hash: ChecksumMatch.imageHash(for: expected), map: map)
+        let source = SourceSegments(image: image, plan: plan, hash: ChecksumMatch.imageHash(for: expected), map: map,
+                                    rangeChecks: try map.flatMap(RangeChecks.init))
         let heldBack = AlignedBuffer(capacity: Int(WritePlan.heldBackSize), account: buffers)
         try writeBody(from: source, holdingBack: heldBack)
         if plan.streamed { try endStream(source) }

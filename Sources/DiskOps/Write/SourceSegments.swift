@@ -15,11 +15,11 @@ final class SourceSegments: @unchecked Sendable {
     /// Bytes read so far: where a stream of unknown length ended, once it did.
     private(set) var bytesRead: Int64 = 0
 
-    init(image: any ImageSource, plan: WritePlan, hash: StreamingHash?, map: ImageMap? = nil) throws {
+    init(image: any ImageSource, plan: WritePlan, hash: StreamingHash?, map: ImageMap? = nil, rangeChecks: RangeChecks? = nil) {
         self.image = image
         self.plan = plan
         self.map = map
-        rangeChecks = try map.flatMap(RangeChecks.init)
+        self.rangeChecks = rangeChecks
         digests = Array(repeating: nil, count: plan.segmentCount)
         hasher = hash
     }
