@@ -1,9 +1,6 @@
 import CLzma
 import CZstd
 import FileIO
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The decompressed length a compressed file states before it is decoded: an xz stream's index (at
 /// its end), the content sizes in the headers of every zstd frame. nil where the file does not say
@@ -49,25 +46,40 @@ public enum DecodedSize {
         return XzIndex(decodedBytes: Int64(lzma_index_uncompressed_size(index)), blocks: Int(lzma_index_block_count(index)))
     }
 
-    /// Sums the content sizes of the frames, walking from frame to frame through the file mapped
-    /// read-only (only the frame and block headers are touched).
+    /// Sums the content sizes of the frames, walking from frame to frame and block to block by
+    /// their headers (3 bytes read per block of up to 128 KiB: the file is not read, nor mapped).
     static func zstdFrames(_ file: OpenFile) -> Int64? {
-        guard file.size > 0, let mapped = mmap(nil, Int(file.size), PROT_READ, MAP_PRIVATE, file.descriptor, 0),
-              mapped != MAP_FAILED else { return nil }
-        defer { munmap(mapped, Int(file.size)) }
-        var offset = 0
+        var offset: Int64 = 0
         var total: Int64 = 0
-        let length = Int(file.size)
-        while offset < length {
-            let frame = mapped + offset
-            let content = ZSTD_getFrameContentSize(frame, length - offset)
+        while offset < file.size {
+            guard let head = try? file.read(offset: offset, count: 18), head.count >= 8 else { return nil }
+            let magic = UInt32(head[0]) | UInt32(head[1]) << 8 | UInt32(head[2]) << 16 | UInt32(head[3]) << 24
+            if magic & 0xFFFF_FFF0 == 0x184D_2A50 {  // a skippable frame: 4-byte length, no content
+                offset += 8 + Int64(UInt32(head[4]) | UInt32(head[5]) << 8 | UInt32(head[6]) << 16 | UInt32(head[7]) << 24)
+                continue
+            }
+            let content = head.withUnsafeBytes { ZSTD_getFrameContentSize($0.baseAddress, $0.count) }
             // Neither ZSTD_CONTENTSIZE_UNKNOWN (all ones) nor ZSTD_CONTENTSIZE_ERROR (all ones but one).
             guard content < UInt64.max - 1 else { return nil }
-            let compressed = ZSTD_findFrameCompressedSize(frame, length - offset)
-            guard ZSTD_isError(compressed) == 0, compressed > 0 else { return nil }
+            // The header's length from its descriptor byte (RFC 8878, 3.1.1.1): magic, descriptor,
+            // window (unless single-segment), dictionary ID, content size.
+            let descriptor = head[4]
+            let singleSegment = descriptor & 0x20 != 0
+            let contentSizeBytes: Int64 = [singleSegment ? 1 : 0, 2, 4, 8][Int(descriptor >> 6)]
+            let dictionaryBytes: Int64 = [0, 1, 2, 4][Int(descriptor & 3)]
+            let hasChecksum = descriptor & 0x04 != 0
+            offset += 5 + (singleSegment ? 0 : 1) + dictionaryBytes + contentSizeBytes
+            while true {  // blocks: last flag, type (raw, RLE, compressed, reserved), size
+                guard let block = try? file.read(offset: offset, count: 3), block.count == 3 else { return nil }
+                let word = UInt32(block[0]) | UInt32(block[1]) << 8 | UInt32(block[2]) << 16
+                let type = (word >> 1) & 3
+                guard type != 3 else { return nil }
+                offset += 3 + (type == 1 ? 1 : Int64(word >> 3))
+                if word & 1 == 1 { break }
+            }
+            if hasChecksum { offset += 4 }
             total += Int64(content)
-            offset += compressed
         }
-        return total
+        return offset == file.size ? total : nil
     }
 }

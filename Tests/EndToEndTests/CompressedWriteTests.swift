@@ -21,12 +21,8 @@ struct CompressedWriteTests {
     func stickHoldingTheISO(size: Int64 = 64 << 20) throws -> LoopDevice {
         let loop = try LoopDevice(size: size)
         try Shell.bash("dd if='\(Self.iso)' of=\(loop.path) bs=1M oflag=direct status=none")
-        #expect(try blkidFindsSomething(loop.path), "the stick looks bootable before the write")
+        #expect(try Blkid.findsSignature(on: loop.path), "the stick looks bootable before the write")
         return loop
-    }
-
-    func blkidFindsSomething(_ device: String) throws -> Bool {
-        try Shell.run("blkid", ["-p", "-o", "export", device]).stdout.contains("TYPE=")
     }
 
     @Test func eachFormatIsWrittenAndReadsBackAsTheISO() throws {
@@ -74,7 +70,7 @@ struct CompressedWriteTests {
         let result = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--no-probe"])
         #expect(result.status == 4, "\(result.stderr)")
         #expect(result.stderr.contains("checksum mismatch"), "\(result.stderr)")
-        #expect(!(try blkidFindsSomething(loop.path)), "LBA 0 blank")
+        #expect(!(try Blkid.findsSignature(on: loop.path)), "LBA 0 blank")
     }
 
     /// The damage lies past what the write's ISO checks read, so it is found while writing: exit 6,
@@ -98,7 +94,7 @@ struct CompressedWriteTests {
             #expect(result.status == 6, "\(path): \(result.stderr)")
             #expect(result.stderr.contains(says), "\(path): \(result.stderr)")
             #expect(result.stderr.contains("was left blank"), "\(path): \(result.stderr)")
-            #expect(!(try blkidFindsSomething(loop.path)), "\(path): LBA 0 blank")
+            #expect(!(try Blkid.findsSignature(on: loop.path)), "\(path): LBA 0 blank")
         }
     }
 
@@ -110,7 +106,7 @@ struct CompressedWriteTests {
         let result = try EdgeFlashBinary.run(["write", big, loop.path, "--yes", "--no-probe"])
         #expect(result.status == 3, "\(result.stderr)")
         #expect(result.stderr.contains("the image is larger than the stick: \(16 << 20) bytes written"), "\(result.stderr)")
-        #expect(!(try blkidFindsSomething(loop.path)), "LBA 0 blank")
+        #expect(!(try Blkid.findsSignature(on: loop.path)), "LBA 0 blank")
     }
 
     @Test func inspectReadsThroughTheCompression() throws {

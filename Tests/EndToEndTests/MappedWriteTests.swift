@@ -27,10 +27,6 @@ struct MappedWriteTests {
         return loop
     }
 
-    func blkidFindsSomething(_ device: String) throws -> Bool {
-        try Shell.run("blkid", ["-p", "-o", "export", device]).stdout.contains("TYPE=")
-    }
-
     func cmp(_ image: String, _ device: String, from offset: Int64 = 0, count: Int64) throws -> Bool {
         try Shell.run("cmp", ["-i", "\(offset)", "-n", "\(count)", image, device]).succeeded
     }
@@ -84,7 +80,7 @@ struct MappedWriteTests {
         let result = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--no-probe"])
         #expect(result.status == 4, "\(result.stderr)")
         #expect(result.stderr.contains("differs from disk.img.bmap in bytes \(20 << 20)-"), "\(result.stderr)")
-        #expect(!(try blkidFindsSomething(loop.path)), "LBA 0 blank")
+        #expect(!(try Blkid.findsSignature(on: loop.path)), "LBA 0 blank")
     }
 
     @Test func aSignedBmapIsCheckedAndABadSignatureRefused() throws {

@@ -116,6 +116,7 @@ public final class ImageWriter {
             }
         }
         try clearStaleSignatures()
+        try zeroHoles()
 
         let source = SourceSegments(image: image, plan: plan, hash: ChecksumMatch.imageHash(for: expected), map: map,
                                     rangeChecks: try map.flatMap(RangeChecks.init))
@@ -181,6 +182,16 @@ public final class ImageWriter {
         }
     }
 
+    /// A sparse image's holes past the first MiB, zeroed before the data is written: one request
+    /// per hole (BLKZEROOUT: no data crosses the bus where the device can zero by itself). A hole
+    /// that ends with the image is padded to the sector, as the image's last write is.
+    private func zeroHoles() throws {
+        guard let map, map.zeroHoles else { return }
+        for hole in map.holes(in: WritePlan.heldBackSize..<max(WritePlan.heldBackSize, plan.imageSize)) {
+            try device.zero(hole.lowerBound..<plan.paddedLength(hole.upperBound))
+        }
+    }
+
     private func writeBody(from source: SourceSegments, holdingBack heldBack: AlignedBuffer) throws {
         let device = self.device, plan = self.plan, map = self.map
         let written = ProgressCounter(phase: .write, total: image.size, report: progress)
@@ -204,15 +215,11 @@ public final class ImageWriter {
                     try device.write(buffer.bytes(upTo: padded), at: start)
                     return written.add(Int64(length))
                 }
-                let span = start..<(start + Int64(padded))
-                for part in map.mapped(in: span) {
+                for part in map.mapped(in: start..<(start + Int64(padded))) {
                     let from = Int(part.lowerBound - start)
                     try device.write(UnsafeRawBufferPointer(rebasing: buffer.bytes(upTo: padded)[from..<(from + Int(plan.paddedLength(Int64(part.count))))]),
                                      at: part.lowerBound)
                     written.add(Int64(part.count))
-                }
-                if map.zeroHoles {
-                    for hole in map.holes(in: span) { try device.zero(hole) }
                 }
             })
     }
