@@ -53,8 +53,9 @@ public final class DecodedStream {
     /// Decoder threads: one per CPU, at most 4 (the writer's own threads need little CPU).
     public static var defaultThreads: Int { min(4, ProcessInfo.processInfo.activeProcessorCount) }
     /// What xz's threads may use together before fewer are started: the write's memory bound (64 MiB
-    /// peak RSS, its I/O buffers included) leaves this much to the decoder.
-    public static let defaultMemoryLimit: UInt64 = 40 << 20
+    /// peak RSS, its I/O buffers included) leaves this much to the decoder. Two threads on the
+    /// blocks `xz -T0 -2` makes (6 MiB) fit; `-6`'s 24 MiB blocks get one.
+    public static let defaultMemoryLimit: UInt64 = 24 << 20
 
     /// Fills `buffer` with the next decompressed bytes; fewer only where the stream ends.
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {

@@ -4,8 +4,10 @@ import FileIO
 /// The decompressed bytes of a compressed file at any offset, for `inspect` and the write's ISO
 /// checks, which read a few structures near the image's start (descriptors, boot catalog, tables).
 /// Decodes forward as far as a read needs, keeps the last `cachedBlocks` MiB it decoded, and starts
-/// decoding again from the file's start only for a read behind them. Owns no descriptor: `file`
-/// stays its owner's.
+/// decoding again from the file's start only for a read behind them. Only the first `readableBytes`
+/// are decoded: a read past them (a backup GPT at a disk image's end, an offset taken from junk)
+/// finds nothing, rather than decoding the whole stream, perhaps several times. Owns no
+/// descriptor: `file` stays its owner's.
 public final class DecodedView: ImageBytes {
     public let file: OpenFile
     public let format: CompressionFormat
@@ -20,6 +22,7 @@ public final class DecodedView: ImageBytes {
 
     static let blockSize = 1 << 20
     static let cachedBlocks = 8
+    public static let readableBytes: Int64 = 64 << 20
     /// The size given for a stream that does not state its length: no structure read is refused as
     /// lying beyond the image's end (the write finds the real end when it gets there).
     public static let unstatedSize = Int64(1) << 50
@@ -39,7 +42,7 @@ public final class DecodedView: ImageBytes {
         var bytes: [UInt8] = []
         var position = offset
         let end = offset + Int64(count)
-        while position < end {
+        while position < min(end, Self.readableBytes) {
             let index = position / Int64(Self.blockSize)
             let block = try self.block(index)
             let start = Int(position - index * Int64(Self.blockSize))

@@ -1,4 +1,7 @@
 import CLzma
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// liblzma's multi-threaded decoder: a multi-block stream (as `xz -T0` makes it) is decoded on
 /// several threads, a single-block one on one. Concatenated streams and stream padding are
@@ -9,6 +12,7 @@ final class XzDecoder: StreamDecoder {
     /// `threads`: decoder threads at most; `memoryLimit`: fewer threads when more would need more
     /// memory than this (never a failure: one thread goes over it if it must).
     init(threads: Int, memoryLimit: UInt64) throws(DecodeFailure) {
+        Self.returnLargeBuffersToTheSystem
         var options = lzma_mt()
         options.threads = UInt32(max(1, threads))
         options.flags = 0x08  // LZMA_CONCATENATED (a macro Swift does not import)
@@ -51,4 +55,11 @@ final class XzDecoder: StreamDecoder {
     }
 
     func end() { lzma_end(&stream) }
+
+    /// The threads allocate a block-sized buffer per block. glibc would keep freed ones in each
+    /// thread's heap (its mmap threshold rises to the largest freed size), so the process would
+    /// hold several blocks' worth more than liblzma counts: a fixed threshold maps and unmaps them.
+    private static let returnLargeBuffersToTheSystem: Void = {
+        _ = mallopt(-3, 1 << 20)  // M_MMAP_THRESHOLD (a macro Swift does not import)
+    }()
 }

@@ -215,7 +215,8 @@ public struct PreparedWrite {
     private func writeImage(cancel: CancellationFlag) throws -> WriteOutcome {
         let target = try BlockDevice(path: disk.path, access: .readWrite, direct: true, exclusive: true)
         defer { target.close() }
-        let writer = try ImageWriter(image: source, device: target, expected: expected, map: map,
+        // A decompressor buffers on its own: two buffers in the ring keep the write's memory bound.
+        let writer = try ImageWriter(image: source, device: target, expected: expected, map: map, depth: source is CompressedImage ? 2 : 4,
                                      probe: session.configuration.probe, cancel: cancel,
                                      progress: { session.emit(.progress($0)) })
         return try writer.run(verify: session.configuration.verify)

@@ -14,7 +14,7 @@ public struct Inspection: Sendable, Codable {
             case notChecked = "not-checked"
         }
         /// Stable identifier: "iso9660", "joliet", "descriptors", "volume-info", "el-torito",
-        /// "efi-image", "mbr", "gpt", "apm", "implanted-md5", "checksum", "signature".
+        /// "efi-image", "mbr", "gpt", "apm", "implanted-md5", "checksum", "signature", "compression".
         public var id: String
         public var status: Status
         public var detail: String
@@ -71,6 +71,8 @@ public enum Inspector {
         try ImageFileAccess.withImage(image.path) { file, format in
             var inspection = try inspect(image: image, file: file, options: options, progress: progress)
             if let view = file as? DecodedView {
+                inspection.checks.insert(.init(id: "compression", status: .info, detail:
+                    "\(view.format.rawValue)-compressed: read through its first \(DecodedView.readableBytes >> 20) MiB decompressed; structures past them (a backup GPT at a disk image's end) are not read"), at: 0)
                 inspection.fileSize = view.file.size
                 inspection.compression = Inspection.Compression(format: view.format, decodedBytes: view.statedSize)
             }
