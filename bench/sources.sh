@@ -75,22 +75,9 @@ run_dd_sparse()  { dd if="$sparse" of="$dev" bs=4M oflag=direct conv=fsync statu
 run_ef_sparse()  { ef "$sparse" --no-bmap; }
 
 tools=(xz_dd ef_xz ef_xz_nv zstd_dd ef_zstd ef_zstd_nv gzip_dd ef_gzip ef_gzip_nv bmaptool ef_bmap dd_sparse ef_sparse)
-declare -A times
-seconds() { local start end; start=$(date +%s.%N); "$@"; end=$(date +%s.%N); echo "$end - $start" | bc; }
+source bench/rounds.sh
 cat "$content".* "$sparse" > /dev/null   # page-cached, as after a download
-for round in $(seq 1 "$rounds"); do
-  n=${#tools[@]}
-  for i in $(seq 0 $((n - 1))); do
-    tool=${tools[$(((i + round) % n))]}
-    t=$(seconds "run_$tool")
-    times[$tool]="${times[$tool]:-} $t"
-    printf 'round %d  %-11s %6.2f s\n' "$round" "$tool" "$t" >&2
-  done
-done
-
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-declare -A med
-for tool in "${tools[@]}"; do med[$tool]=$(echo "${times[$tool]}" | median); done
+run_rounds "$rounds"
 ratio() { echo "scale=2; $1 / $2" | bc; }
 size() { du -m --apparent-size "$1" | cut -f1; }
 

@@ -205,7 +205,7 @@ public final class ImageWriter {
 
     private func writeBody(from source: SourceSegments, holdingBack heldBack: AlignedBuffer) throws {
         let device = self.device, plan = self.plan, map = self.map
-        let written = ProgressCounter(phase: .write, total: image.size, report: progress)
+        let written = ProgressCounter(phase: .write, total: map?.mappedBytes ?? image.size, report: progress)
         defer { bytesWritten = written.value }
         try BufferPipeline.run(segments: plan.segmentCount, bufferSize: plan.chunkSize, depth: depth,
                                consumers: ioThreads, cancel: cancel, account: buffers,
