@@ -1,3 +1,4 @@
+import EdgeCore
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -17,13 +18,21 @@ extension SystemSnapshot {
             }
             return device
         }
-        let mounts = MountTable.parse(try String(contentsOfFile: mountinfoPath, encoding: .utf8))
-        let swapText = (try? String(contentsOfFile: swapsPath, encoding: .utf8)) ?? ""
+        let mounts = MountTable.parse(try readWhole(mountinfoPath))
+        let swapText = (try? readWhole(swapsPath)) ?? ""
         let swaps = SwapTable.parse(swapText).map { entry in
             var entry = entry
             entry.device = FileStatus.of(entry.path)?.containingDevice
             return entry
         }
         return SystemSnapshot(devices: devices, mounts: mounts, swaps: swaps)
+    }
+
+    /// A /proc file read to its end. Not `String(contentsOfFile:)`: on procfs (st_size 0) it
+    /// returned only the first few KiB of a 16 KiB mountinfo, and every mount past them was missed.
+    private static func readWhole(_ path: String) throws -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw EdgeError.cannotRead(path, "cannot open it") }
+        defer { try? handle.close() }
+        return String(decoding: try handle.readToEnd() ?? Data(), as: UTF8.self)
     }
 }
