@@ -26,6 +26,9 @@ let package = Package(
                        providers: [.apt(["libparted-dev"])]),
         .systemLibrary(name: "CXXHash", path: "Sources/CXXHash", pkgConfig: "libxxhash",
                        providers: [.apt(["libxxhash-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CLzma", path: "Sources/CLzma", pkgConfig: "liblzma", providers: [.apt(["liblzma-dev"])]),
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
 
         // The commit `edgeflash --version` names (see buildCommit above).
         .target(name: "CBuildInfo", cSettings: [.define("EDGEFLASH_COMMIT", to: "\"\(buildCommit)\"")]),
@@ -43,15 +46,20 @@ let package = Package(
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
 
+        // Compressed images (gzip, xz, zstd) decoded front to back, their stated decompressed size,
+        // and a view of their first MiBs for the parsers. Its own module because both ISOVerify
+        // (inspect, the write's ISO checks) and DiskOps (the write's source) read through it.
+        .target(name: "Decompression", dependencies: ["EdgeCore", "FileIO", "CZlib", "CLzma", "CZstd"]),
+
         // Pure parsers and checks over image bytes.
         .target(name: "ISOVerify", dependencies: [
-            "EdgeCore", "FileIO",
+            "EdgeCore", "FileIO", "Decompression",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
 
         // Block devices: inventory, safety policy, raw I/O, write/verify, partition tables, filesystems.
         .target(name: "DiskOps", dependencies: [
-            "EdgeCore", "FileIO", "ISOVerify", "CBlkid", "CParted", "CXXHash",
+            "EdgeCore", "FileIO", "Decompression", "ISOVerify", "CBlkid", "CParted", "CXXHash",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
@@ -74,6 +82,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Sources/TestSupport"),
 
         .testTarget(name: "EdgeCoreTests", dependencies: ["EdgeCore"]),
+        .testTarget(name: "DecompressionTests", dependencies: ["Decompression", "EdgeCore", "FileIO", "TestSupport"]),
         .testTarget(name: "ISOVerifyTests", dependencies: ["ISOVerify", "FileIO", "TestSupport"]),
         // Fixtures/ holds recorded sysfs trees (with sysfs's own symlink loops): read, not built.
         .testTarget(name: "DiskOpsTests", dependencies: ["DiskOps", "EdgeCore", "FileIO", "ISOVerify", "TestSupport"],

@@ -66,25 +66,11 @@ run_dd_concurrent() {
 run_bmaptool()    { bmaptool -q copy --bmap "$out/plain/image.bmap" "$plain" "$dev" >/dev/null 2>&1; }
 
 tools=(dd ef_noverify ef_verify dd_readback dd_concurrent careful ef_sha256 bmaptool)
-declare -A times
-seconds() { local start end; start=$(date +%s.%N); "$@"; end=$(date +%s.%N); echo "$end - $start" | bc; }
+source bench/rounds.sh
 
 # Warm-up: the image is read from the page cache by every tool, as after a download.
 cat "$plain" > /dev/null
-for round in $(seq 1 "$rounds"); do
-  # Rotate the order each round so no tool always follows the same one.
-  n=${#tools[@]}
-  for i in $(seq 0 $((n - 1))); do
-    tool=${tools[$(((i + round) % n))]}
-    t=$(seconds "run_$tool")
-    times[$tool]="${times[$tool]:-} $t"
-    printf 'round %d  %-14s %6.2f s\n' "$round" "$tool" "$t" >&2
-  done
-done
-
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-declare -A med
-for tool in "${tools[@]}"; do med[$tool]=$(echo "${times[$tool]}" | median); done
+run_rounds "$rounds"
 for tool in "${tools[@]}"; do echo "rounds $tool:$(echo "${times[$tool]}" | tr ' ' '\n' | grep -v '^$' | sort -g | xargs printf ' %.2f')"; done
 
 # Peak RSS: the full path (checksum + write + verify), for SIZE_MIB and 4x SIZE_MIB.

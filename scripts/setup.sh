@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   # Linked by edgeflash itself.
-  libblkid-dev libparted-dev libxxhash-dev
+  libblkid-dev libparted-dev libxxhash-dev zlib1g-dev liblzma-dev libzstd-dev
   # Used by edgeflash at run time: ISO staging (xorriso), GPG signatures (gpgv).
   xorriso gpgv
   # Used by the tests to make and check real images, volumes and devices.

@@ -5,4 +5,5 @@ enum BlockIoctl {
     static let getLogicalSectorSize: UInt = 0x1268 // BLKSSZGET     _IO(0x12, 104)
     static let rereadPartitions: UInt = 0x125F     // BLKRRPART     _IO(0x12, 95)
     static let flushBuffers: UInt = 0x1261         // BLKFLSBUF     _IO(0x12, 97)
+    static let zeroOut: UInt = 0x127F              // BLKZEROOUT    _IO(0x12, 127)
 }

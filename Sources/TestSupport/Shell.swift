@@ -66,3 +66,11 @@ public struct ShellError: Error, CustomStringConvertible {
         "command failed (\(result.status)): \(command)\n\(result.stderr)\(result.stdout)"
     }
 }
+
+/// What `blkid -p` sees on a whole device.
+public enum Blkid {
+    /// blkid finds a partition table or a filesystem signature: the device looks bootable.
+    public static func findsSignature(on device: String) throws -> Bool {
+        try Shell.run("blkid", ["-p", "-o", "export", device]).stdout.contains("TYPE=")
+    }
+}

@@ -29,6 +29,11 @@ public struct BlockDevice: WriteTarget {
         try file.read(into: buffer, at: offset)
     }
 
+    /// BLKZEROOUT where the device takes it, else zeros written.
+    public func zero(_ range: Range<Int64>) throws(DeviceIOError) {
+        if try !file.zeroOut(range) { try writeZeros(range) }
+    }
+
     public func synchronize() throws(DeviceIOError) { try file.synchronize() }
 
     public func dropCaches() { file.dropCaches() }

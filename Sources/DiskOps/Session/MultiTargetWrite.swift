@@ -24,7 +24,8 @@ public struct MultiTargetWrite {
     public struct Outcome {
         /// In the order of `writes`.
         public var targets: [TargetResult]
-        /// The image's SHA-256, hex, computed while it was read; nil when it was not read to its end.
+        /// The image's SHA-256, hex, computed while it was read; nil when it was not read to its end,
+        /// or was not read through the fan-out (a compressed or mapped image).
         public var imageSHA256: String?
         /// The most memory the fan-out's shared chunks held at once.
         public var sharedBufferPeak: Int
@@ -39,27 +40,29 @@ public struct MultiTargetWrite {
     /// Runs every write; never throws for one disk's failure (it is in its result). Throws only when
     /// the image cannot be opened again for the shared reading, with nothing written.
     public func run(cancel: CancellationFlag) throws -> Outcome {
-        let image = try ImageFile(path: writes[0].image.path)
-        defer { image.close() }
-        let fanOut = FanOutSource(image: image, taps: writes.count, expected: writes[0].expected)
+        // The fan-out reads a plain image once for every disk. A compressed image is decoded, and a
+        // mapped one (bmap, sparse file) read in its ranges, by each write on its own.
+        let image = writes[0].readsWholeFile ? try ImageFile(path: writes[0].image.path) : nil
+        defer { image?.close() }
+        let fanOut = image.map { FanOutSource(image: $0, taps: writes.count, expected: writes[0].expected) }
         let depth = writes.count > 1 ? 3 : 4
         let results = ResultSlots(count: writes.count)
         let group = DispatchGroup()
-        fanOut.start()
+        fanOut?.start()
         for (number, write) in writes.enumerated() {
             group.enter()
             let owned = OwnedByOneThread(write)
             let thread = Thread {
                 let write = owned.value
-                let tap = fanOut.tap(number)
+                let tap = fanOut?.tap(number)
                 let clock = ContinuousClock(), start = clock.now
                 var result = TargetResult(devicePath: write.disk.path, seconds: 0)
                 do {
-                    result.written = try write.run(cancel: cancel, source: tap, depth: depth)
+                    result.written = try write.run(cancel: cancel, shared: tap, depth: depth)
                 } catch {
                     result.failure = error as? any EdgeFlashError ?? EdgeError(.failure, "writing \(write.disk.path) failed: \(error)")
                 }
-                tap.detach()
+                tap?.detach()
                 result.seconds = (clock.now - start).seconds
                 results.store(result, at: number)
                 group.leave()
@@ -68,8 +71,8 @@ public struct MultiTargetWrite {
             thread.start()
         }
         group.wait()
-        fanOut.stop()
-        return Outcome(targets: results.all, imageSHA256: fanOut.imageSHA256, sharedBufferPeak: fanOut.buffers.peakBytes)
+        fanOut?.stop()
+        return Outcome(targets: results.all, imageSHA256: fanOut?.imageSHA256, sharedBufferPeak: fanOut?.buffers.peakBytes ?? 0)
     }
 }
 

@@ -20,6 +20,14 @@ public struct WriteConfiguration: Sendable {
     /// A volume made for the accepted disk instead (each stick of a batch gets its site's, with an
     /// instance-id naming the stick's serial); used when `userData` is nil.
     public var userDataForDisk: (@Sendable (Disk) throws -> UserDataVolume)?
+    /// `--bmap FILE`, `--no-bmap`: the block map to follow; by default one found beside the image.
+    public var bmap: BmapChoice = .beside
+    /// `--keyring`: the OpenPGP keyring a signed bmap is checked against (nil: gpgv's own).
+    public var keyring: String?
+
+    public enum BmapChoice: Sendable, Equatable {
+        case beside, file(String), none
+    }
 
     public init(imagePath: String, devicePath: String, checksum: ChecksumSource = .beside, verify: Bool = true, probe: Bool = true,
                 unmount: Bool = false, force: Bool = false, userData: UserDataVolume? = nil,
@@ -79,7 +87,9 @@ public struct WriteSession {
                 }
                 let expected = try config.checksum.expected(forImage: config.imagePath)
                 emit(.checksumKnown(expected))
-                let disk = try TargetCheck.check(TargetRequest(imagePath: config.imagePath, imageSize: image.size,
+                let source = try Self.source(image, hashing: expected, userData: config.userData != nil)
+                let map = try Self.map(config, image: image, source: source)
+                let disk = try TargetCheck.check(TargetRequest(imagePath: config.imagePath, imageSize: source.size,
                                                                devicePath: config.devicePath, unmount: config.unmount,
                                                                force: config.force),
                                                  readFacts: readFacts)
@@ -90,7 +100,8 @@ public struct WriteSession {
                     _ = try userData.planAfterWriting(image, toDiskOf: disk.size)
                 }
                 emit(.targetAccepted(disk))
-                return PreparedWrite(session: self, image: image, expected: expected, disk: disk, userData: userData)
+                return PreparedWrite(session: self, image: image, source: source, map: map, expected: expected, disk: disk,
+                                     userData: userData)
             } catch {
                 image.close()  // refused: nothing will read it
                 throw error
@@ -98,6 +109,37 @@ public struct WriteSession {
         } catch {
             throw scrubber.scrub(error)
         }
+    }
+
+    /// What the engine reads: the file, or its decompressed bytes for a gzip, xz or zstd file (told
+    /// by its magic bytes), hashing the stored bytes too when the checksum may be over them.
+    private static func source(_ image: ImageFile, hashing expected: ExpectedChecksum?, userData: Bool) throws -> any ImageSource {
+        guard let format = try CompressedImage.format(of: image) else { return image }
+        if userData {
+            throw EdgeError(.refused, "--user-data needs an uncompressed image: \(image.path) is \(format.rawValue)-compressed",
+                            hint: "Decompress it first (\(format.rawValue) -dk \(image.path)), then write that image with --user-data.")
+        }
+        let storedHash = expected.flatMap { $0.coverage == .image ? nil : $0.algorithm }
+        return try CompressedImage(file: image, format: format, hashStoredFile: storedHash)
+    }
+
+    /// Which ranges of the image to write: a bmap's (given, or found beside the image as bmaptool
+    /// finds it; checked, its signature too, before anything is written), else a sparse file's
+    /// data extents; nil to write every byte.
+    private static func map(_ config: WriteConfiguration, image: ImageFile, source: any ImageSource) throws -> ImageMap? {
+        let path: String?
+        switch config.bmap {
+        case .none: path = nil
+        case .file(let given): path = given
+        case .beside: path = BlockMap.discover(forImage: config.imagePath)
+        }
+        guard let path else { return source is ImageFile ? SparseMap.of(image.file) : nil }
+        let bmap = try BlockMap.load(path, keyring: config.keyring.map { URL(fileURLWithPath: $0) }).map
+        if source.sizeIsStated, bmap.imageSize != source.size {
+            throw EdgeError(.mismatch, "\(path) maps an image of \(bmap.imageSize) bytes, but \(image.path) is \(source.size) bytes",
+                            hint: "Give the image's own bmap with --bmap, or write every byte with --no-bmap.")
+        }
+        return ImageMap(bmap, source: URL(fileURLWithPath: path).lastPathComponent)
     }
 
     var scrubber: SecretScrubber { configuration.userData?.scrubber ?? .none }
@@ -112,22 +154,30 @@ public struct WriteSession {
 public struct PreparedWrite {
     public let session: WriteSession
     public let image: ImageFile
+    /// What the write reads: `image`, or its decompressed bytes (`CompressedImage`).
+    public let source: any ImageSource
+    /// Only these ranges are written and read back (a bmap, a sparse file's extents).
+    public let map: ImageMap?
     public let expected: ExpectedChecksum?
     public let disk: Disk
     /// The volume added after the write: the configuration's, or the one made for this disk.
     public let userData: UserDataVolume?
 
+    /// The write reads the image file whole, as it is: not decompressed, not in mapped ranges only.
+    var readsWholeFile: Bool { source is ImageFile && map == nil }
+
     /// What to ask before running: the disk and everything on it that will be erased.
     public func confirmation() -> ConfirmationRequest {
-        ConfirmationRequest(disk: disk, change: .eraseAndWrite(imagePath: image.path, imageBytes: image.size))
+        ConfirmationRequest(disk: disk, change: .eraseAndWrite(imagePath: image.path, imageBytes: source.sizeIsStated ? source.size : image.size))
     }
 
     /// Takes the disk (refused as busy, naming its holders, when anything holds it), writes and
     /// reads back the image, then adds the user-data volume when one was given. `cancel` (set by
-    /// Ctrl-C) stops it; the error then says what the disk holds. `source` reads the image instead
-    /// of the prepared file (a fan-out tap, when several targets share one reading), and `depth`
-    /// is the number of buffers in the write's ring (fewer per target when many share the memory).
-    public func run(cancel: CancellationFlag, source: (any ImageSource)? = nil, depth: Int = 4) throws -> WriteResult {
+    /// Ctrl-C) stops it; the error then says what the disk holds. `shared` reads the image instead
+    /// of the prepared source (a fan-out tap, when several targets share one reading of a plain
+    /// image), and `depth` is the number of buffers in the write's ring (fewer per target when many
+    /// share the memory; two for a decompressor, which buffers on its own).
+    public func run(cancel: CancellationFlag, shared: (any ImageSource)? = nil, depth: Int = 4) throws -> WriteResult {
         defer { image.close() }
         let device = disk.path
         do {
@@ -135,7 +185,7 @@ public struct PreparedWrite {
                 throw EdgeError(.interrupted, "interrupted: nothing written to \(device)")
             }
             try ExclusiveAccess.check(devicePath: device)
-            let outcome = try writeImage(source ?? image, depth: depth, cancel: cancel)
+            let outcome = try writeImage(shared ?? source, depth: source is CompressedImage ? 2 : depth, cancel: cancel)
             session.emit(.written(outcome))
             guard let userData else { return WriteResult(outcome: outcome) }
             let plan = try addVolume(userData, cancel: cancel)
@@ -182,7 +232,7 @@ public struct PreparedWrite {
     private func writeImage(_ source: any ImageSource, depth: Int, cancel: CancellationFlag) throws -> WriteOutcome {
         let target = try BlockDevice(path: disk.path, access: .readWrite, direct: true, exclusive: true)
         defer { target.close() }
-        let writer = try ImageWriter(image: source, device: target, expected: expected, depth: depth,
+        let writer = try ImageWriter(image: source, device: target, expected: expected, map: map, depth: depth,
                                      probe: session.configuration.probe, cancel: cancel,
                                      progress: { session.emit(.progress($0)) })
         return try writer.run(verify: session.configuration.verify)

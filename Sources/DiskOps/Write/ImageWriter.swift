@@ -50,8 +50,11 @@ public struct WriteOutcome: Sendable, Equatable {
 public final class ImageWriter {
     let image: any ImageSource
     let device: any WriteTarget
-    let plan: WritePlan
+    /// For a stream of unknown length, cut where it ended once it did (`WritePlan.ending(at:)`).
+    private(set) var plan: WritePlan
     let expected: ExpectedChecksum?
+    /// Only these ranges are written and read back (a bmap, a sparse file's extents).
+    let map: ImageMap?
     let depth: Int
     /// Writes (and read-backs) in flight at once.
     let ioThreads: Int
@@ -68,12 +71,13 @@ public final class ImageWriter {
     private var checksumMatched: ExpectedChecksum?
 
     /// Throws a refusal when the image does not fit on the target.
-    public init(image: any ImageSource, device: any WriteTarget, expected: ExpectedChecksum?,
+    public init(image: any ImageSource, device: any WriteTarget, expected: ExpectedChecksum?, map: ImageMap? = nil,
                 chunkSize: Int = WritePlan.defaultChunkSize, depth: Int = 4, ioThreads: Int = 2, probe: Bool = true,
                 cancel: CancellationFlag, progress: @escaping (WriteProgress) -> Void) throws {
         do {
-            plan = try WritePlan(imageSize: image.size, deviceSize: device.size,
-                                 sectorSize: device.logicalSectorSize, chunkSize: chunkSize)
+            plan = image.sizeIsStated
+                ? try WritePlan(imageSize: image.size, deviceSize: device.size, sectorSize: device.logicalSectorSize, chunkSize: chunkSize)
+                : WritePlan(streamOnto: device.size, sectorSize: device.logicalSectorSize, chunkSize: chunkSize)
         } catch {
             throw EdgeError(.refused, "\(device.path) (\(ByteCount.human(device.size))) is smaller than \(image.path) (\(ByteCount.human(image.size)))",
                             hint: "Use a larger stick.")
@@ -81,6 +85,7 @@ public final class ImageWriter {
         self.image = image
         self.device = device
         self.expected = expected
+        self.map = map
         self.depth = depth
         self.ioThreads = ioThreads
         self.cancel = cancel
@@ -121,29 +126,31 @@ public final class ImageWriter {
             }
         }
         try clearStaleSignatures()
+        try zeroHoles()
 
         // A fan-out tap's image is hashed once, by the fan-out, for every target.
         let hashedAlready = image as? any HashedImageSource
-        let source = SourceSegments(image: image, plan: plan, hash: hashedAlready == nil ? expected.map(StreamingHash.init(for:)) : nil)
+        let source = SourceSegments(image: image, plan: plan, hash: hashedAlready == nil ? ChecksumMatch.imageHash(for: expected) : nil,
+                                    map: map, rangeChecks: try map.flatMap(RangeChecks.init))
         let heldBack = AlignedBuffer(capacity: Int(WritePlan.heldBackSize), account: buffers)
         try writeBody(from: source, holdingBack: heldBack)
+        if plan.streamed { try endStream(source) }
         progress(WriteProgress(phase: .sync, bytes: bytesWritten, totalBytes: image.size))
         try device.synchronize()
 
         var checksum = WriteOutcome.Checksum.unverified
-        if let expected, let actual = try hashedAlready?.expectedHash() ?? source.finalizeHash() {
-            guard actual == expected.hex else {
-                throw ChecksumMismatchError(imagePath: image.path, expected: expected, actual: actual)
-            }
-            checksum = .matched(expected)
-            checksumMatched = expected
+        if let expected {
+            let matched = try ChecksumMatch.check(expected, imageDigest: hashedAlready?.expectedHash() ?? source.finalizeHash(),
+                                                  storedDigest: image.storedFileDigest(), imagePath: image.path)
+            checksum = .matched(matched)
+            checksumMatched = matched
         }
         let writeSeconds = (clock.now - writeStart).seconds
 
-        let verifier = ReadBackVerifier(device: device, image: image, plan: plan, digests: source.digests,
+        let verifier = ReadBackVerifier(device: device, image: image, plan: plan, map: map, digests: source.digests,
                                         depth: depth, ioThreads: ioThreads, cancel: cancel, buffers: buffers)
         let verifyStart = clock.now
-        let checked = ProgressCounter(phase: .verify, total: image.size, report: progress)
+        let checked = ProgressCounter(phase: .verify, total: plan.imageSize, report: progress)
         if verify {
             try verifier.verify(plan.bodySegments, counter: checked)
         }
@@ -188,9 +195,19 @@ public final class ImageWriter {
         }
     }
 
+    /// A sparse image's holes past the first MiB, zeroed before the data is written: one request
+    /// per hole (BLKZEROOUT: no data crosses the bus where the device can zero by itself). A hole
+    /// that ends with the image is padded to the sector, as the image's last write is.
+    private func zeroHoles() throws {
+        guard let map, map.zeroHoles else { return }
+        for hole in map.holes(in: WritePlan.heldBackSize..<max(WritePlan.heldBackSize, plan.imageSize)) {
+            try device.zero(hole.lowerBound..<plan.paddedLength(hole.upperBound))
+        }
+    }
+
     private func writeBody(from source: SourceSegments, holdingBack heldBack: AlignedBuffer) throws {
-        let device = self.device, plan = self.plan
-        let written = ProgressCounter(phase: .write, total: image.size, report: progress)
+        let device = self.device, plan = self.plan, map = self.map
+        let written = ProgressCounter(phase: .write, total: map?.mappedBytes ?? image.size, report: progress)
         defer { bytesWritten = written.value }
         try BufferPipeline.run(segments: plan.segmentCount, bufferSize: plan.chunkSize, depth: depth,
                                consumers: ioThreads, cancel: cancel, account: buffers,
@@ -203,11 +220,33 @@ public final class ImageWriter {
                     return
                 }
                 let length = buffer.count
+                if length == 0 { return }  // past the end of a stream
                 let padded = Int(plan.paddedLength(Int64(length)))
                 buffer.zeroPad(to: padded)
-                try device.write(buffer.bytes(upTo: padded), at: plan.segment(index).lowerBound)
-                written.add(Int64(length))
+                let start = plan.segment(index).lowerBound
+                guard let map else {
+                    try device.write(buffer.bytes(upTo: padded), at: start)
+                    return written.add(Int64(length))
+                }
+                for part in map.mapped(in: start..<(start + Int64(padded))) {
+                    let from = Int(part.lowerBound - start)
+                    try device.write(UnsafeRawBufferPointer(rebasing: buffer.bytes(upTo: padded)[from..<(from + Int(plan.paddedLength(Int64(part.count))))]),
+                                     at: part.lowerBound)
+                    written.add(Int64(part.count))
+                }
             })
+    }
+
+    /// A stream of unknown length ended (or filled the disk): the plan becomes the one of what was
+    /// written. One that goes on past the disk's end does not fit: refused, the stick blanked.
+    private func endStream(_ source: SourceSegments) throws {
+        let written = source.bytesRead
+        if written == plan.imageSize, try source.continuesPastPlan() {
+            throw EdgeError(.refused, "the image is larger than the stick: \(written) bytes written to \(device.path) (\(ByteCount.human(device.size))) and \(image.path) goes on",
+                            hint: "Use a larger stick.")
+        }
+        guard written > 0 else { throw EdgeError(.malformed, "\(image.path) decompresses to nothing: no image to write") }
+        plan = plan.ending(at: written)
     }
 
     /// The first MiB was zeroed before the body and nothing of the body is written there, so it

@@ -8,6 +8,8 @@ struct ReadBackVerifier: Sendable {
     let device: any WriteTarget
     let image: any ImageSource
     let plan: WritePlan
+    /// Only its ranges are read back.
+    var map: ImageMap? = nil
     let digests: [ChunkDigest?]
     let depth: Int
     let ioThreads: Int
@@ -18,19 +20,23 @@ struct ReadBackVerifier: Sendable {
     /// I/O threads (several in flight); the producer only hands out buffers.
     func verify(_ segments: Range<Int>, counter: ProgressCounter) throws {
         device.dropCaches()
-        let device = self.device, plan = self.plan, digests = self.digests, verifier = self
+        let device = self.device, plan = self.plan, map = self.map, digests = self.digests, verifier = self
         try BufferPipeline.run(segments: segments.count, bufferSize: plan.chunkSize, depth: depth,
                                consumers: ioThreads, cancel: cancel, account: buffers,
             produce: { _, _ in },
             consume: { position, buffer in
                 let index = segments.lowerBound + position
                 let range = plan.segment(index)
-                let padded = Int(plan.paddedLength(Int64(range.count)))
-                let got = try device.read(into: UnsafeMutableRawBufferPointer(start: buffer.pointer, count: padded), at: range.lowerBound)
-                guard got >= range.count else {
-                    throw DeviceIOError(path: device.path, operation: .read, offset: range.lowerBound + Int64(got), errno: .ioError)
+                for part in map?.mapped(in: range) ?? [range] {
+                    let from = Int(part.lowerBound - range.lowerBound)
+                    let length = Int(plan.paddedLength(Int64(part.count)))
+                    let got = try device.read(into: UnsafeMutableRawBufferPointer(start: buffer.pointer + from, count: length), at: part.lowerBound)
+                    guard got >= part.count else {
+                        throw DeviceIOError(path: device.path, operation: .read, offset: part.lowerBound + Int64(got), errno: .ioError)
+                    }
                 }
                 buffer.count = Int(range.count)
+                map?.zeroHoles(of: buffer, at: range.lowerBound)
                 if ChunkDigest(of: buffer.bytes) != digests[index] {
                     throw ReadBackMismatchError(devicePath: device.path, imagePath: verifier.image.path,
                                                 offset: try verifier.firstDifference(in: index, deviceBytes: buffer))
@@ -47,6 +53,7 @@ struct ReadBackVerifier: Sendable {
         let imageBytes = AlignedBuffer(capacity: plan.chunkSize, account: buffers)
         let got = try seekable.read(into: UnsafeMutableRawBufferPointer(start: imageBytes.pointer, count: Int(range.count)), at: range.lowerBound)
         imageBytes.count = got
+        map?.zeroHoles(of: imageBytes, at: range.lowerBound)
         return range.lowerBound + Int64(firstDifferingByte(imageBytes.bytes, deviceBytes.bytes) ?? got)
     }
 }

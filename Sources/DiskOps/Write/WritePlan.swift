@@ -5,6 +5,10 @@
 /// `chunkSize` bytes and start on chunk boundaries. Before writing, the first MiB and the last MiB
 /// of the disk are zeroed: stale partition tables and the old backup GPT at the end of the disk must
 /// not survive next to the new image.
+///
+/// A stream that does not state its length (a gzip image) is planned as if it filled the disk
+/// (`streamed`): its segments end where it ends, and once it did, `ending(at:)` gives the plan of
+/// what was written, for the read-back.
 public struct WritePlan: Sendable, Equatable {
     public static let heldBackSize: Int64 = 1 << 20
     public static let defaultChunkSize = 4 << 20
@@ -13,6 +17,8 @@ public struct WritePlan: Sendable, Equatable {
     public let deviceSize: Int64
     public let sectorSize: Int
     public let chunkSize: Int
+    /// The image's length is not known: `imageSize` is the disk's, an upper bound.
+    public let streamed: Bool
 
     public struct TooSmall: Error, Equatable {
         public let imageSize: Int64
@@ -27,7 +33,29 @@ public struct WritePlan: Sendable, Equatable {
         self.deviceSize = deviceSize
         self.sectorSize = sectorSize
         self.chunkSize = chunkSize
+        streamed = false
         guard paddedLength(imageSize) <= deviceSize else { throw TooSmall(imageSize: imageSize, deviceSize: deviceSize) }
+    }
+
+    /// A stream of unknown length, written up to the disk's end at most.
+    public init(streamOnto deviceSize: Int64, sectorSize: Int, chunkSize: Int = defaultChunkSize) {
+        // The disk's whole sectors always fit on the disk.
+        let whole = try! WritePlan(imageSize: deviceSize / Int64(sectorSize) * Int64(sectorSize), deviceSize: deviceSize,
+                                   sectorSize: sectorSize, chunkSize: chunkSize)
+        self.init(copying: whole, imageSize: whole.imageSize, streamed: true)
+    }
+
+    /// The plan of a stream that ended after `size` bytes: the same segments, cut where it ended.
+    public func ending(at size: Int64) -> WritePlan {
+        WritePlan(copying: self, imageSize: min(size, imageSize), streamed: false)
+    }
+
+    private init(copying plan: WritePlan, imageSize: Int64, streamed: Bool) {
+        self.imageSize = imageSize
+        deviceSize = plan.deviceSize
+        sectorSize = plan.sectorSize
+        chunkSize = plan.chunkSize
+        self.streamed = streamed
     }
 
     /// O_DIRECT writes whole sectors: a length rounded up to the sector size.
@@ -42,7 +70,8 @@ public struct WritePlan: Sendable, Equatable {
     /// Device ranges zeroed before the image is written.
     public var clearRanges: [Range<Int64>] {
         var ranges: [Range<Int64>] = [0..<min(Self.heldBackSize, deviceSize)]
-        let tailStart = max(deviceSize - Self.heldBackSize, paddedLength(imageSize), ranges[0].upperBound)
+        // A stream may end anywhere: the last MiB is cleared first, whatever it later holds.
+        let tailStart = max(deviceSize - Self.heldBackSize, streamed ? 0 : paddedLength(imageSize), ranges[0].upperBound)
         if tailStart < deviceSize { ranges.append(tailStart..<deviceSize) }
         return ranges
     }

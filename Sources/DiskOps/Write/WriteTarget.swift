@@ -14,6 +14,8 @@ public protocol WriteTarget: Sendable {
     func write(_ bytes: UnsafeRawBufferPointer, at offset: Int64) throws(DeviceIOError)
     /// Fills `buffer` from `offset`; returns how many bytes were read, fewer only at the end.
     func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(DeviceIOError) -> Int
+    /// Zeroes `range` (sector-aligned): a sparse image's holes.
+    func zero(_ range: Range<Int64>) throws(DeviceIOError)
     /// Returns once the medium holds everything written so far (fdatasync).
     func synchronize() throws(DeviceIOError)
     /// Forgets cached copies, so the next reads come from the medium.
@@ -21,4 +23,20 @@ public protocol WriteTarget: Sendable {
     /// Tells the system the partition table changed: EINVAL where the target holds none, EBUSY
     /// where a partition is in use.
     func rereadPartitionTable() throws(Errno)
+}
+
+extension WriteTarget {
+    public func zero(_ range: Range<Int64>) throws(DeviceIOError) { try writeZeros(range) }
+
+    /// Zeroes `range` by writing zeros, 1 MiB at a time.
+    func writeZeros(_ range: Range<Int64>) throws(DeviceIOError) {
+        let zeros = AlignedBuffer(capacity: 1 << 20)
+        zeros.zeroAll()
+        var offset = range.lowerBound
+        while offset < range.upperBound {
+            let length = Int(min(Int64(zeros.capacity), range.upperBound - offset))
+            try write(zeros.bytes(upTo: length), at: offset)
+            offset += Int64(length)
+        }
+    }
 }

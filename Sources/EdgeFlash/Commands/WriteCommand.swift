@@ -47,10 +47,23 @@ struct WriteCommand: ParsableCommand {
             it), the device's model, serial, size and transport, the site, the SHA-256 of its \
             user-data (never the user-data itself), the instance-id, the result and the seconds it took.
 
+            Compressed images (gzip, xz, zstd; told by their magic bytes, not their name) are \
+            decompressed while writing, xz on several threads when the stream has several blocks. \
+            A checksum beside the compressed file (installer.iso.xz.sha256, or a SHA256SUMS entry \
+            naming installer.iso.xz) is checked over the compressed file as stored; a --checksum \
+            file's entry for the decompressed name (installer.iso) is checked over the decompressed \
+            image; a --sha256/--sha512 digest may be of either, and the summary says which matched. \
+            The read-back compares the device with the decompressed image. When the file does not \
+            state its decompressed size (gzip; zstd made from a pipe), the image is written as it \
+            comes and a stick that ends before it does is refused and left blank. Corrupt, truncated \
+            or trailing data is refused (exit 6) naming the byte offset in the compressed file, and \
+            the stick is left blank. --user-data needs an uncompressed image. A compressed image is             decoded by each device's write on its own.
+
             Examples:
               edgeflash write palette-edge-installer.iso /dev/sdb
               edgeflash write installer.iso /dev/sdb --yes --json    # scripts
               edgeflash write installer.iso /dev/sdb --sha256 9f86d0...
+              edgeflash write disk.img.xz /dev/sdb                 # decompressed while writing
               edgeflash write installer.iso /dev/sdb --unmount       # unmount first
               edgeflash write installer.iso /dev/sdb --user-data site.yaml
               edgeflash write installer.iso /dev/sdb /dev/sdc --user-data site-template.yaml \
@@ -65,7 +78,7 @@ struct WriteCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: ArgumentHelp("The image to write (an installer ISO).", valueName: "image"))
+    @Argument(help: ArgumentHelp("The image to write (an installer ISO or a disk image, plain or gzip/xz/zstd-compressed).", valueName: "image"))
     var image: String
 
     @Argument(help: ArgumentHelp("The whole disks to write to, such as /dev/sdb (several: written side by side); none: pick them from a list, on a terminal.", valueName: "device"))
@@ -79,7 +92,22 @@ struct WriteCommand: ParsableCommand {
     @Flag(help: "Skip the capacity probe that refuses a counterfeit stick (one that claims more than it stores) before writing.")
     var noProbe = false
 
+    @Option(help: ArgumentHelp("A bmaptool block map: only the ranges it maps are written and read back, each checked against its checksum. By default IMAGE.bmap is used when it exists (for disk.img.xz: disk.img.xz.bmap, then disk.img.bmap).",
+                               valueName: "file"), completion: .file(extensions: ["bmap"]))
+    var bmap: String?
+
+    @Flag(help: "Write every byte of the image, even when a bmap is beside it (a sparse file's holes are still zeroed, not written).")
+    var noBmap = false
+
+    @Option(help: ArgumentHelp("OpenPGP keyring (gpgv format) to check a signed bmap (BMAP.asc, BMAP.sig) with; by default gpgv's own (~/.gnupg/trustedkeys.kbx).",
+                               valueName: "file"), completion: .file())
+    var keyring: String?
+
     @OptionGroup var checksum: ChecksumOptions
+
+    func validate() throws {
+        if bmap != nil && noBmap { throw ValidationError("Give --bmap or --no-bmap, not both.") }
+    }
 
     /// --user-data and friends: inject the site's volume after write and verify (see `inject`).
     @OptionGroup var userData: UserDataOptions
@@ -104,6 +132,13 @@ struct WriteCommand: ParsableCommand {
             throw error
         }
         try WriteTargets(self, devices: devices, sites: sites).run()
+    }
+
+    /// What a block map or a sparse file's extents left out.
+    static func mapSummary(_ map: ImageMap) -> String {
+        let holes = map.zeroHoles ? "its holes zeroed on the disk" : "the rest left as it was, as bmaptool does"
+        let checked = map.checksums == nil ? "" : ", each range's \(map.checksumType ?? "") checked"
+        return "Mapped: \(ByteCount.human(map.mappedBytes)) in \(map.ranges.count) ranges from \(map.source) written and read back\(checked); \(holes)."
     }
 
     static func summary(_ outcome: WriteOutcome, image: String, device: String) -> String {

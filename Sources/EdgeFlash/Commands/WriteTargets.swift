@@ -36,6 +36,8 @@ final class WriteTargets: @unchecked Sendable {
         var written: WriteResult?
         var failure: (any EdgeFlashError)?
         var disk: Disk?
+        /// The ranges a bmap or a sparse file's extents limited the write to.
+        var map: ImageMap?
         var seconds: Double = 0
         /// Refused by its preflight: said before the question, not again after the table.
         var leftOut = false
@@ -88,7 +90,8 @@ final class WriteTargets: @unchecked Sendable {
                 return try finishAndExit(results, expected: nil, imageSHA256: nil)
             }
             for ((index, write), target) in zip(prepared, outcome.targets) {
-                results[index] = Result(written: target.written, failure: target.failure, disk: write.disk, seconds: target.seconds)
+                results[index] = Result(written: target.written, failure: target.failure, disk: write.disk, map: write.map,
+                                        seconds: target.seconds)
             }
             return try finishAndExit(results, expected: prepared[0].write.expected, imageSHA256: outcome.imageSHA256)
         }
@@ -96,9 +99,13 @@ final class WriteTargets: @unchecked Sendable {
     }
 
     private func configuration(_ index: Int) -> WriteConfiguration {
-        WriteConfiguration(imagePath: command.image, devicePath: devices[index], checksum: command.checksum.source,
-                           verify: !command.noVerify, probe: !command.noProbe, unmount: command.options.unmount,
-                           force: command.options.force, userData: sites.sameVolume, userDataForDisk: sites.volumeForDisk(at: index))
+        var configuration = WriteConfiguration(imagePath: command.image, devicePath: devices[index], checksum: command.checksum.source,
+                                               verify: !command.noVerify, probe: !command.noProbe, unmount: command.options.unmount,
+                                               force: command.options.force, userData: sites.sameVolume,
+                                               userDataForDisk: sites.volumeForDisk(at: index))
+        configuration.bmap = command.noBmap ? .none : command.bmap.map { .file($0) } ?? .beside
+        configuration.keyring = command.keyring
+        return configuration
     }
 
     private func handle(_ event: SessionEvent, device index: Int) {
@@ -174,6 +181,7 @@ final class WriteTargets: @unchecked Sendable {
             JSONLines.emit(report)
         } else {
             print(WriteCommand.summary(written.outcome, image: command.image, device: device))
+            if let map = result.map { print(WriteCommand.mapSummary(map)) }
             if let injected = written.injected { print(InjectCommand.summary(injected, target: device)) }
         }
         if let warning = written.outcome.partitionTableWarning { Terminal.writeStderr("edgeflash: warning: \(warning)\n") }

@@ -63,14 +63,15 @@ final class ProgressReporter {
         }
         defer { tracks[key] = track }
         let interval: Duration = mode == .json ? .milliseconds(500) : .milliseconds(200)
-        let finished = progress.bytes >= progress.totalBytes
+        // A total of 0: a compressed stream whose length is known only once it ends.
+        let finished = progress.totalBytes > 0 && progress.bytes >= progress.totalBytes
         guard newPhase || finished || now - track.lastShown >= interval else { return }
         track.lastShown = now
 
         let elapsed = Double((now - track.phaseStart).components.attoseconds) / 1e18 + Double((now - track.phaseStart).components.seconds)
         let moved = progress.bytes - track.phaseStartBytes
         let rate = elapsed > 0.05 && moved > 0 ? Double(moved) / elapsed : nil
-        let eta = rate.map { Double(progress.totalBytes - progress.bytes) / $0 }
+        let eta = progress.totalBytes > 0 ? rate.map { Double(progress.totalBytes - progress.bytes) / $0 } : nil
         switch mode {
         case .quiet:
             return
@@ -122,7 +123,8 @@ final class ProgressReporter {
 
     static func line(_ progress: WriteProgress, rate: Double?, eta: Double?) -> String {
         let name = progress.phase.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)
-        var text = "\(name) \(ByteCount.human(progress.bytes)) / \(ByteCount.human(progress.totalBytes))"
+        var text = "\(name) \(ByteCount.human(progress.bytes))"
+        if progress.totalBytes > 0 { text += " / \(ByteCount.human(progress.totalBytes))" }
         if progress.totalBytes > 0 {
             text += String(format: "  %3d%%", Int(progress.bytes * 100 / progress.totalBytes))
         }

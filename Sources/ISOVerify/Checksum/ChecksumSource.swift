@@ -9,8 +9,13 @@ public enum ChecksumSource: Sendable, Equatable {
 
     /// The checksum the image must have: given, named, or found beside it; else the MD5 implanted
     /// in the image's primary volume descriptor; nil when there is none (an unverified image).
+    /// A compressed image's checksum may be over its stored or its decompressed bytes
+    /// (`CompressedImageChecksum`).
     public func expected(forImage imagePath: String) throws -> ExpectedChecksum? {
         let image = URL(fileURLWithPath: imagePath)
+        if try ImageFileAccess.compression(of: imagePath) != nil {
+            return try CompressedImageChecksum.expected(self, image: image)
+        }
         switch self {
         case .given(let expected): return expected
         case .file(let path): return try ChecksumDiscovery.load(checksumFile: URL(fileURLWithPath: path), forImage: image)

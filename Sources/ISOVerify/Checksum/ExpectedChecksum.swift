@@ -27,6 +27,15 @@ public struct ExpectedChecksum: Sendable, Codable, Equatable {
     /// For an implanted MD5: how many bytes from the image's start it covers (the volume minus
     /// SKIPSECTORS, the application-use area read as spaces). nil for every other checksum.
     public var implantedMD5Length: Int64?
+    /// What the digest is taken over; only a compressed image makes it other than `.image`.
+    public var coverage: Coverage = .image
+
+    /// For a compressed image, the bytes a digest describes: the image once decompressed, the file
+    /// as stored (a checksum published beside `installer.iso.xz`), or either (a digest given on the
+    /// command line: both are computed and the one it matches is said).
+    public enum Coverage: String, Sendable, Codable {
+        case image, storedFile, either
+    }
 
     public init(algorithm: HashAlgorithm, hex: String, source: String, implantedMD5Length: Int64? = nil) {
         self.algorithm = algorithm
@@ -37,7 +46,9 @@ public struct ExpectedChecksum: Sendable, Codable, Equatable {
 
     /// "SHA256 matches SHA256SUMS", "implanted MD5 matches": what a pass says.
     public var matchDescription: String {
-        implantedMD5Length == nil ? "\(algorithm.rawValue.uppercased()) matches \(source)" : "\(source) matches"
+        guard implantedMD5Length == nil else { return "\(source) matches" }
+        let over = coverage == .storedFile ? " of the compressed file" : (coverage == .image ? "" : " of the image or the compressed file")
+        return "\(algorithm.rawValue.uppercased())\(over) matches \(source)"
     }
 }
 
@@ -91,7 +102,7 @@ public enum ChecksumDiscovery {
     /// Checksum files are small; a huge one is not a checksum file (and is not read whole).
     static let maximumFileSize = 1 << 20
 
-    private static func readChecksumFile(_ url: URL) throws -> String {
+    static func readChecksumFile(_ url: URL) throws -> String {
         let attributes = try? FileManager.default.attributesOfItem(atPath: url.path)
         if let size = attributes?[.size] as? Int, size > maximumFileSize {
             throw EdgeError(.malformed, "\(url.lastPathComponent) is \(size) bytes: too large for a checksum file")

@@ -5,12 +5,13 @@ import Foundation
 /// `ISOSanity` of a file: kept apart from the check, so the fuzz target builds without the file layer.
 extension ISOSanity {
     /// Checks the image at `image`. Throws `EdgeError` when it cannot be read or has no ISO 9660
-    /// primary volume descriptor (a raw disk image, a corrupt download).
+    /// primary volume descriptor (a raw disk image, a corrupt download). A compressed image is
+    /// checked through its decompressed bytes.
     public static func check(image: URL) throws -> ISOSanity {
-        try ImageFileAccess.withFile(image.path) { try check($0) }
+        try ImageFileAccess.withImage(image.path) { file, _ in try check(file) }
     }
 
-    public static func check(_ file: OpenFile) throws -> ISOSanity {
+    public static func check(_ file: any ImageBytes) throws -> ISOSanity {
         let set = try VolumeDescriptorSet.parse { index in
             try file.read(offset: Int64(index) * Int64(ISO9660.sectorSize), count: ISO9660.sectorSize)
         }

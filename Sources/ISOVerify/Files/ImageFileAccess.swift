@@ -1,3 +1,4 @@
+import Decompression
 import EdgeCore
 import FileIO
 
@@ -22,6 +23,23 @@ enum ImageFileAccess {
             } catch let error as DeviceIOError {
                 throw EdgeError.cannotRead(error)
             }
+        }
+    }
+}
+
+extension ImageFileAccess {
+    /// Opens `path` as `withFile` does and runs `body` over the image's bytes: the file's own, or
+    /// for a gzip, xz or zstd file (told by its magic bytes) the decompressed ones (`DecodedView`,
+    /// which decodes only as far as the reads go), with the format.
+    /// The compression of the file at `path`, by its magic bytes; nil for an uncompressed image.
+    static func compression(of path: String) throws -> CompressionFormat? {
+        try withFile(path) { CompressionFormat.detect(try $0.read(offset: 0, count: 6)) }
+    }
+
+    static func withImage<Result>(_ path: String, _ body: (any ImageBytes, CompressionFormat?) throws -> Result) throws -> Result {
+        try withFile(path) { file in
+            guard let format = CompressionFormat.detect(try file.read(offset: 0, count: 6)) else { return try body(file, nil) }
+            return try body(try DecodedView(file: file, format: format), format)
         }
     }
 }

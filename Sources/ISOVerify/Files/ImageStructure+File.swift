@@ -4,11 +4,12 @@ import Foundation
 /// `ImageStructure` read from a file: kept apart from the parser, so the fuzz target builds
 /// without the file layer.
 extension ImageStructure {
+    /// Reads the image at `image`, through its decompressed bytes when it is compressed.
     public static func read(image: URL) throws -> ImageStructure {
-        try ImageFileAccess.withFile(image.path) { try read($0) }
+        try ImageFileAccess.withImage(image.path) { file, _ in try read(file) }
     }
 
-    public static func read(_ file: OpenFile) throws -> ImageStructure {
+    public static func read(_ file: any ImageBytes) throws -> ImageStructure {
         try read(size: file.size, path: file.path) { try file.read(offset: $0, count: $1) }
     }
 }

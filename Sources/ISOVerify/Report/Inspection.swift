@@ -1,3 +1,4 @@
+import Decompression
 import EdgeCore
 import FileIO
 import Foundation
@@ -13,7 +14,7 @@ public struct Inspection: Sendable, Codable {
             case notChecked = "not-checked"
         }
         /// Stable identifier: "iso9660", "joliet", "descriptors", "volume-info", "el-torito",
-        /// "efi-image", "mbr", "gpt", "apm", "implanted-md5", "checksum", "signature".
+        /// "efi-image", "mbr", "gpt", "apm", "implanted-md5", "checksum", "signature", "compression".
         public var id: String
         public var status: Status
         public var detail: String
@@ -38,12 +39,19 @@ public struct Inspection: Sendable, Codable {
     public var checks: [Check]
     public var verdict: BootVerdict
     public var verdictSummary: String
+    /// For a compressed image: its format, and the decompressed length when the file states it.
+    public var compression: Compression?
+
+    public struct Compression: Sendable, Codable, Equatable {
+        public var format: CompressionFormat
+        public var decodedBytes: Int64?
+    }
     /// The first failure as a user error (its exit status is inspect's); nil when nothing failed.
     public var failure: EdgeError? { failures.first }
     var failures: [EdgeError] = []
 
     enum CodingKeys: String, CodingKey {
-        case schemaVersion, image, fileSize, structure, implantedMD5, checksum, signatures, checks, verdict, verdictSummary
+        case schemaVersion, image, fileSize, compression, structure, implantedMD5, checksum, signatures, checks, verdict, verdictSummary
     }
 }
 
@@ -60,14 +68,24 @@ public enum Inspector {
 
     public static func inspect(image: URL, options: Options = Options(),
                                progress: ((String, Int64, Int64) -> Void)? = nil) throws -> Inspection {
-        try ImageFileAccess.withFile(image.path) { file in
-            try inspect(image: image, file: file, options: options, progress: progress)
+        try ImageFileAccess.withImage(image.path) { file, format in
+            var inspection = try inspect(image: image, file: file, options: options, progress: progress)
+            if let view = file as? DecodedView {
+                inspection.checks.insert(.init(id: "compression", status: .info, detail:
+                    "\(view.format.rawValue)-compressed: read through its first \(DecodedView.readableBytes >> 20) MiB decompressed; structures past them (a backup GPT at a disk image's end) are not read"), at: 0)
+                inspection.fileSize = view.file.size
+                inspection.compression = Inspection.Compression(format: view.format, decodedBytes: view.statedSize)
+            }
+            return inspection
         }
     }
 
-    private static func inspect(image: URL, file: OpenFile, options: Options,
+    /// `file`: the image's bytes (decompressed, for a compressed image). Checksum files and
+    /// signatures beside the image are over the file as stored.
+    private static func inspect(image: URL, file: any ImageBytes, options: Options,
                                 progress: ((String, Int64, Int64) -> Void)?) throws -> Inspection {
         let s = try ImageStructure.read(file)
+        let storedSize = (file as? DecodedView)?.file.size ?? file.size
         var checks: [Inspection.Check] = []
         var failures: [EdgeError] = []
         func add(_ id: String, _ status: Inspection.Check.Status, _ detail: String, _ failure: EdgeError? = nil) {
@@ -113,7 +131,7 @@ public enum Inspector {
             if let expected = try ChecksumDiscovery.find(forImage: image) {
                 var check = Inspection.DigestCheck(source: expected.source, algorithm: expected.algorithm.rawValue, expected: expected.hex)
                 if options.deep {
-                    check.actual = try FileHasher.hash(file: image, algorithm: expected.algorithm) { progress?(expected.algorithm.rawValue, $0, file.size) }
+                    check.actual = try FileHasher.hash(file: image, algorithm: expected.algorithm) { progress?(expected.algorithm.rawValue, $0, storedSize) }
                     if check.matches == true {
                         add("checksum", .pass, "\(expected.algorithm.rawValue) matches \(expected.source)")
                     } else {
@@ -174,6 +192,10 @@ public enum Inspector {
         case .truncated:
             add("iso9660", .fail, v.problem!.message, v.problem)
         case .whole:
+            guard v.fileSize != DecodedView.unstatedSize else {
+                add("iso9660", .pass, "primary volume '\(p.volumeID)': a \(v.volumeBytes)-byte volume (the compressed file does not state its decompressed length: a write finds where it ends)", nil)
+                break
+            }
             let extra = v.trailingBytes > 0 ? " and \(v.trailingBytes) bytes after it (appended partitions or padding)" : ""
             add("iso9660", .pass, "primary volume '\(p.volumeID)': the \(v.fileSize)-byte file holds the whole \(v.volumeBytes)-byte volume\(extra)", nil)
         }

@@ -1,0 +1,119 @@
+import Foundation
+import EdgeCore
+import FileIO
+
+/// The decompressed bytes of a compressed file, read front to back: the file is read in 1 MiB
+/// pieces, handed to the format's decoder, and every compressed byte is shown to `observeInput` as
+/// it is read (a checksum of the compressed file is taken while decoding, not in a pass of its
+/// own). Corrupt, truncated or trailing data fails as `.malformed`, naming the byte offset in the
+/// compressed file. One thread at a time; the file stays its owner's to close.
+public final class DecodedStream {
+    public let format: CompressionFormat
+    public let file: OpenFile
+    private let decoder: any StreamDecoder
+    private let input: UnsafeMutableRawBufferPointer
+    /// The bytes of `input` read but not yet consumed.
+    private var pending: Range<Int> = 0..<0
+    /// Where the next read of the compressed file starts.
+    private var readOffset: Int64 = 0
+    /// Compressed bytes the decoder has consumed: the offset an error names.
+    private var consumedOffset: Int64 = 0
+    private var finished = false
+    private let observeInput: ((UnsafeRawBufferPointer) -> Void)?
+    /// Decompressed bytes handed out so far.
+    public private(set) var decodedBytes: Int64 = 0
+
+    static let inputSize = 1 << 20
+
+    /// `threads` and `memoryLimit` bound xz's multi-threaded decoder (the others use one thread).
+    public init(file: OpenFile, format: CompressionFormat, threads: Int = DecodedStream.defaultThreads,
+                memoryLimit: UInt64 = DecodedStream.defaultMemoryLimit,
+                observeInput: ((UnsafeRawBufferPointer) -> Void)? = nil) throws {
+        self.file = file
+        self.format = format
+        self.observeInput = observeInput
+        do {
+            switch format {
+            case .gzip: decoder = try GzipDecoder()
+            case .xz: decoder = try XzDecoder(threads: threads, memoryLimit: memoryLimit)
+            case .zstd: decoder = try ZstdDecoder()
+            }
+        } catch {
+            throw EdgeError(.failure, "\(file.path): \(error.reason)")
+        }
+        input = .allocate(byteCount: Self.inputSize, alignment: 16)
+        file.adviseSequential()
+    }
+
+    deinit {
+        decoder.end()
+        input.deallocate()
+    }
+
+    /// Decoder threads: one per CPU, at most 4 (the writer's own threads need little CPU).
+    public static var defaultThreads: Int { min(4, ProcessInfo.processInfo.activeProcessorCount) }
+    /// What xz's threads may use together before fewer are started: the write's memory bound (64 MiB
+    /// peak RSS, its I/O buffers included) leaves this much to the decoder. Two threads on the
+    /// blocks `xz -T0 -2` makes (6 MiB) fit; `-6`'s 24 MiB blocks get one.
+    public static let defaultMemoryLimit: UInt64 = 24 << 20
+
+    /// Fills `buffer` with the next decompressed bytes; fewer only where the stream ends.
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        var filled = 0
+        while filled < buffer.count && !finished {
+            var inputEnded = false
+            if pending.isEmpty || (pending.count < 16 && readOffset < file.size) {
+                inputEnded = try refill()
+            } else {
+                inputEnded = readOffset >= file.size
+            }
+            let output = UnsafeMutableRawBufferPointer(rebasing: buffer[filled...])
+            let step: DecodeStep
+            do {
+                step = try decoder.decode(UnsafeRawBufferPointer(rebasing: input[pending]), into: output, inputEnded: inputEnded)
+            } catch {
+                throw failure(error)
+            }
+            pending = (pending.lowerBound + step.consumed)..<pending.upperBound
+            consumedOffset += Int64(step.consumed)
+            filled += step.produced
+            finished = step.finished
+            if !finished && step.consumed == 0 && step.produced == 0 && inputEnded {
+                throw failure(DecodeFailure(kind: .truncated, reason: "the \(format.toolName) stream ends early", consumed: 0))
+            }
+        }
+        decodedBytes += Int64(filled)
+        return filled
+    }
+
+    /// Moves the unconsumed bytes to the front and reads more of the file after them. Returns
+    /// whether the file's end was reached.
+    private func refill() throws -> Bool {
+        let kept = pending.count
+        if kept > 0, pending.lowerBound > 0 {
+            input.baseAddress!.copyMemory(from: input.baseAddress! + pending.lowerBound, byteCount: kept)
+        }
+        let space = UnsafeMutableRawBufferPointer(rebasing: input[kept...])
+        let got = try file.read(into: space, at: readOffset)
+        if got > 0 { observeInput?(UnsafeRawBufferPointer(rebasing: space.prefix(got))) }
+        readOffset += Int64(got)
+        pending = 0..<(kept + got)
+        return got < space.count || readOffset >= file.size
+    }
+
+    private func failure(_ failure: DecodeFailure) -> EdgeError {
+        let offset = consumedOffset + Int64(failure.consumed)
+        let name = format.toolName
+        switch failure.kind {
+        case .truncated:
+            return EdgeError(.malformed, "\(file.path) is truncated: the \(name) data ends at byte offset \(offset) of the compressed file, before the stream does (\(failure.reason))",
+                             hint: "The download or copy is incomplete: fetch it again.")
+        case .trailingGarbage:
+            return EdgeError(.malformed, "\(file.path) has trailing garbage at byte offset \(offset) of the compressed file: \(failure.reason)",
+                             hint: "The file is damaged or not one \(name) stream: fetch it again, or cut what follows the stream.")
+        case .corrupt:
+            return EdgeError(.malformed, "\(file.path) is corrupt: \(failure.reason), found in the \(name) data at byte offset \(offset) of the compressed file",
+                             hint: "The download is damaged: fetch it again.")
+        }
+    }
+}

@@ -1,0 +1,101 @@
+import Crypto
+import EdgeCore
+import Foundation
+
+/// A bmap file found and checked as bmaptool does it, before anything is written.
+extension BlockMap {
+    /// The bmap bmaptool would use for `image`: IMAGE.bmap, then the name with one extension less
+    /// at a time (`disk.img.xz` → `disk.img.xz.bmap`, `disk.img.bmap`, `disk.bmap`); nil when none.
+    public static func discover(forImage image: String) -> String? {
+        var base = image
+        while true {
+            let candidate = base + ".bmap"
+            if FileManager.default.fileExists(atPath: candidate) { return candidate }
+            let url = URL(fileURLWithPath: base)
+            guard !url.pathExtension.isEmpty else { return nil }
+            base = url.deletingPathExtension().path
+        }
+    }
+
+    /// A bmap that was read and checked: its signature, when one is beside it, verified.
+    public struct Checked: Sendable {
+        public var map: BlockMap
+        public var path: String
+        /// "good signature bmap.asc: ..." when a signature was checked.
+        public var signature: String?
+    }
+
+    /// Reads and parses `path`, checks its own checksum and, when `path.asc` or `path.sig` exists,
+    /// its signature with gpgv (against `keyring`, or gpgv's default `trustedkeys` keyring, as
+    /// bmaptool checks with the user's). A bad checksum or signature is a refusal (exit 4).
+    public static func load(_ path: String, keyring: URL?) throws -> Checked {
+        let url = URL(fileURLWithPath: path)
+        guard let data = FileManager.default.contents(atPath: path) else { throw EdgeError.cannotRead(path, "no such file, or not readable") }
+        guard data.count <= 64 << 20 else { throw EdgeError(.malformed, "\(path) is \(data.count) bytes: too large for a bmap") }
+        guard let text = String(data: data, encoding: .utf8) else { throw EdgeError(.malformed, "\(path) is not text (not UTF-8)") }
+        let map = try parse(text, fileName: url.lastPathComponent)
+        if let expected = map.fileChecksum, let type = map.checksumType {
+            let actual = try digest(Data(map.textForFileChecksum.utf8), type: type, file: url.lastPathComponent)
+            guard actual == expected else {
+                throw EdgeError(.mismatch, "\(url.lastPathComponent) is damaged: its \(type) is \(actual), the file says \(expected)",
+                                hint: "download the bmap again, or pass --no-bmap to write the whole image")
+            }
+        }
+        let signature = try ["asc", "sig"].map { url.appendingPathExtension($0) }
+            .first { FileManager.default.fileExists(atPath: $0.path) }
+            .map { try verifySignature($0, over: url, keyring: keyring) }
+        return Checked(map: map, path: path, signature: signature)
+    }
+
+    /// The hex digest bmaptool's `ChecksumType` names (sha256, sha1, sha512).
+    public static func digest(_ bytes: Data, type: String, file: String) throws -> String {
+        var hash = try rangeHash(type: type, file: file)
+        bytes.withUnsafeBytes { hash.update($0) }
+        return hash.finalizeHex()
+    }
+
+    /// A fresh hash of the map's checksum type, for its ranges.
+    public static func rangeHash(type: String, file: String) throws -> RangeHash {
+        switch type {
+        case "sha256": return .sha256(SHA256())
+        case "sha1": return .sha1(Insecure.SHA1())
+        case "sha512": return .sha512(SHA512())
+        default: throw EdgeError(.malformed, "\(file) uses the checksum type '\(type)', which edgeflash does not know",
+                                 hint: "pass --no-bmap to write the whole image")
+        }
+    }
+
+    private static func verifySignature(_ signature: URL, over bmap: URL, keyring: URL?) throws -> String {
+        var arguments = [signature.path, bmap.path]
+        if let keyring { arguments = ["--keyring", keyring.standardizedFileURL.path] + arguments }
+        let result = try ChildProcess.run("gpgv", arguments, mergeOutput: true)
+        let gist = result.stdout.split(separator: "\n").map { $0.replacingOccurrences(of: "gpgv: ", with: "") }
+            .filter { $0.contains("signature") || $0.contains("public key") || $0.contains("OpenPGP") }.joined(separator: "; ")
+        guard result.succeeded else {
+            throw EdgeError(.mismatch, "the signature \(signature.lastPathComponent) does not verify \(bmap.lastPathComponent): \(gist)",
+                            hint: "the bmap may have been tampered with; give the signer's key with --keyring, or pass --no-bmap")
+        }
+        return "\(signature.lastPathComponent): \(gist)"
+    }
+}
+
+/// The hash of one bmap range, of the type the map names.
+public enum RangeHash: @unchecked Sendable {
+    case sha256(SHA256), sha1(Insecure.SHA1), sha512(SHA512)
+
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        switch self {
+        case .sha256(var h): h.update(bufferPointer: bytes); self = .sha256(h)
+        case .sha1(var h): h.update(bufferPointer: bytes); self = .sha1(h)
+        case .sha512(var h): h.update(bufferPointer: bytes); self = .sha512(h)
+        }
+    }
+
+    public func finalizeHex() -> String {
+        switch self {
+        case .sha256(let h): Hex.encode(h.finalize())
+        case .sha1(let h): Hex.encode(h.finalize())
+        case .sha512(let h): Hex.encode(h.finalize())
+        }
+    }
+}

@@ -1,0 +1,121 @@
+import Decompression
+import EdgeCore
+import FileIO
+import Foundation
+import Testing
+import TestSupport
+
+/// A real ISO compressed by gzip, xz and zstd, shared by the tests of this file.
+private let fixture: (images: CompressedImages, directory: URL) = {
+    let directory = try! TemporaryDirectory.make(prefix: "edgeflash-decompress")
+    return (try! CompressedImages.make(from: "/usr/lib/grub-rescue/grub-rescue-cdrom.iso", in: directory), directory)
+}()
+
+private func decodeAll(_ path: String, observe: ((UnsafeRawBufferPointer) -> Void)? = nil) throws -> (Data, CompressionFormat) {
+    let file = try OpenFile.open(path)
+    defer { file.close() }
+    let format = try #require(CompressionFormat.detect(try file.read(offset: 0, count: 6)))
+    let stream = try DecodedStream(file: file, format: format, observeInput: observe)
+    var out = Data()
+    var buffer = [UInt8](repeating: 0, count: 3 << 20)
+    while true {
+        let got = try buffer.withUnsafeMutableBytes { try stream.read(into: $0) }
+        out.append(contentsOf: buffer[..<got])
+        if got < buffer.count { break }
+    }
+    return (out, format)
+}
+
+private func decodeError(_ path: String) -> EdgeError? {
+    do {
+        _ = try decodeAll(path)
+        return nil
+    } catch {
+        return error as? EdgeError
+    }
+}
+
+@Suite struct DecodedStreamTests {
+    @Test func everyFormatDecodesToTheOriginalBytes() throws {
+        let original = try Data(contentsOf: URL(fileURLWithPath: fixture.images.original))
+        let expected: [String: CompressionFormat] = [fixture.images.gzip: .gzip, fixture.images.xz: .xz,
+                                                     fixture.images.zstd: .zstd, fixture.images.zstdStream: .zstd]
+        for path in fixture.images.all {
+            let (decoded, format) = try decodeAll(path)
+            #expect(format == expected[path], "\(path)")
+            #expect(decoded == original, "\(path) decodes to \(decoded.count) bytes")
+        }
+    }
+
+    @Test func theStatedSizeComesFromTheXzIndexAndTheZstdFrameHeader() throws {
+        let size = Int64(try Data(contentsOf: URL(fileURLWithPath: fixture.images.original)).count)
+        func stated(_ path: String, _ format: CompressionFormat) throws -> Int64? {
+            try OpenFile.open(path).closeAfter { DecodedSize.of($0, format: format) }
+        }
+        #expect(try stated(fixture.images.xz, .xz) == size)
+        #expect(try stated(fixture.images.zstd, .zstd) == size)
+        #expect(try stated(fixture.images.zstdStream, .zstd) == nil)
+        #expect(try stated(fixture.images.gzip, .gzip) == nil)
+        let index = try OpenFile.open(fixture.images.xz).closeAfter { DecodedSize.xzIndex($0) }
+        #expect((index?.blocks ?? 0) > 1, "xz --block-size made a multi-block stream")
+    }
+
+    @Test func theCompressedBytesAreShownWhileDecoding() throws {
+        var seen = 0
+        _ = try decodeAll(fixture.images.xz) { seen += $0.count }
+        #expect(Int64(seen) == (try FileManager.default.attributesOfItem(atPath: fixture.images.xz)[.size] as! NSNumber).int64Value)
+    }
+
+    @Test func aTruncatedXzNamesTheOffsetWhereItEnds() throws {
+        let cut = try CompressedImages.truncated(fixture.images.xz, to: 100_000,
+                                                 as: fixture.directory.appendingPathComponent("cut.iso.xz").path)
+        let error = try #require(decodeError(cut))
+        #expect(error.code == .malformed)
+        #expect(error.message.contains("truncated"))
+        #expect(error.message.contains("byte offset 100000 of the compressed file"), "\(error.message)")
+    }
+
+    /// zstd finds some damage only at the frame's checksum: the offset is where it was detected,
+    /// never before the block that holds it.
+    @Test func aCorruptZstdNamesAnOffsetAtOrAfterTheDamage() throws {
+        let bad = try CompressedImages.corrupted(fixture.images.zstd, at: 200_000,
+                                                 as: fixture.directory.appendingPathComponent("bad.iso.zst").path)
+        let error = try #require(decodeError(bad))
+        #expect(error.code == .malformed)
+        #expect(error.message.contains("corrupt"), "\(error.message)")
+        let offset = try #require(Int(error.message.split(separator: "byte offset ")[1].prefix { $0.isNumber }))
+        let length = try Data(contentsOf: URL(fileURLWithPath: fixture.images.zstd)).count
+        #expect(offset >= 200_000 - 131_072 && offset <= length, "offset \(offset) of \(length)")
+    }
+
+    @Test func gzipWithGarbageAfterItIsRefusedWhereTheGarbageStarts() throws {
+        let length = try Data(contentsOf: URL(fileURLWithPath: fixture.images.gzip)).count
+        let junk = try CompressedImages.withTrailing("not gzip", after: fixture.images.gzip,
+                                                     as: fixture.directory.appendingPathComponent("junk.iso.gz").path)
+        let error = try #require(decodeError(junk))
+        #expect(error.code == .malformed)
+        #expect(error.message.contains("trailing garbage at byte offset \(length)"), "\(error.message)")
+    }
+
+    @Test func concatenatedGzipMembersDecodeInTurn() throws {
+        let twice = fixture.directory.appendingPathComponent("twice.gz").path
+        try Shell.bash("cat '\(fixture.images.gzip)' '\(fixture.images.gzip)' > '\(twice)'")
+        let original = try Data(contentsOf: URL(fileURLWithPath: fixture.images.original))
+        #expect(try decodeAll(twice).0 == original + original)
+    }
+
+    @Test func theViewReadsAnyOffsetAndGoesBackByDecodingAgain() throws {
+        let original = try Data(contentsOf: URL(fileURLWithPath: fixture.images.original))
+        for path in fixture.images.all {
+            let file = try OpenFile.open(path)
+            defer { file.close() }
+            let view = try DecodedView(file: file, format: try #require(CompressionFormat.detect(try file.read(offset: 0, count: 6))))
+            for offset in [Int64(4_500_000), 32_768, 0, Int64(original.count) - 100] {
+                let got = try view.read(offset: offset, count: 4096)
+                let want = original[Int(offset)..<min(original.count, Int(offset) + 4096)]
+                #expect(Data(got) == want, "\(path) at \(offset)")
+            }
+            #expect(try view.read(offset: Int64(original.count) + 10, count: 10).isEmpty)
+        }
+    }
+}

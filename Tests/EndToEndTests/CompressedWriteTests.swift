@@ -1,0 +1,125 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `edgeflash write` and `inspect` with gzip, xz and zstd images of a real ISO, on real loop
+/// devices; the device's bytes are checked with `cmp`, its first MiB with `blkid -p`.
+@Suite(.serialized, .enabled(if: Privileges.isRoot, Privileges.rootReason))
+struct CompressedWriteTests {
+    static let iso = "/usr/lib/grub-rescue/grub-rescue-cdrom.iso"
+    static let shared: (images: CompressedImages, directory: URL) = {
+        let directory = try! TemporaryDirectory.make(prefix: "edgeflash-compressed")
+        return (try! CompressedImages.make(from: iso, in: directory), directory)
+    }()
+    var images: CompressedImages { Self.shared.images }
+    var directory: URL { Self.shared.directory }
+    var isoSize: Int { (try? FileManager.default.attributesOfItem(atPath: Self.iso)[.size] as? Int) ?? 0 }
+
+    func sha256(_ path: String) throws -> String { String(try Shell.bash("sha256sum '\(path)'").prefix(64)) }
+
+    /// A loop device holding the plain ISO, so a failure that did not blank it would leave it bootable.
+    func stickHoldingTheISO(size: Int64 = 64 << 20) throws -> LoopDevice {
+        let loop = try LoopDevice(size: size)
+        try Shell.bash("dd if='\(Self.iso)' of=\(loop.path) bs=1M oflag=direct status=none")
+        #expect(try Blkid.findsSignature(on: loop.path), "the stick looks bootable before the write")
+        return loop
+    }
+
+    @Test func eachFormatIsWrittenAndReadsBackAsTheISO() throws {
+        for image in images.all {
+            let loop = try LoopDevice(size: 64 << 20)
+            defer { loop.detach() }
+            let result = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--no-probe"])
+            #expect(result.status == 0, "\(image): \(result.stderr)")
+            #expect(result.stdout.contains("Verified"), "\(image)")
+            #expect(try Shell.run("cmp", ["-n", "\(isoSize)", Self.iso, loop.path]).succeeded, "\(image)")
+        }
+    }
+
+    @Test func aChecksumBesideTheCompressedFileIsOverItsStoredBytes() throws {
+        let dir = try TemporaryDirectory.make()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let image = dir.appendingPathComponent("installer.iso.xz").path
+        try FileManager.default.copyItem(atPath: images.xz, toPath: image)
+        try "\(try sha256(image))  installer.iso.xz\n".write(toFile: dir.appendingPathComponent("SHA256SUMS").path,
+                                                            atomically: true, encoding: .utf8)
+        let loop = try LoopDevice(size: 64 << 20)
+        defer { loop.detach() }
+        let result = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--no-probe"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("SHA256 of the compressed file matches SHA256SUMS"), "\(result.stdout)")
+    }
+
+    @Test func sha256OfTheDecompressedImageIsAcceptedToo() throws {
+        let loop = try LoopDevice(size: 64 << 20)
+        defer { loop.detach() }
+        let result = try EdgeFlashBinary.run(["write", images.zstd, loop.path, "--yes", "--no-probe",
+                                              "--sha256", try sha256(Self.iso)])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("Checksum: SHA256 matches --sha256"), "\(result.stdout)")
+    }
+
+    @Test func aWrongChecksumOfTheCompressedFileLeavesTheStickBlank() throws {
+        let dir = try TemporaryDirectory.make()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let image = dir.appendingPathComponent("installer.iso.gz").path
+        try FileManager.default.copyItem(atPath: images.gzip, toPath: image)
+        try "\(String(repeating: "0", count: 64))  installer.iso.gz\n".write(toFile: image + ".sha256", atomically: true, encoding: .utf8)
+        let loop = try stickHoldingTheISO()
+        defer { loop.detach() }
+        let result = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--no-probe"])
+        #expect(result.status == 4, "\(result.stderr)")
+        #expect(result.stderr.contains("checksum mismatch"), "\(result.stderr)")
+        #expect(!(try Blkid.findsSignature(on: loop.path)), "LBA 0 blank")
+    }
+
+    /// The damage lies past what the write's ISO checks read, so it is found while writing: exit 6,
+    /// the compressed offset named, the stick blanked.
+    @Test func corruptTruncatedAndTrailingGarbageStreamsAreRefusedWithTheStickBlank() throws {
+        let xzSize = try #require(FileManager.default.attributesOfItem(atPath: images.xz)[.size] as? Int)
+        let zstdSize = try #require(FileManager.default.attributesOfItem(atPath: images.zstd)[.size] as? Int)
+        let gzipSize = try #require(FileManager.default.attributesOfItem(atPath: images.gzip)[.size] as? Int)
+        let cases: [(path: String, says: String)] = [
+            (try CompressedImages.truncated(images.xz, to: xzSize * 19 / 20, as: directory.appendingPathComponent("cut.iso.xz").path),
+             "truncated: the xz data ends at byte offset \(xzSize * 19 / 20)"),
+            (try CompressedImages.corrupted(images.zstd, at: zstdSize * 9 / 10, as: directory.appendingPathComponent("bad.iso.zst").path),
+             "in the zstd data at byte offset"),
+            (try CompressedImages.withTrailing("garbage", after: images.gzip, as: directory.appendingPathComponent("junk.iso.gz").path),
+             "trailing garbage at byte offset \(gzipSize)"),
+        ]
+        for (path, says) in cases {
+            let loop = try stickHoldingTheISO()
+            defer { loop.detach() }
+            let result = try EdgeFlashBinary.run(["write", path, loop.path, "--yes", "--no-probe"])
+            #expect(result.status == 6, "\(path): \(result.stderr)")
+            #expect(result.stderr.contains(says), "\(path): \(result.stderr)")
+            #expect(result.stderr.contains("was left blank"), "\(path): \(result.stderr)")
+            #expect(!(try Blkid.findsSignature(on: loop.path)), "\(path): LBA 0 blank")
+        }
+    }
+
+    @Test func aStreamLargerThanTheStickIsRefusedMidWay() throws {
+        let big = directory.appendingPathComponent("big.img.gz").path
+        try Shell.bash("(cat '\(Self.iso)'; head -c 24M /dev/zero) | gzip -1 > '\(big)'")
+        let loop = try stickHoldingTheISO(size: 16 << 20)
+        defer { loop.detach() }
+        let result = try EdgeFlashBinary.run(["write", big, loop.path, "--yes", "--no-probe"])
+        #expect(result.status == 3, "\(result.stderr)")
+        #expect(result.stderr.contains("the image is larger than the stick: \(16 << 20) bytes written"), "\(result.stderr)")
+        #expect(!(try Blkid.findsSignature(on: loop.path)), "LBA 0 blank")
+    }
+
+    @Test func inspectReadsThroughTheCompression() throws {
+        let plain = try EdgeFlashBinary.run(["inspect", "--json", Self.iso])
+        for (image, format, stated) in [(images.xz, "xz", true), (images.gzip, "gzip", false), (images.zstd, "zstd", true)] {
+            let result = try EdgeFlashBinary.run(["inspect", "--json", image])
+            #expect(result.status == plain.status, "\(image): \(result.stderr)")
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+            let plainJSON = try #require(try JSONSerialization.jsonObject(with: Data(plain.stdout.utf8)) as? [String: Any])
+            let compression = try #require(json["compression"] as? [String: Any], "\(image)")
+            #expect(compression["format"] as? String == format)
+            #expect((compression["decodedBytes"] as? Int).map { $0 == isoSize } ?? !stated, "\(image)")
+            #expect(json["verdictSummary"] as? String == plainJSON["verdictSummary"] as? String, "\(image)")
+        }
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `edgeflash write` with a bmap made by the real bmaptool, and with a sparse raw image, on real
+/// loop devices; the device is checked with `cmp` and `blkid -p`.
+@Suite(.serialized, .enabled(if: Privileges.isRoot, Privileges.rootReason))
+struct MappedWriteTests {
+    /// A 48 MiB sparse disk image: a real ISO at its start, 3 MiB of data at 20 MiB, holes elsewhere.
+    func sparseImage(in dir: URL) throws -> String {
+        let image = dir.appendingPathComponent("disk.img").path
+        try Shell.bash("""
+            truncate -s 48M '\(image)'
+            dd if=/usr/lib/grub-rescue/grub-rescue-cdrom.iso of='\(image)' conv=notrunc status=none
+            head -c 3M /dev/urandom | dd of='\(image)' bs=1M seek=20 conv=notrunc status=none
+            """)
+        return image
+    }
+
+    /// A loop device full of random bytes, holding the ISO at its start (it looks bootable).
+    func dirtyStick() throws -> LoopDevice {
+        let loop = try LoopDevice(size: 64 << 20)
+        try Shell.bash("""
+            head -c 64M /dev/urandom | dd of=\(loop.path) bs=1M oflag=direct status=none
+            dd if=/usr/lib/grub-rescue/grub-rescue-cdrom.iso of=\(loop.path) bs=1M oflag=direct status=none
+            """)
+        return loop
+    }
+
+    func cmp(_ image: String, _ device: String, from offset: Int64 = 0, count: Int64) throws -> Bool {
+        try Shell.run("cmp", ["-i", "\(offset)", "-n", "\(count)", image, device]).succeeded
+    }
+
+    @Test func aSparseImageIsWrittenWithItsHolesZeroed() throws {
+        let dir = try TemporaryDirectory.make()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let image = try sparseImage(in: dir)
+        let loop = try dirtyStick()
+        defer { loop.detach() }
+        let result = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--no-probe"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("from the sparse file's data extents"), "\(result.stdout)")
+        #expect(try cmp(image, loop.path, count: 48 << 20), "every byte, holes as zeros")
+    }
+
+    @Test func aBmapFromBmaptoolIsFollowedAndItsRangesChecked() throws {
+        let dir = try TemporaryDirectory.make()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let image = try sparseImage(in: dir)
+        try Shell.bash("bmaptool create -o '\(image).bmap' '\(image)' 2>/dev/null && xz -k -T2 '\(image)'")
+        for written in [image, image + ".xz"] {
+            let loop = try dirtyStick()
+            defer { loop.detach() }
+            let result = try EdgeFlashBinary.run(["write", written, loop.path, "--yes", "--no-probe"])
+            #expect(result.status == 0, "\(written): \(result.stderr)")
+            #expect(result.stdout.contains("2 ranges from disk.img.bmap"), "\(result.stdout)")
+            #expect(try cmp(image, loop.path, count: 1241 * 4096), "\(written): the ISO's range")
+            #expect(try cmp(image, loop.path, from: 20 << 20, count: 3 << 20), "\(written): the data at 20 MiB")
+            #expect(!(try cmp(image, loop.path, from: 10 << 20, count: 1 << 20)), "\(written): unmapped blocks are left as they were")
+        }
+    }
+
+    /// A bmap whose range checksum does not match the image, its own checksum made to match (as a
+    /// bmap for another image would): found while writing, the stick blanked.
+    @Test func aRangeThatDiffersFromItsChecksumIsRefusedWithTheStickBlank() throws {
+        let dir = try TemporaryDirectory.make()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let image = try sparseImage(in: dir)
+        let bmap = image + ".bmap"
+        try Shell.bash("""
+            bmaptool create -o '\(bmap)' '\(image)' 2>/dev/null
+            old=$(grep -o 'chksum="[0-9a-f]*"' '\(bmap)' | tail -1 | cut -d'"' -f2)
+            sed -i "s/$old/$(printf '%064d' 0)/" '\(bmap)'
+            own=$(sed -n 's/.*<BmapFileChecksum> *\\([0-9a-f]*\\) *<.*/\\1/p' '\(bmap)')
+            sed -i "s/$own/$(printf '%064d' 0)/" '\(bmap)'
+            sed -i "s/<BmapFileChecksum> *0\\{64\\}/<BmapFileChecksum> $(sha256sum < '\(bmap)' | cut -c1-64)/" '\(bmap)'
+            """)
+        let loop = try dirtyStick()
+        defer { loop.detach() }
+        let result = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--no-probe"])
+        #expect(result.status == 4, "\(result.stderr)")
+        #expect(result.stderr.contains("differs from disk.img.bmap in bytes \(20 << 20)-"), "\(result.stderr)")
+        #expect(!(try Blkid.findsSignature(on: loop.path)), "LBA 0 blank")
+    }
+
+    @Test func aSignedBmapIsCheckedAndABadSignatureRefused() throws {
+        let dir = try TemporaryDirectory.make()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let image = try sparseImage(in: dir)
+        let home = dir.appendingPathComponent("gnupg").path
+        try Shell.bash("""
+            cd '\(dir.path)'
+            bmaptool create -o disk.img.bmap disk.img 2>/dev/null
+            mkdir -m 700 '\(home)'
+            gpg --homedir '\(home)' --batch --passphrase '' --quick-gen-key 'Vendor <vendor@example.com>' ed25519 sign never 2>/dev/null
+            gpg --homedir '\(home)' --export > vendor.gpg
+            gpg --homedir '\(home)' --batch --armor --detach-sign -o disk.img.bmap.asc disk.img.bmap 2>/dev/null
+            echo other > other.txt
+            gpg --homedir '\(home)' --batch --armor --detach-sign -o other.asc other.txt 2>/dev/null
+            gpgconf --homedir '\(home)' --kill gpg-agent
+            """)
+        let keyring = dir.appendingPathComponent("vendor.gpg").path
+        let loop = try dirtyStick()
+        defer { loop.detach() }
+        let good = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--no-probe", "--keyring", keyring])
+        #expect(good.status == 0, "\(good.stderr)")
+        #expect(try cmp(image, loop.path, count: 1241 * 4096))
+
+        try Shell.bash("cp '\(dir.path)/other.asc' '\(dir.path)/disk.img.bmap.asc'")
+        try Shell.bash("dd if=/usr/lib/ipxe/ipxe.iso of=\(loop.path) bs=1M oflag=direct status=none")
+        let bad = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--no-probe", "--keyring", keyring])
+        #expect(bad.status == 4, "\(bad.stderr)")
+        #expect(bad.stderr.contains("does not verify disk.img.bmap"), "\(bad.stderr)")
+        #expect(try cmp("/usr/lib/ipxe/ipxe.iso", loop.path, count: 2 << 20), "refused before anything was written")
+
+        let unmapped = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--no-probe", "--no-bmap"])
+        #expect(unmapped.status == 0, "--no-bmap skips the bmap and its signature: \(unmapped.stderr)")
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import Testing
+import TestSupport
+import EdgeCore
+@testable import ISOVerify
+
+/// bmap files as bmaptool writes them (2.0, made by the real bmaptool) and as older versions did
+/// (1.3 with SHA-1 ranges, 1.2 without checksums).
+@Suite struct BlockMapTests {
+    static let legacy13 = """
+        <?xml version="1.0" ?>
+        <!-- <MappedBlocksCount> blocks instead of <BlocksCount> blocks -->
+        <bmap version="1.3">
+            <ImageSize> 10000 </ImageSize>
+            <BlockSize> 4096 </BlockSize>
+            <BlocksCount> 3 </BlocksCount>
+            <MappedBlocksCount> 2 </MappedBlocksCount>
+            <BmapFileSHA1> 0000000000000000000000000000000000000000 </BmapFileSHA1>
+            <BlockMap>
+                <Range sha1="aaaa"> 0 </Range>
+                <Range sha1="bbbb"> 2 </Range>
+            </BlockMap>
+        </bmap>
+        """
+
+    @Test func bmaptoolsOwnFileParsesAndItsChecksumHolds() throws {
+        let dir = try TemporaryDirectory.make(prefix: "edgeflash-bmap")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let image = dir.appendingPathComponent("disk.img").path
+        try Shell.bash("""
+            truncate -s 16M '\(image)'
+            dd if=/usr/lib/ipxe/ipxe.iso of='\(image)' conv=notrunc status=none
+            head -c 1M /dev/urandom | dd of='\(image)' bs=1M seek=8 conv=notrunc status=none
+            bmaptool create -o '\(image).bmap' '\(image)' 2>/dev/null
+            """)
+        let checked = try BlockMap.load(image + ".bmap", keyring: nil)
+        let map = checked.map
+        #expect(map.version == "2.0")
+        #expect(map.imageSize == 16 << 20 && map.blockSize == 4096)
+        #expect(map.checksumType == "sha256")
+        #expect(map.ranges.count == 2)
+        #expect(map.byteRange(map.ranges[1]) == (8 << 20)..<(9 << 20))
+        #expect(checked.signature == nil)
+        #expect(BlockMap.discover(forImage: image + ".xz") == image + ".bmap", "disk.img.xz finds disk.img.bmap")
+
+        // One range's checksum changed: the file's own checksum no longer holds.
+        let text = try String(contentsOfFile: image + ".bmap", encoding: .utf8)
+        let altered = text.replacingOccurrences(of: "chksum=\"\(map.ranges[0].checksum!)\"", with: "chksum=\"\(String(repeating: "0", count: 64))\"")
+        try altered.write(toFile: image + ".bmap", atomically: true, encoding: .utf8)
+        let error = try #require(throws: EdgeError.self) { try BlockMap.load(image + ".bmap", keyring: nil) }
+        #expect(error.code == .mismatch)
+        #expect(error.message.contains("is damaged"), "\(error.message)")
+    }
+
+    @Test func olderFormatsParse() throws {
+        let map = try BlockMap.parse(Self.legacy13, fileName: "old.bmap")
+        #expect(map.checksumType == "sha1")
+        #expect(map.ranges == [.init(first: 0, last: 0, checksum: "aaaa"), .init(first: 2, last: 2, checksum: "bbbb")])
+        #expect(map.byteRange(map.ranges[1]) == 8192..<10000, "the last block ends with the image")
+        let v12 = Self.legacy13.replacingOccurrences(of: "version=\"1.3\"", with: "version=\"1.2\"")
+        #expect(try BlockMap.parse(v12, fileName: "old.bmap").checksumType == nil)
+    }
+
+    @Test func inconsistentMapsAreRefused() {
+        for (from, to) in [("<BlocksCount> 3 ", "<BlocksCount> 4 "), ("<MappedBlocksCount> 2 ", "<MappedBlocksCount> 3 "),
+                           ("> 2 </Range>", "> 7 </Range>"), ("version=\"1.3\"", "version=\"3.0\"")] {
+            let text = Self.legacy13.replacingOccurrences(of: from, with: to)
+            #expect(throws: EdgeError.self, "\(to)") { try BlockMap.parse(text, fileName: "bad.bmap") }
+        }
+    }
+}
