@@ -29,6 +29,7 @@ import TestSupport
         var force = false
         var edit: @Sendable (inout [Disk]) -> Void = { _ in }
         var editMounts: @Sendable (inout [MountEntry]) -> Void = { _ in }
+        var swaps: [SwapEntry] = []
         var reports: [String: BlkidReport] = [:]
         var reason: TargetRefusal.Reason
         var message: String
@@ -150,6 +151,14 @@ import TestSupport
              reason: .aliasOfProtected,
              message: "/dev/dm-3 writes to /srv/x/disk0.img (through /dev/loop4), the same file as /var/lib/images/disk0.img, the backing file of /dev/loop0; /dev/loop0 holds /",
              hint: "no flag overrides this"),
+        Case(name: "loop over an active swap file, by another path", fixture: "loop-root", device: "/dev/loop4",
+             target: block(7, 4),
+             edit: { $0.append(loop(4, "/srv/link/swapfile", inode: 1400)) },
+             swaps: [SwapEntry(path: "/var/swapfile", device: DeviceNumber(major: 8, minor: 1),
+                               file: FileIdentity(device: DeviceNumber(major: 8, minor: 1), inode: 1400))],
+             reason: .aliasOfProtected,
+             message: "/dev/loop4 writes to /srv/link/swapfile, the same file as /var/swapfile, an active swap file",
+             hint: "writing it would destroy the active swap file /var/swapfile; no flag overrides this"),
     ]
 
     /// A loop device over `path` (a file with `inode` on 8:1), attached as /dev/loopN.
@@ -172,7 +181,7 @@ import TestSupport
         c.editMounts(&snapshot.mounts)
         var disks = Inventory.disks(from: snapshot) { path, offset, _ in c.reports["\(path)@\(offset)"] }
         c.edit(&disks)
-        return TargetFacts(disks: disks, mounts: snapshot.mounts, target: c.target, imageDevice: c.imageDevice,
+        return TargetFacts(disks: disks, mounts: snapshot.mounts, swaps: snapshot.swaps + c.swaps, target: c.target, imageDevice: c.imageDevice,
                            imageFile: c.imageFile)
     }
 

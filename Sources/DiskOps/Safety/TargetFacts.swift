@@ -3,6 +3,8 @@
 public struct TargetFacts: Sendable {
     public var disks: [Disk]
     public var mounts: [MountEntry]
+    /// Active swaps: a swap file is protected like a mounted disk.
+    public var swaps: [SwapEntry]
     /// stat(2) of the target path; nil when it does not exist.
     public var target: FileStatus?
     /// The device the image file lives on (or the image itself when it is a block device).
@@ -10,10 +12,11 @@ public struct TargetFacts: Sendable {
     /// The image file's device and inode, so a loop device over it is found by any path.
     public var imageFile: FileIdentity?
 
-    public init(disks: [Disk], mounts: [MountEntry] = [], target: FileStatus?, imageDevice: DeviceNumber?,
-                imageFile: FileIdentity? = nil) {
+    public init(disks: [Disk], mounts: [MountEntry] = [], swaps: [SwapEntry] = [], target: FileStatus?,
+                imageDevice: DeviceNumber?, imageFile: FileIdentity? = nil) {
         self.disks = disks
         self.mounts = mounts
+        self.swaps = swaps
         self.target = target
         self.imageDevice = imageDevice
         self.imageFile = imageFile
@@ -24,7 +27,7 @@ public struct TargetFacts: Sendable {
         let snapshot = try SystemSnapshot.live()
         let image = request.imagePath.flatMap(FileStatus.of)
         return TargetFacts(disks: Inventory.disks(from: snapshot, probe: Inventory.blkidProbe), mounts: snapshot.mounts,
-                           target: FileStatus.of(request.devicePath), imageDevice: image?.containingDevice,
+                           swaps: snapshot.swaps, target: FileStatus.of(request.devicePath), imageDevice: image?.containingDevice,
                            imageFile: image?.kind == .regularFile ? image?.identity : nil)
     }
 }

@@ -41,7 +41,7 @@ public enum TargetPolicy {
             throw TargetRefusal(.systemDisk, "\(name) is a system disk: it \(disk.systemReason ?? "holds the running system")",
                                 hint: "no flag overrides this: edgeflash never writes the disk the running system lives on")
         }
-        let aliases = DiskAliases(disks: facts.disks, mounts: facts.mounts)
+        let aliases = DiskAliases(disks: facts.disks, mounts: facts.mounts, swaps: facts.swaps)
         if let image = facts.imageDevice, aliases.disksHolding(image).contains(disk.name) {
             throw TargetRefusal(.holdsImage, "\(name) holds the image \(request.imagePath ?? ""): writing it would destroy the source mid-write",
                                 hint: "copy the image to another disk first; no flag overrides this")
