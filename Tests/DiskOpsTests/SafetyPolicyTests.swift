@@ -1,3 +1,4 @@
+import EdgeCore
 import Foundation
 import Testing
 import TestSupport
@@ -271,6 +272,34 @@ import TestSupport
             return
         }
         #expect(disk.serial == "4C530001230925117291")
+    }
+
+    /// --expect-serial and --expect-size: the stick by its own serial and size is allowed; any
+    /// other serial or size is refused first, whatever else is true of the disk.
+    @Test func expectedSerialAndSizeAllowOnlyThatDisk() throws {
+        let c = Case(name: "ok", fixture: "laptop", device: "/dev/sdb", target: Self.block(8, 16), reason: .missing, message: "")
+        let facts = try Self.facts(for: c)
+        let size = try #require(facts.disks.first { $0.name == "sdb" }).size
+        func evaluate(_ expectation: DiskExpectation) throws(TargetRefusal) -> TargetPolicy.Decision {
+            var request = Self.request(for: c)
+            request.expectation = expectation
+            return try TargetPolicy.evaluate(request, facts: facts)
+        }
+        guard case .allowed = try evaluate(DiskExpectation(serial: "4C530001230925117291", size: size)) else {
+            Issue.record("expected the stick to be allowed")
+            return
+        }
+        for (expectation, message) in [(DiskExpectation(serial: "4C530001230925117292"), "/dev/sdb has serial 4C530001230925117291, not the expected 4C530001230925117292 (--expect-serial)"),
+                                       (DiskExpectation(size: size + 512), "/dev/sdb is \(size) bytes (\(ByteCount.human(size))), not the expected \(size + 512) bytes (--expect-size)")] {
+            do throws(TargetRefusal) {
+                _ = try evaluate(expectation)
+                Issue.record("expected a refusal for \(expectation)")
+            } catch {
+                #expect(error.reason == .notExpected)
+                #expect(error.message == message)
+                #expect(error.exitStatus == .refused)
+            }
+        }
     }
 
     @Test func freeLoopDeviceBesideALoopRootIsAllowed() throws {

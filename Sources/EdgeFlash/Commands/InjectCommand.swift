@@ -49,7 +49,8 @@ struct InjectCommand: AsyncParsableCommand {
             guard let site = try userData.prepare() else { return }
             warnings = site.warnings
             let session = InjectSession(InjectConfiguration(target: target, userData: site.volume,
-                                                            unmount: options.unmount, force: options.force))
+                                                            unmount: options.unmount, force: options.force,
+                                                            expectation: options.expectation))
             let prepared = try session.prepare()
             // A block device is confirmed (the answer must be "yes"); an image file is not asked about.
             if !options.yes, let question = try prepared.confirmation() { try Confirmation.ask(question) }

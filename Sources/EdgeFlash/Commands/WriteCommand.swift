@@ -29,12 +29,22 @@ struct WriteCommand: ParsableCommand {
             is computed while writing, not in a separate pass. Read-back bypasses the page cache and \
             compares per-chunk XXH3 digests taken from the image while writing.
 
+            A disk image (a raw GPT or MBR disk, not an installer ISO) whose tables were made for \
+            another logical sector size than the disk's (a GPT at byte 512 on a 4096-byte-sector \
+            disk, or the reverse) is refused before writing. On a disk larger than the image, once \
+            it is read back, its backup GPT moves to the disk's end (the primary header follows, as \
+            sgdisk -e does); with --grow its last partition, GPT or MBR, ends at the disk's end too. \
+            Installer ISOs are written as they are. --expect-serial and --expect-size refuse any \
+            other disk before it is opened, for scripts where a disk's name can change between \
+            boots; a /dev/disk/by-id or by-path link is shown with the disk it names.
+
             Examples:
               edgeflash write palette-edge-installer.iso /dev/sdb
               edgeflash write installer.iso /dev/sdb --yes --json    # scripts
               edgeflash write installer.iso /dev/sdb --sha256 9f86d0...
               edgeflash write installer.iso /dev/sdb --unmount       # unmount first
               edgeflash write installer.iso /dev/sdb --user-data site.yaml
+              edgeflash write edge-disk.raw /dev/disk/by-id/nvme-X --expect-serial S5GXNF0R123456 --grow
 
             Ctrl-C stops cleanly (exit 130): what was written is flushed, the stick is incomplete \
             and will not boot. JSON output is described in docs/write-json.md.
@@ -55,6 +65,9 @@ struct WriteCommand: ParsableCommand {
     @Flag(help: "Skip the capacity probe that refuses a counterfeit stick (one that claims more than it stores) before writing.")
     var noProbe = false
 
+    @Flag(help: "Grow a disk image's last partition (GPT or MBR) to the end of the disk (its filesystem is not resized). Not for ISOs, nor with --user-data.")
+    var grow = false
+
     @OptionGroup var checksum: ChecksumOptions
 
     /// --user-data and friends: inject the site's volume after write and verify (see `inject`).
@@ -64,10 +77,15 @@ struct WriteCommand: ParsableCommand {
         let progress = ProgressReporter(json: options.json)
         var report = WriteReport(image: image, device: device)
         do {
+            if grow, userData.userData != nil {
+                throw EdgeError(.usage, "--grow and --user-data both want the space after the image: give one",
+                                hint: "Grow the last partition, or add the user-data volume after the image.")
+            }
             let site = try userData.prepare()    // validated before anything is written
             let session = WriteSession(
                 WriteConfiguration(imagePath: image, devicePath: device, checksum: checksum.source, verify: !noVerify, probe: !noProbe,
-                                   unmount: options.unmount, force: options.force, userData: site?.volume),
+                                   unmount: options.unmount, force: options.force, userData: site?.volume,
+                                   grow: grow, expectation: options.expectation),
                 events: { event in
                     report.record(event.kind)
                     switch event.kind {
@@ -93,6 +111,7 @@ struct WriteCommand: ParsableCommand {
                 JSONLines.emit(report)
             } else {
                 print(Self.summary(result.outcome, image: image, device: device))
+                if let tables = result.tables { print(Self.summary(tables)) }
                 if let injected = result.injected { print(InjectCommand.summary(injected, target: device)) }
             }
             if let warning = result.outcome.partitionTableWarning { Terminal.writeStderr("edgeflash: warning: \(warning)\n") }
@@ -102,6 +121,18 @@ struct WriteCommand: ParsableCommand {
             if options.json { JSONLines.emit(report) }
             throw error
         }
+    }
+
+    /// What was done to a disk image's tables after the write.
+    static func summary(_ tables: DiskImageFinish) -> String {
+        var lines: [String] = []
+        if let from = tables.backupHeaderFrom, let to = tables.backupHeaderTo, from != to {
+            lines.append("Partition table: the backup GPT moved from sector \(from) to the disk's last sector, \(to).")
+        }
+        if let grown = tables.grown {
+            lines.append("Grown: partition \(grown.number) now ends at the disk's end, sector \(grown.lastSector) (was \(grown.previousLastSector)): \(ByteCount.human(grown.bytes)); its filesystem keeps its size until resized.")
+        }
+        return lines.joined(separator: "\n")
     }
 
     static func summary(_ outcome: WriteOutcome, image: String, device: String) -> String {

@@ -18,8 +18,8 @@ enum Confirmation {
         let disk = request.disk
         var lines: [String] = []
         switch request.change {
-        case .eraseAndWrite: lines.append("This ERASES everything on \(disk.path):")
-        case .addVolume: lines.append("This changes \(disk.path):")
+        case .eraseAndWrite: lines.append("This ERASES everything on \(request.diskName):")
+        case .addVolume: lines.append("This changes \(request.diskName):")
         }
         let identity = [disk.vendor, disk.model].compactMap { $0?.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty }.joined(separator: " ")
