@@ -45,6 +45,10 @@ struct DiskImageTests {
         #expect(try fsckClean(loop.backingFile, first: Self.ext4.first, last: Self.ext4.last, "e2fsck -fn"))
     }
 
+    func verify(_ image: String, against device: String) throws -> ShellResult {
+        try EdgeFlashBinary.run(["verify", image, "--against", device, "--sha256", String(try Shell.bash("sha256sum '\(image)'").prefix(64))])
+    }
+
     @Test func theBackupGPTMovesToTheEndOfALargerDisk() throws {
         let dir = try TemporaryDirectory.make(prefix: "edgeflash-diskimage")
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -55,13 +59,22 @@ struct DiskImageTests {
         #expect(write.status == 0, "\(write.stderr)")
         #expect(write.stdout.contains("the backup GPT moved from sector 131071 to the disk's last sector, 262143"), "\(write.stdout)")
 
-        let verify = try Shell.run("sgdisk", ["-v", loop.path])
-        #expect(verify.succeeded && verify.stdout.contains("No problems found"), "\(verify.stdout)")
+        let sgdisk = try Shell.run("sgdisk", ["-v", loop.path])
+        #expect(sgdisk.succeeded && sgdisk.stdout.contains("No problems found"), "\(sgdisk.stdout)")
         #expect(try loop.read(offset: 262_143 * 512, count: 8) == Data("EFI PART".utf8))
         #expect(try Shell.bash("sgdisk -p \(loop.path)").contains("last usable sector is 262110"))
         // Partitions as the image had them.
         #expect(try Shell.bash("sgdisk -i 2 \(loop.path)").contains("Last sector: \(Self.ext4.last) "))
         try bothFilesystemsClean(loop)
+
+        // verify --against knows the tables write moved, and still sees any other change in them.
+        let good = try verify(image, against: loop.path)
+        #expect(good.status == 0, "\(good.stderr)")
+        #expect(good.stdout.contains("except the partition table write rewrote for this disk (bytes 446-511, LBA 1-33, LBA 262111-262143 at the disk's end)"), "\(good.stdout)")
+        try Shell.bash("printf 'X' | dd of='\(loop.path)' bs=1 seek=\(512 + 60) conv=notrunc,fsync status=none")   // the disk GUID
+        let bad = try verify(image, against: loop.path)
+        #expect(bad.status == 4, "\(bad.stdout)")
+        #expect(bad.stderr.contains("byte offset 572"), "\(bad.stderr)")
     }
 
     @Test func growTakesTheLastPartitionToTheLastUsableSector() throws {
@@ -79,11 +92,13 @@ struct DiskImageTests {
         let grown = try #require(tables["grown"] as? [String: Any])
         #expect(grown["number"] as? Int == 2 && grown["lastSector"] as? Int == 262_110 && grown["previousLastSector"] as? Int == Self.ext4.last)
 
-        let verify = try Shell.run("sgdisk", ["-v", loop.path])
-        #expect(verify.succeeded && verify.stdout.contains("No problems found"), "\(verify.stdout)")
+        let sgdisk = try Shell.run("sgdisk", ["-v", loop.path])
+        #expect(sgdisk.succeeded && sgdisk.stdout.contains("No problems found"), "\(sgdisk.stdout)")
         #expect(try Shell.bash("sgdisk -i 2 \(loop.path)").contains("Last sector: 262110 "))
         #expect(try Shell.bash("sgdisk -i 1 \(loop.path)").contains("Last sector: \(Self.fat.last) "))
         try bothFilesystemsClean(loop)
+        let verified = try verify(image, against: loop.path)
+        #expect(verified.status == 0 && verified.stdout.contains("and partition 2 grown"), "\(verified.stdout)\(verified.stderr)")
 
         let text = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--grow"])
         #expect(text.status == 0, "\(text.stderr)")

@@ -40,10 +40,16 @@ public struct DiskImageFinish: Sendable, Equatable, Encodable {
     /// on an image it cannot grow, before anything is written.
     static func plan(imagePath: String, imageSize: Int64, disk: Disk, grow: Bool,
                      read: (Int64, Int) throws -> [UInt8]) throws -> DiskImageFinish? {
+        try plan(imagePath: imagePath, imageSize: imageSize, diskPath: disk.path, diskSize: disk.size,
+                 diskSectorSize: disk.logicalSectorSize, grow: grow, read: read)
+    }
+
+    static func plan(imagePath: String, imageSize: Int64, diskPath: String, diskSize: Int64, diskSectorSize: Int,
+                     grow: Bool, read: (Int64, Int) throws -> [UInt8]) throws -> DiskImageFinish? {
         let imageSectorSize = try gptSectorSize(read)
-        if let imageSectorSize, imageSectorSize != disk.logicalSectorSize {
-            throw EdgeError(.refused, "\(imagePath) has its GPT at byte \(imageSectorSize) (made for \(imageSectorSize)-byte sectors), but \(disk.path) has \(disk.logicalSectorSize)-byte logical sectors: firmware and Linux would look for the table at byte \(disk.logicalSectorSize) and find none",
-                            hint: "Use an image made for \(disk.logicalSectorSize)-byte sectors, or a disk with \(imageSectorSize)-byte sectors; no flag overrides this.")
+        if let imageSectorSize, imageSectorSize != diskSectorSize {
+            throw EdgeError(.refused, "\(imagePath) has its GPT at byte \(imageSectorSize) (made for \(imageSectorSize)-byte sectors), but \(diskPath) has \(diskSectorSize)-byte logical sectors: firmware and Linux would look for the table at byte \(diskSectorSize) and find none",
+                            hint: "Use an image made for \(diskSectorSize)-byte sectors, or a disk with \(imageSectorSize)-byte sectors; no flag overrides this.")
         }
         let cannotGrow = { (why: String) in
             EdgeError(.refused, "cannot --grow the last partition of \(imagePath): \(why)", hint: "Leave out --grow.")
@@ -65,7 +71,7 @@ public struct DiskImageFinish: Sendable, Equatable, Encodable {
             guard !grow else { throw cannotGrow((error as? EdgeError)?.message ?? "\(error)") }
             return nil
         }
-        let diskSectors = UInt64(disk.size / 512)
+        let diskSectors = UInt64(diskSize / 512)
         switch tables.layout {
         case .gpt:
             let gpt = tables.gpt!
@@ -114,6 +120,35 @@ public struct DiskImageFinish: Sendable, Equatable, Encodable {
         let signature = Array("EFI PART".utf8)
         for size in [512, 4096] where try read(Int64(size), 8) == signature { return size }
         return nil
+    }
+
+    public var writes: [DiskWrite] { phases.flatMap { $0 } }
+
+    /// The table bytes inside the image's first `imageSize` bytes: what `verify --against` expects
+    /// there instead of the image's own.
+    public func overlay(imageSize: Int64) -> [DiskWrite] {
+        writes.compactMap { $0.clipped(to: 0..<imageSize) }
+    }
+
+    /// What a write left on `devicePath` for the image at `imagePath`, as `verify --against` needs
+    /// it: the finish (with or without `--grow`) whose tables after the image (the backup GPT at the
+    /// disk's end; for an MBR, its table) the device holds; nil when none does (an ISO, an image
+    /// whose tables needed nothing). The bytes inside the image are then compared with the
+    /// finish's tables, so a byte changed anywhere in them is still a difference.
+    public static func found(imagePath: String, devicePath: String) throws -> DiskImageFinish? {
+        try InjectionTarget(path: imagePath, readOnly: true).closeAfter { image in
+            try InjectionTarget(path: devicePath, readOnly: true).closeAfter { device in
+                for grow in [false, true] {
+                    guard let finish = try? plan(imagePath: imagePath, imageSize: image.size, diskPath: devicePath, diskSize: device.size,
+                                                 diskSectorSize: device.device.logicalSectorSize, grow: grow, read: image.read) else { continue }
+                    let beyond = finish.writes.compactMap { $0.clipped(to: image.size..<Int64.max) }
+                    if try (beyond.isEmpty ? finish.writes : beyond).allSatisfy({ try device.read($0.offset, $0.bytes.count) == $0.bytes }) {
+                        return finish
+                    }
+                }
+                return nil
+            }
+        }
     }
 
     /// Writes the tables (each phase flushed before the next: the backup GPT before the primary
