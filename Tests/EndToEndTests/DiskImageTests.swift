@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import Testing
 import TestSupport
 
@@ -157,14 +154,8 @@ struct DiskImageTests {
     @Test func anotherDiskThanExpectedIsRefusedBeforeItIsOpened() throws {
         let loop = try LoopDevice(size: 64 << 20)
         defer { loop.detach() }
-        let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        holder.arguments = ["-c", "import os, sys, time; os.open('\(loop.path)', os.O_RDONLY | os.O_EXCL); print('held', flush=True); time.sleep(60)"]
-        let ready = Pipe()
-        holder.standardOutput = ready
-        try holder.run()
-        defer { kill(holder.processIdentifier, SIGKILL); holder.waitUntilExit() }
-        #expect(String(decoding: ready.fileHandleForReading.availableData, as: UTF8.self).hasPrefix("held"))
+        let holder = try ExclusiveHolder(loop.path)
+        defer { holder.release() }
 
         let serial = try EdgeFlashBinary.run(["write", InstallerImages.ipxe, loop.path, "--yes", "--expect-serial", "4C530001230925117291"])
         #expect(serial.status == 3, "\(serial.stderr)")
