@@ -38,12 +38,6 @@ public struct DiskImageFinish: Sendable, Equatable, Encodable {
     /// to `disk`; nil when there is nothing to do (an ISO, an MBR without `--grow`, a GPT already
     /// at the disk's end). Throws a refusal (exit 3) for a sector-size mismatch, and for `--grow`
     /// on an image it cannot grow, before anything is written.
-    static func plan(imagePath: String, imageSize: Int64, disk: Disk, grow: Bool,
-                     read: (Int64, Int) throws -> [UInt8]) throws -> DiskImageFinish? {
-        try plan(imagePath: imagePath, imageSize: imageSize, diskPath: disk.path, diskSize: disk.size,
-                 diskSectorSize: disk.logicalSectorSize, grow: grow, read: read)
-    }
-
     static func plan(imagePath: String, imageSize: Int64, diskPath: String, diskSize: Int64, diskSectorSize: Int,
                      grow: Bool, read: (Int64, Int) throws -> [UInt8]) throws -> DiskImageFinish? {
         let imageSectorSize = try gptSectorSize(read)
@@ -130,45 +124,9 @@ public struct DiskImageFinish: Sendable, Equatable, Encodable {
         writes.compactMap { $0.clipped(to: 0..<imageSize) }
     }
 
-    /// What a write left on `devicePath` for the image at `imagePath`, as `verify --against` needs
-    /// it: the finish (with or without `--grow`) whose tables after the image (the backup GPT at the
-    /// disk's end; for an MBR, its table) the device holds; nil when none does (an ISO, an image
-    /// whose tables needed nothing). The bytes inside the image are then compared with the
-    /// finish's tables, so a byte changed anywhere in them is still a difference.
-    public static func found(imagePath: String, devicePath: String) throws -> DiskImageFinish? {
-        try InjectionTarget(path: imagePath, readOnly: true).closeAfter { image in
-            try InjectionTarget(path: devicePath, readOnly: true).closeAfter { device in
-                for grow in [false, true] {
-                    guard let finish = try? plan(imagePath: imagePath, imageSize: image.size, diskPath: devicePath, diskSize: device.size,
-                                                 diskSectorSize: device.device.logicalSectorSize, grow: grow, read: image.read) else { continue }
-                    let beyond = finish.writes.compactMap { $0.clipped(to: image.size..<Int64.max) }
-                    if try (beyond.isEmpty ? finish.writes : beyond).allSatisfy({ try device.read($0.offset, $0.bytes.count) == $0.bytes }) {
-                        return finish
-                    }
-                }
-                return nil
-            }
-        }
-    }
-
-    /// Writes the tables (each phase flushed before the next: the backup GPT before the primary
-    /// that points at it), asks the kernel to re-read them, and reads them back from the disk.
-    func apply(to path: String) throws {
-        try InjectionTarget(path: path).closeAfter { target in
-            for phase in phases {
-                for write in phase { try target.write(write) }
-                try target.flush()
-            }
-            target.rereadPartitionTable()
-        }
-        try InjectionTarget(path: path, readOnly: true).closeAfter { reader in
-            reader.device.dropCaches()
-            try readBack(from: path, size: reader.size, read: reader.read)
-        }
-    }
-
-    private func readBack(from path: String, size: Int64, read: (Int64, Int) throws -> [UInt8]) throws {
-        let tables = try TargetTables.read(diskSize: size, read: read)
+    /// Throws a mismatch unless `tables`, read back from `path` once the finish was applied, hold
+    /// what it wrote: the backup GPT at the disk's last sector, valid, and the grown partition's end.
+    func check(readBack tables: TargetTables, on path: String) throws {
         let hint = "The disk may be failing; try another one, or write the image again."
         if layout == "gpt" {
             guard tables.layout == .gpt, let gpt = tables.gpt, gpt.backupLBA == backupHeaderTo, gpt.backupValid else {
