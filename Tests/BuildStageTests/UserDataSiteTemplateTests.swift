@@ -166,3 +166,44 @@ private let sectionTemplate = """
     let once = try SiteTemplate(data: Data("{{#items}}{{v}},{{/items}}".utf8), file: "t.yaml").render(site: "s", values: values)
     #expect(String(decoding: once, as: UTF8.self).hasSuffix("998,999,"))
 }
+
+@Test func sitesKeepTheFileOrderAndATwiceListedSiteIsRefused() throws {
+    let yaml = try SiteCatalog(data: Data("zurich: {token: z}\nberlin: {token: b}\naustin: {token: a}\n".utf8), file: "s.yaml")
+    #expect(yaml.order == ["zurich", "berlin", "austin"])
+    let csv = try SiteCatalog(data: Data("name,token\nzurich,z\nberlin,b\n".utf8), file: "s.csv")
+    #expect(csv.order == ["zurich", "berlin"])
+    let error = try #require(throws: EdgeError.self) {
+        try SiteCatalog(data: Data("name,token\nberlin,b1\nzurich,z\nberlin,b2\n".utf8), file: "s.csv")
+    }
+    #expect(error.message.contains("'berlin' is listed twice"))
+    #expect(!error.message.contains("b1") && !error.message.contains("b2"))
+}
+
+@Test func aStickInstanceIDNamesTheSiteAndTheSerial() {
+    #expect(UserDataFiles.instanceID(site: "berlin", serial: "4C530001") == "berlin-4C530001")
+    #expect(UserDataFiles.instanceID(site: "austin, tx", serial: "A B/1") == "austin--tx-A-B-1")
+    let first = UserDataFiles.instanceID(site: "berlin", serial: nil)
+    #expect(first.hasPrefix("berlin-") && first.count > "berlin-".count)
+    #expect(UserDataFiles.instanceID(site: "berlin", serial: "") != "berlin-")
+}
+
+@Test func aBatchHandsOutTheNextSitesAndRendersEachSticksFiles() throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("batch-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let templatePath = directory.appendingPathComponent("t.yaml").path
+    let sitesPath = directory.appendingPathComponent("sites.csv").path
+    try Data("#cloud-config\nstylus:\n  site:\n    edgeHostToken: {{token}}\n    name: {{name}}\n".utf8).write(to: URL(fileURLWithPath: templatePath))
+    try Data("name,token\nzurich,tok-zurich-secret\nberlin,tok-berlin-secret\nparis,tok-paris-secret\n".utf8).write(to: URL(fileURLWithPath: sitesPath))
+    let batch = try SiteBatch(templatePath: templatePath, sitesPath: sitesPath)
+    #expect(try batch.nextSites(2, done: []) == ["zurich", "berlin"])
+    #expect(try batch.nextSites(2, done: ["zurich"]) == ["berlin", "paris"])
+    let error = try #require(throws: EdgeError.self) { try batch.nextSites(2, done: ["zurich", "berlin"]) }
+    #expect(error.code == .refused && error.hint?.contains("paris") == true)
+    let files = try batch.files(site: "berlin", serial: "SN1")
+    #expect(String(decoding: files.userData, as: UTF8.self).contains("tok-berlin-secret"))
+    #expect(String(decoding: files.metaData, as: UTF8.self) == "instance-id: berlin-SN1\n")
+    #expect(files.secrets.contains("tok-berlin-secret"))
+    let zurich = try batch.files(site: "zurich", serial: "SN1")
+    #expect(files.userDataSHA256.count == 64 && files.userDataSHA256 != zurich.userDataSHA256)
+}

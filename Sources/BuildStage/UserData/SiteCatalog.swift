@@ -10,6 +10,8 @@ public struct SiteCatalog {
     public let file: String
     /// Site name -> values, as the template engine sees them (strings, Bools, nested maps and lists).
     public let sites: [String: [String: Any]]
+    /// Site names in the order the file lists them: `--next` hands sites out in this order.
+    public let order: [String]
     public var names: [String] { sites.keys.sorted() }
 
     public init(data: Data, file: String) throws {
@@ -17,7 +19,16 @@ public struct SiteCatalog {
         guard let text = String(data: data, encoding: .utf8) else {
             throw EdgeError(.malformed, "\(file) is not UTF-8 text")
         }
-        sites = file.lowercased().hasSuffix(".csv") ? try Self.parseCSV(text, file: file) : try Self.parseYAML(text, file: file)
+        let entries = file.lowercased().hasSuffix(".csv") ? try Self.parseCSV(text, file: file) : try Self.parseYAML(text, file: file)
+        var sites: [String: [String: Any]] = [:]
+        for (name, values) in entries {
+            // A second entry would silently replace the first: a stick could get the wrong site.
+            guard sites.updateValue(values, forKey: name) == nil else {
+                throw EdgeError(.malformed, "\(file): site '\(name)' is listed twice")
+            }
+        }
+        self.sites = sites
+        order = entries.map(\.name)
     }
 
     /// The values of one site; the error lists the names that exist.
@@ -27,7 +38,9 @@ public struct SiteCatalog {
                         hint: "Sites in the file: \(names.joined(separator: ", "))")
     }
 
-    private static func parseYAML(_ text: String, file: String) throws -> [String: [String: Any]] {
+    typealias Entry = (name: String, values: [String: Any])
+
+    private static func parseYAML(_ text: String, file: String) throws -> [Entry] {
         if let bomb = YAMLScan(text).aliasLimitExceeded {
             throw EdgeError(.malformed, "\(file):\(bomb.line): \(bomb.message)")
         }
@@ -41,22 +54,22 @@ public struct SiteCatalog {
         } else if let mapping = root?.mapping, let sequence = mapping["sites"]?.sequence {
             list = Array(sequence)
         } else if let mapping = root?.mapping {
-            var result: [String: [String: Any]] = [:]
+            var result: [Entry] = []
             for (key, value) in mapping {
                 guard let name = key.string, var values = templateValue(value) as? [String: Any] else {
                     throw EdgeError(.malformed, "\(file): each site must be a mapping of values")
                 }
                 values["name"] = values["name"] ?? name
-                result[name] = values
+                result.append((name, values))
             }
             return result
         }
-        var result: [String: [String: Any]] = [:]
+        var result: [Entry] = []
         for item in list {
             guard let values = templateValue(item) as? [String: Any], let name = values["name"] as? String else {
                 throw EdgeError(.malformed, "\(file): line \(item.mark?.line ?? 0): each site needs a 'name'")
             }
-            result[name] = values
+            result.append((name, values))
         }
         return result
     }
@@ -79,12 +92,12 @@ public struct SiteCatalog {
         }
     }
 
-    private static func parseCSV(_ text: String, file: String) throws -> [String: [String: Any]] {
+    private static func parseCSV(_ text: String, file: String) throws -> [Entry] {
         let rows = CSVRows.parse(text)
         guard let header = rows.first, let nameColumn = header.firstIndex(of: "name") ?? header.firstIndex(of: "site") else {
             throw EdgeError(.malformed, "\(file) needs a header row with a 'name' column")
         }
-        var result: [String: [String: Any]] = [:]
+        var result: [Entry] = []
         for (index, row) in rows.dropFirst().enumerated() where !(row.count == 1 && row[0].isEmpty) {
             guard row.count == header.count else {
                 throw EdgeError(.malformed, "\(file): row \(index + 2) has \(row.count) fields, the header has \(header.count)")
@@ -94,7 +107,7 @@ public struct SiteCatalog {
                 insert(field, at: column.split(separator: ".").map(String.init), into: &values)
             }
             values["name"] = row[nameColumn]
-            result[row[nameColumn]] = values
+            result.append((row[nameColumn], values))
         }
         return result
     }

@@ -20,20 +20,17 @@ public struct UserDataFiles: Sendable {
             guard let site else {
                 throw EdgeError(.malformed, "--sites needs --site NAME to pick the site to render")
             }
-            let sitesData = try read(sitesPath, what: "sites file")
-            do {
-                let catalog = try SiteCatalog(data: sitesData, file: sitesPath)
-                userData = try SiteTemplate(data: userData, file: userDataPath).render(site: site, values: try catalog.values(for: site))
-            } catch let error as EdgeError {
-                // A template or sites file may hold secrets of its own, and the error may quote them.
-                let secrets = [userData, sitesData].flatMap { UserDataRedactor.secretValues(in: String(decoding: $0, as: UTF8.self)) }
-                throw EdgeError(rewording: error, message: UserDataRedactor.scrub(error.message, secrets: secrets),
-                                hint: error.hint.map { UserDataRedactor.scrub($0, secrets: secrets) })
-            }
+            userData = try SiteBatch(template: userData, templatePath: userDataPath, sites: read(sitesPath, what: "sites file"),
+                                     sitesPath: sitesPath).render(site: site)
         } else if site != nil {
             throw EdgeError(.malformed, "--site needs --sites FILE (the sites.yaml or sites.csv to read it from)")
         }
-        let report = UserDataValidator.validate(userData, file: userDataPath)
+        return try make(userData: userData, file: userDataPath, metaDataPath: metaDataPath, instanceID: instanceID)
+    }
+
+    /// Validates `userData` and builds its meta-data, as `load` does after rendering.
+    static func make(userData: Data, file: String, metaDataPath: String? = nil, instanceID: String? = nil) throws -> UserDataFiles {
+        let report = UserDataValidator.validate(userData, file: file)
         let metaData: Data
         if let metaDataPath {
             metaData = try read(metaDataPath, what: "meta-data")
@@ -44,9 +41,22 @@ public struct UserDataFiles: Sendable {
                              secrets: UserDataRedactor.secretValues(in: String(decoding: userData, as: UTF8.self)))
     }
 
+    /// SHA-256 of the user-data, hex: names a site's data in the flash log without showing it.
+    public var userDataSHA256: String {
+        SHA256.hash(data: userData).map { String(format: "%02x", $0) }.joined()
+    }
+
     /// Changes whenever the user-data does, so cloud-init style consumers treat new data as new.
     public static func defaultInstanceID(for userData: Data) -> String {
         "iid-edgeflash-" + SHA256.hash(data: userData).prefix(8).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The instance-id of one stick of a batch: the site's name and the stick's serial, so a spare
+    /// stick for the same site is still another instance; a random suffix when it has no serial.
+    public static func instanceID(site: String, serial: String?) -> String {
+        let suffix = serial.flatMap { $0.isEmpty ? nil : $0 } ?? String(UInt32.random(in: .min ... .max), radix: 16)
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+        return String("\(site)-\(suffix)".map { allowed.contains($0) ? $0 : "-" })
     }
 
     /// Throws the validation errors (not the warnings) as one invalid-input error.
@@ -57,7 +67,7 @@ public struct UserDataFiles: Sendable {
         }
     }
 
-    private static func read(_ path: String, what: String) throws -> Data {
+    static func read(_ path: String, what: String) throws -> Data {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw EdgeError(.malformed, "cannot read the \(what) file \(path)")
         }

@@ -1,0 +1,83 @@
+import EdgeCore
+import FileIO
+import Foundation
+
+/// The flash log: one JSON line per stick written, injected or handed out by a station
+/// (`FlashRecord`). Appends are whole lines (`appendLine`: one O_APPEND write, fsync'd), so several
+/// targets of one run, or two runs at once, never interleave; a line torn by a crash or a full disk
+/// is skipped and reported by `read`, never fatal.
+public struct FlashLog: Sendable {
+    public let path: String
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    /// `--log` when given; else /var/log/edgeflash/flash.jsonl as root, $XDG_STATE_HOME (or
+    /// ~/.local/state)/edgeflash/flash.jsonl otherwise.
+    public static func resolve(_ option: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
+                               isRoot: Bool = geteuid() == 0) -> FlashLog {
+        if let option { return FlashLog(path: option) }
+        if isRoot { return FlashLog(path: "/var/log/edgeflash/flash.jsonl") }
+        let state = environment["XDG_STATE_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil }
+            ?? (environment["HOME"] ?? NSHomeDirectory()) + "/.local/state"
+        return FlashLog(path: state + "/edgeflash/flash.jsonl")
+    }
+
+    /// Appends `record` as one line, creating the log's directory when missing.
+    public func append(_ record: FlashRecord) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty {
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                        attributes: [.posixPermissions: 0o750])
+            } catch {
+                throw EdgeError(.io, "cannot create the flash log's directory \(directory): \(error.localizedDescription)",
+                                hint: "Give another file with --log.")
+            }
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let line = try encoder.encode(record)
+        do {
+            try appendLine(Array(line), to: path)
+        } catch {
+            throw EdgeError(.io, "cannot append to the flash log \(path): \(error.message)", hint: "Give another file with --log.")
+        }
+    }
+
+    /// What the log holds. A missing log is an empty one.
+    public struct Contents: Sendable {
+        public var records: [FlashRecord]
+        /// 1-based numbers of the lines that are not whole records (torn by a crash, or edited).
+        public var skippedLines: [Int]
+    }
+
+    public func read() throws -> Contents {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch CocoaError.fileReadNoSuchFile {
+            return Contents(records: [], skippedLines: [])
+        } catch {
+            throw EdgeError.cannotRead(path, error.localizedDescription)
+        }
+        let decoder = JSONDecoder()
+        var contents = Contents(records: [], skippedLines: [])
+        for (index, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
+            if let record = try? decoder.decode(FlashRecord.self, from: Data(line)) {
+                contents.records.append(record)
+            } else {
+                contents.skippedLines.append(index + 1)
+            }
+        }
+        return contents
+    }
+}
+
+extension FlashLog.Contents {
+    /// Sites that some stick was written for successfully: `--next` and stations skip them.
+    public var sitesDone: Set<String> {
+        Set(records.filter(\.succeeded).compactMap(\.site))
+    }
+}

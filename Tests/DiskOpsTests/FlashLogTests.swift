@@ -1,0 +1,56 @@
+@testable import DiskOps
+import EdgeCore
+import Foundation
+import Testing
+
+private func temporaryLog() throws -> (FlashLog, URL) {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("flashlog-\(UUID().uuidString)")
+    return (FlashLog(path: directory.appendingPathComponent("logs/flash.jsonl").path), directory)
+}
+
+private func record(site: String, failure: (any EdgeFlashError)? = nil) -> FlashRecord {
+    var record = FlashRecord(version: "0.1.0", operation: .write, device: "/dev/sdz", failure: failure, seconds: 1.23456)
+    record.site = site
+    record.serial = "SERIAL-\(site)"
+    return record
+}
+
+@Test func recordsAreAppendedOnePerLineAndReadBack() throws {
+    let (log, directory) = try temporaryLog()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    #expect(try log.read().records.isEmpty)   // a missing log is an empty one
+    try log.append(record(site: "berlin"))
+    try log.append(record(site: "austin", failure: EdgeError(.io, "reading /dev/sdz failed at byte 4096")))
+    let text = try String(contentsOfFile: log.path, encoding: .utf8)
+    #expect(text.split(separator: "\n").count == 2 && text.hasSuffix("\n"))
+    let contents = try log.read()
+    #expect(contents.records.map(\.site) == ["berlin", "austin"])
+    #expect(contents.records[1].result == "io" && contents.records[1].exitStatus == 5)
+    #expect(contents.records[0].seconds == 1.235)
+    #expect(contents.sitesDone == ["berlin"])
+    #expect(contents.skippedLines.isEmpty)
+}
+
+@Test func aTornLastLineIsSkippedReportedAndDoesNotSpoilTheNextAppend() throws {
+    let (log, directory) = try temporaryLog()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    try log.append(record(site: "berlin"))
+    // A crash mid-line: half a record and no newline.
+    let handle = try #require(FileHandle(forWritingAtPath: log.path))
+    handle.seekToEndOfFile()
+    handle.write(Data("{\"time\":\"2026-11-30T06:00:00Z\",\"vers".utf8))
+    handle.closeFile()
+    #expect(try log.read().skippedLines == [2])
+    try log.append(record(site: "zurich"))
+    let contents = try log.read()
+    #expect(contents.records.map(\.site) == ["berlin", "zurich"])
+    #expect(contents.skippedLines == [2])
+}
+
+@Test func theDefaultLogFollowsRootAndXDG() {
+    #expect(FlashLog.resolve("/tmp/x.jsonl").path == "/tmp/x.jsonl")
+    #expect(FlashLog.resolve(nil, environment: [:], isRoot: true).path == "/var/log/edgeflash/flash.jsonl")
+    #expect(FlashLog.resolve(nil, environment: ["XDG_STATE_HOME": "/home/t/.st", "HOME": "/home/t"], isRoot: false).path == "/home/t/.st/edgeflash/flash.jsonl")
+    // XDG says a relative value is invalid and must be ignored.
+    #expect(FlashLog.resolve(nil, environment: ["XDG_STATE_HOME": "rel", "HOME": "/home/t"], isRoot: false).path == "/home/t/.local/state/edgeflash/flash.jsonl")
+}
