@@ -22,7 +22,7 @@ struct SafetyLoopDeviceTests {
     }
 
     func isMounted(_ dir: URL) throws -> Bool {
-        try MountTable.parse(String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8))
+        try MountTable.parse(KernelTextFile.read("/proc/self/mountinfo"))
             .contains { $0.mountpoint == dir.path }
     }
 

@@ -19,8 +19,8 @@ extension SystemSnapshot {
             }
             return device
         }
-        let mounts = MountTable.parse(try String(contentsOfFile: mountinfoPath, encoding: .utf8))
-        let swapText = (try? String(contentsOfFile: swapsPath, encoding: .utf8)) ?? ""
+        let mounts = MountTable.parse(try KernelTextFile.read(mountinfoPath))
+        let swapText = (try? KernelTextFile.read(swapsPath)) ?? ""
         let swaps = SwapTable.parse(swapText).map { entry in
             var entry = entry
             let status = FileStatus.of(entry.path)
