@@ -13,6 +13,8 @@
 #   bmaptool    bmaptool copy --bmap IMG.bmap IMG DEV            (bmap made once, outside the timing)
 #   dd_readback dd write as above, then dd if=DEV iflag=direct bs=4M of=/dev/null: the floor for any
 #               tool that reads the device back after writing it
+#   dd_concurrent the same dd write and dd read started together: what the device gives a write and
+#               a read at once, the floor for a read-back that would overlap the write
 # and the peak RSS of `edgeflash write` (with IMG.sha256, verify on) for SIZE_MIB and 4x SIZE_MIB.
 # Scratch files live in bench/out/ (gitignored); the loop device is detached on exit. Needs root.
 set -euo pipefail
@@ -56,9 +58,14 @@ run_careful()     {
 }
 run_ef_sha256()   { "$edgeflash" write "$checked" "$dev" --yes >/dev/null 2>&1; }
 run_dd_readback() { run_dd && dd if="$dev" of=/dev/null bs=4M iflag=direct count="$count" status=none; }
+run_dd_concurrent() {
+  dd if="$plain" of="$dev" bs=4M oflag=direct conv=fsync status=none &
+  dd if="$dev" of=/dev/null bs=4M iflag=direct count="$count" status=none
+  wait
+}
 run_bmaptool()    { bmaptool -q copy --bmap "$out/plain/image.bmap" "$plain" "$dev" >/dev/null 2>&1; }
 
-tools=(dd ef_noverify ef_verify dd_readback careful ef_sha256 bmaptool)
+tools=(dd ef_noverify ef_verify dd_readback dd_concurrent careful ef_sha256 bmaptool)
 declare -A times
 seconds() { local start end; start=$(date +%s.%N); "$@"; end=$(date +%s.%N); echo "$end - $start" | bc; }
 
@@ -71,13 +78,14 @@ for round in $(seq 1 "$rounds"); do
     tool=${tools[$(((i + round) % n))]}
     t=$(seconds "run_$tool")
     times[$tool]="${times[$tool]:-} $t"
-    printf 'round %d  %-12s %6.2f s\n' "$round" "$tool" "$t" >&2
+    printf 'round %d  %-14s %6.2f s\n' "$round" "$tool" "$t" >&2
   done
 done
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 declare -A med
 for tool in "${tools[@]}"; do med[$tool]=$(echo "${times[$tool]}" | median); done
+for tool in "${tools[@]}"; do echo "rounds $tool:$(echo "${times[$tool]}" | tr ' ' '\n' | grep -v '^$' | sort -g | xargs printf ' %.2f')"; done
 
 # Peak RSS: the full path (checksum + write + verify), for SIZE_MIB and 4x SIZE_MIB.
 rss() {  # image device -> max RSS in MiB
@@ -102,7 +110,9 @@ cat <<REPORT
 | dd bs=4M oflag=direct conv=fsync | ${med[dd]} | 1.00 | |
 | edgeflash write --no-verify | ${med[ef_noverify]} | $(ratio "${med[ef_noverify]}" "${med[dd]}") x dd | <= 1.0 |
 | edgeflash write (read-back verify) | ${med[ef_verify]} | $(ratio "${med[ef_verify]}" "${med[dd]}") x dd | <= 1.6 |
-| dd write, then dd iflag=direct read-back (floor for a verified write) | ${med[dd_readback]} | $(ratio "${med[dd_readback]}" "${med[dd]}") x dd | |
+| dd write, then dd iflag=direct read-back | ${med[dd_readback]} | $(ratio "${med[dd_readback]}" "${med[dd]}") x dd | |
+| dd write and dd read at once (the floor for a read-back overlapped with the write) | ${med[dd_concurrent]} | $(ratio "${med[dd_concurrent]}" "${med[dd_readback]}") x dd+dd | |
+| edgeflash write (read-back verify) against dd write then dd read | ${med[ef_verify]} | $(ratio "${med[ef_verify]}" "${med[dd_readback]}") x dd+dd | <= 0.7 |
 | sha256sum -c && dd && dd iflag=direct \| cmp | ${med[careful]} | 1.00 | |
 | edgeflash write, IMG.sha256 beside it | ${med[ef_sha256]} | $(ratio "${med[ef_sha256]}" "${med[careful]}") x careful | <= 0.6 |
 | bmaptool copy (bmap made beforehand) | ${med[bmaptool]} | $(ratio "${med[bmaptool]}" "${med[dd]}") x dd | |

@@ -11,6 +11,7 @@ struct EdgeFlashCommand: AsyncParsableCommand {
               edgeflash inspect installer.iso     will it boot from a stick, BIOS and UEFI?
               edgeflash write installer.iso /dev/sdX
               edgeflash inject /dev/sdX --user-data site.yaml
+              edgeflash check /dev/sdX            which image and site a stick holds
             Build side:
               edgeflash build plan --arg .arg     validate build arguments, show the images
               edgeflash build iso --base-iso base.iso
@@ -26,6 +27,8 @@ struct EdgeFlashCommand: AsyncParsableCommand {
             VerifyCommand.self,
             WriteCommand.self,
             InjectCommand.self,
+            CheckCommand.self,
+            StationCommand.self,
             UserDataCommand.self,
             BuildCommand.self,
             UdevCheckCommand.self,

@@ -44,12 +44,28 @@ public enum BufferPipeline {
 
     private static func startThread(named name: String, in group: DispatchGroup, _ body: @escaping @Sendable () -> Void) {
         group.enter()
+        // The Thread object outlives `group.wait()`: what `body` captured (buffers a BufferAccount
+        // counts) is let go before the caller hears the thread is done, not when the object goes.
+        let work = ThreadWork(body)
         let thread = Thread {
-            body()
+            work.runOnce()
             group.leave()
         }
         thread.name = name
         thread.start()
+    }
+}
+
+/// A thread's body, dropped as soon as it returned.
+private final class ThreadWork: @unchecked Sendable {
+    private var body: (@Sendable () -> Void)?
+
+    init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+
+    /// Called by the one thread that owns this, once.
+    func runOnce() {
+        body?()
+        body = nil
     }
 }
 

@@ -51,9 +51,15 @@ public final class FaultyStick: @unchecked Sendable {
         BootFixture.repositoryRoot.appendingPathComponent("scripts/fixtures/faultydisk.py")
     }
 
-    /// Starts the FUSE server, waits for its file, and puts a loop device on it.
-    public init(_ faults: Faults, directIO: Bool = true) throws {
-        directory = try TemporaryDirectory.make(prefix: "edgeflash-faulty")
+    /// Starts the FUSE server, waits for its file, and puts a loop device on it. `parent`: where
+    /// the server's directory goes (default: a fresh temporary one).
+    public init(_ faults: Faults, directIO: Bool = true, in parent: URL? = nil) throws {
+        if let parent {
+            directory = parent.appendingPathComponent("faulty-\(UUID().uuidString.prefix(8))")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } else {
+            directory = try TemporaryDirectory.make(prefix: "edgeflash-faulty")
+        }
         mountpoint = directory.appendingPathComponent("mnt")
         writeLog = directory.appendingPathComponent("writes.log")
         healFile = directory.appendingPathComponent("heal")

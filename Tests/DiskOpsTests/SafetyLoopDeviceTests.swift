@@ -22,8 +22,7 @@ struct SafetyLoopDeviceTests {
     }
 
     func isMounted(_ dir: URL) throws -> Bool {
-        try MountTable.parse(KernelTextFile.read("/proc/self/mountinfo"))
-            .contains { $0.mountpoint == dir.path }
+        try SystemSnapshot.live().mounts.contains { $0.mountpoint == dir.path }
     }
 
     @Test func freeLoopDeviceIsAllowed() throws {

@@ -1,3 +1,4 @@
+import EdgeCore
 import FileIO
 import ISOVerify
 import SystemPackage
@@ -33,12 +34,12 @@ import Testing
         return ExpectedChecksum(algorithm: .sha256, hex: hash.finalizeHex(), source: "memory.img.sha256")
     }
 
-    /// The capacity probe is off here: these tests check the write's own order and what its
-    /// read-back catches (as with --no-probe); CapacityProbeTests checks the probe.
+    /// The capacity probe is off unless asked for: these tests check the write's own order and what
+    /// its read-back catches (as with --no-probe); CapacityProbeTests checks the probe.
     static func writer(_ image: any ImageSource, _ target: RecordingTarget, expected: ExpectedChecksum? = nil,
-                       ioThreads: Int = 2, cancel: CancellationFlag = CancellationFlag()) throws -> ImageWriter {
+                       ioThreads: Int = 2, probe: Bool = false, cancel: CancellationFlag = CancellationFlag()) throws -> ImageWriter {
         try ImageWriter(image: image, device: target, expected: expected, chunkSize: chunk, depth: 4,
-                        ioThreads: ioThreads, probe: false, cancel: cancel, progress: { _ in })
+                        ioThreads: ioThreads, probe: probe, cancel: cancel, progress: { _ in })
     }
 
     /// The calls a failed write ends with: the first MiB zeroed, flushed, and read back.
@@ -80,12 +81,13 @@ import Testing
         let before = events[..<last.index]
         let lastBodyWrite = try #require(writes.dropLast().last).index
         let bodyReads = before[lastBodyWrite...].compactMap { event -> Range<Int64>? in
-            if case .read(let range) = event { return range }
+            if case .read(let range) = event, range != 0..<Self.mib { return range }
             return nil
         }
         #expect(before[lastBodyWrite...].contains(.sync))
         let covered = bodyReads.map { $0.count }.reduce(0, +)
         #expect(covered >= Int(Int64(bytes.count) - Self.mib) && bodyReads.allSatisfy { $0.lowerBound >= Self.mib })
+        #expect(before[lastBodyWrite...].contains(.read(0..<Self.mib)), "the cleared first MiB was read back before it is written")
         // After it: flushed and read back too.
         #expect(events[last.index...].contains(.sync))
         #expect(events[last.index...].contains(.read(0..<Self.mib)))
@@ -198,6 +200,26 @@ import Testing
         #expect(error?.offset == firstWrong.map(Int64.init))
     }
 
+    /// A stick that wraps at a size the probe's markers do not reveal (119.5 MiB, not a power of
+    /// two, no two markers on one block) under an image 120 MiB long: only the last half MiB of the
+    /// body wraps, onto the cleared first MiB. The body's read-back reads it back through the same
+    /// wrap and passes; the first MiB, read back before it is written, does not, and nothing of the
+    /// image's first MiB (which would overwrite that half MiB of body) is written.
+    @Test func aWrapThatLandsOnlyOnTheFirstMiBIsCaughtBeforeItIsWritten() throws {
+        let real = 119 * Self.mib + Self.mib / 2
+        let target = RecordingTarget(size: 256 * Self.mib, faults: .init(realSize: real))
+        #expect(try CapacityProbe.run(target) == .keepsEverything, "the probe cannot see this wrap")
+        let bytes = Self.image(120 << 20)
+        let (failure, error) = Self.failedWrite(EdgeError.self) {
+            try Self.writer(MemoryImage(bytes), target, probe: true).run(verify: true)
+        }
+        #expect(error?.exitStatus == .mismatch)
+        #expect(error?.message.contains("byte offset 0") == true && error?.message.contains("wraps around") == true, "\(error?.message ?? "")")
+        #expect(failure?.firstMiB == .blank)
+        let imageFirstMiB = Self.writes(target.events).filter { $0.range == 0..<Self.mib && !$0.zeros }
+        #expect(imageFirstMiB.isEmpty, "the image's first MiB was never written")
+    }
+
     /// A failure in the last step (the held-back first MiB lost on the way) is blanked too; a
     /// target that also loses the blanking is reported as not blank, never as blank.
     @Test func aLostFirstMiBIsBlankedAndALostBlankingIsSaid() throws {
@@ -209,8 +231,9 @@ import Testing
         #expect(blanked?.firstMiB == .blank)
         #expect(halfLost.isBlank(0..<(Self.mib / 2)), "the half that was written is zeroed again")
 
+        // It loses the zeros that cleared it too: caught before the image's first MiB is written.
         let sticky = RecordingTarget(size: 16 * Self.mib, filledWith: 0xEE, faults: .init(lostBytes: 0..<4096))
-        let (failure, _) = Self.failedWrite(ReadBackMismatchError.self) {
+        let (failure, _) = Self.failedWrite(EdgeError.self) {
             try Self.writer(MemoryImage(bytes), sticky).run(verify: true)
         }
         guard case .notBlank = failure?.firstMiB else {

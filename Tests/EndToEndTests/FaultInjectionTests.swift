@@ -81,6 +81,17 @@ struct FaultInjectionTests {
         Case(name: "probe: writes past 40 MiB acknowledged and lost",
              faults: .init(size: stickSize, dropWrites: [(40 * mib)..<stickSize]),
              expected: .refusedUntouched(3, mentioning: "does not keep what is written at byte"), probe: true),
+        // The same faults on a probed stick, armed after the probe (its markers and their
+        // restoration are under 1 MiB of writes): the write that follows the probe catches them.
+        Case(name: "probed: writes at 8 MiB acknowledged and lost after the probe",
+             faults: .init(size: stickSize, dropWrites: [(8 * mib)..<(9 * mib)], armAfterBytes: mib),
+             expected: .failsBlank(4, mentioning: "\(8 * mib)"), probe: true),
+        Case(name: "probed: I/O error reading 8 MiB after the probe",
+             faults: .init(size: stickSize, failReads: [(8 * mib)..<(9 * mib)], armAfterBytes: mib),
+             expected: .failsBlank(5, mentioning: "\(8 * mib)"), probe: true),
+        Case(name: "probed: 64 MiB claimed, wraps at 20 MiB, where no two markers meet",
+             faults: .init(size: stickSize, stored: 20 * mib),
+             expected: .failsBlank(4, mentioning: "/dev/loop"), probe: true),
         Case(name: "probe: I/O errors from 32 MiB",
              faults: .init(size: stickSize, failWrites: [(32 * mib)..<stickSize]),
              expected: .refusedUntouched(3, mentioning: "writing there failed"), probe: true),

@@ -42,7 +42,10 @@ public struct UserDataFiles: Sendable {
     }
 
     /// SHA-256 of the user-data, hex: names a site's data in the flash log without showing it.
-    public var userDataSHA256: String {
+    public var userDataSHA256: String { Self.sha256(of: userData) }
+
+    /// SHA-256 of user-data as it lies on a stick (what `check` looks up in the log), hex.
+    public static func sha256(of userData: Data) -> String {
         SHA256.hash(data: userData).map { String(format: "%02x", $0) }.joined()
     }
 
@@ -57,6 +60,15 @@ public struct UserDataFiles: Sendable {
         let suffix = serial.flatMap { $0.isEmpty ? nil : $0 } ?? String(UInt32.random(in: .min ... .max), radix: 16)
         let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
         return String("\(site)-\(suffix)".map { allowed.contains($0) ? $0 : "-" })
+    }
+
+    /// The instance-id a meta-data file gives (its `instance-id:` line); nil when it has none.
+    public static func instanceID(inMetaData metaData: Data) -> String? {
+        String(decoding: metaData, as: UTF8.self).split(separator: "\n").lazy.compactMap { line -> String? in
+            let parts = line.split(separator: ":", maxSplits: 1)
+            guard parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == "instance-id" else { return nil }
+            return parts[1].trimmingCharacters(in: .whitespaces)
+        }.first
     }
 
     /// Throws the validation errors (not the warnings) as one invalid-input error.

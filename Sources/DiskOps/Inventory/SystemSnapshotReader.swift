@@ -1,3 +1,4 @@
+import EdgeCore
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -19,8 +20,8 @@ extension SystemSnapshot {
             }
             return device
         }
-        let mounts = MountTable.parse(try KernelTextFile.read(mountinfoPath))
-        let swapText = (try? KernelTextFile.read(swapsPath)) ?? ""
+        let mounts = MountTable.parse(try readWhole(mountinfoPath))
+        let swapText = (try? readWhole(swapsPath)) ?? ""
         let swaps = SwapTable.parse(swapText).map { entry in
             var entry = entry
             let status = FileStatus.of(entry.path)
@@ -38,5 +39,13 @@ extension SystemSnapshot {
         defer { loop.close() }
         guard let file = try? loop.loopBackingFile() else { return nil }
         return FileIdentity(device: DeviceNumber(rawDevice: file.device), inode: file.inode)
+    }
+
+    /// A /proc file read to its end. Not `String(contentsOfFile:)`: on procfs (st_size 0) it
+    /// returned only the first few KiB of a 16 KiB mountinfo, and every mount past them was missed.
+    private static func readWhole(_ path: String) throws -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw EdgeError.cannotRead(path, "cannot open it") }
+        defer { try? handle.close() }
+        return String(decoding: try handle.readToEnd() ?? Data(), as: UTF8.self)
     }
 }

@@ -1,5 +1,6 @@
 import EdgeCore
 import FileIO
+import Synchronization
 
 /// Finds a stick that claims more than it stores, before a byte of the image is written.
 ///
@@ -7,7 +8,7 @@ import FileIO
 /// around onto earlier data, vanish, or fail. The probe writes a 4 KiB marker (its own offset, a
 /// per-run nonce, and bytes derived from both) at offsets spread over the whole claimed size (the
 /// start, every power-of-two MiB, a few pseudo-random places, the last 4 KiB), flushes, reads them
-/// all back with O_DIRECT, and puts the original bytes back. A marker that reads back as another
+/// all back with O_DIRECT, and puts the original bytes back (each step with its requests in flight together). A marker that reads back as another
 /// marker means the stick wraps around; one that reads back as anything else means it does not keep
 /// what is written there. Either way the write is refused while the stick still holds what it held.
 public enum CapacityProbe {
@@ -42,61 +43,97 @@ public enum CapacityProbe {
         return offsets.sorted()
     }
 
+    /// Marker requests in flight at once. Each phase (read the originals, write the markers, read
+    /// them back, put the originals back) sends its ~30 requests together: a stick or a loop device
+    /// answers small random requests in flight much sooner than one after the other.
+    static let inFlight = 8
+
     /// Probes `target`, restores what it held at the marker offsets, and says what it found. Throws
-    /// only when the target cannot be read at all (the write would fail the same way).
+    /// only when the target cannot be read at all (the write would fail the same way). When the
+    /// stick keeps everything, the restored blocks are left for the write's own fdatasync (it
+    /// follows, and also runs after a failure); a refused stick is synced here.
     public static func run(_ target: any WriteTarget) throws -> Finding {
         let places = offsets(size: target.size)
         let nonce = (0..<16).map { _ in UInt8.random(in: 0...255) }
         let originals = AlignedBuffer(capacity: max(places.count, 1) * markerSize)
-        for (index, offset) in places.enumerated() {
-            _ = try target.read(into: slot(originals, index), at: offset)
+        try forEachPlace(places) { index, _ in
+            _ = try target.read(into: slot(originals, index), at: places[index])
         }
-        defer {
-            // Put back what the stick held; the write that follows (or the refusal) starts from it.
-            for (index, offset) in places.enumerated() {
-                try? target.write(UnsafeRawBufferPointer(slot(originals, index)), at: offset)
-            }
-            try? target.synchronize()
+        let finding = try markersReadBack(target, places: places, nonce: nonce)
+        // Put back what the stick held; the write that follows (or the refusal) starts from it.
+        try? forEachPlace(places) { index, _ in
+            try target.write(UnsafeRawBufferPointer(slot(originals, index)), at: places[index])
         }
+        if finding != .keepsEverything { try? target.synchronize() }
+        return finding
+    }
 
-        let marker = AlignedBuffer(capacity: markerSize)
-        for offset in places {
-            fill(marker, offset: offset, nonce: nonce)
-            do {
-                try target.write(marker.bytes(upTo: markerSize), at: offset)
+    /// Writes the markers, flushes, reads them back with the cache dropped: what the stick does.
+    private static func markersReadBack(_ target: any WriteTarget, places: [Int64], nonce: [UInt8]) throws -> Finding {
+        let writeFailures = Mutex<[Int: String]>([:])
+        try forEachPlace(places, prepare: { index, marker in fill(marker, offset: places[index], nonce: nonce) }) { index, marker in
+            do throws(DeviceIOError) {
+                try target.write(marker.bytes(upTo: markerSize), at: places[index])
             } catch {
-                return .loses(offset: offset, detail: "writing there failed: \(error.message)")
+                writeFailures.withLock { $0[index] = error.message }
             }
+        }
+        if let (index, message) = writeFailures.withLock({ $0.min { $0.key < $1.key } }) {
+            return .loses(offset: places[index], detail: "writing there failed: \(message)")
         }
         do { try target.synchronize() } catch { return .loses(offset: places.last ?? 0, detail: error.message) }
         target.dropCaches()
 
-        // One pass over the markers: the first that does not read back decides what the stick does;
-        // every misplaced one also gives a distance, and their common divisor is the wrap period.
-        let back = AlignedBuffer(capacity: markerSize)
-        let expected = AlignedBuffer(capacity: markerSize)
-        var firstWrong: (offset: Int64, readBack: Int64?)?
-        var period: Int64 = 0
-        for offset in places {
+        // What each marker read back as: itself (nil), another of this run's markers, other data,
+        // or an error.
+        enum Back { case other(Int64?), failed(String) }
+        let backs = Mutex<[Int: Back]>([:])
+        try forEachPlace(places) { index, back in
+            let offset = places[index]
             let got: Int
-            do {
+            do throws(DeviceIOError) {
                 got = try target.read(into: UnsafeMutableRawBufferPointer(start: back.pointer, count: markerSize), at: offset)
             } catch {
-                if firstWrong == nil { return .loses(offset: offset, detail: "reading it back failed: \(error.message)") }
-                continue
+                backs.withLock { $0[index] = .failed(error.message) }
+                return
             }
             back.count = got
+            let expected = AlignedBuffer(capacity: markerSize)
             fill(expected, offset: offset, nonce: nonce)
-            if got == markerSize, back.bytes.elementsEqual(expected.bytes) { continue }
+            if got == markerSize, back.bytes.elementsEqual(expected.bytes) { return }
             let other = markerOffset(in: back, nonce: nonce).flatMap { $0 == offset ? nil : $0 }
-            if let other { period = gcd(period, abs(other - offset)) }
-            if firstWrong == nil { firstWrong = (offset, other) }
+            backs.withLock { $0[index] = .other(other) }
+        }
+
+        // In offset order, as if read one by one: the first that does not read back decides what
+        // the stick does; every misplaced one also gives a distance, and their common divisor is
+        // the wrap period.
+        var firstWrong: (offset: Int64, readBack: Int64?)?
+        var period: Int64 = 0
+        for (index, offset) in places.enumerated() {
+            switch backs.withLock({ $0[index] }) {
+            case nil:
+                continue
+            case .failed(let message):
+                if firstWrong == nil { return .loses(offset: offset, detail: "reading it back failed: \(message)") }
+            case .other(let other):
+                if let other { period = gcd(period, abs(other - offset)) }
+                if firstWrong == nil { firstWrong = (offset, other) }
+            }
         }
         guard let firstWrong else { return .keepsEverything }
         guard let readBack = firstWrong.readBack else {
             return .loses(offset: firstWrong.offset, detail: "it reads back as other data")
         }
         return .wraps(offset: firstWrong.offset, readBack: readBack, period: period)
+    }
+
+    /// Runs `io` once per place, `inFlight` at a time, each with a 4 KiB buffer `prepare` filled.
+    private static func forEachPlace(_ places: [Int64],
+                                     prepare: @escaping @Sendable (Int, AlignedBuffer) -> Void = { _, _ in },
+                                     _ io: @escaping @Sendable (Int, AlignedBuffer) throws -> Void) throws {
+        try BufferPipeline.run(segments: places.count, bufferSize: markerSize, depth: inFlight, consumers: inFlight,
+                               cancel: CancellationFlag(), produce: prepare, consume: io)
     }
 
     private static func gcd(_ a: Int64, _ b: Int64) -> Int64 { b == 0 ? a : gcd(b, a % b) }

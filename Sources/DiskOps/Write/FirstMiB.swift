@@ -28,23 +28,30 @@ public enum FirstMiB {
     public static let size = WritePlan.heldBackSize
 
     public static func blank(_ target: any WriteTarget) -> FirstMiBState {
-        let length = Int(min(size, target.size))
         let zeros = AlignedBuffer(capacity: Int(size))
         zeros.zeroAll()
         do {
-            try target.write(zeros.bytes(upTo: length), at: 0)
+            try target.write(zeros.bytes(upTo: Int(min(size, target.size))), at: 0)
             try target.synchronize()
-            target.dropCaches()
-            let back = AlignedBuffer(capacity: Int(size))
-            let got = try target.read(into: UnsafeMutableRawBufferPointer(start: back.pointer, count: length), at: 0)
-            back.count = got
-            guard got == length, back.bytes.allSatisfy({ $0 == 0 }) else {
+            guard try firstDataByte(in: target) == nil else {
                 return .notBlank(reason: "its first MiB still holds data after being zeroed")
             }
             return .blank
         } catch {
-            return .notBlank(reason: (error as? EdgeFlashError)?.message ?? "\(error)")
+            return .notBlank(reason: error.message)
         }
+    }
+
+    /// Reads the first MiB back from the medium (cache dropped, O_DIRECT): the offset of its first
+    /// byte that is not zero (or that could not be read), nil when all of it is zero.
+    static func firstDataByte(in target: any WriteTarget) throws(DeviceIOError) -> Int64? {
+        let length = Int(min(size, target.size))
+        target.dropCaches()
+        let back = AlignedBuffer(capacity: Int(size))
+        let got = try target.read(into: UnsafeMutableRawBufferPointer(start: back.pointer, count: length), at: 0)
+        back.count = got
+        if let data = back.bytes.firstIndex(where: { $0 != 0 }) { return Int64(data) }
+        return got == length ? nil : Int64(got)
     }
 }
 

@@ -32,11 +32,21 @@ public struct WriteOutcome: Sendable, Equatable {
 ///    threads write the segments before it, so the hash overlaps the writes;
 /// 3. fdatasync, then compare the hash: on a mismatch stop here, the stick is not bootable;
 /// 4. read the body back (O_DIRECT) and compare digests;
-/// 5. write the held-back first MiB, fdatasync, read it back;
-/// 6. ask the kernel to re-read the partition table.
+/// 5. read the first MiB back: still the zeros of step 1, or the stick lost them or wraps;
+/// 6. write the held-back first MiB, fdatasync, read it back;
+/// 7. ask the kernel to re-read the partition table.
 /// SIGINT/SIGTERM (through `cancel`) stop at a segment boundary; the target is flushed and
 /// reported incomplete. The writer neither opens nor closes the source and the target: its caller
 /// owns them.
+///
+/// Why the read-back is a second pass after one fdatasync, not overlapped with the writes: the
+/// overlap was built and measured (issue 9; BENCHMARKS.md, 2026-11-30) and was slower here: this
+/// machine's disk gives a write and a read at once little more than one after the other (dd's
+/// write and read started together take 0.74-0.89x of the two in turn), as a USB stick that
+/// serves one command at a time would, and interleaving segment reads with segment writes made
+/// both slower. The second pass also reads every segment after the last body write, so a stick
+/// whose addresses alias in a way the probe's markers miss is still caught (a later write landing
+/// on an earlier segment), and step 5 catches what lands on the first MiB, which is written after it.
 public final class ImageWriter {
     let image: any ImageSource
     let device: any WriteTarget
@@ -140,6 +150,7 @@ public final class ImageWriter {
         // The stick becomes bootable only now, after the checksum and the body's read-back passed.
         if cancel.isCancelled { throw BufferPipeline.Cancelled() }
         let bootStart = clock.now
+        if verify { try checkNothingLandedInTheFirstMiB() }
         try writeHeldBack(heldBack)
         if !verify { progress(WriteProgress(phase: .write, bytes: bytesWritten, totalBytes: image.size)) }
         if verify {
@@ -195,6 +206,17 @@ public final class ImageWriter {
                 try device.write(buffer.bytes(upTo: padded), at: plan.segment(index).lowerBound)
                 written.add(Int64(length))
             })
+    }
+
+    /// The first MiB was zeroed before the body and nothing of the body is written there, so it
+    /// must still read back as zeros. Data there means the zeros were lost, or a body write landed
+    /// on it: the stick wraps around (a wrap at any real size, power of two or not, sends the byte
+    /// written at that size to byte 0). The body's read-back cannot see a wrap that lands only
+    /// here, and the first MiB written next would overwrite the body bytes that did.
+    private func checkNothingLandedInTheFirstMiB() throws {
+        guard let offset = try FirstMiB.firstDataByte(in: device) else { return }
+        throw EdgeError(.mismatch, "verification failed: the first MiB of \(device.path), zeroed before the image was written, reads back with data at byte offset \(offset): the stick lost those zeros or wraps around (a write further on landed there)",
+                        hint: "The stick is counterfeit (smaller than it claims) or failing: use another stick.")
     }
 
     private func writeHeldBack(_ heldBack: AlignedBuffer) throws {

@@ -26,8 +26,7 @@ struct VerifyCommand: ParsableCommand {
             (inject, write --user-data), the partition table bytes inject rewrote must hold the \
             image's tables with the user-data entry added (and the backup GPT at the disk's end), \
             and the user-data volume is checked: libblkid must find vfat CIDATA or iso9660 cidata \
-            there, and its user-data and meta-data must read whole (through the FAT, or from the \
-            ISO 9660 root directory by their Rock Ridge names). On a disk image that write finished \
+            there, and a FAT volume's user-data must read whole. On a disk image that write finished \
             for a larger disk, the tables it rewrote (the backup GPT moved to the disk's end, a \
             partition grown with --grow) are expected likewise, byte for byte.
 
@@ -159,7 +158,7 @@ struct VerifyCommand: ParsableCommand {
         report.injection = injection
         let described = ranges.inImage.map(InjectionFootprint.describe).joined(separator: ", ")
             + ranges.afterImage.map { ", \(InjectionFootprint.describe($0)) at the disk's end" }.joined()
-        let contents = "user-data \(volume.userDataBytes) bytes, meta-data \(volume.metaDataBytes) bytes"
+        let contents = volume.userDataBytes.map { "user-data \($0) bytes" } ?? "ISO 9660 volume within its partition"
         return ["\(device): its first \(ByteCount.human(imageSize)) match \(image) (read with O_DIRECT), except the partition table entries inject rewrote (\(described)), which hold the image's tables with the user-data entry added",
                 "\(device): user-data volume \(volume.label) (\(volume.fileSystem)) at byte \(volume.offset) (partition \(footprint.partitionNumber)) intact, \(contents)"]
     }

@@ -44,6 +44,7 @@ struct WriteCommand: ParsableCommand {
               edgeflash write installer.iso /dev/sdb --sha256 9f86d0...
               edgeflash write installer.iso /dev/sdb --unmount       # unmount first
               edgeflash write installer.iso /dev/sdb --user-data site.yaml
+              edgeflash write installer.iso                  # pick the drive from a list
               edgeflash write edge-disk.raw /dev/disk/by-id/nvme-X --expect-serial S5GXNF0R123456 --grow
 
             Ctrl-C stops cleanly (exit 130): what was written is flushed, the stick is incomplete \
@@ -54,8 +55,8 @@ struct WriteCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The image to write (an installer ISO).", valueName: "image"))
     var image: String
 
-    @Argument(help: ArgumentHelp("The whole disk to write to, such as /dev/sdb.", valueName: "device"))
-    var device: String
+    @Argument(help: ArgumentHelp("The whole disk to write to, such as /dev/sdb; none: pick it from a list, on a terminal.", valueName: "device"))
+    var devices: [String] = []
 
     @OptionGroup var options: DiskChangeOptions
 
@@ -74,6 +75,10 @@ struct WriteCommand: ParsableCommand {
     @OptionGroup var userData: UserDataOptions
 
     func run() throws {
+        let chosen = devices.isEmpty ? try DrivePicker.choose(imagePath: image) : devices
+        guard chosen.count == 1, let device = chosen.first else {
+            throw EdgeError(.usage, "write takes one device at a time", hint: "Write each drive with its own command.")
+        }
         let progress = ProgressReporter(json: options.json)
         var report = WriteReport(image: image, device: device)
         do {

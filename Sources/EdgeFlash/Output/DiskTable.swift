@@ -3,8 +3,9 @@ import EdgeCore
 import Foundation
 
 /// The human form of `edgeflash list`: one row per disk, its partitions indented below it.
+/// `numbered`: a first column numbering the disks from 1, for the drive picker of `write`.
 enum DiskTable {
-    static func render(_ disks: [Disk], showReasons: Bool) -> String {
+    static func render(_ disks: [Disk], showReasons: Bool, numbered: Bool = false) -> String {
         var rows: [[String]] = [["DEVICE", "SIZE", "TRANSPORT", "MODEL", "SERIAL", "LABELS", "NOTES"]]
         for disk in disks {
             let model = [disk.vendor, disk.model].compactMap { $0 }.joined(separator: " ")
@@ -18,6 +19,14 @@ enum DiskTable {
                 if part.swap { partNotes.append("swap") }
                 rows.append(["  " + part.path, ByteCount.human(part.size), "", fs.isEmpty ? "-" : fs, "", "",
                              partNotes.joined(separator: ", ")])
+            }
+        }
+        if numbered {
+            var number = 0
+            rows = rows.enumerated().map { row, cells in
+                guard row > 0, !cells[0].hasPrefix(" ") else { return [row == 0 ? "#" : ""] + cells }
+                number += 1
+                return ["\(number))"] + cells
             }
         }
         let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }

@@ -1,0 +1,135 @@
+import EdgeCore
+import FileIO
+import ISOVerify
+
+/// `edgeflash check`: what a stick (or an image file) holds, read with O_DIRECT and nothing
+/// written: the image region (the written image; a user-data volume added after it is not part of
+/// it), its SHA-256 as the image had it, and the user-data volume's files. The region's length is
+/// the size of an image it is compared with (`--image`, or the images the flash log names), else
+/// what the stick itself says: the ISO 9660 volume size, the extent of the partitions and tables.
+public enum StickCheck {
+    /// An image the stick may hold: its size and SHA-256, as a flash log line gives them.
+    public struct KnownImage: Hashable, Sendable {
+        public var size: Int64
+        public var sha256: String
+
+        public init(size: Int64, sha256: String) {
+            self.size = size
+            self.sha256 = sha256
+        }
+    }
+
+    public struct Report: Sendable {
+        public var path: String
+        public var size: Int64
+        /// How many bytes from the start hold the image.
+        public var regionLength: Int64
+        /// The region's SHA-256 with the tables an injection rewrote put back as the image had
+        /// them; with `--image`, the image's (equal to the region's when `firstDifference` is nil).
+        public var regionSHA256: String
+        /// The known image the region is, byte for byte; nil when it is none of them.
+        public var matched: KnownImage?
+        /// With `--image`: the first byte where the region differs from it; nil when it does not.
+        public var firstDifference: Int64?
+        public var volume: VolumeFinding
+    }
+
+    /// The user-data volume and its files, or what is wrong with it (a `.mismatch` error).
+    public enum VolumeFinding: Sendable {
+        case found(InjectedVolume, UserDataVolumeFiles)
+        /// No partition after the image.
+        case missing(EdgeError)
+        /// A partition after the image, but no readable user-data volume in it.
+        case damaged(EdgeError)
+    }
+
+    /// Reads `path`. `image`: compare the region with it (as `verify --against` does); else hash it
+    /// for each of `known` that fits, and name the one it matches.
+    public static func run(path: String, image: String?, known: [KnownImage], cancel: CancellationFlag,
+                           progress: @escaping (WriteProgress) -> Void) throws -> Report {
+        guard let status = FileStatus.of(path) else { throw EdgeError(.malformed, "\(path) does not exist") }
+        guard status.kind == .blockDevice || status.kind == .regularFile else {
+            throw EdgeError(.malformed, "\(path) is neither a block device nor an image file")
+        }
+        let device = try BlockDevice(path: path, access: .readOnly, direct: true)
+        defer { device.close() }
+        device.dropCaches()
+        let survey = try InjectionSurvey(targetSize: device.size, imageSize: nil, read: device.readDirect)
+
+        let region = try image.map { try compare(device, with: $0, cancel: cancel, progress: progress) }
+            ?? identify(device, survey: survey, known: known, cancel: cancel, progress: progress)
+        return Report(path: device.path, size: device.size, regionLength: region.length, regionSHA256: region.sha256,
+                      matched: region.matched, firstDifference: region.firstDifference,
+                      volume: readVolume(device, survey: survey, after: region.length))
+    }
+
+    /// The image region's findings, before the volume after it is read.
+    private struct Region {
+        var length: Int64
+        var sha256: String
+        var matched: KnownImage?
+        var firstDifference: Int64?
+    }
+
+    /// The region against the image, with the tables an injection rewrote expected as it wrote them.
+    private static func compare(_ device: BlockDevice, with imagePath: String, cancel: CancellationFlag,
+                                progress: @escaping (WriteProgress) -> Void) throws -> Region {
+        let image = try ImageFile(path: imagePath)
+        defer { image.close() }
+        let footprint = try InjectionFootprint.find(imageSize: image.size, readImage: { offset, count in
+            var bytes = [UInt8](repeating: 0, count: count)
+            if offset < image.size { _ = try bytes.withUnsafeMutableBytes { try image.read(into: $0, at: offset) } }
+            return bytes
+        }, diskSize: device.size, readDisk: device.readDirect)
+        let result = try DeviceComparison.compare(image: image, device: device, hash: StreamingHash(.sha256),
+                                                  expected: footprint?.overlay(imageSize: image.size) ?? [],
+                                                  cancel: cancel, progress: progress)
+        let sha256 = result.imageHash ?? ""
+        return Region(length: image.size, sha256: sha256,
+                      matched: result.firstDifference == nil ? KnownImage(size: image.size, sha256: sha256) : nil,
+                      firstDifference: result.firstDifference)
+    }
+
+    /// The region hashed at each known image's length (and the stick's own idea of it), in one pass.
+    private static func identify(_ device: BlockDevice, survey: InjectionSurvey, known: [KnownImage],
+                                 cancel: CancellationFlag, progress: @escaping (WriteProgress) -> Void) throws -> Region {
+        let ownLength = survey.imageEnd
+        let lengths = Array(Set(known.map(\.size).filter { $0 > 0 && $0 <= device.size } + (ownLength > 0 ? [ownLength] : []))).sorted()
+        guard !lengths.isEmpty else {
+            throw EdgeError(.mismatch, "\(device.path) holds no image: no ISO 9660 volume and no partition table",
+                            hint: "Write the image to it (edgeflash write).")
+        }
+        let regions = lengths.map { length in
+            RegionHash.Region(length: length, overlay: userDataPartition(survey, after: length).flatMap {
+                ImageTablesBeforeInjection.writes(survey.tables, userDataPartition: $0.number, imageSize: length, diskSize: device.size)
+            } ?? [])
+        }
+        let hashes = Dictionary(uniqueKeysWithValues: zip(lengths, try RegionHash.sha256(of: device, regions: regions, cancel: cancel, progress: progress)))
+        let matched = known.first { hashes[$0.size] == $0.sha256 }
+        let length = matched?.size ?? (ownLength > 0 ? ownLength : lengths[0])
+        return Region(length: length, sha256: hashes[length]!, matched: matched)
+    }
+
+    /// The partition after an image of `length` bytes that holds (or held) the user-data volume:
+    /// the one a survey recognises by its label, else the first that starts past the image.
+    private static func userDataPartition(_ survey: InjectionSurvey, after length: Int64) -> TargetTables.Slot? {
+        if let existing = survey.existing, existing.first >= length { return existing }
+        return survey.tables.partitions.filter { $0.first >= length }.min { $0.first < $1.first }
+    }
+
+    private static func readVolume(_ device: BlockDevice, survey: InjectionSurvey, after length: Int64) -> VolumeFinding {
+        guard let slot = userDataPartition(survey, after: length) else {
+            return .missing(EdgeError(.mismatch, "\(device.path) has no user-data volume after its image (no partition starts past byte \(length))",
+                                      hint: "Add one with edgeflash inject \(device.path) --user-data FILE."))
+        }
+        do {
+            let (volume, files) = try InjectedVolumeCheck.read(path: device.path, partition: slot.number, start: slot.first,
+                                                               size: slot.end - slot.first, read: device.readDirect)
+            return .found(volume, files)
+        } catch let error as EdgeError {
+            return .damaged(error)
+        } catch {
+            return .damaged(EdgeError(.io, "reading the user-data volume of \(device.path) failed: \(error)"))
+        }
+    }
+}

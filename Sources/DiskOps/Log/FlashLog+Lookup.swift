@@ -1,0 +1,27 @@
+extension FlashLog.Contents {
+    /// The images the log has written successfully (size and SHA-256), latest first, each once:
+    /// what `check` hashes a stick's image region against.
+    public var knownImages: [StickCheck.KnownImage] {
+        var seen = Set<StickCheck.KnownImage>()
+        return records.reversed().filter(\.succeeded).compactMap { record in
+            guard let size = record.imageSize, let sha256 = record.imageSHA256 else { return nil }
+            let image = StickCheck.KnownImage(size: size, sha256: sha256)
+            return seen.insert(image).inserted ? image : nil
+        }
+    }
+
+    /// The latest successful record that `matches`, preferring one about this stick: the same
+    /// serial, or, when neither has one (a loop device, an image file), the same path.
+    public func latest(serial: String?, device: String, where matches: (FlashRecord) -> Bool) -> FlashRecord? {
+        let found = records.reversed().filter { $0.succeeded && matches($0) }
+        return found.first { FlashLog.sameStick($0, serial: serial, device: device) } ?? found.first
+    }
+}
+
+extension FlashLog {
+    /// Is `record` about the stick with `serial` at `device`?
+    public static func sameStick(_ record: FlashRecord, serial: String?, device: String) -> Bool {
+        if let serial, !serial.isEmpty { return record.serial == serial }
+        return (record.serial ?? "").isEmpty && record.device == device
+    }
+}

@@ -1,0 +1,71 @@
+/// Which drives a station may take, from one inventory to the next: a drive that appears and is
+/// eligible (a stick `list` offers: USB or MMC, removable or fixed-flash, never a system disk; with
+/// `allowLoop`, a loop device too) and was not there when the station started. A drive taken stays
+/// taken until it is removed, so a finished or failed stick is never written twice while it is
+/// still plugged in. Pure over `Disk` values; a drive is its kernel name while it has a medium.
+public struct DriveArrivals: Sendable {
+    public struct Rules: Sendable {
+        /// Loop devices stand for sticks (demos and tests).
+        public var allowLoop: Bool
+        /// With `allowLoop`: only loop devices over files in this directory (tests on a shared
+        /// machine, so another program's loop devices are never taken).
+        public var loopDirectory: String?
+
+        public init(allowLoop: Bool = false, loopDirectory: String? = nil) {
+            self.allowLoop = allowLoop
+            self.loopDirectory = loopDirectory
+        }
+
+        /// nil when a station may write `disk`; else why not.
+        public func refusal(_ disk: Disk) -> String? {
+            if disk.transport == "loop", allowLoop, !disk.isSystem, disk.holders.isEmpty, disk.allMountpoints.isEmpty {
+                guard let directory = loopDirectory else { return nil }
+                let prefix = directory.hasSuffix("/") ? directory : directory + "/"
+                return disk.backingFile?.hasPrefix(prefix) == true ? nil : "a loop device over a file outside \(directory)"
+            }
+            return disk.notCandidateReason
+        }
+    }
+
+    public let rules: Rules
+    /// Drives present when the station started (forgotten once removed) and new ones it may not take.
+    private var passedOver: Set<String>
+    private var taken: Set<String> = []
+
+    /// `disks`: the inventory when the station starts; none of them is ever taken.
+    public init(present disks: [Disk], rules: Rules) {
+        self.rules = rules
+        passedOver = Set(disks.filter { $0.size > 0 }.map(\.name))
+    }
+
+    public struct Change: Sendable {
+        /// New drives the station may write, now taken, in inventory order.
+        public var arrived: [Disk] = []
+        /// New drives it may not, with the reason.
+        public var passedOver: [(disk: Disk, reason: String)] = []
+        /// Taken drives no longer present.
+        public var removed: [String] = []
+    }
+
+    /// Compares `disks` (the inventory now) with what was seen before.
+    public mutating func update(_ disks: [Disk]) -> Change {
+        let present = Set(disks.filter { $0.size > 0 }.map(\.name))
+        var change = Change()
+        change.removed = taken.subtracting(present).sorted()
+        taken.formIntersection(present)
+        passedOver.formIntersection(present)
+        for disk in disks where disk.size > 0 && !taken.contains(disk.name) && !passedOver.contains(disk.name) {
+            if let reason = rules.refusal(disk) {
+                passedOver.insert(disk.name)
+                change.passedOver.append((disk, reason))
+            } else {
+                taken.insert(disk.name)
+                change.arrived.append(disk)
+            }
+        }
+        return change
+    }
+
+    /// Drives taken and not yet removed.
+    public var plugged: Set<String> { taken }
+}

@@ -1,0 +1,226 @@
+import ArgumentParser
+import BuildStage
+import DiskOps
+import EdgeCore
+import Foundation
+
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Say what a stick holds: which image, intact or not, and which site's user-data.",
+        discussion: """
+            Reads the stick (or an image file) with O_DIRECT and changes nothing. The image region \
+            is the written image: a user-data volume added after it is not part of it. Its SHA-256 \
+            is taken as the image had it (where inject rewrote the partition tables, the image's \
+            own tables are put back first), and the flash log names the image and when it was \
+            written to this stick. --image compares the region with an image file instead and \
+            names the first byte that differs.
+
+            The user-data volume (vfat CIDATA or iso9660 cidata) is read from userspace, without \
+            mounting: its user-data is validated, named by its SHA-256 against the log (the site it \
+            was written for) and, with --show, printed with its secrets redacted. No secret value \
+            is ever printed.
+
+            Exit status 0 only when the image region is intact (it matches --image, or an image \
+            the log says was written) and the user-data volume is readable and valid. Otherwise: \
+            4 the region differs (from --image, or from what the log says this stick was written \
+            with), or the volume is missing or damaged; 6 the user-data is invalid; 1 the image \
+            region matches nothing known (pass --image); 5 the stick cannot be read.
+
+            Examples:
+              edgeflash check /dev/sdb
+              edgeflash check /dev/sdb --image palette-edge-installer.iso
+              edgeflash check /dev/sdb --show
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The stick (or image file) to check.", valueName: "device"))
+    var device: String
+
+    @Option(help: ArgumentHelp("Compare the image region with this image, naming the first byte that differs.", valueName: "image"))
+    var image: String?
+
+    @Flag(help: "Print the user-data, its secrets redacted.")
+    var show = false
+
+    @Flag(help: "JSON lines on stdout: progress events and a final result object.")
+    var json = false
+
+    @Option(help: ArgumentHelp("The flash log to name the image and the site from (default: /var/log/edgeflash/flash.jsonl as root, else $XDG_STATE_HOME/edgeflash/flash.jsonl).", valueName: "file"))
+    var log: String?
+
+    func run() throws {
+        let reporter = ProgressReporter(json: json)
+        var result = CheckReport(device: device)
+        do {
+            try check(reporter: reporter, result: &result)
+        } catch let error as EdgeFlashError {
+            reporter.finish()
+            result.exitStatus = error.exitStatus.rawValue
+            result.error = error.message
+            if json { JSONLines.emit(result) }
+            throw error
+        }
+    }
+
+    private func check(reporter: ProgressReporter, result: inout CheckReport) throws {
+        let flashLog = FlashLog.resolve(log)
+        let contents = try flashLog.read()
+        if !contents.skippedLines.isEmpty && !json {
+            Terminal.writeStderr("edgeflash: \(flashLog.path): skipped \(contents.skippedLines.count) line(s) that are not whole records (line \(contents.skippedLines.map(String.init).joined(separator: ", ")))\n")
+        }
+        let cancel = CancellationFlag()
+        let stick = try withExtendedLifetime(InterruptTrap(cancel: cancel)) {
+            try StickCheck.run(path: device, image: image, known: contents.knownImages, cancel: cancel, progress: reporter.update)
+        }
+        reporter.finish()
+
+        result.size = stick.size
+        let found = Findings(device: device, serial: (try? Inventory.live())?.first { $0.path == device }?.serial,
+                             log: contents, logPath: flashLog.path)
+        let region = found.image(stick, comparedWith: image)
+        let userData = found.userData(stick.volume, show: show)
+        result.image = region.report
+        result.userData = userData.report
+        let lines = region.lines + userData.lines, scrubber = userData.scrubber
+        if !json {
+            print(scrubber.scrub(lines.joined(separator: "\n")))
+            if show, let redacted = result.userData?.redacted {
+                print("--- user-data (secrets redacted) ---")
+                print(redacted, terminator: redacted.hasSuffix("\n") ? "" : "\n")
+            }
+        }
+        // The most serious failure decides the status: the image's first, then the volume's or the data's.
+        if let failure = region.failure ?? userData.failure { throw scrubber.scrub(failure) }
+        result.ok = true
+        result.exitStatus = ExitStatus.success.rawValue
+        if json { JSONLines.emit(result) }
+    }
+}
+
+/// What `check` says about each half of a stick, from what it read and what the flash log knows:
+/// the report's part, the lines printed, and the failure that decides the status, if any.
+private struct Findings {
+    let device: String
+    let serial: String?
+    let log: FlashLog.Contents
+    let logPath: String
+
+    func image(_ stick: StickCheck.Report, comparedWith image: String?) -> (report: CheckReport.Image, lines: [String], failure: EdgeError?) {
+        var report = CheckReport.Image(length: stick.regionLength, sha256: stick.regionSHA256)
+        let region = "\(device): image region \(ByteCount.human(stick.regionLength)) (\(stick.regionLength) bytes), SHA-256 \(stick.regionSHA256)"
+        if let image, let offset = stick.firstDifference {
+            report.state = "differs"
+            report.firstDifference = offset
+            return (report, ["\(device): image region differs from \(image) at byte offset \(offset)"],
+                    EdgeError(.mismatch, "\(device): the image region differs from \(image) at byte offset \(offset)",
+                              hint: "Write the stick again (edgeflash write)."))
+        }
+        if let matched = stick.matched {
+            let named = log.latest(serial: serial, device: device) { $0.imageSHA256 == matched.sha256 && $0.imageSize == matched.size }
+            let written = named.flatMap { FlashLog.sameStick($0, serial: serial, device: device) ? $0 : nil }
+            report.state = "intact"
+            report.name = image.map { URL(fileURLWithPath: $0).lastPathComponent } ?? named?.image
+            report.written = written?.time
+            var line = region + ", intact: " + (image.map { "matches \($0)" } ?? "the image \(named?.image ?? "?") in the log")
+            if let written { line += ", written \(written.time) (\(written.operation.rawValue))" }
+            return (report, [line], nil)
+        }
+        if let expected = log.latest(serial: serial, device: device, where: { $0.imageSHA256 != nil && FlashLog.sameStick($0, serial: serial, device: device) }) {
+            report.state = "differs"
+            let name = expected.image ?? "the image"
+            return (report, [region + ", which is not the image the log says was written to it (\(name), \(expected.time))"],
+                    EdgeError(.mismatch, "\(device): the image region does not match \(name) written to it \(expected.time) (\(logPath))",
+                              hint: "Compare it with the image to find the first differing byte: edgeflash check \(device) --image \(expected.image ?? "IMAGE")."))
+        }
+        return (report, [region + ", an image the log (\(logPath)) does not know"],
+                EdgeError(.failure, "\(device): unverified: the image region matches no image in \(logPath)",
+                          hint: "Compare it with the image: edgeflash check \(device) --image IMAGE."))
+    }
+
+    /// Also the scrubber that keeps the user-data's secret values out of everything printed.
+    func userData(_ volume: StickCheck.VolumeFinding, show: Bool)
+        -> (report: CheckReport.UserData, lines: [String], failure: EdgeError?, scrubber: SecretScrubber) {
+        let volumeFiles: (InjectedVolume, UserDataVolumeFiles)
+        switch volume {
+        case .missing(let error):
+            return (CheckReport.UserData(state: "missing"), ["\(device): user-data volume: \(error.message)"], error, .none)
+        case .damaged(let error):
+            return (CheckReport.UserData(state: "damaged"), ["\(device): user-data volume: \(error.message)"], error, .none)
+        case .found(let volume, let files):
+            volumeFiles = (volume, files)
+        }
+        let (volume, files) = volumeFiles
+        let text = String(decoding: files.userData, as: UTF8.self)
+        let scrubber = SecretScrubber(secrets: UserDataRedactor.secretValues(in: text))
+        let sha256 = UserDataFiles.sha256(of: Data(files.userData))
+        let validation = UserDataValidator.validate(Data(files.userData), file: "\(device):user-data")
+        let site = log.latest(serial: serial, device: device) { $0.userDataSHA256 == sha256 }
+        var report = CheckReport.UserData(state: validation.isValid ? "valid" : "invalid")
+        report.volume = volume
+        report.sha256 = sha256
+        report.site = site?.site
+        report.instanceID = files.metaData.flatMap { UserDataFiles.instanceID(inMetaData: Data($0)) }
+        report.issues = validation.issues.map { issue in
+            var scrubbed = issue
+            scrubbed.message = scrubber.scrub(issue.message)
+            return scrubbed
+        }
+        if show { report.redacted = scrubber.scrub(UserDataRedactor.redact(text)) }
+
+        var line = "\(device): user-data volume \(volume.label) (\(volume.fileSystem)) at byte \(volume.offset), user-data \(files.userData.count) bytes, SHA-256 \(sha256)"
+        line += site.map { ": site \($0.site ?? "?") (written \($0.time))" } ?? ": a site the log does not know"
+        if let id = report.instanceID { line += ", instance-id \(id)" }
+        let errors = report.issues.filter { $0.severity == .error }
+        let lines = [line, "\(device): user-data " + (errors.isEmpty ? "valid" : "invalid") + (report.issues.isEmpty ? "" : ":")]
+            + report.issues.map { "  " + $0.formatted(file: "user-data") }
+        let failure = errors.isEmpty ? nil
+            : EdgeError.userDataInvalid("\(device): the user-data on the stick is invalid (\(errors.count) error\(errors.count == 1 ? "" : "s"))")
+        return (report, lines, failure, scrubber)
+    }
+}
+
+/// The final JSON object of `check --json` (schema: docs/check.md).
+struct CheckReport: Encodable {
+    let type = "result"
+    var ok = false
+    var exitStatus: Int32 = ExitStatus.failure.rawValue
+    var device: String
+    var size: Int64?
+    var image: Image?
+    var userData: UserData?
+    var error: String?
+
+    struct Image: Encodable {
+        var length: Int64
+        var sha256: String
+        /// "intact", "differs" or "unknown" (matches nothing in the log; no --image).
+        var state = "unknown"
+        /// The image's file name, from --image or the log.
+        var name: String?
+        /// When the log says it was written to this stick.
+        var written: String?
+        var firstDifference: Int64?
+
+        init(length: Int64, sha256: String) {
+            self.length = length
+            self.sha256 = sha256
+        }
+    }
+
+    struct UserData: Encodable {
+        /// "valid", "invalid", "damaged" or "missing".
+        var state: String
+        var volume: InjectedVolume?
+        var sha256: String?
+        var site: String?
+        var instanceID: String?
+        var issues: [UserDataIssue] = []
+        /// With --show: the user-data with its secrets redacted.
+        var redacted: String?
+
+        init(state: String) { self.state = state }
+    }
+
+    init(device: String) { self.device = device }
+}

@@ -1,0 +1,194 @@
+import ArgumentParser
+import BuildStage
+import DiskOps
+import EdgeCore
+import Foundation
+import Synchronization
+
+struct StationCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "station",
+        abstract: "Write every stick that is inserted: the image, then the next site's user-data.",
+        discussion: """
+            Prints "insert a stick" and waits. Each new drive that appears and that edgeflash would \
+            offer (USB or MMC, removable or fixed-flash, never a system disk) is written with the \
+            image, read back, and given the next site of --sites that the flash log has no \
+            successful stick for: its user-data rendered from the template, a meta-data instance-id \
+            of the site and the stick's serial. Then "<site>: done, remove the stick". A drive that \
+            was already there when the station started is never touched, nor is a stick written \
+            twice while it stays plugged in. Sticks inserted together are written side by side; a \
+            failed stick is logged and its site goes to the next stick. Every stick's result is a \
+            line of the flash log (operation station): see docs/flash-log.md.
+
+            New drives are noticed through the kernel's uevents, with /sys/block read again every \
+            half second. Without --yes the station asks once, at the start: every new stick \
+            inserted while it runs will be erased. Ctrl-C stops it (exit 130): sticks being written \
+            are stopped and left blank (not bootable), finished ones stay as they are.
+
+            --allow-loop lets new loop devices stand for sticks, for demos and tests (with \
+            EDGEFLASH_LOOP_DIR set, only loop devices over files in that directory).
+
+            Examples:
+              edgeflash station installer.iso --user-data site.tmpl.yaml --sites sites.csv
+              edgeflash station installer.iso --user-data site.tmpl.yaml --sites sites.csv --count 20 --yes
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The image to write (an installer ISO).", valueName: "image"))
+    var image: String
+
+    @Option(name: .customLong("user-data"), help: ArgumentHelp("The user-data template (Mustache) each site is rendered from.", valueName: "file"))
+    var template: String
+
+    @Option(help: ArgumentHelp("A sites.yaml or sites.csv: the sites, in the order they are handed out.", valueName: "file"))
+    var sites: String
+
+    @Option(help: "Stop after this many sticks were written successfully.")
+    var count: Int?
+
+    @Option(help: ArgumentHelp("The flash log (default: /var/log/edgeflash/flash.jsonl as root, else $XDG_STATE_HOME/edgeflash/flash.jsonl).", valueName: "file"))
+    var log: String?
+
+    @Flag(help: "Do not ask before starting (for scripts).")
+    var yes = false
+
+    @Flag(help: "Let new loop devices stand for sticks (demos and tests).")
+    var allowLoop = false
+
+    @Flag(help: "JSON lines on stdout: one event per line, each naming its target.")
+    var json = false
+
+    @OptionGroup var checksum: ChecksumOptions
+
+    func validate() throws {
+        if let count, count < 1 { throw ValidationError("--count takes a number of sticks, at least 1.") }
+    }
+
+    func run() throws {
+        let flashLog = FlashLog.resolve(log)
+        let batch = try SiteBatch(templatePath: template, sitesPath: sites)
+        let logged = try flashLog.read().sitesDone
+        // Every site's user-data is rendered and validated now: a bad one stops the station
+        // before any stick is erased, not at its turn.
+        for site in batch.catalog.order where !logged.contains(site) {
+            try batch.files(site: site, serial: nil).requireValid()
+        }
+        if !yes { try confirm() }
+
+        let output = StationOutput(json: json)
+        let station = Station(
+            Station.Configuration(imagePath: image, checksum: checksum.source,
+                                  rules: DriveArrivals.Rules(allowLoop: allowLoop, loopDirectory: ProcessInfo.processInfo.environment["EDGEFLASH_LOOP_DIR"]),
+                                  count: count, log: flashLog, version: EdgeFlashCommand.configuration.version ?? "unknown"),
+            nextSite: { excluding in try? batch.nextSites(1, done: logged.union(excluding)).first },
+            userData: { site, disk in try StationUserData.make(batch.files(site: site, serial: disk.serial)) },
+            events: output.show)
+        let cancel = CancellationFlag()
+        let summary = try withExtendedLifetime(InterruptTrap(cancel: cancel)) { try station.run(cancel: cancel) }
+        output.finish(summary, log: flashLog.path)
+        if summary.interrupted {
+            throw EdgeError(.interrupted, "station stopped: \(summary.done.count) stick\(summary.done.count == 1 ? "" : "s") done; any stick being written was left blank")
+        }
+    }
+
+    /// One question for the whole run: which drives will be erased, and that the answer is "yes".
+    private func confirm() throws {
+        guard Terminal.stdinIsTTY else {
+            throw EdgeError(.notConfirmed, "nothing written: no terminal to confirm the station on",
+                            hint: "Pass --yes to start without asking (for scripts).")
+        }
+        let question = """
+            The station ERASES every new drive inserted while it runs: any USB or MMC stick or card \
+            that edgeflash would offer\(allowLoop ? ", and any new loop device" : ""). Drives plugged in now are left alone.
+            Each is written with \(URL(fileURLWithPath: image).lastPathComponent) and the next site of \(sites).
+
+            """ + ConfirmationRequest.instruction
+        let answer = Confirmation.answerOrExitOnInterrupt(question: question, saying: "\nedgeflash: station not started: interrupted\n")
+        guard answer?.trimmingCharacters(in: .whitespaces).lowercased() == "yes" else {
+            throw EdgeError(.notConfirmed, "station not started: " + (answer == nil ? "no answer" : "not confirmed"))
+        }
+    }
+}
+
+/// The smallest adapter from a site's files to the volume a session adds (vfat CIDATA, the
+/// default size), as `UserDataOptions.prepare` builds it for one stick.
+enum StationUserData {
+    static func make(_ files: UserDataFiles) throws -> StickUserData {
+        try files.requireValid()
+        let request = InjectionRequest(fileSystem: .vfat, size: nil,
+                                       files: [FAT32Volume.File(name: "user-data", contents: Array(files.userData)),
+                                               FAT32Volume.File(name: "meta-data", contents: Array(files.metaData))])
+        return StickUserData(volume: UserDataVolume(request: request, secrets: files.secrets), sha256: files.userDataSHA256,
+                             instanceID: UserDataFiles.instanceID(inMetaData: files.metaData) ?? "")
+    }
+}
+
+/// The station's lines: one per event, from any stick's thread, never interleaved.
+final class StationOutput: Sendable {
+    let json: Bool
+    private let lock = Mutex<[String: WriteProgress.Phase]>([:])
+
+    init(json: Bool) { self.json = json }
+
+    struct Line: Encodable {
+        let type = "station"
+        var event: String
+        var target: String?
+        var site: String?
+        var serial: String?
+        var phase: String?
+        var seconds: Double?
+        var reason: String?
+        var exitStatus: Int32?
+    }
+
+    func show(_ event: Station.Event) {
+        lock.withLock { phases in
+            switch event {
+            case .waiting:
+                say(Line(event: "waiting"), "insert a stick")
+            case .passedOver(let disk, let reason):
+                say(Line(event: "passedOver", target: disk.path, reason: reason), "\(disk.path): left alone: \(reason)")
+            case .started(let disk, let site):
+                say(Line(event: "started", target: disk.path, site: site, serial: disk.serial),
+                    "\(site): writing \(disk.path) (\(Self.describe(disk)))")
+            case .session(let inner, let site):
+                // A line when a stick enters a phase, not a progress bar per stick.
+                guard case .progress(let progress) = inner.kind, phases[inner.target] != progress.phase else { return }
+                phases[inner.target] = progress.phase
+                say(Line(event: "phase", target: inner.target, site: site, phase: progress.phase.rawValue),
+                    "\(site): \(progress.phase.rawValue) \(inner.target)")
+            case .done(let disk, let site, let seconds):
+                phases[disk.path] = nil
+                say(Line(event: "done", target: disk.path, site: site, serial: disk.serial, seconds: (seconds * 10).rounded() / 10),
+                    String(format: "%@: done, remove the stick (%@, %.1f s)", site, disk.path, seconds))
+            case .failed(let disk, let site, let error):
+                phases[disk.path] = nil
+                say(Line(event: "failed", target: disk.path, site: site, serial: disk.serial, reason: error.message, exitStatus: error.exitStatus.rawValue),
+                    "\(site): FAILED on \(disk.path): \(error.message)\n\(site): goes to the next stick; remove this one")
+            case .removed(let device):
+                say(Line(event: "removed", target: device), "\(device): removed")
+            case .logFailed(let error):
+                say(Line(event: "logFailed", reason: error.message), "edgeflash: warning: \(error.message)")
+            }
+        }
+    }
+
+    func finish(_ summary: Station.Summary, log: String) {
+        lock.withLock { _ in
+            let done = summary.done.map { "\($0.site) \($0.device)" }.joined(separator: ", ")
+            var text = "station: \(summary.done.count) stick\(summary.done.count == 1 ? "" : "s") done\(done.isEmpty ? "" : " (\(done))"), \(summary.failed) failed; logged in \(log)"
+            if summary.sitesExhausted { text += "\nstation: every site has a stick" }
+            say(Line(event: "finished", reason: summary.sitesExhausted ? "every site has a stick" : nil), text)
+        }
+    }
+
+    private func say(_ line: Line, _ text: String) {
+        if json { JSONLines.emit(line) } else { print(text); fflush(nil) }
+    }
+
+    private static func describe(_ disk: Disk) -> String {
+        let model = [disk.vendor, disk.model].compactMap { $0 }.joined(separator: " ")
+        return [model.isEmpty ? nil : model, ByteCount.human(disk.size), disk.serial.map { "serial \($0)" }].compactMap { $0 }.joined(separator: ", ")
+    }
+}

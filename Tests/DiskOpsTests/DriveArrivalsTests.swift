@@ -1,0 +1,45 @@
+import DiskOps
+import Testing
+
+/// Which drives a station takes: new eligible ones only, each once while it stays plugged in.
+struct DriveArrivalsTests {
+    func stick(_ name: String, size: Int64 = 16 << 30) -> Disk {
+        Disk(path: "/dev/\(name)", name: name, size: size, serial: "S-\(name)", transport: "usb", removable: true)
+    }
+
+    func loop(_ name: String, over file: String) -> Disk {
+        Disk(path: "/dev/\(name)", name: name, size: 128 << 20, transport: "loop", backingFile: file,
+             notCandidateReason: "loop device (a file-backed virtual disk)")
+    }
+
+    @Test func aDrivePresentAtTheStartIsNeverTakenUntilItIsRemovedAndPluggedAgain() {
+        var arrivals = DriveArrivals(present: [stick("sdb")], rules: .init())
+        #expect(arrivals.update([stick("sdb")]).arrived.isEmpty)
+        let plugged = arrivals.update([stick("sdb"), stick("sdc")])
+        #expect(plugged.arrived.map(\.name) == ["sdc"])
+        // Taken once: still plugged in, not offered again.
+        #expect(arrivals.update([stick("sdb"), stick("sdc")]).arrived.isEmpty)
+        let gone = arrivals.update([])
+        #expect(gone.removed == ["sdc"])
+        #expect(arrivals.update([stick("sdb"), stick("sdc")]).arrived.map(\.name) == ["sdb", "sdc"])
+    }
+
+    @Test func systemAndFixedDisksAndLoopsArePassedOverUnlessLoopsAreAllowed() {
+        let system = Disk(path: "/dev/sda", name: "sda", size: 1 << 40, transport: "sata", isSystem: true,
+                          notCandidateReason: "system disk: holds /")
+        var plain = DriveArrivals(present: [], rules: .init())
+        let change = plain.update([system, loop("loop3", over: "/tmp/t/a/stick.img")])
+        #expect(change.arrived.isEmpty)
+        #expect(change.passedOver.map(\.reason) == ["system disk: holds /", "loop device (a file-backed virtual disk)"])
+
+        var demo = DriveArrivals(present: [], rules: .init(allowLoop: true, loopDirectory: "/tmp/t"))
+        let allowed = demo.update([system, loop("loop3", over: "/tmp/t/a/stick.img"), loop("loop4", over: "/tmp/tother/stick.img")])
+        #expect(allowed.arrived.map(\.name) == ["loop3"])
+        #expect(allowed.passedOver.map(\.disk.name) == ["sda", "loop4"])
+    }
+
+    @Test func aLoopWithoutMediumIsNoDriveUntilAttached() {
+        var arrivals = DriveArrivals(present: [stick("loop5", size: 0)], rules: .init(allowLoop: true))
+        #expect(arrivals.update([loop("loop5", over: "/x")]).arrived.map(\.name) == ["loop5"])
+    }
+}

@@ -1,0 +1,155 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `station` as a child process with real loop devices standing for sticks: two attached while it
+/// runs get the first two sites in order; one attached before it started is never touched; Ctrl-C
+/// during a write leaves the stick blank.
+@Suite(.serialized, .enabled(if: Privileges.isRoot, Privileges.rootReason))
+struct StationTests {
+    /// A running station: its output read as it comes, its stderr, and a watchdog for a hang.
+    final class Running {
+        let process = Process()
+        let stderr: FileHandle
+        private let output: FileHandle
+        private var watchdog: Watchdog?
+        private(set) var text = ""
+
+        /// Starts `station` with loop devices over files in `loopDirectory` standing for sticks.
+        init(_ arguments: [String], loopDirectory: URL) throws {
+            process.executableURL = EdgeFlashBinary.url
+            process.arguments = ["station", InstallerImages.ipxe, "--yes", "--allow-loop"] + arguments
+            process.environment = ProcessInfo.processInfo.environment.merging(["EDGEFLASH_LOOP_DIR": loopDirectory.path]) { $1 }
+            let out = Pipe(), err = Pipe()
+            process.standardOutput = out
+            process.standardError = err
+            output = out.fileHandleForReading
+            stderr = err.fileHandleForReading
+            try process.run()
+            watchdog = Watchdog(process, seconds: 300)
+        }
+
+        /// Reads until `needle` has been printed; false at end of output.
+        func wait(for needle: String) -> Bool {
+            while !text.contains(needle) {
+                let chunk = output.availableData
+                if chunk.isEmpty { return false }
+                text += String(decoding: chunk, as: UTF8.self)
+            }
+            return true
+        }
+
+        /// Reads to the end and waits for the exit: (status, stderr).
+        func finish() -> (status: Int32, stderr: String) {
+            text += String(decoding: output.readDataToEndOfFile(), as: UTF8.self)
+            let errors = String(decoding: stderr.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            watchdog?.cancel()
+            return (process.terminationStatus, errors)
+        }
+    }
+
+    /// A directory for the station's files, the template, a sites file and the log.
+    struct Setup {
+        let directory: URL
+        let template: String
+        let sites: String
+        var log: String { directory.appendingPathComponent("flash.jsonl").path }
+        var arguments: [String] { ["--user-data", template, "--sites", sites, "--log", log] }
+
+        init() throws {
+            directory = try TemporaryDirectory.make(prefix: "edgeflash-station")
+            template = try userDataFile("#cloud-config\nstylus:\n  site:\n    edgeHostToken: {{token}}\n    projectName: edge\n    name: {{name}}\n")
+            sites = try userDataFile("name,token\nberlin,tok-berlin-1\naustin,tok-austin-2\nparis,tok-paris-3\n", name: "sites.csv")
+        }
+
+        func subdirectory(_ name: String) throws -> URL {
+            let url = directory.appendingPathComponent(name)
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+            return url
+        }
+
+        func records() throws -> [[String: Any]] {
+            try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").map {
+                try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+            }
+        }
+    }
+
+    func userData(of device: String) throws -> String {
+        try Shell.bash("mtype -i '\(device)'@@\(2 << 20) ::user-data")
+    }
+
+    @Test func twoNewLoopSticksGetTheFirstTwoSitesAndAnOldOneIsUntouched() throws {
+        let setup = try Setup()
+        defer { try? FileManager.default.removeItem(at: setup.directory) }
+
+        // A loop device over a file in the station's directory, there before it starts.
+        let old = try LoopDevice(size: 128 << 20, directory: try setup.subdirectory("old"))
+        defer { old.detach() }
+        try Shell.bash("dd if='\(InstallerImages.ipxe)' of='\(old.path)' conv=fsync status=none")
+        let before = try Shell.bash("sha256sum < '\(old.path)'")
+
+        let station = try Running(setup.arguments + ["--count", "2"], loopDirectory: setup.directory)
+        #expect(station.wait(for: "insert a stick"), "\(station.text)")
+        let first = try LoopDevice(size: 128 << 20, directory: try setup.subdirectory("a"))
+        defer { first.detach() }
+        #expect(station.wait(for: "berlin: writing \(first.path)"), "\(station.text)")
+        let second = try LoopDevice(size: 128 << 20, directory: try setup.subdirectory("b"))
+        defer { second.detach() }
+        let (status, stderr) = station.finish()
+        #expect(status == 0, "\(station.text)\n\(stderr)")
+        #expect(station.text.contains("berlin: done, remove the stick (\(first.path)"), "\(station.text)")
+        #expect(station.text.contains("austin: done, remove the stick (\(second.path)"), "\(station.text)")
+        // Never named: as a whole word (/dev/loop1 is inside /dev/loop12).
+        #expect(!station.text.split(whereSeparator: { " (),:\n".contains($0) }).contains(Substring(old.path)), "\(station.text)")
+
+        let berlin = try userData(of: first.path), austin = try userData(of: second.path)
+        #expect(berlin.contains("name: berlin") && berlin.contains("tok-berlin-1") && !berlin.contains("tok-austin-2"), "\(berlin)")
+        #expect(austin.contains("name: austin") && austin.contains("tok-austin-2") && !austin.contains("tok-berlin-1"), "\(austin)")
+        #expect(try Shell.bash("sha256sum < '\(old.path)'") == before)
+        #expect(!(station.text + stderr).contains("tok-"))
+
+        let records = try setup.records()
+        #expect(records.count == 2)
+        #expect(records.map { $0["operation"] as? String } == ["station", "station"])
+        // In the order the sticks finished; which stick got which site is checked on the sticks above.
+        #expect(Set(records.compactMap { $0["site"] as? String }) == ["berlin", "austin"])
+        #expect(records.allSatisfy { $0["result"] as? String == "ok" })
+    }
+
+    /// Ctrl-C while a (slow, FUSE-paced) stick is being written: the station stops with 130, the
+    /// stick's first MiB is zeros (nothing bootable is left), and the log says it was interrupted.
+    @Test func ctrlCDuringAWriteLeavesTheStickBlankAndLogsIt() throws {
+        let setup = try Setup()
+        defer { try? FileManager.default.removeItem(at: setup.directory) }
+        let station = try Running(setup.arguments, loopDirectory: setup.directory)
+        #expect(station.wait(for: "insert a stick"), "\(station.text)")
+        let stick = try FaultyStick(.init(size: 128 << 20, bytesPerSecond: 1 << 20), in: setup.directory)
+        defer { stick.detach() }
+        #expect(station.wait(for: "berlin: write \(stick.path)"), "\(station.text)")
+        kill(station.process.processIdentifier, SIGINT)
+        let (status, stderr) = station.finish()
+        #expect(status == 130, "\(station.text)\n\(stderr)")
+        #expect(station.text.contains("berlin: FAILED on \(stick.path)"), "\(station.text)")
+        #expect(try stick.read(offset: 0, count: 1 << 20).allSatisfy { $0 == 0 })
+        let records = try setup.records()
+        #expect(records.count == 1)
+        #expect(records.first?["exitStatus"] as? Int == 130 && records.first?["site"] as? String == "berlin")
+    }
+}
+
+/// Kills a child process that outlives `seconds` (SIGKILL, which nothing can catch), so a hung
+/// command fails its test instead of hanging the suite. (`timeout(1)` around the child did not
+/// stop it here: the process it ran inherited a signal mask blocking SIGTERM.)
+final class Watchdog: @unchecked Sendable {
+    private let item: DispatchWorkItem
+
+    init(_ process: Process, seconds: Double) {
+        let pid = process.processIdentifier
+        item = DispatchWorkItem { if process.isRunning { kill(pid, SIGKILL) } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: item)
+    }
+
+    func cancel() { item.cancel() }
+}
