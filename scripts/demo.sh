@@ -1,31 +1,64 @@
 #!/usr/bin/env bash
-# The main job on an embedded default: writes a demo ISO to a virtual USB stick (a sparse file on
-# a loop device), verifies it from the device, and detaches the stick. Needs root for the loop device.
+# The main job on an embedded default: a technician's day in small. One installer ISO, two virtual
+# USB sticks (sparse files on loop devices) and two sites from examples/sites.csv; one `write` puts
+# the image on both sticks side by side (read once, each stick verified from the device) and gives
+# each stick its own site's user-data. Then the flash log says which stick got what, `check` reads
+# each stick back and names its image and site, and an independent check (cmp, mtools) confirms it.
+# Needs root for the loop devices.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh >/dev/null
 
 image=${1:-/usr/lib/ipxe/ipxe.iso}   # a real hybrid ISO from Debian's ipxe package
-stick_file=$(mktemp /tmp/edgeflash-demo-stick.XXXXXX)
-truncate -s 64M "$stick_file"
-stick=$(losetup --find --show --direct-io=on "$stick_file")
-cleanup() { losetup -d "$stick" 2>/dev/null || true; rm -f "$stick_file"; }
+template=examples/site-template.yaml
+sites=examples/sites.csv
+work=$(mktemp -d /tmp/edgeflash-demo.XXXXXX)
+log="$work/flash.jsonl"
+sticks=()
+cleanup() {
+    for stick in "${sticks[@]}"; do losetup -d "$stick" 2>/dev/null || true; done
+    rm -rf "$work"
+}
 trap cleanup EXIT
+for name in stick-1 stick-2; do
+    truncate -s 96M "$work/$name.img"
+    stick=$(losetup --find --show --direct-io=on "$work/$name.img")
+    blockdev --setrw "$stick"   # a read-only flag outlives a previous attach of this loop number
+    sticks+=("$stick")
+done
 edgeflash="$(swift build --show-bin-path)/edgeflash"
 
-echo "Virtual stick: $stick (64 MiB, backed by $stick_file)"
+echo "Virtual sticks: ${sticks[*]} (96 MiB each, sparse files in $work)"
+echo "Sites: $(cut -d, -f1 "$sites" | tail -n +2 | paste -sd' ')  (from $sites)"
 echo
-echo "== edgeflash write $image $stick --yes"
-"$edgeflash" write "$image" "$stick" --yes
+echo "== edgeflash write $image ${sticks[*]} --user-data $template --sites $sites --next --yes"
+"$edgeflash" write "$image" "${sticks[@]}" --user-data "$template" --sites "$sites" --next --yes --log "$log"
 echo
-echo "== edgeflash verify $image --against $stick   (checking the stick again later)"
-"$edgeflash" verify "$image" --against "$stick"
+echo "== edgeflash log"
+"$edgeflash" log --log "$log"
 echo
+
+for stick in "${sticks[@]}"; do
+    echo "== edgeflash check $stick   (what is on this stick: which image, which site)"
+    "$edgeflash" check "$stick" --log "$log"
+    echo
+done
+
 size=$(stat -c %s "$image")
-if cmp -s -n "$size" "$image" "$stick"; then same="yes"; else same="NO"; fi
-echo "Summary"
-echo "  image:              $image ($size bytes)"
-echo "  stick:              $stick, 64 MiB loop device (detached on exit)"
-echo "  written + verified: yes (edgeflash read it back with O_DIRECT)"
-echo "  cmp image vs stick: $same (independent check with cmp)"
-[ "$same" = yes ]
+ok=yes
+echo "Summary (checked without edgeflash)"
+for index in "${!sticks[@]}"; do
+    stick=${sticks[$index]}
+    site=$(sed -n "$((index + 2))p" "$sites" | cut -d, -f1)
+    # The image's bytes, but the MBR's partition entries (446-509) where the user-data partition was added.
+    if cmp -s -n 446 "$image" "$stick" && cmp -s -i 510 -n $((size - 510)) "$image" "$stick"; then same=yes; else same=NO; ok=no; fi
+    # The user-data volume, read from the stick's bytes at its partition's offset (the backing file).
+    file="$work/stick-$((index + 1)).img"
+    start=$(sfdisk -d "$file" | awk -F'[=,]' '/start=/{s=$2} END{print s * 512}')
+    hostname=$(mtype -i "$file@@$start" ::user-data | sed -n 's/^    name: "\(.*\)"$/\1/p')
+    instance=$(mtype -i "$file@@$start" ::meta-data | sed 's/instance-id: //')
+    [ "$hostname" = "edge-$site-01" ] || ok=no
+    echo "  $stick: image intact: $same; site: $site (user-data names $hostname, instance-id $instance)"
+done
+echo "  flash log:  $(wc -l <"$log") records in $log (removed on exit)"
+[ "$ok" = yes ]

@@ -11,6 +11,8 @@ public struct BuildPlan: Sendable {
         /// nil: `user-data` beside `.arg`, when there is one.
         public var userDataPath: String?
         public var peVersion: String?
+        /// The CanvOS checkout's Dockerfile to check; nil: `Dockerfile` beside `.arg`, when there is one.
+        public var dockerfilePath: String?
         public var environment: [String: String]
         /// false for `build iso`: K8S_VERSION, PE_VERSION and k8s_version.json are not needed, and a
         /// missing default `.arg` means CanvOS's defaults.
@@ -33,6 +35,8 @@ public struct BuildPlan: Sendable {
     public var k8sVersions: K8sVersionTable?
     public var issues: [BuildIssue]
     public var images: [ProviderImage]
+    /// Every image `build images` pulls to build `images`.
+    public var pulls: [ImagePull]
     public var userData: UserDataReport?
     /// The user-data file that was validated (explicit or found beside `.arg`).
     public var userDataPath: String?
@@ -67,6 +71,12 @@ public struct BuildPlan: Sendable {
         if argText != nil {
             issues += validator.validate(argFile, arguments: arguments, k8sVersions: table,
                                          k8sVersionsUnusable: k8sPath != nil && table == nil)
+            if inputs.forImages { issues += UnsupportedOptions.issues(arguments) }
+        }
+        let dockerfileBeside = validator.resolve("Dockerfile")
+        let dockerfilePath = inputs.dockerfilePath ?? (FileState.of(dockerfileBeside) == .missing ? nil : dockerfileBeside)
+        if inputs.forImages, let dockerfilePath, let data = InputFile.read(dockerfilePath, what: "Dockerfile", issues: &issues) {
+            issues += DockerfileCheck.issues(String(decoding: data, as: UTF8.self), file: dockerfilePath)
         }
 
         var userData: UserDataReport?
@@ -88,6 +98,7 @@ public struct BuildPlan: Sendable {
         issues = BuildIssue.sortedByLocation(issues)
         let images = issues.hasErrors || !inputs.forImages ? [] : ProviderImageMatrix.images(arguments, k8sVersions: table)
         return BuildPlan(arguments: arguments, k8sVersions: table, issues: issues, images: images,
+                         pulls: images.isEmpty ? [] : ImagePull.all(arguments, images: images),
                          userData: userData, userDataPath: userDataPath, validator: validator,
                          buildContextFiles: buildContextFiles)
     }

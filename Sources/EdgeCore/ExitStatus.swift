@@ -19,3 +19,16 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
     /// Interrupted by SIGINT/SIGTERM; the target is incomplete.
     case interrupted = 130
 }
+
+extension ExitStatus {
+    /// When several targets of one command failed differently, the status it exits with is the
+    /// first of these that any target had: an interruption (the run was stopped), a mismatch (the
+    /// image or a stick is not what it should be), an I/O error, invalid input, a refusal, no
+    /// confirmation, a usage error, anything else. Success only when every target succeeded.
+    public static let bySeriousness: [ExitStatus] = [.interrupted, .mismatch, .ioError, .invalidInput, .refused,
+                                                     .notConfirmed, .usage, .failure]
+
+    public static func mostSerious(_ statuses: [ExitStatus]) -> ExitStatus {
+        bySeriousness.first(where: statuses.contains) ?? .success
+    }
+}

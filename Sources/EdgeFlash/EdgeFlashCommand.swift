@@ -11,7 +11,9 @@ struct EdgeFlashCommand: AsyncParsableCommand {
               edgeflash inspect installer.iso     will it boot from a stick, BIOS and UEFI?
               edgeflash write installer.iso /dev/sdX
               edgeflash inject /dev/sdX --user-data site.yaml
+              edgeflash write installer.iso /dev/sdX /dev/sdY --user-data site-template.yaml --sites sites.csv --next
               edgeflash check /dev/sdX            which image and site a stick holds
+              edgeflash log                       which stick got which image and site
             Build side:
               edgeflash build plan --arg .arg     validate build arguments, show the images
               edgeflash build iso --base-iso base.iso
@@ -29,6 +31,7 @@ struct EdgeFlashCommand: AsyncParsableCommand {
             InjectCommand.self,
             CheckCommand.self,
             StationCommand.self,
+            LogCommand.self,
             UserDataCommand.self,
             BuildCommand.self,
             UdevCheckCommand.self,

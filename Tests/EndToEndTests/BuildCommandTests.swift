@@ -66,7 +66,7 @@ struct BuildCommandTests {
         let result = try run(["plan", "--arg", "@.arg", "--pe-version", "v4.4.12", "--output", "@build", "--json"])
         #expect(result.status == 0)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
-        #expect(Set(object.keys) == ["valid", "argFile", "arguments", "issues", "images", "isoName", "manifestPath", "manifest", "userData"])
+        #expect(Set(object.keys) == ["valid", "argFile", "arguments", "issues", "images", "pulls", "isoName", "manifestPath", "manifest", "userData"])
         let images = try #require(object["images"] as? [[String: String]])
         #expect(images.map { $0["reference"] } == ["spectrocloud/ubuntu:k3s-1.26.4-v4.4.12-palette-learn",
                                                    "spectrocloud/ubuntu:k3s-1.27.2-v4.4.12-palette-learn"])
@@ -140,24 +140,29 @@ struct BuildCommandTests {
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("out").path)) ?? []).isEmpty)
     }
 
-    @Test func imagesDryRunPrintsTheExactCommands() throws {
-        let result = try run(["images", "--arg", "@.arg", "--pe-version", "v4.4.12", "--builder", "podman", "--push", "--dry-run"])
+    @Test func imagesDryRunPrintsTheCompositionAndRunsNothing() throws {
+        try write("Dockerfile", "ARG BASE\nFROM $BASE\nRUN echo customized\n")
+        let result = try run(["images", "--arg", "@.arg", "--pe-version", "v4.4.12", "--builder", "podman", "--push", "--dry-run",
+                              "--context", "@", "--output", "@build"], environment: ["PATH": "/nonexistent"])
         #expect(result.status == 0, "\(result.stderr)")
-        let lines = result.stdout.split(separator: "\n")
-        #expect(lines.count == 4)
-        #expect(lines[0].hasPrefix("podman build --platform linux/amd64 --build-arg ARCH=amd64 "))
-        #expect(lines[0].contains(" --build-arg K8S_VERSION=1.26.4 "))
-        #expect(lines[0].hasSuffix(" --tag spectrocloud/ubuntu:k3s-1.26.4-v4.4.12-palette-learn --file ./Dockerfile ."))
-        #expect(lines[1] == "podman push spectrocloud/ubuntu:k3s-1.26.4-v4.4.12-palette-learn")
-        #expect(lines[3] == "podman push spectrocloud/ubuntu:k3s-1.27.2-v4.4.12-palette-learn")
+        let base = "us-docker.pkg.dev/palette-images/edge/kairos-ubuntu:22.04-core-amd64-generic-v0.17.1"
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains("podman pull --arch amd64 --os linux \(base)"))
+        #expect(lines.contains { $0.hasPrefix("podman build --pull=never --layers --force-rm --platform linux/amd64 --build-arg BASE=\(base) ") })
+        #expect(lines.contains("#   RUN echo customized"))
+        #expect(lines.contains("#   COPY --from=k8s-payload / /"))
+        #expect(lines.contains("podman pull --arch amd64 --os linux us-docker.pkg.dev/palette-images/edge/luet-repo-amd:k3s-k8s-1.27.2-k3s1   # when baked"))
+        #expect(lines.contains { $0.hasPrefix("podman push --digestfile ") && $0.hasSuffix(" spectrocloud/ubuntu:k3s-1.27.2-v4.4.12-palette-learn") })
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("build/images").path))
     }
 
     @Test func imagesWithoutAnEngineFailUpFrontNamingWhatIsMissing() throws {
         // A PATH with no engine on it.
-        let result = try run(["images", "--arg", "@.arg", "--pe-version", "v4.4.12"], environment: ["PATH": "/nonexistent"])
+        try write("Dockerfile", "ARG BASE\nFROM $BASE\n")
+        let result = try run(["images", "--arg", "@.arg", "--pe-version", "v4.4.12", "--context", "@"], environment: ["PATH": "/nonexistent"])
         #expect(result.status == 1)
         #expect(result.stderr.contains("no container engine found: docker, podman and buildah are not on PATH"))
-        let podman = try run(["images", "--arg", "@.arg", "--pe-version", "v4.4.12", "--builder", "buildah"],
+        let podman = try run(["images", "--arg", "@.arg", "--pe-version", "v4.4.12", "--builder", "buildah", "--context", "@"],
                              environment: ["PATH": "/nonexistent"])
         #expect(podman.status == 1)
         #expect(podman.stderr.contains("buildah is not installed (not on PATH)"))

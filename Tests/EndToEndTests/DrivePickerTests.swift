@@ -61,6 +61,23 @@ struct DrivePickerTests {
         #expect(try Shell.run("cmp", ["-n", "2097152", InstallerImages.ipxe, stick.path]).succeeded)
     }
 
+    @Test func twoNumbersPickTwoDrivesWrittenSideBySide() throws {
+        let dir = try TemporaryDirectory.make(prefix: "edgeflash-picker")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let sticks = try ["a", "b"].map { name in
+            let own = dir.appendingPathComponent(name)   // each stick's file has the same name
+            try FileManager.default.createDirectory(at: own, withIntermediateDirectories: true)
+            return try LoopDevice(size: 64 << 20, directory: own)
+        }
+        defer { sticks.forEach { $0.detach() } }
+        let picked = try pickAndWrite(loopDirectory: dir, picks: ["1,2"], confirm: "yes")
+        #expect(picked.status == 0, "\(picked.stderr)")
+        #expect(picked.stderr.contains("This ERASES everything on 2 disks"), "\(picked.stderr)")
+        for stick in sticks {
+            #expect(try Shell.run("cmp", ["-n", "2097152", InstallerImages.ipxe, stick.path]).succeeded)
+        }
+    }
+
     @Test func withoutATerminalItIsAUsageErrorNamingList() throws {
         let result = try EdgeFlashBinary.run(["write", InstallerImages.ipxe], stdin: Data())
         #expect(result.status == 64)

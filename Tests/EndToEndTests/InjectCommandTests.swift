@@ -47,10 +47,18 @@ private func imageCopy(_ image: String) throws -> String {
     let target = try imageCopy(InstallerImages.ipxe)
     let template = try userDataFile("#cloud-config\nstylus:\n  site:\n    edgeHostToken: {{token}}\n    projectName: p\n    name: {{name}}\n")
     let sites = try userDataFile("name,token\nberlin,tok-b\naustin,tok-a\n", name: "sites.csv")
-    let result = try EdgeFlashBinary.run(["inject", target, "--user-data", template, "--sites", sites, "--site", "austin"])
+    let log = URL(fileURLWithPath: target).deletingLastPathComponent().appendingPathComponent("flash.jsonl").path
+    let result = try EdgeFlashBinary.run(["inject", target, "--user-data", template, "--sites", sites, "--site", "austin", "--log", log])
     #expect(result.status == 0, "\(result.stderr)")
     let text = try Shell.bash("mtype -i '\(target)@@\(2 << 20)' ::user-data")
     #expect(text.contains("name: austin") && text.contains("edgeHostToken: tok-a"))
+    // The result is one line of the flash log: the site and its data's hash, never its token.
+    let line = try String(contentsOfFile: log, encoding: .utf8)
+    let record = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+    #expect(record["operation"] as? String == "inject" && record["result"] as? String == "ok")
+    #expect(record["site"] as? String == "austin" && record["device"] as? String == target)
+    #expect((record["userDataSHA256"] as? String)?.count == 64 && record["instanceID"] != nil)
+    #expect(!line.contains("tok-a") && line.hasSuffix("\n") && line.split(separator: "\n").count == 1)
 }
 
 @Test(.enabled(if: Privileges.isRoot, Privileges.rootReason))

@@ -180,4 +180,29 @@ struct WritePromptTests {
         #expect(result.status == 0, "\(result.stderr)")
         #expect(try Shell.run("cmp", ["-n", "2097152", Self.ipxe, loop.path]).succeeded)
     }
+
+    /// Several sticks: one question shows each stick with its site; one answer covers them all.
+    @Test func severalSticksAreAskedAboutOnceWithTheirSites() throws {
+        let sticks = [try oldStick(size: 128 << 20), try oldStick(size: 128 << 20)]  // room for the volume
+        defer { sticks.forEach { $0.detach() } }
+        let dir = try TemporaryDirectory.make()
+        let template = dir.appendingPathComponent("template.yaml").path
+        try "#cloud-config\nstylus:\n  site:\n    edgeHostToken: \"{{token}}\"\n    projectName: Default\n"
+            .write(toFile: template, atomically: true, encoding: .utf8)
+        let sites = dir.appendingPathComponent("sites.csv").path
+        try "name,token\nberlin,tok-b\nparis,tok-p\n".write(toFile: sites, atomically: true, encoding: .utf8)
+        let arguments = ["write", Self.ipxe] + sticks.map(\.path)
+            + ["--user-data", template, "--sites", sites, "--site", "paris", "--site", "berlin",
+               "--log", dir.appendingPathComponent("flash.jsonl").path]
+        let result = try answer(device: "", arguments: arguments) { terminal, _ in terminal.type("no\n") }
+        #expect(result.status == 7)
+        #expect(result.stderr.contains("This ERASES everything on 2 disks"), "\(result.stderr)")
+        let rows = result.stderr.split(separator: "\n")
+        #expect(rows.contains { $0.contains(sticks[0].path) && $0.hasSuffix("paris") }, "\(result.stderr)")
+        #expect(rows.contains { $0.contains(sticks[1].path) && $0.hasSuffix("berlin") }, "\(result.stderr)")
+        #expect(result.stderr.contains("nothing written to \(sticks[0].path), \(sticks[1].path): not confirmed"), "\(result.stderr)")
+        #expect(try stillOld(sticks[0]) && stillOld(sticks[1]))
+        // Declined: nothing changed, nothing logged.
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("flash.jsonl").path))
+    }
 }

@@ -10,6 +10,8 @@ public struct UserDataFiles: Sendable {
     public var report: UserDataReport
     /// The secret values in the user-data, to scrub from anything printed.
     public var secrets: [String]
+    /// The instance-id in `metaData`; nil when a meta-data file was given as it is.
+    public var instanceID: String?
 
     /// Loads `userDataPath` (a template when `sites`/`site` are given), validates it, and builds
     /// `meta-data` from `metaDataPath`, else from `instanceID`, else from the user-data's hash.
@@ -32,13 +34,16 @@ public struct UserDataFiles: Sendable {
     static func make(userData: Data, file: String, metaDataPath: String? = nil, instanceID: String? = nil) throws -> UserDataFiles {
         let report = UserDataValidator.validate(userData, file: file)
         let metaData: Data
+        var id: String?
         if let metaDataPath {
             metaData = try read(metaDataPath, what: "meta-data")
         } else {
-            metaData = Data("instance-id: \(instanceID ?? defaultInstanceID(for: userData))\n".utf8)
+            id = instanceID ?? defaultInstanceID(for: userData)
+            metaData = Data("instance-id: \(id!)\n".utf8)
         }
         return UserDataFiles(userData: userData, metaData: metaData, report: report,
-                             secrets: UserDataRedactor.secretValues(in: String(decoding: userData, as: UTF8.self)))
+                             secrets: UserDataRedactor.secretValues(in: String(decoding: userData, as: UTF8.self)),
+                             instanceID: id)
     }
 
     /// SHA-256 of the user-data, hex: names a site's data in the flash log without showing it.

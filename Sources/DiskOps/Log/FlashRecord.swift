@@ -23,7 +23,8 @@ public struct FlashRecord: Codable, Sendable, Equatable {
     public var site: String?
     public var userDataSHA256: String?
     public var instanceID: String?
-    /// "ok", or the error code's name ("io", "mismatch", "refused"...) or typed error's ("WriteFailure").
+    /// "ok", or the error's code: "io", "mismatch", "refused", "interrupted"... (a typed error, such
+    /// as a refusal or a failed write, by the code of its exit status).
     public var result: String
     public var exitStatus: Int32
     /// The error's message (already scrubbed of secrets); nil when it succeeded.
@@ -38,7 +39,7 @@ public struct FlashRecord: Codable, Sendable, Equatable {
         self.operation = operation
         self.device = device
         if let failure {
-            result = (failure as? EdgeError)?.code.name ?? String(describing: type(of: failure))
+            result = Self.code(of: failure).name
             exitStatus = failure.exitStatus.rawValue
             message = failure.message
         } else {
@@ -54,6 +55,13 @@ public struct FlashRecord: Codable, Sendable, Equatable {
         serial = disk.serial
         deviceSize = disk.size
         transport = disk.transport
+    }
+
+    /// The error's code when it is one of the standard ones, else the standard code of its exit status.
+    static func code(of failure: any EdgeFlashError) -> EdgeError.Code {
+        let standard: [EdgeError.Code] = [.malformed, .io, .refused, .mismatch, .interrupted, .notConfirmed, .usage, .failure, .unavailable]
+        if let code = (failure as? EdgeError)?.code, standard.contains(code) { return code }
+        return standard.first { $0.exitStatus == failure.exitStatus } ?? .failure
     }
 
     static func timestamp(_ date: Date) -> String {

@@ -25,9 +25,21 @@ public struct TargetFacts: Sendable {
     /// Reads the machine: /sys, mountinfo, /proc/swaps, libblkid, and stat of both paths.
     public static func live(_ request: TargetRequest) throws -> TargetFacts {
         let snapshot = try SystemSnapshot.live()
+        return facts(request, disks: Inventory.disks(from: snapshot, probe: Inventory.blkidProbe), snapshot: snapshot)
+    }
+
+    /// For several requests checked one after another (a write to several devices): the disks and
+    /// mounts are read once (libblkid probes every disk: tens of MB and a few hundred ms), the two
+    /// paths per request. Not with --unmount, which must see the machine again after unmounting.
+    public static func liveOnce() throws -> (TargetRequest) throws -> TargetFacts {
+        let snapshot = try SystemSnapshot.live()
+        let disks = Inventory.disks(from: snapshot, probe: Inventory.blkidProbe)
+        return { request in facts(request, disks: disks, snapshot: snapshot) }
+    }
+
+    private static func facts(_ request: TargetRequest, disks: [Disk], snapshot: SystemSnapshot) -> TargetFacts {
         let image = request.imagePath.flatMap(FileStatus.of)
-        return TargetFacts(disks: Inventory.disks(from: snapshot, probe: Inventory.blkidProbe), mounts: snapshot.mounts,
-                           swaps: snapshot.swaps, target: FileStatus.of(request.devicePath), imageDevice: image?.containingDevice,
-                           imageFile: image?.kind == .regularFile ? image?.identity : nil)
+        return TargetFacts(disks: disks, mounts: snapshot.mounts, swaps: snapshot.swaps, target: FileStatus.of(request.devicePath),
+                           imageDevice: image?.containingDevice, imageFile: image?.kind == .regularFile ? image?.identity : nil)
     }
 }

@@ -34,22 +34,43 @@ public struct ConfirmationRequest: Sendable {
     /// Returns when `answer` is "yes" (any case, spaces around it ignored); throws `.notConfirmed`
     /// otherwise. nil is no answer at all (end of input).
     public func check(_ answer: String?) throws {
+        try Self.check(answer, devices: [disk.path])
+    }
+
+    /// Without `--yes`, a session is never run unless someone answered.
+    public var noTerminal: EdgeError { Self.noTerminal(devices: [disk.path]) }
+
+    /// Said when Ctrl-C ends the question: nothing has been changed yet.
+    public var interruptedMessage: String { Self.interruptedMessage(devices: [disk.path]) }
+
+    static func check(_ answer: String?, devices: [String]) throws {
+        func declined(_ why: String) -> EdgeError { EdgeError(.notConfirmed, "\(nothingWritten(devices)): \(why)") }
         guard let answer else { throw declined("no answer") }
         guard answer.trimmingCharacters(in: .whitespaces).lowercased() == "yes" else { throw declined("not confirmed") }
     }
 
-    /// Without `--yes`, a session is never run unless someone answered.
-    public var noTerminal: EdgeError {
-        EdgeError(.notConfirmed, "\(nothingWritten): no terminal to confirm on",
+    static func noTerminal(devices: [String]) -> EdgeError {
+        EdgeError(.notConfirmed, "\(nothingWritten(devices)): no terminal to confirm on",
                   hint: "Pass --yes to write without asking (for scripts).")
     }
 
-    /// Said when Ctrl-C ends the question: nothing has been changed yet.
-    public var interruptedMessage: String { "\(nothingWritten): interrupted" }
+    static func interruptedMessage(devices: [String]) -> String { "\(nothingWritten(devices)): interrupted" }
 
-    private var nothingWritten: String { "nothing written to \(disk.path)" }
+    private static func nothingWritten(_ devices: [String]) -> String { "nothing written to \(devices.joined(separator: ", "))" }
+}
 
-    private func declined(_ why: String) -> EdgeError {
-        EdgeError(.notConfirmed, "\(nothingWritten): \(why)")
+/// One question for several disks (a write to several sticks): each disk's facts, and one "yes"
+/// covers them all, under the same rule as one disk's.
+public struct BatchConfirmation: Sendable {
+    public let requests: [ConfirmationRequest]
+
+    public init(_ requests: [ConfirmationRequest]) {
+        self.requests = requests
     }
+
+    private var devices: [String] { requests.map(\.disk.path) }
+
+    public func check(_ answer: String?) throws { try ConfirmationRequest.check(answer, devices: devices) }
+    public var noTerminal: EdgeError { ConfirmationRequest.noTerminal(devices: devices) }
+    public var interruptedMessage: String { ConfirmationRequest.interruptedMessage(devices: devices) }
 }

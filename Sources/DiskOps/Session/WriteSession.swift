@@ -21,9 +21,13 @@ public struct WriteConfiguration: Sendable {
     public var grow: Bool
     /// `--expect-serial`, `--expect-size`: any other disk is refused.
     public var expectation: DiskExpectation
+    /// A volume made for the accepted disk instead (each stick of a batch gets its site's, with an
+    /// instance-id naming the stick's serial); used when `userData` is nil.
+    public var userDataForDisk: (@Sendable (Disk) throws -> UserDataVolume)?
 
     public init(imagePath: String, devicePath: String, checksum: ChecksumSource = .beside, verify: Bool = true, probe: Bool = true,
-                unmount: Bool = false, force: Bool = false, userData: UserDataVolume? = nil, grow: Bool = false,
+                unmount: Bool = false, force: Bool = false, userData: UserDataVolume? = nil,
+                userDataForDisk: (@Sendable (Disk) throws -> UserDataVolume)? = nil, grow: Bool = false,
                 expectation: DiskExpectation = DiskExpectation()) {
         self.imagePath = imagePath
         self.devicePath = devicePath
@@ -35,6 +39,7 @@ public struct WriteConfiguration: Sendable {
         self.userData = userData
         self.grow = grow
         self.expectation = expectation
+        self.userDataForDisk = userDataForDisk
     }
 }
 
@@ -88,13 +93,14 @@ public struct WriteSession {
                                                  readFacts: readFacts)
                 // Room for the site's volume is checked now, against the image as it will lie on
                 // this disk, so a stick too small for both is refused before anything is erased.
-                if let userData = config.userData {
+                let userData = try config.userData ?? config.userDataForDisk?(disk)
+                if let userData {
                     _ = try userData.planAfterWriting(image, toDiskOf: disk.size)
                 }
                 let finish = try DiskImageFinish.plan(imagePath: config.imagePath, imageSize: image.size, disk: disk,
                                                       grow: config.grow, read: image.bytes)
                 emit(.targetAccepted(disk))
-                return PreparedWrite(session: self, image: image, expected: expected, disk: disk, finish: finish)
+                return PreparedWrite(session: self, image: image, expected: expected, disk: disk, userData: userData, finish: finish)
             } catch {
                 image.close()  // refused: nothing will read it
                 throw error
@@ -118,6 +124,8 @@ public struct PreparedWrite {
     public let image: ImageFile
     public let expected: ExpectedChecksum?
     public let disk: Disk
+    /// The volume added after the write: the configuration's, or the one made for this disk.
+    public let userData: UserDataVolume?
     /// What the disk image's tables need on this disk after the write; nil when nothing.
     public let finish: DiskImageFinish?
 
@@ -129,8 +137,10 @@ public struct PreparedWrite {
 
     /// Takes the disk (refused as busy, naming its holders, when anything holds it), writes and
     /// reads back the image, then adds the user-data volume when one was given. `cancel` (set by
-    /// Ctrl-C) stops it; the error then says what the disk holds.
-    public func run(cancel: CancellationFlag) throws -> WriteResult {
+    /// Ctrl-C) stops it; the error then says what the disk holds. `source` reads the image instead
+    /// of the prepared file (a fan-out tap, when several targets share one reading), and `depth`
+    /// is the number of buffers in the write's ring (fewer per target when many share the memory).
+    public func run(cancel: CancellationFlag, source: (any ImageSource)? = nil, depth: Int = 4) throws -> WriteResult {
         defer { image.close() }
         let device = disk.path
         do {
@@ -138,18 +148,20 @@ public struct PreparedWrite {
                 throw EdgeError(.interrupted, "interrupted: nothing written to \(device)")
             }
             try ExclusiveAccess.check(devicePath: device)
-            let outcome = try writeImage(cancel: cancel)
+            let outcome = try writeImage(source ?? image, depth: depth, cancel: cancel)
             session.emit(.written(outcome))
             if let finish { try finishTables(finish) }
-            guard let userData = session.configuration.userData else { return WriteResult(outcome: outcome, tables: finish) }
+            guard let userData else { return WriteResult(outcome: outcome, tables: finish) }
             let plan = try addVolume(userData, cancel: cancel)
             session.emit(.injected(plan))
             if cancel.isCancelled { throw InjectSession.finishedBeforeStopping(plan, target: device) }
             return WriteResult(outcome: outcome, injected: plan, tables: finish)
         } catch {
-            throw session.scrubber.scrub(error)
+            throw scrubber.scrub(error)
         }
     }
+
+    var scrubber: SecretScrubber { userData?.scrubber ?? session.scrubber }
 
     /// Adds the site's volume to the freshly written stick. The image without its site's volume is
     /// not a site-ready stick, so it must not look like one: any failure here (Ctrl-C before the
@@ -163,7 +175,7 @@ public struct PreparedWrite {
             return try userData.add(to: disk.path, imageSize: image.size)
         } catch {
             let cause = error as? any EdgeFlashError ?? EdgeError(.failure, "adding the user-data volume to \(disk.path) failed: \(error)")
-            throw WriteFailure(session.scrubber.scrub(cause), target: disk.path, firstMiB: blankFirstMiB())
+            throw WriteFailure(scrubber.scrub(cause), target: disk.path, firstMiB: blankFirstMiB())
         }
     }
 
@@ -194,10 +206,10 @@ public struct PreparedWrite {
 
     /// The one place the write engine is reached. The device is closed on return, before the
     /// injector opens it.
-    private func writeImage(cancel: CancellationFlag) throws -> WriteOutcome {
+    private func writeImage(_ source: any ImageSource, depth: Int, cancel: CancellationFlag) throws -> WriteOutcome {
         let target = try BlockDevice(path: disk.path, access: .readWrite, direct: true, exclusive: true)
         defer { target.close() }
-        let writer = try ImageWriter(image: image, device: target, expected: expected,
+        let writer = try ImageWriter(image: source, device: target, expected: expected, depth: depth,
                                      probe: session.configuration.probe, cancel: cancel,
                                      progress: { session.emit(.progress($0)) })
         return try writer.run(verify: session.configuration.verify)

@@ -14,3 +14,11 @@ public protocol ImageSource: Sendable {
 public protocol SeekableImageSource: ImageSource {
     func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws -> Int
 }
+
+/// A source that hashes the image itself as it reads it (a fan-out reads it once for all its
+/// targets): the writer compares this hash with the expected checksum instead of hashing again.
+public protocol HashedImageSource: ImageSource {
+    /// The hash, hex, of the whole image for the checksum the write expects (nil when none is);
+    /// waits until the image was read to its end.
+    func expectedHash() throws -> String?
+}

@@ -122,14 +122,16 @@ public final class ImageWriter {
         }
         try clearStaleSignatures()
 
-        let source = SourceSegments(image: image, plan: plan, hash: expected.map(StreamingHash.init(for:)))
+        // A fan-out tap's image is hashed once, by the fan-out, for every target.
+        let hashedAlready = image as? any HashedImageSource
+        let source = SourceSegments(image: image, plan: plan, hash: hashedAlready == nil ? expected.map(StreamingHash.init(for:)) : nil)
         let heldBack = AlignedBuffer(capacity: Int(WritePlan.heldBackSize), account: buffers)
         try writeBody(from: source, holdingBack: heldBack)
         progress(WriteProgress(phase: .sync, bytes: bytesWritten, totalBytes: image.size))
         try device.synchronize()
 
         var checksum = WriteOutcome.Checksum.unverified
-        if let expected, let actual = source.finalizeHash() {
+        if let expected, let actual = try hashedAlready?.expectedHash() ?? source.finalizeHash() {
             guard actual == expected.hex else {
                 throw ChecksumMismatchError(imagePath: image.path, expected: expected, actual: actual)
             }

@@ -8,91 +8,131 @@ extension ContainerEngine: ExpressibleByArgument {}
 struct BuildImagesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "images",
-        abstract: "Build (and push) the provider image matrix with docker, podman or buildah.",
+        abstract: "Build (and push) the provider images with buildah, podman or docker, as CanvOS composes them.",
         discussion: """
-            Validates the inputs like `build plan`, then runs one build per provider image (at most \
-            --jobs at a time), passing every .arg value as --build-arg and tagging each image \
+            Validates the inputs like `build plan`, then builds what CanvOS's provider-image target \
+            builds, without Earthly: the checkout's Dockerfile with BASE resolved as CanvOS resolves \
+            it (BASE_IMAGE, else the Kairos base from OS_DISTRIBUTION, OS_VERSION, ARCH and \
+            KAIROS_INIT_VERSION) and CanvOS's OS preparation after it, built once; then per \
+            Kubernetes version (at most --jobs at a time) the provider stage: the Kairos provider and \
+            the Kubernetes payload (luet package k8s/DISTRIBUTION@VERSION) when the base's systemd \
+            is older than 255 or BUNDLE_K8S_AND_AGENT_PROVIDER=true, the stylus framework files, \
+            EDGE_CUSTOM_CONFIG, overlay/files/etc/, no SSH host keys, an empty read-only \
+            machine-id, and labels (io.edgeflash.*: Kubernetes distribution and version, PE \
+            version, edgeflash version, the .arg's SHA-256). Each image is tagged \
             IMAGE_REGISTRY/IMAGE_REPO:K8S_DISTRIBUTION-K8S_VERSION-PE_VERSION[-CUSTOM_TAG].
 
-            Needs a container engine and a CanvOS checkout (its Dockerfile) as the build context; \
-            --dry-run prints the exact commands and needs neither.
+            Every image is pulled first, each registry on its own terms: loopback registries \
+            (localhost, 127.0.0.1) over plain HTTP. Credentials come from the engine's own auth \
+            files (`podman login`, `docker login`); edgeflash never reads or prints them. buildah \
+            and podman switch to --isolation chroot, once, when their OCI runtime cannot run here. \
+            The Containerfiles and one log per image go to OUTPUT/images/; after --push, \
+            OUTPUT/images.json maps each reference to its digest. A failing version is reported with \
+            the last 20 lines of its log while the others finish. Ctrl-C stops the engines.
+
+            --dry-run prints the same composition (commands and Containerfiles) and runs nothing.
 
             Examples:
               edgeflash build images --dry-run
-              edgeflash build images --builder podman --push --jobs 1
+              edgeflash build images --builder podman --push --jobs 2
 
-            Exit status: 0 all built, 1 a build failed or no engine, 6 invalid input.
+            Exit status: 0 all built, 1 a build failed or no engine, 6 invalid input, 130 interrupted.
             """
     )
 
     @OptionGroup var inputs: BuildInputOptions
 
-    @Option(help: "docker, podman or buildah (default: the first found on PATH).")
+    @Option(help: "buildah, podman or docker (default: docker when its daemon answers, else podman, else buildah).")
     var builder: ContainerEngine?
 
     @Flag(help: "Push each image after it is built.")
     var push = false
 
-    @Flag(help: "Print the commands instead of running them.")
+    @Flag(help: "Print the composition (commands and Containerfiles) instead of building.")
     var dryRun = false
 
     @Option(help: "Build context: the CanvOS checkout.")
     var context: String = "."
 
-    @Option(name: .customLong("file"), help: "The Dockerfile (default: CONTEXT/Dockerfile).")
+    @Option(name: .customLong("file"), help: "The checkout's Dockerfile (default: CONTEXT/Dockerfile).")
     var dockerfile: String?
 
-    @Option(help: "Images built at the same time.")
+    @Option(help: "Where Containerfiles, logs and images.json go.")
+    var output: String = "build"
+
+    @Option(help: "Kubernetes versions built at the same time.")
     var jobs: Int = 2
 
-    @Flag(help: "Print one JSON object (stable schema) instead of text.")
+    @Flag(help: "Print JSON lines (one event each; stable keys) instead of text.")
     var json = false
 
     func run() async throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
-        let plan = BuildPlan.make(inputs.planInputs)
+        var planInputs = inputs.planInputs
+        let file = dockerfile ?? (context as NSString).appendingPathComponent("Dockerfile")
+        planInputs.dockerfilePath = file
+        let plan = BuildPlan.make(planInputs)
         BuildIssuePrinter.print(plan.issues)
         if plan.issues.hasErrors { throw EdgeError.invalidInputs(plan.issues) }
 
-        let engine = builder ?? ContainerEngine.detect()
-        let file = dockerfile ?? (context as NSString).appendingPathComponent("Dockerfile")
-        guard let engine = engine ?? (dryRun ? .docker : nil) else {
+        guard let engine = builder ?? ContainerEngine.detect() ?? (dryRun ? .buildah : nil) else {
             throw EdgeError(.failure, "no container engine found: docker, podman and buildah are not on PATH",
-                            hint: "install one of them, or use --dry-run to see the commands")
+                            hint: "install one of them, or use --dry-run to see what would be built")
         }
         let executable = dryRun ? nil : try ImageBuilder.preflight(engine: engine, context: context, dockerfile: file)
-        let steps = ImageBuildCommands.steps(plan.images, arguments: plan.arguments, engine: engine, push: push,
-                                             context: context, dockerfile: file)
+        let composition = try CanvOSCheckout.composition(plan, context: context, dockerfile: file,
+                                                         edgeflashVersion: EdgeFlashCommand.configuration.version)
+        let workDirectory = URL(fileURLWithPath: output).appendingPathComponent("images")
         guard let executable else {
-            if json {
-                JSONLines.emit(ImagesDryRunJSON(engine: engine, jobs: jobs, steps: steps.map {
-                    .init(reference: $0.image.reference, build: ImageBuildCommands.display($0.build),
-                          push: $0.push.map(ImageBuildCommands.display))
-                }))
-            } else {
-                for step in steps {
-                    print(ImageBuildCommands.display(step.build))
-                    if let push = step.push { print(ImageBuildCommands.display(push)) }
-                }
-            }
+            let dryRun = ImagesDryRun(composition, images: plan.images, engine: engine, context: context,
+                                      workDirectory: workDirectory.path, push: push, jobs: jobs)
+            if json { JSONLines.emit(dryRun) } else { print(dryRun.text, terminator: "") }
             return
         }
-        let builder = ImageBuilder(jobs: jobs) { Terminal.writeStderr("edgeflash: \($0)\n") }
-        let outcomes = await builder.run(steps, executable: executable)
-        if json { JSONLines.emit(outcomes) }
-        for outcome in outcomes {
-            if !json { print("\(outcome.error == nil ? "ok" : "FAILED")  \(outcome.reference)\(outcome.pushed ? " (pushed)" : "")") }
-            if let error = outcome.error { Terminal.writeStderr("edgeflash: \(outcome.reference): \(error)\n") }
+
+        let children = ChildGroup()
+        let trap = SignalTrap { children.stopAll() }
+        defer { withExtendedLifetime(trap) {} }
+        let json = json
+        let builder = ImageBuilder(
+            composition: composition, images: plan.images, engine: engine, executable: executable, context: context,
+            workDirectory: workDirectory, push: push, jobs: jobs, scrubber: plan.arguments.proxyScrubber,
+            children: children) { event in
+                if json { JSONLines.emit(event) } else { Terminal.writeStderr(ImageEventText.line(event)) }
+            }
+        let outcomes = try await builder.run()
+        if children.isStopped { throw EdgeError(.interrupted, "interrupted: the engines were stopped") }
+        if push {
+            let record = try ImagesRecord.update(URL(fileURLWithPath: output), pushed: outcomes)
+            if !json { Terminal.writeStderr("edgeflash: digests recorded in \(record.path)\n") }
         }
-        let failed = outcomes.filter { $0.error != nil }.count
-        if failed > 0 { throw EdgeError(.failure, "\(failed) of \(outcomes.count) provider image(s) failed") }
+        for outcome in outcomes where !json {
+            print("\(outcome.error == nil ? "ok" : "FAILED")  \(outcome.reference)\(outcome.digest.map { "  \($0)" } ?? "")")
+        }
+        let failed = outcomes.filter { $0.error != nil }
+        if !failed.isEmpty {
+            throw EdgeError(.failure, "\(failed.count) of \(outcomes.count) provider image(s) failed: \(failed.map(\.reference).joined(separator: ", "))",
+                            hint: "each failure's log is named above")
+        }
     }
 }
 
-/// `build images --dry-run --json`: the engine, the parallelism and each image's shell commands.
-struct ImagesDryRunJSON: Encodable {
-    struct Step: Encodable { var reference: String; var build: String; var push: String? }
-    var engine: ContainerEngine
-    var jobs: Int
-    var steps: [Step]
+/// Progress as text on stderr: one line per step of each image; a failure with its log's end.
+enum ImageEventText {
+    static func line(_ event: ImageEvent) -> String {
+        let subject = event.reference.map { " \($0)" } ?? ""
+        switch event.event {
+        case .failed:
+            var text = "edgeflash: FAILED\(subject): \(event.message ?? "")\n"
+            if let log = event.log { text += "  last lines of \(log):\n" }
+            for line in event.logTail ?? [] { text += "  | \(line)\n" }
+            return text
+        case .pushed:
+            return "edgeflash: pushed\(subject) \(event.digest ?? "(no digest reported)")\n"
+        case .isolation, .probed:
+            return "edgeflash:\(subject.isEmpty ? "" : subject + ":") \(event.message ?? "")\n"
+        default:
+            return "edgeflash: \(event.event.rawValue)\(subject)\n"
+        }
+    }
 }

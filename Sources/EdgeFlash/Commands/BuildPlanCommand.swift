@@ -9,7 +9,13 @@ struct BuildPlanCommand: AsyncParsableCommand {
         abstract: "Validate .arg, k8s_version.json and user-data; show the provider images and the pack manifest.",
         discussion: """
             Every problem is reported at once as FILE:LINE: error|warning: message (allowed: ...). \
-            Unknown arguments are warnings with a "did you mean" suggestion. Without K8S_VERSION, \
+            Unknown arguments are warnings with a "did you mean" suggestion. Options edgeflash does \
+            not build (IS_UKI, FIPS_ENABLED, TWO_NODE, GPU driver pre-install, IS_MAAS, cloud \
+            images) are errors saying what to use instead. The Dockerfile beside .arg is checked \
+            too: a package install that would stop at a prompt (apt-get install without -y, zypper \
+            install without --non-interactive, yum/dnf without -y) is an error; a change above \
+            CanvOS's "Add any other image customizations here" line is a warning. Every image \
+            `build images` would pull and every tag it would push is listed. Without K8S_VERSION, \
             one provider image is planned per version k8s_version.json lists for K8S_DISTRIBUTION. \
             The BYOOS pack manifest is printed and written to OUTPUT/pack-manifest.yaml.
 
@@ -54,6 +60,14 @@ struct BuildPlanCommand: AsyncParsableCommand {
         let arguments = plan.arguments
         print("Provider images (\(plan.images.count), \(arguments.osDistribution) \(arguments.osVersion), \(arguments.k8sDistribution), \(arguments.arch)):")
         for image in plan.images { print("  \(image.reference)") }
+        print("Images pulled to build them:")
+        for pull in plan.pulls {
+            let role = pull.role.padding(toLength: 12, withPad: " ", startingAt: 0)
+            print("  \(role) \(pull.reference)\(pull.whenBaked ? "  (only if the base's systemd is older than 255)" : "")")
+        }
+        if !plan.pulls.isEmpty {
+            print("  (each k8s-payload is the luet package k8s/DISTRIBUTION@VERSION, pulled by its image tag NAME-CATEGORY-VERSION; luet's index and package dependencies are not read)")
+        }
         print("Installer ISO: build/\(arguments.isoName).iso")
         if let userData = plan.userDataPath { print("User-data: \(userData) (valid)") }
         print("Pack manifest (written to \(manifestPath)):")
@@ -81,6 +95,7 @@ struct BuildPlanJSON: Encodable {
     var arguments: [String: String]
     var issues: [BuildIssue]
     var images: [ProviderImage]
+    var pulls: [ImagePull]
     var isoName: String
     var manifestPath: String?
     var manifest: String?
@@ -94,6 +109,7 @@ struct BuildPlanJSON: Encodable {
         self.arguments = arguments
         issues = plan.issues
         images = plan.images
+        pulls = plan.pulls
         isoName = plan.arguments.isoName
         self.manifestPath = manifestPath
         manifest = valid ? plan.manifest : nil

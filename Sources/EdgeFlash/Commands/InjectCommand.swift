@@ -38,6 +38,8 @@ struct InjectCommand: AsyncParsableCommand {
 
     @OptionGroup var options: DiskChangeOptions
 
+    @OptionGroup var logOptions: LogOptions
+
     func run() async throws {
         var warnings: [UserDataIssue] = []
         do {
@@ -51,11 +53,30 @@ struct InjectCommand: AsyncParsableCommand {
             let session = InjectSession(InjectConfiguration(target: target, userData: site.volume,
                                                             unmount: options.unmount, force: options.force,
                                                             expectation: options.expectation))
-            let prepared = try session.prepare()
+            // Each result from here on is logged, but a declined question (nothing was changed).
+            let start = Date()
+            func log(_ disk: Disk?, _ failure: (any EdgeFlashError)?) {
+                logOptions.append([FlashRecord(.inject, device: target, disk: disk, userData: site, failure: failure,
+                                               seconds: Date().timeIntervalSince(start))])
+            }
+            let prepared: PreparedInject
+            do {
+                prepared = try session.prepare()
+            } catch {
+                log(nil, error as? any EdgeFlashError ?? EdgeError(.failure, "\(error)"))
+                throw error
+            }
             // A block device is confirmed (the answer must be "yes"); an image file is not asked about.
             if !options.yes, let question = try prepared.confirmation() { try Confirmation.ask(question) }
             let cancel = CancellationFlag()
-            let plan = try withExtendedLifetime(InterruptTrap(cancel: cancel)) { try prepared.run(cancel: cancel) }
+            let plan: InjectionPlan
+            do {
+                plan = try withExtendedLifetime(InterruptTrap(cancel: cancel)) { try prepared.run(cancel: cancel) }
+            } catch {
+                log(prepared.disk, error as? any EdgeFlashError ?? EdgeError(.failure, "\(error)"))
+                throw error
+            }
+            log(prepared.disk, nil)
             if options.json {
                 JSONLines.emit(InjectResult(target: target, plan: plan, warnings: warnings))
             } else {

@@ -12,7 +12,7 @@ struct UserDataOptions: ParsableArguments {
     @Option(name: .customLong("meta-data"), help: ArgumentHelp("A meta-data file to put beside it.", valueName: "file"))
     var metaData: String?
 
-    @Option(name: .customLong("instance-id"), help: "The instance-id written to meta-data (default: derived from the user-data's hash).")
+    @Option(name: .customLong("instance-id"), help: "The instance-id written to meta-data (default: derived from the user-data's hash; write with --sites: the site and the stick's serial).")
     var instanceID: String?
 
     @Option(name: .customLong("fs"), help: "The volume's filesystem: vfat (FAT32, label CIDATA) or iso9660 (label cidata).")
@@ -24,8 +24,8 @@ struct UserDataOptions: ParsableArguments {
     @Option(name: .customLong("sites"), help: ArgumentHelp("A sites.yaml or sites.csv with each site's values for the template.", valueName: "file"))
     var sites: String?
 
-    @Option(name: .customLong("site"), help: ArgumentHelp("The site to render from --sites.", valueName: "name"))
-    var site: String?
+    @Option(name: .customLong("site"), help: ArgumentHelp("The site to render from --sites (write to several devices: once per device, in device order).", valueName: "name"))
+    var site: [String] = []
 
     /// The combinations that make no sense (usage errors, exit 64). Checked by `prepare`, inside
     /// the commands' run, so `inject --json` can report them as a result object too.
@@ -34,7 +34,7 @@ struct UserDataOptions: ParsableArguments {
         if metaData != nil && instanceID != nil {
             throw usage("--meta-data and --instance-id both set meta-data: give one")
         }
-        if userData == nil, metaData != nil || instanceID != nil || sites != nil || site != nil || size != nil {
+        if userData == nil, metaData != nil || instanceID != nil || sites != nil || !site.isEmpty || size != nil {
             throw usage("--meta-data, --instance-id, --sites, --site and --size need --user-data")
         }
         if let size, SizeArgument.bytes(size) == nil {
@@ -42,36 +42,58 @@ struct UserDataOptions: ParsableArguments {
         }
     }
 
-    /// Loads, renders and validates the user-data: everything that can fail before a write.
-    /// Warnings go to stderr, scrubbed; errors throw.
+    /// Loads, renders and validates the user-data of one target: everything that can fail before
+    /// a write. Warnings go to stderr, scrubbed; errors throw.
     func prepare() throws -> SiteUserData? {
         try checkCombination()
         guard let userData else { return nil }
+        if site.count > 1 {
+            throw EdgeError(.usage, "--site is given \(site.count) times for one target", hint: "Give --site once.")
+        }
         let files = try UserDataFiles.load(userDataPath: userData, metaDataPath: metaData, instanceID: instanceID,
-                                           sitesPath: sites, site: site)
+                                           sitesPath: sites, site: site.first)
+        return try validated(files, site: site.first)
+    }
+
+    /// The volume for `files` (one site's, or one stick's of a batch), its warnings shown once on
+    /// stderr, scrubbed; throws when the user-data is invalid.
+    func validated(_ files: UserDataFiles, site: String?) throws -> SiteUserData {
+        let prepared = volume(files, site: site)
+        for issue in prepared.warnings {
+            let name = site.map { " (site \($0))" } ?? ""
+            Terminal.writeStderr(prepared.volume.scrubber.scrub("edgeflash: " + issue.formatted(file: userData ?? "user-data") + name + "\n"))
+        }
+        try files.requireValid()
+        return prepared
+    }
+
+    /// The volume a session adds for `files`, with the options' filesystem and size.
+    func volume(_ files: UserDataFiles, site: String?) -> SiteUserData {
         let request = InjectionRequest(
             fileSystem: fileSystem, size: size.flatMap(SizeArgument.bytes),
             files: [FAT32Volume.File(name: "user-data", contents: Array(files.userData)),
                     FAT32Volume.File(name: "meta-data", contents: Array(files.metaData))])
-        let site = SiteUserData(volume: UserDataVolume(request: request, secrets: files.secrets),
-                                report: files.report)
-        for issue in site.warnings {
-            Terminal.writeStderr(site.volume.scrubber.scrub("edgeflash: " + issue.formatted(file: userData) + "\n"))
-        }
-        try files.requireValid()
-        return site
+        return SiteUserData(volume: UserDataVolume(request: request, secrets: files.secrets), files: files, site: site)
     }
 }
 
-/// Validated user-data: the volume a session adds (with the secrets it keeps out of messages), and
-/// the validator's warnings, scrubbed too.
-struct SiteUserData {
+/// Validated user-data: the volume a session adds (with the secrets it keeps out of messages), the
+/// validator's warnings, scrubbed too, and what the flash log says of it.
+struct SiteUserData: Sendable {
     let volume: UserDataVolume
     let warnings: [UserDataIssue]
+    /// The site it was rendered for, if any.
+    let site: String?
+    let userDataSHA256: String
+    /// The instance-id in its meta-data; nil when --meta-data gave a file of its own.
+    let instanceID: String?
 
-    init(volume: UserDataVolume, report: UserDataReport) {
+    init(volume: UserDataVolume, files: UserDataFiles, site: String?) {
         self.volume = volume
-        warnings = report.issues.filter { $0.severity == .warning }.map { issue in
+        self.site = site
+        userDataSHA256 = files.userDataSHA256
+        instanceID = files.instanceID
+        warnings = files.report.issues.filter { $0.severity == .warning }.map { issue in
             var scrubbed = issue
             scrubbed.message = volume.scrubber.scrub(issue.message)
             return scrubbed

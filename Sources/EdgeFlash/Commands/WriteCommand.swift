@@ -7,7 +7,7 @@ import ISOVerify
 struct WriteCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "write",
-        abstract: "Write an image to a whole disk, then read it back to verify it.",
+        abstract: "Write an image to one or several whole disks, then read each back to verify it.",
         discussion: """
             Before writing, in this order: the image must be a non-empty regular file (a pipe or \
             FIFO is refused: save it to a file first), and an ISO must be complete; an optical-only \
@@ -29,6 +29,24 @@ struct WriteCommand: ParsableCommand {
             is computed while writing, not in a separate pass. Read-back bypasses the page cache and \
             compares per-chunk XXH3 digests taken from the image while writing.
 
+            Several devices are written side by side: the image is read once and handed to each, and \
+            each device has its own write, read-back and user-data volume; a device that fails (or is \
+            refused by its checks, which are the same as for one) fails alone and the others go on. \
+            One confirmation shows every device with its model, size, serial and site; one "yes" \
+            covers them all. With --user-data TEMPLATE --sites FILE, each stick gets its own site: \
+            --site NAME once per device, in device order, or --next, which takes the next sites in \
+            the file's order that the flash log has no good stick for. Each stick's meta-data gets \
+            the instance-id SITE-SERIAL (a random suffix when the stick has no serial). It ends with \
+            a table of the devices (device, serial, site, result, seconds). The exit status is 0 \
+            only when every device succeeded; otherwise it is the most serious failure's, in this \
+            order: 130 interrupted, 4 mismatch, 5 I/O error, 6 invalid input, 3 refused, 7 not \
+            confirmed, 64 usage, 1 failure.
+
+            Every device's result is appended to the flash log (--log FILE; see `edgeflash log`): \
+            the image's name, size and SHA-256 (computed while writing when no checksum file gave \
+            it), the device's model, serial, size and transport, the site, the SHA-256 of its \
+            user-data (never the user-data itself), the instance-id, the result and the seconds it took.
+
             A disk image (a raw GPT or MBR disk, not an installer ISO) whose tables were made for \
             another logical sector size than the disk's (a GPT at byte 512 on a 4096-byte-sector \
             disk, or the reverse) is refused before writing. On a disk larger than the image, once \
@@ -44,18 +62,23 @@ struct WriteCommand: ParsableCommand {
               edgeflash write installer.iso /dev/sdb --sha256 9f86d0...
               edgeflash write installer.iso /dev/sdb --unmount       # unmount first
               edgeflash write installer.iso /dev/sdb --user-data site.yaml
-              edgeflash write installer.iso                  # pick the drive from a list
+              edgeflash write installer.iso /dev/sdb /dev/sdc --user-data site-template.yaml \
+                --sites sites.csv --site berlin --site paris
+              edgeflash write installer.iso /dev/sdb /dev/sdc /dev/sdd --user-data site-template.yaml \
+                --sites sites.csv --next
+              edgeflash write installer.iso                  # pick the drives from a list
               edgeflash write edge-disk.raw /dev/disk/by-id/nvme-X --expect-serial S5GXNF0R123456 --grow
 
             Ctrl-C stops cleanly (exit 130): what was written is flushed, the stick is incomplete \
-            and will not boot. JSON output is described in docs/write-json.md.
+            and will not boot. JSON output is described in docs/write-json.md, the flash log in \
+            docs/flash-log.md.
             """
     )
 
     @Argument(help: ArgumentHelp("The image to write (an installer ISO).", valueName: "image"))
     var image: String
 
-    @Argument(help: ArgumentHelp("The whole disk to write to, such as /dev/sdb; none: pick it from a list, on a terminal.", valueName: "device"))
+    @Argument(help: ArgumentHelp("The whole disks to write to, such as /dev/sdb (several: written side by side); none: pick them from a list, on a terminal.", valueName: "device"))
     var devices: [String] = []
 
     @OptionGroup var options: DiskChangeOptions
@@ -74,58 +97,30 @@ struct WriteCommand: ParsableCommand {
     /// --user-data and friends: inject the site's volume after write and verify (see `inject`).
     @OptionGroup var userData: UserDataOptions
 
+    @Flag(help: "With --sites: give the devices the next sites of the sites file, in file order, that the flash log has no good stick for.")
+    var next = false
+
+    @OptionGroup var logOptions: LogOptions
+
     func run() throws {
-        let chosen = devices.isEmpty ? try DrivePicker.choose(imagePath: image) : devices
-        guard chosen.count == 1, let device = chosen.first else {
-            throw EdgeError(.usage, "write takes one device at a time", hint: "Write each drive with its own command.")
-        }
-        let progress = ProgressReporter(json: options.json)
-        var report = WriteReport(image: image, device: device)
+        let sites: SiteAssignment
+        let devices: [String]
         do {
             if grow, userData.userData != nil {
                 throw EdgeError(.usage, "--grow and --user-data both want the space after the image: give one",
                                 hint: "Grow the last partition, or add the user-data volume after the image.")
             }
-            let site = try userData.prepare()    // validated before anything is written
-            let session = WriteSession(
-                WriteConfiguration(imagePath: image, devicePath: device, checksum: checksum.source, verify: !noVerify, probe: !noProbe,
-                                   unmount: options.unmount, force: options.force, userData: site?.volume,
-                                   grow: grow, expectation: options.expectation),
-                events: { event in
-                    report.record(event.kind)
-                    switch event.kind {
-                    case .progress(let update):
-                        progress.update(update)
-                    case .targetAccepted where report.checksum?.state == "unverified" && !options.json:
-                        // Said once the target is accepted, so a refused target's error is the only line shown.
-                        Terminal.writeStderr("edgeflash: \(ChecksumSource.unverifiedNotice(imagePath: image))\n")
-                    default:
-                        break
-                    }
-                })
-            let prepared = try session.prepare()
-            if !options.yes { try Confirmation.ask(prepared.confirmation()) }
-            let cancel = CancellationFlag()
-            let result = try withExtendedLifetime(InterruptTrap(cancel: cancel)) { try prepared.run(cancel: cancel) }
-            progress.finish(erasing: true)
-            report.succeed()
-            if options.json {
-                if let injected = result.injected, let site {
-                    JSONLines.emit(InjectResult(target: device, plan: injected, warnings: site.warnings))
-                }
-                JSONLines.emit(report)
-            } else {
-                print(Self.summary(result.outcome, image: image, device: device))
-                if let tables = result.tables { print(Self.summary(tables)) }
-                if let injected = result.injected { print(InjectCommand.summary(injected, target: device)) }
+            devices = self.devices.isEmpty ? try DrivePicker.choose(imagePath: image) : self.devices
+            if let repeated = Dictionary(grouping: devices, by: { $0 }).first(where: { $0.value.count > 1 })?.key {
+                throw EdgeError(.usage, "\(repeated) is given twice")
             }
-            if let warning = result.outcome.partitionTableWarning { Terminal.writeStderr("edgeflash: warning: \(warning)\n") }
+            // Validated, and every site rendered, before anything is written.
+            sites = try SiteAssignment(userData, devices: devices, next: next, log: logOptions.log)
         } catch let error as EdgeFlashError {
-            progress.finish()
-            report.fail(error)
-            if options.json { JSONLines.emit(report) }
+            if options.json { JSONLines.emit(WriteReport(image: image, device: self.devices.joined(separator: " "), failing: error)) }
             throw error
         }
+        try WriteTargets(self, devices: devices, sites: sites).run()
     }
 
     /// What was done to a disk image's tables after the write.

@@ -29,12 +29,7 @@ enum DiskTable {
                 return ["\(number))"] + cells
             }
         }
-        let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
-        return rows.map { row in
-            row.enumerated().map { column, cell in
-                column == row.count - 1 ? cell : cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
-            }.joined(separator: "  ").trimmingTrailingSpaces() + "\n"
-        }.joined()
+        return TextColumns.render(rows)
     }
 
     private static func notes(_ disk: Disk, showReasons: Bool) -> String {
@@ -50,13 +45,5 @@ enum DiskTable {
         if disk.removable { notes.append("removable") }
         if showReasons, let why = disk.notCandidateReason { notes.append("not offered: \(why)") }
         return notes.joined(separator: ", ")
-    }
-}
-
-private extension String {
-    func trimmingTrailingSpaces() -> String {
-        var text = self
-        while text.last == " " { text.removeLast() }
-        return text
     }
 }

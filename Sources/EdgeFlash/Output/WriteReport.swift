@@ -32,6 +32,9 @@ struct WriteReport: Encodable {
     var exitStatus: Int32 = ExitStatus.failure.rawValue
     var image: String
     var device: String
+    /// The site whose user-data went on the device, and the device's serial (several devices).
+    var site: String?
+    var serial: String?
     var imageBytes: Int64?
     var bytesWritten: Int64?
     var checksum: Checksum?
@@ -53,6 +56,12 @@ struct WriteReport: Encodable {
         self.device = device
     }
 
+    /// A write that failed before any device was looked at (a bad command line, invalid user-data).
+    init(image: String, device: String, failing failure: any EdgeFlashError) {
+        self.init(image: image, device: device)
+        fail(failure)
+    }
+
     mutating func record(_ event: SessionEvent.Kind) {
         switch event {
         case .imageOpened(let bytes):
@@ -70,7 +79,9 @@ struct WriteReport: Encodable {
             if let warning = outcome.partitionTableWarning { warnings.append(warning) }
         case .tablesFinished(let finish):
             tables = finish
-        case .targetAccepted, .progress, .injected:
+        case .targetAccepted(let disk):
+            serial = disk.serial
+        case .progress, .injected:
             break
         }
     }
