@@ -1,6 +1,7 @@
 // libFuzzer target for inject's planning over a stick's hostile bytes: TargetTables (sector 0's
 // MBR, the GPT, its backup at the disk's end) and InjectionPlanner (where the volume goes, the
-// tables' new bytes). Built with the DiskOps files it needs by fuzz/run.sh.
+// tables' new bytes), and write's DiskImageFinish over the same bytes as a disk image. Built with
+// the DiskOps files it needs by fuzz/run.sh.
 //
 // The input is a 128 MiB stick: its last 33 sectors (a backup GPT's array and header) are the
 // input's last 33 sectors, its head the rest; everything else reads as zeros. A plan must never
@@ -52,8 +53,31 @@ private struct FuzzStick {
     }
 }
 
+/// The same bytes as a disk image of half the stick's size written to it: the finish `write`
+/// plans (sector size, backup GPT moved, `--grow`) must never crash, and its writes, applied, must
+/// read back as it checks them on a real disk.
+private func fuzzDiskImageFinish(_ input: [UInt8]) {
+    let imageSize = diskSize / 2
+    let image = FuzzStick(input)
+    let readImage = { (offset: Int64, count: Int) -> [UInt8] in
+        image.read(offset, count).enumerated().map { Int64($0.offset) + offset < imageSize ? $0.element : 0 }
+    }
+    for grow in [false, true] {
+        guard let finish = try? DiskImageFinish.plan(imagePath: "image", imageSize: imageSize, diskPath: "stick", diskSize: diskSize,
+                                                     diskSectorSize: 512, grow: grow, read: readImage) else { continue }
+        var stick = FuzzStick(Array(input.prefix(Int(min(Int64(input.count), imageSize)))))
+        stick.tail = []
+        for write in finish.writes { stick.apply(write) }
+        guard let after = try? TargetTables.read(diskSize: diskSize, read: stick.read) else {
+            preconditionFailure("the tables the finish wrote do not read back")
+        }
+        do { try finish.check(readBack: after, on: "stick") } catch { preconditionFailure("\(error)") }
+    }
+}
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzInjectionPlanner(_ data: UnsafeRawPointer, _ size: Int) -> CInt {
+    fuzzDiskImageFinish(Array(UnsafeRawBufferPointer(start: data, count: size)))
     var stick = FuzzStick(Array(UnsafeRawBufferPointer(start: data, count: size)))
     let request = InjectionRequest(size: FAT32Volume.minimumSize, files: [.init(name: "user-data", contents: Array("#cloud-config\n".utf8))])
     guard let plan = try? InjectionPlanner.plan(request, targetSize: diskSize, read: stick.read) else { return 0 }

@@ -2,7 +2,8 @@
 # Builds the libFuzzer targets and runs each for a bounded time:
 #   image:  ISOVerify's parsers over an image's leading bytes (fuzz/FuzzImageStructure.swift);
 #   inject: inject's planning over a stick's first and last sectors, the tables it writes read
-#           back (fuzz/FuzzInjectionPlanner.swift).
+#           back, and write's finish of a disk image's tables over the same bytes
+#           (fuzz/FuzzInjectionPlanner.swift).
 #   fuzz/run.sh [SECONDS] [TARGET...]   (default 60 seconds each, both targets)
 # The image seeds are the leading 512 KiB of real ISOs (ipxe, grub-rescue, and a grub-mkrescue
 # hybrid made on the spot), where their descriptors, boot catalogs and system areas lie. The inject
@@ -36,6 +37,7 @@ diskops=(
   Sources/DiskOps/Inject/InjectionPlanner.swift
   Sources/DiskOps/Inject/InjectionSurvey.swift
   Sources/DiskOps/Partition/TargetTables.swift
+  Sources/DiskOps/Partition/DiskImageFinish.swift
   Sources/DiskOps/Filesystem/VolumeLabelProbe.swift
   Sources/DiskOps/Filesystem/FAT32Volume.swift
   Sources/DiskOps/Filesystem/FATDirectoryBuilder.swift

@@ -1,3 +1,4 @@
+import EdgeCore
 import Foundation
 import Testing
 import TestSupport
@@ -29,6 +30,7 @@ import TestSupport
         var force = false
         var edit: @Sendable (inout [Disk]) -> Void = { _ in }
         var editMounts: @Sendable (inout [MountEntry]) -> Void = { _ in }
+        var swaps: [SwapEntry] = []
         var reports: [String: BlkidReport] = [:]
         var reason: TargetRefusal.Reason
         var message: String
@@ -150,6 +152,14 @@ import TestSupport
              reason: .aliasOfProtected,
              message: "/dev/dm-3 writes to /srv/x/disk0.img (through /dev/loop4), the same file as /var/lib/images/disk0.img, the backing file of /dev/loop0; /dev/loop0 holds /",
              hint: "no flag overrides this"),
+        Case(name: "loop over an active swap file, by another path", fixture: "loop-root", device: "/dev/loop4",
+             target: block(7, 4),
+             edit: { $0.append(loop(4, "/srv/link/swapfile", inode: 1400)) },
+             swaps: [SwapEntry(path: "/var/swapfile", device: DeviceNumber(major: 8, minor: 1),
+                               file: FileIdentity(device: DeviceNumber(major: 8, minor: 1), inode: 1400))],
+             reason: .aliasOfProtected,
+             message: "/dev/loop4 writes to /srv/link/swapfile, the same file as /var/swapfile, an active swap file",
+             hint: "writing it would destroy the active swap file /var/swapfile; no flag overrides this"),
     ]
 
     /// A loop device over `path` (a file with `inode` on 8:1), attached as /dev/loopN.
@@ -172,7 +182,7 @@ import TestSupport
         c.editMounts(&snapshot.mounts)
         var disks = Inventory.disks(from: snapshot) { path, offset, _ in c.reports["\(path)@\(offset)"] }
         c.edit(&disks)
-        return TargetFacts(disks: disks, mounts: snapshot.mounts, target: c.target, imageDevice: c.imageDevice,
+        return TargetFacts(disks: disks, mounts: snapshot.mounts, swaps: snapshot.swaps + c.swaps, target: c.target, imageDevice: c.imageDevice,
                            imageFile: c.imageFile)
     }
 
@@ -262,6 +272,34 @@ import TestSupport
             return
         }
         #expect(disk.serial == "4C530001230925117291")
+    }
+
+    /// --expect-serial and --expect-size: the stick by its own serial and size is allowed; any
+    /// other serial or size is refused first, whatever else is true of the disk.
+    @Test func expectedSerialAndSizeAllowOnlyThatDisk() throws {
+        let c = Case(name: "ok", fixture: "laptop", device: "/dev/sdb", target: Self.block(8, 16), reason: .missing, message: "")
+        let facts = try Self.facts(for: c)
+        let size = try #require(facts.disks.first { $0.name == "sdb" }).size
+        func evaluate(_ expectation: DiskExpectation) throws(TargetRefusal) -> TargetPolicy.Decision {
+            var request = Self.request(for: c)
+            request.expectation = expectation
+            return try TargetPolicy.evaluate(request, facts: facts)
+        }
+        guard case .allowed = try evaluate(DiskExpectation(serial: "4C530001230925117291", size: size)) else {
+            Issue.record("expected the stick to be allowed")
+            return
+        }
+        for (expectation, message) in [(DiskExpectation(serial: "4C530001230925117292"), "/dev/sdb has serial 4C530001230925117291, not the expected 4C530001230925117292 (--expect-serial)"),
+                                       (DiskExpectation(size: size + 512), "/dev/sdb is \(size) bytes (\(ByteCount.human(size))), not the expected \(size + 512) bytes (--expect-size)")] {
+            do throws(TargetRefusal) {
+                _ = try evaluate(expectation)
+                Issue.record("expected a refusal for \(expectation)")
+            } catch {
+                #expect(error.reason == .notExpected)
+                #expect(error.message == message)
+                #expect(error.exitStatus == .refused)
+            }
+        }
     }
 
     @Test func freeLoopDeviceBesideALoopRootIsAllowed() throws {

@@ -221,15 +221,8 @@ func injectRefusesAStickHeldExclusively() throws {
     defer { loop.detach() }
     try Shell.bash("dd if=\(InstallerImages.ipxe) of=\(loop.path) bs=1M oflag=direct status=none")
     let file = try userDataFile(validUserData)
-    // Holds the device O_EXCL, says so, then sleeps.
-    let holder = Process()
-    holder.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-    holder.arguments = ["-c", "import os,sys,time; fd=os.open('\(loop.path)', os.O_RDONLY|os.O_EXCL); print('held', flush=True); time.sleep(3)"]
-    let pipe = Pipe()
-    holder.standardOutput = pipe
-    try holder.run()
-    defer { holder.terminate(); holder.waitUntilExit() }
-    _ = pipe.fileHandleForReading.readData(ofLength: 4)     // "held": the device is taken now
+    let holder = try ExclusiveHolder(loop.path)
+    defer { holder.release() }
     let refused = try EdgeFlashBinary.run(["inject", loop.path, "--user-data", file, "--yes"])
     #expect(refused.status == 3 && refused.stderr.contains("busy"), "\(refused.stderr)")
 }

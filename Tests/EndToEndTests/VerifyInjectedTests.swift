@@ -95,6 +95,39 @@ struct VerifyInjectedTests {
         #expect(changed.stderr.contains("byte offset 100000"), "\(changed.stderr)")
     }
 
+    /// An ISO 9660 volume is read as the FAT one is: its root directory must hold user-data, read
+    /// whole from inside the volume; with the directory gone, the volume is damaged.
+    @Test(.enabled(if: Privileges.isRoot, Privileges.rootReason))
+    func anISO9660UserDataVolumeHasItsFilesRead() throws {
+        let loop = try LoopDevice(size: 64 << 20)
+        defer { loop.detach() }
+        let image = InstallerImages.ipxe
+        let write = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--user-data", try userDataFile(validUserData), "--fs", "iso9660"])
+        #expect(write.status == 0, "\(write.stderr)")
+
+        let good = try verify(image, loop.path, json: true)
+        #expect(good.status == 0, "\(good.stderr)")
+        let volume = try #require(try injection(good)["volume"] as? [String: Any])
+        #expect(volume["fileSystem"] as? String == "iso9660" && volume["label"] as? String == "cidata")
+        #expect(volume["userDataBytes"] as? Int == validUserData.utf8.count)
+        let text = try verify(image, loop.path)
+        #expect(text.stdout.contains("user-data volume cidata (iso9660) at byte \(2 << 20) (partition 2) intact, user-data \(validUserData.utf8.count) bytes"),
+                "\(text.stdout)")
+
+        // The root directories' sectors zeroed (the primary's and Joliet's): the label and size
+        // still check out, the files are gone.
+        let start: Int64 = 2 << 20
+        for descriptor: Int64 in [16, 17] where try loop.read(offset: start + descriptor * 2048, count: 1) != Data([255]) {
+            let rootLBA = try loop.read(offset: start + descriptor * 2048 + 156 + 2, count: 4).reversed().reduce(Int64(0)) { $0 << 8 | Int64($1) }
+            try Shell.bash("dd if=/dev/zero of='\(loop.path)' bs=2048 seek=\((start + rootLBA * 2048) / 2048) count=1 conv=notrunc,fsync status=none")
+        }
+        let damaged = try verify(image, loop.path, json: true)
+        #expect(damaged.status == 4)
+        #expect(damaged.stderr.contains("the user-data volume on partition 2 of \(loop.path) (byte \(start))"), "\(damaged.stderr)")
+        #expect(damaged.stderr.contains("user-data"), "\(damaged.stderr)")
+        #expect(try injection(damaged)["volumeState"] as? String == "damaged")
+    }
+
     @Test(.enabled(if: Privileges.isRoot, Privileges.rootReason))
     func aStickWithoutUserDataIsComparedAsBefore() throws {
         let loop = try LoopDevice(size: 64 << 20)

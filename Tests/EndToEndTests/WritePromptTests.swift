@@ -88,6 +88,21 @@ struct WritePromptTests {
         #expect(try stillOld(loop))
     }
 
+    /// A stable name (a /dev/disk/by-id link; no udev here, so a link of the same shape in a
+    /// temporary directory) is shown with the disk it resolves to, which is what is confirmed.
+    @Test func aByIDLinkIsShownResolved() throws {
+        let loop = try oldStick()
+        defer { loop.detach() }
+        let dir = try TemporaryDirectory.make(prefix: "edgeflash-by-id")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let link = dir.appendingPathComponent("usb-Edge_Stick_0123456789-0:0").path
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: loop.path)
+        let result = try answer(device: loop.path, arguments: ["write", Self.ipxe, link]) { terminal, _ in terminal.type("no\n") }
+        #expect(result.status == 7)
+        #expect(result.stderr.contains("This ERASES everything on \(link) → \(loop.path):"), "\(result.stderr)")
+        #expect(try stillOld(loop))
+    }
+
     /// Was: the error was printed on the question's line ("Type yes to continue: edgeflash: ...").
     @Test func ctrlDEndsTheQuestionLineAndSaysNoAnswer() throws {
         let loop = try oldStick()

@@ -67,7 +67,13 @@ public struct InjectionFootprint: Sendable, Equatable {
     /// The byte ranges inject rewrote, inside the image, then after it; touching ranges merged
     /// when both are whole sectors or both are not (the MBR's table stays apart from the GPT's).
     public func rewrittenRanges(imageSize: Int64) -> (inImage: [Range<Int64>], afterImage: [Range<Int64>]) {
-        let merged = tableWrites.map { $0.offset..<($0.offset + Int64($0.bytes.count)) }
+        Self.rewrittenRanges(tableWrites, imageSize: imageSize)
+    }
+
+    /// The byte ranges `writes` cover, inside the image, then after it (for the tables a disk
+    /// image's finish rewrote as well as inject's).
+    public static func rewrittenRanges(_ writes: [DiskWrite], imageSize: Int64) -> (inImage: [Range<Int64>], afterImage: [Range<Int64>]) {
+        let merged = writes.map { $0.offset..<($0.offset + Int64($0.bytes.count)) }
             .sorted { $0.lowerBound < $1.lowerBound }
             .reduce(into: [Range<Int64>]()) { ranges, range in
                 if let last = ranges.last, range.lowerBound <= last.upperBound, Self.isSectors(last) == Self.isSectors(range) {

@@ -67,30 +67,15 @@ struct InjectionSurvey {
         let diskSectors = UInt64(diskSize / 512)
         switch entry {
         case .newGPT, .gptBytes:
-            var table = tables.gpt!
-            let oldEnd = table.backupLBA + 1
-            try table.relocateBackup(diskSectors: diskSectors)
-            var protectiveWrite: DiskWrite?
-            // A protective 0xEE entry that covered the whole image must now cover the whole disk
-            // (UEFI 2.x 5.2.3; fdisk reports "PMBR size mismatch" otherwise). Only its size changes:
-            // types, boot flags and the other entries (a hybrid MBR's) stay exactly as they were.
-            // The new partition is deliberately not added to a hybrid MBR: Linux, which runs the
-            // installer, reads the GPT whenever an 0xEE entry exists, and a second view of the disk
-            // in the MBR only invites firmware and Windows to disagree with it.
-            if var protective = tables.mbr, let i = protective.partitions.firstIndex(where: { $0.type == 0xEE && $0.startLBA == 1 }),
-               UInt64(protective.partitions[i].startLBA) + UInt64(protective.partitions[i].sectors) == oldEnd {
-                protective.partitions[i].sectors = UInt32(min(diskSectors - 1, UInt64(UInt32.max)))
-                protectiveWrite = DiskWrite(offset: Int64(MBR.tableOffset), bytes: protective.tableBytes)
+            return try tables.gptWrites(diskSectors: diskSectors) { table in
+                switch entry {
+                case .newGPT(let first, let last):
+                    try table.setPartition(number, type: GPT.basicDataType, firstLBA: first, lastLBA: last, name: InjectionPlanner.partitionName)
+                case .gptBytes(let bytes):
+                    try table.setEntryBytes(number, bytes)
+                case .mbr: break
+                }
             }
-            switch entry {
-            case .newGPT(let first, let last):
-                try table.setPartition(number, type: GPT.basicDataType, firstLBA: first, lastLBA: last, name: InjectionPlanner.partitionName)
-            case .gptBytes(let bytes):
-                try table.setEntryBytes(number, bytes)
-            case .mbr: break
-            }
-            let serialized = try table.serialized()
-            return [serialized.backup, serialized.primary + (protectiveWrite.map { [$0] } ?? [])]
         case .mbr(var partition):
             var table = tables.mbr ?? MBR()
             partition.number = number

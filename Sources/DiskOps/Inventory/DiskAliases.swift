@@ -1,9 +1,10 @@
 /// Writing a disk overwrites more than its name says: a loop device writes into its backing file,
 /// a dm or md device into the disks it is stacked on. A disk is an alias of a protected disk (a
-/// system disk, a disk with a mounted filesystem or active swap) or of the image when what it
-/// overwrites meets what they rest on: the same file by device and inode, whatever path names it;
+/// system disk, a disk with a mounted filesystem or active swap, an active swap file) or of the
+/// image when what it overwrites meets what they rest on: the same file by device and inode, whatever path names it;
 /// the disks under a dm/md device; the disk whose filesystem holds a loop device's backing file,
-/// followed down chains of loop devices. Pure over the inventory's disks and the mount table.
+/// followed down chains of loop devices. Pure over the inventory's disks, the mount table and the
+/// active swaps.
 public struct DiskAliases: Sendable {
     /// Where data lives: a whole disk, or a file (a loop device's backing file, the image).
     enum Place: Hashable { case disk(String), file(FileIdentity) }
@@ -19,10 +20,13 @@ public struct DiskAliases: Sendable {
 
     let disks: [String: Disk]
     let mounts: [MountEntry]
+    /// Active swap files: writing into one (through a loop device over it) destroys the swap.
+    let swapFiles: [(path: String, file: FileIdentity)]
 
-    public init(disks: [Disk], mounts: [MountEntry]) {
+    public init(disks: [Disk], mounts: [MountEntry], swaps: [SwapEntry] = []) {
         self.disks = Dictionary(disks.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.mounts = mounts
+        swapFiles = swaps.compactMap { swap in swap.file.map { (swap.path, $0) } }
     }
 
     /// Why `disk` must be kept, for those that must (it runs the system, something is mounted
@@ -53,6 +57,11 @@ public struct DiskAliases: Sendable {
             guard let kept = Self.protection(of: disk) else { continue }
             if let found = meeting(written, foundations([.disk(disk.name): Role(path: disk.path, phrase: "")])) {
                 return Alias(loss: kept.loss, explanation: "\(found); \(disk.path) \(kept.why)")
+            }
+        }
+        for swap in swapFiles {
+            if let found = meeting(written, foundations([.file(swap.file): Role(path: swap.path, phrase: "an active swap file")])) {
+                return Alias(loss: "the active swap file \(swap.path)", explanation: found)
             }
         }
         return nil

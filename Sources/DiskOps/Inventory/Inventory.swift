@@ -21,7 +21,7 @@ public enum Inventory {
             return disk(from: device, transport: transport, snapshot: snapshot, probe: probe)
         }
         markSystemDisks(&disks)
-        let aliases = DiskAliases(disks: disks, mounts: snapshot.mounts)
+        let aliases = DiskAliases(disks: disks, mounts: snapshot.mounts, swaps: snapshot.swaps)
         for index in disks.indices {
             disks[index].notCandidateReason = notCandidateReason(disks[index], alias: aliases.alias(of: disks[index]))
         }

@@ -5,10 +5,14 @@ public struct SwapEntry: Sendable, Equatable {
     /// The device it lives on when the live reader could stat it: the block device itself for
     /// a swap partition, the device holding the file for a swap file.
     public var device: DeviceNumber?
+    /// For a swap file: the file itself, by device and inode, so a loop device over it (by any
+    /// path) is found as an alias of the swap.
+    public var file: FileIdentity?
 
-    public init(path: String, device: DeviceNumber? = nil) {
+    public init(path: String, device: DeviceNumber? = nil, file: FileIdentity? = nil) {
         self.path = path
         self.device = device
+        self.file = file
     }
 }
 

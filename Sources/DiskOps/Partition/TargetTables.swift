@@ -98,3 +98,31 @@ struct TargetTables {
                   hint: "The partition table on the target is damaged; write the image to it again (edgeflash write), then inject.")
     }
 }
+
+extension TargetTables {
+    /// The writes that put this GPT, changed by `edit`, on a disk of `diskSectors` sectors: the
+    /// backup header and entry array at the disk's last sectors, the primary's alternate and last
+    /// usable LBA to match, CRCs fresh (as `sgdisk -e` does), as [backup, primary]: the backup is
+    /// flushed before the primary is written (see `GPT.serialized`). `edit` sees the table already
+    /// relocated, so the usable sectors reach the new end.
+    ///
+    /// A protective 0xEE entry that covered the whole image must now cover the whole disk (UEFI
+    /// 2.x 5.2.3; fdisk reports "PMBR size mismatch" otherwise). Only its size changes: types, boot
+    /// flags and the other entries (a hybrid MBR's) stay exactly as they were. A new partition is
+    /// deliberately not added to a hybrid MBR: Linux reads the GPT whenever an 0xEE entry exists,
+    /// and a second view of the disk in the MBR only invites firmware and Windows to disagree with it.
+    func gptWrites(diskSectors: UInt64, edit: (inout GPT) throws -> Void = { _ in }) throws -> [[DiskWrite]] {
+        guard var table = gpt else { throw EdgeError(.malformed, "the disk has no GPT to move") }
+        let oldEnd = table.backupLBA + 1
+        try table.relocateBackup(diskSectors: diskSectors)
+        var protectiveWrite: DiskWrite?
+        if var protective = mbr, let i = protective.partitions.firstIndex(where: { $0.type == 0xEE && $0.startLBA == 1 }),
+           UInt64(protective.partitions[i].startLBA) + UInt64(protective.partitions[i].sectors) == oldEnd {
+            protective.partitions[i].sectors = UInt32(min(diskSectors - 1, UInt64(UInt32.max)))
+            protectiveWrite = DiskWrite(offset: Int64(MBR.tableOffset), bytes: protective.tableBytes)
+        }
+        try edit(&table)
+        let serialized = try table.serialized()
+        return [serialized.backup, serialized.primary + (protectiveWrite.map { [$0] } ?? [])]
+    }
+}

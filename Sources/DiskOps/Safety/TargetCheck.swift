@@ -8,18 +8,22 @@ public struct TargetRequest: Sendable {
     public var unmount: Bool
     /// --force: override the refusals that have an override (a fixed, non-removable disk).
     public var force: Bool
+    /// --expect-serial, --expect-size: any other disk is refused.
+    public var expectation: DiskExpectation
 
-    public init(imagePath: String, imageSize: Int64, devicePath: String, unmount: Bool = false, force: Bool = false) {
+    public init(imagePath: String, imageSize: Int64, devicePath: String, unmount: Bool = false, force: Bool = false,
+                expectation: DiskExpectation = DiskExpectation()) {
         self.imagePath = imagePath
         self.imageSize = imageSize
         self.devicePath = devicePath
         self.unmount = unmount
         self.force = force
+        self.expectation = expectation
     }
 
     /// A change that writes no image (`inject`): the disk is checked, its size is not.
-    public init(devicePath: String, unmount: Bool = false, force: Bool = false) {
-        self.init(imagePath: "", imageSize: 0, devicePath: devicePath, unmount: unmount, force: force)
+    public init(devicePath: String, unmount: Bool = false, force: Bool = false, expectation: DiskExpectation = DiskExpectation()) {
+        self.init(imagePath: "", imageSize: 0, devicePath: devicePath, unmount: unmount, force: force, expectation: expectation)
         imagePath = nil
     }
 }

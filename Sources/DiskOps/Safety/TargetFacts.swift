@@ -3,6 +3,8 @@
 public struct TargetFacts: Sendable {
     public var disks: [Disk]
     public var mounts: [MountEntry]
+    /// Active swaps: a swap file is protected like a mounted disk.
+    public var swaps: [SwapEntry]
     /// stat(2) of the target path; nil when it does not exist.
     public var target: FileStatus?
     /// The device the image file lives on (or the image itself when it is a block device).
@@ -10,10 +12,11 @@ public struct TargetFacts: Sendable {
     /// The image file's device and inode, so a loop device over it is found by any path.
     public var imageFile: FileIdentity?
 
-    public init(disks: [Disk], mounts: [MountEntry] = [], target: FileStatus?, imageDevice: DeviceNumber?,
-                imageFile: FileIdentity? = nil) {
+    public init(disks: [Disk], mounts: [MountEntry] = [], swaps: [SwapEntry] = [], target: FileStatus?,
+                imageDevice: DeviceNumber?, imageFile: FileIdentity? = nil) {
         self.disks = disks
         self.mounts = mounts
+        self.swaps = swaps
         self.target = target
         self.imageDevice = imageDevice
         self.imageFile = imageFile
@@ -22,7 +25,7 @@ public struct TargetFacts: Sendable {
     /// Reads the machine: /sys, mountinfo, /proc/swaps, libblkid, and stat of both paths.
     public static func live(_ request: TargetRequest) throws -> TargetFacts {
         let snapshot = try SystemSnapshot.live()
-        return facts(request, disks: Inventory.disks(from: snapshot, probe: Inventory.blkidProbe), mounts: snapshot.mounts)
+        return facts(request, disks: Inventory.disks(from: snapshot, probe: Inventory.blkidProbe), snapshot: snapshot)
     }
 
     /// For several requests checked one after another (a write to several devices): the disks and
@@ -31,12 +34,12 @@ public struct TargetFacts: Sendable {
     public static func liveOnce() throws -> (TargetRequest) throws -> TargetFacts {
         let snapshot = try SystemSnapshot.live()
         let disks = Inventory.disks(from: snapshot, probe: Inventory.blkidProbe)
-        return { request in facts(request, disks: disks, mounts: snapshot.mounts) }
+        return { request in facts(request, disks: disks, snapshot: snapshot) }
     }
 
-    private static func facts(_ request: TargetRequest, disks: [Disk], mounts: [MountEntry]) -> TargetFacts {
+    private static func facts(_ request: TargetRequest, disks: [Disk], snapshot: SystemSnapshot) -> TargetFacts {
         let image = request.imagePath.flatMap(FileStatus.of)
-        return TargetFacts(disks: disks, mounts: mounts, target: FileStatus.of(request.devicePath),
+        return TargetFacts(disks: disks, mounts: snapshot.mounts, swaps: snapshot.swaps, target: FileStatus.of(request.devicePath),
                            imageDevice: image?.containingDevice, imageFile: image?.kind == .regularFile ? image?.identity : nil)
     }
 }

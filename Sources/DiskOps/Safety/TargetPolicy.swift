@@ -37,11 +37,13 @@ public enum TargetPolicy {
     private static func evaluate(_ disk: Disk, as path: String, request: TargetRequest,
                                  facts: TargetFacts) throws(TargetRefusal) -> Decision {
         let name = path == disk.path ? path : "\(path) (\(disk.path))"
+        // First: when this is not the disk the script meant, that says the most.
+        if let refusal = request.expectation.refusal(for: disk, as: name) { throw refusal }
         if disk.isSystem {
             throw TargetRefusal(.systemDisk, "\(name) is a system disk: it \(disk.systemReason ?? "holds the running system")",
                                 hint: "no flag overrides this: edgeflash never writes the disk the running system lives on")
         }
-        let aliases = DiskAliases(disks: facts.disks, mounts: facts.mounts)
+        let aliases = DiskAliases(disks: facts.disks, mounts: facts.mounts, swaps: facts.swaps)
         if let image = facts.imageDevice, aliases.disksHolding(image).contains(disk.name) {
             throw TargetRefusal(.holdsImage, "\(name) holds the image \(request.imagePath ?? ""): writing it would destroy the source mid-write",
                                 hint: "copy the image to another disk first; no flag overrides this")

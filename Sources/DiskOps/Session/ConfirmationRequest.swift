@@ -15,14 +15,21 @@ public struct ConfirmationRequest: Sendable {
 
     public let disk: Disk
     public let change: Change
+    /// The path the user gave, when it is another name for the disk (a /dev/disk/by-id or by-path
+    /// link): shown beside the disk's own name, so what the link resolves to is what is confirmed.
+    public let givenPath: String?
 
     /// The question's last line.
     public static let instruction = "Type yes to continue: "
 
-    public init(disk: Disk, change: Change) {
+    public init(disk: Disk, change: Change, givenPath: String? = nil) {
         self.disk = disk
         self.change = change
+        self.givenPath = givenPath == disk.path ? nil : givenPath
     }
+
+    /// "/dev/disk/by-id/usb-X → /dev/sdb", or the disk's path when it was given as such.
+    public var diskName: String { givenPath.map { "\($0) → \(disk.path)" } ?? disk.path }
 
     /// Returns when `answer` is "yes" (any case, spaces around it ignored); throws `.notConfirmed`
     /// otherwise. nil is no answer at all (end of input).

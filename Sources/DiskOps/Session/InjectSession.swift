@@ -8,12 +8,16 @@ public struct InjectConfiguration: Sendable {
     /// `--unmount`, `--force`: as for `write`, on a block device.
     public var unmount: Bool
     public var force: Bool
+    /// `--expect-serial`, `--expect-size`: any other disk is refused (a block device only).
+    public var expectation: DiskExpectation
 
-    public init(target: String, userData: UserDataVolume, unmount: Bool = false, force: Bool = false) {
+    public init(target: String, userData: UserDataVolume, unmount: Bool = false, force: Bool = false,
+                expectation: DiskExpectation = DiskExpectation()) {
         self.target = target
         self.userData = userData
         self.unmount = unmount
         self.force = force
+        self.expectation = expectation
     }
 }
 
@@ -39,8 +43,15 @@ public struct InjectSession {
     public func prepare() throws -> PreparedInject {
         let config = configuration
         do {
-            guard FileStatus.of(config.target)?.kind == .blockDevice else { return PreparedInject(session: self, disk: nil) }
-            let disk = try TargetCheck.check(TargetRequest(devicePath: config.target, unmount: config.unmount, force: config.force),
+            guard FileStatus.of(config.target)?.kind == .blockDevice else {
+                guard config.expectation.isEmpty else {
+                    throw EdgeError(.refused, "\(config.target) is not a disk: --expect-serial and --expect-size name a disk",
+                                    hint: "Leave them out to inject into an image file.")
+                }
+                return PreparedInject(session: self, disk: nil)
+            }
+            let disk = try TargetCheck.check(TargetRequest(devicePath: config.target, unmount: config.unmount, force: config.force,
+                                                           expectation: config.expectation),
                                              readFacts: readFacts)
             emit(.targetAccepted(disk))
             return PreparedInject(session: self, disk: disk)
@@ -68,7 +79,8 @@ public struct PreparedInject {
     public func confirmation() throws -> ConfirmationRequest? {
         guard let disk else { return nil }
         do {
-            return ConfirmationRequest(disk: disk, change: .addVolume(try session.configuration.userData.plan(on: disk.path)))
+            return ConfirmationRequest(disk: disk, change: .addVolume(try session.configuration.userData.plan(on: disk.path)),
+                                       givenPath: session.configuration.target)
         } catch {
             throw session.configuration.userData.scrubber.scrub(error)
         }

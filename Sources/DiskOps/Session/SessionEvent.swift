@@ -19,6 +19,8 @@ public struct SessionEvent: Sendable {
         case written(WriteOutcome)
         /// The user-data volume was added or replaced.
         case injected(InjectionPlan)
+        /// A disk image's tables were finished on the disk: backup GPT moved, last partition grown.
+        case tablesFinished(DiskImageFinish)
     }
 
     /// The device (or image file) the session changes, as given.

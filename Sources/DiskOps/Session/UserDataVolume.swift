@@ -27,11 +27,7 @@ public struct UserDataVolume: Sendable {
         var request = request
         request.imageSize = image.size
         request.growable = false
-        return try InjectionPlanner.plan(request, targetSize: diskSize) { offset, count in
-            var bytes = [UInt8](repeating: 0, count: count)   // zeros past the image's end
-            if offset < image.size { _ = try bytes.withUnsafeMutableBytes { try image.read(into: $0, at: offset) } }
-            return bytes
-        }
+        return try InjectionPlanner.plan(request, targetSize: diskSize, read: image.bytes)
     }
 
     /// Adds (or replaces) the volume; `imageSize` when the session has just written the image.

@@ -17,6 +17,10 @@ public struct WriteConfiguration: Sendable {
     public var force: Bool
     /// `--user-data`: the volume to add once the image is written and read back.
     public var userData: UserDataVolume?
+    /// `--grow`: a disk image's last partition grows to the end of the disk.
+    public var grow: Bool
+    /// `--expect-serial`, `--expect-size`: any other disk is refused.
+    public var expectation: DiskExpectation
     /// A volume made for the accepted disk instead (each stick of a batch gets its site's, with an
     /// instance-id naming the stick's serial); used when `userData` is nil.
     public var userDataForDisk: (@Sendable (Disk) throws -> UserDataVolume)?
@@ -31,7 +35,8 @@ public struct WriteConfiguration: Sendable {
 
     public init(imagePath: String, devicePath: String, checksum: ChecksumSource = .beside, verify: Bool = true, probe: Bool = true,
                 unmount: Bool = false, force: Bool = false, userData: UserDataVolume? = nil,
-                userDataForDisk: (@Sendable (Disk) throws -> UserDataVolume)? = nil) {
+                userDataForDisk: (@Sendable (Disk) throws -> UserDataVolume)? = nil, grow: Bool = false,
+                expectation: DiskExpectation = DiskExpectation()) {
         self.imagePath = imagePath
         self.devicePath = devicePath
         self.checksum = checksum
@@ -40,6 +45,8 @@ public struct WriteConfiguration: Sendable {
         self.unmount = unmount
         self.force = force
         self.userData = userData
+        self.grow = grow
+        self.expectation = expectation
         self.userDataForDisk = userDataForDisk
     }
 }
@@ -73,7 +80,8 @@ public struct WriteSession {
     ///    will not boot from a stick, unless `--force` (exit 3);
     /// 2. its checksum: given, named, or found beside it; a broken checksum file is an error (exit 6);
     /// 3. the disk: the safety policy (`TargetPolicy`), with `--unmount` unmounting first (exit 3);
-    /// 4. with user-data: room for its volume after the image on this disk (exit 3).
+    /// 4. with user-data: room for its volume after the image on this disk (exit 3);
+    /// 5. a disk image's tables on this disk: its sector size, and what `--grow` can do (exit 3).
     public func prepare() throws -> PreparedWrite {
         do {
             let config = configuration
@@ -91,7 +99,7 @@ public struct WriteSession {
                 let map = try Self.map(config, image: image, source: source)
                 let disk = try TargetCheck.check(TargetRequest(imagePath: config.imagePath, imageSize: source.size,
                                                                devicePath: config.devicePath, unmount: config.unmount,
-                                                               force: config.force),
+                                                               force: config.force, expectation: config.expectation),
                                                  readFacts: readFacts)
                 // Room for the site's volume is checked now, against the image as it will lie on
                 // this disk, so a stick too small for both is refused before anything is erased.
@@ -99,9 +107,11 @@ public struct WriteSession {
                 if let userData {
                     _ = try userData.planAfterWriting(image, toDiskOf: disk.size)
                 }
+                let finish = try DiskImageFinish.plan(imagePath: config.imagePath, imageSize: image.size, disk: disk,
+                                                      grow: config.grow, read: image.bytes)
                 emit(.targetAccepted(disk))
                 return PreparedWrite(session: self, image: image, source: source, map: map, expected: expected, disk: disk,
-                                     userData: userData)
+                                     userData: userData, finish: finish)
             } catch {
                 image.close()  // refused: nothing will read it
                 throw error
@@ -162,13 +172,16 @@ public struct PreparedWrite {
     public let disk: Disk
     /// The volume added after the write: the configuration's, or the one made for this disk.
     public let userData: UserDataVolume?
+    /// What the disk image's tables need on this disk after the write; nil when nothing.
+    public let finish: DiskImageFinish?
 
     /// The write reads the image file whole, as it is: not decompressed, not in mapped ranges only.
     var readsWholeFile: Bool { source is ImageFile && map == nil }
 
     /// What to ask before running: the disk and everything on it that will be erased.
     public func confirmation() -> ConfirmationRequest {
-        ConfirmationRequest(disk: disk, change: .eraseAndWrite(imagePath: image.path, imageBytes: source.sizeIsStated ? source.size : image.size))
+        ConfirmationRequest(disk: disk, change: .eraseAndWrite(imagePath: image.path, imageBytes: source.sizeIsStated ? source.size : image.size),
+                            givenPath: session.configuration.devicePath)
     }
 
     /// Takes the disk (refused as busy, naming its holders, when anything holds it), writes and
@@ -187,11 +200,12 @@ public struct PreparedWrite {
             try ExclusiveAccess.check(devicePath: device)
             let outcome = try writeImage(shared ?? source, depth: source is CompressedImage ? 2 : depth, cancel: cancel)
             session.emit(.written(outcome))
-            guard let userData else { return WriteResult(outcome: outcome) }
+            if let finish { try finishTables(finish) }
+            guard let userData else { return WriteResult(outcome: outcome, tables: finish) }
             let plan = try addVolume(userData, cancel: cancel)
             session.emit(.injected(plan))
             if cancel.isCancelled { throw InjectSession.finishedBeforeStopping(plan, target: device) }
-            return WriteResult(outcome: outcome, injected: plan)
+            return WriteResult(outcome: outcome, injected: plan, tables: finish)
         } catch {
             throw scrubber.scrub(error)
         }
@@ -212,6 +226,19 @@ public struct PreparedWrite {
         } catch {
             let cause = error as? any EdgeFlashError ?? EdgeError(.failure, "adding the user-data volume to \(disk.path) failed: \(error)")
             throw WriteFailure(scrubber.scrub(cause), target: disk.path, firstMiB: blankFirstMiB())
+        }
+    }
+
+    /// Moves a disk image's backup GPT to the disk's end and grows its last partition (`--grow`).
+    /// A failure leaves tables that no longer match the image: the first MiB is blanked, as a
+    /// failed write's is.
+    private func finishTables(_ finish: DiskImageFinish) throws {
+        do {
+            try finish.apply(to: disk.path)
+            session.emit(.tablesFinished(finish))
+        } catch {
+            let cause = error as? any EdgeFlashError ?? EdgeError(.failure, "finishing the partition table of \(disk.path) failed: \(error)")
+            throw WriteFailure(cause, target: disk.path, firstMiB: blankFirstMiB())
         }
     }
 
@@ -244,9 +271,12 @@ public struct WriteResult {
     public var outcome: WriteOutcome
     /// The user-data volume added after the write, when one was asked for.
     public var injected: InjectionPlan?
+    /// What was done to a disk image's tables after the write (backup GPT moved, `--grow`).
+    public var tables: DiskImageFinish?
 
-    public init(outcome: WriteOutcome, injected: InjectionPlan? = nil) {
+    public init(outcome: WriteOutcome, injected: InjectionPlan? = nil, tables: DiskImageFinish? = nil) {
         self.outcome = outcome
         self.injected = injected
+        self.tables = tables
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DiskOps
 
 /// The flags every command that changes a disk shares (`write`, `inject`), with one meaning each.
 struct DiskChangeOptions: ParsableArguments {
@@ -13,4 +14,13 @@ struct DiskChangeOptions: ParsableArguments {
 
     @Flag(help: "JSON lines on stdout, for scripts: a final result object (after progress events, for write).")
     var json = false
+
+    @Option(help: ArgumentHelp("Refuse the disk unless its serial number is this one (see 'edgeflash list'): for scripts, where a disk's name can change between boots.", valueName: "serial"))
+    var expectSerial: String?
+
+    @Option(help: ArgumentHelp("Refuse the disk unless it is exactly this many bytes (see 'edgeflash list --json').", valueName: "bytes"))
+    var expectSize: Int64?
+
+    /// What the disk must be; checked before anything is opened for writing.
+    var expectation: DiskExpectation { DiskExpectation(serial: expectSerial, size: expectSize) }
 }

@@ -51,7 +51,8 @@ struct InjectCommand: AsyncParsableCommand {
             guard let site = try userData.prepare() else { return }
             warnings = site.warnings
             let session = InjectSession(InjectConfiguration(target: target, userData: site.volume,
-                                                            unmount: options.unmount, force: options.force))
+                                                            unmount: options.unmount, force: options.force,
+                                                            expectation: options.expectation))
             // Each result from here on is logged, but a declined question (nothing was changed).
             let start = Date()
             func log(_ disk: Disk?, _ failure: (any EdgeFlashError)?) {

@@ -26,7 +26,9 @@ struct VerifyCommand: ParsableCommand {
             (inject, write --user-data), the partition table bytes inject rewrote must hold the \
             image's tables with the user-data entry added (and the backup GPT at the disk's end), \
             and the user-data volume is checked: libblkid must find vfat CIDATA or iso9660 cidata \
-            there, and a FAT volume's user-data must read whole.
+            there, and a FAT volume's user-data must read whole. On a disk image that write finished \
+            for a larger disk, the tables it rewrote (the backup GPT moved to the disk's end, a \
+            partition grown with --grow) are expected likewise, byte for byte.
 
             Examples:
               edgeflash verify palette-edge-installer.iso
@@ -77,10 +79,13 @@ struct VerifyCommand: ParsableCommand {
         if let against {
             // A user-data volume added by inject or write --user-data: its table bytes are expected.
             footprint = try InjectionFootprint.find(imagePath: image, devicePath: against)
+            // A disk image whose backup GPT write moved to the disk's end (and --grow): its tables too.
+            if footprint == nil { report.tables = try DiskImageFinish.found(imagePath: image, devicePath: against) }
             let device = try BlockDevice(path: against, access: .readOnly, direct: true)
             defer { device.close() }
             let result = try DeviceComparison.compare(image: source, device: device, hash: expected.map(StreamingHash.init(for:)),
-                                                      expected: footprint?.overlay(imageSize: source.size) ?? [],
+                                                      expected: footprint?.overlay(imageSize: source.size)
+                                                          ?? report.tables?.overlay(imageSize: source.size) ?? [],
                                                       cancel: cancel, progress: reporter.update)
             actual = result.imageHash
             report.deviceState = result.firstDifference == nil ? "matched" : "mismatch"
@@ -115,6 +120,11 @@ struct VerifyCommand: ParsableCommand {
             }
             if let footprint {
                 lines += try checkInjection(footprint, device: against, imageSize: source.size, report: &report)
+            } else if let tables = report.tables {
+                let ranges = InjectionFootprint.rewrittenRanges(tables.writes, imageSize: source.size)
+                let described = ranges.inImage.map(InjectionFootprint.describe).joined(separator: ", ")
+                    + ranges.afterImage.map { ", \(InjectionFootprint.describe($0)) at the disk's end" }.joined()
+                lines.append("\(against): its first \(ByteCount.human(source.size)) match \(image) (read with O_DIRECT), except the partition table write rewrote for this disk (\(described)), which holds the image's table \(tables.grown == nil ? "with its backup at the disk's end" : "with its backup at the disk's end and partition \(tables.grown!.number) grown")")
             } else {
                 lines.append("\(against): its first \(ByteCount.human(source.size)) match \(image) (read with O_DIRECT)")
             }
@@ -170,6 +180,9 @@ struct VerifyReport: Encodable {
     /// With --against on a stick that had user-data injected: what the comparison expected instead
     /// of the image's table bytes, and the volume's check.
     var injection: Injection?
+    /// With --against on a disk image whose tables write finished for a larger disk: what it
+    /// changed (as in `write`'s result), compared instead of the image's own table bytes.
+    var tables: DiskImageFinish?
     var error: String?
 
     struct Injection: Encodable {

@@ -57,7 +57,17 @@ struct WriteCommand: ParsableCommand {
             state its decompressed size (gzip; zstd made from a pipe), the image is written as it \
             comes and a stick that ends before it does is refused and left blank. Corrupt, truncated \
             or trailing data is refused (exit 6) naming the byte offset in the compressed file, and \
-            the stick is left blank. --user-data needs an uncompressed image. A compressed image is             decoded by each device's write on its own.
+            the stick is left blank. --user-data needs an uncompressed image. A compressed image is \
+            decoded by each device's write on its own.
+
+            A disk image (a raw GPT or MBR disk, not an installer ISO) whose tables were made for \
+            another logical sector size than the disk's (a GPT at byte 512 on a 4096-byte-sector \
+            disk, or the reverse) is refused before writing. On a disk larger than the image, once \
+            it is read back, its backup GPT moves to the disk's end (the primary header follows, as \
+            sgdisk -e does); with --grow its last partition, GPT or MBR, ends at the disk's end too. \
+            Installer ISOs are written as they are. --expect-serial and --expect-size refuse any \
+            other disk before it is opened, for scripts where a disk's name can change between \
+            boots; a /dev/disk/by-id or by-path link is shown with the disk it names.
 
             Examples:
               edgeflash write palette-edge-installer.iso /dev/sdb
@@ -71,6 +81,7 @@ struct WriteCommand: ParsableCommand {
               edgeflash write installer.iso /dev/sdb /dev/sdc /dev/sdd --user-data site-template.yaml \
                 --sites sites.csv --next
               edgeflash write installer.iso                  # pick the drives from a list
+              edgeflash write edge-disk.raw /dev/disk/by-id/nvme-X --expect-serial S5GXNF0R123456 --grow
 
             Ctrl-C stops cleanly (exit 130): what was written is flushed, the stick is incomplete \
             and will not boot. JSON output is described in docs/write-json.md, the flash log in \
@@ -103,6 +114,9 @@ struct WriteCommand: ParsableCommand {
                                valueName: "file"), completion: .file())
     var keyring: String?
 
+    @Flag(help: "Grow a disk image's last partition (GPT or MBR) to the end of the disk (its filesystem is not resized). Not for ISOs, nor with --user-data.")
+    var grow = false
+
     @OptionGroup var checksum: ChecksumOptions
 
     func validate() throws {
@@ -121,6 +135,10 @@ struct WriteCommand: ParsableCommand {
         let sites: SiteAssignment
         let devices: [String]
         do {
+            if grow, userData.userData != nil {
+                throw EdgeError(.usage, "--grow and --user-data both want the space after the image: give one",
+                                hint: "Grow the last partition, or add the user-data volume after the image.")
+            }
             devices = self.devices.isEmpty ? try DrivePicker.choose(imagePath: image) : self.devices
             if let repeated = Dictionary(grouping: devices, by: { $0 }).first(where: { $0.value.count > 1 })?.key {
                 throw EdgeError(.usage, "\(repeated) is given twice")
@@ -139,6 +157,18 @@ struct WriteCommand: ParsableCommand {
         let holes = map.zeroHoles ? "its holes zeroed on the disk" : "the rest left as it was, as bmaptool does"
         let checked = map.checksums == nil ? "" : ", each range's \(map.checksumType ?? "") checked"
         return "Mapped: \(ByteCount.human(map.mappedBytes)) in \(map.ranges.count) ranges from \(map.source) written and read back\(checked); \(holes)."
+    }
+
+    /// What was done to a disk image's tables after the write.
+    static func summary(_ tables: DiskImageFinish) -> String {
+        var lines: [String] = []
+        if let from = tables.backupHeaderFrom, let to = tables.backupHeaderTo, from != to {
+            lines.append("Partition table: the backup GPT moved from sector \(from) to the disk's last sector, \(to).")
+        }
+        if let grown = tables.grown {
+            lines.append("Grown: partition \(grown.number) now ends at the disk's end, sector \(grown.lastSector) (was \(grown.previousLastSector)): \(ByteCount.human(grown.bytes)); its filesystem keeps its size until resized.")
+        }
+        return lines.joined(separator: "\n")
     }
 
     static func summary(_ outcome: WriteOutcome, image: String, device: String) -> String {

@@ -102,7 +102,8 @@ final class WriteTargets: @unchecked Sendable {
         var configuration = WriteConfiguration(imagePath: command.image, devicePath: devices[index], checksum: command.checksum.source,
                                                verify: !command.noVerify, probe: !command.noProbe, unmount: command.options.unmount,
                                                force: command.options.force, userData: sites.sameVolume,
-                                               userDataForDisk: sites.volumeForDisk(at: index))
+                                               userDataForDisk: sites.volumeForDisk(at: index),
+                                               grow: command.grow, expectation: command.options.expectation)
         configuration.bmap = command.noBmap ? .none : command.bmap.map { .file($0) } ?? .beside
         configuration.keyring = command.keyring
         return configuration
@@ -182,6 +183,7 @@ final class WriteTargets: @unchecked Sendable {
         } else {
             print(WriteCommand.summary(written.outcome, image: command.image, device: device))
             if let map = result.map { print(WriteCommand.mapSummary(map)) }
+            if let tables = written.tables { print(WriteCommand.summary(tables)) }
             if let injected = written.injected { print(InjectCommand.summary(injected, target: device)) }
         }
         if let warning = written.outcome.partitionTableWarning { Terminal.writeStderr("edgeflash: warning: \(warning)\n") }

@@ -46,8 +46,8 @@ enum Confirmation {
         let disk = request.disk
         var lines: [String] = []
         switch request.change {
-        case .eraseAndWrite: lines.append("This ERASES everything on \(disk.path):")
-        case .addVolume: lines.append("This changes \(disk.path):")
+        case .eraseAndWrite: lines.append("This ERASES everything on \(request.diskName):")
+        case .addVolume: lines.append("This changes \(request.diskName):")
         }
         var facts = [identity(disk) ?? "unknown model", ByteCount.human(disk.size)]
         facts.append("serial " + (disk.serial.flatMap { $0.isEmpty ? nil : $0 } ?? "unknown"))

@@ -45,6 +45,9 @@ struct WriteReport: Encodable {
     var firstMiB: String?
     var writeSeconds: Double?
     var verifySeconds: Double?
+    /// A disk image's tables after the write: the backup GPT moved to the disk's end, the last
+    /// partition grown (--grow); nil when they were left as the image has them.
+    var tables: DiskImageFinish?
     var warnings: [String] = []
     var error: Failure?
 
@@ -74,6 +77,8 @@ struct WriteReport: Encodable {
             writeSeconds = (outcome.writeSeconds * 1000).rounded() / 1000
             verifySeconds = outcome.verifySeconds.map { ($0 * 1000).rounded() / 1000 }
             if let warning = outcome.partitionTableWarning { warnings.append(warning) }
+        case .tablesFinished(let finish):
+            tables = finish
         case .targetAccepted(let disk):
             serial = disk.serial
         case .progress, .injected:

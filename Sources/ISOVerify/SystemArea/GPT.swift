@@ -197,6 +197,22 @@ public struct GPT: Sendable, Codable, Equatable {
         try rederive()
     }
 
+    /// Moves the last sector of partition `number` to `lastLBA`, its other fields as they were (the
+    /// last partition grown to the disk's end, as `growpart` does).
+    public mutating func setLastLBA(of number: Int, to lastLBA: UInt64) throws {
+        guard let partition = partitions.first(where: { $0.number == number }) else {
+            throw EdgeError(.malformed, "GPT has no partition \(number)")
+        }
+        guard partition.firstLBA <= lastLBA, lastLBA <= lastUsableLBA else {
+            throw EdgeError(.malformed, "GPT partition \(number) (from sector \(partition.firstLBA)) cannot end at sector \(lastLBA): the usable sectors end at \(lastUsableLBA)")
+        }
+        if let other = partitions.first(where: { $0.number != number && $0.firstLBA <= lastLBA && partition.firstLBA <= $0.lastLBA }) {
+            throw EdgeError(.malformed, "GPT partition \(number) ending at sector \(lastLBA) would overlap partition \(other.number) (\(other.firstLBA)-\(other.lastLBA))")
+        }
+        entryArray.setLE64((number - 1) * Int(entrySize) + 40, lastLBA)
+        try rederive()
+    }
+
     /// Entry `number` as stored (`entrySize` bytes); nil when there is no such entry.
     public func entryBytes(_ number: Int) -> [UInt8]? {
         guard number >= 1, number <= Int(entryCount) else { return nil }

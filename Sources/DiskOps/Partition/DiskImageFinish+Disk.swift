@@ -1,0 +1,50 @@
+import EdgeCore
+import ISOVerify
+
+/// `DiskImageFinish` on a real disk: planned for the disk the policy accepted, applied to it after
+/// the write, and found again by `verify --against`. (The plan itself is pure, and fuzzed.)
+extension DiskImageFinish {
+    /// The finish for `image` written to `disk` (see the plan over a disk's size and sector size).
+    static func plan(imagePath: String, imageSize: Int64, disk: Disk, grow: Bool,
+                     read: (Int64, Int) throws -> [UInt8]) throws -> DiskImageFinish? {
+        try plan(imagePath: imagePath, imageSize: imageSize, diskPath: disk.path, diskSize: disk.size,
+                 diskSectorSize: disk.logicalSectorSize, grow: grow, read: read)
+    }
+
+    /// What a write left on `devicePath` for the image at `imagePath`, as `verify --against` needs
+    /// it: the finish (with or without `--grow`) whose tables after the image (the backup GPT at the
+    /// disk's end; for an MBR, its table) the device holds; nil when none does (an ISO, an image
+    /// whose tables needed nothing). The bytes inside the image are then compared with the
+    /// finish's tables, so a byte changed anywhere in them is still a difference.
+    public static func found(imagePath: String, devicePath: String) throws -> DiskImageFinish? {
+        try InjectionTarget(path: imagePath, readOnly: true).closeAfter { image in
+            try InjectionTarget(path: devicePath, readOnly: true).closeAfter { device in
+                for grow in [false, true] {
+                    guard let finish = try? plan(imagePath: imagePath, imageSize: image.size, diskPath: devicePath, diskSize: device.size,
+                                                 diskSectorSize: device.device.logicalSectorSize, grow: grow, read: image.read) else { continue }
+                    let beyond = finish.writes.compactMap { $0.clipped(to: image.size..<Int64.max) }
+                    if try (beyond.isEmpty ? finish.writes : beyond).allSatisfy({ try device.read($0.offset, $0.bytes.count) == $0.bytes }) {
+                        return finish
+                    }
+                }
+                return nil
+            }
+        }
+    }
+
+    /// Writes the tables (each phase flushed before the next: the backup GPT before the primary
+    /// that points at it), asks the kernel to re-read them, and reads them back from the disk.
+    func apply(to path: String) throws {
+        try InjectionTarget(path: path).closeAfter { target in
+            for phase in phases {
+                for write in phase { try target.write(write) }
+                try target.flush()
+            }
+            target.rereadPartitionTable()
+        }
+        try InjectionTarget(path: path, readOnly: true).closeAfter { reader in
+            reader.device.dropCaches()
+            try check(readBack: TargetTables.read(diskSize: reader.size, read: reader.read), on: path)
+        }
+    }
+}

@@ -1,0 +1,147 @@
+import EdgeCore
+import ISOVerify
+
+/// What a disk image (a raw GPT or MBR disk, not an installer ISO) needs once it lies on a disk
+/// larger than itself, decided before anything is written, from the image's own tables, and done
+/// after the write and its read-back:
+/// - a GPT's backup header and entry array move to the disk's last sectors, and the primary's
+///   alternate LBA, last usable LBA and CRCs follow (as `sgdisk -e`), with a protective MBR widened
+///   to match: otherwise firmware and `sgdisk -v` see a damaged table;
+/// - with `--grow`, the last partition (GPT or MBR) ends at the disk's end (its filesystem is not
+///   resized: that is the installed system's job, as cloud-init's growpart does).
+/// Installer ISOs are left as they are (inject moves a hybrid's backup GPT when it adds a volume).
+/// Before that, the image's sector size is checked against the disk's: a GPT made for 512-byte
+/// sectors is not found on a 4096-byte-sector disk, nor the reverse.
+public struct DiskImageFinish: Sendable, Equatable, Encodable {
+    public struct GrownPartition: Sendable, Equatable, Encodable {
+        public var number: Int
+        /// 512-byte sectors, inclusive.
+        public var firstSector: UInt64
+        public var previousLastSector: UInt64
+        public var lastSector: UInt64
+        public var bytes: Int64 { Int64(lastSector - firstSector + 1) * 512 }
+    }
+
+    /// "gpt" or "mbr".
+    public var layout: String
+    /// The backup GPT header's sector in the image, and on the disk after the move; nil for an MBR.
+    public var backupHeaderFrom: UInt64?
+    public var backupHeaderTo: UInt64?
+    /// The last partition, as `--grow` left it; nil without `--grow`.
+    public var grown: GrownPartition?
+    /// [backup GPT], [primary GPT + protective MBR], or [MBR table]: each flushed before the next.
+    var phases: [[DiskWrite]]
+
+    enum CodingKeys: String, CodingKey { case layout, backupHeaderFrom, backupHeaderTo, grown }
+
+    /// The finish for `image` (`imageSize` bytes, read through `read`, zeros past its end) written
+    /// to `disk`; nil when there is nothing to do (an ISO, an MBR without `--grow`, a GPT already
+    /// at the disk's end). Throws a refusal (exit 3) for a sector-size mismatch, and for `--grow`
+    /// on an image it cannot grow, before anything is written.
+    static func plan(imagePath: String, imageSize: Int64, diskPath: String, diskSize: Int64, diskSectorSize: Int,
+                     grow: Bool, read: (Int64, Int) throws -> [UInt8]) throws -> DiskImageFinish? {
+        let imageSectorSize = try gptSectorSize(read)
+        if let imageSectorSize, imageSectorSize != diskSectorSize {
+            throw EdgeError(.refused, "\(imagePath) has its GPT at byte \(imageSectorSize) (made for \(imageSectorSize)-byte sectors), but \(diskPath) has \(diskSectorSize)-byte logical sectors: firmware and Linux would look for the table at byte \(diskSectorSize) and find none",
+                            hint: "Use an image made for \(diskSectorSize)-byte sectors, or a disk with \(imageSectorSize)-byte sectors; no flag overrides this.")
+        }
+        let cannotGrow = { (why: String) in
+            EdgeError(.refused, "cannot --grow the last partition of \(imagePath): \(why)", hint: "Leave out --grow.")
+        }
+        if VolumeLabelProbe.iso9660Size(try read(0, VolumeLabelProbe.bytesNeeded)) != nil {
+            guard !grow else { throw cannotGrow("it is an ISO 9660 installer image, not a disk image") }
+            return nil
+        }
+        // This model reads 512-byte-sector tables only; a 4096-byte one is written as it is.
+        if imageSectorSize == 4096 {
+            guard !grow else { throw cannotGrow("its GPT is made for 4096-byte sectors, which --grow does not edit") }
+            return nil
+        }
+        let tables: TargetTables
+        do {
+            tables = try TargetTables.read(diskSize: imageSize, read: read)
+        } catch {
+            // A table edgeflash cannot read is written as the image has it, as before.
+            guard !grow else { throw cannotGrow((error as? EdgeError)?.message ?? "\(error)") }
+            return nil
+        }
+        let diskSectors = UInt64(diskSize / 512)
+        switch tables.layout {
+        case .gpt:
+            let gpt = tables.gpt!
+            guard grow || gpt.backupLBA != diskSectors - 1 else { return nil }
+            var grown: GrownPartition?
+            if grow {
+                guard let last = gpt.partitions.max(by: { $0.lastLBA < $1.lastLBA }) else { throw cannotGrow("its GPT has no partitions") }
+                grown = GrownPartition(number: last.number, firstSector: last.firstLBA, previousLastSector: last.lastLBA, lastSector: 0)
+            }
+            let phases = try tables.gptWrites(diskSectors: diskSectors) { table in
+                guard let number = grown?.number else { return }
+                try table.setLastLBA(of: number, to: table.lastUsableLBA)
+                grown?.lastSector = table.lastUsableLBA
+            }
+            return DiskImageFinish(layout: "gpt", backupHeaderFrom: gpt.backupLBA, backupHeaderTo: diskSectors - 1,
+                                   grown: grown, phases: phases)
+        case .mbr:
+            guard grow else { return nil }
+            var mbr = tables.mbr!
+            guard var last = mbr.partitions.filter({ $0.type != 0xEE })
+                .max(by: { UInt64($0.startLBA) + UInt64($0.sectors) < UInt64($1.startLBA) + UInt64($1.sectors) }) else {
+                throw cannotGrow("its MBR has no partitions")
+            }
+            guard ![0x05, 0x0F, 0x85].contains(last.type) else {
+                throw cannotGrow("its last partition (\(last.number)) is an extended partition: grow the logical partition inside it yourself")
+            }
+            guard diskSectors > UInt64(last.startLBA) else { throw cannotGrow("partition \(last.number) starts past the disk's end") }
+            // An MBR entry counts at most 2^32-1 sectors (2 TiB): the rest of a larger disk stays free.
+            let sectors = UInt32(min(diskSectors - UInt64(last.startLBA), UInt64(UInt32.max)))
+            let grown = GrownPartition(number: last.number, firstSector: UInt64(last.startLBA),
+                                       previousLastSector: UInt64(last.startLBA) + UInt64(last.sectors) - 1,
+                                       lastSector: UInt64(last.startLBA) + UInt64(sectors) - 1)
+            last.sectors = sectors
+            mbr.place(last)
+            return DiskImageFinish(layout: "mbr", grown: grown,
+                                   phases: [[DiskWrite(offset: Int64(MBR.tableOffset), bytes: mbr.tableBytes)]])
+        case .none:
+            guard !grow else { throw cannotGrow("it has no partition table") }
+            return nil
+        }
+    }
+
+    /// 512 or 4096 when the image has a GPT header ("EFI PART") at that byte; nil when it has
+    /// neither (an MBR-only image says nothing of its sector size).
+    static func gptSectorSize(_ read: (Int64, Int) throws -> [UInt8]) throws -> Int? {
+        let signature = Array("EFI PART".utf8)
+        for size in [512, 4096] where try read(Int64(size), 8) == signature { return size }
+        return nil
+    }
+
+    public var writes: [DiskWrite] { phases.flatMap { $0 } }
+
+    /// The table bytes inside the image's first `imageSize` bytes: what `verify --against` expects
+    /// there instead of the image's own.
+    public func overlay(imageSize: Int64) -> [DiskWrite] {
+        writes.compactMap { $0.clipped(to: 0..<imageSize) }
+    }
+
+    /// Throws a mismatch unless `tables`, read back from `path` once the finish was applied, hold
+    /// what it wrote: the backup GPT at the disk's last sector, valid, and the grown partition's end.
+    func check(readBack tables: TargetTables, on path: String) throws {
+        let hint = "The disk may be failing; try another one, or write the image again."
+        if layout == "gpt" {
+            guard tables.layout == .gpt, let gpt = tables.gpt, gpt.backupLBA == backupHeaderTo, gpt.backupValid else {
+                throw EdgeError(.mismatch, "the GPT on \(path) does not read back with a valid backup header at sector \(backupHeaderTo ?? 0)", hint: hint)
+            }
+        }
+        if let grown {
+            let found: Bool
+            switch tables.layout {
+            case .gpt: found = tables.gpt!.partitions.contains { $0.number == grown.number && $0.lastLBA == grown.lastSector }
+            default: found = tables.mbr?.partitions.contains { $0.number == grown.number && UInt64($0.startLBA) + UInt64($0.sectors) - 1 == grown.lastSector } ?? false
+            }
+            guard found else {
+                throw EdgeError(.mismatch, "the partition table on \(path) does not read back with partition \(grown.number) ending at sector \(grown.lastSector)", hint: hint)
+            }
+        }
+    }
+}

@@ -1,0 +1,173 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// A GPT disk image (not an installer ISO) written to a disk larger than itself, on real loop
+/// devices: the backup GPT moves to the disk's end, `--grow` takes the last partition there, and
+/// both filesystems in it still check clean. A disk with another sector size, or not the disk a
+/// script expected, is refused before anything is written.
+@Suite(.serialized, .enabled(if: Privileges.isRoot, Privileges.rootReason))
+struct DiskImageTests {
+    static let imageSectors = 131_072                       // 64 MiB
+    static let fat = (first: 2048, last: 43_007)            // EFI system, 20 MiB
+    static let ext4 = (first: 43_008, last: 131_038)        // Linux, to the image's last usable sector
+
+    /// The image in `dir`: sgdisk's table, a FAT and an ext4 filesystem made at their offsets
+    /// through loop devices limited to each partition.
+    func makeImage(in dir: URL) throws -> String {
+        let path = dir.appendingPathComponent("disk.img").path
+        try Shell.bash("""
+            set -e
+            truncate -s \(Self.imageSectors * 512) '\(path)'
+            sgdisk -o -n1:\(Self.fat.first):\(Self.fat.last) -t1:ef00 -n2:\(Self.ext4.first):\(Self.ext4.last) -t2:8300 '\(path)' >/dev/null
+            l=$(losetup -f --show -o \(Self.fat.first * 512) --sizelimit \((Self.fat.last - Self.fat.first + 1) * 512) '\(path)')
+            mkfs.vfat -n EFI "$l" >/dev/null; losetup -d "$l"
+            l=$(losetup -f --show -o \(Self.ext4.first * 512) --sizelimit \((Self.ext4.last - Self.ext4.first + 1) * 512) '\(path)')
+            mkfs.ext4 -q -F -L root "$l"; losetup -d "$l"
+            """)
+        return path
+    }
+
+    /// fsck of the partition from `first` to `last` (sectors) of the file `backing`, through a loop
+    /// device limited to it: `check` is the fsck command line without the device.
+    func fsckClean(_ backing: URL, first: Int, last: Int, _ check: String) throws -> Bool {
+        let loop = try Shell.bash("losetup -f --show -r -o \(first * 512) --sizelimit \((last - first + 1) * 512) '\(backing.path)'")
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        defer { _ = try? Shell.run("losetup", ["-d", loop]) }
+        return try Shell.run("/bin/sh", ["-c", "\(check) \(loop)"]).succeeded
+    }
+
+    func bothFilesystemsClean(_ loop: LoopDevice) throws {
+        #expect(try fsckClean(loop.backingFile, first: Self.fat.first, last: Self.fat.last, "fsck.vfat -n"))
+        #expect(try fsckClean(loop.backingFile, first: Self.ext4.first, last: Self.ext4.last, "e2fsck -fn"))
+    }
+
+    func verify(_ image: String, against device: String) throws -> ShellResult {
+        try EdgeFlashBinary.run(["verify", image, "--against", device, "--sha256", String(try Shell.bash("sha256sum '\(image)'").prefix(64))])
+    }
+
+    @Test func theBackupGPTMovesToTheEndOfALargerDisk() throws {
+        let dir = try TemporaryDirectory.make(prefix: "edgeflash-diskimage")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let image = try makeImage(in: dir)
+        let loop = try LoopDevice(size: Int64(Self.imageSectors) * 512 * 2)
+        defer { loop.detach() }
+        let write = try EdgeFlashBinary.run(["write", image, loop.path, "--yes"])
+        #expect(write.status == 0, "\(write.stderr)")
+        #expect(write.stdout.contains("the backup GPT moved from sector 131071 to the disk's last sector, 262143"), "\(write.stdout)")
+
+        let sgdisk = try Shell.run("sgdisk", ["-v", loop.path])
+        #expect(sgdisk.succeeded && sgdisk.stdout.contains("No problems found"), "\(sgdisk.stdout)")
+        #expect(try loop.read(offset: 262_143 * 512, count: 8) == Data("EFI PART".utf8))
+        #expect(try Shell.bash("sgdisk -p \(loop.path)").contains("last usable sector is 262110"))
+        // Partitions as the image had them.
+        #expect(try Shell.bash("sgdisk -i 2 \(loop.path)").contains("Last sector: \(Self.ext4.last) "))
+        try bothFilesystemsClean(loop)
+
+        // verify --against knows the tables write moved, and still sees any other change in them.
+        let good = try verify(image, against: loop.path)
+        #expect(good.status == 0, "\(good.stderr)")
+        #expect(good.stdout.contains("except the partition table write rewrote for this disk (bytes 446-511, LBA 1-33, LBA 262111-262143 at the disk's end)"), "\(good.stdout)")
+        try Shell.bash("printf 'X' | dd of='\(loop.path)' bs=1 seek=\(512 + 60) conv=notrunc,fsync status=none")   // the disk GUID
+        let bad = try verify(image, against: loop.path)
+        #expect(bad.status == 4, "\(bad.stdout)")
+        #expect(bad.stderr.contains("byte offset 572"), "\(bad.stderr)")
+    }
+
+    @Test func growTakesTheLastPartitionToTheLastUsableSector() throws {
+        let dir = try TemporaryDirectory.make(prefix: "edgeflash-diskimage")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let image = try makeImage(in: dir)
+        let loop = try LoopDevice(size: Int64(Self.imageSectors) * 512 * 2)
+        defer { loop.detach() }
+        let write = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--grow", "--json"])
+        #expect(write.status == 0, "\(write.stderr)")
+        let line = try #require(write.stdout.split(separator: "\n").last)
+        let result = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        let tables = try #require(result["tables"] as? [String: Any])
+        #expect(tables["layout"] as? String == "gpt" && tables["backupHeaderTo"] as? Int == 262_143)
+        let grown = try #require(tables["grown"] as? [String: Any])
+        #expect(grown["number"] as? Int == 2 && grown["lastSector"] as? Int == 262_110 && grown["previousLastSector"] as? Int == Self.ext4.last)
+
+        let sgdisk = try Shell.run("sgdisk", ["-v", loop.path])
+        #expect(sgdisk.succeeded && sgdisk.stdout.contains("No problems found"), "\(sgdisk.stdout)")
+        #expect(try Shell.bash("sgdisk -i 2 \(loop.path)").contains("Last sector: 262110 "))
+        #expect(try Shell.bash("sgdisk -i 1 \(loop.path)").contains("Last sector: \(Self.fat.last) "))
+        try bothFilesystemsClean(loop)
+        let verified = try verify(image, against: loop.path)
+        #expect(verified.status == 0 && verified.stdout.contains("and partition 2 grown"), "\(verified.stdout)\(verified.stderr)")
+
+        let text = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--grow"])
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(text.stdout.contains("Grown: partition 2 now ends at the disk's end, sector 262110 (was \(Self.ext4.last))"), "\(text.stdout)")
+    }
+
+    /// `--grow` on an MBR disk image: its last entry reaches the disk's last sector.
+    @Test func growTakesAnMBRsLastPartitionToTheDisksEnd() throws {
+        let dir = try TemporaryDirectory.make(prefix: "edgeflash-diskimage")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let image = dir.appendingPathComponent("mbr.img").path
+        try Shell.bash("truncate -s 16M '\(image)' && printf 'label: dos\\n2048,8192,c\\n10240,,83\\n' | sfdisk -q '\(image)'")
+        let loop = try LoopDevice(size: 32 << 20)
+        defer { loop.detach() }
+        let write = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--grow"])
+        #expect(write.status == 0, "\(write.stderr)")
+        #expect(write.stdout.contains("Grown: partition 2 now ends at the disk's end, sector 65535 (was 32767)"), "\(write.stdout)")
+        let dump = try Shell.bash("sfdisk -d \(loop.path)")
+        #expect(dump.contains("start=       10240, size=       55296, type=83"), "\(dump)")
+    }
+
+    /// A 512-byte-sector image to a 4096-byte-sector disk, and the reverse: refused with the reason
+    /// before anything is written.
+    @Test func aDiskWithAnotherSectorSizeIsRefusedUntouched() throws {
+        let dir = try TemporaryDirectory.make(prefix: "edgeflash-sectors")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let image = try makeImage(in: dir)
+        let backing = dir.appendingPathComponent("4k.img").path
+        // An old disk: something at both ends, where a write would start (the probe, the cleared MiBs).
+        try Shell.bash("truncate -s 128M '\(backing)' && head -c 1M /dev/urandom | dd of='\(backing)' conv=notrunc status=none && head -c 1M /dev/urandom | dd of='\(backing)' bs=1M seek=127 conv=notrunc status=none")
+        let loop = try Shell.bash("losetup -f --show --sector-size 4096 '\(backing)'").trimmingCharacters(in: .whitespacesAndNewlines)
+        defer { _ = try? Shell.run("losetup", ["-d", loop]) }
+        try Shell.bash("blockdev --setrw \(loop)")
+        let ends = "(head -c 1M '\(backing)'; tail -c 1M '\(backing)') | sha256sum"
+        let before = try Shell.bash(ends)
+
+        let write = try EdgeFlashBinary.run(["write", image, loop, "--yes"])
+        #expect(write.status == 3, "\(write.stderr)")
+        #expect(write.stderr.contains("\(image) has its GPT at byte 512 (made for 512-byte sectors), but \(loop) has 4096-byte logical sectors"), "\(write.stderr)")
+        #expect(try Shell.bash(ends) == before)
+
+        // A GPT made on the 4096-byte-sector disk is an image for such disks: refused on a 512 one.
+        let fourK = dir.appendingPathComponent("4k-image.img").path
+        try Shell.bash("truncate -s 64M '\(fourK)' && l=$(losetup -f --show --sector-size 4096 '\(fourK)') && sgdisk -o -n1:0:0 \"$l\" >/dev/null && losetup -d \"$l\"")
+        let small = try LoopDevice(size: 128 << 20)
+        defer { small.detach() }
+        let reverse = try EdgeFlashBinary.run(["write", fourK, small.path, "--yes"])
+        #expect(reverse.status == 3, "\(reverse.stderr)")
+        #expect(reverse.stderr.contains("has its GPT at byte 4096 (made for 4096-byte sectors), but \(small.path) has 512-byte logical sectors"), "\(reverse.stderr)")
+        #expect(try small.read(offset: 0, count: 1 << 20) == Data(count: 1 << 20))
+    }
+
+    /// --expect-serial and --expect-size are checked before the disk is opened for writing: with
+    /// another process holding the loop exclusively, the mismatch is what is reported, not "busy"
+    /// (which an open for writing would meet first).
+    @Test func anotherDiskThanExpectedIsRefusedBeforeItIsOpened() throws {
+        let loop = try LoopDevice(size: 64 << 20)
+        defer { loop.detach() }
+        let holder = try ExclusiveHolder(loop.path)
+        defer { holder.release() }
+
+        let serial = try EdgeFlashBinary.run(["write", InstallerImages.ipxe, loop.path, "--yes", "--expect-serial", "4C530001230925117291"])
+        #expect(serial.status == 3, "\(serial.stderr)")
+        #expect(serial.stderr.contains("\(loop.path) reports no serial, not the expected 4C530001230925117291 (--expect-serial)"), "\(serial.stderr)")
+        let size = try EdgeFlashBinary.run(["write", InstallerImages.ipxe, loop.path, "--yes", "--expect-size", "\((64 << 20) + 512)"])
+        #expect(size.status == 3, "\(size.stderr)")
+        #expect(size.stderr.contains("not the expected \((64 << 20) + 512) bytes (--expect-size)"), "\(size.stderr)")
+        let inject = try EdgeFlashBinary.run(["inject", loop.path, "--user-data", try userDataFile(validUserData), "--yes", "--expect-serial", "X1"])
+        #expect(inject.status == 3 && inject.stderr.contains("(--expect-serial)"), "\(inject.stderr)")
+        // The same write without the expectation reaches the disk and finds it held.
+        let busy = try EdgeFlashBinary.run(["write", InstallerImages.ipxe, loop.path, "--yes", "--expect-size", "\(64 << 20)"])
+        #expect(busy.status == 3 && busy.stderr.contains("is busy"), "\(busy.stderr)")
+        #expect(try loop.read(offset: 0, count: 1 << 20) == Data(count: 1 << 20))
+    }
+}
