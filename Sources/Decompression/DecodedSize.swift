@@ -60,7 +60,8 @@ public enum DecodedSize {
             }
             let content = head.withUnsafeBytes { ZSTD_getFrameContentSize($0.baseAddress, $0.count) }
             // Neither ZSTD_CONTENTSIZE_UNKNOWN (all ones) nor ZSTD_CONTENTSIZE_ERROR (all ones but one).
-            guard content < UInt64.max - 1 else { return nil }
+            // Past Int64.max is no size a file could have (and would trap below).
+            guard content < UInt64.max - 1, content <= UInt64(Int64.max) else { return nil }
             // The header's length from its descriptor byte (RFC 8878, 3.1.1.1): magic, descriptor,
             // window (unless single-segment), dictionary ID, content size.
             let descriptor = head[4]
@@ -78,7 +79,9 @@ public enum DecodedSize {
                 if word & 1 == 1 { break }
             }
             if hasChecksum { offset += 4 }
-            total += Int64(content)
+            let (sum, overflow) = total.addingReportingOverflow(Int64(content))
+            guard !overflow else { return nil }
+            total = sum
         }
         return offset == file.size ? total : nil
     }

@@ -60,6 +60,21 @@ private func decodeError(_ path: String) -> EdgeError? {
         #expect((index?.blocks ?? 0) > 1, "xz --block-size made a multi-block stream")
     }
 
+    /// Was: a frame header stating 2^64-16 bytes trapped converting it to Int64 (write's preflight
+    /// and inspect both read it).
+    @Test func aZstdHeaderStatingAnImpossibleSizeStatesNone() throws {
+        let directory = try TemporaryDirectory.make(prefix: "zstd-size")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("huge.zst").path
+        // Magic, a single-segment descriptor with an 8-byte content size, that size, one empty raw last block.
+        let frame: [UInt8] = [0x28, 0xB5, 0x2F, 0xFD, 0xE0] + withUnsafeBytes(of: UInt64(0xFFFF_FFFF_FFFF_FFF0).littleEndian, Array.init) + [0x01, 0x00, 0x00]
+        try Data(frame + frame).write(to: URL(fileURLWithPath: path))
+        #expect(try OpenFile.open(path).closeAfter { DecodedSize.of($0, format: .zstd) } == nil)
+        let half: [UInt8] = [0x28, 0xB5, 0x2F, 0xFD, 0xE0] + withUnsafeBytes(of: UInt64(1 << 62 + 1).littleEndian, Array.init) + [0x01, 0x00, 0x00]
+        try Data(half + half).write(to: URL(fileURLWithPath: path))  // each fits, their sum does not
+        #expect(try OpenFile.open(path).closeAfter { DecodedSize.of($0, format: .zstd) } == nil)
+    }
+
     @Test func theCompressedBytesAreShownWhileDecoding() throws {
         var seen = 0
         _ = try decodeAll(fixture.images.xz) { seen += $0.count }

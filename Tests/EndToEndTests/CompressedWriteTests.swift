@@ -109,6 +109,26 @@ struct CompressedWriteTests {
         #expect(!(try Blkid.findsSignature(on: loop.path)), "LBA 0 blank")
     }
 
+    /// Was: a site per stick (--sites with --site or --next) let a compressed image through, and its
+    /// volume was planned against the compressed bytes; --grow read the compressed bytes as tables.
+    @Test func sitesAndGrowNeedAnUncompressedImageAndTheStickIsUntouched() throws {
+        let loop = try stickHoldingTheISO()
+        defer { loop.detach() }
+        let before = try sha256(loop.path)
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let sites = try EdgeFlashBinary.run(["write", images.xz, loop.path, "--yes", "--no-probe",
+                                             "--user-data", root.appendingPathComponent("examples/site-template.yaml").path,
+                                             "--sites", root.appendingPathComponent("examples/sites.csv").path, "--site", "berlin",
+                                             "--log", directory.appendingPathComponent("sites.jsonl").path])
+        #expect(sites.status == 3, "\(sites.stderr)")
+        #expect(sites.stderr.contains("needs an uncompressed image"), "\(sites.stderr)")
+        let grow = try EdgeFlashBinary.run(["write", images.xz, loop.path, "--yes", "--no-probe", "--grow",
+                                            "--log", directory.appendingPathComponent("grow.jsonl").path])
+        #expect(grow.status == 3, "\(grow.stderr)")
+        #expect(grow.stderr.contains("--grow needs an uncompressed"), "\(grow.stderr)")
+        #expect(try sha256(loop.path) == before)
+    }
+
     @Test func inspectReadsThroughTheCompression() throws {
         let plain = try EdgeFlashBinary.run(["inspect", "--json", Self.iso])
         for (image, format, stated) in [(images.xz, "xz", true), (images.gzip, "gzip", false), (images.zstd, "zstd", true)] {

@@ -85,7 +85,7 @@ public struct DiskImageFinish: Sendable, Equatable, Encodable {
         case .mbr:
             guard grow else { return nil }
             var mbr = tables.mbr!
-            guard var last = mbr.partitions.filter({ $0.type != 0xEE })
+            guard var last = mbr.partitions.filter({ $0.type != 0xEE && $0.sectors > 0 })
                 .max(by: { UInt64($0.startLBA) + UInt64($0.sectors) < UInt64($1.startLBA) + UInt64($1.sectors) }) else {
                 throw cannotGrow("its MBR has no partitions")
             }

@@ -95,7 +95,7 @@ public struct WriteSession {
                 }
                 let expected = try config.checksum.expected(forImage: config.imagePath)
                 emit(.checksumKnown(expected))
-                let source = try Self.source(image, hashing: expected, userData: config.userData != nil)
+                let source = try Self.source(image, hashing: expected, userData: config.userData != nil || config.userDataForDisk != nil)
                 let map = try Self.map(config, image: image, source: source)
                 let disk = try TargetCheck.check(TargetRequest(imagePath: config.imagePath, imageSize: source.size,
                                                                devicePath: config.devicePath, unmount: config.unmount,
@@ -107,8 +107,15 @@ public struct WriteSession {
                 if let userData {
                     _ = try userData.planAfterWriting(image, toDiskOf: disk.size)
                 }
-                let finish = try DiskImageFinish.plan(imagePath: config.imagePath, imageSize: image.size, disk: disk,
-                                                      grow: config.grow, read: image.bytes)
+                // The tables are read from the image as stored: a compressed one's are not there to
+                // read, so its disk image is written as it is (no backup GPT moved, no --grow).
+                if source is CompressedImage, config.grow {
+                    throw EdgeError(.refused, "--grow needs an uncompressed disk image: \(config.imagePath) is compressed",
+                                    hint: "Decompress it first, then write that image with --grow.")
+                }
+                let finish = source is CompressedImage ? nil
+                    : try DiskImageFinish.plan(imagePath: config.imagePath, imageSize: image.size, disk: disk,
+                                               grow: config.grow, read: image.bytes)
                 emit(.targetAccepted(disk))
                 return PreparedWrite(session: self, image: image, source: source, map: map, expected: expected, disk: disk,
                                      userData: userData, finish: finish)

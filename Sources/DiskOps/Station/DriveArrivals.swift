@@ -28,14 +28,19 @@ public struct DriveArrivals: Sendable {
     }
 
     public let rules: Rules
-    /// Drives present when the station started (forgotten once removed) and new ones it may not take.
+    /// Drives present when the station started, by kernel name until removed (their serials stay
+    /// below), and new ones it may not take.
     private var passedOver: Set<String>
     private var taken: Set<String> = []
+    /// Serials of the drives present at start, kept for the whole run: a drive that drops off its
+    /// bus and comes back (a hub or power glitch) is still the technician's own drive.
+    private let serialsAtStart: Set<String>
 
     /// `disks`: the inventory when the station starts; none of them is ever taken.
     public init(present disks: [Disk], rules: Rules) {
         self.rules = rules
         passedOver = Set(disks.filter { $0.size > 0 }.map(\.name))
+        serialsAtStart = Set(disks.compactMap { $0.serial.flatMap { $0.isEmpty ? nil : $0 } })
     }
 
     public struct Change: Sendable {
@@ -55,7 +60,7 @@ public struct DriveArrivals: Sendable {
         taken.formIntersection(present)
         passedOver.formIntersection(present)
         for disk in disks where disk.size > 0 && !taken.contains(disk.name) && !passedOver.contains(disk.name) {
-            if let reason = rules.refusal(disk) {
+            if let reason = rules.refusal(disk) ?? presentAtStart(disk) {
                 passedOver.insert(disk.name)
                 change.passedOver.append((disk, reason))
             } else {
@@ -64,6 +69,11 @@ public struct DriveArrivals: Sendable {
             }
         }
         return change
+    }
+
+    private func presentAtStart(_ disk: Disk) -> String? {
+        guard let serial = disk.serial, serialsAtStart.contains(serial) else { return nil }
+        return "it was present when the station started (serial \(serial)), and has come back"
     }
 
     /// Drives taken and not yet removed.

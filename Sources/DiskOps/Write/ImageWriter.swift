@@ -134,7 +134,7 @@ public final class ImageWriter {
                                     map: map, rangeChecks: try map.flatMap(RangeChecks.init))
         let heldBack = AlignedBuffer(capacity: Int(WritePlan.heldBackSize), account: buffers)
         try writeBody(from: source, holdingBack: heldBack)
-        if plan.streamed { try endStream(source) }
+        if plan.streamed { try endStream(source) } else if image is CompressedImage { try endStatedStream(source) }
         progress(WriteProgress(phase: .sync, bytes: bytesWritten, totalBytes: image.size))
         try device.synchronize()
 
@@ -247,6 +247,16 @@ public final class ImageWriter {
         }
         guard written > 0 else { throw EdgeError(.malformed, "\(image.path) decompresses to nothing: no image to write") }
         plan = plan.ending(at: written)
+    }
+
+    /// A compressed image that states its size stops being read at that size; reading on lets the
+    /// decoder reach the stream's end and check what is there (the last block's CRC, the index,
+    /// zstd's content checksum). More data than the stream stated is an error too.
+    private func endStatedStream(_ source: SourceSegments) throws {
+        if try source.continuesPastPlan() {
+            throw EdgeError(.malformed, "\(image.path) decompresses to more than the \(plan.imageSize) bytes its headers state",
+                            hint: "The file is damaged or was altered: download it again.")
+        }
     }
 
     /// The first MiB was zeroed before the body and nothing of the body is written there, so it

@@ -154,7 +154,9 @@ final class WriteTargets: @unchecked Sendable {
     }
 
     private func log(_ results: [Result], expected: ExpectedChecksum?, imageSHA256: String?) -> [FlashRecord] {
-        let sha256 = expected.flatMap { $0.algorithm == .sha256 && $0.implantedMD5Length == nil ? $0.hex : nil } ?? imageSHA256
+        // The checksum names the image only when it is over the image's bytes (not over a compressed
+        // file as stored).
+        let sha256 = expected.flatMap { $0.algorithm == .sha256 && $0.implantedMD5Length == nil && $0.coverage == .image ? $0.hex : nil } ?? imageSHA256
         let records = results.enumerated().map { index, result in
             var record = FlashRecord(.write, device: devices[index], disk: result.disk, userData: sites.userData(at: index),
                                      failure: result.failure, seconds: result.seconds)

@@ -48,6 +48,7 @@ public struct BlockMap: Sendable, Equatable {
         let imageSize = try number("ImageSize"), blockSize = try number("BlockSize")
         let blocksCount = try number("BlocksCount"), mapped = try number("MappedBlocksCount")
         guard blockSize > 0, blockSize % 512 == 0 else { throw fail("block size \(blockSize) is not a multiple of 512") }
+        guard imageSize <= Int64.max - blockSize else { throw fail("image size \(imageSize) is too large") }
         guard blocksCount == (imageSize + blockSize - 1) / blockSize else {
             throw fail("\(blocksCount) blocks of \(blockSize) bytes do not make an image of \(imageSize) bytes")
         }
