@@ -35,7 +35,7 @@ public enum DecodedSize {
         guard indexStart >= 12, backwardSize <= 64 << 20,
               let bytes = try? file.read(offset: indexStart, count: Int(backwardSize)), bytes.count == backwardSize else { return nil }
         var index: OpaquePointer?
-        var limit = UInt64.max
+        var limit: UInt64 = 256 << 20  // a hostile index could ask for more; a real one needs a few MiB
         var position = 0
         let status = bytes.withUnsafeBufferPointer {
             lzma_index_buffer_decode(&index, &limit, nil, $0.baseAddress, &position, $0.count)

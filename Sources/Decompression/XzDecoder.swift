@@ -17,7 +17,8 @@ final class XzDecoder: StreamDecoder {
         options.threads = UInt32(max(1, threads))
         options.flags = 0x08  // LZMA_CONCATENATED (a macro Swift does not import)
         options.memlimit_threading = memoryLimit
-        options.memlimit_stop = UInt64.max
+        // xz -9 needs 65 MiB per thread; a header asking for over 1 GiB is hostile, not an image.
+        options.memlimit_stop = 1 << 30
         options.timeout = 0  // the reader thread may block inside lzma_code: it has nothing else to do
         let status = lzma_stream_decoder_mt(&stream, &options)
         guard status == LZMA_OK else { throw DecodeFailure(kind: .corrupt, reason: "liblzma could not start (\(status.rawValue))", consumed: 0) }

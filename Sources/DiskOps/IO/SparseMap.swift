@@ -17,7 +17,9 @@ public enum SparseMap {
         var offset: Int64 = 0
         while offset < file.size {
             let data = lseek(file.descriptor, off_t(offset), seekData)
-            if data < 0 { break }  // ENXIO: no data after offset; EINVAL: not supported
+            // ENXIO: no data after offset. Anything else (EINVAL: not supported) says nothing about
+            // holes: no map, every byte is written.
+            if data < 0 { if errno == ENXIO { break } else { return nil } }
             let hole = lseek(file.descriptor, data, seekHole)
             guard hole > data else { return nil }
             // Extents start on filesystem blocks; the write's sectors are never larger than 4 KiB.
