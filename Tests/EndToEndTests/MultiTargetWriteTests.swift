@@ -149,6 +149,23 @@ struct MultiTargetWriteTests {
         #expect(records.filter { $0["result"] as? String == "ok" }.count == 2)
     }
 
+    /// A disk named twice (its path and a link to it) would have two writes racing on it.
+    @Test func aDiskNamedTwiceIsWrittenOnce() throws {
+        let sticks = try Self.sticks(2)
+        defer { sticks.forEach { $0.detach() } }
+        let link = FileManager.default.temporaryDirectory.appendingPathComponent("edgeflash-alias-\(UUID().uuidString)").path
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: sticks[0].path)
+        defer { try? FileManager.default.removeItem(atPath: link) }
+        let result = try EdgeFlashBinary.run(["write", Self.ipxe, sticks[0].path, link, sticks[1].path, "--yes",
+                                              "--user-data", template, "--sites", sitesFile, "--log", log,
+                                              "--site", "berlin", "--site", "paris", "--site", "rome"])
+        #expect(result.status == 64, "\(result.stderr)")
+        #expect(result.stderr.contains("\(link) is the same disk as \(sticks[0].path)"), "\(result.stderr)")
+        #expect(try holdsTheImage(sticks[0]) && holdsTheImage(sticks[1]))
+        #expect(try contains(sticks[0], Self.token("berlin")) && !contains(sticks[0], Self.token("paris")))
+        #expect(try contains(sticks[1], Self.token("rome")))
+    }
+
     @Test func nextSkipsSitesLoggedOkAndATornLineIsReportedNotFatal() throws {
         // berlin has a good stick already; paris only a failed one; then a crash tore a line.
         let earlier = """

@@ -59,6 +59,17 @@ final class WriteTargets: @unchecked Sendable {
                 results[index].seconds = Date().timeIntervalSince(start)
             }
         }
+        // Two names of one disk (a path and its /dev/disk/by-id link) would race each other on it:
+        // the later name is left out.
+        var seen: [DeviceNumber: String] = [:]
+        prepared.removeAll { index, write in
+            guard let number = write.disk.devNumber else { return false }
+            guard let first = seen[number] else { seen[number] = devices[index]; return false }
+            write.image.close()
+            results[index].failure = EdgeError(.usage, "\(devices[index]) is the same disk as \(first)", hint: "Give each disk once.")
+            results[index].leftOut = true
+            return true
+        }
         let command = self.command
         if devices.count == 1, results[0].failure != nil {
             return try finishAndExit(results, expected: nil, imageSHA256: nil)  // as write always said it, and logged
