@@ -88,6 +88,13 @@ struct CheckCommandTests {
         let file = try check([loop.backingFile.path, "--log", log])
         #expect(file.status == 0, "\(file.stderr)")
         #expect(file.stdout.contains("intact: the image grub-hybrid.iso in the log") && file.stdout.contains("site austin"), "\(file.stdout)")
+
+        // Was: with its primary GPT header zeroed, the tables were read from the backup, the
+        // primary rebuilt from it before hashing, and the stick called intact.
+        try Shell.bash("dd if=/dev/zero of='\(loop.path)' bs=512 seek=1 count=1 conv=notrunc oflag=direct status=none")
+        let damaged = try check([loop.path, "--log", log])
+        #expect(damaged.status != 0, "\(damaged.stdout)")
+        #expect(!damaged.stdout.contains("intact"), "\(damaged.stdout)")
     }
 
     @Test func aStickTheLogDoesNotKnowIsUnverified() throws {

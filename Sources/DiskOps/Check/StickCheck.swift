@@ -105,7 +105,9 @@ public enum StickCheck {
             } ?? [])
         }
         let hashes = Dictionary(uniqueKeysWithValues: zip(lengths, try RegionHash.sha256(of: device, regions: regions, cancel: cancel, progress: progress)))
-        let matched = known.first { hashes[$0.size] == $0.sha256 }
+        // With its primary GPT damaged, the overlay rebuilds the primary from the backup, and the
+        // hash would match the image the stick no longer holds whole.
+        let matched = survey.tables.gptFromBackup ? nil : known.first { hashes[$0.size] == $0.sha256 }
         let length = matched?.size ?? (ownLength > 0 ? ownLength : lengths[0])
         return Region(length: length, sha256: hashes[length]!, matched: matched)
     }

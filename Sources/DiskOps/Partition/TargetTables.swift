@@ -23,6 +23,8 @@ struct TargetTables {
     /// Where the table structures end: the GPT's primary entry array, and its backup header when
     /// that sits short of the disk's end (the image's own).
     var structuresEnd: Int64
+    /// The GPT in use was read from the backup at the disk's end: the primary is damaged.
+    var gptFromBackup = false
 
     /// No disk has 2^48 sectors (128 PiB): a table that names such a sector is damaged or hostile,
     /// and every byte offset computed below stays far from overflowing.
@@ -83,8 +85,9 @@ struct TargetTables {
                 if gpt.backupPlacement == .insideImage { structuresEnd = max(structuresEnd, (Int64(gpt.backupLBA) + 1) * 512) }
             }
         }
-        return TargetTables(layout: layout, mbr: mbr, gpt: gpt,
-                            partitions: partitions, structuresEnd: structuresEnd)
+        var tables = TargetTables(layout: layout, mbr: mbr, gpt: gpt, partitions: partitions, structuresEnd: structuresEnd)
+        tables.gptFromBackup = fromBackup && layout == .gpt
+        return tables
     }
 
     /// `lba` as a byte offset, refused past `sectorLimit`.

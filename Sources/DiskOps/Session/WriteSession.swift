@@ -211,7 +211,9 @@ public struct PreparedWrite {
             guard let userData else { return WriteResult(outcome: outcome, tables: finish) }
             let plan = try addVolume(userData, cancel: cancel)
             session.emit(.injected(plan))
-            if cancel.isCancelled { throw InjectSession.finishedBeforeStopping(plan, target: device) }
+            // A Ctrl-C that came while the volume was being finished changes nothing: the stick is
+            // whole and site-ready, as one finished without user-data is, and is reported so (a
+            // station logs its site as done instead of handing it to another stick).
             return WriteResult(outcome: outcome, injected: plan, tables: finish)
         } catch {
             throw scrubber.scrub(error)

@@ -110,15 +110,12 @@ struct StationCommand: ParsableCommand {
     }
 }
 
-/// The smallest adapter from a site's files to the volume a session adds (vfat CIDATA, the
-/// default size), as `UserDataOptions.prepare` builds it for one stick.
+/// A site's files as the station's sessions take them: validated, on a vfat CIDATA volume of the
+/// default size.
 enum StationUserData {
     static func make(_ files: UserDataFiles) throws -> StickUserData {
         try files.requireValid()
-        let request = InjectionRequest(fileSystem: .vfat, size: nil,
-                                       files: [FAT32Volume.File(name: "user-data", contents: Array(files.userData)),
-                                               FAT32Volume.File(name: "meta-data", contents: Array(files.metaData))])
-        return StickUserData(volume: UserDataVolume(request: request, secrets: files.secrets), sha256: files.userDataSHA256,
+        return StickUserData(volume: UserDataVolume(files, fileSystem: .vfat, size: nil), sha256: files.userDataSHA256,
                              instanceID: UserDataFiles.instanceID(inMetaData: files.metaData) ?? "")
     }
 }

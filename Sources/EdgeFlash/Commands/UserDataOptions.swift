@@ -69,11 +69,18 @@ struct UserDataOptions: ParsableArguments {
 
     /// The volume a session adds for `files`, with the options' filesystem and size.
     func volume(_ files: UserDataFiles, site: String?) -> SiteUserData {
-        let request = InjectionRequest(
-            fileSystem: fileSystem, size: size.flatMap(SizeArgument.bytes),
-            files: [FAT32Volume.File(name: "user-data", contents: Array(files.userData)),
-                    FAT32Volume.File(name: "meta-data", contents: Array(files.metaData))])
-        return SiteUserData(volume: UserDataVolume(request: request, secrets: files.secrets), files: files, site: site)
+        SiteUserData(volume: UserDataVolume(files, fileSystem: fileSystem, size: size.flatMap(SizeArgument.bytes)),
+                     files: files, site: site)
+    }
+}
+
+extension UserDataVolume {
+    /// The volume that holds `files` (user-data and meta-data): what write, inject and station add.
+    init(_ files: UserDataFiles, fileSystem: InjectionRequest.FileSystem, size: Int64?) {
+        let request = InjectionRequest(fileSystem: fileSystem, size: size,
+                                       files: [FAT32Volume.File(name: "user-data", contents: Array(files.userData)),
+                                               FAT32Volume.File(name: "meta-data", contents: Array(files.metaData))])
+        self.init(request: request, secrets: files.secrets)
     }
 }
 
