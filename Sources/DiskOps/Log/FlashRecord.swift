@@ -64,6 +64,13 @@ public struct FlashRecord: Codable, Sendable, Equatable {
         return standard.first { $0.exitStatus == failure.exitStatus } ?? .failure
     }
 
+    /// Fills the image's fields: its file name (not its directory), size and SHA-256.
+    public mutating func describeImage(path: String, size: Int64?, sha256: String?) {
+        image = URL(fileURLWithPath: path).lastPathComponent
+        imageSize = size
+        imageSHA256 = sha256
+    }
+
     static func timestamp(_ date: Date) -> String {
         let formatter = ISO8601DateFormatter()
         formatter.timeZone = TimeZone(identifier: "UTC")

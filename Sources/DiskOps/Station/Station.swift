@@ -179,9 +179,7 @@ public final class Station: @unchecked Sendable {
         var line = FlashRecord(version: configuration.version, operation: .station, device: result.disk.path,
                                failure: result.failure, seconds: result.seconds)
         line.describe(result.disk)
-        line.image = URL(fileURLWithPath: configuration.imagePath).lastPathComponent
-        line.imageSize = imageSize
-        line.imageSHA256 = imageSHA256
+        line.describeImage(path: configuration.imagePath, size: imageSize, sha256: imageSHA256)
         line.site = result.site
         line.userDataSHA256 = result.userData?.sha256
         line.instanceID = result.userData?.instanceID

@@ -172,9 +172,7 @@ final class WriteTargets: @unchecked Sendable {
             var record = FlashRecord(.write, device: devices[index], disk: result.disk, userData: sites.userData(at: index),
                                      failure: result.failure, seconds: result.seconds)
             record.site = record.site ?? sites.sites[index]
-            record.image = URL(fileURLWithPath: command.image).lastPathComponent
-            record.imageSize = reports[index].imageBytes
-            record.imageSHA256 = sha256
+            record.describeImage(path: command.image, size: reports[index].imageBytes, sha256: sha256)
             return record
         }
         command.logOptions.append(records)
