@@ -27,9 +27,10 @@ public struct WriteOutcome: Sendable, Equatable {
 /// 0. probe the target's capacity (`CapacityProbe`): a stick that wraps around or loses writes is
 ///    refused here, holding what it held;
 /// 1. zero the target's first and last MiB (stale tables, old backup GPT);
-/// 2. stream the image but its first MiB through a ring of aligned buffers: a reader thread reads,
-///    digests (XXH3 per segment) and hashes (SHA or implanted MD5, when one is expected) while the I/O
-///    threads write the segments before it, so the hash overlaps the writes;
+/// 2. stream the image but its first MiB through a ring of aligned buffers: a reader thread reads
+///    (or decodes), a thread after it hashes in order (SHA or implanted MD5, when one is expected;
+///    a bmap's range checksums), and the I/O threads digest (XXH3 per segment, for the read-back)
+///    and write the segments before them, so decoding, hashing and writing overlap;
 /// 3. fdatasync, then compare the hash: on a mismatch stop here, the stick is not bootable;
 /// 4. read the body back (O_DIRECT) and compare digests;
 /// 5. read the first MiB back: still the zeros of step 1, or the stick lost them or wraps;
@@ -133,7 +134,8 @@ public final class ImageWriter {
         let source = SourceSegments(image: image, plan: plan, hash: hashedAlready == nil ? ChecksumMatch.imageHash(for: expected) : nil,
                                     map: map, rangeChecks: try map.flatMap(RangeChecks.init))
         let heldBack = AlignedBuffer(capacity: Int(WritePlan.heldBackSize), account: buffers)
-        try writeBody(from: source, holdingBack: heldBack)
+        let digests = SegmentDigests(plan: plan, map: map)
+        try writeBody(from: source, digesting: digests, holdingBack: heldBack)
         if plan.streamed { try endStream(source) } else if image is CompressedImage { try endStatedStream(source) }
         progress(WriteProgress(phase: .sync, bytes: bytesWritten, totalBytes: image.size))
         try device.synchronize()
@@ -147,7 +149,7 @@ public final class ImageWriter {
         }
         let writeSeconds = (clock.now - writeStart).seconds
 
-        let verifier = ReadBackVerifier(device: device, image: image, plan: plan, map: map, digests: source.digests,
+        let verifier = ReadBackVerifier(device: device, image: image, plan: plan, map: map, digests: digests,
                                         depth: depth, ioThreads: ioThreads, cancel: cancel, buffers: buffers)
         let verifyStart = clock.now
         let checked = ProgressCounter(phase: .verify, total: plan.imageSize, report: progress)
@@ -205,14 +207,17 @@ public final class ImageWriter {
         }
     }
 
-    private func writeBody(from source: SourceSegments, holdingBack heldBack: AlignedBuffer) throws {
+    private func writeBody(from source: SourceSegments, digesting digests: SegmentDigests, holdingBack heldBack: AlignedBuffer) throws {
         let device = self.device, plan = self.plan, map = self.map
         let written = ProgressCounter(phase: .write, total: map?.mappedBytes ?? image.size, report: progress)
         defer { bytesWritten = written.value }
+        let check: @Sendable (Int, AlignedBuffer) throws -> Void = { index, buffer in try source.check(index, buffer) }
         try BufferPipeline.run(segments: plan.segmentCount, bufferSize: plan.chunkSize, depth: depth,
                                consumers: ioThreads, cancel: cancel, account: buffers,
             produce: { index, buffer in try source.read(index, into: buffer) },
+            inOrder: source.checksInOrder ? check : nil,
             consume: { index, buffer in
+                digests.record(index, buffer)
                 if index == 0 {
                     heldBack.pointer.copyMemory(from: buffer.pointer, byteCount: buffer.count)
                     heldBack.count = buffer.count
