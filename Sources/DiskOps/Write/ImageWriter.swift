@@ -29,8 +29,9 @@ public struct WriteOutcome: Sendable, Equatable {
 /// 1. zero the target's first and last MiB (stale tables, old backup GPT);
 /// 2. stream the image but its first MiB through a ring of aligned buffers: a reader thread reads
 ///    (or decodes), a thread after it hashes in order (SHA or implanted MD5, when one is expected;
-///    a bmap's range checksums), and the I/O threads digest (XXH3 per segment, for the read-back)
-///    and write the segments before them, so decoding, hashing and writing overlap;
+///    a bmap's range checksums), and the I/O threads write the segments before them, so decoding,
+///    hashing and writing overlap; each segment's XXH3 digest, for the read-back, is taken by the
+///    reader, or by the I/O threads after the write when the reader decodes;
 /// 3. fdatasync, then compare the hash: on a mismatch stop here, the stick is not bootable;
 /// 4. read the body back (O_DIRECT) and compare digests;
 /// 5. read the first MiB back: still the zeros of step 1, or the stick lost them or wraps;
@@ -212,34 +213,47 @@ public final class ImageWriter {
         let written = ProgressCounter(phase: .write, total: map?.mappedBytes ?? image.size, report: progress)
         defer { bytesWritten = written.value }
         let check: @Sendable (Int, AlignedBuffer) throws -> Void = { index, buffer in try source.check(index, buffer) }
+        // The reader digests what it read, unless it decodes: a decoder is the write's slowest
+        // stage, so then the I/O threads digest each segment once its write returned.
+        let readerDigests = !(image is CompressedImage)
         try BufferPipeline.run(segments: plan.segmentCount, bufferSize: plan.chunkSize, depth: depth,
                                consumers: ioThreads, cancel: cancel, account: buffers,
-            produce: { index, buffer in try source.read(index, into: buffer) },
+            produce: { index, buffer in
+                try source.read(index, into: buffer)
+                if readerDigests { digests.record(index, buffer) }
+            },
             inOrder: source.checksInOrder ? check : nil,
             consume: { index, buffer in
-                digests.record(index, buffer)
                 if index == 0 {
                     heldBack.pointer.copyMemory(from: buffer.pointer, byteCount: buffer.count)
                     heldBack.count = buffer.count
                     written.add(0)
-                    return
+                } else {
+                    try Self.send(buffer, segment: index, of: plan, map: map, to: device, counting: written)
                 }
-                let length = buffer.count
-                if length == 0 { return }  // past the end of a stream
-                let padded = Int(plan.paddedLength(Int64(length)))
-                buffer.zeroPad(to: padded)
-                let start = plan.segment(index).lowerBound
-                guard let map else {
-                    try device.write(buffer.bytes(upTo: padded), at: start)
-                    return written.add(Int64(length))
-                }
-                for part in map.mapped(in: start..<(start + Int64(padded))) {
-                    let from = Int(part.lowerBound - start)
-                    try device.write(UnsafeRawBufferPointer(rebasing: buffer.bytes(upTo: padded)[from..<(from + Int(plan.paddedLength(Int64(part.count))))]),
-                                     at: part.lowerBound)
-                    written.add(Int64(part.count))
-                }
+                // Once the write returned: the write is not held up, only the buffer's return.
+                if !readerDigests { digests.record(index, buffer) }
             })
+    }
+
+    /// Writes one body segment (its mapped parts only, with a map), padded to whole sectors.
+    private static func send(_ buffer: AlignedBuffer, segment index: Int, of plan: WritePlan, map: ImageMap?,
+                             to device: any WriteTarget, counting written: ProgressCounter) throws {
+        let length = buffer.count
+        if length == 0 { return }  // past the end of a stream
+        let padded = Int(plan.paddedLength(Int64(length)))
+        buffer.zeroPad(to: padded)
+        let start = plan.segment(index).lowerBound
+        guard let map else {
+            try device.write(buffer.bytes(upTo: padded), at: start)
+            return written.add(Int64(length))
+        }
+        for part in map.mapped(in: start..<(start + Int64(padded))) {
+            let from = Int(part.lowerBound - start)
+            try device.write(UnsafeRawBufferPointer(rebasing: buffer.bytes(upTo: padded)[from..<(from + Int(plan.paddedLength(Int64(part.count))))]),
+                             at: part.lowerBound)
+            written.add(Int64(part.count))
+        }
     }
 
     /// A stream of unknown length ended (or filled the disk): the plan becomes the one of what was

@@ -1,9 +1,9 @@
 import FileIO
 import Synchronization
 
-/// The XXH3 digest of every segment a write sent, for its read-back. Taken by the I/O threads, each
-/// of the segment it is about to write, not by the reader thread: that one decodes a compressed
-/// image or hashes it for its checksum, and is the write's slowest stage when it does.
+/// The XXH3 digest of every segment a write sent, for its read-back, over the mapped bytes only.
+/// Taken by the reader thread as it reads, or, when it decodes a compressed image (the write's
+/// slowest stage then), by the I/O threads once each segment's write returned: thread-safe.
 final class SegmentDigests: Sendable {
     let plan: WritePlan
     /// Only its ranges are digested (they are the only ones written and read back).
