@@ -25,7 +25,10 @@ enum SkopeoFailure {
                 message = String(message[end.upperBound...])
             }
         }
-        return message
+        // "manifest unknown: manifest unknown": the registry's code and message, said once.
+        var parts: [Substring] = []
+        for part in message.split(separator: ": ", omittingEmptySubsequences: false) where part != parts.last { parts.append(part) }
+        return parts.joined(separator: ": ")
     }
 
     /// The error for `source` when `skopeo VERB` failed with `stderr`.
