@@ -68,6 +68,10 @@ public struct RootFSUnpacker: Sendable {
         }
         let layout = scratch.appendingPathComponent("oci-layout"), root = scratch.appendingPathComponent(Self.rootDirectoryName)
         let temporary = scratch.appendingPathComponent("skopeo-tmp")
+        // A failure removes the root it was making; never one that was there before.
+        guard FileState.of(root.path) == .missing else {
+            throw EdgeError(.failure, "\(root.path) already exists; the image is unpacked into a fresh scratch directory")
+        }
         defer {
             try? FileManager.default.removeItem(at: layout)
             try? FileManager.default.removeItem(at: temporary)
