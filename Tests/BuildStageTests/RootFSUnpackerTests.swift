@@ -118,6 +118,14 @@ final class RootFSUnpackerTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path) == [])
     }
 
+    @Test func rootAlreadyInScratchIsLeftAlone() throws {
+        let earlier = scratch.appendingPathComponent(RootFSUnpacker.rootDirectoryName)
+        try FileManager.default.createDirectory(at: earlier, withIntermediateDirectories: true)
+        let error = try #require(throws: EdgeError.self) { try self.unpack("oci:\(self.images.ociLayout):v1") }
+        #expect(error.code == .failure && error.message.hasSuffix("already exists; the image is unpacked into a fresh scratch directory"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path) == [RootFSUnpacker.rootDirectoryName])
+    }
+
     @Test func unreachableRegistryIsOneClearLine() throws {
         let error = try failure("127.0.0.1:1/edgeflash/rootfs-test:amd64")
         #expect(error.code == .io)
