@@ -53,10 +53,10 @@ struct RootFSSourceTests {
             time="2026-11-30T08:56:32Z" level=warning msg="something else"
             time="2026-11-30T08:56:32Z" level=fatal msg="Error parsing image name \"docker://127.0.0.1:1/x/y:1\": pinging container registry 127.0.0.1:1: Get \"http://127.0.0.1:1/v2/\": dial tcp 127.0.0.1:1: connect: connection refused"
             """#
-        #expect(SkopeoFailure.essentialLine(stderr)
+        #expect(ImageToolFailure.essentialLine(stderr)
                 == #"pinging container registry 127.0.0.1:1: Get "http://127.0.0.1:1/v2/": dial tcp 127.0.0.1:1: connect: connection refused"#)
-        #expect(SkopeoFailure.essentialLine("plain failure\n\n") == "plain failure")
-        let error = SkopeoFailure.error(stderr, verb: "inspect", source: .registry("127.0.0.1:1/x/y:1"), architecture: "amd64")
+        #expect(ImageToolFailure.essentialLine("plain failure\n\n") == "plain failure")
+        let error = ImageToolFailure.error(stderr, verb: "inspect", source: .registry("127.0.0.1:1/x/y:1"), architecture: "amd64")
         #expect(error.code == .io)
     }
 

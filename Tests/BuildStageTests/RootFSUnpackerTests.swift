@@ -126,6 +126,15 @@ final class RootFSUnpackerTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path) == [RootFSUnpacker.rootDirectoryName])
     }
 
+    @Test func fullDiskIsAnIOError() throws {
+        // scratch on a tmpfs too small for the image's layout.
+        try Shell.bash("mount -t tmpfs -o size=8k edgeflash-full '\(scratch.path)'")
+        defer { _ = try? Shell.bash("umount '\(scratch.path)'") }
+        let error = try failure("oci:\(images.ociLayout):v1")
+        #expect(error.code == .io)
+        #expect(error.message.hasPrefix("no space left to unpack oci:\(images.ociLayout):v1: "))
+    }
+
     @Test func unreachableRegistryIsOneClearLine() throws {
         let error = try failure("127.0.0.1:1/edgeflash/rootfs-test:amd64")
         #expect(error.code == .io)

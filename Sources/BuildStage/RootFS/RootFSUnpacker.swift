@@ -100,7 +100,8 @@ public struct RootFSUnpacker: Sendable {
             progress("unpacking \(source)" + (layers.map { " (\($0) layer\($0 == 1 ? "" : "s"))" } ?? ""))
             let unpacked = try run("umoci", ["raw", "unpack", "--image", "\(layout.path):image", root.path])
             guard unpacked.succeeded else {
-                throw EdgeError(.failure, "umoci could not unpack \(source): \(SkopeoFailure.essentialLine(unpacked.stderr))")
+                let line = ImageToolFailure.essentialLine(unpacked.stderr)
+                throw ImageToolFailure.diskFull(line, source: source) ?? EdgeError(.failure, "umoci could not unpack \(source): \(line)")
             }
             return UnpackedRoot(path: root.path, architecture: image.architecture, digest: image.digest)
         } catch {
@@ -113,7 +114,7 @@ public struct RootFSUnpacker: Sendable {
     func skopeoRun(_ arguments: [String], verb: String, source: ImageSourceReference, architecture: String) throws(EdgeError) -> String {
         let result = try run("skopeo", arguments)
         guard result.succeeded else {
-            throw SkopeoFailure.error(result.stderr, verb: verb, source: source, architecture: architecture)
+            throw ImageToolFailure.error(result.stderr, verb: verb, source: source, architecture: architecture)
         }
         return result.stdout
     }

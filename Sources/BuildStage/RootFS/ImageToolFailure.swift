@@ -1,8 +1,8 @@
 import EdgeCore
 
-/// A failed skopeo run said as one line: the message of its fatal log line (not its log noise),
-/// and the exit code the failure means. Pure.
-enum SkopeoFailure {
+/// A failed skopeo (or umoci) run said as one line: the message of its fatal log line (not its
+/// log noise), and the exit code the failure means. Pure.
+enum ImageToolFailure {
     /// `time=... level=fatal msg="Error parsing image name \"docker://...\": pinging container
     /// registry ...: connect: connection refused"` → `pinging container registry ...: connect:
     /// connection refused`; the last non-empty line when no fatal line is there.
@@ -31,9 +31,17 @@ enum SkopeoFailure {
         return parts.joined(separator: ": ")
     }
 
+    /// Disk full while copying or unpacking: an I/O error, whichever tool met it.
+    static func diskFull(_ line: String, source: ImageSourceReference) -> EdgeError? {
+        guard line.lowercased().contains("no space left on device") else { return nil }
+        return EdgeError(.io, "no space left to unpack \(source): \(line)",
+                         hint: "free space where the build's scratch directory is (TMPDIR), or point TMPDIR at a larger filesystem")
+    }
+
     /// The error for `source` when `skopeo VERB` failed with `stderr`.
     static func error(_ stderr: String, verb: String, source: ImageSourceReference, architecture: String) -> EdgeError {
         let line = essentialLine(stderr)
+        if let full = diskFull(line, source: source) { return full }
         let lower = line.lowercased()
         func says(_ phrases: String...) -> Bool { phrases.contains { lower.contains($0) } }
         if says("no image found in manifest list", "no image found in image index", "no matching manifest") {
