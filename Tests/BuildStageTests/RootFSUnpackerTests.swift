@@ -107,15 +107,17 @@ final class RootFSUnpackerTests {
         #expect(error.message == "the image \(images.arm64Reference) is for arm64; --arch/ARCH is amd64")
     }
 
-    @Test func stoppedGroupStartsNothing() throws {
+    @Test func ctrlCBetweenCopyAndUnpackLeavesNothing() throws {
+        // Stopped as the layout is copied and the unpack is about to start: umoci never runs.
         let children = ChildGroup()
-        children.stopAll()
-        let error = try #require(throws: EdgeError.self) {
-            try RootFSUnpacker(children: children).unpack(.registry(self.images.reference), into: self.scratch,
-                                                          architecture: "amd64", tlsVerify: nil)
+        let unpacker = RootFSUnpacker(children: children) { line in
+            if line.hasPrefix("unpacking") { children.stopAll() }
         }
-        #expect(error.code == .interrupted)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path) == [])
+        let error = try #require(throws: EdgeError.self) {
+            try unpacker.unpack(.registry(self.images.reference), into: self.scratch, architecture: "amd64", tlsVerify: nil)
+        }
+        #expect(error == EdgeError(.interrupted, "interrupted: the image was not unpacked"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path) == [], "the copied layout is removed too")
     }
 
     @Test func rootAlreadyInScratchIsLeftAlone() throws {
