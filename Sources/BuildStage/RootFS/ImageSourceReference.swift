@@ -20,6 +20,8 @@ public enum ImageSourceReference: Sendable, Equatable, CustomStringConvertible {
     /// refused by name rather than pulled from Docker Hub.
     static let unsupportedTransports = ["containers-storage", "docker-daemon", "ostree", "sif", "tarball"]
 
+    /// Reads SOURCE as the command line gives it; bad text is a usage error (exit 64) whose hint
+    /// names every form.
     public init(parsing text: String) throws(EdgeError) {
         func refuse(_ why: String) -> EdgeError {
             EdgeError(.usage, "image source '\(text)' \(why)", hint: "give \(Self.forms)")
