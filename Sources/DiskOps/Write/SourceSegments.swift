@@ -4,7 +4,7 @@ import ISOVerify
 /// The reader side of a write: reads (or decodes) each segment of the image in order on the reader
 /// thread, and feeds the checksum's hash (SHA-256/512, or an implanted MD5) when one is expected and
 /// a bmap's range checks on the in-order thread that follows it, so decoding and hashing run side
-/// by side; the I/O threads take the segments' XXH3 digests (`SegmentDigests`).
+/// by side. The segments' XXH3 digests for the read-back are `SegmentDigests`'.
 final class SourceSegments: @unchecked Sendable {
     let image: any ImageSource
     let plan: WritePlan
