@@ -102,6 +102,47 @@ struct DiskImageTests {
         #expect(text.stdout.contains("Grown: partition 2 now ends at the disk's end, sector 262110 (was \(Self.ext4.last))"), "\(text.stdout)")
     }
 
+    /// A compressed disk image is finished as a plain one is: its tables read decoded, the backup
+    /// GPT moved to the disk's end, `--grow` taken to the last usable sector, both filesystems clean.
+    @Test func aCompressedDiskImageIsFinishedAsAPlainOneIs() throws {
+        let dir = try TemporaryDirectory.make(prefix: "edgeflash-diskimage")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let image = try makeImage(in: dir)
+        try Shell.bash("xz -T0 -kc '\(image)' > '\(image).xz' && zstd -qkc '\(image)' > '\(image).zst' && gzip -kc '\(image)' > '\(image).gz'")
+        for (compressed, grow) in [(image + ".xz", true), (image + ".zst", false), (image + ".gz", true)] {
+            let loop = try LoopDevice(size: Int64(Self.imageSectors) * 512 * 2)
+            defer { loop.detach() }
+            let write = try EdgeFlashBinary.run(["write", compressed, loop.path, "--yes", "--no-probe"] + (grow ? ["--grow"] : []))
+            #expect(write.status == 0, "\(compressed): \(write.stderr)")
+            #expect(write.stdout.contains("the backup GPT moved from sector 131071 to the disk's last sector, 262143"), "\(compressed): \(write.stdout)")
+            let sgdisk = try Shell.run("sgdisk", ["-v", loop.path])
+            #expect(sgdisk.succeeded && sgdisk.stdout.contains("No problems found"), "\(compressed): \(sgdisk.stdout)")
+            #expect(try loop.read(offset: 262_143 * 512, count: 8) == Data("EFI PART".utf8), "\(compressed)")
+            #expect(try Shell.bash("sgdisk -i 2 \(loop.path)").contains("Last sector: \(grow ? 262_110 : Self.ext4.last) "), "\(compressed)")
+            try bothFilesystemsClean(loop)
+        }
+    }
+
+    /// A 512-byte-sector image, xz-compressed, to a 4096-byte-sector disk: refused from its decoded
+    /// tables before anything is written.
+    @Test func aCompressedImageForAnotherSectorSizeIsRefusedUntouched() throws {
+        let dir = try TemporaryDirectory.make(prefix: "edgeflash-sectors")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let image = try makeImage(in: dir)
+        try Shell.bash("xz -T0 -k '\(image)'")
+        let backing = dir.appendingPathComponent("4k.img").path
+        try Shell.bash("truncate -s 128M '\(backing)' && head -c 1M /dev/urandom | dd of='\(backing)' conv=notrunc status=none && head -c 1M /dev/urandom | dd of='\(backing)' bs=1M seek=127 conv=notrunc status=none")
+        let loop = try Shell.bash("losetup -f --show --sector-size 4096 '\(backing)'").trimmingCharacters(in: .whitespacesAndNewlines)
+        defer { _ = try? Shell.run("losetup", ["-d", loop]) }
+        try Shell.bash("blockdev --setrw \(loop)")
+        let ends = "(head -c 1M '\(backing)'; tail -c 1M '\(backing)') | sha256sum"
+        let before = try Shell.bash(ends)
+        let write = try EdgeFlashBinary.run(["write", image + ".xz", loop, "--yes"])
+        #expect(write.status == 3, "\(write.stderr)")
+        #expect(write.stderr.contains("\(image).xz has its GPT at byte 512 (made for 512-byte sectors), but \(loop) has 4096-byte logical sectors"), "\(write.stderr)")
+        #expect(try Shell.bash(ends) == before)
+    }
+
     /// `--grow` on an MBR disk image: its last entry reaches the disk's last sector.
     @Test func growTakesAnMBRsLastPartitionToTheDisksEnd() throws {
         let dir = try TemporaryDirectory.make(prefix: "edgeflash-diskimage")

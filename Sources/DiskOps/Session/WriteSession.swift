@@ -103,19 +103,14 @@ public struct WriteSession {
                                                  readFacts: readFacts)
                 // Room for the site's volume is checked now, against the image as it will lie on
                 // this disk, so a stick too small for both is refused before anything is erased.
+                // A compressed image's tables are read decoded, as the disk will hold them.
+                let onDisk = try ImageOnDisk(image.file)
                 let userData = try config.userData ?? config.userDataForDisk?(disk)
                 if let userData {
-                    _ = try userData.planAfterWriting(image, toDiskOf: disk.size)
+                    _ = try userData.planAfterWriting(onDisk, toDiskOf: disk.size)
                 }
-                // The tables are read from the image as stored: a compressed one's are not there to
-                // read, so its disk image is written as it is (no backup GPT moved, no --grow).
-                if source is CompressedImage, config.grow {
-                    throw EdgeError(.refused, "--grow needs an uncompressed disk image: \(config.imagePath) is compressed",
-                                    hint: "Decompress it first, then write that image with --grow.")
-                }
-                let finish = source is CompressedImage ? nil
-                    : try DiskImageFinish.plan(imagePath: config.imagePath, imageSize: image.size, disk: disk,
-                                               grow: config.grow, read: image.bytes)
+                let finish = try DiskImageFinish.plan(imagePath: config.imagePath, imageSize: onDisk.plannedSize, disk: disk,
+                                                      grow: config.grow, read: onDisk.read)
                 emit(.targetAccepted(disk))
                 return PreparedWrite(session: self, image: image, source: source, map: map, expected: expected, disk: disk,
                                      userData: userData, finish: finish)
