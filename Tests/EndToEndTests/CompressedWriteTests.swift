@@ -129,6 +129,48 @@ struct CompressedWriteTests {
         #expect(try sha256(loop.path) == before)
     }
 
+    /// `verify --against` and `check` read a compressed image decoded, as the stick holds it: the
+    /// flash log names it by the decoded image's size and SHA-256, so `check` finds it there; a
+    /// byte changed on the stick afterwards is reported by both.
+    @Test func verifyAndCheckReadTheImageDecoded() throws {
+        let disk = directory.appendingPathComponent("disk.img").path
+        try Shell.bash("""
+            truncate -s 8M '\(disk)' && printf 'label: dos\\n2048,,83\\n' | sfdisk -q '\(disk)'
+            head -c 6M /dev/urandom | dd of='\(disk)' bs=1M seek=1 conv=notrunc status=none
+            zstd -qkc '\(disk)' > '\(disk).zst'
+            """)
+        let log = directory.appendingPathComponent("verify-check.jsonl").path
+        for (image, plain) in [(disk + ".zst", disk), (images.xz, Self.iso)] {
+            let name = URL(fileURLWithPath: image).lastPathComponent
+            let loop = try LoopDevice(size: 64 << 20)
+            defer { loop.detach() }
+            let write = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--no-probe", "--log", log])
+            #expect(write.status == 0, "\(image): \(write.stderr)")
+            let record = try #require(try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").last)
+            let logged = try #require(try JSONSerialization.jsonObject(with: Data(record.utf8)) as? [String: Any])
+            #expect(logged["imageSHA256"] as? String == (try sha256(plain)), "\(image)")
+            #expect(logged["imageSize"] as? Int == (try FileManager.default.attributesOfItem(atPath: plain)[.size] as? Int), "\(image)")
+
+            let verify = try EdgeFlashBinary.run(["verify", image, "--against", loop.path])
+            #expect(verify.status == 0, "\(image): \(verify.stderr)")
+            #expect(verify.stdout.contains("\(loop.path): its first"), "\(image): \(verify.stdout)")
+            let check = try EdgeFlashBinary.run(["check", loop.path, "--log", log])
+            #expect(check.stdout.contains("intact: the image \(name) in the log"), "\(image): \(check.stdout)\(check.stderr)")
+            let against = try EdgeFlashBinary.run(["check", loop.path, "--image", image, "--log", log])
+            #expect(against.stdout.contains("intact: matches \(image)"), "\(image): \(against.stdout)\(against.stderr)")
+
+            let altered: Int64 = 3 << 20
+            try Shell.bash("printf 'X' | dd of='\(loop.path)' bs=1 seek=\(altered) conv=notrunc,fsync status=none")
+            let bad = try EdgeFlashBinary.run(["verify", image, "--against", loop.path])
+            #expect(bad.status == 4 && bad.stderr.contains("at byte offset \(altered)"), "\(image): \(bad.stderr)")
+            let changed = try EdgeFlashBinary.run(["check", loop.path, "--log", log])
+            #expect(changed.status == 4 && changed.stdout.contains("which is not the image the log says was written to it (\(name)"),
+                    "\(image): \(changed.stdout)\(changed.stderr)")
+            let differs = try EdgeFlashBinary.run(["check", loop.path, "--image", image, "--log", log])
+            #expect(differs.status == 4 && differs.stdout.contains("differs from \(image) at byte offset \(altered)"), "\(image): \(differs.stdout)")
+        }
+    }
+
     @Test func inspectReadsThroughTheCompression() throws {
         let plain = try EdgeFlashBinary.run(["inspect", "--json", Self.iso])
         for (image, format, stated) in [(images.xz, "xz", true), (images.gzip, "gzip", false), (images.zstd, "zstd", true)] {

@@ -71,22 +71,14 @@ public enum StickCheck {
         var firstDifference: Int64?
     }
 
-    /// The region against the image, with the tables an injection rewrote expected as it wrote them.
+    /// The region against the image (a compressed one decoded), with the tables an injection or a
+    /// disk image's finish rewrote expected as they wrote them.
     private static func compare(_ device: BlockDevice, with imagePath: String, cancel: CancellationFlag,
                                 progress: @escaping (WriteProgress) -> Void) throws -> Region {
-        let image = try ImageFile(path: imagePath)
-        defer { image.close() }
-        let footprint = try InjectionFootprint.find(imageSize: image.size, readImage: { offset, count in
-            var bytes = [UInt8](repeating: 0, count: count)
-            if offset < image.size { _ = try bytes.withUnsafeMutableBytes { try image.read(into: $0, at: offset) } }
-            return bytes
-        }, diskSize: device.size, readDisk: device.readDirect)
-        let result = try DeviceComparison.compare(image: image, device: device, hash: StreamingHash(.sha256),
-                                                  expected: footprint?.overlay(imageSize: image.size) ?? [],
-                                                  cancel: cancel, progress: progress)
-        let sha256 = result.imageHash ?? ""
-        return Region(length: image.size, sha256: sha256,
-                      matched: result.firstDifference == nil ? KnownImage(size: image.size, sha256: sha256) : nil,
+        let result = try ImageComparison.run(imagePath: imagePath, device: device, expected: nil, cancel: cancel, progress: progress)
+        let sha256 = result.sha256 ?? ""
+        return Region(length: result.imageSize, sha256: sha256,
+                      matched: result.firstDifference == nil ? KnownImage(size: result.imageSize, sha256: sha256) : nil,
                       firstDifference: result.firstDifference)
     }
 

@@ -24,9 +24,6 @@ public struct MultiTargetWrite {
     public struct Outcome {
         /// In the order of `writes`.
         public var targets: [TargetResult]
-        /// The image's SHA-256, hex, computed while it was read; nil when it was not read to its end,
-        /// or was not read through the fan-out (a compressed or mapped image).
-        public var imageSHA256: String?
         /// The most memory the fan-out's shared chunks held at once.
         public var sharedBufferPeak: Int
     }
@@ -72,7 +69,7 @@ public struct MultiTargetWrite {
         }
         group.wait()
         fanOut?.stop()
-        return Outcome(targets: results.all, imageSHA256: fanOut?.imageSHA256, sharedBufferPeak: fanOut?.buffers.peakBytes ?? 0)
+        return Outcome(targets: results.all, sharedBufferPeak: fanOut?.buffers.peakBytes ?? 0)
     }
 }
 

@@ -131,8 +131,7 @@ public struct WriteSession {
             throw EdgeError(.refused, "--user-data needs an uncompressed image: \(image.path) is \(format.rawValue)-compressed",
                             hint: "Decompress it first (\(format.rawValue) -dk \(image.path)), then write that image with --user-data.")
         }
-        let storedHash = expected.flatMap { $0.coverage == .image ? nil : $0.algorithm }
-        return try CompressedImage(file: image, format: format, hashStoredFile: storedHash)
+        return try CompressedImage(file: image, format: format, expected: expected)
     }
 
     /// Which ranges of the image to write: a bmap's (given, or found beside the image as bmaptool
@@ -200,16 +199,18 @@ public struct PreparedWrite {
                 throw EdgeError(.interrupted, "interrupted: nothing written to \(device)")
             }
             try ExclusiveAccess.check(devicePath: device)
-            let outcome = try writeImage(shared ?? source, depth: source is CompressedImage ? 2 : depth, cancel: cancel)
+            let read = shared ?? source
+            let outcome = try writeImage(read, depth: source is CompressedImage ? 2 : depth, cancel: cancel)
             session.emit(.written(outcome))
+            let written = WrittenImage.named(by: read, checksum: outcome.checksum)
             if let finish { try finishTables(finish) }
-            guard let userData else { return WriteResult(outcome: outcome, tables: finish) }
+            guard let userData else { return WriteResult(outcome: outcome, image: written, tables: finish) }
             let plan = try addVolume(userData, cancel: cancel)
             session.emit(.injected(plan))
             // A Ctrl-C that came while the volume was being finished changes nothing: the stick is
             // whole and site-ready, as one finished without user-data is, and is reported so (a
             // station logs its site as done instead of handing it to another stick).
-            return WriteResult(outcome: outcome, injected: plan, tables: finish)
+            return WriteResult(outcome: outcome, image: written, injected: plan, tables: finish)
         } catch {
             throw scrubber.scrub(error)
         }
@@ -273,13 +274,16 @@ public struct PreparedWrite {
 /// What a finished write did.
 public struct WriteResult {
     public var outcome: WriteOutcome
+    /// The image as the stick holds it (decompressed), for the flash log; nil when nothing named it.
+    public var image: WrittenImage?
     /// The user-data volume added after the write, when one was asked for.
     public var injected: InjectionPlan?
     /// What was done to a disk image's tables after the write (backup GPT moved, `--grow`).
     public var tables: DiskImageFinish?
 
-    public init(outcome: WriteOutcome, injected: InjectionPlan? = nil, tables: DiskImageFinish? = nil) {
+    public init(outcome: WriteOutcome, image: WrittenImage? = nil, injected: InjectionPlan? = nil, tables: DiskImageFinish? = nil) {
         self.outcome = outcome
+        self.image = image
         self.injected = injected
         self.tables = tables
     }
