@@ -109,19 +109,41 @@ struct CompressedWriteTests {
         #expect(!(try Blkid.findsSignature(on: loop.path)), "LBA 0 blank")
     }
 
-    /// Was: a site per stick (--sites with --site or --next) let a compressed image through, and its
-    /// volume was planned against the compressed bytes; --grow read the compressed bytes as tables.
-    @Test func sitesAndGrowNeedAnUncompressedImageAndTheStickIsUntouched() throws {
+    var examples: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("examples")
+    }
+
+    /// A site's user-data after a compressed ISO: its volume planned against the decoded image's
+    /// own tables and size, then found by `check` and `verify --against`.
+    @Test func aCompressedISOGetsItsSitesUserData() throws {
+        let loop = try LoopDevice(size: 128 << 20)
+        defer { loop.detach() }
+        let log = directory.appendingPathComponent("site.jsonl").path
+        let write = try EdgeFlashBinary.run(["write", images.xz, loop.path, "--yes", "--no-probe",
+                                             "--user-data", examples.appendingPathComponent("site-template.yaml").path,
+                                             "--sites", examples.appendingPathComponent("sites.csv").path, "--site", "berlin", "--log", log])
+        #expect(write.status == 0, "\(write.stderr)")
+        let check = try EdgeFlashBinary.run(["check", loop.path, "--log", log])
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+        #expect(check.stdout.contains("intact: the image grub-rescue-cdrom.iso.xz in the log"), "\(check.stdout)")
+        #expect(check.stdout.contains(": site berlin"), "\(check.stdout)")
+        let verify = try EdgeFlashBinary.run(["verify", images.xz, "--against", loop.path])
+        #expect(verify.status == 0 && verify.stdout.contains("intact, user-data"), "\(verify.stdout)\(verify.stderr)")
+    }
+
+    /// A stream that does not state its size cannot have a volume planned after it; an ISO has no
+    /// partition to grow. Both refused before anything is written.
+    @Test func userDataOnAStreamAndGrowOnAnISOAreRefusedUntouched() throws {
         let loop = try stickHoldingTheISO()
         defer { loop.detach() }
         let before = try sha256(loop.path)
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let sites = try EdgeFlashBinary.run(["write", images.xz, loop.path, "--yes", "--no-probe",
-                                             "--user-data", root.appendingPathComponent("examples/site-template.yaml").path,
-                                             "--sites", root.appendingPathComponent("examples/sites.csv").path, "--site", "berlin",
+        let sites = try EdgeFlashBinary.run(["write", images.gzip, loop.path, "--yes", "--no-probe",
+                                             "--user-data", examples.appendingPathComponent("site-template.yaml").path,
+                                             "--sites", examples.appendingPathComponent("sites.csv").path, "--site", "berlin",
                                              "--log", directory.appendingPathComponent("sites.jsonl").path])
         #expect(sites.status == 3, "\(sites.stderr)")
-        #expect(sites.stderr.contains("needs an uncompressed image"), "\(sites.stderr)")
+        #expect(sites.stderr.contains("does not state its decompressed size (gzip stream)"), "\(sites.stderr)")
         let grow = try EdgeFlashBinary.run(["write", images.xz, loop.path, "--yes", "--no-probe", "--grow",
                                             "--log", directory.appendingPathComponent("grow.jsonl").path])
         #expect(grow.status == 3, "\(grow.stderr)")

@@ -124,14 +124,17 @@ public struct WriteSession {
     }
 
     /// What the engine reads: the file, or its decompressed bytes for a gzip, xz or zstd file (told
-    /// by its magic bytes), hashing the stored bytes too when the checksum may be over them.
+    /// by its magic bytes), hashing the stored bytes too when the checksum may be over them. The
+    /// user-data volume goes after the image, so the image's length must be known before the write:
+    /// a stream that does not state it is refused with user-data.
     private static func source(_ image: ImageFile, hashing expected: ExpectedChecksum?, userData: Bool) throws -> any ImageSource {
         guard let format = try CompressedImage.format(of: image) else { return image }
-        if userData {
-            throw EdgeError(.refused, "--user-data needs an uncompressed image: \(image.path) is \(format.rawValue)-compressed",
-                            hint: "Decompress it first (\(format.rawValue) -dk \(image.path)), then write that image with --user-data.")
+        let source = try CompressedImage(file: image, format: format, expected: expected)
+        if userData, !source.sizeIsStated {
+            throw EdgeError(.refused, "--user-data needs to know where the image ends before writing, and \(image.path) does not state its decompressed size (\(format.rawValue) stream)",
+                            hint: "Use an xz or zstd image (they state it), or decompress it first (\(format.rawValue) -dk \(image.path)) and write that image with --user-data.")
         }
-        return try CompressedImage(file: image, format: format, expected: expected)
+        return source
     }
 
     /// Which ranges of the image to write: a bmap's (given, or found beside the image as bmaptool
@@ -227,7 +230,7 @@ public struct PreparedWrite {
                 throw EdgeError(.interrupted, "interrupted: the user-data volume was not added to \(disk.path)",
                                 hint: "Run the write again.")
             }
-            return try userData.add(to: disk.path, imageSize: image.size)
+            return try userData.add(to: disk.path, imageSize: source.size)
         } catch {
             let cause = error as? any EdgeFlashError ?? EdgeError(.failure, "adding the user-data volume to \(disk.path) failed: \(error)")
             throw WriteFailure(scrubber.scrub(cause), target: disk.path, firstMiB: blankFirstMiB())

@@ -20,8 +20,9 @@ struct VerifyCommand: ParsableCommand {
             named as such and fails (status 6); an image without an ISO 9660 volume (a raw disk \
             image) is said to be one and not checked further.
 
-            --against DEVICE compares the device's first image-size bytes with the image, reading \
-            the device with O_DIRECT so the stick itself is checked, not the page cache. The \
+            --against DEVICE compares the device's first image-size bytes with the image (a gzip, \
+            xz or zstd image decompressed, as the device holds it), reading the device with \
+            O_DIRECT so the stick itself is checked, not the page cache. The \
             checksum is computed in the same pass. On a stick that user-data was injected into \
             (inject, write --user-data), the partition table bytes inject rewrote must hold the \
             image's tables with the user-data entry added (and the backup GPT at the disk's end), \
