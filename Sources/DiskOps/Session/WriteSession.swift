@@ -239,26 +239,32 @@ public struct PreparedWrite {
 
     /// Moves a disk image's backup GPT to the disk's end and grows its last partition (`--grow`).
     /// A failure leaves tables that no longer match the image: the first MiB is blanked, as a
-    /// failed write's is.
+    /// failed write's is, and the backup GPT it may have moved to the disk's end is zeroed too.
     private func finishTables(_ finish: DiskImageFinish) throws {
         do {
             try finish.apply(to: disk.path)
             session.emit(.tablesFinished(finish))
         } catch {
             let cause = error as? any EdgeFlashError ?? EdgeError(.failure, "finishing the partition table of \(disk.path) failed: \(error)")
-            throw WriteFailure(cause, target: disk.path, firstMiB: blankFirstMiB())
+            throw WriteFailure(cause, target: disk.path, firstMiB: blankFirstMiB(zeroingToo: finish.backupRanges))
         }
     }
 
     /// Reopens the stick to zero its first MiB and read it back (the write closed it before the
-    /// injector opened it).
-    private func blankFirstMiB() -> FirstMiBState {
+    /// injector opened it); `zeroingToo` is zeroed first, in the same sync.
+    private func blankFirstMiB(zeroingToo ranges: [Range<Int64>] = []) -> FirstMiBState {
         do {
             let target = try BlockDevice(path: disk.path, access: .readWrite, direct: true, exclusive: true)
             defer { target.close() }
-            return FirstMiB.blank(target)
+            var notZeroed: DeviceIOError?
+            for range in ranges {
+                do { try target.zero(range) } catch { notZeroed = error }
+            }
+            let state = FirstMiB.blank(target)
+            guard state == .blank, let notZeroed else { return state }
+            return .notBlank(reason: "its first MiB is blank, but the backup GPT at its end could not be zeroed: \(notZeroed.message)")
         } catch {
-            return .notBlank(reason: (error as? any EdgeFlashError)?.message ?? "\(error)")
+            return .notBlank(reason: error.message)
         }
     }
 
