@@ -104,7 +104,7 @@ final class WriteTargets: @unchecked Sendable {
                 results[index] = Result(written: target.written, failure: target.failure, disk: write.disk, map: write.map,
                                         seconds: target.seconds)
             }
-            return try finishAndExit(results)
+            return try finishAndExit(results, image: outcome.image)
         }
         try finishAndExit(results)
     }
@@ -142,8 +142,8 @@ final class WriteTargets: @unchecked Sendable {
     }
 
     /// Logs and reports every device; throws the status to exit with when any failed.
-    private func finishAndExit(_ results: [Result]) throws {
-        finish(results)
+    private func finishAndExit(_ results: [Result], image: WrittenImage? = nil) throws {
+        finish(results, image: image)
         let failed = results.indices.filter { results[$0].failure != nil }
         guard !failed.isEmpty else { return }
         if devices.count == 1 { throw results[0].failure! }
@@ -151,9 +151,9 @@ final class WriteTargets: @unchecked Sendable {
                             exitStatus: .mostSerious(failed.map { results[$0].failure!.exitStatus }))
     }
 
-    private func finish(_ results: [Result]) {
+    private func finish(_ results: [Result], image: WrittenImage?) {
         progress.finish(erasing: results.allSatisfy { $0.failure == nil })
-        let records = log(results)
+        let records = log(results, image: image)
         for (index, result) in results.enumerated() {
             if let failure = result.failure { reports[index].fail(failure) } else { reports[index].succeed() }
         }
@@ -164,9 +164,8 @@ final class WriteTargets: @unchecked Sendable {
         }
     }
 
-    private func log(_ results: [Result]) -> [FlashRecord] {
-        // Every record names the image as the writes read it (decompressed), even a failed stick's.
-        let image = results.lazy.compactMap { $0.written?.image }.first
+    /// Every record names the image as the writes read it (decompressed), a failed stick's too.
+    private func log(_ results: [Result], image: WrittenImage?) -> [FlashRecord] {
         let records = results.enumerated().map { index, result in
             var record = FlashRecord(.write, device: devices[index], disk: result.disk, userData: sites.userData(at: index),
                                      failure: result.failure, seconds: result.seconds)
