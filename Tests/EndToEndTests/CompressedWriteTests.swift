@@ -193,6 +193,17 @@ struct CompressedWriteTests {
         }
     }
 
+    /// `verify` without a device: a digest of the decompressed image is checked over the decoded
+    /// bytes, one of the compressed file over the file as stored; any other is a mismatch.
+    @Test func verifyChecksADigestOfEitherBytes() throws {
+        let decoded = try EdgeFlashBinary.run(["verify", images.xz, "--sha256", try sha256(Self.iso)])
+        #expect(decoded.status == 0 && decoded.stdout.contains("\(images.xz): SHA256 matches --sha256"), "\(decoded.stdout)\(decoded.stderr)")
+        let stored = try EdgeFlashBinary.run(["verify", images.zstd, "--sha256", try sha256(images.zstd)])
+        #expect(stored.status == 0 && stored.stdout.contains("SHA256 of the compressed file matches --sha256"), "\(stored.stdout)\(stored.stderr)")
+        let wrong = try EdgeFlashBinary.run(["verify", images.xz, "--sha256", String(repeating: "0", count: 64)])
+        #expect(wrong.status == 4 && wrong.stderr.contains("checksum mismatch"), "\(wrong.stderr)")
+    }
+
     @Test func inspectReadsThroughTheCompression() throws {
         let plain = try EdgeFlashBinary.run(["inspect", "--json", Self.iso])
         for (image, format, stated) in [(images.xz, "xz", true), (images.gzip, "gzip", false), (images.zstd, "zstd", true)] {

@@ -1,4 +1,5 @@
 import EdgeCore
+import Foundation
 import FileIO
 import ISOVerify
 
@@ -62,5 +63,38 @@ public struct ImageComparison {
             }
         }
         return comparison
+    }
+}
+
+extension ImageComparison {
+    /// `verify` without a device: the image file checked against `expected` over the bytes it
+    /// describes: a plain image's, or a compressed file's as stored or decoded (decoded whole, as
+    /// a write would). Returns the checksum with the coverage it matched; a mismatch throws
+    /// `ChecksumMismatchError`.
+    public static func checksum(imagePath: String, expected: ExpectedChecksum,
+                                progress: @escaping (WriteProgress) -> Void) throws -> ExpectedChecksum {
+        let file = try ImageFile(path: imagePath)
+        defer { file.close() }
+        let format = try CompressedImage.format(of: file)
+        guard let format, expected.coverage != .storedFile else {
+            let actual = try FileHasher.hash(file: URL(fileURLWithPath: imagePath), for: expected) { done in
+                progress(WriteProgress(phase: .checksum, bytes: done, totalBytes: file.size))
+            }
+            guard actual == expected.hex else { throw ChecksumMismatchError(imagePath: imagePath, expected: expected, actual: actual) }
+            var matched = expected
+            if format != nil { matched.coverage = .storedFile }
+            return matched
+        }
+        let decoded = try CompressedImage(file: file, format: format, expected: expected)
+        let buffer = AlignedBuffer(capacity: WritePlan.defaultChunkSize)
+        var done: Int64 = 0
+        while true {
+            let got = try decoded.readNext(into: UnsafeMutableRawBufferPointer(start: buffer.pointer, count: buffer.capacity))
+            done += Int64(got)
+            progress(WriteProgress(phase: .checksum, bytes: done, totalBytes: decoded.size))
+            if got < buffer.capacity { break }
+        }
+        return try ChecksumMatch.check(expected, imageDigest: decoded.expectedHash(), storedDigest: decoded.storedFileDigest(),
+                                       imagePath: imagePath)
     }
 }

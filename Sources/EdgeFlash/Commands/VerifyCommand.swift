@@ -75,6 +75,12 @@ struct VerifyCommand: ParsableCommand {
 
         var actual: String?
         var matched = expected
+        func failed(_ mismatch: ChecksumMismatchError) -> ChecksumMismatchError {
+            reporter.finish()
+            report.checksum?.actual = mismatch.actual
+            report.checksum?.state = "mismatch"
+            return mismatch
+        }
         var imageSize: Int64 = 0
         var footprint: InjectionFootprint?
         if let against {
@@ -87,22 +93,19 @@ struct VerifyCommand: ParsableCommand {
             imageSize = comparison.imageSize
             footprint = comparison.footprint
             report.tables = comparison.tables
-            if let mismatch = comparison.checksumMismatch {
-                reporter.finish()
-                report.checksum?.actual = mismatch.actual
-                report.checksum?.state = "mismatch"
-                throw mismatch
-            }
+            if let mismatch = comparison.checksumMismatch { throw failed(mismatch) }
             matched = comparison.matched
             actual = matched?.hex
             report.deviceState = comparison.firstDifference == nil ? "matched" : "mismatch"
             report.firstDifference = comparison.firstDifference
         } else if let expected {
-            let source = try ImageFile(path: image)
-            defer { source.close() }
-            actual = try FileHasher.hash(file: URL(fileURLWithPath: image), for: expected) { done in
-                reporter.update(WriteProgress(phase: .checksum, bytes: done, totalBytes: source.size))
+            // A compressed image's checksum is over its stored or its decoded bytes.
+            do {
+                matched = try ImageComparison.checksum(imagePath: image, expected: expected, progress: reporter.update)
+            } catch let mismatch as ChecksumMismatchError {
+                throw failed(mismatch)
             }
+            actual = matched?.hex
         }
         reporter.finish()
 
