@@ -2,7 +2,7 @@ import ISOVerify
 
 /// An image as a stick holds it, named by its length and SHA-256 (of the decompressed bytes, for a
 /// compressed image): what the flash log records, and what `check` looks a stick's region up by.
-public struct WrittenImage: Sendable, Equatable {
+public struct WrittenImage: Hashable, Sendable {
     public var size: Int64
     public var sha256: String
 
