@@ -121,6 +121,16 @@ struct DiskImageTests {
             #expect(try Shell.bash("sgdisk -i 2 \(loop.path)").contains("Last sector: \(grow ? 262_110 : Self.ext4.last) "), "\(compressed)")
             try bothFilesystemsClean(loop)
         }
+        // Past the decoded first 64 MiB the backup GPT is not read: the finish builds it from the primary.
+        let large = dir.appendingPathComponent("large.img").path
+        try Shell.bash("truncate -s 96M '\(large)' && sgdisk -o -n1:2048:0 '\(large)' >/dev/null && xz -T0 -k '\(large)'")
+        let loop = try LoopDevice(size: 192 << 20)
+        defer { loop.detach() }
+        let write = try EdgeFlashBinary.run(["write", large + ".xz", loop.path, "--yes", "--no-probe", "--grow"])
+        #expect(write.stdout.contains("the backup GPT moved from sector 196607 to the disk's last sector, 393215"), "\(write.stdout)\(write.stderr)")
+        #expect(try Shell.bash("sgdisk -v \(loop.path)").contains("No problems found"))
+        let verify = try EdgeFlashBinary.run(["verify", large + ".xz", "--against", loop.path])
+        #expect(verify.status == 0 && verify.stdout.contains("and partition 1 grown"), "\(verify.stdout)\(verify.stderr)")
     }
 
     /// `--grow` on an MBR disk image: its last entry reaches the disk's last sector.

@@ -73,8 +73,7 @@ struct VerifyCommand: ParsableCommand {
         let trap = InterruptTrap(cancel: cancel)
         defer { withExtendedLifetime(trap) {} }
 
-        var actual: String?
-        var matched = expected
+        var matched: ExpectedChecksum?  // the checksum, once checked, with the bytes it matched
         func failed(_ mismatch: ChecksumMismatchError) -> ChecksumMismatchError {
             reporter.finish()
             report.checksum?.actual = mismatch.actual
@@ -93,11 +92,10 @@ struct VerifyCommand: ParsableCommand {
             imageSize = comparison.imageSize
             footprint = comparison.footprint
             report.tables = comparison.tables
-            if let mismatch = comparison.checksumMismatch { throw failed(mismatch) }
-            matched = comparison.matched
-            actual = matched?.hex
             report.deviceState = comparison.firstDifference == nil ? "matched" : "mismatch"
             report.firstDifference = comparison.firstDifference
+            if let mismatch = comparison.checksumMismatch { throw failed(mismatch) }
+            matched = comparison.matched
         } else if let expected {
             // A compressed image's checksum is over its stored or its decoded bytes.
             do {
@@ -105,7 +103,6 @@ struct VerifyCommand: ParsableCommand {
             } catch let mismatch as ChecksumMismatchError {
                 throw failed(mismatch)
             }
-            actual = matched?.hex
         }
         reporter.finish()
 
@@ -115,14 +112,10 @@ struct VerifyCommand: ParsableCommand {
         } else {
             lines.append("\(image): no ISO 9660 volume (a raw disk image?): volume checks skipped")
         }
-        if let expected, let actual {
-            report.checksum?.actual = actual
-            guard actual == expected.hex else {
-                report.checksum?.state = "mismatch"
-                throw ChecksumMismatchError(imagePath: image, expected: expected, actual: actual)
-            }
+        if let matched {
+            report.checksum?.actual = matched.hex
             report.checksum?.state = "matched"
-            lines.append("\(image): \((matched ?? expected).matchDescription)")
+            lines.append("\(image): \(matched.matchDescription)")
         } else {
             lines.append("\(image): " + ChecksumSource.unverifiedNotice(imagePath: image))
         }
