@@ -7,7 +7,7 @@ import Foundation
 ///   version (249 as Ubuntu 22.04 has, 255 as 24.04 has), logging stubs of the tools CanvOS's OS
 ///   preparation calls (apt-get, dpkg, dracut...), SSH host keys and a machine-id to be removed;
 /// - the k3s Kairos provider image, with `/system/providers/agent-provider-k3s`;
-/// - the stylus framework image, with its branding, stylus and elemental files;
+/// - the stylus framework image, with its branding, stylus and elemental files (`stylusFiles`);
 /// - the third-party image with etcdctl;
 /// - the luet repository's `k8s/k3s` packages for `k8sVersions` (one layer of files, tagged
 ///   `k3s-k8s-VERSION-k3s1` as luet tags package images), and a broken one for `brokenK8sVersion`.
@@ -21,6 +21,18 @@ public struct CanvOSStandIns: Sendable {
     public static let systemdVersions = ["22.04": 249, "24.04": 255]
     /// Where the OS preparation's stubs log each call, inside the built images.
     public static let stubLog = "/var/log/canvos-stub-calls"
+
+    /// The stylus framework image's files and their text: the provider stage picks some, the
+    /// iso-image takes them all.
+    public static let stylusFiles = [
+        "etc/kairos/branding/grubmenu.cfg": "menuentry 'Palette eXtended Kubernetes Edge' {}\n",
+        "etc/kairos/branding/interactive_install_text": "stylus stand-in\n",
+        "etc/kairos/80_stylus.yaml": "name: stylus stand-in\n",
+        "etc/kairos/other.yaml": "not copied by the provider stage\n",
+        "oem/stylus_config.yaml": "stylus:\n  standIn: true\n",
+        "etc/elemental/config.yaml": "install:\n  standIn: true\n",
+        "opt/spectrocloud/bin/stylus-agent": "stylus agent stand-in, only in the iso-image\n",
+    ]
 
     public let registry: String
     public var publicRoot: String { "\(registry)/palette-images" }
@@ -58,14 +70,7 @@ public struct CanvOSStandIns: Sendable {
             try push(base(osVersion: osVersion), files: Self.kairosBase(systemd: systemd), in: work)
         }
         try push(provider, files: ["system/providers/agent-provider-k3s": .script("echo agent-provider-k3s \(provider)")], in: work)
-        try push(stylus, files: [
-            "etc/kairos/branding/grubmenu.cfg": .text("menuentry 'Palette eXtended Kubernetes Edge' {}\n"),
-            "etc/kairos/branding/interactive_install_text": .text("stylus stand-in\n"),
-            "etc/kairos/80_stylus.yaml": .text("name: stylus stand-in\n"),
-            "etc/kairos/other.yaml": .text("not copied by the provider stage\n"),
-            "oem/stylus_config.yaml": .text("stylus:\n  standIn: true\n"),
-            "etc/elemental/config.yaml": .text("install:\n  standIn: true\n"),
-        ], in: work)
+        try push(stylus, files: Self.stylusFiles.mapValues { .text($0) }, in: work)
         try push(thirdParty, files: ["binaries/etcdctl/latest/palette/amd64/etcdctl": .script("echo etcdctl stand-in")], in: work)
         for version in Self.k8sVersions {
             try push(payload(version), files: [
