@@ -27,6 +27,10 @@ struct ImageCompositionTests {
         #expect(defaults.provider == "us-docker.pkg.dev/palette-images/edge/kairos-io/provider-k3s:v4.10.3")
         #expect(defaults.stylus == "us-docker.pkg.dev/palette-images/edge/stylus-framework-linux-amd64:v4.4.12")
         #expect(defaults.thirdParty == "us-docker.pkg.dev/palette-images/third-party/spectro-third-party:4.8")
+        #expect(defaults.alpine == "us-docker.pkg.dev/palette-images/edge/canvos/alpine:3.20")
+        #expect(ImageSources(Self.arguments("SPECTRO_PUB_REPO=m.example.com/p\nALPINE_TAG=3.21"))?.alpine == "m.example.com/p/edge/canvos/alpine:3.21")
+        #expect(ImageSources(Self.arguments("ALPINE_IMG=m.example.com/alpine:upx"))?.alpine == "m.example.com/alpine:upx")
+        #expect(ImagePull.all(Self.arguments(""), images: []).map(\.role) == ["base", "stylus", "third-party", "alpine", "provider"])
         #expect(defaults.k8sPayload(Self.arguments(""), k8sVersion: "1.30.2")
                 == "us-docker.pkg.dev/palette-images/edge/luet-repo-amd:k3s-k8s-1.30.2-k3s1")
         let rke2 = Self.arguments("K8S_DISTRIBUTION=rke2\nARCH=arm64\nRKE2_FLAVOR_TAG=rke2r2\nRKE2_PROVIDER_VERSION=v9\nSPECTRO_LUET_REPO=luet.example.com/r")
@@ -63,6 +67,14 @@ struct ImageCompositionTests {
             #expect(file.contains("COPY .edge-custom-config.yaml /oem/.edge_custom_config.yaml\n"))
             #expect(file.contains("RUN rm -f /etc/ssh/ssh_host_* /etc/ssh/moduli\n"))
             #expect(file.contains("RUN touch /etc/machine-id && chmod 444 /etc/machine-id\n"))
+            // etcdctl packed in CanvOS's alpine, as its third-party target does.
+            #expect(file.contains("""
+                FROM us-docker.pkg.dev/palette-images/edge/canvos/alpine:3.20 AS etcdctl
+                COPY --from=third-party /binaries/etcdctl/latest/palette/amd64/etcdctl /WORKDIR/etcdctl
+                RUN upx -1 /WORKDIR/etcdctl
+
+                """))
+            #expect(file.contains("COPY --from=etcdctl /WORKDIR/etcdctl /usr/bin/\n"))
             #expect(file.contains(#"LABEL io.edgeflash.k8s.distribution="k3s" io.edgeflash.k8s.version="1.30.2" io.edgeflash.pe.version="v4.4.12" io.edgeflash.version="0.1.0" io.edgeflash.arg.sha256="abc""#))
         }
         // The dry run marks what depends on the probe, and is otherwise the baked file.

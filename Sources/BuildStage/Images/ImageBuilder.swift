@@ -99,7 +99,7 @@ public struct ImageBuilder: Sendable {
                                         arguments: composition.baseBuildArguments), log: sharedLog, reference: composition.baseTag)
         events(ImageEvent(.built, reference: composition.baseTag))
 
-        var pulls = [composition.sources.stylus, composition.sources.thirdParty]
+        var pulls = [composition.sources.stylus, composition.sources.thirdParty, composition.sources.alpine]
         if bakes { pulls.append(composition.sources.provider) }
         for reference in pulls { try await pull(reference, log: sharedLog) }
 
@@ -216,9 +216,18 @@ public struct ImageBuilder: Sendable {
             }
             step = retry
         }
+        let answer = try? String(contentsOf: output.appendingPathComponent(ImageComposition.probeFileName), encoding: .utf8)
+        if engine == .docker, !children.isStopped, !step.succeeded || answer == nil,
+           let missing = DockerBuildKit.missing(step.output, dockerBuildKit: ProcessInfo.processInfo.environment["DOCKER_BUILDKIT"]) {
+            throw missing
+        }
         try check(step, reference: composition.sources.base, what: "systemd probe of")
-        let text = (try? String(contentsOf: output.appendingPathComponent(ImageComposition.probeFileName), encoding: .utf8)) ?? ""
-        return Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        // A build that wrote no answer must not read as "no systemd": that would leave Kubernetes out.
+        guard let answer else {
+            throw EdgeError(.failure, "the systemd probe of \(composition.sources.base) wrote no answer to \(output.path)",
+                            hint: "its build log is \(log.path)")
+        }
+        return Int(answer.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
     }
 
     func pull(_ reference: String, log: URL) async throws {

@@ -138,6 +138,10 @@ public struct ImageComposition: Sendable {
                             "FROM \(sources.k8sPayload(a, k8sVersion: image.k8sVersion)) AS k8s-payload"])
         lines += ["FROM \(sources.stylus) AS stylus",
                   "FROM \(sources.thirdParty) AS third-party",
+                  "# etcdctl packed with upx -1 in CanvOS's alpine, as its third-party target does.",
+                  "FROM \(sources.alpine) AS etcdctl",
+                  "COPY --from=third-party /binaries/etcdctl/latest/palette/\(a.arch)/etcdctl /WORKDIR/etcdctl",
+                  "RUN upx -1 /WORKDIR/etcdctl",
                   "# 80_stylus.yaml is optional in the stylus image: picked out with the base's shell.",
                   "FROM \(baseTag) AS stylus-optional",
                   "COPY --from=stylus /etc/kairos/ /stylus-kairos/",
@@ -160,7 +164,7 @@ public struct ImageComposition: Sendable {
         if let config = contextFiles.edgeCustomConfig { lines.append("COPY \(config) /oem/.edge_custom_config.yaml") }
         lines += whenBaked(["COPY --from=k8s-payload / /"])
         lines += [Self.hostKeysRemoved,
-                  "COPY --from=third-party /binaries/etcdctl/latest/palette/\(a.arch)/etcdctl /usr/bin/",
+                  "COPY --from=etcdctl /WORKDIR/etcdctl /usr/bin/",
                   Self.emptyMachineID]
         if k8s == "nodeadm" && a.osDistribution == "ubuntu" { lines += nodeadmAWSLines(k8sVersion: image.k8sVersion) }
         lines.append(Self.labelLine(labels(image)))

@@ -46,7 +46,7 @@ public struct ImagesDryRun: Sendable, Encodable {
         base = EngineCommands.display(commands.build(file: path("base.Containerfile"), context: context, tag: composition.baseTag,
                                                      arguments: composition.baseBuildArguments))
         baseContainerfile = composition.baseContainerfile
-        pullsAlways = [sources.stylus, sources.thirdParty].map { EngineCommands.display(commands.pull($0)) }
+        pullsAlways = [sources.stylus, sources.thirdParty, sources.alpine].map { EngineCommands.display(commands.pull($0)) }
         pullsWhenBaked = [EngineCommands.display(commands.pull(sources.provider))]
         let bakes = composition.bakesKubernetes(systemdVersion: nil)
         bakesKubernetes = bakes
