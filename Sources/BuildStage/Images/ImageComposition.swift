@@ -100,8 +100,9 @@ public struct ImageComposition: Sendable {
         "LABEL " + labels.map { "\($0.0)=\(Self.quoted($0.1))" }.joined(separator: " ")
     }
 
-    /// The steps every image ends with, as CanvOS ends the provider and iso images: no SSH host
-    /// keys, and an empty read-only machine-id (each machine makes its own at first boot).
+    /// Steps the provider and iso images both take, as CanvOS's targets do: stylus's logrotate
+    /// config made readable, no SSH host keys, and an empty read-only machine-id (each machine
+    /// makes its own at first boot).
     static let hostKeysRemoved = "RUN rm -f /etc/ssh/ssh_host_* /etc/ssh/moduli"
     static let emptyMachineID = "RUN touch /etc/machine-id && chmod 444 /etc/machine-id"
     static let stylusLogrotateMode = "RUN if [ -f /etc/logrotate.d/stylus.conf ]; then chmod 644 /etc/logrotate.d/stylus.conf; fi"
