@@ -2,9 +2,9 @@ import FileIO
 import ISOVerify
 
 /// The reader side of a write: reads (or decodes) each segment of the image in order on the reader
-/// thread, and feeds the checksum's hash (SHA-256/512, or an implanted MD5) when one is expected and
-/// a bmap's range checks on the in-order thread that follows it, so decoding and hashing run side
-/// by side. The segments' XXH3 digests for the read-back are `SegmentDigests`'.
+/// thread, and feeds the checksum's hash (SHA-256/512, or an implanted MD5) when one is expected, a
+/// compressed image's own hashes (`CompressedImage.hash`) and a bmap's range checks on the in-order
+/// thread that follows it, so decoding and hashing run side by side. The segments' XXH3 digests for the read-back are `SegmentDigests`'.
 final class SourceSegments: @unchecked Sendable {
     let image: any ImageSource
     let plan: WritePlan
@@ -15,6 +15,8 @@ final class SourceSegments: @unchecked Sendable {
     private var hasher: StreamingHash?
     /// The whole image is hashed (set once: the reader asks it while the in-order thread hashes).
     private let hashesWholeImage: Bool
+    /// A compressed image: decoded on the reader thread, its hashes taken on the in-order one.
+    private let decoded: CompressedImage?
     /// Bytes read so far: where a stream of unknown length ended, once it did.
     private(set) var bytesRead: Int64 = 0
 
@@ -25,6 +27,7 @@ final class SourceSegments: @unchecked Sendable {
         self.rangeChecks = rangeChecks
         hasher = hash
         hashesWholeImage = hash != nil
+        decoded = image as? CompressedImage
     }
 
     /// Reads segment `index`, the next one of the image, into `buffer` (count = the segment's length;
@@ -35,6 +38,8 @@ final class SourceSegments: @unchecked Sendable {
         let got: Int
         if let map, !hashesWholeImage, let seekable = image as? any SeekableImageSource {
             got = try readMapped(range, of: map, from: seekable, into: buffer)
+        } else if let decoded {
+            got = try decoded.decodeNext(into: UnsafeMutableRawBufferPointer(start: buffer.pointer, count: length))
         } else {
             got = try image.readNext(into: UnsafeMutableRawBufferPointer(start: buffer.pointer, count: length))
         }
@@ -44,11 +49,13 @@ final class SourceSegments: @unchecked Sendable {
     }
 
     /// Whether segments need `check` (a hash or range checks): the write then runs it in order.
-    var checksInOrder: Bool { hashesWholeImage || rangeChecks != nil }
+    var checksInOrder: Bool { hashesWholeImage || rangeChecks != nil || decoded != nil }
 
-    /// Feeds segment `index`, just read, to the checksum's hash and the bmap's range checks; throws
-    /// when a range differs from its bmap checksum (the segment is then never written).
+    /// Feeds segment `index`, just read, to the checksum's hash, a decoded image's own hashes and
+    /// the bmap's range checks; throws when a range differs from its bmap checksum (the segment is
+    /// then never written).
     func check(_ index: Int, _ buffer: AlignedBuffer) throws {
+        decoded?.hash(buffer.bytes, asked: Int(plan.segment(index).count))
         hasher?.update(buffer.bytes)
         try rangeChecks?.update(buffer.bytes, at: plan.segment(index).lowerBound)
     }
