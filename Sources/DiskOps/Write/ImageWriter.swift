@@ -29,9 +29,10 @@ public struct WriteOutcome: Sendable, Equatable {
 /// 1. zero the target's first and last MiB (stale tables, old backup GPT);
 /// 2. stream the image but its first MiB through a ring of aligned buffers: a reader thread reads
 ///    (or decodes), a thread after it hashes in order (SHA or implanted MD5, when one is expected;
-///    a bmap's range checksums), and the I/O threads write the segments before them, so decoding,
-///    hashing and writing overlap; each segment's XXH3 digest, for the read-back, is taken by the
-///    reader, or by the I/O threads after the write when the reader decodes;
+///    a decoded image's SHA-256 for the log; a bmap's range checksums), and the I/O threads write
+///    the segments before them, so decoding, hashing and writing overlap; each segment's XXH3
+///    digest, for the read-back, is taken by the reader, or by the I/O threads after the write
+///    when the reader decodes;
 /// 3. fdatasync, then compare the hash: on a mismatch stop here, the stick is not bootable;
 /// 4. read the body back (O_DIRECT) and compare digests;
 /// 5. read the first MiB back: still the zeros of step 1, or the stick lost them or wraps;
