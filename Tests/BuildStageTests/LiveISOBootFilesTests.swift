@@ -76,4 +76,18 @@ struct LiveISOBootFilesTests {
         let found = try BootFiles.find(in: root.path)
         #expect(found.kernel == root.path + "/usr/lib/kernel/vmlinuz")
     }
+
+    @Test func theKernelsArchitectureIsToldFromItsHeader() {
+        func header(_ pieces: [(Int, [UInt8])]) -> [UInt8] {
+            var bytes = [UInt8](repeating: 0, count: 1024)
+            for (offset, piece) in pieces { bytes.replaceSubrange(offset..<offset + piece.count, with: piece) }
+            return bytes
+        }
+        let pe: [(Int, [UInt8])] = [(0, Array("MZ".utf8)), (0x3c, [0x80, 0, 0, 0]), (0x80, Array("PE\0\0".utf8))]
+        #expect(KernelArchitecture.of(header(pe + [(0x84, [0x64, 0x86]), (0x202, Array("HdrS".utf8))])) == .amd64)
+        #expect(KernelArchitecture.of(header(pe + [(0x84, [0x64, 0xAA])])) == .arm64)       // EFI zboot
+        #expect(KernelArchitecture.of(header([(0x38, Array("ARM\u{64}".utf8))])) == .arm64)   // plain Image
+        #expect(KernelArchitecture.of(header([(0x202, Array("HdrS".utf8))])) == .amd64)      // bzImage without a PE stub
+        #expect(KernelArchitecture.of(Array("kernel kernel".utf8)) == nil)
+    }
 }

@@ -112,7 +112,7 @@ struct BuildLiveISOTests {
         #expect(menu.contains("root=live:CDLABEL=COS_LIVE rd.live.dir=/ rd.live.squashimg=rootfs.squashfs"))
     }
 
-    @Test func aMissingKernelOrInitrdIsInvalidInputAndNothingIsWritten() throws {
+    @Test func aMissingKernelOrInitrdOrAKernelOfAnotherArchitectureIsInvalidInputAndNothingIsWritten() throws {
         try write("bare/etc/os-release", "ID=debian\n")
         let noKernel = try build(["--from-image", "dir:@bare", "--arg", "@.arg", "--output", "@bare-out"])
         #expect(noKernel.status == 6)
@@ -123,6 +123,14 @@ struct BuildLiveISOTests {
         let noInitrd = try build(["--from-image", "dir:@bare", "--arg", "@.arg", "--output", "@bare-out"])
         #expect(noInitrd.status == 6)
         #expect(noInitrd.stderr.contains("the image has no initrd (initramfs): looked for /boot/initrd, /boot/initrd.img"))
+        #expect(leftovers("bare-out").isEmpty)
+
+        // An arm64 Image (its magic at 0x38) in an image built into an amd64 ISO.
+        try write("bare/boot/initrd", "i")
+        try write("bare/boot/vmlinuz", String(repeating: "\u{0}", count: 0x38) + "ARM\u{64}" + String(repeating: "\u{0}", count: 64))
+        let otherArch = try build(["--from-image", "dir:@bare", "--arg", "@.arg", "--output", "@bare-out"])
+        #expect(otherArch.status == 6)
+        #expect(otherArch.stderr.contains("the image is for arm64: its kernel /boot/vmlinuz is an arm64 kernel, and the ISO is for amd64"))
         #expect(leftovers("bare-out").isEmpty)
     }
 

@@ -65,6 +65,7 @@ public struct LiveISOBuilder: Sendable {
     public func build(_ request: Request) throws -> Result {
         let root = try Self.checkRoot(request.root)
         let boot = try BootFiles.find(in: root.path)
+        try KernelArchitecture.check(boot, for: request.architecture)
         try request.plan.checkSources()
         let plan = request.plan.followingSymlinks()
         let overlay = try request.overlay.map(Self.checkOverlay)
