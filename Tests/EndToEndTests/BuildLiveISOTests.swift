@@ -134,7 +134,7 @@ struct BuildLiveISOTests {
         #expect(leftovers("bare-out").isEmpty)
     }
 
-    @Test func theCommandLineSaysWhatIsMissingOrNotYetThere() throws {
+    @Test func theCommandLineSaysWhatIsWrong() throws {
         let neither = try build(["--arg", "@.arg"])
         #expect(neither.status == 64)
         #expect(neither.stderr.contains("Give --from-image SOURCE (build the ISO from an image) or --base-iso BASE"))
@@ -144,10 +144,43 @@ struct BuildLiveISOTests {
         let arch = try build(["--from-image", "dir:@root", "--arg", "@.arg", "--arch", "riscv64", "--output", "@arch"])
         #expect(arch.status == 64)
         #expect(arch.stderr.contains("architecture riscv64 is not supported (allowed: amd64, arm64)"))
-        let registry = try build(["--from-image", "oci:@layout:v1", "--arg", "@.arg", "--output", "@oci"])
-        #expect(registry.status == 1)
-        #expect(registry.stderr.contains("oci: sources are not supported by this build yet; only dir:PATH is"))
-        #expect(leftovers("oci").isEmpty)
+        let transport = try build(["--from-image", "docker-daemon:x:1", "--arg", "@.arg", "--output", "@daemon"])
+        #expect(transport.status == 64)
+        #expect(transport.stderr.contains("image source 'docker-daemon:x:1'"))
+        #expect(leftovers("daemon").isEmpty)
+    }
+
+    /// An OCI layout made with umoci from the test's root, tag v1; `withRoot: false` leaves it empty.
+    func ociLayout(_ name: String, withRoot: Bool) throws -> String {
+        let layout = path(name), bundle = path(name + "-bundle")
+        var script = "umoci init --layout '\(layout)' && umoci new --image '\(layout):v1'"
+        if withRoot {
+            script += " && umoci unpack --image '\(layout):v1' '\(bundle)' >/dev/null && cp -a '\(path("root"))/.' '\(bundle)/rootfs/'"
+                + " && umoci repack --image '\(layout):v1' '\(bundle)' && rm -rf '\(bundle)'"
+        }
+        _ = try Shell.bash(script)
+        return layout
+    }
+
+    /// An oci: layout is unpacked (skopeo, umoci) into a scratch directory beside the output, the
+    /// ISO built from the unpacked root, and the scratch removed, also when the image has no kernel.
+    @Test func anOCILayoutIsUnpackedBesideTheOutputBuiltFromAndTheScratchRemoved() throws {
+        let layout = try ociLayout("layout", withRoot: true)
+        let result = try build(["--from-image", "oci:\(layout):v1", "--arg", "@.arg", "--output", "@oci"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.hasPrefix("From oci:\(layout):v1 (sha256:"), "\(result.stdout)")
+        #expect(leftovers("oci").sorted() == ["live-test.iso", "live-test.iso.sha256"])
+        let iso = path("oci/live-test.iso")
+        #expect(try Shell.run("cmp", [try extract(iso, "/boot/kernel", to: "oci-kernel"), path("root/boot/vmlinuz-6.1.0-13-amd64")]).succeeded)
+        let squashed = try Shell.run("unsquashfs", ["-l", try extract(iso, "/rootfs.squashfs", to: "oci.squashfs")])
+        #expect(squashed.stdout.contains("squashfs-root/etc/edgeflash-marker\n"))
+
+        let empty = try ociLayout("empty", withRoot: false)
+        let refused = try build(["--from-image", "oci:\(empty):v1", "--arg", "@.arg", "--output", "@oci-empty"])
+        #expect(refused.status == 6, "\(refused.stderr)")
+        #expect(refused.stderr.contains("the image has no kernel: looked for /boot/vmlinuz"))
+        #expect(refused.stderr.contains("\(path("oci-empty"))/.live-test.iso.image-"))
+        #expect(leftovers("oci-empty").isEmpty)
     }
 
     @Test func aDiskFillingUpDuringMksquashfsIsAnIOErrorAndLeavesNothing() throws {

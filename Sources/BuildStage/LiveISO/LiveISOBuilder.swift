@@ -40,6 +40,10 @@ public struct LiveISOBuilder: Sendable {
     }
 
     public struct Result: Sendable, Codable {
+        /// The source as given (`dir:PATH`, `oci:DIR:TAG`...) and, for an unpacked image, the
+        /// digest of the manifest it names.
+        public var image: String?
+        public var imageDigest: String?
         public var iso: String
         public var checksumFile: String
         public var sha256: String
@@ -143,7 +147,7 @@ public struct LiveISOBuilder: Sendable {
         guard written.succeeded else { throw XorrisoFailure.error(written, doing: "writing the ISO", directory: directory.path) }
 
         let (hex, size) = try output.publish(interrupt: interrupt, progress: progress)
-        return Result(iso: output.iso.path, checksumFile: output.checksumFile.path, sha256: hex, size: size,
+        return Result(image: nil, imageDigest: nil, iso: output.iso.path, checksumFile: output.checksumFile.path, sha256: hex, size: size,
                       volumeID: LiveXorrisoArguments.volumeID, architecture: request.architecture, boot: boot, grub: grub,
                       menu: menuOrigin, squashfsBytes: squashfsBytes, files: request.plan.mappings)
     }

@@ -9,7 +9,10 @@ struct BuildISOCommand: AsyncParsableCommand {
         abstract: "Build the installer ISO from an image, or stage one from a base installer ISO.",
         discussion: """
             --from-image SOURCE builds the ISO itself, in AuroraBoot's layout, without Docker: \
-            SOURCE is dir:PATH, a root filesystem (an iso-image's, unpacked). The ISO gets volume \
+            SOURCE is a registry reference (host/repo:tag, pulled; loopback registries over plain \
+            HTTP), oci:DIR[:TAG], oci-archive:FILE or docker-archive:FILE, unpacked with skopeo \
+            and umoci into a scratch directory beside the output (removed afterwards), or \
+            dir:PATH, a root filesystem used as it is. The ISO gets volume \
             id COS_LIVE, /boot/kernel and /boot/initrd from the image's /boot, /rootfs.squashfs \
             (mksquashfs of the whole root), /boot/grub2/grub.cfg and the rest of \
             overlay/files-iso (--overlay-iso; default: overlay/files-iso beside .arg) with \
@@ -33,22 +36,25 @@ struct BuildISOCommand: AsyncParsableCommand {
 
             Examples:
               edgeflash build iso --from-image dir:/srv/iso-root --arg .arg
+              edgeflash build iso --from-image 127.0.0.1:5000/edge/iso-image:v4.4.12
               SOURCE_DATE_EPOCH=1700000000 edgeflash build iso --from-image dir:rootfs \\
                   --overlay-iso overlay/files-iso --output build
               edgeflash build iso --from-image dir:rootfs-arm64 --arch arm64 \\
                   --grub-dir grub-arm64/usr/lib/grub
               edgeflash build iso --base-iso base.iso --user-data user-data
 
-            Needs xorriso; --from-image also mksquashfs, grub-mkimage, mkfs.fat and mtools. Exit \
-            status: 0 written, 1 a tool failed or is missing, 5 I/O error (e.g. disk full), 6 \
-            invalid input (no kernel in the image...), 64 usage, 130 interrupted (nothing written, \
+            Needs xorriso; --from-image also mksquashfs, grub-mkimage, mkfs.fat and mtools (and \
+            skopeo and umoci, run as root, for every SOURCE but dir:). Exit \
+            status: 0 written, 1 a tool failed or is missing, 3 refused (unpacking needs root), 5 \
+            I/O error (disk full, unreachable registry), 6 invalid input (no kernel in the image, \
+            an image for another architecture...), 64 usage, 130 interrupted (nothing written, \
             temporary files removed).
             """
     )
 
     @OptionGroup var inputs: BuildInputOptions
 
-    @Option(name: .customLong("from-image"), help: "The image to build the ISO from: dir:PATH (a root filesystem).")
+    @Option(name: .customLong("from-image"), help: "The image to build the ISO from: REGISTRY/REPO:TAG, oci:DIR[:TAG], oci-archive:FILE, docker-archive:FILE or dir:PATH.")
     var fromImage: String?
 
     @Option(name: .customLong("base-iso"), help: "A base installer ISO to stage into instead.")
@@ -109,15 +115,16 @@ struct BuildISOCommand: AsyncParsableCommand {
         let epoch = try sourceDateEpoch()
         let progress: @Sendable (String) -> Void = { Terminal.writeStderr("edgeflash: \($0)\n") }
         if let fromImage {
-            let root = try ImageSourceText.directory(fromImage)
+            let source = try ImageSourceReference(parsing: fromImage)
             let overlay = overlayISO ?? Self.overlayBesideArg(plan.validator.baseDirectory)
             let architecture = try LiveISOArchitecture(parsing: arch ?? (arguments.arch.isEmpty ? "amd64" : arguments.arch))
             let builder = LiveISOBuilder(tools: try LiveISOTools.locate(), progress: progress)
-            let result = try builder.build(.init(root: root, outputDirectory: output, isoName: arguments.isoName,
+            let result = try builder.build(from: source, .init(root: "", outputDirectory: output, isoName: arguments.isoName,
                                                  architecture: architecture, plan: staging, overlay: overlay,
                                                  forceInteractiveInstall: arguments["FORCE_INTERACTIVE_INSTALL"] == "true",
                                                  grubDirectory: grubDir, sourceDateEpoch: epoch))
             if json { return JSONLines.emit(result) }
+            print("From \(result.image ?? fromImage)" + (result.imageDigest.map { " (\($0))" } ?? ""))
             print("  /boot/kernel  <- \(result.boot.kernelInImage)")
             print("  /boot/initrd  <- \(result.boot.initrdInImage)")
             print("  /rootfs.squashfs  (\(result.squashfsBytes) bytes)")
