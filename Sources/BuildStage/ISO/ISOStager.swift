@@ -85,7 +85,7 @@ public struct ISOStager: Sendable {
             run = try interrupt.run { try runStage(staged, temporary: output.temporaryISO, dropHFSPlus: true, started: $0) }
         }
         guard run.succeeded else {
-            throw XorrisoFailure.error(run, doing: "staging the ISO", directory: directory.path)
+            throw ISOToolFailure.error(run, doing: "staging the ISO", directory: directory.path)
         }
 
         progress("checking the boot setup is unchanged")
@@ -111,7 +111,7 @@ public struct ISOStager: Sendable {
     func bootReport(_ image: String, started: (Int32) -> Void) throws -> String {
         let output = try ChildProcess.run(xorriso, XorrisoArguments.reportBoot(image: image) + ["-pvd_info"], started: started)
         guard output.succeeded else {
-            throw EdgeError(.malformed, "xorriso could not read \(image): \(XorrisoFailure.lines(output.stderr))")
+            throw EdgeError(.malformed, "xorriso could not read \(image): \(ISOToolFailure.lines(output.stderr))")
         }
         return output.stdout
     }

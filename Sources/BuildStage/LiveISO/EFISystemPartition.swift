@@ -28,7 +28,7 @@ enum EFISystemPartition {
             let run = try interrupt.run { try ChildProcess.run(tool, arguments, environment: environment, started: $0) }
             guard run.succeeded else {
                 throw EdgeError(.failure, "could not make the EFI system partition: \((tool as NSString).lastPathComponent) \(run.outcome): "
-                                          + XorrisoFailure.lines(run.stderr), hint: "nothing was written")
+                                          + ISOToolFailure.lines(run.stderr), hint: "nothing was written")
             }
         }
     }

@@ -31,7 +31,7 @@ struct GrubBootImages {
             let run = try interrupt.run { try ChildProcess.run(grubMkimage, arguments, started: $0) }
             guard run.succeeded else {
                 throw EdgeError(.failure, "grub-mkimage failed to make the \(modules.platform) boot image from \(modules.path) (\(run.outcome)): "
-                                          + XorrisoFailure.lines(run.stderr),
+                                          + ISOToolFailure.lines(run.stderr),
                                 hint: "nothing was written; check the GRUB modules, or give other ones with --grub-dir")
             }
             if bios {

@@ -124,7 +124,7 @@ public struct LiveISOBuilder: Sendable {
                                  environment: ["SOURCE_DATE_EPOCH": nil], started: $0)
         }
         guard squash.succeeded else {
-            throw XorrisoFailure.error(squash, tool: "mksquashfs", doing: "squashing the image root", directory: directory.path)
+            throw ISOToolFailure.error(squash, tool: "mksquashfs", doing: "squashing the image root", directory: directory.path)
         }
         let squashfsBytes = ISOOutputFiles.size(of: squashfs.path)
         progress("rootfs.squashfs: \(squashfsBytes >> 20) MiB")
@@ -144,7 +144,7 @@ public struct LiveISOBuilder: Sendable {
             try ChildProcess.run(tools.xorriso, arguments, environment: ["SOURCE_DATE_EPOCH": request.sourceDateEpoch.map(String.init)],
                                  started: $0)
         }
-        guard written.succeeded else { throw XorrisoFailure.error(written, doing: "writing the ISO", directory: directory.path) }
+        guard written.succeeded else { throw ISOToolFailure.error(written, doing: "writing the ISO", directory: directory.path) }
 
         let (hex, size) = try output.publish(interrupt: interrupt, progress: progress)
         return Result(image: nil, imageDigest: nil, iso: output.iso.path, checksumFile: output.checksumFile.path, sha256: hex, size: size,
