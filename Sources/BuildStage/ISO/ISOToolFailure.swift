@@ -1,7 +1,8 @@
 import EdgeCore
 
-/// A failed run of a tool that makes the ISO (xorriso, mksquashfs, grub-mkimage) told as the user needs it: out of space is an I/O error
-/// with the output directory named; anything else quotes the tool's own FAILURE/SORRY lines.
+/// A failed run of a tool that makes the ISO (xorriso, mksquashfs, grub-mkimage) told as the user
+/// needs it: out of space is an I/O error with the output directory named; anything else quotes
+/// the tool's own FAILURE/SORRY/FATAL lines.
 enum ISOToolFailure {
     static func error(_ output: ChildProcess.Result, tool: String = "xorriso", doing: String, directory: String) -> EdgeError {
         // xorriso checks free space itself before writing ("exceeds free space on media"); a disk
