@@ -1,8 +1,5 @@
 import EdgeCore
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Builds the installer ISO from an image's root filesystem in AuroraBoot's layout: `/boot/kernel`
 /// and `/boot/initrd` from the image's `/boot`, `/rootfs.squashfs` of the whole root, the menu at
@@ -87,12 +84,7 @@ public struct LiveISOBuilder: Sendable {
         try ISOOutputFiles.checkSpace(bootBytes + plan.byteCount + (16 << 20), in: directory, for: "the ISO")
 
         let output = ISOOutputFiles(directory: directory, isoName: request.isoName)
-        let scratch = directory.appendingPathComponent(".\(request.isoName).iso.build-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        do {
-            try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw EdgeError(.io, "could not create a scratch directory in \(directory.path): \(error.localizedDescription)")
-        }
+        let scratch = try output.makeScratch("build")
         let interrupt = StagingInterrupt()
         defer {
             output.removeTemporaries()

@@ -1,8 +1,5 @@
 import EdgeCore
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
 extension LiveISOBuilder {
     /// `build iso --from-image SOURCE`: a `dir:` root is built from as it is; any other source is
@@ -17,12 +14,7 @@ extension LiveISOBuilder {
         }
         let directory = URL(fileURLWithPath: request.outputDirectory)
         try OutputDirectory.create(directory)
-        let scratch = directory.appendingPathComponent(".\(request.isoName).iso.image-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        do {
-            try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw EdgeError(.io, "could not create a scratch directory in \(directory.path): \(error.localizedDescription)")
-        }
+        let scratch = try ISOOutputFiles(directory: directory, isoName: request.isoName).makeScratch("image")
         // Ctrl-C while skopeo or umoci runs stops them; the builder traps it for its own tools after.
         let children = ChildGroup()
         let trap = SignalTrap { children.stopAll() }

@@ -1,6 +1,9 @@
 import EdgeCore
 import Foundation
 import ISOVerify
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `OUTPUT/<ISO_NAME>.iso` and its `.sha256`, as every ISO build writes them: the tool writes a
 /// hidden temporary ISO beside the final name, then `publish` hashes it, writes the checksum file
@@ -17,6 +20,20 @@ struct ISOOutputFiles {
         checksumFile = directory.appendingPathComponent("\(isoName).iso.sha256")
         temporaryISO = AtomicFile.temporaryPath(for: iso)
         temporaryChecksum = AtomicFile.temporaryPath(for: checksumFile)
+    }
+
+    /// A private (0700) directory beside the ISO, `.<name>.iso.PURPOSE-*`, for what the build makes
+    /// on the way (an unpacked image, the squashfs): on the ISO's filesystem, so its space is
+    /// checked where it is used. The caller removes it.
+    func makeScratch(_ purpose: String) throws -> URL {
+        let scratch = iso.deletingLastPathComponent()
+            .appendingPathComponent(".\(iso.lastPathComponent).\(purpose)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        do {
+            try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw EdgeError(.io, "could not create a scratch directory in \(scratch.deletingLastPathComponent().path): \(error.localizedDescription)")
+        }
+        return scratch
     }
 
     func removeTemporaries() {
