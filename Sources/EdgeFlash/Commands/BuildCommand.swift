@@ -4,13 +4,14 @@ import EdgeCore
 struct BuildCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "build",
-        abstract: "The build side: validate build arguments, plan images, stage the installer ISO.",
+        abstract: "The build side: validate build arguments, plan and build images, build the installer ISO.",
         discussion: """
             Reads the same inputs as CanvOS (.arg, k8s_version.json, user-data) and finds every \
             mistake at once, with its file and line, before anything is built.
 
             Examples:
               edgeflash build plan --arg .arg --pe-version v4.4.12
+              edgeflash build iso --from-image dir:/srv/iso-root --arg .arg
               edgeflash build iso --base-iso base.iso --user-data user-data
               edgeflash build images --builder docker --dry-run
             """,
