@@ -14,8 +14,9 @@ struct BuildCommand: AsyncParsableCommand {
               edgeflash build iso --from-image dir:/srv/iso-root --arg .arg
               edgeflash build iso --base-iso base.iso --user-data user-data
               edgeflash build images --builder docker --dry-run
+              edgeflash build all --builder podman --push
             """,
-        subcommands: [BuildPlanCommand.self, BuildISOCommand.self, BuildImagesCommand.self]
+        subcommands: [BuildPlanCommand.self, BuildImagesCommand.self, BuildISOCommand.self, BuildAllCommand.self]
     )
 }
 
@@ -32,4 +33,12 @@ struct BuildInputOptions: ParsableArguments {
 
     @Option(name: .customLong("pe-version"), help: "The Palette Edge version for image tags (overrides PE_VERSION in .arg).")
     var peVersion: String?
+}
+
+extension BuildInputOptions {
+    /// The same options as command-line words, for `build all` to hand each step.
+    var forwarded: [String] {
+        [("--arg", argPath), ("--k8s-versions", k8sVersionsPath), ("--user-data", userDataPath), ("--pe-version", peVersion)]
+            .flatMap { flag, value in value.map { [flag, $0] } ?? [] }
+    }
 }
