@@ -92,7 +92,7 @@ public struct LiveISOBuilder: Sendable {
         }
 
         progress("kernel \(boot.kernelInImage), initrd \(boot.initrdInImage); GRUB " + grub.map(\.summary).joined(separator: ", "))
-        let images = try GrubBootImages.make(grub, architecture: request.architecture, grubMkimage: tools.grubMkimage,
+        let images = try GrubBootImages.make(grub, imageRoot: root, architecture: request.architecture, grubMkimage: tools.grubMkimage,
                                              in: scratch, interrupt: interrupt)
         let efiImage = scratch.appendingPathComponent("uefi.img")
         try EFISystemPartition.make(loader: images.efiLoader, name: request.architecture.efiLoaderName, image: efiImage,
