@@ -58,6 +58,12 @@ struct RootFSSourceTests {
         #expect(ImageToolFailure.essentialLine("plain failure\n\n") == "plain failure")
         let error = ImageToolFailure.error(stderr, verb: "inspect", source: .registry("127.0.0.1:1/x/y:1"), architecture: "amd64")
         #expect(error.code == .io)
+
+        // No option turns TLS verification off: the hint points at what skopeo reads.
+        let tls = ImageToolFailure.error("time=\"x\" level=fatal msg=\"x509: certificate signed by unknown authority\"\n", verb: "inspect",
+                                         source: .registry("reg.example.com/x/y:1"), architecture: "amd64")
+        #expect(tls.code == .io)
+        #expect(tls.hint?.contains("registries.conf ([[registry]] location=\"HOST\" insecure=true)") == true, "\(tls.hint ?? "")")
     }
 
     @Test func imageForAnotherPlatformIsRefused() throws {

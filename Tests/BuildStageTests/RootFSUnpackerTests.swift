@@ -150,6 +150,7 @@ final class RootFSUnpackerTests {
         let error = try failure("oci:\(images.ociLayout):v1")
         #expect(error.code == .io)
         #expect(error.message.hasPrefix("no space left to unpack oci:\(images.ociLayout):v1: "))
+        #expect(error.hint == "free space in the --output directory (the scratch directory is inside it) or choose another --output")
     }
 
     @Test func unreachableRegistryIsOneClearLine() throws {
