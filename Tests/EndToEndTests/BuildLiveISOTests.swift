@@ -195,6 +195,14 @@ struct BuildLiveISOTests {
         let squashed = try Shell.run("unsquashfs", ["-l", try extract(iso, "/rootfs.squashfs", to: "oci.squashfs")])
         #expect(squashed.stdout.contains("squashfs-root/etc/edgeflash-marker\n"))
 
+        // --json names the boot files in the image; their paths in the removed scratch are null.
+        let json = try build(["--from-image", "oci:\(layout):v1", "--arg", "@.arg", "--output", "@oci-json", "--json"])
+        #expect(json.status == 0, "\(json.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let boot = try #require(object["boot"] as? [String: Any])
+        #expect(boot["kernel"] is NSNull && boot["initrd"] is NSNull, "\(boot)")
+        #expect(boot["kernelInImage"] as? String == "/boot/vmlinuz" && boot["initrdInImage"] as? String == "/boot/initrd")
+
         let empty = try ociLayout("empty", withRoot: false)
         let refused = try build(["--from-image", "oci:\(empty):v1", "--arg", "@.arg", "--output", "@oci-empty"])
         #expect(refused.status == 6, "\(refused.stderr)")
