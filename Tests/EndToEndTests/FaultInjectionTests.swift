@@ -262,6 +262,34 @@ struct FaultInjectionTests {
         #expect(backup.count == 33 * 512 && backup.allSatisfy { $0 == 0 }, "the moved backup GPT is still at the disk's end")
     }
 
+    /// A disk image finished (its backup GPT moved to the disk's end), then the site's volume
+    /// cannot be written: the stick is blanked and the moved backup GPT zeroed too, as a failed
+    /// finish's is, so gdisk and inject find no table at the disk's end.
+    @Test func aVolumeThatCannotBeWrittenAfterAFinishLeavesNoBackupGPT() throws {
+        let dir = try TemporaryDirectory.make(prefix: "edgeflash-faults")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let image = dir.appendingPathComponent("disk.img").path
+        try Shell.bash("""
+            head -c 8M /dev/urandom > '\(image)'
+            sgdisk -Z '\(image)' >/dev/null 2>&1; sgdisk -o -n1:2048:0 -t1:8300 '\(image)' >/dev/null
+            """)
+        let userData = dir.appendingPathComponent("user-data.yaml")
+        try "#cloud-config\nstylus:\n  site:\n    paletteEndpoint: api.spectrocloud.com\n    edgeHostToken: abcdefghijklmnopqrstuvwxyz123456\n"
+            .write(to: userData, atomically: true, encoding: .utf8)
+        // The write (2 MiB cleared, 7 MiB body, the first MiB) and the finish pass; the volume
+        // goes at 8 MiB, right after the image, and cannot be written.
+        let stick = try oldBootableStick(.init(size: Self.stickSize, failWrites: [(8 * Self.mib)..<(12 * Self.mib)],
+                                               armAfterBytes: 10 * Self.mib))
+        defer { stick.detach() }
+        let result = try EdgeFlashBinary.run(["write", image, stick.path, "--yes", "--no-probe", "--user-data", userData.path, "--size", "36M"])
+        #expect(result.status == 5, "\(result.stderr)")
+        #expect(result.stderr.contains("was left blank"), "\(result.stderr)")
+        stick.heal()
+        #expect(try stick.read(offset: 0, count: Int(Self.mib)).allSatisfy { $0 == 0 })
+        let backup = try stick.read(offset: Self.stickSize - 33 * 512, count: 33 * 512)
+        #expect(backup.count == 33 * 512 && backup.allSatisfy { $0 == 0 }, "the moved backup GPT is still at the disk's end")
+    }
+
     /// The stick pulled out mid-write: the write fails, naming the device; it never reports success.
     @Test func aPulledStickFailsTheWrite() throws {
         let stick = try FaultyStick(.init(size: Self.stickSize, delayMilliseconds: 20))
