@@ -80,7 +80,7 @@ struct LiveISOBootTests {
         try skipUnlessBootable(mode)
         let iso = try Self.directoryISO.get()
         let report = try QEMUBoot.boot(iso.path, mode: mode, medium: .cdrom)
-        print("live ISO from dir:, CD, \(mode): \(Int(report.duration)) s")
+        print("live ISO from dir:, CD, \(mode): \(Int(report.duration)) s: \(proof(report))")
         try expectLiveBoot(report, siteUserData: nil)
     }
 
@@ -96,7 +96,7 @@ struct LiveISOBootTests {
         try #require(write.succeeded, "edgeflash write --user-data failed: \(write.stderr)")
 
         let report = try QEMUBoot.boot(loop.path, mode: mode, medium: .usbStick)
-        print("live ISO from dir:, written with --user-data, USB stick, \(mode): \(Int(report.duration)) s")
+        print("live ISO from dir:, written with --user-data, USB stick, \(mode): \(Int(report.duration)) s: \(proof(report))")
         try expectLiveBoot(report, siteUserData: Self.siteUserData)
     }
 
@@ -131,7 +131,7 @@ struct LiveISOBootTests {
 
         try skipUnlessBootable(.bios)
         let report = try QEMUBoot.boot(registryISO.path, mode: .bios, medium: .cdrom)
-        print("live ISO from the registry, CD, bios: \(Int(report.duration)) s")
+        print("live ISO from the registry, CD, bios: \(Int(report.duration)) s: \(proof(report))")
         try expectLiveBoot(report, siteUserData: nil)
     }
 
@@ -153,6 +153,15 @@ struct LiveISOBootTests {
         } else {
             #expect(report.sawNoUserData, "\(report.summary)")
         }
+    }
+
+    /// The guest's lines a passing boot rests on, in one line for the test log.
+    private func proof(_ report: BootReport) -> String {
+        let wanted = ["EDGEFLASH-LIVE-DEVICE", "EDGEFLASH-CMDLINE-OK", "EDGEFLASH-MARKER", "EDGEFLASH-CONFIG-SHA256",
+                      "EDGEFLASH-USERDATA-SHA256", "EDGEFLASH-USERDATA-NONE"]
+        return report.serialText.split(whereSeparator: { $0 == "\n" || $0 == "\r" })
+            .filter { line in wanted.contains { line.hasPrefix($0) } }
+            .joined(separator: "; ")
     }
 
     /// Every entry of the ISO's /rootfs.squashfs below its root (mode, owner, size, time, name,
