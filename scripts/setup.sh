@@ -25,6 +25,9 @@ packages=(
   buildah podman skopeo umoci docker-registry
   # and docker: its tests start a dockerd of their own (--iptables=false).
   docker.io
+  # build iso --from-image unpacks images with skopeo and umoci (above); its tests set and read a
+  # file capability in them.
+  libcap2-bin
   # Baselines the benchmarks compare against.
   bmap-tools pv time
 )

@@ -4,6 +4,7 @@ import Foundation
 /// bundle, in the same bin directory.
 public enum EdgeFlashBinary {
     public static var url: URL {
+        _ = testLog
         if let override = ProcessInfo.processInfo.environment["EDGEFLASH_BIN"] {
             return URL(fileURLWithPath: override)
         }
@@ -16,6 +17,16 @@ public enum EdgeFlashBinary {
         }
         return URL(fileURLWithPath: ".build/debug/edgeflash")
     }
+
+    /// The flash log of every edgeflash this test process runs without `--log`: a file of its own
+    /// (through EDGEFLASH_LOG, inherited by every child), so test runs as root never fill the
+    /// machine's /var/log/edgeflash/flash.jsonl.
+    public static let testLog: String = {
+        if let given = ProcessInfo.processInfo.environment["EDGEFLASH_LOG"], !given.isEmpty { return given }
+        let path = NSTemporaryDirectory() + "edgeflash-tests-\(getpid())-flash.jsonl"
+        setenv("EDGEFLASH_LOG", path, 1)
+        return path
+    }()
 
     /// Runs `edgeflash` with arguments and returns its exit status and output.
     @discardableResult

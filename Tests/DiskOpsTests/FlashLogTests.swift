@@ -50,6 +50,8 @@ private func record(site: String, failure: (any EdgeFlashError)? = nil) -> Flash
 @Test func theDefaultLogFollowsRootAndXDG() {
     #expect(FlashLog.resolve("/tmp/x.jsonl").path == "/tmp/x.jsonl")
     #expect(FlashLog.resolve(nil, environment: [:], isRoot: true).path == "/var/log/edgeflash/flash.jsonl")
+    #expect(FlashLog.resolve(nil, environment: ["EDGEFLASH_LOG": "/tmp/station.jsonl"], isRoot: true).path == "/tmp/station.jsonl")
+    #expect(FlashLog.resolve("/x.jsonl", environment: ["EDGEFLASH_LOG": "/tmp/station.jsonl"], isRoot: true).path == "/x.jsonl")
     #expect(FlashLog.resolve(nil, environment: ["XDG_STATE_HOME": "/home/t/.st", "HOME": "/home/t"], isRoot: false).path == "/home/t/.st/edgeflash/flash.jsonl")
     // XDG says a relative value is invalid and must be ignored.
     #expect(FlashLog.resolve(nil, environment: ["XDG_STATE_HOME": "rel", "HOME": "/home/t"], isRoot: false).path == "/home/t/.local/state/edgeflash/flash.jsonl")

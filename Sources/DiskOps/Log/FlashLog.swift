@@ -13,11 +13,13 @@ public struct FlashLog: Sendable {
         self.path = path
     }
 
-    /// `--log` when given; else /var/log/edgeflash/flash.jsonl as root, $XDG_STATE_HOME (or
-    /// ~/.local/state)/edgeflash/flash.jsonl otherwise.
+    /// `--log` when given; else `$EDGEFLASH_LOG` when set (a station or a test run keeps its own
+    /// log); else /var/log/edgeflash/flash.jsonl as root, $XDG_STATE_HOME (or ~/.local/state)/
+    /// edgeflash/flash.jsonl otherwise.
     public static func resolve(_ option: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
                                isRoot: Bool = geteuid() == 0) -> FlashLog {
         if let option { return FlashLog(path: option) }
+        if let fromEnvironment = environment["EDGEFLASH_LOG"], !fromEnvironment.isEmpty { return FlashLog(path: fromEnvironment) }
         if isRoot { return FlashLog(path: "/var/log/edgeflash/flash.jsonl") }
         let state = environment["XDG_STATE_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil }
             ?? (environment["HOME"] ?? NSHomeDirectory()) + "/.local/state"
