@@ -35,6 +35,8 @@ public struct BuildPlan: Sendable {
     public var k8sVersions: K8sVersionTable?
     public var issues: [BuildIssue]
     public var images: [ProviderImage]
+    /// The iso-image's reference (`build images` pushes it next to `images`); nil when there are none.
+    public var isoImage: String?
     /// Every image `build images` pulls to build `images`.
     public var pulls: [ImagePull]
     public var userData: UserDataReport?
@@ -98,6 +100,7 @@ public struct BuildPlan: Sendable {
         issues = BuildIssue.sortedByLocation(issues)
         let images = issues.hasErrors || !inputs.forImages ? [] : ProviderImageMatrix.images(arguments, k8sVersions: table)
         return BuildPlan(arguments: arguments, k8sVersions: table, issues: issues, images: images,
+                         isoImage: images.isEmpty ? nil : ProviderImageMatrix.isoImageReference(arguments),
                          pulls: images.isEmpty ? [] : ImagePull.all(arguments, images: images),
                          userData: userData, userDataPath: userDataPath, validator: validator,
                          buildContextFiles: buildContextFiles)

@@ -7,8 +7,8 @@ import Foundation
 ///   version (249 as Ubuntu 22.04 has, 255 as 24.04 has), logging stubs of the tools CanvOS's OS
 ///   preparation calls (apt-get, dpkg, dracut...), SSH host keys and a machine-id to be removed;
 /// - the k3s Kairos provider image, with `/system/providers/agent-provider-k3s`;
-/// - the stylus framework image, with its branding, stylus and elemental files;
-/// - the third-party image with etcdctl;
+/// - the stylus framework image, with its branding, stylus and elemental files (`stylusFiles`);
+/// - the third-party image with etcdctl, and CanvOS's alpine with an `upx` that marks what it packs;
 /// - the luet repository's `k8s/k3s` packages for `k8sVersions` (one layer of files, tagged
 ///   `k3s-k8s-VERSION-k3s1` as luet tags package images), and a broken one for `brokenK8sVersion`.
 public struct CanvOSStandIns: Sendable {
@@ -21,6 +21,18 @@ public struct CanvOSStandIns: Sendable {
     public static let systemdVersions = ["22.04": 249, "24.04": 255]
     /// Where the OS preparation's stubs log each call, inside the built images.
     public static let stubLog = "/var/log/canvos-stub-calls"
+
+    /// The stylus framework image's files and their text: the provider stage picks some, the
+    /// iso-image takes them all.
+    public static let stylusFiles = [
+        "etc/kairos/branding/grubmenu.cfg": "menuentry 'Palette eXtended Kubernetes Edge' {}\n",
+        "etc/kairos/branding/interactive_install_text": "stylus stand-in\n",
+        "etc/kairos/80_stylus.yaml": "name: stylus stand-in\n",
+        "etc/kairos/other.yaml": "not copied by the provider stage\n",
+        "oem/stylus_config.yaml": "stylus:\n  standIn: true\n",
+        "etc/elemental/config.yaml": "install:\n  standIn: true\n",
+        "opt/spectrocloud/bin/stylus-agent": "stylus agent stand-in, only in the iso-image\n",
+    ]
 
     public let registry: String
     public var publicRoot: String { "\(registry)/palette-images" }
@@ -42,6 +54,9 @@ public struct CanvOSStandIns: Sendable {
     }
     public var provider: String { "\(publicRoot)/edge/kairos-io/provider-k3s:v4.10.3" }
     public var stylus: String { "\(publicRoot)/edge/stylus-framework-linux-amd64:\(Self.peVersion)" }
+    public var alpine: String { "\(publicRoot)/edge/canvos/alpine:3.20" }
+    /// The line the stand-in `upx -1` appends to the file it packs.
+    public static let upxMark = "# packed by upx -1 (stand-in)"
     public func payload(_ k8sVersion: String) -> String { "\(luetRoot)/luet-repo-amd:k3s-k8s-\(k8sVersion)-k3s1" }
 
     public static let shared: Result<CanvOSStandIns, any Error> = Result {
@@ -58,15 +73,11 @@ public struct CanvOSStandIns: Sendable {
             try push(base(osVersion: osVersion), files: Self.kairosBase(systemd: systemd), in: work)
         }
         try push(provider, files: ["system/providers/agent-provider-k3s": .script("echo agent-provider-k3s \(provider)")], in: work)
-        try push(stylus, files: [
-            "etc/kairos/branding/grubmenu.cfg": .text("menuentry 'Palette eXtended Kubernetes Edge' {}\n"),
-            "etc/kairos/branding/interactive_install_text": .text("stylus stand-in\n"),
-            "etc/kairos/80_stylus.yaml": .text("name: stylus stand-in\n"),
-            "etc/kairos/other.yaml": .text("not copied by the provider stage\n"),
-            "oem/stylus_config.yaml": .text("stylus:\n  standIn: true\n"),
-            "etc/elemental/config.yaml": .text("install:\n  standIn: true\n"),
-        ], in: work)
+        try push(stylus, files: Self.stylusFiles.mapValues { .text($0) }, in: work)
         try push(thirdParty, files: ["binaries/etcdctl/latest/palette/amd64/etcdctl": .script("echo etcdctl stand-in")], in: work)
+        var alpineFiles = try Self.busybox(except: [])
+        alpineFiles["usr/bin/upx"] = .script(#"[ "$1" = -1 ] && echo '\#(Self.upxMark)' >> "$2""#)
+        try push(alpine, files: alpineFiles, in: work)
         for version in Self.k8sVersions {
             try push(payload(version), files: [
                 "usr/bin/k3s": .script("echo k3s version v\(version)+k3s1"),
@@ -82,7 +93,6 @@ public struct CanvOSStandIns: Sendable {
 
     static func kairosBase(systemd: Int) throws -> [String: File] {
         var files: [String: File] = [
-            "bin/busybox": .text(""),  // replaced by the real binary below
             "usr/bin/systemctl": .script(#"[ "$1" = --version ] && echo "systemd \#(systemd) (\#(systemd).0-stand-in)""#),
             "etc/cos/bootargs.cfg": .text(#"set baseCmd="console=tty1 selinux=1 security=selinux""# + "\n"),
             "etc/kairos-release": .text("KAIROS_NAME=\"kairos-core-ubuntu\"\nKAIROS_IMAGE_LABEL=\"old\"\n"),
@@ -98,8 +108,15 @@ public struct CanvOSStandIns: Sendable {
         for tool in ["apt-get", "apt-mark", "dpkg", "dracut", "depmod", "journalctl", "update-ca-certificates"] {
             files["usr/bin/\(tool)"] = .script(#"echo "\#(tool) $*" >> \#(stubLog)"#)
         }
-        let applets = try Shell.run("/bin/busybox", ["--list"]).stdout.split(separator: "\n")
-        for applet in applets where files["usr/bin/\(applet)"] == nil {
+        return files.merging(try busybox(except: Set(files.keys.filter { $0.hasPrefix("usr/bin/") }.map { String($0.dropFirst(8)) })),
+                             uniquingKeysWith: { ours, _ in ours })
+    }
+
+    /// Debian's static busybox as `/bin/busybox` (copied in by `push`) and its applets as links,
+    /// less those named in `except` (stubs of their own elsewhere).
+    static func busybox(except: Set<String>) throws -> [String: File] {
+        var files: [String: File] = ["bin/busybox": .text("")]
+        for applet in try Shell.run("/bin/busybox", ["--list"]).stdout.split(separator: "\n") where !except.contains(String(applet)) {
             files["bin/\(applet)"] = .link("busybox")
         }
         return files

@@ -27,6 +27,11 @@ struct ProviderImageMatrixTests {
         #expect(images.map(\.reference) == ["spectrocloud/edge/ubuntu:k3s-1.27.2-v4.4.12"])
     }
 
+    @Test func theISOImageIsTaggedInTheProviderImagesRepository() {
+        #expect(ProviderImageMatrix.isoImageReference(Self.arguments("CUSTOM_TAG=palette-learn")) == "spectrocloud/ubuntu:iso-image-v4.4.12-palette-learn")
+        #expect(ProviderImageMatrix.isoImageReference(Self.arguments("CUSTOM_TAG=\nIMAGE_REPO=edge/ubuntu")) == "spectrocloud/edge/ubuntu:iso-image-v4.4.12")
+    }
+
     @Test func peVersionOverrideWins() {
         let argFile = ArgFile.parse("PE_VERSION=v4.4.12\nK8S_VERSION=1.27.2", file: ".arg")
         let arguments = BuildArguments(argFile, peVersionOverride: "v4.5.3")

@@ -46,7 +46,7 @@ import Testing
             #expect(outcome.readBackVerified)
             #expect(target.holds(image))
         }
-        #expect(fanOut.imageSHA256 == expected.hex)
+        #expect(fanOut.writtenImage?.sha256 == expected.hex)
         // Never more than the window's chunks at once, whatever the image's length.
         #expect(fanOut.buffers.peakBytes <= 2 * Engine.chunk)
         #expect(fanOut.buffers.liveBytes == 0)
@@ -64,7 +64,7 @@ import Testing
             #expect(targets[index].holds(image))
         }
         // Read to its end for the two that finished: the log still gets the image's SHA-256.
-        #expect(fanOut.imageSHA256 == Engine.sha256(image).hex)
+        #expect(fanOut.writtenImage?.sha256 == Engine.sha256(image).hex)
     }
 
     @Test func aStalledStickGoesOnAloneAndTheOthersFinishFirst() throws {
@@ -114,7 +114,7 @@ import Testing
         #expect(throws: WriteFailure.self) { try Engine.writer(tap, target).run(verify: true) }
         tap.detach()
         fanOut.stop()
-        #expect(fanOut.imageSHA256 == nil)
+        #expect(fanOut.writtenImage?.sha256 == nil)
     }
 }
 

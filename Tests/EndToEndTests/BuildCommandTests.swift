@@ -42,6 +42,7 @@ struct BuildCommandTests {
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("  spectrocloud/ubuntu:k3s-1.26.4-v4.4.12-palette-learn\n"))
         #expect(result.stdout.contains("  spectrocloud/ubuntu:k3s-1.27.2-v4.4.12-palette-learn\n"))
+        #expect(result.stdout.contains("ISO image (the installer ISO's root, built next to them): spectrocloud/ubuntu:iso-image-v4.4.12-palette-learn\n"))
         let manifest = try String(contentsOf: dir.appendingPathComponent("build/pack-manifest.yaml"), encoding: .utf8)
         #expect(manifest.contains("  system.peVersion: v4.4.12\n  system.customTag: palette-learn\n  system.osVersion: 22\n"))
         #expect(result.stdout.hasSuffix(manifest))
@@ -66,10 +67,11 @@ struct BuildCommandTests {
         let result = try run(["plan", "--arg", "@.arg", "--pe-version", "v4.4.12", "--output", "@build", "--json"])
         #expect(result.status == 0)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
-        #expect(Set(object.keys) == ["valid", "argFile", "arguments", "issues", "images", "pulls", "isoName", "manifestPath", "manifest", "userData"])
+        #expect(Set(object.keys) == ["valid", "argFile", "arguments", "issues", "images", "isoImage", "pulls", "isoName", "manifestPath", "manifest", "userData"])
         let images = try #require(object["images"] as? [[String: String]])
         #expect(images.map { $0["reference"] } == ["spectrocloud/ubuntu:k3s-1.26.4-v4.4.12-palette-learn",
                                                    "spectrocloud/ubuntu:k3s-1.27.2-v4.4.12-palette-learn"])
+        #expect(object["isoImage"] as? String == "spectrocloud/ubuntu:iso-image-v4.4.12-palette-learn")
         #expect(!result.stdout.contains(Self.token))
     }
 
@@ -153,7 +155,25 @@ struct BuildCommandTests {
         #expect(lines.contains("#   COPY --from=k8s-payload / /"))
         #expect(lines.contains("podman pull --arch amd64 --os linux us-docker.pkg.dev/palette-images/edge/luet-repo-amd:k3s-k8s-1.27.2-k3s1   # when baked"))
         #expect(lines.contains { $0.hasPrefix("podman push --digestfile ") && $0.hasSuffix(" spectrocloud/ubuntu:k3s-1.27.2-v4.4.12-palette-learn") })
+        // The iso-image, once, after the versions: the whole stylus image onto /.
+        let isoImage = "spectrocloud/ubuntu:iso-image-v4.4.12-palette-learn"
+        #expect(lines.contains("# ---- \(isoImage) Containerfile ----"))
+        #expect(lines.contains("#   COPY --from=stylus / /"))
+        #expect(lines.contains { $0.hasPrefix("podman push --digestfile ") && $0.hasSuffix(" \(isoImage)") })
+        let without = try run(["images", "--arg", "@.arg", "--pe-version", "v4.4.12", "--builder", "podman", "--dry-run", "--no-iso-image",
+                               "--context", "@", "--output", "@build"], environment: ["PATH": "/nonexistent"])
+        #expect(without.status == 0 && !without.stdout.contains(isoImage))
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("build/images").path))
+    }
+
+    @Test func imagesNeedTheCheckoutFilesCanvOSsStepsCopy() throws {
+        try write("Dockerfile", "ARG BASE\nFROM $BASE\n")
+        try write("kubeadm.arg", "K8S_DISTRIBUTION=kubeadm\nK8S_VERSION=1.27.2\nCIS_HARDENING=true\n")
+        try write("kubeadm.json", #"{"kubeadm": ["1.27.2"]}"#)
+        let result = try run(["images", "--arg", "@kubeadm.arg", "--k8s-versions", "@kubeadm.json", "--pe-version", "v4.4.12", "--dry-run", "--builder", "podman",
+                              "--context", "@", "--output", "@build"], environment: ["PATH": "/nonexistent"])
+        #expect(result.status == 6)
+        #expect(result.stderr.contains("has no scripts/install-kernel-headers.sh, cis-harden/harden.sh, which CanvOS's steps for this .arg copy"))
     }
 
     @Test func imagesWithoutAnEngineFailUpFrontNamingWhatIsMissing() throws {

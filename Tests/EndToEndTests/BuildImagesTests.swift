@@ -28,6 +28,8 @@ final class BuildImagesTests {
             """)
         try write("certs/proxy-ca.pem", "stand-in certificate\n")
         try write("overlay/files/etc/rsyslog.d/49-stylus.conf", "# overlay stand-in\n")
+        try write("overlay/files/etc/ssh/ssh_host_rsa_key", "overlay host key, removed\n")
+        try write("overlay/files/opt/spectrocloud/bin/check-disk-size.sh", "# overlay outside etc/, only in the iso-image\n")
         try write(".edge-custom-config.yaml", "name: edge custom config stand-in\n")
         try write("k8s_version.json", #"{"k3s": ["\#(CanvOSStandIns.k8sVersions.joined(separator: #"", ""#))"]}"#)
     }
@@ -105,16 +107,47 @@ final class BuildImagesTests {
         #expect(contents(root, "etc/elemental/config.yaml") == "install:\n  standIn: true\n")
         #expect(contents(root, "oem/.edge_custom_config.yaml") == "name: edge custom config stand-in\n")
         #expect(contents(root, "etc/rsyslog.d/49-stylus.conf") == "# overlay stand-in\n")
-        #expect(contents(root, "usr/bin/etcdctl")?.contains("etcdctl stand-in") == true)
-        #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("etc/ssh/ssh_host_ed25519_key").path))
-        let machineID = try FileManager.default.attributesOfItem(atPath: root.appendingPathComponent("etc/machine-id").path)
-        #expect(machineID[.size] as? Int == 0)
-        #expect((machineID[.posixPermissions] as? Int).map { $0 & 0o777 } == 0o444)
+        #expect(contents(root, "opt/spectrocloud/bin/check-disk-size.sh") == nil)
+        #expect(contents(root, "opt/spectrocloud/bin/stylus-agent") == nil)
+        #expect(contents(root, "usr/bin/etcdctl")?.hasSuffix("etcdctl stand-in\n\(CanvOSStandIns.upxMark)\n") == true)
+        try expectNoHostKeysAndAnEmptyMachineID(root)
         #expect(labels["io.edgeflash.k8s.distribution"] == "k3s")
         #expect(labels["io.edgeflash.k8s.version"] == version)
         #expect(labels["io.edgeflash.pe.version"] == CanvOSStandIns.peVersion)
         #expect(labels["io.edgeflash.version"]?.hasPrefix("0.") == true)
         #expect(labels["io.edgeflash.arg.sha256"] == argSHA)
+    }
+
+    func expectNoHostKeysAndAnEmptyMachineID(_ root: URL) throws {
+        for key in ["ssh_host_ed25519_key", "ssh_host_rsa_key"] {
+            #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("etc/ssh/\(key)").path))
+        }
+        let machineID = try FileManager.default.attributesOfItem(atPath: root.appendingPathComponent("etc/machine-id").path)
+        #expect(machineID[.size] as? Int == 0)
+        #expect((machineID[.posixPermissions] as? Int).map { $0 & 0o777 } == 0o444)
+    }
+
+    /// The iso-image in the registry: the base (the checkout's RUN), the whole stylus framework
+    /// image, the whole of overlay/files/, no host keys, an empty read-only machine-id; its digest
+    /// recorded with the others.
+    func expectISOImagePushed(repo: String, _ result: ShellResult) throws {
+        let ref = "\(standIns.registry)/\(repo):iso-image-\(CanvOSStandIns.peVersion)-demo"
+        let (digest, labels) = try inspect(ref)
+        #expect(try recordedDigests()[ref] == digest)
+        #expect(result.stderr.contains("edgeflash: pushed \(ref) \(digest)\n"))
+        #expect(labels["io.edgeflash.image"] == "iso-image")
+        #expect(labels["io.edgeflash.arg.sha256"] == (try argSHA()))
+        let root = try unpack(ref)
+        defer { try? FileManager.default.removeItem(at: root.deletingLastPathComponent()) }
+        #expect(contents(root, "etc/checkout-run") == "customized for ubuntu\n")
+        for (path, text) in CanvOSStandIns.stylusFiles {
+            #expect(contents(root, path) == text, "\(path) of the stylus image")
+        }
+        #expect(contents(root, "etc/rsyslog.d/49-stylus.conf") == "# overlay stand-in\n")
+        #expect(contents(root, "opt/spectrocloud/bin/check-disk-size.sh") == "# overlay outside etc/, only in the iso-image\n")
+        #expect(contents(root, "usr/bin/k3s") == nil)
+        #expect(contents(root, "usr/bin/etcdctl") == nil)
+        try expectNoHostKeysAndAnEmptyMachineID(root)
     }
 
     /// buildah's (and podman's) working containers: a failed or stopped build must leave none,
@@ -139,7 +172,7 @@ final class BuildImagesTests {
         let object = try #require(try JSONSerialization.jsonObject(with: Data(dryRun.stdout.utf8)) as? [String: Any])
         let images = try #require(object["images"] as? [[String: Any]])
         #expect(images.count == 3)
-        for image in images {
+        for image in images + [try #require(object["isoImage"] as? [String: Any])] {
             let reference = try #require(image["reference"] as? String)
             let printed = try #require(image["containerfile"] as? String)
             let name = String(reference.map { $0 == "/" || $0 == ":" ? "_" : $0 })
@@ -167,6 +200,7 @@ final class BuildImagesTests {
             #expect(contents(root, "opt/k8s/k3s-\(version).manifest") != nil)
             #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent("etc/spectro-sysext/k8s-and-agent-provider-bundled").path))
         }
+        try expectISOImagePushed(repo: repo, result)
     }
 
     @Test func dockerBuildsTheSameWithADaemonOfItsOwn() throws {
@@ -174,11 +208,21 @@ final class BuildImagesTests {
         defer { daemon.stop() }
         try writeArg(osVersion: "22.04", repo: "docker-249")
         try expectBakedImagesPushed(repo: "docker-249", try buildImages("docker", environment: daemon.environment))
+
+        // Debian's docker CLI without DOCKER_BUILDKIT builds with its legacy builder, which ignores
+        // the probe's --output: said as such, never read as "no systemd".
+        var legacy = daemon.environment
+        legacy["DOCKER_BUILDKIT"] = ""
+        let result = try buildImages("docker", ["--no-iso-image"], environment: legacy)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("this docker built with its legacy builder, which has no --output for the systemd probe"), "\(result.stderr)")
+        #expect(result.stderr.contains("set DOCKER_BUILDKIT=1"))
+        #expect(!result.stderr.contains("systemd 0"))
     }
 
     @Test func podmanLeavesKubernetesOutOfImagesOfABaseWithSystemd255() throws {
         try writeArg(osVersion: "24.04", repo: "podman-255")
-        let result = try buildImages("podman")
+        let result = try buildImages("podman", ["--no-iso-image"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("systemd 255: Kubernetes and the agent provider left out of the images"))
         let recorded = try recordedDigests()
@@ -201,7 +245,7 @@ final class BuildImagesTests {
         let versions = [CanvOSStandIns.k8sVersions[0], CanvOSStandIns.brokenK8sVersion, CanvOSStandIns.k8sVersions[1]]
         try write("k8s_version.json", #"{"k3s": ["\#(versions.joined(separator: #"", ""#))"]}"#)
         let containers = try workingContainers()
-        let result = try buildImages("buildah")
+        let result = try buildImages("buildah", ["--no-iso-image"])
         #expect(try workingContainers().subtracting(containers).isEmpty)
         #expect(result.status == 1)
         let failed = reference("one-fails", CanvOSStandIns.brokenK8sVersion)
@@ -209,7 +253,7 @@ final class BuildImagesTests {
         let name = String(failed.map { $0 == "/" || $0 == ":" ? "_" : $0 })
         #expect(result.stderr.contains("  last lines of \(checkout.path)/build/images/logs/\(name).log:\n"))
         #expect(result.stderr.contains("  | Error: building at STEP \"RUN rm -f /etc/ssh/ssh_host_* /etc/ssh/moduli\""))
-        #expect(result.stderr.contains("edgeflash: 1 of 3 provider image(s) failed: \(failed)"))
+        #expect(result.stderr.contains("edgeflash: 1 of 3 image(s) failed: \(failed)"))
         #expect(result.stdout.contains("FAILED  \(failed)\n"))
         let recorded = try recordedDigests()
         #expect(recorded[failed] == nil)

@@ -109,24 +109,99 @@ struct CompressedWriteTests {
         #expect(!(try Blkid.findsSignature(on: loop.path)), "LBA 0 blank")
     }
 
-    /// Was: a site per stick (--sites with --site or --next) let a compressed image through, and its
-    /// volume was planned against the compressed bytes; --grow read the compressed bytes as tables.
-    @Test func sitesAndGrowNeedAnUncompressedImageAndTheStickIsUntouched() throws {
+    var examples: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("examples")
+    }
+
+    /// A site's user-data after a compressed ISO: its volume planned against the decoded image's
+    /// own tables and size, then found by `check` and `verify --against`.
+    @Test func aCompressedISOGetsItsSitesUserData() throws {
+        let loop = try LoopDevice(size: 128 << 20)
+        defer { loop.detach() }
+        let log = directory.appendingPathComponent("site.jsonl").path
+        let write = try EdgeFlashBinary.run(["write", images.xz, loop.path, "--yes", "--no-probe",
+                                             "--user-data", examples.appendingPathComponent("site-template.yaml").path,
+                                             "--sites", examples.appendingPathComponent("sites.csv").path, "--site", "berlin", "--log", log])
+        #expect(write.status == 0, "\(write.stderr)")
+        let check = try EdgeFlashBinary.run(["check", loop.path, "--log", log])
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+        #expect(check.stdout.contains("intact: the image grub-rescue-cdrom.iso.xz in the log"), "\(check.stdout)")
+        #expect(check.stdout.contains(": site berlin"), "\(check.stdout)")
+        let verify = try EdgeFlashBinary.run(["verify", images.xz, "--against", loop.path])
+        #expect(verify.status == 0 && verify.stdout.contains("intact, user-data"), "\(verify.stdout)\(verify.stderr)")
+    }
+
+    /// A stream that does not state its size cannot have a volume planned after it; an ISO has no
+    /// partition to grow. Both refused before anything is written.
+    @Test func userDataOnAStreamAndGrowOnAnISOAreRefusedUntouched() throws {
         let loop = try stickHoldingTheISO()
         defer { loop.detach() }
         let before = try sha256(loop.path)
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let sites = try EdgeFlashBinary.run(["write", images.xz, loop.path, "--yes", "--no-probe",
-                                             "--user-data", root.appendingPathComponent("examples/site-template.yaml").path,
-                                             "--sites", root.appendingPathComponent("examples/sites.csv").path, "--site", "berlin",
+        let sites = try EdgeFlashBinary.run(["write", images.gzip, loop.path, "--yes", "--no-probe",
+                                             "--user-data", examples.appendingPathComponent("site-template.yaml").path,
+                                             "--sites", examples.appendingPathComponent("sites.csv").path, "--site", "berlin",
                                              "--log", directory.appendingPathComponent("sites.jsonl").path])
         #expect(sites.status == 3, "\(sites.stderr)")
-        #expect(sites.stderr.contains("needs an uncompressed image"), "\(sites.stderr)")
+        #expect(sites.stderr.contains("does not state its decompressed size (gzip stream)"), "\(sites.stderr)")
         let grow = try EdgeFlashBinary.run(["write", images.xz, loop.path, "--yes", "--no-probe", "--grow",
                                             "--log", directory.appendingPathComponent("grow.jsonl").path])
         #expect(grow.status == 3, "\(grow.stderr)")
-        #expect(grow.stderr.contains("--grow needs an uncompressed"), "\(grow.stderr)")
+        #expect(grow.stderr.contains("cannot --grow the last partition of \(images.xz): it is an ISO 9660 installer image"), "\(grow.stderr)")
         #expect(try sha256(loop.path) == before)
+    }
+
+    /// `verify --against` and `check` read a compressed image decoded, as the stick holds it: the
+    /// flash log names it by the decoded image's size and SHA-256, so `check` finds it there; a
+    /// byte changed on the stick afterwards is reported by both.
+    @Test func verifyAndCheckReadTheImageDecoded() throws {
+        let disk = directory.appendingPathComponent("disk.img").path
+        try Shell.bash("""
+            truncate -s 8M '\(disk)' && printf 'label: dos\\n2048,,83\\n' | sfdisk -q '\(disk)'
+            head -c 6M /dev/urandom | dd of='\(disk)' bs=1M seek=1 conv=notrunc status=none
+            zstd -qkc '\(disk)' > '\(disk).zst'
+            """)
+        let log = directory.appendingPathComponent("verify-check.jsonl").path
+        for (image, plain) in [(disk + ".zst", disk), (images.xz, Self.iso)] {
+            let name = URL(fileURLWithPath: image).lastPathComponent
+            let loop = try LoopDevice(size: 64 << 20)
+            defer { loop.detach() }
+            let write = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--no-probe", "--log", log])
+            #expect(write.status == 0, "\(image): \(write.stderr)")
+            let record = try #require(try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").last)
+            let logged = try #require(try JSONSerialization.jsonObject(with: Data(record.utf8)) as? [String: Any])
+            #expect(logged["imageSHA256"] as? String == (try sha256(plain)), "\(image)")
+            #expect(logged["imageSize"] as? Int == (try FileManager.default.attributesOfItem(atPath: plain)[.size] as? Int), "\(image)")
+
+            let verify = try EdgeFlashBinary.run(["verify", image, "--against", loop.path])
+            #expect(verify.status == 0, "\(image): \(verify.stderr)")
+            #expect(verify.stdout.contains("\(loop.path): its first"), "\(image): \(verify.stdout)")
+            let check = try EdgeFlashBinary.run(["check", loop.path, "--log", log])
+            #expect(check.stdout.contains("intact: the image \(name) in the log"), "\(image): \(check.stdout)\(check.stderr)")
+            let against = try EdgeFlashBinary.run(["check", loop.path, "--image", image, "--log", log])
+            #expect(against.stdout.contains("intact: matches \(image)"), "\(image): \(against.stdout)\(against.stderr)")
+
+            let altered: Int64 = 3 << 20
+            try Shell.bash("printf 'X' | dd of='\(loop.path)' bs=1 seek=\(altered) conv=notrunc,fsync status=none")
+            let bad = try EdgeFlashBinary.run(["verify", image, "--against", loop.path])
+            #expect(bad.status == 4 && bad.stderr.contains("at byte offset \(altered)"), "\(image): \(bad.stderr)")
+            let changed = try EdgeFlashBinary.run(["check", loop.path, "--log", log])
+            #expect(changed.status == 4 && changed.stdout.contains("which is not the image the log says was written to it (\(name)"),
+                    "\(image): \(changed.stdout)\(changed.stderr)")
+            let differs = try EdgeFlashBinary.run(["check", loop.path, "--image", image, "--log", log])
+            #expect(differs.status == 4 && differs.stdout.contains("differs from \(image) at byte offset \(altered)"), "\(image): \(differs.stdout)")
+        }
+    }
+
+    /// `verify` without a device: a digest of the decompressed image is checked over the decoded
+    /// bytes, one of the compressed file over the file as stored; any other is a mismatch.
+    @Test func verifyChecksADigestOfEitherBytes() throws {
+        let decoded = try EdgeFlashBinary.run(["verify", images.xz, "--sha256", try sha256(Self.iso)])
+        #expect(decoded.status == 0 && decoded.stdout.contains("\(images.xz): SHA256 matches --sha256"), "\(decoded.stdout)\(decoded.stderr)")
+        let stored = try EdgeFlashBinary.run(["verify", images.zstd, "--sha256", try sha256(images.zstd)])
+        #expect(stored.status == 0 && stored.stdout.contains("SHA256 of the compressed file matches --sha256"), "\(stored.stdout)\(stored.stderr)")
+        let wrong = try EdgeFlashBinary.run(["verify", images.xz, "--sha256", String(repeating: "0", count: 64)])
+        #expect(wrong.status == 4 && wrong.stderr.contains("checksum mismatch"), "\(wrong.stderr)")
     }
 
     @Test func inspectReadsThroughTheCompression() throws {

@@ -102,6 +102,37 @@ struct DiskImageTests {
         #expect(text.stdout.contains("Grown: partition 2 now ends at the disk's end, sector 262110 (was \(Self.ext4.last))"), "\(text.stdout)")
     }
 
+    /// A compressed disk image is finished as a plain one is: its tables read decoded, the backup
+    /// GPT moved to the disk's end, `--grow` taken to the last usable sector, both filesystems clean.
+    @Test func aCompressedDiskImageIsFinishedAsAPlainOneIs() throws {
+        let dir = try TemporaryDirectory.make(prefix: "edgeflash-diskimage")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let image = try makeImage(in: dir)
+        try Shell.bash("xz -T0 -kc '\(image)' > '\(image).xz' && zstd -qkc '\(image)' > '\(image).zst' && gzip -kc '\(image)' > '\(image).gz'")
+        for (compressed, grow) in [(image + ".xz", true), (image + ".zst", false), (image + ".gz", true)] {
+            let loop = try LoopDevice(size: Int64(Self.imageSectors) * 512 * 2)
+            defer { loop.detach() }
+            let write = try EdgeFlashBinary.run(["write", compressed, loop.path, "--yes", "--no-probe"] + (grow ? ["--grow"] : []))
+            #expect(write.status == 0, "\(compressed): \(write.stderr)")
+            #expect(write.stdout.contains("the backup GPT moved from sector 131071 to the disk's last sector, 262143"), "\(compressed): \(write.stdout)")
+            let sgdisk = try Shell.run("sgdisk", ["-v", loop.path])
+            #expect(sgdisk.succeeded && sgdisk.stdout.contains("No problems found"), "\(compressed): \(sgdisk.stdout)")
+            #expect(try loop.read(offset: 262_143 * 512, count: 8) == Data("EFI PART".utf8), "\(compressed)")
+            #expect(try Shell.bash("sgdisk -i 2 \(loop.path)").contains("Last sector: \(grow ? 262_110 : Self.ext4.last) "), "\(compressed)")
+            try bothFilesystemsClean(loop)
+        }
+        // Past the decoded first 64 MiB the backup GPT is not read: the finish builds it from the primary.
+        let large = dir.appendingPathComponent("large.img").path
+        try Shell.bash("truncate -s 96M '\(large)' && sgdisk -o -n1:2048:0 '\(large)' >/dev/null && xz -T0 -k '\(large)'")
+        let loop = try LoopDevice(size: 192 << 20)
+        defer { loop.detach() }
+        let write = try EdgeFlashBinary.run(["write", large + ".xz", loop.path, "--yes", "--no-probe", "--grow"])
+        #expect(write.stdout.contains("the backup GPT moved from sector 196607 to the disk's last sector, 393215"), "\(write.stdout)\(write.stderr)")
+        #expect(try Shell.bash("sgdisk -v \(loop.path)").contains("No problems found"))
+        let verify = try EdgeFlashBinary.run(["verify", large + ".xz", "--against", loop.path])
+        #expect(verify.status == 0 && verify.stdout.contains("and partition 1 grown"), "\(verify.stdout)\(verify.stderr)")
+    }
+
     /// `--grow` on an MBR disk image: its last entry reaches the disk's last sector.
     @Test func growTakesAnMBRsLastPartitionToTheDisksEnd() throws {
         let dir = try TemporaryDirectory.make(prefix: "edgeflash-diskimage")
@@ -117,8 +148,8 @@ struct DiskImageTests {
         #expect(dump.contains("start=       10240, size=       55296, type=83"), "\(dump)")
     }
 
-    /// A 512-byte-sector image to a 4096-byte-sector disk, and the reverse: refused with the reason
-    /// before anything is written.
+    /// A 512-byte-sector image (plain, and xz-compressed) to a 4096-byte-sector disk, and the
+    /// reverse: refused with the reason before anything is written.
     @Test func aDiskWithAnotherSectorSizeIsRefusedUntouched() throws {
         let dir = try TemporaryDirectory.make(prefix: "edgeflash-sectors")
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -132,10 +163,14 @@ struct DiskImageTests {
         let ends = "(head -c 1M '\(backing)'; tail -c 1M '\(backing)') | sha256sum"
         let before = try Shell.bash(ends)
 
-        let write = try EdgeFlashBinary.run(["write", image, loop, "--yes"])
-        #expect(write.status == 3, "\(write.stderr)")
-        #expect(write.stderr.contains("\(image) has its GPT at byte 512 (made for 512-byte sectors), but \(loop) has 4096-byte logical sectors"), "\(write.stderr)")
-        #expect(try Shell.bash(ends) == before)
+        // The same image xz-compressed: its tables are read decoded, and it is refused alike.
+        try Shell.bash("xz -T0 -k '\(image)'")
+        for given in [image, image + ".xz"] {
+            let write = try EdgeFlashBinary.run(["write", given, loop, "--yes"])
+            #expect(write.status == 3, "\(write.stderr)")
+            #expect(write.stderr.contains("\(given) has its GPT at byte 512 (made for 512-byte sectors), but \(loop) has 4096-byte logical sectors"), "\(write.stderr)")
+            #expect(try Shell.bash(ends) == before)
+        }
 
         // A GPT made on the 4096-byte-sector disk is an image for such disks: refused on a 512 one.
         let fourK = dir.appendingPathComponent("4k-image.img").path

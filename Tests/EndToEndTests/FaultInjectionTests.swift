@@ -237,6 +237,31 @@ struct FaultInjectionTests {
         Self.record("inject: the site's volume cannot be written", caught: result.status == 5, blank: blank)
     }
 
+    /// A disk image's finish that fails after its backup GPT moved to the disk's end: from then on
+    /// the stick loses every write to its primary GPT header's sector, so the primary the finish
+    /// writes there does not read back. The moved backup is zeroed again, so gdisk and inject find
+    /// no table at the disk's end; the first MiB, which loses its zeros as well, is reported not blank.
+    @Test func aFailedFinishLeavesNoBackupGPTAtTheDisksEnd() throws {
+        let dir = try TemporaryDirectory.make(prefix: "edgeflash-faults")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let image = dir.appendingPathComponent("disk.img").path
+        // Written whole (not sparse), so the write's bytes are counted exactly: 2 MiB cleared, the
+        // 7 MiB body, the held-back first MiB; the fault is armed after them.
+        try Shell.bash("""
+            head -c 8M /dev/urandom > '\(image)'
+            sgdisk -Z '\(image)' >/dev/null 2>&1; sgdisk -o -n1:2048:0 -t1:8300 '\(image)' >/dev/null
+            """)
+        let stick = try oldBootableStick(.init(size: Self.stickSize, dropWrites: [512..<1024], armAfterBytes: 10 * Self.mib))
+        defer { stick.detach() }
+        let result = try EdgeFlashBinary.run(["write", image, stick.path, "--yes", "--no-probe"])
+        #expect(result.status == 4, "\(result.stderr)")
+        #expect(result.stderr.contains("does not read back with a valid backup header at sector 131071"), "\(result.stderr)")
+        #expect(result.stderr.contains("could not be blanked"), "\(result.stderr)")
+        stick.heal()
+        let backup = try stick.read(offset: Self.stickSize - 33 * 512, count: 33 * 512)
+        #expect(backup.count == 33 * 512 && backup.allSatisfy { $0 == 0 }, "the moved backup GPT is still at the disk's end")
+    }
+
     /// The stick pulled out mid-write: the write fails, naming the device; it never reports success.
     @Test func aPulledStickFailsTheWrite() throws {
         let stick = try FaultyStick(.init(size: Self.stickSize, delayMilliseconds: 20))

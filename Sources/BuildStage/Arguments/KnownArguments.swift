@@ -28,7 +28,7 @@ public enum KnownArguments {
 
     /// The registry roots and component versions CanvOS's Earthfile pins, as it pins them (late
     /// 2026). Each is overridable in `.arg`. Two more follow from these unless `.arg` sets them:
-    /// KAIROS_BASE_IMAGE_URL (`$SPECTRO_PUB_REPO/edge`) and STYLUS_BASE (see `ImageSources`).
+    /// KAIROS_BASE_IMAGE_URL (`$SPECTRO_PUB_REPO/edge`), STYLUS_BASE and ALPINE_IMG (see `ImageSources`).
     public static let canvosPins: [String: String] = [
         "SPECTRO_PUB_REPO": "us-docker.pkg.dev/palette-images",
         "SPECTRO_LUET_REPO": "us-docker.pkg.dev/palette-images/edge",
@@ -44,6 +44,7 @@ public enum KnownArguments {
         "BUNDLE_K8S_AND_AGENT_PROVIDER": "false",
         "DISABLE_SELINUX": "true",
         "DRBD_VERSION": "9.2.13",
+        "ALPINE_TAG": "3.20",
     ]
 
     /// Every argument edgeflash validates.
@@ -62,7 +63,7 @@ public enum KnownArguments {
         "EFI_MAX_SIZE", "EFI_IMG_SIZE", "DISABLE_SELINUX", "ARM_TYPE", "OSBUILDER_VERSION",
         "IS_JETSON", "IS_MAAS", "FIPS", "DRBD_VERSION", "CMDLINE",
         "KAIROS_BASE_IMAGE_URL", "KAIROS_INIT_VERSION", "K3S_FLAVOR_TAG", "RKE2_FLAVOR_TAG",
-        "BUNDLE_K8S_AND_AGENT_PROVIDER", "SPECTRO_THIRD_PARTY_IMAGE", "STYLUS_BASE", "IS_CLOUD_IMAGE",
+        "BUNDLE_K8S_AND_AGENT_PROVIDER", "SPECTRO_THIRD_PARTY_IMAGE", "STYLUS_BASE", "ALPINE_IMG", "ALPINE_TAG", "IS_CLOUD_IMAGE",
         "INSTALL_NVIDIA_GPU_DRIVERS", "INSTALL_AMD_GPU_DRIVERS", "UBUNTU_PRO_ATTACH", "MAAS_IMAGE_NAME",
     ]
     public static var all: [String] { validated + passedThrough }

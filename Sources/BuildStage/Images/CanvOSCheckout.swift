@@ -35,11 +35,17 @@ public enum CanvOSCheckout {
             edgeCustomConfig = defaultEdgeCustomConfig
         }
         let files = ImageComposition.ContextFiles(
+            overlayFiles: exists(context, "overlay/files", .directory),
             overlayEtc: exists(context, "overlay/files/etc", .directory),
-            edgeCustomConfig: edgeCustomConfig,
-            kernelHeadersScript: exists(context, "scripts/install-kernel-headers.sh", .readableFile))
-        return ImageComposition(arguments: arguments, sources: sources, contextFiles: files, checkoutDockerfile: text,
-                                edgeflashVersion: edgeflashVersion, argFileSHA256: argHash)
+            edgeCustomConfig: edgeCustomConfig)
+        let composition = ImageComposition(arguments: arguments, sources: sources, contextFiles: files, checkoutDockerfile: text,
+                                           edgeflashVersion: edgeflashVersion, argFileSHA256: argHash)
+        let missing = composition.requiredContextFiles.filter { !exists(context, $0, .readableFile) }
+        if !missing.isEmpty {
+            throw EdgeError(.malformed, "the build context \(context) has no \(missing.joined(separator: ", ")), which CanvOS's steps for this .arg copy",
+                            hint: "build from a CanvOS checkout (pass --context), or restore the file(s) from CanvOS")
+        }
+        return composition
     }
 
     static func read(_ path: String) throws -> String {

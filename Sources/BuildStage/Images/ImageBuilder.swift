@@ -2,12 +2,13 @@ import EdgeCore
 import Foundation
 
 /// Builds the provider images for real: pulls what the composition names, probes the base's
-/// systemd, builds the base once, then each Kubernetes version (`jobs` at a time) and pushes it.
-/// A failing version is reported with the end of its log while the others go on.
+/// systemd, builds the base once, then each Kubernetes version and the iso-image (`jobs` at a time)
+/// and pushes each. A failing image is reported with the end of its log while the others go on.
 public struct ImageBuilder: Sendable {
     public struct Outcome: Sendable, Codable, Equatable {
         public var reference: String
-        public var k8sVersion: String
+        /// nil for the iso-image.
+        public var k8sVersion: String?
         public var built = false
         public var pushed = false
         public var digest: String?
@@ -22,6 +23,8 @@ public struct ImageBuilder: Sendable {
 
     public var composition: ImageComposition
     public var images: [ProviderImage]
+    /// Build the iso-image too (`ProviderImageMatrix.isoImageReference`), after the versions.
+    public var isoImage: Bool
     public var engine: ContainerEngine
     public var executable: String
     /// The build context: the CanvOS checkout.
@@ -35,11 +38,12 @@ public struct ImageBuilder: Sendable {
     public var children: ChildGroup
     public var events: @Sendable (ImageEvent) -> Void
 
-    public init(composition: ImageComposition, images: [ProviderImage], engine: ContainerEngine, executable: String,
-                context: String, workDirectory: URL, push: Bool, jobs: Int, scrubber: SecretScrubber,
+    public init(composition: ImageComposition, images: [ProviderImage], isoImage: Bool, engine: ContainerEngine,
+                executable: String, context: String, workDirectory: URL, push: Bool, jobs: Int, scrubber: SecretScrubber,
                 children: ChildGroup, events: @escaping @Sendable (ImageEvent) -> Void) {
         self.composition = composition
         self.images = images
+        self.isoImage = isoImage
         self.engine = engine
         self.executable = executable
         self.context = context
@@ -95,21 +99,27 @@ public struct ImageBuilder: Sendable {
                                         arguments: composition.baseBuildArguments), log: sharedLog, reference: composition.baseTag)
         events(ImageEvent(.built, reference: composition.baseTag))
 
-        var pulls = [composition.sources.stylus, composition.sources.thirdParty]
+        var pulls = [composition.sources.stylus, composition.sources.thirdParty, composition.sources.alpine]
         if bakes { pulls.append(composition.sources.provider) }
         for reference in pulls { try await pull(reference, log: sharedLog) }
 
-        let commandsForVersions = commands
+        // The iso-image needs only the base and the stylus image, both there by now: it is one more
+        // job in the queue, after the versions.
+        let commandsForImages = commands
+        let count = images.count + (isoImage ? 1 : 0)
         return await withTaskGroup(of: (Int, Outcome).self) { group in
-            var results = [Outcome?](repeating: nil, count: images.count)
+            var results = [Outcome?](repeating: nil, count: count)
             var next = 0
             func start(_ index: Int) {
-                group.addTask { (index, await self.buildVersion(images[index], bakes: bakes, commands: commandsForVersions)) }
+                group.addTask {
+                    (index, index < images.count ? await self.buildVersion(images[index], bakes: bakes, commands: commandsForImages)
+                                                 : await self.buildISOImage(commands: commandsForImages))
+                }
             }
-            while next < min(jobs, images.count) { start(next); next += 1 }
+            while next < min(jobs, count) { start(next); next += 1 }
             for await (index, outcome) in group {
                 results[index] = outcome
-                if next < images.count { start(next); next += 1 }
+                if next < count { start(next); next += 1 }
             }
             return results.compactMap { $0 }
         }
@@ -117,47 +127,71 @@ public struct ImageBuilder: Sendable {
 
     /// Pull the version's payload (when baked), build, push. Never throws: a failure is its outcome.
     func buildVersion(_ image: ProviderImage, bakes: Bool, commands: EngineCommands) async -> Outcome {
-        let log = logURL(image.reference)
-        try? FileManager.default.removeItem(at: log)
-        var outcome = Outcome(reference: image.reference, k8sVersion: image.k8sVersion, log: log.path)
-        func fail(_ step: Step) -> Outcome {
-            outcome.error = step.failure
-            outcome.logTail = step.tail
-            events(ImageEvent(.failed, reference: image.reference, message: step.failure, log: log.path, logTail: step.tail))
-            return outcome
-        }
+        var job = Job(self, reference: image.reference, k8sVersion: image.k8sVersion)
         if bakes {
             let payload = composition.sources.k8sPayload(composition.arguments, k8sVersion: image.k8sVersion)
             events(ImageEvent(.pulling, reference: payload))
-            let pulled = await execute(commands.pull(payload), log: log)
-            guard pulled.succeeded else { return fail(pulled) }
+            let pulled = await execute(commands.pull(payload), log: job.log)
+            guard pulled.succeeded else { return job.fail(pulled) }
         }
-        let file: URL
-        do {
-            file = try write(composition.providerContainerfile(image, bakes: bakes), Self.fileName(image.reference) + ".Containerfile")
-        } catch {
-            outcome.error = "\(error)"
+        return await job.buildAndPush(composition.providerContainerfile(image, bakes: bakes), commands: commands)
+    }
+
+    /// The iso-image: build, push. Never throws: a failure is its outcome.
+    func buildISOImage(commands: EngineCommands) async -> Outcome {
+        var job = Job(self, reference: ProviderImageMatrix.isoImageReference(composition.arguments), k8sVersion: nil)
+        return await job.buildAndPush(composition.isoImageContainerfile, commands: commands)
+    }
+
+    /// One image's build and push, its log and outcome.
+    struct Job {
+        let builder: ImageBuilder
+        var outcome: Outcome
+        var log: URL
+        var reference: String { outcome.reference }
+
+        init(_ builder: ImageBuilder, reference: String, k8sVersion: String?) {
+            self.builder = builder
+            log = builder.logURL(reference)
+            try? FileManager.default.removeItem(at: log)
+            outcome = Outcome(reference: reference, k8sVersion: k8sVersion, log: log.path)
+        }
+
+        mutating func fail(_ step: Step) -> Outcome {
+            outcome.error = step.failure
+            outcome.logTail = step.tail
+            builder.events(ImageEvent(.failed, reference: reference, message: step.failure, log: log.path, logTail: step.tail))
             return outcome
         }
-        events(ImageEvent(.building, reference: image.reference))
-        let built = await execute(commands.build(file: file.path, context: context, tag: image.reference), log: log)
-        guard built.succeeded else { return fail(built) }
-        outcome.built = true
-        events(ImageEvent(.built, reference: image.reference))
-        guard push else { return outcome }
 
-        events(ImageEvent(.pushing, reference: image.reference))
-        let digestFile = workDirectory.appendingPathComponent(Self.fileName(image.reference) + ".digest")
-        try? FileManager.default.removeItem(at: digestFile)
-        let pushed = await execute(commands.push(image.reference, digestFile: digestFile.path), log: log)
-        guard pushed.succeeded else { return fail(pushed) }
-        let digest = engine == .docker ? Self.dockerDigest(pushed.output)
-            : (try? String(contentsOf: digestFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
-        try? FileManager.default.removeItem(at: digestFile)
-        outcome.pushed = true
-        outcome.digest = digest
-        events(ImageEvent(.pushed, reference: image.reference, digest: digest))
-        return outcome
+        mutating func buildAndPush(_ containerfile: String, commands: EngineCommands) async -> Outcome {
+            let file: URL
+            do {
+                file = try builder.write(containerfile, ImageBuilder.fileName(reference) + ".Containerfile")
+            } catch {
+                outcome.error = "\(error)"
+                return outcome
+            }
+            builder.events(ImageEvent(.building, reference: reference))
+            let built = await builder.execute(commands.build(file: file.path, context: builder.context, tag: reference), log: log)
+            guard built.succeeded else { return fail(built) }
+            outcome.built = true
+            builder.events(ImageEvent(.built, reference: reference))
+            guard builder.push else { return outcome }
+
+            builder.events(ImageEvent(.pushing, reference: reference))
+            let digestFile = builder.workDirectory.appendingPathComponent(ImageBuilder.fileName(reference) + ".digest")
+            try? FileManager.default.removeItem(at: digestFile)
+            let pushed = await builder.execute(commands.push(reference, digestFile: digestFile.path), log: log)
+            guard pushed.succeeded else { return fail(pushed) }
+            let digest = builder.engine == .docker ? ImageBuilder.dockerDigest(pushed.output)
+                : (try? String(contentsOf: digestFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+            try? FileManager.default.removeItem(at: digestFile)
+            outcome.pushed = true
+            outcome.digest = digest
+            builder.events(ImageEvent(.pushed, reference: reference, digest: digest))
+            return outcome
+        }
     }
 
     /// Reads the base's systemd version. Its RUN is the first step that runs a container, so it also
@@ -182,9 +216,18 @@ public struct ImageBuilder: Sendable {
             }
             step = retry
         }
+        let answer = try? String(contentsOf: output.appendingPathComponent(ImageComposition.probeFileName), encoding: .utf8)
+        if engine == .docker, !children.isStopped, !step.succeeded || answer == nil,
+           let missing = DockerBuildKit.missing(step.output, dockerBuildKit: ProcessInfo.processInfo.environment["DOCKER_BUILDKIT"]) {
+            throw missing
+        }
         try check(step, reference: composition.sources.base, what: "systemd probe of")
-        let text = (try? String(contentsOf: output.appendingPathComponent(ImageComposition.probeFileName), encoding: .utf8)) ?? ""
-        return Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        // A build that wrote no answer must not read as "no systemd": that would leave Kubernetes out.
+        guard let answer else {
+            throw EdgeError(.failure, "the systemd probe of \(composition.sources.base) wrote no answer to \(output.path)",
+                            hint: "its build log is \(log.path)")
+        }
+        return Int(answer.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
     }
 
     func pull(_ reference: String, log: URL) async throws {

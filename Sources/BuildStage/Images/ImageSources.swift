@@ -11,6 +11,8 @@ public struct ImageSources: Sendable, Equatable {
     public var stylus: String
     /// The image CanvOS takes etcdctl from (`/binaries/etcdctl/latest/palette/ARCH/etcdctl`).
     public var thirdParty: String
+    /// CanvOS's own alpine (with upx), where it packs etcdctl with `upx -1`.
+    public var alpine: String
     /// The luet repository image CanvOS installs `k8s/DISTRIBUTION@VERSION` from.
     public var luetRepository: String
 
@@ -22,6 +24,7 @@ public struct ImageSources: Sendable, Equatable {
         stylus = arguments.has("STYLUS_BASE") ? arguments["STYLUS_BASE"]
             : "\(root)/edge/stylus-framework-linux-\(arguments.arch):\(arguments.peVersion)"
         thirdParty = arguments["SPECTRO_THIRD_PARTY_IMAGE"]
+        alpine = arguments.has("ALPINE_IMG") ? arguments["ALPINE_IMG"] : "\(root)/edge/canvos/alpine:\(arguments["ALPINE_TAG"])"
         luetRepository = "\(arguments["SPECTRO_LUET_REPO"])/luet-repo-\(arguments.arch == "arm64" ? "arm" : "amd")"
     }
 

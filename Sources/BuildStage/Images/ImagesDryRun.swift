@@ -6,7 +6,8 @@ import Foundation
 public struct ImagesDryRun: Sendable, Encodable {
     public struct Image: Sendable, Encodable {
         public var reference: String
-        public var k8sVersion: String
+        /// nil for the iso-image.
+        public var k8sVersion: String?
         public var pull: [String]
         public var build: String
         public var push: String?
@@ -24,12 +25,14 @@ public struct ImagesDryRun: Sendable, Encodable {
     public var pullsWhenBaked: [String]
     public var pullsAlways: [String]
     public var images: [Image]
+    /// The iso-image, unless `--no-iso-image`.
+    public var isoImage: Image?
     public var notes: [String]
     /// nil until the probe runs, unless BUNDLE_K8S_AND_AGENT_PROVIDER=true.
     public var bakesKubernetes: Bool?
 
-    public init(_ composition: ImageComposition, images: [ProviderImage], engine: ContainerEngine, context: String,
-                workDirectory: String, push: Bool, jobs: Int) {
+    public init(_ composition: ImageComposition, images: [ProviderImage], isoImage: Bool, engine: ContainerEngine,
+                context: String, workDirectory: String, push: Bool, jobs: Int) {
         let commands = EngineCommands(engine: engine, arch: composition.arguments.arch)
         let path = { (name: String) in (workDirectory as NSString).appendingPathComponent(name) }
         self.engine = engine
@@ -43,19 +46,25 @@ public struct ImagesDryRun: Sendable, Encodable {
         base = EngineCommands.display(commands.build(file: path("base.Containerfile"), context: context, tag: composition.baseTag,
                                                      arguments: composition.baseBuildArguments))
         baseContainerfile = composition.baseContainerfile
-        pullsAlways = [sources.stylus, sources.thirdParty].map { EngineCommands.display(commands.pull($0)) }
+        pullsAlways = [sources.stylus, sources.thirdParty, sources.alpine].map { EngineCommands.display(commands.pull($0)) }
         pullsWhenBaked = [EngineCommands.display(commands.pull(sources.provider))]
         let bakes = composition.bakesKubernetes(systemdVersion: nil)
         bakesKubernetes = bakes
-        self.images = images.map { image in
-            let name = ImageBuilder.fileName(image.reference)
-            let payload = sources.k8sPayload(composition.arguments, k8sVersion: image.k8sVersion)
-            return Image(reference: image.reference, k8sVersion: image.k8sVersion,
-                         pull: bakes == false ? [] : [EngineCommands.display(commands.pull(payload))],
-                         build: EngineCommands.display(commands.build(file: path(name + ".Containerfile"), context: context, tag: image.reference)),
-                         push: push ? EngineCommands.display(commands.push(image.reference, digestFile: path(name + ".digest"))) : nil,
-                         containerfile: composition.providerContainerfile(image, bakes: bakes))
+        func image(_ reference: String, k8sVersion: String?, pull: [String], containerfile: String) -> Image {
+            let name = ImageBuilder.fileName(reference)
+            return Image(reference: reference, k8sVersion: k8sVersion, pull: pull,
+                         build: EngineCommands.display(commands.build(file: path(name + ".Containerfile"), context: context, tag: reference)),
+                         push: push ? EngineCommands.display(commands.push(reference, digestFile: path(name + ".digest"))) : nil,
+                         containerfile: containerfile)
         }
+        self.images = images.map {
+            let payload = sources.k8sPayload(composition.arguments, k8sVersion: $0.k8sVersion)
+            return image($0.reference, k8sVersion: $0.k8sVersion,
+                         pull: bakes == false ? [] : [EngineCommands.display(commands.pull(payload))],
+                         containerfile: composition.providerContainerfile($0, bakes: bakes))
+        }
+        self.isoImage = isoImage ? image(ProviderImageMatrix.isoImageReference(composition.arguments), k8sVersion: nil, pull: [],
+                                         containerfile: composition.isoImageContainerfile) : nil
         notes = []
         if bakes == nil {
             notes.append("The probe reads the base's systemd version: older than \(ImageComposition.systemdExtensionsVersion) bakes the Kairos provider and the Kubernetes payload in (the lines marked below, and their pulls); \(ImageComposition.systemdExtensionsVersion) or newer leaves them out.")
@@ -75,7 +84,7 @@ public struct ImagesDryRun: Sendable, Encodable {
         out += pullsAlways.map { $0 + "\n" }.joined()
         let whenBaked = bakesKubernetes == nil ? "   # when baked\n" : "\n"
         out += pullsWhenBaked.map { $0 + whenBaked }.joined()
-        for image in images {
+        for image in images + (isoImage.map { [$0] } ?? []) {
             out += image.pull.map { $0 + whenBaked }.joined()
             out += image.build + "\n" + Self.file("\(image.reference) Containerfile", image.containerfile)
             if let push = image.push { out += push + "\n" }

@@ -1,7 +1,8 @@
 import Foundation
 
-/// `build/images.json`: each pushed provider image's reference and the digest the registry gave
-/// it. Entries from earlier runs stay unless this run pushed the same reference again.
+/// `build/images.json`: each pushed image's reference (the provider images and the iso-image) and
+/// the digest the registry gave it. Entries from earlier runs stay unless this run pushed the same
+/// reference again.
 public enum ImagesRecord {
     public static let fileName = "images.json"
 

@@ -1,9 +1,31 @@
 /// The steps CanvOS's `base-image` target adds after the checkout's own Dockerfile, for the non-UKI
 /// build, as Containerfile lines with the `.arg` values written in. Pure.
 enum OSPreparation {
+    static let jetsonMountConfig = "cloudconfigs/mount.yaml"
+    static let cisHardeningScript = "cis-harden/harden.sh"
+
+    /// CanvOS's IS_JETSON: the base is NVIDIA's Jetson AGX Orin image.
+    static func isJetson(_ arguments: BuildArguments) -> Bool {
+        arguments["BASE_IMAGE"].contains("nvidia-jetson-agx-orin")
+    }
+
+    static func cisHardening(_ arguments: BuildArguments) -> Bool {
+        arguments["CIS_HARDENING"] == "true" && arguments.osDistribution == "ubuntu" && arguments.arch == "amd64"
+    }
+
+    /// The checkout's files these steps copy (CanvOS's build fails without them).
+    static func contextFiles(_ arguments: BuildArguments) -> [String] {
+        (isJetson(arguments) ? [jetsonMountConfig] : []) + (cisHardening(arguments) ? [cisHardeningScript] : [])
+    }
+
     static func lines(_ arguments: BuildArguments) -> [String] {
         let os = arguments.osDistribution, amd64 = arguments.arch == "amd64"
-        var lines = [
+        var lines: [String] = []
+        if isJetson(arguments) {
+            lines += ["# A Jetson AGX Orin base: its packages write to /usr/local, overlaid onto COS_PERSISTENT at boot.",
+                      "COPY \(jetsonMountConfig) /etc/kairos/mount.yaml"]
+        }
+        lines += [
             "# Keep the Renesas xHCI (USB 3.0) driver in the initramfs, so installing from USB works.",
             #"RUN mkdir -p /etc/dracut.conf.d && printf '%s\n' 'hostonly="no"' 'add_drivers+=" xhci_pci_renesas "' 'force_drivers+=" xhci_pci_renesas "' > /etc/dracut.conf.d/99-usb-media.conf"#,
         ]
@@ -51,8 +73,8 @@ enum OSPreparation {
             #"RUN kernel=$(printf '%s\n' /lib/modules/* | xargs -n1 basename | sort -V | tail -1) && depmod -a "${kernel}""#,
             "RUN if [ ! -f /usr/bin/grub2-editenv ]; then ln -s /usr/sbin/grub-editenv /usr/bin/grub2-editenv; fi",
         ]
-        if arguments["CIS_HARDENING"] == "true" {
-            lines += ["COPY cis-harden/harden.sh /tmp/harden.sh", "RUN /tmp/harden.sh && rm /tmp/harden.sh"]
+        if cisHardening(arguments) {
+            lines += ["COPY \(cisHardeningScript) /tmp/harden.sh", "RUN /tmp/harden.sh && rm /tmp/harden.sh"]
         }
         return lines
     }

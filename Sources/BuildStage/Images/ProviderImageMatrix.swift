@@ -22,8 +22,21 @@ public enum ProviderImageMatrix {
 
     /// `K8S_DISTRIBUTION-K8S_VERSION-PE_VERSION[-CUSTOM_TAG]`.
     static func tag(_ arguments: BuildArguments, k8sVersion: String) -> String {
-        var tag = "\(arguments.k8sDistribution)-\(k8sVersion)-\(arguments.peVersion)"
-        if !arguments.customTag.isEmpty { tag += "-\(arguments.customTag)" }
-        return tag
+        "\(arguments.k8sDistribution)-\(k8sVersion)-\(imageTag(arguments))"
+    }
+
+    /// CanvOS's IMAGE_TAG: `PE_VERSION[-CUSTOM_TAG]`.
+    static func imageTag(_ arguments: BuildArguments) -> String {
+        arguments.customTag.isEmpty ? arguments.peVersion : "\(arguments.peVersion)-\(arguments.customTag)"
+    }
+
+    /// The iso-image (what `build iso --from-image` makes the installer ISO from), pushed next to
+    /// the provider images: `IMAGE_REGISTRY/IMAGE_REPO:iso-image-PE_VERSION[-CUSTOM_TAG]`. CanvOS
+    /// keeps it local as `palette-installer-image:IMAGE_TAG`; edgeflash pushes it to the repository
+    /// the provider images go to, which the user can already push to. Its tag is never longer
+    /// than a provider tag (`iso-image-` against `DIST-X.Y.Z-`), so the provider tags' length check
+    /// covers it.
+    public static func isoImageReference(_ arguments: BuildArguments) -> String {
+        "\(arguments.imageRegistry)/\(arguments.imageRepo):iso-image-\(imageTag(arguments))"
     }
 }

@@ -8,17 +8,6 @@ import ISOVerify
 /// the size of an image it is compared with (`--image`, or the images the flash log names), else
 /// what the stick itself says: the ISO 9660 volume size, the extent of the partitions and tables.
 public enum StickCheck {
-    /// An image the stick may hold: its size and SHA-256, as a flash log line gives them.
-    public struct KnownImage: Hashable, Sendable {
-        public var size: Int64
-        public var sha256: String
-
-        public init(size: Int64, sha256: String) {
-            self.size = size
-            self.sha256 = sha256
-        }
-    }
-
     public struct Report: Sendable {
         public var path: String
         public var size: Int64
@@ -28,7 +17,7 @@ public enum StickCheck {
         /// them; with `--image`, the image's (equal to the region's when `firstDifference` is nil).
         public var regionSHA256: String
         /// The known image the region is, byte for byte; nil when it is none of them.
-        public var matched: KnownImage?
+        public var matched: WrittenImage?
         /// With `--image`: the first byte where the region differs from it; nil when it does not.
         public var firstDifference: Int64?
         public var volume: VolumeFinding
@@ -45,7 +34,7 @@ public enum StickCheck {
 
     /// Reads `path`. `image`: compare the region with it (as `verify --against` does); else hash it
     /// for each of `known` that fits, and name the one it matches.
-    public static func run(path: String, image: String?, known: [KnownImage], cancel: CancellationFlag,
+    public static func run(path: String, image: String?, known: [WrittenImage], cancel: CancellationFlag,
                            progress: @escaping (WriteProgress) -> Void) throws -> Report {
         guard let status = FileStatus.of(path) else { throw EdgeError(.malformed, "\(path) does not exist") }
         guard status.kind == .blockDevice || status.kind == .regularFile else {
@@ -67,31 +56,23 @@ public enum StickCheck {
     private struct Region {
         var length: Int64
         var sha256: String
-        var matched: KnownImage?
+        var matched: WrittenImage?
         var firstDifference: Int64?
     }
 
-    /// The region against the image, with the tables an injection rewrote expected as it wrote them.
+    /// The region against the image (a compressed one decoded), with the tables an injection or a
+    /// disk image's finish rewrote expected as they wrote them.
     private static func compare(_ device: BlockDevice, with imagePath: String, cancel: CancellationFlag,
                                 progress: @escaping (WriteProgress) -> Void) throws -> Region {
-        let image = try ImageFile(path: imagePath)
-        defer { image.close() }
-        let footprint = try InjectionFootprint.find(imageSize: image.size, readImage: { offset, count in
-            var bytes = [UInt8](repeating: 0, count: count)
-            if offset < image.size { _ = try bytes.withUnsafeMutableBytes { try image.read(into: $0, at: offset) } }
-            return bytes
-        }, diskSize: device.size, readDisk: device.readDirect)
-        let result = try DeviceComparison.compare(image: image, device: device, hash: StreamingHash(.sha256),
-                                                  expected: footprint?.overlay(imageSize: image.size) ?? [],
-                                                  cancel: cancel, progress: progress)
-        let sha256 = result.imageHash ?? ""
-        return Region(length: image.size, sha256: sha256,
-                      matched: result.firstDifference == nil ? KnownImage(size: image.size, sha256: sha256) : nil,
+        let result = try ImageComparison.run(imagePath: imagePath, device: device, expected: nil, cancel: cancel, progress: progress)
+        let sha256 = result.sha256 ?? ""
+        return Region(length: result.imageSize, sha256: sha256,
+                      matched: result.firstDifference == nil ? WrittenImage(size: result.imageSize, sha256: sha256) : nil,
                       firstDifference: result.firstDifference)
     }
 
     /// The region hashed at each known image's length (and the stick's own idea of it), in one pass.
-    private static func identify(_ device: BlockDevice, survey: InjectionSurvey, known: [KnownImage],
+    private static func identify(_ device: BlockDevice, survey: InjectionSurvey, known: [WrittenImage],
                                  cancel: CancellationFlag, progress: @escaping (WriteProgress) -> Void) throws -> Region {
         let ownLength = survey.imageEnd
         let lengths = Array(Set(known.map(\.size).filter { $0 > 0 && $0 <= device.size } + (ownLength > 0 ? [ownLength] : []))).sorted()

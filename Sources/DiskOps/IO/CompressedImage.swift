@@ -5,23 +5,30 @@ import ISOVerify
 
 /// A gzip, xz or zstd image file as the source of a write: its decompressed bytes, decoded front to
 /// back on the write's reader thread (xz's own threads decode a multi-block stream in parallel).
-/// When the checksum is over the stored file, it is hashed as it is read. The stored file stays
-/// its owner's to close.
-public final class CompressedImage: ImageSource, @unchecked Sendable {
+/// The decoded bytes are hashed as they come (`ImageHashes`: the SHA-256 that names the image in
+/// the flash log, and the expected checksum's hash when it is over the image), so the writer takes
+/// no hash of its own; when the checksum is over the stored file, that is hashed as it is read.
+/// The stored file stays its owner's to close.
+public final class CompressedImage: HashedImageSource, @unchecked Sendable {
     public let file: ImageFile
     public let format: CompressionFormat
     /// The decompressed length the file states (xz index, zstd frame headers); nil for a stream.
     public let statedSize: Int64?
     private let stream: DecodedStream
     private let storedHash: StoredHash?
+    private var hashes: ImageHashes
+    /// Set once the stream ended (a read came back short).
+    private var digests: ImageHashes.Digests?
 
-    /// `hashStoredFile`: take this hash of the compressed bytes while decoding.
-    public init(file: ImageFile, format: CompressionFormat, hashStoredFile: HashAlgorithm? = nil) throws {
+    /// `expected`: the checksum the write checks, over the decoded image, the stored file, or either.
+    /// `size`: for a stream that does not state its length, the one `decodedLength` found.
+    public init(file: ImageFile, format: CompressionFormat, expected: ExpectedChecksum?, size: Int64? = nil) throws {
         self.file = file
         self.format = format
-        statedSize = DecodedSize.of(file.file, format: format)
-        let hash = hashStoredFile.map { StoredHash(StreamingHash($0)) }
+        statedSize = DecodedSize.of(file.file, format: format) ?? size
+        let hash = expected.flatMap { $0.coverage == .image ? nil : StoredHash(StreamingHash($0.algorithm)) }
         storedHash = hash
+        hashes = ImageHashes(expected: expected)
         stream = try DecodedStream(file: file.file, format: format, observeInput: hash.map { hash in { hash.value.update($0) } })
     }
 
@@ -30,13 +37,43 @@ public final class CompressedImage: ImageSource, @unchecked Sendable {
         CompressionFormat.detect(try file.file.read(offset: 0, count: 6))
     }
 
+    /// The decoded length of a stream that does not state it, by decoding it once (a comparison
+    /// with a stick needs the image's length before it starts).
+    static func decodedLength(of file: ImageFile, format: CompressionFormat) throws -> Int64 {
+        let stream = try DecodedStream(file: file.file, format: format)
+        let buffer = AlignedBuffer(capacity: WritePlan.defaultChunkSize)
+        while try stream.read(into: UnsafeMutableRawBufferPointer(start: buffer.pointer, count: buffer.capacity)) == buffer.capacity {}
+        return stream.decodedBytes
+    }
+
+    /// Once `size` bytes were read: reads on, so the decoder checks what ends the stream (the last
+    /// block's check, the index), and refuses more data than the size said.
+    func readToEnd() throws {
+        var byte: UInt8 = 0
+        if try withUnsafeMutableBytes(of: &byte, { try readNext(into: $0) }) > 0 {
+            throw EdgeError(.malformed, "\(path) decompresses to more than the \(size) bytes its headers state",
+                            hint: "The file is damaged or was altered: download it again.")
+        }
+    }
+
     public var path: String { file.path }
     public var size: Int64 { statedSize ?? 0 }
     public var sizeIsStated: Bool { statedSize != nil }
 
     public func readNext(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        try stream.read(into: buffer)
+        let got = try stream.read(into: buffer)
+        hashes.update(UnsafeRawBufferPointer(rebasing: buffer[..<got]))
+        if got < buffer.count, digests == nil { digests = hashes.finalize() }
+        return got
     }
+
+    /// The writer asks once it read the stream to its end (a stated one one byte past it).
+    public func expectedHash() throws -> String? {
+        guard let digests else { throw EdgeError(.failure, "internal error: \(path) was hashed before it was read to its end") }
+        return digests.expected
+    }
+
+    public var writtenImage: WrittenImage? { digests?.image }
 
     public func storedFileDigest() -> String? { storedHash?.value.finalizeHex() }
 

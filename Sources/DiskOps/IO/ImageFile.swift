@@ -39,13 +39,3 @@ public final class ImageFile: SeekableImageSource {
         try file.read(into: buffer, at: offset)
     }
 }
-
-extension ImageFile {
-    /// `count` bytes from `offset`, zeros past the image's end (as a disk it is written to reads,
-    /// once its stale ends are cleared): for planning what happens after the write.
-    func bytes(at offset: Int64, count: Int) throws -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: count)
-        if offset < size { _ = try bytes.withUnsafeMutableBytes { try read(into: $0, at: offset) } }
-        return bytes
-    }
-}

@@ -82,16 +82,6 @@ enum InjectedVolumeCheck {
 }
 
 extension InjectionFootprint {
-    /// Finds the footprint of an injection on `devicePath` for the image at `imagePath` (both read
-    /// through the page cache: a few table sectors).
-    public static func find(imagePath: String, devicePath: String) throws -> InjectionFootprint? {
-        try InjectionTarget(path: imagePath, readOnly: true).closeAfter { image in
-            try InjectionTarget(path: devicePath, readOnly: true).closeAfter { device in
-                try find(imageSize: image.size, readImage: image.read, diskSize: device.size, readDisk: device.read)
-            }
-        }
-    }
-
     /// The first byte after the image where `devicePath` differs from the tables inject writes
     /// there (the backup GPT at the disk's end); nil when they match.
     public func firstTableDifferenceAfterImage(devicePath: String, imageSize: Int64) throws -> Int64? {

@@ -1,11 +1,11 @@
 extension FlashLog.Contents {
     /// The images the log has written successfully (size and SHA-256), latest first, each once:
     /// what `check` hashes a stick's image region against.
-    public var knownImages: [StickCheck.KnownImage] {
-        var seen = Set<StickCheck.KnownImage>()
+    public var knownImages: [WrittenImage] {
+        var seen = Set<WrittenImage>()
         return records.reversed().filter(\.succeeded).compactMap { record in
             guard let size = record.imageSize, let sha256 = record.imageSHA256 else { return nil }
-            let image = StickCheck.KnownImage(size: size, sha256: sha256)
+            let image = WrittenImage(size: size, sha256: sha256)
             return seen.insert(image).inserted ? image : nil
         }
     }

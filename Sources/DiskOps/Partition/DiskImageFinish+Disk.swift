@@ -11,25 +11,21 @@ extension DiskImageFinish {
                  diskSectorSize: disk.logicalSectorSize, grow: grow, read: read)
     }
 
-    /// What a write left on `devicePath` for the image at `imagePath`, as `verify --against` needs
-    /// it: the finish (with or without `--grow`) whose tables after the image (the backup GPT at the
-    /// disk's end; for an MBR, its table) the device holds; nil when none does (an ISO, an image
-    /// whose tables needed nothing). The bytes inside the image are then compared with the
-    /// finish's tables, so a byte changed anywhere in them is still a difference.
-    public static func found(imagePath: String, devicePath: String) throws -> DiskImageFinish? {
-        try InjectionTarget(path: imagePath, readOnly: true).closeAfter { image in
-            try InjectionTarget(path: devicePath, readOnly: true).closeAfter { device in
-                for grow in [false, true] {
-                    guard let finish = try? plan(imagePath: imagePath, imageSize: image.size, diskPath: devicePath, diskSize: device.size,
-                                                 diskSectorSize: device.device.logicalSectorSize, grow: grow, read: image.read) else { continue }
-                    let beyond = finish.writes.compactMap { $0.clipped(to: image.size..<Int64.max) }
-                    if try (beyond.isEmpty ? finish.writes : beyond).allSatisfy({ try device.read($0.offset, $0.bytes.count) == $0.bytes }) {
-                        return finish
-                    }
-                }
-                return nil
+    /// What a write left on `device` for `image` (`imageSize` bytes as written), as `verify
+    /// --against` needs it: the finish (with or without `--grow`) whose tables after the image (the
+    /// backup GPT at the disk's end; for an MBR, its table) the device holds; nil when none does (an
+    /// ISO, an image whose tables needed nothing). The bytes inside the image are then compared with
+    /// the finish's tables, so a byte changed anywhere in them is still a difference.
+    static func found(image: ImageOnDisk, imageSize: Int64, on device: BlockDevice) throws -> DiskImageFinish? {
+        for grow in [false, true] {
+            guard let finish = try? plan(imagePath: image.path, imageSize: imageSize, diskPath: device.path, diskSize: device.size,
+                                         diskSectorSize: device.logicalSectorSize, grow: grow, read: image.read) else { continue }
+            let beyond = finish.writes.compactMap { $0.clipped(to: imageSize..<Int64.max) }
+            if try (beyond.isEmpty ? finish.writes : beyond).allSatisfy({ try device.readDirect($0.offset, $0.bytes.count) == $0.bytes }) {
+                return finish
             }
         }
+        return nil
     }
 
     /// Writes the tables (each phase flushed before the next: the backup GPT before the primary

@@ -118,6 +118,14 @@ public struct DiskImageFinish: Sendable, Equatable, Encodable {
 
     public var writes: [DiskWrite] { phases.flatMap { $0 } }
 
+    /// Where the moved backup GPT goes (its entry array and header, the first phase): zeroed again
+    /// when the finish fails, so a stick whose first MiB was blanked keeps no table at its end for
+    /// gdisk to offer to restore or inject to find. Empty for an MBR.
+    var backupRanges: [Range<Int64>] {
+        guard layout == "gpt", let backup = phases.first else { return [] }
+        return backup.map { $0.offset..<($0.offset + Int64($0.bytes.count)) }
+    }
+
     /// The table bytes inside the image's first `imageSize` bytes: what `verify --against` expects
     /// there instead of the image's own.
     public func overlay(imageSize: Int64) -> [DiskWrite] {

@@ -24,9 +24,10 @@ public struct MultiTargetWrite {
     public struct Outcome {
         /// In the order of `writes`.
         public var targets: [TargetResult]
-        /// The image's SHA-256, hex, computed while it was read; nil when it was not read to its end,
-        /// or was not read through the fan-out (a compressed or mapped image).
-        public var imageSHA256: String?
+        /// The image as the writes read it (decompressed), for the flash log: as a write that
+        /// succeeded names it, else as the shared reading or a decoder hashed it whole; nil when
+        /// nothing read it whole.
+        public var image: WrittenImage?
         /// The most memory the fan-out's shared chunks held at once.
         public var sharedBufferPeak: Int
     }
@@ -72,7 +73,10 @@ public struct MultiTargetWrite {
         }
         group.wait()
         fanOut?.stop()
-        return Outcome(targets: results.all, imageSHA256: fanOut?.imageSHA256, sharedBufferPeak: fanOut?.buffers.peakBytes ?? 0)
+        let targets = results.all
+        let named = targets.lazy.compactMap { $0.written?.image }.first ?? fanOut?.writtenImage
+            ?? writes.lazy.compactMap { ($0.source as? any HashedImageSource)?.writtenImage }.first
+        return Outcome(targets: targets, image: named, sharedBufferPeak: fanOut?.buffers.peakBytes ?? 0)
     }
 }
 

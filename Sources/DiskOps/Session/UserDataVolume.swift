@@ -23,11 +23,11 @@ public struct UserDataVolume: Sendable {
     /// Where the volume will go once `image` is written to a disk of `diskSize` bytes, reading the
     /// image's own tables (the disk's bytes past the image do not matter: its last MiB is cleared
     /// and the volume overwrites the rest). Throws the refusal inject would, before anything is written.
-    func planAfterWriting(_ image: ImageFile, toDiskOf diskSize: Int64) throws -> InjectionPlan {
+    func planAfterWriting(_ image: ImageOnDisk, toDiskOf diskSize: Int64) throws -> InjectionPlan {
         var request = request
         request.imageSize = image.size
         request.growable = false
-        return try InjectionPlanner.plan(request, targetSize: diskSize, read: image.bytes)
+        return try InjectionPlanner.plan(request, targetSize: diskSize, read: image.read)
     }
 
     /// Adds (or replaces) the volume; `imageSize` when the session has just written the image.

@@ -103,19 +103,14 @@ public struct WriteSession {
                                                  readFacts: readFacts)
                 // Room for the site's volume is checked now, against the image as it will lie on
                 // this disk, so a stick too small for both is refused before anything is erased.
+                // A compressed image's tables are read decoded, as the disk will hold them.
+                let onDisk = try ImageOnDisk(image.file)
                 let userData = try config.userData ?? config.userDataForDisk?(disk)
                 if let userData {
-                    _ = try userData.planAfterWriting(image, toDiskOf: disk.size)
+                    _ = try userData.planAfterWriting(onDisk, toDiskOf: disk.size)
                 }
-                // The tables are read from the image as stored: a compressed one's are not there to
-                // read, so its disk image is written as it is (no backup GPT moved, no --grow).
-                if source is CompressedImage, config.grow {
-                    throw EdgeError(.refused, "--grow needs an uncompressed disk image: \(config.imagePath) is compressed",
-                                    hint: "Decompress it first, then write that image with --grow.")
-                }
-                let finish = source is CompressedImage ? nil
-                    : try DiskImageFinish.plan(imagePath: config.imagePath, imageSize: image.size, disk: disk,
-                                               grow: config.grow, read: image.bytes)
+                let finish = try DiskImageFinish.plan(imagePath: config.imagePath, imageSize: onDisk.plannedSize, disk: disk,
+                                                      grow: config.grow, read: onDisk.read)
                 emit(.targetAccepted(disk))
                 return PreparedWrite(session: self, image: image, source: source, map: map, expected: expected, disk: disk,
                                      userData: userData, finish: finish)
@@ -129,15 +124,17 @@ public struct WriteSession {
     }
 
     /// What the engine reads: the file, or its decompressed bytes for a gzip, xz or zstd file (told
-    /// by its magic bytes), hashing the stored bytes too when the checksum may be over them.
+    /// by its magic bytes), hashing the stored bytes too when the checksum may be over them. The
+    /// user-data volume goes after the image, so the image's length must be known before the write:
+    /// a stream that does not state it is refused with user-data.
     private static func source(_ image: ImageFile, hashing expected: ExpectedChecksum?, userData: Bool) throws -> any ImageSource {
         guard let format = try CompressedImage.format(of: image) else { return image }
-        if userData {
-            throw EdgeError(.refused, "--user-data needs an uncompressed image: \(image.path) is \(format.rawValue)-compressed",
-                            hint: "Decompress it first (\(format.rawValue) -dk \(image.path)), then write that image with --user-data.")
+        let source = try CompressedImage(file: image, format: format, expected: expected)
+        if userData, !source.sizeIsStated {
+            throw EdgeError(.refused, "--user-data needs to know where the image ends before writing, and \(image.path) does not state its decompressed size (\(format.rawValue) stream)",
+                            hint: "Use an xz or zstd image (they state it), or decompress it first (\(format.rawValue) -dk \(image.path)) and write that image with --user-data.")
         }
-        let storedHash = expected.flatMap { $0.coverage == .image ? nil : $0.algorithm }
-        return try CompressedImage(file: image, format: format, hashStoredFile: storedHash)
+        return source
     }
 
     /// Which ranges of the image to write: a bmap's (given, or found beside the image as bmaptool
@@ -205,16 +202,18 @@ public struct PreparedWrite {
                 throw EdgeError(.interrupted, "interrupted: nothing written to \(device)")
             }
             try ExclusiveAccess.check(devicePath: device)
-            let outcome = try writeImage(shared ?? source, depth: source is CompressedImage ? 2 : depth, cancel: cancel)
+            let read = shared ?? source
+            let outcome = try writeImage(read, depth: source is CompressedImage ? 2 : depth, cancel: cancel)
             session.emit(.written(outcome))
+            let written = WrittenImage.named(by: read, checksum: outcome.checksum)
             if let finish { try finishTables(finish) }
-            guard let userData else { return WriteResult(outcome: outcome, tables: finish) }
+            guard let userData else { return WriteResult(outcome: outcome, image: written, tables: finish) }
             let plan = try addVolume(userData, cancel: cancel)
             session.emit(.injected(plan))
             // A Ctrl-C that came while the volume was being finished changes nothing: the stick is
             // whole and site-ready, as one finished without user-data is, and is reported so (a
             // station logs its site as done instead of handing it to another stick).
-            return WriteResult(outcome: outcome, injected: plan, tables: finish)
+            return WriteResult(outcome: outcome, image: written, injected: plan, tables: finish)
         } catch {
             throw scrubber.scrub(error)
         }
@@ -231,7 +230,7 @@ public struct PreparedWrite {
                 throw EdgeError(.interrupted, "interrupted: the user-data volume was not added to \(disk.path)",
                                 hint: "Run the write again.")
             }
-            return try userData.add(to: disk.path, imageSize: image.size)
+            return try userData.add(to: disk.path, imageSize: source.size)
         } catch {
             let cause = error as? any EdgeFlashError ?? EdgeError(.failure, "adding the user-data volume to \(disk.path) failed: \(error)")
             throw WriteFailure(scrubber.scrub(cause), target: disk.path, firstMiB: blankFirstMiB())
@@ -240,26 +239,32 @@ public struct PreparedWrite {
 
     /// Moves a disk image's backup GPT to the disk's end and grows its last partition (`--grow`).
     /// A failure leaves tables that no longer match the image: the first MiB is blanked, as a
-    /// failed write's is.
+    /// failed write's is, and the backup GPT it may have moved to the disk's end is zeroed too.
     private func finishTables(_ finish: DiskImageFinish) throws {
         do {
             try finish.apply(to: disk.path)
             session.emit(.tablesFinished(finish))
         } catch {
             let cause = error as? any EdgeFlashError ?? EdgeError(.failure, "finishing the partition table of \(disk.path) failed: \(error)")
-            throw WriteFailure(cause, target: disk.path, firstMiB: blankFirstMiB())
+            throw WriteFailure(cause, target: disk.path, firstMiB: blankFirstMiB(zeroingToo: finish.backupRanges))
         }
     }
 
     /// Reopens the stick to zero its first MiB and read it back (the write closed it before the
-    /// injector opened it).
-    private func blankFirstMiB() -> FirstMiBState {
+    /// injector opened it); `zeroingToo` is zeroed first, in the same sync.
+    private func blankFirstMiB(zeroingToo ranges: [Range<Int64>] = []) -> FirstMiBState {
         do {
             let target = try BlockDevice(path: disk.path, access: .readWrite, direct: true, exclusive: true)
             defer { target.close() }
-            return FirstMiB.blank(target)
+            var notZeroed: DeviceIOError?
+            for range in ranges {
+                do { try target.zero(range) } catch { notZeroed = error }
+            }
+            let state = FirstMiB.blank(target)
+            guard state == .blank, let notZeroed else { return state }
+            return .notBlank(reason: "its first MiB is blank, but the backup GPT at its end could not be zeroed: \(notZeroed.message)")
         } catch {
-            return .notBlank(reason: (error as? any EdgeFlashError)?.message ?? "\(error)")
+            return .notBlank(reason: error.message)
         }
     }
 
@@ -278,13 +283,16 @@ public struct PreparedWrite {
 /// What a finished write did.
 public struct WriteResult {
     public var outcome: WriteOutcome
+    /// The image as the stick holds it (decompressed), for the flash log; nil when nothing named it.
+    public var image: WrittenImage?
     /// The user-data volume added after the write, when one was asked for.
     public var injected: InjectionPlan?
     /// What was done to a disk image's tables after the write (backup GPT moved, `--grow`).
     public var tables: DiskImageFinish?
 
-    public init(outcome: WriteOutcome, injected: InjectionPlan? = nil, tables: DiskImageFinish? = nil) {
+    public init(outcome: WriteOutcome, image: WrittenImage? = nil, injected: InjectionPlan? = nil, tables: DiskImageFinish? = nil) {
         self.outcome = outcome
+        self.image = image
         self.injected = injected
         self.tables = tables
     }

@@ -80,6 +80,8 @@ public final class Station: @unchecked Sendable {
         var disk: Disk
         var site: String
         var userData: StickUserData?
+        /// The image as the stick's write read it (decompressed); nil when it did not name it.
+        var image: WrittenImage?
         var failure: (any EdgeFlashError)?
         var seconds: Double
     }
@@ -99,10 +101,15 @@ public final class Station: @unchecked Sendable {
     /// Runs until `count` sticks are done, every site has a stick, or `cancel` is set (Ctrl-C);
     /// then waits for the sticks being written, which a cancel stops and leaves blank.
     public func run(cancel: CancellationFlag) throws -> Summary {
-        let image = try ImageFile(path: configuration.imagePath)
-        let imageSize = image.size
-        image.close()
-        let imageSHA256 = try FileHasher.hash(file: URL(fileURLWithPath: configuration.imagePath), algorithm: .sha256)
+        // A plain image is hashed here once for every stick's log line; a compressed one is named
+        // by each stick's write, which hashes what it decodes.
+        let file = try ImageFile(path: configuration.imagePath)
+        let hashed: WrittenImage?
+        do {
+            defer { file.close() }
+            hashed = try CompressedImage.format(of: file) != nil ? nil
+                : WrittenImage(size: file.size, sha256: try FileHasher.hash(file: URL(fileURLWithPath: file.path), algorithm: .sha256))
+        }
         let uevents = UeventSocket.open()
         var arrivals = DriveArrivals(present: try Self.inventory(), rules: configuration.rules)
         var running: [String: String] = [:]     // device name -> site
@@ -111,7 +118,7 @@ public final class Station: @unchecked Sendable {
         while true {
             for result in finished.withLock({ results in defer { results = [] }; return results }) {
                 running[result.disk.name] = nil
-                record(result, imageSize: imageSize, imageSHA256: imageSHA256)
+                record(result, image: result.image ?? hashed)
                 if let failure = result.failure {
                     summary.failed += 1
                     events(.failed(result.disk, site: result.site, error: failure))
@@ -162,7 +169,7 @@ public final class Station: @unchecked Sendable {
                     WriteConfiguration(imagePath: configuration.imagePath, devicePath: disk.path, checksum: configuration.checksum,
                                        userData: stick.volume),
                     events: { [events] event in events(.session(event, site: site)) })
-                _ = try session.prepare().run(cancel: cancel)
+                result.image = try session.prepare().run(cancel: cancel).image
             } catch {
                 result.failure = error as? any EdgeFlashError ?? EdgeError(.failure, "writing \(disk.path) failed: \(error)")
             }
@@ -175,11 +182,11 @@ public final class Station: @unchecked Sendable {
     }
 
     /// One flash log line per stick, whatever happened to it.
-    private func record(_ result: Finished, imageSize: Int64, imageSHA256: String) {
+    private func record(_ result: Finished, image: WrittenImage?) {
         var line = FlashRecord(version: configuration.version, operation: .station, device: result.disk.path,
                                failure: result.failure, seconds: result.seconds)
         line.describe(result.disk)
-        line.describeImage(path: configuration.imagePath, size: imageSize, sha256: imageSHA256)
+        line.describeImage(path: configuration.imagePath, size: image?.size, sha256: image?.sha256)
         line.site = result.site
         line.userDataSHA256 = result.userData?.sha256
         line.instanceID = result.userData?.instanceID

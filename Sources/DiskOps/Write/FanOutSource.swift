@@ -40,8 +40,7 @@ public final class FanOutSource: @unchecked Sendable {
     /// The reader stopped: the image ended, a read failed (`readError`), or no tap is left.
     private var finished = false
     private var readError: (any Error)?
-    private var sha256: String?
-    private var expectedHex: String?
+    private var digests: ImageHashes.Digests?
 
     /// `taps` writers will read it; `expected` is the checksum they check it against.
     public init(image: any ImageSource, taps: Int, expected: ExpectedChecksum?,
@@ -93,19 +92,17 @@ public final class FanOutSource: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// The image's SHA-256, hex, once it was read to its end; nil if it was not.
-    public var imageSHA256: String? {
+    /// The image's size and SHA-256, once it was read to its end; nil if it was not.
+    public var writtenImage: WrittenImage? {
         condition.lock()
         defer { condition.unlock() }
-        return sha256
+        return digests?.image
     }
 
     // MARK: the reader
 
     private func readAll() {
-        var sha = StreamingHash(.sha256)
-        // The expected hash needs a hasher of its own unless it is the plain SHA-256 already kept.
-        var other = expected.flatMap { $0.algorithm == .sha256 && $0.implantedMD5Length == nil ? nil : StreamingHash(for: $0) }
+        var hashes = ImageHashes(expected: expected)
         var held = (chunk: -1, since: ContinuousClock.now)
         while true {
             condition.lock()
@@ -133,8 +130,7 @@ public final class FanOutSource: @unchecked Sendable {
                 return stopReading(error: error)
             }
             buffer.count = got
-            sha.update(buffer.bytes)
-            other?.update(buffer.bytes)
+            hashes.update(buffer.bytes)
             let ended = got < chunkSize || bytesRead + Int64(got) >= image.size
 
             condition.lock()
@@ -144,10 +140,7 @@ public final class FanOutSource: @unchecked Sendable {
             releasePassedChunks()  // at once when only taps gone on alone are left
             if ended {
                 // Whole only when every byte was there: a shorter image fails each writer instead.
-                if bytesRead == image.size {
-                    sha256 = sha.finalizeHex()
-                    expectedHex = other?.finalizeHex() ?? (expected == nil ? nil : sha256)
-                }
+                if bytesRead == image.size { digests = hashes.finalize() }
                 return stopReading(error: nil)
             }
             condition.broadcast()
@@ -276,7 +269,7 @@ public final class FanOutSource: @unchecked Sendable {
         defer { condition.unlock() }
         while !finished { condition.wait() }
         guard expected != nil else { return nil }
-        if let expectedHex { return expectedHex }
+        if let expectedHex = digests?.expected { return expectedHex }
         if let readError { throw readError }
         throw ImageChangedError(imagePath: image.path, offset: bytesRead)
     }
@@ -299,6 +292,8 @@ public final class FanOutSource: @unchecked Sendable {
         }
 
         public func expectedHash() throws -> String? { try source.expectedHash() }
+
+        public var writtenImage: WrittenImage? { source.writtenImage }
 
         /// This writer is done (or failed): it no longer holds the others back.
         public func detach() { source.detach(tap: number) }

@@ -27,9 +27,12 @@ public protocol SeekableImageSource: ImageSource {
 }
 
 /// A source that hashes the image itself as it reads it (a fan-out reads it once for all its
-/// targets): the writer compares this hash with the expected checksum instead of hashing again.
+/// targets; a decoder hashes what it decodes): the writer compares this hash with the expected
+/// checksum instead of hashing again.
 public protocol HashedImageSource: ImageSource {
     /// The hash, hex, of the whole image for the checksum the write expects (nil when none is);
     /// waits until the image was read to its end.
     func expectedHash() throws -> String?
+    /// The image's size and SHA-256 once it was read to its end (for the flash log); nil before.
+    var writtenImage: WrittenImage? { get }
 }

@@ -8,7 +8,7 @@ extension ContainerEngine: ExpressibleByArgument {}
 struct BuildImagesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "images",
-        abstract: "Build (and push) the provider images with buildah, podman or docker, as CanvOS composes them.",
+        abstract: "Build (and push) the provider images and the iso-image with buildah, podman or docker, as CanvOS composes them.",
         discussion: """
             Validates the inputs like `build plan`, then builds what CanvOS's provider-image target \
             builds, without Earthly: the checkout's Dockerfile with BASE resolved as CanvOS resolves \
@@ -21,6 +21,12 @@ struct BuildImagesCommand: AsyncParsableCommand {
             machine-id, and labels (io.edgeflash.*: Kubernetes distribution and version, PE \
             version, edgeflash version, the .arg's SHA-256). Each image is tagged \
             IMAGE_REGISTRY/IMAGE_REPO:K8S_DISTRIBUTION-K8S_VERSION-PE_VERSION[-CUSTOM_TAG].
+
+            Next to them, once, the iso-image the installer ISO is made from (CanvOS's iso-image \
+            target): the base, the whole stylus framework image, the whole of overlay/files/, no SSH \
+            host keys, an empty read-only machine-id; tagged \
+            IMAGE_REGISTRY/IMAGE_REPO:iso-image-PE_VERSION[-CUSTOM_TAG] (for `build iso \
+            --from-image`). --no-iso-image leaves it out.
 
             Every image is pulled first, each registry on its own terms: loopback registries \
             (localhost, 127.0.0.1) over plain HTTP. Credentials come from the engine's own auth \
@@ -60,8 +66,11 @@ struct BuildImagesCommand: AsyncParsableCommand {
     @Option(help: "Where Containerfiles, logs and images.json go.")
     var output: String = "build"
 
-    @Option(help: "Kubernetes versions built at the same time.")
+    @Option(help: "Images built at the same time.")
     var jobs: Int = 2
+
+    @Flag(name: .customLong("no-iso-image"), help: "Do not build the iso-image (the root of the installer ISO), only the provider images.")
+    var noISOImage = false
 
     @Flag(help: "Print JSON lines (one event each; stable keys) instead of text.")
     var json = false
@@ -84,7 +93,7 @@ struct BuildImagesCommand: AsyncParsableCommand {
                                                          edgeflashVersion: EdgeFlashCommand.configuration.version)
         let workDirectory = URL(fileURLWithPath: output).appendingPathComponent("images")
         guard let executable else {
-            let dryRun = ImagesDryRun(composition, images: plan.images, engine: engine, context: context,
+            let dryRun = ImagesDryRun(composition, images: plan.images, isoImage: !noISOImage, engine: engine, context: context,
                                       workDirectory: workDirectory.path, push: push, jobs: jobs)
             if json { JSONLines.emit(dryRun) } else { print(dryRun.text, terminator: "") }
             return
@@ -95,7 +104,7 @@ struct BuildImagesCommand: AsyncParsableCommand {
         defer { withExtendedLifetime(trap) {} }
         let json = json
         let builder = ImageBuilder(
-            composition: composition, images: plan.images, engine: engine, executable: executable, context: context,
+            composition: composition, images: plan.images, isoImage: !noISOImage, engine: engine, executable: executable, context: context,
             workDirectory: workDirectory, push: push, jobs: jobs, scrubber: plan.arguments.proxyScrubber,
             children: children) { event in
                 if json { JSONLines.emit(event) } else { Terminal.writeStderr(ImageEventText.line(event)) }
@@ -111,7 +120,7 @@ struct BuildImagesCommand: AsyncParsableCommand {
         }
         let failed = outcomes.filter { $0.error != nil }
         if !failed.isEmpty {
-            throw EdgeError(.failure, "\(failed.count) of \(outcomes.count) provider image(s) failed: \(failed.map(\.reference).joined(separator: ", "))",
+            throw EdgeError(.failure, "\(failed.count) of \(outcomes.count) image(s) failed: \(failed.map(\.reference).joined(separator: ", "))",
                             hint: "each failure's log is named above")
         }
     }

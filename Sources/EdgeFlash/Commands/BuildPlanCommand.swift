@@ -60,6 +60,7 @@ struct BuildPlanCommand: AsyncParsableCommand {
         let arguments = plan.arguments
         print("Provider images (\(plan.images.count), \(arguments.osDistribution) \(arguments.osVersion), \(arguments.k8sDistribution), \(arguments.arch)):")
         for image in plan.images { print("  \(image.reference)") }
+        if let isoImage = plan.isoImage { print("ISO image (the installer ISO's root, built next to them): \(isoImage)") }
         print("Images pulled to build them:")
         for pull in plan.pulls {
             let role = pull.role.padding(toLength: 12, withPad: " ", startingAt: 0)
@@ -95,6 +96,7 @@ struct BuildPlanJSON: Encodable {
     var arguments: [String: String]
     var issues: [BuildIssue]
     var images: [ProviderImage]
+    var isoImage: String?
     var pulls: [ImagePull]
     var isoName: String
     var manifestPath: String?
@@ -109,6 +111,7 @@ struct BuildPlanJSON: Encodable {
         self.arguments = arguments
         issues = plan.issues
         images = plan.images
+        isoImage = plan.isoImage
         pulls = plan.pulls
         isoName = plan.arguments.isoName
         self.manifestPath = manifestPath

@@ -13,8 +13,8 @@ struct CheckCommand: ParsableCommand {
             is the written image: a user-data volume added after it is not part of it. Its SHA-256 \
             is taken as the image had it (where inject rewrote the partition tables, the image's \
             own tables are put back first), and the flash log names the image and when it was \
-            written to this stick. --image compares the region with an image file instead and \
-            names the first byte that differs.
+            written to this stick. --image compares the region with an image file instead (a \
+            gzip, xz or zstd image decompressed) and names the first byte that differs.
 
             The user-data volume (vfat CIDATA or iso9660 cidata) is read from userspace, without \
             mounting: its user-data is validated, named by its SHA-256 against the log (the site it \

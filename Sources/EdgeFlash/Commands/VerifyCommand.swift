@@ -20,8 +20,9 @@ struct VerifyCommand: ParsableCommand {
             named as such and fails (status 6); an image without an ISO 9660 volume (a raw disk \
             image) is said to be one and not checked further.
 
-            --against DEVICE compares the device's first image-size bytes with the image, reading \
-            the device with O_DIRECT so the stick itself is checked, not the page cache. The \
+            --against DEVICE compares the device's first image-size bytes with the image (a gzip, \
+            xz or zstd image decompressed, as the device holds it), reading the device with \
+            O_DIRECT so the stick itself is checked, not the page cache. The \
             checksum is computed in the same pass. On a stick that user-data was injected into \
             (inject, write --user-data), the partition table bytes inject rewrote must hold the \
             image's tables with the user-data entry added (and the backup GPT at the disk's end), \
@@ -64,8 +65,6 @@ struct VerifyCommand: ParsableCommand {
     }
 
     private func verify(reporter: ProgressReporter, report: inout VerifyReport) throws {
-        let source = try ImageFile(path: image)
-        defer { source.close() }
         let expected = try checksum.source.expected(forImage: image)
         report.checksum = .init(expected: expected)
         let volume = try ISOVolumeCheck.run(imagePath: image)
@@ -74,25 +73,35 @@ struct VerifyCommand: ParsableCommand {
         let trap = InterruptTrap(cancel: cancel)
         defer { withExtendedLifetime(trap) {} }
 
-        var actual: String?
+        var matched: ExpectedChecksum?  // the checksum, once checked, with the bytes it matched
+        func failed(_ mismatch: ChecksumMismatchError) -> ChecksumMismatchError {
+            reporter.finish()
+            report.checksum?.actual = mismatch.actual
+            report.checksum?.state = "mismatch"
+            return mismatch
+        }
+        var imageSize: Int64 = 0
         var footprint: InjectionFootprint?
         if let against {
-            // A user-data volume added by inject or write --user-data: its table bytes are expected.
-            footprint = try InjectionFootprint.find(imagePath: image, devicePath: against)
-            // A disk image whose backup GPT write moved to the disk's end (and --grow): its tables too.
-            if footprint == nil { report.tables = try DiskImageFinish.found(imagePath: image, devicePath: against) }
+            // The device holds the image as written: a compressed one decoded, its tables as a
+            // user-data injection or a disk image's finish rewrote them.
             let device = try BlockDevice(path: against, access: .readOnly, direct: true)
             defer { device.close() }
-            let result = try DeviceComparison.compare(image: source, device: device, hash: expected.map(StreamingHash.init(for:)),
-                                                      expected: footprint?.overlay(imageSize: source.size)
-                                                          ?? report.tables?.overlay(imageSize: source.size) ?? [],
-                                                      cancel: cancel, progress: reporter.update)
-            actual = result.imageHash
-            report.deviceState = result.firstDifference == nil ? "matched" : "mismatch"
-            report.firstDifference = result.firstDifference
+            let comparison = try ImageComparison.run(imagePath: image, device: device, expected: expected, cancel: cancel,
+                                                     progress: reporter.update)
+            imageSize = comparison.imageSize
+            footprint = comparison.footprint
+            report.tables = comparison.tables
+            report.deviceState = comparison.firstDifference == nil ? "matched" : "mismatch"
+            report.firstDifference = comparison.firstDifference
+            if let mismatch = comparison.checksumMismatch { throw failed(mismatch) }
+            matched = comparison.matched
         } else if let expected {
-            actual = try FileHasher.hash(file: URL(fileURLWithPath: image), for: expected) { done in
-                reporter.update(WriteProgress(phase: .checksum, bytes: done, totalBytes: source.size))
+            // A compressed image's checksum is over its stored or its decoded bytes.
+            do {
+                matched = try ImageComparison.checksum(imagePath: image, expected: expected, progress: reporter.update)
+            } catch let mismatch as ChecksumMismatchError {
+                throw failed(mismatch)
             }
         }
         reporter.finish()
@@ -103,14 +112,10 @@ struct VerifyCommand: ParsableCommand {
         } else {
             lines.append("\(image): no ISO 9660 volume (a raw disk image?): volume checks skipped")
         }
-        if let expected, let actual {
-            report.checksum?.actual = actual
-            guard actual == expected.hex else {
-                report.checksum?.state = "mismatch"
-                throw ChecksumMismatchError(imagePath: image, expected: expected, actual: actual)
-            }
+        if let matched {
+            report.checksum?.actual = matched.hex
             report.checksum?.state = "matched"
-            lines.append("\(image): \(expected.matchDescription)")
+            lines.append("\(image): \(matched.matchDescription)")
         } else {
             lines.append("\(image): " + ChecksumSource.unverifiedNotice(imagePath: image))
         }
@@ -119,14 +124,14 @@ struct VerifyCommand: ParsableCommand {
                 throw ReadBackMismatchError(devicePath: against, imagePath: image, offset: offset)
             }
             if let footprint {
-                lines += try checkInjection(footprint, device: against, imageSize: source.size, report: &report)
+                lines += try checkInjection(footprint, device: against, imageSize: imageSize, report: &report)
             } else if let tables = report.tables {
-                let ranges = InjectionFootprint.rewrittenRanges(tables.writes, imageSize: source.size)
+                let ranges = InjectionFootprint.rewrittenRanges(tables.writes, imageSize: imageSize)
                 let described = ranges.inImage.map(InjectionFootprint.describe).joined(separator: ", ")
                     + ranges.afterImage.map { ", \(InjectionFootprint.describe($0)) at the disk's end" }.joined()
-                lines.append("\(against): its first \(ByteCount.human(source.size)) match \(image) (read with O_DIRECT), except the partition table write rewrote for this disk (\(described)), which holds the image's table \(tables.grown == nil ? "with its backup at the disk's end" : "with its backup at the disk's end and partition \(tables.grown!.number) grown")")
+                lines.append("\(against): its first \(ByteCount.human(imageSize)) match \(image) (read with O_DIRECT), except the partition table write rewrote for this disk (\(described)), which holds the image's table \(tables.grown == nil ? "with its backup at the disk's end" : "with its backup at the disk's end and partition \(tables.grown!.number) grown")")
             } else {
-                lines.append("\(against): its first \(ByteCount.human(source.size)) match \(image) (read with O_DIRECT)")
+                lines.append("\(against): its first \(ByteCount.human(imageSize)) match \(image) (read with O_DIRECT)")
             }
         } else if expected == nil {
             throw EdgeError(.failure, "\(image): unverified: nothing was checked",

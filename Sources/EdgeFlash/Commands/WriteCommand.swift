@@ -43,8 +43,8 @@ struct WriteCommand: ParsableCommand {
             confirmed, 64 usage, 1 failure.
 
             Every device's result is appended to the flash log (--log FILE; see `edgeflash log`): \
-            the image's name, size and SHA-256 (computed while writing when no checksum file gave \
-            it), the device's model, serial, size and transport, the site, the SHA-256 of its \
+            the image's name, size and SHA-256 (of the decompressed image, for a compressed one; \
+            computed while writing when no checksum file gave it), the device's model, serial, size and transport, the site, the SHA-256 of its \
             user-data (never the user-data itself), the instance-id, the result and the seconds it took.
 
             Compressed images (gzip, xz, zstd; told by their magic bytes, not their name) are \
@@ -57,8 +57,10 @@ struct WriteCommand: ParsableCommand {
             state its decompressed size (gzip; zstd made from a pipe), the image is written as it \
             comes and a stick that ends before it does is refused and left blank. Corrupt, truncated \
             or trailing data is refused (exit 6) naming the byte offset in the compressed file, and \
-            the stick is left blank. --user-data needs an uncompressed image. A compressed image is \
-            decoded by each device's write on its own.
+            the stick is left blank. A compressed image's tables are read decompressed, so a disk \
+            image is finished as below and a --user-data volume planned after it as for a plain \
+            one; --user-data needs an image that states its decompressed size (xz, zstd). A \
+            compressed image is decoded by each device's write on its own.
 
             A disk image (a raw GPT or MBR disk, not an installer ISO) whose tables were made for \
             another logical sector size than the disk's (a GPT at byte 512 on a 4096-byte-sector \

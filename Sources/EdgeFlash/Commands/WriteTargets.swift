@@ -72,7 +72,7 @@ final class WriteTargets: @unchecked Sendable {
         }
         let command = self.command
         if devices.count == 1, results[0].failure != nil {
-            return try finishAndExit(results, expected: nil, imageSHA256: nil)  // as write always said it, and logged
+            return try finishAndExit(results)  // as write always said it, and logged
         }
         if devices.count > 1 && !command.options.json {
             for result in results {
@@ -98,15 +98,15 @@ final class WriteTargets: @unchecked Sendable {
                 // The image could not be opened again for the run: nothing was written.
                 let failure = error as? any EdgeFlashError ?? EdgeError(.failure, "\(error)")
                 for (index, write) in prepared { results[index] = Result(failure: failure, disk: write.disk) }
-                return try finishAndExit(results, expected: nil, imageSHA256: nil)
+                return try finishAndExit(results)
             }
             for ((index, write), target) in zip(prepared, outcome.targets) {
                 results[index] = Result(written: target.written, failure: target.failure, disk: write.disk, map: write.map,
                                         seconds: target.seconds)
             }
-            return try finishAndExit(results, expected: prepared[0].write.expected, imageSHA256: outcome.imageSHA256)
+            return try finishAndExit(results, image: outcome.image)
         }
-        try finishAndExit(results, expected: nil, imageSHA256: nil)
+        try finishAndExit(results)
     }
 
     private func configuration(_ index: Int) -> WriteConfiguration {
@@ -142,8 +142,8 @@ final class WriteTargets: @unchecked Sendable {
     }
 
     /// Logs and reports every device; throws the status to exit with when any failed.
-    private func finishAndExit(_ results: [Result], expected: ExpectedChecksum?, imageSHA256: String?) throws {
-        finish(results, expected: expected, imageSHA256: imageSHA256)
+    private func finishAndExit(_ results: [Result], image: WrittenImage? = nil) throws {
+        finish(results, image: image)
         let failed = results.indices.filter { results[$0].failure != nil }
         guard !failed.isEmpty else { return }
         if devices.count == 1 { throw results[0].failure! }
@@ -151,9 +151,9 @@ final class WriteTargets: @unchecked Sendable {
                             exitStatus: .mostSerious(failed.map { results[$0].failure!.exitStatus }))
     }
 
-    private func finish(_ results: [Result], expected: ExpectedChecksum?, imageSHA256: String?) {
+    private func finish(_ results: [Result], image: WrittenImage?) {
         progress.finish(erasing: results.allSatisfy { $0.failure == nil })
-        let records = log(results, expected: expected, imageSHA256: imageSHA256)
+        let records = log(results, image: image)
         for (index, result) in results.enumerated() {
             if let failure = result.failure { reports[index].fail(failure) } else { reports[index].succeed() }
         }
@@ -164,15 +164,13 @@ final class WriteTargets: @unchecked Sendable {
         }
     }
 
-    private func log(_ results: [Result], expected: ExpectedChecksum?, imageSHA256: String?) -> [FlashRecord] {
-        // The checksum names the image only when it is over the image's bytes (not over a compressed
-        // file as stored).
-        let sha256 = expected.flatMap { $0.algorithm == .sha256 && $0.implantedMD5Length == nil && $0.coverage == .image ? $0.hex : nil } ?? imageSHA256
+    /// Every record names the image as the writes read it (decompressed), a failed stick's too.
+    private func log(_ results: [Result], image: WrittenImage?) -> [FlashRecord] {
         let records = results.enumerated().map { index, result in
             var record = FlashRecord(.write, device: devices[index], disk: result.disk, userData: sites.userData(at: index),
                                      failure: result.failure, seconds: result.seconds)
             record.site = record.site ?? sites.sites[index]
-            record.describeImage(path: command.image, size: reports[index].imageBytes, sha256: sha256)
+            record.describeImage(path: command.image, size: image?.size ?? reports[index].imageBytes, sha256: image?.sha256)
             return record
         }
         command.logOptions.append(records)
