@@ -6,8 +6,9 @@ set -euo pipefail
 packages=(
   # Linked by edgeflash itself.
   libblkid-dev libparted-dev libxxhash-dev zlib1g-dev liblzma-dev libzstd-dev
-  # Used by edgeflash at run time: ISO staging (xorriso), GPG signatures (gpgv).
-  xorriso gpgv
+  # Used by edgeflash at run time: ISO staging (xorriso), GPG signatures (gpgv), the ISO built
+  # from an image (mksquashfs; grub-mkimage and GRUB's modules, mkfs.fat and mtools are below).
+  xorriso gpgv squashfs-tools
   # Used by the tests to make and check real images, volumes and devices.
   util-linux e2fsprogs dosfstools mtools gdisk fdisk isomd5sum genisoimage gnupg
   cpio zstd xz-utils kmod file

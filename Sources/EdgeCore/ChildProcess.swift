@@ -41,8 +41,10 @@ public enum ChildProcess {
     /// Throws only when it cannot be started; a non-zero exit is a `Result`, for the caller to word.
     /// `mergeOutput`: stderr goes to the same file as stdout, interleaved as the tool printed them.
     /// `started` gets the process id once it runs, for a caller that may have to stop it (Ctrl-C).
+    /// `environment`: variables set (a value) or removed (nil) for this tool only; the rest inherited.
     public static func run(_ executable: String, _ arguments: [String], captureLimit: Int = 1 << 20,
-                           mergeOutput: Bool = false, started: (Int32) -> Void = { _ in }) throws(EdgeError) -> Result {
+                           mergeOutput: Bool = false, environment: [String: String?] = [:],
+                           started: (Int32) -> Void = { _ in }) throws(EdgeError) -> Result {
         guard let path = find(executable) else {
             throw EdgeError(.unavailable, "\(executable) is not installed (not found on PATH)",
                             hint: "install it (Debian/Ubuntu: apt-get install \((executable as NSString).lastPathComponent)) and run again")
@@ -62,6 +64,11 @@ public enum ChildProcess {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
+        if !environment.isEmpty {
+            var inherited = ProcessInfo.processInfo.environment
+            for (name, value) in environment { inherited[name] = value }
+            process.environment = inherited
+        }
         process.standardInput = FileHandle.nullDevice
         do {
             guard fm.createFile(atPath: outURL.path, contents: nil), fm.createFile(atPath: errURL.path, contents: nil) else {

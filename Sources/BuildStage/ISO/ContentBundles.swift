@@ -38,6 +38,6 @@ public enum ContentBundles {
 
     static func size(_ path: String) throws -> Int64 {
         if let problem = FileState.of(path).problem { throw EdgeError(.malformed, "content bundle \(path) \(problem)") }
-        return ISOStager.fileSize(path)
+        return ISOOutputFiles.size(of: path)
     }
 }

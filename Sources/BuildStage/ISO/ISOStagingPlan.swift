@@ -1,3 +1,6 @@
+import EdgeCore
+import Foundation
+
 /// What goes into the installer ISO and where, the way the Edge build lays it out. Pure: file
 /// names and sizes in, xorriso mappings out.
 public struct ISOStagingPlan: Sendable, Equatable {
@@ -58,5 +61,31 @@ public struct ISOStagingPlan: Sendable, Equatable {
             }
         }
         return paths.sorted()
+    }
+
+    /// The bytes the plan adds to an ISO.
+    var byteCount: Int64 {
+        mappings.reduce(0) { $0 + ($1.range?.count ?? ISOOutputFiles.size(of: $1.source)) }
+    }
+
+    /// Every missing or unreadable source, named at once, before a tool runs.
+    func checkSources() throws {
+        var problems: [String] = []
+        for source in Set(mappings.map(\.source)).sorted() {
+            if let problem = FileState.of(source).problem { problems.append("\(source) \(problem)") }
+        }
+        if !problems.isEmpty {
+            throw EdgeError(.malformed, "cannot stage the ISO: " + problems.joined(separator: "; "))
+        }
+    }
+
+    /// The plan with each source replaced by the file it resolves to, symlinks followed: xorriso
+    /// would put a link itself in the ISO, dangling there.
+    func followingSymlinks() -> ISOStagingPlan {
+        var resolved = self
+        for index in resolved.mappings.indices {
+            resolved.mappings[index].source = BuildContextFile.realPath(mappings[index].source) ?? mappings[index].source
+        }
+        return resolved
     }
 }

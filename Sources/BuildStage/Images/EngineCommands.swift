@@ -51,6 +51,17 @@ public struct EngineCommands: Sendable, Equatable {
             : [engine.rawValue, "push"] + transport(reference) + ["--digestfile", digestFile, reference]
     }
 
+    /// Writes the local image `reference` to the archive `file`, and the source text
+    /// `build iso --from-image` reads it back with: an OCI archive from buildah and podman, a
+    /// docker archive from docker (the only kind `docker save` makes).
+    public func save(_ reference: String, to file: String) -> (command: [String], source: String) {
+        switch engine {
+        case .buildah: (["buildah", "push", reference, "oci-archive:\(file)"], "oci-archive:\(file)")
+        case .podman: (["podman", "save", "--format", "oci-archive", "--output", file, reference], "oci-archive:\(file)")
+        case .docker: (["docker", "save", "--output", file, reference], "docker-archive:\(file)")
+        }
+    }
+
     /// A command as a shell line, each word quoted when needed, proxy passwords redacted.
     public static func display(_ command: [String]) -> String {
         command.map { word in

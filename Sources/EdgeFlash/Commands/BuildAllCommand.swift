@@ -1,0 +1,110 @@
+import ArgumentParser
+import BuildStage
+import EdgeCore
+import Foundation
+
+/// `build all`: what `earthly +build-all-images` does, in one command and without Earthly: the
+/// plan, the provider images and the iso-image, then the installer ISO built from that iso-image.
+/// Each step is the subcommand of its own name, run with the options given here; the first that
+/// fails stops the rest.
+struct BuildAllCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "all",
+        abstract: "Plan, build the images, then build the installer ISO from the iso-image (CanvOS's build-all-images).",
+        discussion: """
+            Runs, in order, stopping at the first that fails:
+              1. build plan    .arg, k8s_version.json, user-data, Dockerfile
+              2. build images  the provider images and the iso-image
+                               (pushed with --push)
+              3. build iso     --from-image the iso-image, exported from the
+                               engine's own storage to
+                               OUTPUT/images/iso-image.tar (removed after),
+                               so the ISO needs no registry and no --push
+
+            Every option means what it means for the step that takes it; see `edgeflash build \
+            images --help` and `edgeflash build iso --help`. For JSON events, run the steps one by \
+            one with --json.
+
+            Examples:
+              edgeflash build all
+              edgeflash build all --builder podman --push --jobs 2 --output build
+
+            Exit status: that of the step that failed (6 invalid input, 1 a build failed, 5 I/O \
+            error, 130 interrupted), 0 when the ISO and its .sha256 are written.
+            """
+    )
+
+    @OptionGroup var inputs: BuildInputOptions
+
+    @Option(help: "buildah, podman or docker (default: docker when its daemon answers, else podman, else buildah).")
+    var builder: ContainerEngine?
+
+    @Flag(help: "Push each image after it is built.")
+    var push = false
+
+    @Option(help: "Build context: the CanvOS checkout.")
+    var context: String = "."
+
+    @Option(name: .customLong("file"), help: "The checkout's Dockerfile (default: CONTEXT/Dockerfile).")
+    var dockerfile: String?
+
+    @Option(help: "Where the pack manifest, image logs, images.json and the ISO go.")
+    var output: String = "build"
+
+    @Option(help: "Kubernetes versions built at the same time.")
+    var jobs: Int = 2
+
+    @Option(name: .customLong("content"), help: "A content-* directory, or one holding them (repeatable; default: content-* beside .arg).")
+    var contentDirectories: [String] = []
+
+    @Option(name: .customLong("overlay-iso"), help: "Files for the ISO's root, grub.cfg included (default: overlay/files-iso beside .arg, if any).")
+    var overlayISO: String?
+
+    func run() async throws {
+        guard let engine = builder ?? ContainerEngine.detect() else {
+            throw EdgeError(.failure, "no container engine found: docker, podman and buildah are not on PATH",
+                            hint: "install one of them; `edgeflash build plan` works without one")
+        }
+        let shared = inputs.forwarded + ["--output", output]
+
+        Self.announce("1/3 build plan")
+        try await BuildPlanCommand.parse(shared).run()
+
+        Self.announce("2/3 build images (\(engine.rawValue))")
+        var images = shared + ["--builder", engine.rawValue, "--context", context, "--jobs", String(jobs)]
+        if let dockerfile { images += ["--file", dockerfile] }
+        if push { images.append("--push") }
+        try await BuildImagesCommand.parse(images).run()
+
+        Self.announce("3/3 build iso from the iso-image")
+        let plan = BuildPlan.make(inputs.planInputs)
+        guard let reference = plan.isoImage else {
+            throw EdgeError(.malformed, "the plan has no iso-image to build the ISO from", hint: "run `edgeflash build plan` to see why")
+        }
+        let archive = URL(fileURLWithPath: output).appendingPathComponent("images/iso-image.tar")
+        defer { try? FileManager.default.removeItem(at: archive) }
+        let source = try Self.export(reference, engine: engine, to: archive)
+        var iso = shared + ["--from-image", source]
+        for directory in contentDirectories { iso += ["--content", directory] }
+        if let overlayISO { iso += ["--overlay-iso", overlayISO] }
+        try await BuildISOCommand.parse(iso).run()
+    }
+
+    /// The iso-image, from the engine's own storage to an archive `build iso` reads.
+    static func export(_ reference: String, engine: ContainerEngine, to archive: URL) throws -> String {
+        try? FileManager.default.removeItem(at: archive)
+        let save = EngineCommands(engine: engine, arch: "").save(reference, to: archive.path)
+        Terminal.writeStderr("edgeflash: exporting \(reference) to \(archive.path)\n")
+        let result = try ChildProcess.run(save.command[0], Array(save.command.dropFirst()))
+        guard result.succeeded else {
+            let tail = result.stderr.split(separator: "\n").suffix(3).joined(separator: " | ")
+            throw EdgeError(.failure, "\(engine.rawValue) could not export \(reference): \(tail)",
+                            hint: "the image was built above; `\(EngineCommands.display(save.command))` shows the engine's full message")
+        }
+        return save.source
+    }
+
+    static func announce(_ step: String) {
+        Terminal.writeStderr("edgeflash: == \(step)\n")
+    }
+}
