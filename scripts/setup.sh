@@ -19,8 +19,6 @@ packages=(
   # Real ISOs that no one here wrote, and what the boot tests build and boot.
   ipxe grub-rescue-pc grub-pc-bin grub-efi-amd64-bin grub-common busybox-static
   qemu-system-x86 ovmf
-  # and read the root filesystem of the ISOs built from an image (unsquashfs).
-  squashfs-tools
   # build images: the engines it drives (buildah, podman), and what its tests use to serve, inspect
   # and unpack real images (a registry on 127.0.0.1, skopeo, umoci).
   buildah podman skopeo umoci docker-registry
