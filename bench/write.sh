@@ -2,7 +2,8 @@
 # Benchmark of `edgeflash write` against the shell baselines (issue 2), on a loop device attached
 # with --direct-io=on. Tools alternate within each round; the medians are reported.
 #
-#   bench/write.sh [ROUNDS] [SIZE_MIB]        (defaults: 5 rounds, 1024 MiB)
+#   bench/write.sh [ROUNDS] [SIZE_MIB]        (defaults: 5 rounds, 1024 MiB; EDGEFLASH_BIN=path
+#                                             times that build instead of the release build)
 #
 # Measures, per round (seconds, wall clock):
 #   dd          dd if=IMG of=DEV bs=4M oflag=direct conv=fsync
@@ -24,8 +25,11 @@ size_mib=${2:-1024}
 out=bench/out/write
 mkdir -p "$out/plain" "$out/checked"
 
-swift build -c release >/dev/null
-edgeflash="$(swift build -c release --show-bin-path)/edgeflash"
+if [ -z "${EDGEFLASH_BIN:-}" ]; then
+  swift build -c release --product edgeflash >/dev/null
+  EDGEFLASH_BIN="$(swift build -c release --show-bin-path)/edgeflash"
+fi
+edgeflash=$EDGEFLASH_BIN
 
 plain="$out/plain/image.img"       # no checksum beside it
 checked="$out/checked/image.img"   # IMG.sha256 beside it

@@ -2,10 +2,12 @@ import Foundation
 import Synchronization
 
 /// Threads over a ring of aligned buffers: `produce` fills segment after segment (in order) on a
-/// reader thread while consumers drain them with `consume`, so reading (and hashing) the source
-/// overlaps with writing, comparing or hashing what was read. Memory is bounded by `depth` buffers
-/// whatever the number of segments. The one pipeline of edgeflash: the writer, the read-back, the
-/// device comparison and every whole-file hash run on it.
+/// reader thread while consumers drain them with `consume`, so reading the source overlaps with
+/// writing, comparing or hashing what was read. An optional `inOrder` stage on a thread of its own
+/// sees every segment in order between the two (a running hash), so a reader that decodes and a
+/// hash that follows it use two cores instead of taking turns on one. Memory is bounded by `depth`
+/// buffers whatever the number of segments. The one pipeline of edgeflash: the writer, the
+/// read-back, the device comparison and every whole-file hash run on it.
 public enum BufferPipeline {
     /// Thrown when the cancellation flag stopped the pipeline before every segment was consumed.
     public struct Cancelled: Error {
@@ -13,14 +15,22 @@ public enum BufferPipeline {
     }
 
     /// `consumers` threads run `consume`: several writes (or device reads) in flight at once, as a
-    /// loop device or a UAS stick takes two concurrent 4 MiB requests faster than one.
+    /// loop device or a UAS stick takes two concurrent 4 MiB requests faster than one. `inOrder`,
+    /// when given, runs on its own thread on each segment after `produce` and before `consume`, in
+    /// segment order; a segment it throws on is never consumed.
     public static func run(segments count: Int, bufferSize: Int, depth: Int, consumers: Int = 1,
                            cancel: CancellationFlag, account: BufferAccount? = nil,
                            produce: @escaping @Sendable (Int, AlignedBuffer) throws -> Void,
+                           inOrder: (@Sendable (Int, AlignedBuffer) throws -> Void)? = nil,
                            consume: @escaping @Sendable (Int, AlignedBuffer) throws -> Void) throws {
-        let ring = Ring(count: count, bufferSize: bufferSize, depth: depth, cancel: cancel, account: account)
+        let ring = Ring(count: count, bufferSize: bufferSize, depth: depth, cancel: cancel, account: account, staged: inOrder != nil)
         let group = DispatchGroup()
-        startThread(named: "edgeflash-reader", in: group) { ring.produceAll(produce) }
+        if let inOrder, let produced = ring.produced {
+            startThread(named: "edgeflash-reader", in: group) { ring.produceAll(produce, into: produced) }
+            startThread(named: "edgeflash-in-order", in: group) { ring.pass(from: produced, through: inOrder) }
+        } else {
+            startThread(named: "edgeflash-reader", in: group) { ring.produceAll(produce, into: ring.full) }
+        }
         for number in 0..<max(1, consumers) {
             startThread(named: "edgeflash-io-\(number)", in: group) { ring.consumeAll(consume) }
         }
@@ -36,7 +46,7 @@ public enum BufferPipeline {
                                consume: (Int, AlignedBuffer) throws -> Void) throws {
         let ring = Ring(count: count, bufferSize: bufferSize, depth: depth, cancel: cancel, account: account)
         let group = DispatchGroup()
-        startThread(named: "edgeflash-reader", in: group) { ring.produceAll(produce) }
+        startThread(named: "edgeflash-reader", in: group) { ring.produceAll(produce, into: ring.full) }
         ring.consumeAll(consume)
         group.wait()
         try ring.finish()
@@ -72,21 +82,24 @@ private final class ThreadWork: @unchecked Sendable {
 /// The buffers of one run and what its threads share: a free queue, a full queue, the first error.
 private final class Ring: Sendable {
     let free = BufferQueue(), full = BufferQueue()
+    /// Between the reader and the in-order stage, when there is one.
+    let produced: BufferQueue?
     let failures = FailureBox()
     let consumed = Atomic<Int>(0)
     let count: Int
     let cancel: CancellationFlag
 
-    init(count: Int, bufferSize: Int, depth: Int, cancel: CancellationFlag, account: BufferAccount?) {
+    init(count: Int, bufferSize: Int, depth: Int, cancel: CancellationFlag, account: BufferAccount?, staged: Bool = false) {
         self.count = count
         self.cancel = cancel
+        produced = staged ? BufferQueue() : nil
         for _ in 0..<max(1, min(depth, count)) {
             free.push(.init(index: -1, buffer: AlignedBuffer(capacity: bufferSize, account: account)))
         }
     }
 
-    func produceAll(_ produce: (Int, AlignedBuffer) throws -> Void) {
-        defer { full.close() }
+    func produceAll(_ produce: (Int, AlignedBuffer) throws -> Void, into next: BufferQueue) {
+        defer { next.close() }
         for index in 0..<count {
             if cancel.isCancelled { return }
             guard let slot = free.pop() else { return }
@@ -96,7 +109,22 @@ private final class Ring: Sendable {
                 fail(error)
                 return
             }
-            full.push(.init(index: index, buffer: slot.buffer))
+            next.push(.init(index: index, buffer: slot.buffer))
+        }
+    }
+
+    /// The in-order stage: one thread, so the FIFO's order is the segments' order.
+    func pass(from queue: BufferQueue, through stage: (Int, AlignedBuffer) throws -> Void) {
+        defer { full.close() }
+        while let item = queue.pop() {
+            if cancel.isCancelled { stopEverything(); return }  // the reader may wait for a buffer held here
+            do {
+                try stage(item.index, item.buffer)
+            } catch {
+                fail(error)
+                return
+            }
+            full.push(item)
         }
     }
 
@@ -119,7 +147,11 @@ private final class Ring: Sendable {
         stopEverything()
     }
 
-    private func stopEverything() { free.abort(); full.abort() }
+    private func stopEverything() {
+        free.abort()
+        full.abort()
+        produced?.abort()
+    }
 
     /// After every thread returned: frees the buffers now (not when the threads' objects go), then
     /// throws the error to report, or `Cancelled` when not every segment was consumed.

@@ -1,6 +1,7 @@
 import EdgeCore
 import FileIO
 import ISOVerify
+import Synchronization
 import SystemPackage
 import Testing
 @testable import DiskOps
@@ -256,5 +257,24 @@ import Testing
         // The ring (depth 4 chunks), the zeros that clear and the held-back MiB: 10 MiB here.
         #expect(peaks[0] == peaks[1])
         #expect(peaks[1] <= 4 * Self.chunk + 2 * Int(Self.mib))
+    }
+
+    /// The hash a write checks runs on a thread after the reader's: it must still see every segment
+    /// in order, and a segment it refuses (a bmap range that differs) must never reach a write.
+    @Test func theInOrderStageSeesEachSegmentInOrderAndOneItRefusesIsNeverWritten() throws {
+        struct Refused: Error {}
+        let seen = Mutex<[Int]>([]), written = Mutex<[Int]>([])
+        #expect(throws: Refused.self) {
+            try BufferPipeline.run(segments: 64, bufferSize: 4096, depth: 3, consumers: 2, cancel: CancellationFlag(),
+                produce: { index, buffer in buffer.count = index },
+                inOrder: { index, buffer in
+                    #expect(buffer.count == index)
+                    seen.withLock { $0.append(index) }
+                    if index == 40 { throw Refused() }
+                },
+                consume: { index, _ in written.withLock { $0.append(index) } })
+        }
+        #expect(seen.withLock { $0 } == Array(0...40))
+        #expect(written.withLock { $0.allSatisfy { $0 < 40 } })
     }
 }

@@ -184,9 +184,13 @@ struct WritePipelineTests {
         defer { device.close() }
         let plan = try WritePlan(imageSize: image.size, deviceSize: device.size, sectorSize: device.logicalSectorSize)
         let source = SourceSegments(image: image, plan: plan, hash: nil)
+        let digests = SegmentDigests(plan: plan, map: nil)
         let buffer = AlignedBuffer(capacity: plan.chunkSize)
-        for index in 0..<plan.segmentCount { try source.read(index, into: buffer) }
-        let verifier = ReadBackVerifier(device: device, image: image, plan: plan, digests: source.digests,
+        for index in 0..<plan.segmentCount {
+            try source.read(index, into: buffer)
+            digests.record(index, buffer)
+        }
+        let verifier = ReadBackVerifier(device: device, image: image, plan: plan, digests: digests,
                                         depth: 4, ioThreads: 2, cancel: CancellationFlag())
         let counter = ProgressCounter(phase: .verify, total: image.size, report: { _ in })
         let error = #expect(throws: ReadBackMismatchError.self) {

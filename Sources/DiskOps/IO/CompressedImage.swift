@@ -61,10 +61,22 @@ public final class CompressedImage: HashedImageSource, @unchecked Sendable {
     public var sizeIsStated: Bool { statedSize != nil }
 
     public func readNext(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        let got = try stream.read(into: buffer)
-        hashes.update(UnsafeRawBufferPointer(rebasing: buffer[..<got]))
-        if got < buffer.count, digests == nil { digests = hashes.finalize() }
+        let got = try decodeNext(into: buffer)
+        hash(UnsafeRawBufferPointer(rebasing: buffer[..<got]), asked: buffer.count)
         return got
+    }
+
+    /// `readNext` in two halves, for a writer that decodes on one thread and hashes on the next
+    /// (`SourceSegments`): decoding and hashing then use two cores instead of taking turns on one.
+    /// Every decoded chunk goes through `hash`, in order, before the hashes are asked for.
+    func decodeNext(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        try stream.read(into: buffer)
+    }
+
+    /// Hashes a chunk `decodeNext` gave for a read of `asked` bytes (a short one ended the stream).
+    func hash(_ chunk: UnsafeRawBufferPointer, asked: Int) {
+        hashes.update(chunk)
+        if chunk.count < asked, digests == nil { digests = hashes.finalize() }
     }
 
     /// The writer asks once it read the stream to its end (a stated one one byte past it).

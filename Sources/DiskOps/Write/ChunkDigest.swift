@@ -7,8 +7,23 @@ public struct ChunkDigest: Sendable, Equatable {
     public let high: UInt64
 
     public init(of bytes: UnsafeRawBufferPointer) {
-        let hash = XXH3_128bits(bytes.baseAddress, bytes.count)
+        self.init(XXH3_128bits(bytes.baseAddress, bytes.count))
+    }
+
+    private init(_ hash: XXH128_hash_t) {
         low = hash.low64
         high = hash.high64
+    }
+
+    /// The digest of the parts of `bytes` (the image's bytes from `offset`) that `map` maps, each
+    /// seeded with the one before: only they are written and read back, so the holes between them
+    /// are neither zeroed nor hashed. Without a map, of every byte.
+    init(of bytes: UnsafeRawBufferPointer, at offset: Int64, mappedBy map: ImageMap?) {
+        guard let map else { self.init(of: bytes); return }
+        var hash = XXH128_hash_t(low64: 0, high64: 0)
+        for part in map.mapped(in: offset..<(offset + Int64(bytes.count))) {
+            hash = XXH3_128bits_withSeed(bytes.baseAddress! + Int(part.lowerBound - offset), Int(part.count), hash.low64 ^ hash.high64)
+        }
+        self.init(hash)
     }
 }

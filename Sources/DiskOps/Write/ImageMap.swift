@@ -63,13 +63,3 @@ public struct ImageMap: Sendable, Equatable {
         return holes
     }
 }
-
-extension ImageMap {
-    /// Zeroes the bytes of `buffer` (holding the image's bytes from `offset`) that lie between the
-    /// ranges: the segment digests cover the mapped bytes only, as the read-back reads only them.
-    func zeroHoles(of buffer: AlignedBuffer, at offset: Int64) {
-        for hole in holes(in: offset..<(offset + Int64(buffer.count))) {
-            (buffer.pointer + Int(hole.lowerBound - offset)).initializeMemory(as: UInt8.self, repeating: 0, count: Int(hole.count))
-        }
-    }
-}

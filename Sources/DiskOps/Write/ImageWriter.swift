@@ -27,9 +27,12 @@ public struct WriteOutcome: Sendable, Equatable {
 /// 0. probe the target's capacity (`CapacityProbe`): a stick that wraps around or loses writes is
 ///    refused here, holding what it held;
 /// 1. zero the target's first and last MiB (stale tables, old backup GPT);
-/// 2. stream the image but its first MiB through a ring of aligned buffers: a reader thread reads,
-///    digests (XXH3 per segment) and hashes (SHA or implanted MD5, when one is expected) while the I/O
-///    threads write the segments before it, so the hash overlaps the writes;
+/// 2. stream the image but its first MiB through a ring of aligned buffers: a reader thread reads
+///    (or decodes), a thread after it hashes in order (SHA or implanted MD5, when one is expected;
+///    a decoded image's SHA-256 for the log; a bmap's range checksums), and the I/O threads write
+///    the segments before them, so decoding, hashing and writing overlap; each segment's XXH3
+///    digest, for the read-back, is taken by the reader, or by the I/O threads after the write
+///    when the reader decodes;
 /// 3. fdatasync, then compare the hash: on a mismatch stop here, the stick is not bootable;
 /// 4. read the body back (O_DIRECT) and compare digests;
 /// 5. read the first MiB back: still the zeros of step 1, or the stick lost them or wraps;
@@ -133,7 +136,8 @@ public final class ImageWriter {
         let source = SourceSegments(image: image, plan: plan, hash: hashedAlready == nil ? ChecksumMatch.imageHash(for: expected) : nil,
                                     map: map, rangeChecks: try map.flatMap(RangeChecks.init))
         let heldBack = AlignedBuffer(capacity: Int(WritePlan.heldBackSize), account: buffers)
-        try writeBody(from: source, holdingBack: heldBack)
+        let digests = SegmentDigests(plan: plan, map: map)
+        try writeBody(from: source, digesting: digests, holdingBack: heldBack)
         if plan.streamed { try endStream(source) } else if image is CompressedImage { try endStatedStream(source) }
         progress(WriteProgress(phase: .sync, bytes: bytesWritten, totalBytes: image.size))
         try device.synchronize()
@@ -147,7 +151,7 @@ public final class ImageWriter {
         }
         let writeSeconds = (clock.now - writeStart).seconds
 
-        let verifier = ReadBackVerifier(device: device, image: image, plan: plan, map: map, digests: source.digests,
+        let verifier = ReadBackVerifier(device: device, image: image, plan: plan, map: map, digests: digests,
                                         depth: depth, ioThreads: ioThreads, cancel: cancel, buffers: buffers)
         let verifyStart = clock.now
         let checked = ProgressCounter(phase: .verify, total: plan.imageSize, report: progress)
@@ -205,36 +209,52 @@ public final class ImageWriter {
         }
     }
 
-    private func writeBody(from source: SourceSegments, holdingBack heldBack: AlignedBuffer) throws {
+    private func writeBody(from source: SourceSegments, digesting digests: SegmentDigests, holdingBack heldBack: AlignedBuffer) throws {
         let device = self.device, plan = self.plan, map = self.map
         let written = ProgressCounter(phase: .write, total: map?.mappedBytes ?? image.size, report: progress)
         defer { bytesWritten = written.value }
+        let check: @Sendable (Int, AlignedBuffer) throws -> Void = { index, buffer in try source.check(index, buffer) }
+        // The reader digests what it read, unless it decodes: a decoder is the write's slowest
+        // stage, so then the I/O threads digest each segment once its write returned.
+        let readerDigests = !(image is CompressedImage)
         try BufferPipeline.run(segments: plan.segmentCount, bufferSize: plan.chunkSize, depth: depth,
                                consumers: ioThreads, cancel: cancel, account: buffers,
-            produce: { index, buffer in try source.read(index, into: buffer) },
+            produce: { index, buffer in
+                try source.read(index, into: buffer)
+                if readerDigests { digests.record(index, buffer) }
+            },
+            inOrder: source.checksInOrder ? check : nil,
             consume: { index, buffer in
                 if index == 0 {
                     heldBack.pointer.copyMemory(from: buffer.pointer, byteCount: buffer.count)
                     heldBack.count = buffer.count
                     written.add(0)
-                    return
+                } else {
+                    try Self.send(buffer, segment: index, of: plan, map: map, to: device, counting: written)
                 }
-                let length = buffer.count
-                if length == 0 { return }  // past the end of a stream
-                let padded = Int(plan.paddedLength(Int64(length)))
-                buffer.zeroPad(to: padded)
-                let start = plan.segment(index).lowerBound
-                guard let map else {
-                    try device.write(buffer.bytes(upTo: padded), at: start)
-                    return written.add(Int64(length))
-                }
-                for part in map.mapped(in: start..<(start + Int64(padded))) {
-                    let from = Int(part.lowerBound - start)
-                    try device.write(UnsafeRawBufferPointer(rebasing: buffer.bytes(upTo: padded)[from..<(from + Int(plan.paddedLength(Int64(part.count))))]),
-                                     at: part.lowerBound)
-                    written.add(Int64(part.count))
-                }
+                // Once the write returned: the write is not held up, only the buffer's return.
+                if !readerDigests { digests.record(index, buffer) }
             })
+    }
+
+    /// Writes one body segment (its mapped parts only, with a map), padded to whole sectors.
+    private static func send(_ buffer: AlignedBuffer, segment index: Int, of plan: WritePlan, map: ImageMap?,
+                             to device: any WriteTarget, counting written: ProgressCounter) throws {
+        let length = buffer.count
+        if length == 0 { return }  // past the end of a stream
+        let padded = Int(plan.paddedLength(Int64(length)))
+        buffer.zeroPad(to: padded)
+        let start = plan.segment(index).lowerBound
+        guard let map else {
+            try device.write(buffer.bytes(upTo: padded), at: start)
+            return written.add(Int64(length))
+        }
+        for part in map.mapped(in: start..<(start + Int64(padded))) {
+            let from = Int(part.lowerBound - start)
+            try device.write(UnsafeRawBufferPointer(rebasing: buffer.bytes(upTo: padded)[from..<(from + Int(plan.paddedLength(Int64(part.count))))]),
+                             at: part.lowerBound)
+            written.add(Int64(part.count))
+        }
     }
 
     /// A stream of unknown length ended (or filled the disk): the plan becomes the one of what was

@@ -10,7 +10,7 @@ struct ReadBackVerifier: Sendable {
     let plan: WritePlan
     /// Only its ranges are read back.
     var map: ImageMap? = nil
-    let digests: [ChunkDigest?]
+    let digests: SegmentDigests
     let depth: Int
     let ioThreads: Int
     let cancel: CancellationFlag
@@ -36,8 +36,7 @@ struct ReadBackVerifier: Sendable {
                     }
                 }
                 buffer.count = Int(range.count)
-                map?.zeroHoles(of: buffer, at: range.lowerBound)
-                if ChunkDigest(of: buffer.bytes) != digests[index] {
+                if !digests.matches(index, buffer) {
                     throw ReadBackMismatchError(devicePath: device.path, imagePath: verifier.image.path,
                                                 offset: try verifier.firstDifference(in: index, deviceBytes: buffer))
                 }
@@ -46,14 +45,20 @@ struct ReadBackVerifier: Sendable {
     }
 
     /// Byte offset of the first difference between the target's bytes of segment `index` and the
-    /// image: exact when the source can be read again, the segment's start when it cannot.
+    /// image, in the mapped parts only: exact when the source can be read again, the segment's
+    /// start when it cannot.
     private func firstDifference(in index: Int, deviceBytes: AlignedBuffer) throws -> Int64 {
         let range = plan.segment(index)
         guard let seekable = image as? any SeekableImageSource else { return range.lowerBound }
         let imageBytes = AlignedBuffer(capacity: plan.chunkSize, account: buffers)
         let got = try seekable.read(into: UnsafeMutableRawBufferPointer(start: imageBytes.pointer, count: Int(range.count)), at: range.lowerBound)
-        imageBytes.count = got
-        map?.zeroHoles(of: imageBytes, at: range.lowerBound)
-        return range.lowerBound + Int64(firstDifferingByte(imageBytes.bytes, deviceBytes.bytes) ?? got)
+        for part in map?.mapped(in: range) ?? [range] {
+            let from = Int(part.lowerBound - range.lowerBound)
+            let image = UnsafeRawBufferPointer(start: imageBytes.pointer + from, count: max(0, min(Int(part.count), got - from)))
+            let device = UnsafeRawBufferPointer(start: deviceBytes.pointer + from, count: Int(part.count))
+            if let at = firstDifferingByte(image, device) { return part.lowerBound + Int64(at) }
+            if image.count < device.count { return part.lowerBound + Int64(image.count) }  // the image was cut short
+        }
+        return range.lowerBound  // the bytes match now: the image changed since it was written
     }
 }

@@ -1,17 +1,22 @@
 import FileIO
 import ISOVerify
 
-/// The reader side of a write: reads each segment of the image in order, takes its XXH3 digest and
-/// feeds the checksum's hash (SHA-256/512, or an implanted MD5) when one is expected. Used by the producer thread only.
+/// The reader side of a write: reads (or decodes) each segment of the image in order on the reader
+/// thread, and feeds the checksum's hash (SHA-256/512, or an implanted MD5) when one is expected, a
+/// compressed image's own hashes (`CompressedImage.hash`) and a bmap's range checks on the in-order
+/// thread that follows it, so decoding and hashing run side by side. The segments' XXH3 digests for the read-back are `SegmentDigests`'.
 final class SourceSegments: @unchecked Sendable {
     let image: any ImageSource
     let plan: WritePlan
     /// Only its ranges are written: a seekable image is read there only (unless the whole image
-    /// is hashed), and the digests cover them only.
+    /// is hashed).
     let map: ImageMap?
     private let rangeChecks: RangeChecks?
-    private(set) var digests: [ChunkDigest?]
     private var hasher: StreamingHash?
+    /// The whole image is hashed (set once: the reader asks it while the in-order thread hashes).
+    private let hashesWholeImage: Bool
+    /// A compressed image: decoded on the reader thread, its hashes taken on the in-order one.
+    private let decoded: CompressedImage?
     /// Bytes read so far: where a stream of unknown length ended, once it did.
     private(set) var bytesRead: Int64 = 0
 
@@ -20,8 +25,9 @@ final class SourceSegments: @unchecked Sendable {
         self.plan = plan
         self.map = map
         self.rangeChecks = rangeChecks
-        digests = Array(repeating: nil, count: plan.segmentCount)
         hasher = hash
+        hashesWholeImage = hash != nil
+        decoded = image as? CompressedImage
     }
 
     /// Reads segment `index`, the next one of the image, into `buffer` (count = the segment's length;
@@ -30,18 +36,28 @@ final class SourceSegments: @unchecked Sendable {
         let range = plan.segment(index)
         let length = Int(range.count)
         let got: Int
-        if let map, hasher == nil, let seekable = image as? any SeekableImageSource {
+        if let map, !hashesWholeImage, let seekable = image as? any SeekableImageSource {
             got = try readMapped(range, of: map, from: seekable, into: buffer)
+        } else if let decoded {
+            got = try decoded.decodeNext(into: UnsafeMutableRawBufferPointer(start: buffer.pointer, count: length))
         } else {
             got = try image.readNext(into: UnsafeMutableRawBufferPointer(start: buffer.pointer, count: length))
         }
         guard got == length || plan.streamed else { throw ImageChangedError(imagePath: image.path, offset: range.lowerBound + Int64(got)) }
         bytesRead += Int64(got)
         buffer.count = got
+    }
+
+    /// Whether segments need `check` (a hash or range checks): the write then runs it in order.
+    var checksInOrder: Bool { hashesWholeImage || rangeChecks != nil || decoded != nil }
+
+    /// Feeds segment `index`, just read, to the checksum's hash, a decoded image's own hashes and
+    /// the bmap's range checks; throws when a range differs from its bmap checksum (the segment is
+    /// then never written).
+    func check(_ index: Int, _ buffer: AlignedBuffer) throws {
+        decoded?.hash(buffer.bytes, asked: Int(plan.segment(index).count))
         hasher?.update(buffer.bytes)
-        try rangeChecks?.update(buffer.bytes, at: range.lowerBound)
-        map?.zeroHoles(of: buffer, at: range.lowerBound)
-        digests[index] = ChunkDigest(of: buffer.bytes)
+        try rangeChecks?.update(buffer.bytes, at: plan.segment(index).lowerBound)
     }
 
     /// Reads the mapped parts of `range` only (the rest is never read: a sparse file's holes, a
