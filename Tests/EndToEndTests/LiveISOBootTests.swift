@@ -141,7 +141,7 @@ struct LiveISOBootTests {
     /// What every boot of an ISO built here must show: the guest ran to the end, was booted by the
     /// overlay's first entry (`{{DEFAULT_ENTRY}}` = 0) with the live command line, read the image's
     /// marker from /rootfs.squashfs and the ISO's exact config.yaml, and the site's user-data if any.
-    private func expectLiveBoot(_ report: BootReport, siteUserData: String?) throws {
+    func expectLiveBoot(_ report: BootReport, siteUserData: String?) throws {
         #expect(report.finished, "\(report.summary)")
         #expect(report.cmdlineOK, "\(report.summary)")
         #expect(report.cmdline?.contains("edgeflash.entry=install") == true, "\(report.summary)")
@@ -157,7 +157,7 @@ struct LiveISOBootTests {
     }
 
     /// The guest's lines a passing boot rests on, in one line for the test log.
-    private func proof(_ report: BootReport) -> String {
+    func proof(_ report: BootReport) -> String {
         let wanted = ["EDGEFLASH-LIVE-DEVICE", "EDGEFLASH-CMDLINE-OK", "EDGEFLASH-MARKER", "EDGEFLASH-CONFIG-SHA256",
                       "EDGEFLASH-USERDATA-SHA256", "EDGEFLASH-USERDATA-NONE"]
         return report.serialText.split(whereSeparator: { $0 == "\n" || $0 == "\r" })
@@ -168,7 +168,7 @@ struct LiveISOBootTests {
     /// Every entry of the ISO's /rootfs.squashfs below its root (mode, owner, size, time, name,
     /// link target) and the SHA-256 of every file. The root directory itself is left out: an
     /// unpacked image's root is a directory the unpacker made, with its own time.
-    private func squashfsContents(_ iso: URL) throws -> String {
+    func squashfsContents(_ iso: URL) throws -> String {
         let dir = try TemporaryDirectory.make(prefix: "edgeflash-squashfs")
         defer { try? FileManager.default.removeItem(at: dir) }
         return try Shell.bash("""
@@ -180,11 +180,11 @@ struct LiveISOBootTests {
             """)
     }
 
-    private func sha256(_ text: String) throws -> String {
+    func sha256(_ text: String) throws -> String {
         String(try Shell.run("sha256sum", [], stdin: Data(text.utf8)).stdout.prefix(64))
     }
 
-    private func skipUnlessBootable(_ mode: FirmwareMode) throws {
+    func skipUnlessBootable(_ mode: FirmwareMode) throws {
         if let reason = QEMUBoot.missing(mode) {
             print("skipping the \(mode) boot: \(reason)")
             try Test.cancel(Comment(rawValue: reason))
