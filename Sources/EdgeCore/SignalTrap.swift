@@ -1,26 +1,70 @@
 import Dispatch
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// While alive, SIGINT and SIGTERM no longer kill the process: each runs `handler` (on a global
-/// queue) instead, so the work under way can stop cleanly. Dropping it restores the default.
+/// queue) instead, so the work under way can stop cleanly. Traps nest: while several are alive,
+/// a signal runs every one's handler. With none alive, the signal ends the process at once with
+/// 128 + its number (130 for Ctrl-C), as the shell reports a process the signal killed.
+///
+/// One signal source per signal serves every trap of the process, made with the first trap and
+/// kept: dispatch installs its own handler for a signal once per process. A second
+/// `signal(SIG_IGN)` for a signal that already has a source (a nested trap), or a source made
+/// after an earlier one was cancelled (a later trap), left the signal ignored for good: Ctrl-C
+/// did nothing in `build iso --from-image` and `build all`, and children started then inherited
+/// the ignored signals.
 public final class SignalTrap {
-    private static let signals = [SIGINT, SIGTERM]
-    private let sources: [any DispatchSourceSignal]
-
     public init(_ handler: @escaping @Sendable () -> Void) {
-        sources = Self.signals.map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler(handler: handler)
-            source.resume()
-            return source
-        }
+        Self.registry.add(ObjectIdentifier(self), handler)
     }
 
     deinit {
-        for source in sources { source.cancel() }
-        for number in Self.signals { signal(number, SIG_DFL) }
+        Self.registry.remove(ObjectIdentifier(self))
+    }
+
+    /// How many traps are alive (for tests).
+    public static var activeCount: Int { registry.count }
+
+    private static let registry = Registry()
+
+    private final class Registry: @unchecked Sendable {
+        private static let signals = [SIGINT, SIGTERM]
+        private let lock = NSLock()
+        private var handlers: [ObjectIdentifier: @Sendable () -> Void] = [:]
+        private var sources: [any DispatchSourceSignal] = []
+
+        var count: Int { lock.withLock { handlers.count } }
+
+        func add(_ id: ObjectIdentifier, _ handler: @escaping @Sendable () -> Void) {
+            lock.withLock {
+                if sources.isEmpty { install() }
+                handlers[id] = handler
+            }
+        }
+
+        func remove(_ id: ObjectIdentifier) {
+            lock.withLock { handlers[id] = nil }
+        }
+
+        /// Called with the lock held.
+        private func install() {
+            sources = Self.signals.map { number in
+                // Ignored until the source's own handler is in place, so a signal in between is
+                // not fatal; making the source replaces the disposition with dispatch's handler.
+                signal(number, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+                source.setEventHandler { [weak self] in self?.deliver(number) }
+                source.resume()
+                return source
+            }
+        }
+
+        private func deliver(_ number: Int32) {
+            let current = lock.withLock { Array(handlers.values) }
+            if current.isEmpty { _exit(128 + number) }
+            for handler in current { handler() }
+        }
     }
 }

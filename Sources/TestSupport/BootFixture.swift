@@ -29,32 +29,33 @@ public enum BootFixture {
         repositoryRoot.appendingPathComponent("scripts/fixtures/make-boot-iso.sh")
     }
 
-    /// Where the ISO is cached: `EDGEFLASH_FIXTURES_DIR/boot` when set, else `<repo>/.fixtures/boot`.
-    public static var cacheDirectory: URL {
+    /// Where the fixtures are cached: `EDGEFLASH_FIXTURES_DIR` when set, else `<repo>/.fixtures`.
+    public static var fixturesDirectory: URL {
         if let dir = ProcessInfo.processInfo.environment["EDGEFLASH_FIXTURES_DIR"], !dir.isEmpty {
-            return URL(fileURLWithPath: dir).appendingPathComponent("boot")
+            return URL(fileURLWithPath: dir)
         }
-        return repositoryRoot.appendingPathComponent(".fixtures/boot")
+        return repositoryRoot.appendingPathComponent(".fixtures")
     }
+
+    /// Where the ISO is cached: `<fixturesDirectory>/boot`.
+    public static var cacheDirectory: URL { fixturesDirectory.appendingPathComponent("boot") }
 
     /// The installer ISO (volume id COS_LIVE), built on first use; throws with the script's
     /// output when the build fails.
     public static func installerISO(layout: Layout = .edge) throws -> URL {
-        let edge = try build()
+        let edge = try cache.value { try runScript(script, into: cacheDirectory) }
         return layout == .edge ? edge : edge.deletingLastPathComponent().appendingPathComponent(layout.fileName)
     }
 
-    /// Runs the script once per process; it prints the Edge-layout ISO's path last.
-    private static func build() throws -> URL {
-        try cache.value {
-            let result = try Shell.run(script.path, [cacheDirectory.path])
-            guard result.succeeded,
-                  let last = result.stdout.split(separator: "\n").last.map(String.init),
-                  FileManager.default.fileExists(atPath: last) else {
-                throw ShellError(command: "\(script.path) \(cacheDirectory.path)", result: result)
-            }
-            return URL(fileURLWithPath: last)
+    /// Runs a fixture script with its output directory; the scripts print what they made last.
+    static func runScript(_ script: URL, into directory: URL) throws -> URL {
+        let result = try Shell.run(script.path, [directory.path])
+        guard result.succeeded,
+              let last = result.stdout.split(separator: "\n").last.map(String.init),
+              FileManager.default.fileExists(atPath: last) else {
+            throw ShellError(command: "\(script.path) \(directory.path)", result: result)
         }
+        return URL(fileURLWithPath: last)
     }
 
     private static let cache = OnceValue<URL>()

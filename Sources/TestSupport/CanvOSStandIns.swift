@@ -122,15 +122,19 @@ public struct CanvOSStandIns: Sendable {
         return files
     }
 
-    /// Builds a `FROM scratch` image of `files` with buildah, pushes it, and drops the local copy so
-    /// the builds under test pull it from the registry.
-    func push(_ reference: String, files: [String: File], in work: URL) throws {
+    /// Builds a `FROM scratch` image of `tree` (a directory copied as it is, if given) and `files`
+    /// (which win over the tree's) with buildah, pushes it, and drops the local copy so the builds
+    /// under test pull it from the registry.
+    func push(_ reference: String, tree: URL? = nil, files: [String: File], in work: URL) throws {
         let context = work.appendingPathComponent(UUID().uuidString)
         let root = context.appendingPathComponent("root")
         let fm = FileManager.default
+        try fm.createDirectory(at: root, withIntermediateDirectories: true)
+        if let tree { try Shell.bash("cp -a '\(tree.path)/.' '\(root.path)/'") }
         for (path, file) in files {
             let url = root.appendingPathComponent(path)
             try fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            if tree != nil { try? fm.removeItem(at: url) }
             switch file {
             case .text(let text): try Data(text.utf8).write(to: url)
             case .script(let body):

@@ -49,4 +49,12 @@ public enum TemporaryDirectory {
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
+
+    /// A directory for a fixture several tests share (a `static let`): shared fixtures have no
+    /// teardown, so it is removed when the test process exits.
+    public static func makeShared(prefix: String) throws -> URL {
+        let url = try make(prefix: prefix)
+        TestService.atExit { try? FileManager.default.removeItem(at: url) }
+        return url
+    }
 }

@@ -9,10 +9,20 @@ public enum FirmwareMode: String, Sendable, CaseIterable, CustomStringConvertibl
     public var description: String { rawValue }
 }
 
-/// Boots a raw device or image file as a USB stick (qemu-xhci + usb-storage) under QEMU with
-/// software emulation, the way the boot tests prove what a stick carries. The serial console goes
-/// to a file (no TTY needed, stdin is /dev/null); a hard timeout kills QEMU. The guest is the
-/// `BootFixture` installer, which reports what it found and powers off; see `BootReport`.
+/// How the image is attached to the guest: as a USB stick, or as a CD in QEMU's IDE CD drive.
+public enum BootMedium: String, Sendable, CaseIterable, CustomStringConvertible {
+    /// qemu-xhci + usb-storage: how a stick written by edgeflash boots.
+    case usbStick
+    /// ide-cd on the machine's IDE controller: how an ISO boots from an optical drive (El Torito).
+    case cdrom
+    public var description: String { self == .usbStick ? "USB stick" : "CD" }
+}
+
+/// Boots a raw device or image file as a USB stick (qemu-xhci + usb-storage) or a CD (ide-cd) under
+/// QEMU with software emulation, the way the boot tests prove what a stick or ISO carries. The
+/// serial console goes to a file (no TTY needed, stdin is /dev/null); a hard timeout kills QEMU.
+/// The guest is the `BootFixture` installer or an ISO built from the `LiveRoot` image, which report
+/// what they found and power off; see `BootReport`.
 public enum QEMUBoot {
     public static let ovmfCode = "/usr/share/OVMF/OVMF_CODE_4M.fd"
     public static let ovmfVars = "/usr/share/OVMF/OVMF_VARS_4M.fd"
@@ -40,11 +50,12 @@ public enum QEMUBoot {
 
     public static func canBoot(_ mode: FirmwareMode) -> Bool { missing(mode) == nil }
 
-    /// Boots `path` (a block device or raw image file) and returns what the serial console showed.
-    /// The stick is attached read-only, so the boot can't change the bytes a test checks afterwards.
-    /// Does not throw on a guest failure or a timeout: inspect the report (`finished`, `timedOut`).
-    public static func boot(_ path: String, mode: FirmwareMode, timeout: TimeInterval = 240,
-                            memoryMiB: Int = 512) throws -> BootReport {
+    /// Boots `path` (a block device or raw image file) as `medium` and returns what the serial
+    /// console showed. The medium is attached read-only, so the boot can't change the bytes a test
+    /// checks afterwards. Does not throw on a guest failure or a timeout: inspect the report
+    /// (`finished`, `timedOut`).
+    public static func boot(_ path: String, mode: FirmwareMode, medium: BootMedium = .usbStick,
+                            timeout: TimeInterval = 240, memoryMiB: Int = 512) throws -> BootReport {
         if let reason = missing(mode) { throw QEMUBootError.unavailable(reason) }
         let dir = try TemporaryDirectory.make(prefix: "edgeflash-qemu")
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -63,11 +74,19 @@ public enum QEMUBoot {
                 "-drive", "if=pflash,format=raw,file=\(vars.path)",
             ]
         }
-        arguments += [
-            "-device", "qemu-xhci",
-            "-drive", "if=none,id=stick,format=raw,readonly=on,file=\(path)",
-            "-device", "usb-storage,drive=stick,bootindex=1",
-        ]
+        switch medium {
+        case .usbStick:
+            arguments += [
+                "-device", "qemu-xhci",
+                "-drive", "if=none,id=stick,format=raw,readonly=on,file=\(path)",
+                "-device", "usb-storage,drive=stick,bootindex=1",
+            ]
+        case .cdrom:
+            arguments += [
+                "-drive", "if=none,id=cd,media=cdrom,format=raw,readonly=on,file=\(path)",
+                "-device", "ide-cd,drive=cd,bootindex=1",
+            ]
+        }
 
         let process = Process()
         process.executableURL = URL(fileURLWithPath: qemuPath!)
@@ -91,6 +110,7 @@ public enum QEMUBoot {
         process.waitUntilExit()
         return BootReport(
             mode: mode,
+            medium: medium,
             serial: (try? Data(contentsOf: serial)) ?? Data(),
             qemuMessages: String(decoding: (try? Data(contentsOf: stderrURL)) ?? Data(), as: UTF8.self),
             exitStatus: process.terminationStatus,

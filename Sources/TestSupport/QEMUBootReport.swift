@@ -1,11 +1,14 @@
 import Foundation
 
-/// What the fixture installer printed on the serial console during one boot, and the blocks it
-/// reported between its markers (see scripts/fixtures/boot-init.sh):
+/// What a fixture guest printed on the serial console during one boot, and the blocks it reported
+/// between its markers (see scripts/fixtures/init-common.sh and scripts/fixtures/README.md):
 ///   EDGEFLASH-USERDATA-BEGIN\n<bytes>\nEDGEFLASH-USERDATA-END\nEDGEFLASH-USERDATA-SHA256 <hex>
-///   EDGEFLASH-CONFIG-BEGIN ... (the ISO's /files-iso/config.yaml), EDGEFLASH-*-NONE, EDGEFLASH-DONE.
+///   EDGEFLASH-CONFIG-BEGIN ... (the ISO's /files-iso/config.yaml), EDGEFLASH-*-NONE, EDGEFLASH-DONE;
+/// and from the live image's init (live-init.sh): EDGEFLASH-CMDLINE <cmdline>, EDGEFLASH-CMDLINE-OK,
+/// EDGEFLASH-MARKER <text>.
 public struct BootReport: Sendable {
     public let mode: FirmwareMode
+    public let medium: BootMedium
     /// The raw serial output (firmware, GRUB and the guest's reports).
     public let serial: Data
     /// What QEMU itself printed (errors such as a locked or missing drive).
@@ -31,13 +34,21 @@ public struct BootReport: Sendable {
     public var config: Data? { blocks("CONFIG").first }
     public var configSHA256: String? { values("EDGEFLASH-CONFIG-SHA256").first }
 
+    /// The kernel command line the live image's guest was booted with (the GRUB entry taken).
+    public var cmdline: String? { values("EDGEFLASH-CMDLINE").first }
+    /// The live image's guest found both `root=live:CDLABEL=COS_LIVE` and
+    /// `rd.live.squashimg=rootfs.squashfs` on its kernel command line.
+    public var cmdlineOK: Bool { hasLine("EDGEFLASH-CMDLINE-OK") }
+    /// The marker file the live image's guest read from the ISO's loop-mounted /rootfs.squashfs.
+    public var marker: String? { values("EDGEFLASH-MARKER").first }
+
     /// A short summary for failure messages: mode, outcome, time and the guest's marker lines.
     public var summary: String {
         let outcome = timedOut ? "timed out" : finished ? "finished" : "stopped (exit \(exitStatus))"
         let markers = serialText.split(whereSeparator: { $0 == "\n" || $0 == "\r" })
             .filter { $0.hasPrefix("EDGEFLASH-") }
             .joined(separator: "\n")
-        return "\(mode) boot \(outcome) after \(Int(duration)) s\n\(markers)\n\(qemuMessages)"
+        return "\(mode) boot from a \(medium) \(outcome) after \(Int(duration)) s\n\(markers)\n\(qemuMessages)"
     }
 
     func hasLine(_ marker: String) -> Bool {

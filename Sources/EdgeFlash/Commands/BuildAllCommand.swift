@@ -60,6 +60,13 @@ struct BuildAllCommand: AsyncParsableCommand {
     @Option(name: .customLong("overlay-iso"), help: "Files for the ISO's root, grub.cfg included (default: overlay/files-iso beside .arg, if any).")
     var overlayISO: String?
 
+    func validate() throws {
+        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        // The iso-image reaches `build iso` as oci-archive:OUTPUT/images/iso-image.tar, and an
+        // archive path cannot hold a ':' there; say so before hours of building, not after.
+        if output.contains(":") { throw ValidationError("--output must not contain ':' for build all (\(output))") }
+    }
+
     func run() async throws {
         guard let engine = builder ?? ContainerEngine.detect() else {
             throw EdgeError(.failure, "no container engine found: docker, podman and buildah are not on PATH",
@@ -83,25 +90,16 @@ struct BuildAllCommand: AsyncParsableCommand {
         }
         let archive = URL(fileURLWithPath: output).appendingPathComponent("images/iso-image.tar")
         defer { try? FileManager.default.removeItem(at: archive) }
-        let source = try Self.export(reference, engine: engine, to: archive)
+        Terminal.writeStderr("edgeflash: exporting \(reference) to \(archive.path)\n")
+        let children = ChildGroup()
+        let trap = SignalTrap { children.stopAll() }
+        let source = try withExtendedLifetime(trap) {
+            try ImageExport.save(reference, engine: engine, to: archive, children: children)
+        }
         var iso = shared + ["--from-image", source]
         for directory in contentDirectories { iso += ["--content", directory] }
         if let overlayISO { iso += ["--overlay-iso", overlayISO] }
         try await BuildISOCommand.parse(iso).run()
-    }
-
-    /// The iso-image, from the engine's own storage to an archive `build iso` reads.
-    static func export(_ reference: String, engine: ContainerEngine, to archive: URL) throws -> String {
-        try? FileManager.default.removeItem(at: archive)
-        let save = EngineCommands(engine: engine, arch: "").save(reference, to: archive.path)
-        Terminal.writeStderr("edgeflash: exporting \(reference) to \(archive.path)\n")
-        let result = try ChildProcess.run(save.command[0], Array(save.command.dropFirst()))
-        guard result.succeeded else {
-            let tail = result.stderr.split(separator: "\n").suffix(3).joined(separator: " | ")
-            throw EdgeError(.failure, "\(engine.rawValue) could not export \(reference): \(tail)",
-                            hint: "the image was built above; `\(EngineCommands.display(save.command))` shows the engine's full message")
-        }
-        return save.source
     }
 
     static func announce(_ step: String) {
