@@ -47,9 +47,10 @@ struct LiveISOArgumentsTests {
         #expect(joined.contains("-chown_r 0 / -- -chgrp_r 0 / -- -volume_date all_file_dates =1700000000"))
     }
 
-    @Test func mksquashfsKeepsXattrsUsesEveryCoreAndPinsTimesToTheEpoch() {
+    /// -one-file-system: a root with /proc mounted in it is squashed without /proc's files.
+    @Test func mksquashfsKeepsXattrsUsesEveryCoreStaysOnTheRootsFilesystemAndPinsTimesToTheEpoch() {
         #expect(SquashfsArguments.make(root: "/r", output: "/s/rootfs.squashfs", processors: 8, sourceDateEpoch: 1_700_000_000)
-                == ["/r", "/s/rootfs.squashfs", "-noappend", "-no-progress", "-quiet", "-b", "1024k", "-xattrs",
+                == ["/r", "/s/rootfs.squashfs", "-noappend", "-no-progress", "-quiet", "-one-file-system", "-b", "1024k", "-xattrs",
                     "-processors", "8", "-mkfs-time", "1700000000", "-all-time", "1700000000"])
         #expect(!SquashfsArguments.make(root: "/r", output: "/o", processors: 0, sourceDateEpoch: nil).contains("-all-time"))
         #expect(SquashfsArguments.make(root: "/r", output: "/o", processors: 0, sourceDateEpoch: nil).suffix(2) == ["-processors", "1"])

@@ -64,4 +64,39 @@ struct LiveISOGrubTests {
         let arm = try GrubModules.locate(.arm64, imageRoot: root.path, grubDirectory: work.appendingPathComponent("arm").path, host: host.path)
         #expect(arm.map(\.origin) == [.grubDir])
     }
+
+    /// A link in the image's GRUB directory is followed inside the image: an absolute target is
+    /// the image's file, not this machine's, and what grub-mkimage and xorriso read is a copy in
+    /// scratch with no link in it.
+    @Test func theImagesModulesAreReadThroughLinksResolvedInsideTheRoot() throws {
+        let work = try TemporaryDirectory.make(prefix: "edgeflash-grub-links")
+        let root = work.appendingPathComponent("root"), secret = work.appendingPathComponent("secret")
+        try platform(root.appendingPathComponent("usr/lib/grub"), "i386-pc")
+        try platform(work, "x86_64-efi")
+        try Data("HOST-SECRET".utf8).write(to: secret)
+        let imagesSecret = root.appendingPathComponent(String(secret.path.dropFirst()))
+        try FileManager.default.createDirectory(at: imagesSecret.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data("the image's own".utf8).write(to: imagesSecret)
+        let hybrid = root.appendingPathComponent("usr/lib/grub/i386-pc/boot_hybrid.img")
+        try FileManager.default.removeItem(at: hybrid)
+        try FileManager.default.createSymbolicLink(atPath: hybrid.path, withDestinationPath: secret.path)
+        try FileManager.default.createSymbolicLink(atPath: root.appendingPathComponent("usr/lib/grub/i386-pc/echo.mod").path,
+                                                   withDestinationPath: work.appendingPathComponent("nowhere").path)
+
+        let found = try GrubModules.locate(.amd64, imageRoot: root.path, grubDirectory: nil, host: work.path)
+        #expect(found.first?.origin == .image)
+        let scratch = work.appendingPathComponent("scratch")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: false)
+        let copy = try found[0].readable(imageRoot: ImageRoot(path: root.path), in: scratch)
+        #expect(try String(contentsOfFile: copy + "/boot_hybrid.img", encoding: .utf8) == "the image's own")
+        #expect(try FileManager.default.attributesOfItem(atPath: copy + "/boot_hybrid.img")[.type] as? FileAttributeType == .typeRegular)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: copy).sorted() == GrubModules.requiredFiles("i386-pc").sorted())
+
+        // Without the image's own file behind the link, the image's GRUB is incomplete.
+        try FileManager.default.removeItem(at: imagesSecret)
+        let error = try #require(throws: EdgeError.self) {
+            try GrubModules.locate(.amd64, imageRoot: root.path, grubDirectory: nil, host: work.path)
+        }
+        #expect(error.message.contains("GRUB's i386-pc modules are missing"))
+    }
 }

@@ -58,18 +58,25 @@ struct RootFSSourceTests {
         #expect(ImageToolFailure.essentialLine("plain failure\n\n") == "plain failure")
         let error = ImageToolFailure.error(stderr, verb: "inspect", source: .registry("127.0.0.1:1/x/y:1"), architecture: "amd64")
         #expect(error.code == .io)
+
+        // No option turns TLS verification off: the hint points at what skopeo reads.
+        let tls = ImageToolFailure.error("time=\"x\" level=fatal msg=\"x509: certificate signed by unknown authority\"\n", verb: "inspect",
+                                         source: .registry("reg.example.com/x/y:1"), architecture: "amd64")
+        #expect(tls.code == .io)
+        #expect(tls.hint?.contains("registries.conf ([[registry]] location=\"HOST\" insecure=true)") == true, "\(tls.hint ?? "")")
     }
 
     @Test func imageForAnotherPlatformIsRefused() throws {
         let source = ImageSourceReference.ociArchive(path: "a.tar")
-        let arm = try ImageInspection.parse(#"{"Digest": "", "Architecture": "arm64", "Os": "linux", "Layers": ["sha256:1"]}"#, source: source)
-        #expect(arm == ImageInspection(digest: nil, architecture: "arm64", os: "linux", layers: ["sha256:1"]))
+        let arm = try ImageInspection.parse("\narm64\nlinux\n1\n", source: source)
+        #expect(arm == ImageInspection(digest: nil, architecture: "arm64", os: "linux", layerCount: 1))
+        #expect(throws: EdgeError.self) { try ImageInspection.parse("sha256:1\narm\n64\nlinux\n1\n", source: source) }
         #expect(throws: EdgeError(.malformed, "the image oci-archive:a.tar is for arm64; --arch/ARCH is amd64",
                                   hint: "use the amd64 image (a multi-arch image is picked for ARCH), or build for arm64")) {
             try arm.check(architecture: "amd64", source: source)
         }
         try arm.check(architecture: "arm64", source: source)
-        let windows = ImageInspection(digest: nil, architecture: "amd64", os: "windows", layers: nil)
+        let windows = ImageInspection(digest: nil, architecture: "amd64", os: "windows", layerCount: 0)
         #expect(throws: EdgeError.self) { try windows.check(architecture: "amd64", source: source) }
     }
 }

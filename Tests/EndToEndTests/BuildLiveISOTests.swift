@@ -97,6 +97,26 @@ struct BuildLiveISOTests {
         #expect(try Shell.run("cmp", [iso, path("two/live-test.iso")]).succeeded)
     }
 
+    /// A hostile image whose GRUB directory (a copy of this machine's) links boot_hybrid.img to a
+    /// file of this machine: the link is followed inside the image, where it leads nowhere, so the
+    /// image's GRUB is incomplete and this machine's is used; the file's bytes are nowhere in the
+    /// ISO (not in the MBR) and the ISO holds no link.
+    @Test func aGRUBLinkToThisMachinesFileNeverBringsItIntoTheISO() throws {
+        let marker = "HOST-SECRET-51ve-"
+        try write("host-secret", String(repeating: marker, count: 64))
+        _ = try Shell.bash("cp -a '\(path("root"))' '\(path("hostile"))' && mkdir -p '\(path("hostile/usr/lib/grub"))'"
+                           + " && cp -a /usr/lib/grub/i386-pc '\(path("hostile/usr/lib/grub/"))'"
+                           + " && ln -sf '\(path("host-secret"))' '\(path("hostile/usr/lib/grub/i386-pc/boot_hybrid.img"))'")
+        let result = try build(["--from-image", "dir:@hostile", "--arg", "@.arg", "--output", "@hostile-out"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("GRUB: i386-pc from this machine's grub packages (/usr/lib/grub/i386-pc)"), "\(result.stdout)")
+        let iso = try Data(contentsOf: URL(fileURLWithPath: path("hostile-out/live-test.iso")))
+        #expect(iso.prefix(512).range(of: Data(marker.utf8)) == nil)
+        #expect(iso.range(of: Data(marker.utf8)) == nil)
+        let links = try Shell.bash("xorriso -indev '\(path("hostile-out/live-test.iso"))' -find / -type l 2>/dev/null")
+        #expect(links.isEmpty, "\(links)")
+    }
+
     @Test func withoutAnOverlayTheBuiltInMenuBootsTheDefaultEntryOnTheSerialConsole() throws {
         // A checkout without overlay/files-iso beside its .arg.
         try write("plain/.arg", "ISO_NAME=plain\n")
@@ -174,6 +194,14 @@ struct BuildLiveISOTests {
         #expect(try Shell.run("cmp", [try extract(iso, "/boot/kernel", to: "oci-kernel"), path("root/boot/vmlinuz-6.1.0-13-amd64")]).succeeded)
         let squashed = try Shell.run("unsquashfs", ["-l", try extract(iso, "/rootfs.squashfs", to: "oci.squashfs")])
         #expect(squashed.stdout.contains("squashfs-root/etc/edgeflash-marker\n"))
+
+        // --json names the boot files in the image; their paths in the removed scratch are null.
+        let json = try build(["--from-image", "oci:\(layout):v1", "--arg", "@.arg", "--output", "@oci-json", "--json"])
+        #expect(json.status == 0, "\(json.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let boot = try #require(object["boot"] as? [String: Any])
+        #expect(boot["kernel"] is NSNull && boot["initrd"] is NSNull, "\(boot)")
+        #expect(boot["kernelInImage"] as? String == "/boot/vmlinuz" && boot["initrdInImage"] as? String == "/boot/initrd")
 
         let empty = try ociLayout("empty", withRoot: false)
         let refused = try build(["--from-image", "oci:\(empty):v1", "--arg", "@.arg", "--output", "@oci-empty"])

@@ -237,6 +237,17 @@ struct FaultInjectionTests {
         Self.record("inject: the site's volume cannot be written", caught: result.status == 5, blank: blank)
     }
 
+    /// An 8 MiB disk image with a GPT and one partition, written whole (not sparse), so a write's
+    /// bytes are counted exactly: 2 MiB cleared, the 7 MiB body, the held-back first MiB (10 MiB).
+    func gptDiskImage(in dir: URL) throws -> String {
+        let image = dir.appendingPathComponent("disk.img").path
+        try Shell.bash("""
+            head -c 8M /dev/urandom > '\(image)'
+            sgdisk -Z '\(image)' >/dev/null 2>&1; sgdisk -o -n1:2048:0 -t1:8300 '\(image)' >/dev/null
+            """)
+        return image
+    }
+
     /// A disk image's finish that fails after its backup GPT moved to the disk's end: from then on
     /// the stick loses every write to its primary GPT header's sector, so the primary the finish
     /// writes there does not read back. The moved backup is zeroed again, so gdisk and inject find
@@ -244,13 +255,8 @@ struct FaultInjectionTests {
     @Test func aFailedFinishLeavesNoBackupGPTAtTheDisksEnd() throws {
         let dir = try TemporaryDirectory.make(prefix: "edgeflash-faults")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let image = dir.appendingPathComponent("disk.img").path
-        // Written whole (not sparse), so the write's bytes are counted exactly: 2 MiB cleared, the
-        // 7 MiB body, the held-back first MiB; the fault is armed after them.
-        try Shell.bash("""
-            head -c 8M /dev/urandom > '\(image)'
-            sgdisk -Z '\(image)' >/dev/null 2>&1; sgdisk -o -n1:2048:0 -t1:8300 '\(image)' >/dev/null
-            """)
+        let image = try gptDiskImage(in: dir)
+        // The fault is armed after the write.
         let stick = try oldBootableStick(.init(size: Self.stickSize, dropWrites: [512..<1024], armAfterBytes: 10 * Self.mib))
         defer { stick.detach() }
         let result = try EdgeFlashBinary.run(["write", image, stick.path, "--yes", "--no-probe"])
@@ -258,6 +264,30 @@ struct FaultInjectionTests {
         #expect(result.stderr.contains("does not read back with a valid backup header at sector 131071"), "\(result.stderr)")
         #expect(result.stderr.contains("could not be blanked"), "\(result.stderr)")
         stick.heal()
+        let backup = try stick.read(offset: Self.stickSize - 33 * 512, count: 33 * 512)
+        #expect(backup.count == 33 * 512 && backup.allSatisfy { $0 == 0 }, "the moved backup GPT is still at the disk's end")
+    }
+
+    /// A disk image finished (its backup GPT moved to the disk's end), then the site's volume
+    /// cannot be written: the stick is blanked and the moved backup GPT zeroed too, as a failed
+    /// finish's is, so gdisk and inject find no table at the disk's end.
+    @Test func aVolumeThatCannotBeWrittenAfterAFinishLeavesNoBackupGPT() throws {
+        let dir = try TemporaryDirectory.make(prefix: "edgeflash-faults")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let image = try gptDiskImage(in: dir)
+        let userData = dir.appendingPathComponent("user-data.yaml")
+        try "#cloud-config\nstylus:\n  site:\n    paletteEndpoint: api.spectrocloud.com\n    edgeHostToken: abcdefghijklmnopqrstuvwxyz123456\n"
+            .write(to: userData, atomically: true, encoding: .utf8)
+        // The write (10 MiB) and the finish pass; the volume
+        // goes at 8 MiB, right after the image, and cannot be written.
+        let stick = try oldBootableStick(.init(size: Self.stickSize, failWrites: [(8 * Self.mib)..<(12 * Self.mib)],
+                                               armAfterBytes: 10 * Self.mib))
+        defer { stick.detach() }
+        let result = try EdgeFlashBinary.run(["write", image, stick.path, "--yes", "--no-probe", "--user-data", userData.path, "--size", "36M"])
+        #expect(result.status == 5, "\(result.stderr)")
+        #expect(result.stderr.contains("was left blank"), "\(result.stderr)")
+        stick.heal()
+        #expect(try stick.read(offset: 0, count: Int(Self.mib)).allSatisfy { $0 == 0 })
         let backup = try stick.read(offset: Self.stickSize - 33 * 512, count: 33 * 512)
         #expect(backup.count == 33 * 512 && backup.allSatisfy { $0 == 0 }, "the moved backup GPT is still at the disk's end")
     }

@@ -17,7 +17,7 @@ struct GrubBootImages {
                           "gzio", "ls", "loadenv", "font", "gfxterm", "gfxmenu", "all_video", "gettext", "chain",
                           "boot", "smbios", "biosdisk", "vga", "vbe", "efi_gop", "efi_uga"]
 
-    static func make(_ grub: [GrubModules], architecture: LiveISOArchitecture, grubMkimage: String,
+    static func make(_ grub: [GrubModules], imageRoot: ImageRoot, architecture: LiveISOArchitecture, grubMkimage: String,
                      in scratch: URL, interrupt: StagingInterrupt) throws -> GrubBootImages {
         let config = scratch.appendingPathComponent("embedded.cfg")
         try Data(LiveGrubConfig.embedded.utf8).write(to: config)
@@ -26,8 +26,9 @@ struct GrubBootImages {
             let bios = modules.platform == architecture.biosPlatform
             let output = bios ? scratch.appendingPathComponent("eltorito.img") : images.efiLoader
             let format = bios ? "i386-pc-eltorito" : modules.platform
-            let arguments = ["-O", format, "-d", modules.path, "-p", "/boot/grub2", "-c", config.path, "-o", output.path]
-                + Self.modules.filter { FileManager.default.fileExists(atPath: "\(modules.path)/\($0).mod") }
+            let directory = try modules.readable(imageRoot: imageRoot, in: scratch)
+            let arguments = ["-O", format, "-d", directory, "-p", "/boot/grub2", "-c", config.path, "-o", output.path]
+                + Self.modules.filter { FileManager.default.fileExists(atPath: "\(directory)/\($0).mod") }
             let run = try interrupt.run { try ChildProcess.run(grubMkimage, arguments, started: $0) }
             guard run.succeeded else {
                 throw EdgeError(.failure, "grub-mkimage failed to make the \(modules.platform) boot image from \(modules.path) (\(run.outcome)): "
@@ -35,7 +36,14 @@ struct GrubBootImages {
                                 hint: "nothing was written; check the GRUB modules, or give other ones with --grub-dir")
             }
             if bios {
-                images.bios = (output, URL(fileURLWithPath: modules.path + "/boot_hybrid.img"))
+                // A copy of the MBR in scratch: the ISO holds a regular file, never a link.
+                let hybridMBR = scratch.appendingPathComponent("boot_hybrid.img")
+                do {
+                    try Data(contentsOf: URL(fileURLWithPath: directory + "/boot_hybrid.img")).write(to: hybridMBR)
+                } catch {
+                    throw EdgeError(.io, "could not copy GRUB's hybrid MBR from \(directory): \(error.localizedDescription)")
+                }
+                images.bios = (output, hybridMBR)
             }
         }
         return images

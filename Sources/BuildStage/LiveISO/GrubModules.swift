@@ -28,11 +28,12 @@ public struct GrubModules: Sendable, Equatable, Codable {
             if let grubDirectory {
                 candidates.append((grubDirectory + "/" + platform, .grubDir))
             } else {
-                candidates.append((try root.resolve("/usr/lib/grub/" + platform), .image))
+                candidates.append((try root.resolve(imageDirectory(platform)), .image))
                 candidates.append((host + "/" + platform, .host))
             }
-            for case let (path?, origin) in candidates where isComplete(path, platform: platform) {
-                return GrubModules(platform: platform, path: path, origin: origin)
+            for case let (path?, origin) in candidates {
+                let complete = origin == .image ? try isComplete(in: root, platform: platform) : isComplete(path, platform: platform)
+                if complete { return GrubModules(platform: platform, path: path, origin: origin) }
             }
             let package = LiveISOArchitecture.package(of: platform)
             let looked = grubDirectory.map { "\($0)/\(platform)" } ?? "the image's /usr/lib/grub/\(platform) and \(host)/\(platform)"
@@ -45,6 +46,35 @@ public struct GrubModules: Sendable, Equatable, Codable {
 
     static func isComplete(_ path: String, platform: String) -> Bool {
         requiredFiles(platform).allSatisfy { FileManager.default.fileExists(atPath: path + "/" + $0) }
+    }
+
+    /// The image's files resolved inside its root: a link to this machine's files counts as missing.
+    static func isComplete(in root: ImageRoot, platform: String) throws -> Bool {
+        try requiredFiles(platform).allSatisfy { try root.isFile(imageDirectory(platform) + "/" + $0) }
+    }
+
+    static func imageDirectory(_ platform: String) -> String { "/usr/lib/grub/" + platform }
+
+    /// The directory grub-mkimage and xorriso read. Modules from the image are copied into
+    /// `scratch` first, each regular file resolved inside the image root (links that lead nowhere
+    /// in the image are left out), so a hostile image cannot make them read this machine's files
+    /// through a link; `--grub-dir` and the host's are the user's own and read where they are.
+    func readable(imageRoot: ImageRoot, in scratch: URL) throws -> String {
+        guard origin == .image else { return path }
+        let inside = Self.imageDirectory(platform)
+        let copy = scratch.appendingPathComponent("grub-" + platform)
+        do {
+            try FileManager.default.createDirectory(at: copy, withIntermediateDirectories: false)
+            for name in try imageRoot.names(in: inside) where try imageRoot.isFile(inside + "/" + name) {
+                guard let source = try imageRoot.resolve(inside + "/" + name) else { continue }
+                try FileManager.default.copyItem(atPath: source, toPath: copy.path + "/" + name)
+            }
+        } catch let error as EdgeError {
+            throw error
+        } catch {
+            throw EdgeError(.io, "could not copy the image's GRUB \(platform) modules into \(scratch.path): \(error.localizedDescription)")
+        }
+        return copy.path
     }
 
     /// "i386-pc from the image (/usr/lib/grub/i386-pc)" for the progress line.

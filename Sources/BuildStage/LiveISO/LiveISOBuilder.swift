@@ -47,7 +47,7 @@ public struct LiveISOBuilder: Sendable {
         public var size: Int64
         public var volumeID: String
         public var architecture: LiveISOArchitecture
-        public var boot: BootFiles
+        public var boot: BootReport
         public var grub: [GrubModules]
         /// The overlay's grub.cfg, or "built-in".
         public var menu: String
@@ -92,7 +92,7 @@ public struct LiveISOBuilder: Sendable {
         }
 
         progress("kernel \(boot.kernelInImage), initrd \(boot.initrdInImage); GRUB " + grub.map(\.summary).joined(separator: ", "))
-        let images = try GrubBootImages.make(grub, architecture: request.architecture, grubMkimage: tools.grubMkimage,
+        let images = try GrubBootImages.make(grub, imageRoot: root, architecture: request.architecture, grubMkimage: tools.grubMkimage,
                                              in: scratch, interrupt: interrupt)
         let efiImage = scratch.appendingPathComponent("uefi.img")
         try EFISystemPartition.make(loader: images.efiLoader, name: request.architecture.efiLoaderName, image: efiImage,
@@ -140,7 +140,7 @@ public struct LiveISOBuilder: Sendable {
 
         let (hex, size) = try output.publish(interrupt: interrupt, progress: progress)
         return Result(image: nil, imageDigest: nil, iso: output.iso.path, checksumFile: output.checksumFile.path, sha256: hex, size: size,
-                      volumeID: LiveXorrisoArguments.volumeID, architecture: request.architecture, boot: boot, grub: grub,
+                      volumeID: LiveXorrisoArguments.volumeID, architecture: request.architecture, boot: BootReport(boot), grub: grub,
                       menu: menuOrigin, squashfsBytes: squashfsBytes, files: request.plan.mappings)
     }
 

@@ -25,7 +25,11 @@ extension LiveISOBuilder {
         let unpacked = try RootFSUnpacker(children: children, progress: progress)
             .unpack(source, into: scratch, architecture: request.architecture.rawValue, tlsVerify: tlsVerify)
         request.root = unpacked.path
-        return try build(request).from(source, digest: unpacked.digest)
+        var result = try build(request).from(source, digest: unpacked.digest)
+        // The unpacked root goes with the scratch: only the paths in the image still mean something.
+        result.boot.kernel = nil
+        result.boot.initrd = nil
+        return result
     }
 }
 

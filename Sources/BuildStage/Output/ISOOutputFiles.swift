@@ -7,8 +7,9 @@ import Glibc
 
 /// `OUTPUT/<ISO_NAME>.iso` and its `.sha256`, as every ISO build writes them: the tool writes a
 /// hidden temporary ISO beside the final name, then `publish` hashes it, writes the checksum file
-/// the same way and renames both into place. A failure at any step leaves nothing under the final
-/// names (an earlier build stays intact); `removeTemporaries` cleans up on every way out.
+/// the same way and renames both into place. A failure before `publish` leaves an earlier build
+/// intact; `publish` removes the earlier checksum before it replaces the ISO, so no failure leaves
+/// a checksum naming another ISO. `removeTemporaries` cleans up on every way out.
 struct ISOOutputFiles {
     let iso: URL
     let checksumFile: URL
@@ -42,7 +43,11 @@ struct ISOOutputFiles {
     }
 
     /// Hashes the temporary ISO, writes the checksum file (GNU coreutils format, so `sha256sum -c`
-    /// and `edgeflash verify` accept it) and renames both into place.
+    /// and `edgeflash verify` accept it) and renames both into place. An earlier build's checksum
+    /// is removed before its ISO is replaced, so no failure leaves a checksum naming a missing or
+    /// different ISO: the rename of the ISO failing leaves the earlier ISO without a checksum; the
+    /// rename of the checksum failing removes the new ISO too (an ISO without its checksum would be
+    /// taken for unverified), leaving neither.
     func publish(interrupt: StagingInterrupt, progress: (String) -> Void) throws -> (sha256: String, size: Int64) {
         progress("computing SHA-256")
         let hex = try FileHasher.hash(file: temporaryISO, algorithm: .sha256)
@@ -55,11 +60,14 @@ struct ISOOutputFiles {
         } catch {
             throw EdgeError(.io, "could not write \(checksumFile.path): \(error.localizedDescription)")
         }
+        if unlink(checksumFile.path) != 0, errno != ENOENT {
+            throw EdgeError(.io, "could not remove the earlier \(checksumFile.path): \(String(cString: strerror(errno)))",
+                            hint: "nothing was written; check the permissions of the --output directory")
+        }
         try AtomicFile.commit(temporaryISO, to: iso)
         do {
             try AtomicFile.commit(temporaryChecksum, to: checksumFile)
         } catch {
-            // An ISO without its checksum would be taken for unverified: take both back.
             try? FileManager.default.removeItem(at: iso)
             throw error
         }
@@ -74,7 +82,9 @@ struct ISOOutputFiles {
     static func availableBytes(in directory: URL) -> Int64? {
         var stats = statvfs()
         guard statvfs(directory.path, &stats) == 0 else { return nil }
-        return Int64(stats.f_bavail) * Int64(stats.f_frsize)
+        // Saturated: a filesystem may report counts whose product overflows.
+        let (bytes, overflow) = Int64(clamping: stats.f_bavail).multipliedReportingOverflow(by: Int64(clamping: stats.f_frsize))
+        return overflow ? .max : bytes
     }
 
     /// Refuses up front when `needed` bytes will not fit beside the output.

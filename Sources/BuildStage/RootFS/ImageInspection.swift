@@ -4,27 +4,27 @@ import Foundation
 /// What `skopeo inspect` says of an image before any layer is fetched: its platform (from the
 /// config blob, of the instance picked for the build's architecture in a multi-arch index), the
 /// digest of the manifest the source names, and how many layers it has. Pure.
-struct ImageInspection: Sendable, Equatable, Decodable {
+struct ImageInspection: Sendable, Equatable {
     var digest: String?
     var architecture: String?
     var os: String?
-    var layers: [String]?
+    var layerCount: Int
 
-    enum CodingKeys: String, CodingKey {
-        case digest = "Digest", architecture = "Architecture", os = "Os", layers = "Layers"
-    }
+    /// What `skopeo inspect --format` prints: only the four fields, one a line, so an image with
+    /// big metadata (long labels, hundreds of layers) prints no more than a small one. skopeo 1.9's
+    /// templates have no `json` function; a value with a line break in it makes more than four
+    /// lines and is refused.
+    static let format = "{{.Digest}}\n{{.Architecture}}\n{{.Os}}\n{{len .Layers}}"
 
-    static func parse(_ json: String, source: ImageSourceReference) throws(EdgeError) -> ImageInspection {
-        do {
-            var inspection = try JSONDecoder().decode(ImageInspection.self, from: Data(json.utf8))
-            // Empty strings are what skopeo prints for a config without them.
-            if inspection.digest?.isEmpty == true { inspection.digest = nil }
-            if inspection.architecture?.isEmpty == true { inspection.architecture = nil }
-            if inspection.os?.isEmpty == true { inspection.os = nil }
-            return inspection
-        } catch {
-            throw EdgeError(.failure, "skopeo inspect \(source) printed no image description: \(error)")
+    static func parse(_ output: String, source: ImageSourceReference) throws(EdgeError) -> ImageInspection {
+        var lines = output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if lines.last == "" { lines.removeLast() }
+        guard lines.count == 4, let layerCount = Int(lines[3]) else {
+            throw EdgeError(.failure, "skopeo inspect \(source) printed no image description: \(output.prefix(200).debugDescription)")
         }
+        // Empty strings are what skopeo prints for a config without them.
+        func value(_ line: String) -> String? { line.isEmpty ? nil : line }
+        return ImageInspection(digest: value(lines[0]), architecture: value(lines[1]), os: value(lines[2]), layerCount: layerCount)
     }
 
     /// Refuses an image for another platform than `linux/architecture`. An image whose config

@@ -35,7 +35,7 @@ enum ImageToolFailure {
     static func diskFull(_ line: String, source: ImageSourceReference) -> EdgeError? {
         guard line.lowercased().contains("no space left on device") else { return nil }
         return EdgeError(.io, "no space left to unpack \(source): \(line)",
-                         hint: "free space where the build's scratch directory is (TMPDIR), or point TMPDIR at a larger filesystem")
+                         hint: "free space in the --output directory (the scratch directory is inside it) or choose another --output")
     }
 
     /// The error for `source` when `skopeo VERB` failed with `stderr`.
@@ -57,7 +57,7 @@ enum ImageToolFailure {
         }
         if says("x509:", "tls:", "certificate", "server gave http response to https client") {
             return EdgeError(.io, "cannot reach \(source) over TLS: \(line)",
-                             hint: "for a registry without a trusted certificate, turn TLS verification off for this build (loopback registries use plain HTTP already)")
+                             hint: "trust the registry's CA certificate (/etc/containers/certs.d/HOST/ca.crt), or mark the registry insecure in containers' registries.conf ([[registry]] location=\"HOST\" insecure=true); loopback registries use plain HTTP already")
         }
         if says("connection refused", "no such host", "i/o timeout", "network is unreachable", "no route to host",
                 "connection reset", "timeout", "pinging container registry") {

@@ -88,7 +88,7 @@ public struct RootFSUnpacker: Sendable {
             let verify = Self.verifiesTLS(source, asked: tlsVerify)
             if case .registry = source { progress("pulling \(source) (linux/\(architecture))") } else { progress("reading \(source)") }
 
-            let inspected = try skopeoRun(skopeo + platform + ["inspect", "--no-tags"] + (verify.map { ["--tls-verify=\($0)"] } ?? []) + [name],
+            let inspected = try skopeoRun(skopeo + platform + ["inspect", "--no-tags", "--format", ImageInspection.format] + (verify.map { ["--tls-verify=\($0)"] } ?? []) + [name],
                                           verb: "inspect", source: source, architecture: architecture)
             let image = try ImageInspection.parse(inspected, source: source)
             try image.check(architecture: architecture, source: source)
@@ -96,8 +96,7 @@ public struct RootFSUnpacker: Sendable {
             _ = try skopeoRun(skopeo + platform + ["copy", "--quiet", "--remove-signatures"]
                                 + (verify.map { ["--src-tls-verify=\($0)"] } ?? []) + [name, "oci:\(layout.path):image"],
                               verb: "copy", source: source, architecture: architecture)
-            let layers = image.layers?.count
-            progress("unpacking \(source)" + (layers.map { " (\($0) layer\($0 == 1 ? "" : "s"))" } ?? ""))
+            progress("unpacking \(source) (\(image.layerCount) layer\(image.layerCount == 1 ? "" : "s"))")
             let unpacked = try run("umoci", ["raw", "unpack", "--image", "\(layout.path):image", root.path])
             guard unpacked.succeeded else {
                 let line = ImageToolFailure.essentialLine(unpacked.stderr)

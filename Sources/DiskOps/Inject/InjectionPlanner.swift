@@ -63,6 +63,13 @@ public struct InjectionPlan: Sendable {
     /// no volume (its header is zero), and running inject again finds and replaces it.
     public var phases: [[DiskWrite]]
     public var writes: [DiskWrite] { phases.flatMap { $0 } }
+
+    /// Where the backup GPT goes at the disk's end (phase 4): zeroed again when a write session's
+    /// injection fails and the stick is blanked. Empty for an MBR.
+    var backupRanges: [Range<Int64>] {
+        guard layout == .gpt, phases.count == 5 else { return [] }
+        return phases[3].map(\.range)
+    }
 }
 
 /// Decides an injection from the target's bytes. Pure: `read(offset, count)` supplies the bytes

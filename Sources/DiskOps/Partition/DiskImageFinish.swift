@@ -123,7 +123,7 @@ public struct DiskImageFinish: Sendable, Equatable, Encodable {
     /// gdisk to offer to restore or inject to find. Empty for an MBR.
     var backupRanges: [Range<Int64>] {
         guard layout == "gpt", let backup = phases.first else { return [] }
-        return backup.map { $0.offset..<($0.offset + Int64($0.bytes.count)) }
+        return backup.map(\.range)
     }
 
     /// The table bytes inside the image's first `imageSize` bytes: what `verify --against` expects

@@ -208,7 +208,7 @@ public struct PreparedWrite {
             let written = WrittenImage.named(by: read, checksum: outcome.checksum)
             if let finish { try finishTables(finish) }
             guard let userData else { return WriteResult(outcome: outcome, image: written, tables: finish) }
-            let plan = try addVolume(userData, cancel: cancel)
+            let plan = try addVolume(userData, after: finish, cancel: cancel)
             session.emit(.injected(plan))
             // A Ctrl-C that came while the volume was being finished changes nothing: the stick is
             // whole and site-ready, as one finished without user-data is, and is reported so (a
@@ -223,8 +223,10 @@ public struct PreparedWrite {
 
     /// Adds the site's volume to the freshly written stick. The image without its site's volume is
     /// not a site-ready stick, so it must not look like one: any failure here (Ctrl-C before the
-    /// volume starts included) blanks the first MiB again, as a failed write does.
-    private func addVolume(_ userData: UserDataVolume, cancel: CancellationFlag) throws -> InjectionPlan {
+    /// volume starts included) blanks the first MiB again, as a failed write does, and zeroes the
+    /// backup GPT at the disk's end that `finish` moved there or the injection may have written
+    /// (where it goes is planned again from the tables, which the injection changes last).
+    private func addVolume(_ userData: UserDataVolume, after finish: DiskImageFinish?, cancel: CancellationFlag) throws -> InjectionPlan {
         do {
             if cancel.isCancelled {
                 throw EdgeError(.interrupted, "interrupted: the user-data volume was not added to \(disk.path)",
@@ -233,7 +235,8 @@ public struct PreparedWrite {
             return try userData.add(to: disk.path, imageSize: source.size)
         } catch {
             let cause = error as? any EdgeFlashError ?? EdgeError(.failure, "adding the user-data volume to \(disk.path) failed: \(error)")
-            throw WriteFailure(scrubber.scrub(cause), target: disk.path, firstMiB: blankFirstMiB())
+            let backups = (finish?.backupRanges ?? []) + ((try? userData.plan(on: disk.path))?.backupRanges ?? [])
+            throw WriteFailure(scrubber.scrub(cause), target: disk.path, firstMiB: blankFirstMiB(zeroingToo: backups))
         }
     }
 

@@ -8,6 +8,9 @@ public struct DiskWrite: Sendable, Equatable {
         self.bytes = bytes
     }
 
+    /// The bytes it covers (absolute offsets).
+    public var range: Range<Int64> { offset..<(offset + Int64(bytes.count)) }
+
     /// The part of this write that falls inside `range` (absolute byte offsets), if any.
     public func clipped(to range: Range<Int64>) -> DiskWrite? {
         let lower = max(offset, range.lowerBound), upper = min(offset + Int64(bytes.count), range.upperBound)
