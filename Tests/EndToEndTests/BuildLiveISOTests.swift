@@ -232,7 +232,7 @@ struct BuildLiveISOTests {
         process.executableURL = EdgeFlashBinary.url
         process.arguments = ["build", "iso", "--from-image", "dir:" + path("slow-root"), "--arg", path(".arg"), "--output", path("stopped")]
         let stderr = dir.appendingPathComponent("stopped.stderr")
-        FileManager.default.createFile(atPath: stderr.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderr.path, contents: nil)
         process.standardError = try FileHandle(forWritingTo: stderr)
         process.standardOutput = FileHandle.nullDevice
         try process.run()

@@ -36,23 +36,10 @@ struct BuildAllCommand: AsyncParsableCommand {
 
     @OptionGroup var inputs: BuildInputOptions
 
-    @Option(help: "buildah, podman or docker (default: docker when its daemon answers, else podman, else buildah).")
-    var builder: ContainerEngine?
-
-    @Flag(help: "Push each image after it is built.")
-    var push = false
-
-    @Option(help: "Build context: the CanvOS checkout.")
-    var context: String = "."
-
-    @Option(name: .customLong("file"), help: "The checkout's Dockerfile (default: CONTEXT/Dockerfile).")
-    var dockerfile: String?
+    @OptionGroup var build: ImageBuildOptions
 
     @Option(help: "Where the pack manifest, image logs, images.json and the ISO go.")
     var output: String = "build"
-
-    @Option(help: "Kubernetes versions built at the same time.")
-    var jobs: Int = 2
 
     @Option(name: .customLong("content"), help: "A content-* directory, or one holding them (repeatable; default: content-* beside .arg).")
     var contentDirectories: [String] = []
@@ -61,14 +48,13 @@ struct BuildAllCommand: AsyncParsableCommand {
     var overlayISO: String?
 
     func validate() throws {
-        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
         // The iso-image reaches `build iso` as oci-archive:OUTPUT/images/iso-image.tar, and an
         // archive path cannot hold a ':' there; say so before hours of building, not after.
         if output.contains(":") { throw ValidationError("--output must not contain ':' for build all (\(output))") }
     }
 
     func run() async throws {
-        guard let engine = builder ?? ContainerEngine.detect() else {
+        guard let engine = build.builder ?? ContainerEngine.detect() else {
             throw EdgeError(.failure, "no container engine found: docker, podman and buildah are not on PATH",
                             hint: "install one of them; `edgeflash build plan` works without one")
         }
@@ -78,10 +64,7 @@ struct BuildAllCommand: AsyncParsableCommand {
         try await BuildPlanCommand.parse(shared).run()
 
         Self.announce("2/3 build images (\(engine.rawValue))")
-        var images = shared + ["--builder", engine.rawValue, "--context", context, "--jobs", String(jobs)]
-        if let dockerfile { images += ["--file", dockerfile] }
-        if push { images.append("--push") }
-        try await BuildImagesCommand.parse(images).run()
+        try await BuildImagesCommand.parse(shared + build.forwarded(engine: engine)).run()
 
         Self.announce("3/3 build iso from the iso-image")
         let plan = BuildPlan.make(inputs.planInputs)

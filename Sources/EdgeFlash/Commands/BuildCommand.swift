@@ -1,5 +1,7 @@
 import ArgumentParser
+import BuildStage
 import EdgeCore
+import Foundation
 
 struct BuildCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -40,5 +42,36 @@ extension BuildInputOptions {
     var forwarded: [String] {
         [("--arg", argPath), ("--k8s-versions", k8sVersionsPath), ("--user-data", userDataPath), ("--pe-version", peVersion)]
             .flatMap { flag, value in value.map { [flag, $0] } ?? [] }
+    }
+}
+
+/// The options `build images` and `build all` share: which engine builds what, and how.
+struct ImageBuildOptions: ParsableArguments {
+    @Option(help: "buildah, podman or docker (default: docker when its daemon answers, else podman, else buildah).")
+    var builder: ContainerEngine?
+
+    @Flag(help: "Push each image after it is built.")
+    var push = false
+
+    @Option(help: "Build context: the CanvOS checkout.")
+    var context: String = "."
+
+    @Option(name: .customLong("file"), help: "The checkout's Dockerfile (default: CONTEXT/Dockerfile).")
+    var dockerfile: String?
+
+    @Option(help: "Images built at the same time.")
+    var jobs: Int = 2
+
+    func validate() throws {
+        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+    }
+
+    /// The checkout's Dockerfile: --file, else CONTEXT/Dockerfile.
+    var dockerfilePath: String { dockerfile ?? (context as NSString).appendingPathComponent("Dockerfile") }
+
+    /// The same options as command-line words, with the engine `build all` settled on.
+    func forwarded(engine: ContainerEngine) -> [String] {
+        ["--builder", engine.rawValue, "--context", context, "--jobs", String(jobs)]
+            + (dockerfile.map { ["--file", $0] } ?? []) + (push ? ["--push"] : [])
     }
 }

@@ -48,26 +48,13 @@ struct BuildImagesCommand: AsyncParsableCommand {
 
     @OptionGroup var inputs: BuildInputOptions
 
-    @Option(help: "buildah, podman or docker (default: docker when its daemon answers, else podman, else buildah).")
-    var builder: ContainerEngine?
-
-    @Flag(help: "Push each image after it is built.")
-    var push = false
+    @OptionGroup var build: ImageBuildOptions
 
     @Flag(help: "Print the composition (commands and Containerfiles) instead of building.")
     var dryRun = false
 
-    @Option(help: "Build context: the CanvOS checkout.")
-    var context: String = "."
-
-    @Option(name: .customLong("file"), help: "The checkout's Dockerfile (default: CONTEXT/Dockerfile).")
-    var dockerfile: String?
-
     @Option(help: "Where Containerfiles, logs and images.json go.")
     var output: String = "build"
-
-    @Option(help: "Images built at the same time.")
-    var jobs: Int = 2
 
     @Flag(name: .customLong("no-iso-image"), help: "Do not build the iso-image (the root of the installer ISO), only the provider images.")
     var noISOImage = false
@@ -76,15 +63,15 @@ struct BuildImagesCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        let (context, jobs, push) = (build.context, build.jobs, build.push)
         var planInputs = inputs.planInputs
-        let file = dockerfile ?? (context as NSString).appendingPathComponent("Dockerfile")
+        let file = build.dockerfilePath
         planInputs.dockerfilePath = file
         let plan = BuildPlan.make(planInputs)
         BuildIssuePrinter.print(plan.issues)
         if plan.issues.hasErrors { throw EdgeError.invalidInputs(plan.issues) }
 
-        guard let engine = builder ?? ContainerEngine.detect() ?? (dryRun ? .buildah : nil) else {
+        guard let engine = build.builder ?? ContainerEngine.detect() ?? (dryRun ? .buildah : nil) else {
             throw EdgeError(.failure, "no container engine found: docker, podman and buildah are not on PATH",
                             hint: "install one of them, or use --dry-run to see what would be built")
         }

@@ -79,7 +79,7 @@ struct StationCommand: ParsableCommand {
         let station = Station(
             Station.Configuration(imagePath: image, checksum: checksum.source,
                                   rules: DriveArrivals.Rules(allowLoop: allowLoop, loopDirectory: ProcessInfo.processInfo.environment["EDGEFLASH_LOOP_DIR"]),
-                                  count: count, log: flashLog, version: EdgeFlashCommand.configuration.version ?? "unknown"),
+                                  count: count, log: flashLog, version: EdgeFlashCommand.configuration.version),
             nextSite: { excluding in try? batch.nextSites(1, done: logged.union(excluding)).first },
             userData: { site, disk in try StationUserData.make(batch.files(site: site, serial: disk.serial)) },
             events: output.show)

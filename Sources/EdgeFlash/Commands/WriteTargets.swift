@@ -218,7 +218,7 @@ final class WriteTargets: @unchecked Sendable {
         }
         print(TextColumns.render(rows), terminator: "")
         fflush(nil)  // before the failures' lines on stderr
-        for (index, result) in results.enumerated() {
+        for result in results {
             if let failure = result.failure {
                 if !result.leftOut { tell(failure, leftOut: false) }
             } else if let warning = result.written?.outcome.partitionTableWarning {
