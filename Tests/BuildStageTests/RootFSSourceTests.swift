@@ -39,13 +39,13 @@ struct RootFSSourceTests {
         #expect(error?.hint == "give a registry reference (registry.example.com/repo:tag), oci:DIR[:TAG], oci-archive:FILE, docker-archive:FILE or dir:PATH")
     }
 
-    @Test func loopbackRegistriesGoOverPlainHTTPUnlessTLSIsAsked() {
-        let local = ImageSourceReference.registry("127.0.0.1:5000/x:1"), remote = ImageSourceReference.registry("registry.example.com/x:1")
-        #expect(RootFSUnpacker.verifiesTLS(local, asked: nil) == false)
-        #expect(RootFSUnpacker.verifiesTLS(local, asked: true) == true)
-        #expect(RootFSUnpacker.verifiesTLS(remote, asked: nil) == nil)
-        #expect(RootFSUnpacker.verifiesTLS(remote, asked: false) == false)
-        #expect(RootFSUnpacker.verifiesTLS(.ociArchive(path: "a.tar"), asked: false) == nil)
+    @Test func loopbackRegistriesGoOverPlainHTTP() {
+        #expect(RootFSUnpacker.transport(.registry("127.0.0.1:5000/x:1"), option: "--tls-verify") == ["--tls-verify=false"])
+        #expect(RootFSUnpacker.transport(.registry("[::1]:5000/x:1"), option: "--src-tls-verify") == ["--src-tls-verify=false"])
+        #expect(RootFSUnpacker.transport(.registry("registry.example.com/x:1"), option: "--tls-verify") == [])
+        #expect(RootFSUnpacker.transport(.ociArchive(path: "a.tar"), option: "--tls-verify") == [])
+        #expect(EngineCommands(engine: .buildah, arch: "amd64").pull("localhost:5000/x:1").contains("--tls-verify=false"))
+        #expect(!EngineCommands(engine: .docker, arch: "amd64").pull("localhost:5000/x:1").contains("--tls-verify=false"))
     }
 
     @Test func skopeoFailureIsItsFatalMessageWithoutTheWrapper() {

@@ -22,9 +22,9 @@ final class RootFSUnpackerTests {
 
     deinit { try? FileManager.default.removeItem(at: scratch) }
 
-    func unpack(_ source: String, architecture: String = "amd64", tlsVerify: Bool? = nil) throws -> UnpackedRoot {
+    func unpack(_ source: String, architecture: String = "amd64") throws -> UnpackedRoot {
         try RootFSUnpacker().unpack(try ImageSourceReference(parsing: source), into: scratch,
-                                    architecture: architecture, tlsVerify: tlsVerify)
+                                    architecture: architecture)
     }
 
     /// What unpacking must fail with; and then scratch holds nothing that could pass for a root.
@@ -68,7 +68,7 @@ final class RootFSUnpackerTests {
     @Test func registryImageIsUnpackedWithItsWhiteoutsOwnersModesAndXattrs() throws {
         let lines = ProgressLines()
         let root = try RootFSUnpacker(progress: lines.append).unpack(.registry(images.reference), into: scratch,
-                                                                     architecture: "amd64", tlsVerify: nil)
+                                                                     architecture: "amd64")
         #expect(root.path == scratch.appendingPathComponent(RootFSUnpacker.rootDirectoryName).path)
         #expect(root.architecture == "amd64")
         let digest = try Shell.bash("skopeo inspect --tls-verify=false --format '{{.Digest}}' 'docker://\(images.reference)'")
@@ -129,7 +129,7 @@ final class RootFSUnpackerTests {
             if line.hasPrefix("unpacking") { children.stopAll() }
         }
         let error = try #require(throws: EdgeError.self) {
-            try unpacker.unpack(.registry(self.images.reference), into: self.scratch, architecture: "amd64", tlsVerify: nil)
+            try unpacker.unpack(.registry(self.images.reference), into: self.scratch, architecture: "amd64")
         }
         #expect(error == EdgeError(.interrupted, "interrupted: the image was not unpacked"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path) == [], "the copied layout is removed too")

@@ -17,7 +17,7 @@ public struct EngineCommands: Sendable, Equatable {
 
     /// `--tls-verify=false` for a loopback registry with buildah and podman; docker needs nothing.
     func transport(_ reference: String) -> [String] {
-        engine != .docker && RegistryHost.isLoopback(reference: reference) ? ["--tls-verify=false"] : []
+        engine == .docker ? [] : RegistryHost.plainHTTPFlags(reference: reference)
     }
 
     public func pull(_ reference: String) -> [String] {

@@ -23,4 +23,11 @@ public enum RegistryHost {
     }
 
     public static func isLoopback(reference: String) -> Bool { isLoopback(of(reference)) }
+
+    /// What buildah, podman and skopeo need to reach `reference`'s registry: `OPTION=false` for a
+    /// loopback one (plain HTTP), nothing otherwise (TLS verified). docker needs nothing.
+    /// `option`: `--tls-verify`, or skopeo copy's `--src-tls-verify`.
+    public static func plainHTTPFlags(reference: String, option: String = "--tls-verify") -> [String] {
+        isLoopback(reference: reference) ? ["\(option)=false"] : []
+    }
 }

@@ -6,7 +6,7 @@ extension LiveISOBuilder {
     /// first unpacked by `RootFSUnpacker` into a hidden scratch directory beside the output (the
     /// same filesystem as the ISO, removed on every way out, Ctrl-C included), then built from.
     /// `request.root` is ignored: the source names the root.
-    public func build(from source: ImageSourceReference, _ request: Request, tlsVerify: Bool? = nil) throws -> Result {
+    public func build(from source: ImageSourceReference, _ request: Request) throws -> Result {
         var request = request
         if case .directory(let path) = source {
             request.root = path
@@ -23,7 +23,7 @@ extension LiveISOBuilder {
             withExtendedLifetime(trap) {}
         }
         let unpacked = try RootFSUnpacker(children: children, progress: progress)
-            .unpack(source, into: scratch, architecture: request.architecture.rawValue, tlsVerify: tlsVerify)
+            .unpack(source, into: scratch, architecture: request.architecture.rawValue)
         request.root = unpacked.path
         var result = try build(request).from(source, digest: unpacked.digest)
         // The unpacked root goes with the scratch: only the paths in the image still mean something.

@@ -48,12 +48,10 @@ public struct RootFSUnpacker: Sendable {
     }
 
     /// Unpacks `source` for `architecture` ("amd64", "arm64") into `scratch/rootfs` (the caller
-    /// owns `scratch` and removes it). `tlsVerify`: nil verifies TLS except for loopback
-    /// registries (plain HTTP, as docker treats them); false turns verification off for any
-    /// registry. A `dir:` source is checked and returned as it is. On any failure nothing is left
+    /// owns `scratch` and removes it). TLS is verified except for loopback registries (plain
+    /// HTTP, as docker treats them). A `dir:` source is checked and returned as it is. On any failure nothing is left
     /// in `scratch` that could be taken for a root.
-    public func unpack(_ source: ImageSourceReference, into scratch: URL, architecture: String,
-                       tlsVerify: Bool?) throws(EdgeError) -> UnpackedRoot {
+    public func unpack(_ source: ImageSourceReference, into scratch: URL, architecture: String) throws(EdgeError) -> UnpackedRoot {
         let name: String
         switch source {
         case .directory(let path): return try Self.existingRoot(path, source: source)
@@ -85,16 +83,15 @@ public struct RootFSUnpacker: Sendable {
             // skopeo's --tmpdir: an archive is extracted there, inside scratch, not in /var/tmp.
             let skopeo = ["--tmpdir", temporary.path]
             let platform = ["--override-os", "linux", "--override-arch", architecture]
-            let verify = Self.verifiesTLS(source, asked: tlsVerify)
             if case .registry = source { progress("pulling \(source) (linux/\(architecture))") } else { progress("reading \(source)") }
 
-            let inspected = try skopeoRun(skopeo + platform + ["inspect", "--no-tags", "--format", ImageInspection.format] + (verify.map { ["--tls-verify=\($0)"] } ?? []) + [name],
+            let inspected = try skopeoRun(skopeo + platform + ["inspect", "--no-tags", "--format", ImageInspection.format] + Self.transport(source, option: "--tls-verify") + [name],
                                           verb: "inspect", source: source, architecture: architecture)
             let image = try ImageInspection.parse(inspected, source: source)
             try image.check(architecture: architecture, source: source)
 
             _ = try skopeoRun(skopeo + platform + ["copy", "--quiet", "--remove-signatures"]
-                                + (verify.map { ["--src-tls-verify=\($0)"] } ?? []) + [name, "oci:\(layout.path):image"],
+                                + Self.transport(source, option: "--src-tls-verify") + [name, "oci:\(layout.path):image"],
                               verb: "copy", source: source, architecture: architecture)
             progress("unpacking \(source) (\(image.layerCount) layer\(image.layerCount == 1 ? "" : "s"))")
             let unpacked = try run("umoci", ["raw", "unpack", "--image", "\(layout.path):image", root.path])
@@ -131,9 +128,9 @@ public struct RootFSUnpacker: Sendable {
 
     /// Loopback registries go over plain HTTP unless TLS was asked for; `asked` decides elsewhere.
     /// nil: skopeo's default (verified TLS). Archives and layouts have no transport.
-    static func verifiesTLS(_ source: ImageSourceReference, asked: Bool?) -> Bool? {
-        guard case .registry(let reference) = source else { return nil }
-        return asked ?? (RegistryHost.isLoopback(reference: reference) ? false : nil)
+    static func transport(_ source: ImageSourceReference, option: String) -> [String] {
+        guard case .registry(let reference) = source else { return [] }
+        return RegistryHost.plainHTTPFlags(reference: reference, option: option)
     }
 
     /// A layout must be a directory and an archive a readable file, said before skopeo runs.
