@@ -15,6 +15,9 @@ public struct FlashRecord: Codable, Sendable, Equatable {
     public var image: String?
     public var imageSize: Int64?
     public var imageSHA256: String?
+    /// A write that followed a bmap: the ranges it wrote and their digest (the rest of the stick
+    /// kept what it held, so the whole image's SHA-256 does not name what the stick holds).
+    public var mapped: MappedRanges?
     public var device: String
     public var model: String?
     public var serial: String?

@@ -141,19 +141,8 @@ public struct WriteSession {
     /// finds it; checked, its signature too, before anything is written), else a sparse file's
     /// data extents; nil to write every byte.
     private static func map(_ config: WriteConfiguration, image: ImageFile, source: any ImageSource) throws -> ImageMap? {
-        let path: String?
-        switch config.bmap {
-        case .none: path = nil
-        case .file(let given): path = given
-        case .beside: path = BlockMap.discover(forImage: config.imagePath)
-        }
-        guard let path else { return source is ImageFile ? SparseMap.of(image.file) : nil }
-        let bmap = try BlockMap.load(path, keyring: config.keyring.map { URL(fileURLWithPath: $0) }).map
-        if source.sizeIsStated, bmap.imageSize != source.size {
-            throw EdgeError(.mismatch, "\(path) maps an image of \(bmap.imageSize) bytes, but \(image.path) is \(source.size) bytes",
-                            hint: "Give the image's own bmap with --bmap, or write every byte with --no-bmap.")
-        }
-        return ImageMap(bmap, source: URL(fileURLWithPath: path).lastPathComponent)
+        try config.bmap.imageMap(forImage: config.imagePath, imageSize: source.sizeIsStated ? source.size : nil, keyring: config.keyring)
+            ?? (source is ImageFile ? SparseMap.of(image.file) : nil)
     }
 
     var scrubber: SecretScrubber { configuration.userData?.scrubber ?? .none }

@@ -104,7 +104,7 @@ final class WriteTargets: @unchecked Sendable {
                 results[index] = Result(written: target.written, failure: target.failure, disk: write.disk, map: write.map,
                                         seconds: target.seconds)
             }
-            return try finishAndExit(results, image: outcome.image)
+            return try finishAndExit(results, image: outcome.image, mapped: outcome.mapped)
         }
         try finishAndExit(results)
     }
@@ -115,7 +115,7 @@ final class WriteTargets: @unchecked Sendable {
                                                force: command.options.force, userData: sites.sameVolume,
                                                userDataForDisk: sites.volumeForDisk(at: index),
                                                grow: command.grow, expectation: command.options.expectation)
-        configuration.bmap = command.noBmap ? .none : command.bmap.map { .file($0) } ?? .beside
+        configuration.bmap = WriteConfiguration.BmapChoice(given: command.bmap, skip: command.noBmap)
         configuration.keyring = command.keyring
         return configuration
     }
@@ -142,8 +142,8 @@ final class WriteTargets: @unchecked Sendable {
     }
 
     /// Logs and reports every device; throws the status to exit with when any failed.
-    private func finishAndExit(_ results: [Result], image: WrittenImage? = nil) throws {
-        finish(results, image: image)
+    private func finishAndExit(_ results: [Result], image: WrittenImage? = nil, mapped: MappedRanges? = nil) throws {
+        finish(results, image: image, mapped: mapped)
         let failed = results.indices.filter { results[$0].failure != nil }
         guard !failed.isEmpty else { return }
         if devices.count == 1 { throw results[0].failure! }
@@ -151,9 +151,9 @@ final class WriteTargets: @unchecked Sendable {
                             exitStatus: .mostSerious(failed.map { results[$0].failure!.exitStatus }))
     }
 
-    private func finish(_ results: [Result], image: WrittenImage?) {
+    private func finish(_ results: [Result], image: WrittenImage?, mapped: MappedRanges?) {
         progress.finish(erasing: results.allSatisfy { $0.failure == nil })
-        let records = log(results, image: image)
+        let records = log(results, image: image, mapped: mapped)
         for (index, result) in results.enumerated() {
             if let failure = result.failure { reports[index].fail(failure) } else { reports[index].succeed() }
         }
@@ -164,13 +164,15 @@ final class WriteTargets: @unchecked Sendable {
         }
     }
 
-    /// Every record names the image as the writes read it (decompressed), a failed stick's too.
-    private func log(_ results: [Result], image: WrittenImage?) -> [FlashRecord] {
+    /// Every record names the image as the writes read it (decompressed), a failed stick's too, and
+    /// the bmap's ranges the writes followed.
+    private func log(_ results: [Result], image: WrittenImage?, mapped: MappedRanges?) -> [FlashRecord] {
         let records = results.enumerated().map { index, result in
             var record = FlashRecord(.write, device: devices[index], disk: result.disk, userData: sites.userData(at: index),
                                      failure: result.failure, seconds: result.seconds)
             record.site = record.site ?? sites.sites[index]
             record.describeImage(path: command.image, size: image?.size ?? reports[index].imageBytes, sha256: image?.sha256)
+            record.mapped = mapped
             return record
         }
         command.logOptions.append(records)

@@ -1,0 +1,32 @@
+import EdgeCore
+import Foundation
+import ISOVerify
+
+extension WriteConfiguration.BmapChoice {
+    /// The block map this choice names for `imagePath` (given with `--bmap`, or found beside the
+    /// image as bmaptool finds it; none with `--no-bmap`), read and checked (its signature too,
+    /// against `keyring`) and matched with the image's length when that is known (`imageSize`).
+    /// `write` follows it; `verify --against` and `check --image` compare only its ranges.
+    public func imageMap(forImage imagePath: String, imageSize: Int64?, keyring: String?) throws -> ImageMap? {
+        let path: String?
+        switch self {
+        case .none: path = nil
+        case .file(let given): path = given
+        case .beside: path = BlockMap.discover(forImage: imagePath)
+        }
+        guard let path else { return nil }
+        let bmap = try BlockMap.load(path, keyring: keyring.map { URL(fileURLWithPath: $0) }).map
+        if let imageSize, bmap.imageSize != imageSize {
+            throw EdgeError(.mismatch, "\(path) maps an image of \(bmap.imageSize) bytes, but \(imagePath) is \(imageSize) bytes",
+                            hint: "Give the image's own bmap with --bmap, or pass --no-bmap to use every byte.")
+        }
+        return ImageMap(bmap, source: URL(fileURLWithPath: path).lastPathComponent)
+    }
+}
+
+extension WriteConfiguration.BmapChoice {
+    /// From the command line: `--bmap FILE`, `--no-bmap`, else the one beside the image.
+    public init(given: String?, skip: Bool) {
+        self = skip ? .none : given.map { .file($0) } ?? .beside
+    }
+}
