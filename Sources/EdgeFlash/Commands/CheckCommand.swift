@@ -98,7 +98,9 @@ struct CheckCommand: ParsableCommand {
         reporter.finish()
 
         result.size = stick.size
-        let found = Findings(device: device, serial: (try? Inventory.live())?.first { $0.path == device }?.serial,
+        // The log names a disk by its own path, also when a /dev/disk/by-id link was given.
+        let disk = URL(fileURLWithPath: device).resolvingSymlinksInPath().path
+        let found = Findings(device: disk, serial: (try? Inventory.live())?.first { $0.path == disk }?.serial,
                              log: contents, logPath: flashLog.path)
         let region = found.image(stick, comparedWith: image)
         let userData = found.userData(stick.volume, show: show, writtenWithout: found.writeWithoutUserData(stick))

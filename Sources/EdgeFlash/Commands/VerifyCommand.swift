@@ -134,7 +134,7 @@ struct VerifyCommand: ParsableCommand {
         }
         if let matched {
             report.checksum?.actual = matched.hex
-            report.checksum?.state = "matched"
+            report.checksum?.matched(matched, compressed: try isCompressed())
             lines.append("\(image): \(matched.matchDescription)")
         } else {
             lines.append("\(image): " + ChecksumSource.unverifiedNotice(imagePath: image))
@@ -152,8 +152,9 @@ struct VerifyCommand: ParsableCommand {
                 let described = ranges.inImage.map(InjectionFootprint.describe).joined(separator: ", ")
                     + ranges.afterImage.map { ", \(InjectionFootprint.describe($0)) at the disk's end" }.joined()
                 // An MBR has no backup: only a GPT's moved to the disk's end.
-                let finished = [tables.layout == "gpt" ? "with its backup at the disk's end" : nil,
-                                tables.grown.map { "with partition \($0.number) grown" }].compactMap { $0 }.joined(separator: " and ")
+                let grown = tables.grown.map { "partition \($0.number) grown" }
+                let finished = tables.layout == "gpt" ? "with its backup at the disk's end" + (grown.map { " and \($0)" } ?? "")
+                    : grown.map { "with \($0)" } ?? "as the image has it"
                 lines.append("\(against): \(compared.subject) match \(image) (read with O_DIRECT), except the partition table write rewrote for this disk (\(described)), which holds the image's table \(finished)\(compared.note)")
             } else {
                 lines.append("\(against): \(compared.subject) match \(image) (read with O_DIRECT)\(compared.note)")
@@ -165,6 +166,13 @@ struct VerifyCommand: ParsableCommand {
         report.ok = true
         report.exitStatus = ExitStatus.success.rawValue
         if json { JSONLines.emit(report) } else { print(lines.joined(separator: "\n")) }
+    }
+
+    /// The image is a gzip, xz or zstd file (told by its magic bytes).
+    private func isCompressed() throws -> Bool {
+        let file = try ImageFile(path: image)
+        defer { file.close() }
+        return try CompressedImage.format(of: file) != nil
     }
 
     /// After the image region matched (its table bytes as inject rewrote them): the tables inject

@@ -38,6 +38,8 @@ final class WriteTargets: @unchecked Sendable {
         var disk: Disk?
         /// The ranges a bmap or a sparse file's extents limited the write to.
         var map: ImageMap?
+        /// The image as the disk holds it (decoded), when known.
+        var imageSize: Int64?
         var seconds: Double = 0
         /// Refused by its preflight: said before the question, not again after the table.
         var leftOut = false
@@ -101,8 +103,10 @@ final class WriteTargets: @unchecked Sendable {
                 return try finishAndExit(results)
             }
             for ((index, write), target) in zip(prepared, outcome.targets) {
+                let imageSize = outcome.image?.size ?? (write.source.sizeIsStated ? write.source.size : nil)
                 results[index] = Result(written: target.written, failure: target.failure, disk: write.disk, map: write.map,
-                                        seconds: target.seconds)
+                                        imageSize: imageSize, seconds: target.seconds)
+                if write.source is CompressedImage { reports[index].decoded(bytes: imageSize) }
             }
             return try finishAndExit(results, image: outcome.image, mapped: outcome.mapped)
         }
@@ -168,10 +172,12 @@ final class WriteTargets: @unchecked Sendable {
     /// the bmap's ranges the writes followed.
     private func log(_ results: [Result], image: WrittenImage?, mapped: MappedRanges?) -> [FlashRecord] {
         let records = results.enumerated().map { index, result in
-            var record = FlashRecord(.write, device: devices[index], disk: result.disk, userData: sites.userData(at: index),
-                                     failure: result.failure, seconds: result.seconds)
+            // The disk a /dev/disk/by-id link resolved to, and the link as given.
+            var record = FlashRecord(.write, device: result.disk?.path ?? devices[index], disk: result.disk,
+                                     userData: sites.userData(at: index), failure: result.failure, seconds: result.seconds)
+            if record.device != devices[index] { record.givenPath = devices[index] }
             record.site = record.site ?? sites.sites[index]
-            record.describeImage(path: command.image, size: image?.size ?? reports[index].imageBytes, sha256: image?.sha256)
+            record.describeImage(path: command.image, size: image?.size ?? result.imageSize ?? reports[index].imageBytes, sha256: image?.sha256)
             record.mapped = mapped
             return record
         }
@@ -192,12 +198,18 @@ final class WriteTargets: @unchecked Sendable {
             }
             JSONLines.emit(report)
         } else {
-            print(WriteCommand.summary(written.outcome, image: command.image, device: device))
+            print(WriteCommand.summary(written.outcome, image: command.image, imageSize: result.imageSize, mapped: result.map != nil,
+                                       device: result.disk.map { Self.name($0, given: device) } ?? device))
             if let map = result.map { print(WriteCommand.mapSummary(map)) }
             if let tables = written.tables { print(WriteCommand.summary(tables)) }
             if let injected = written.injected { print(InjectCommand.summary(injected, target: device)) }
         }
         if let warning = written.outcome.partitionTableWarning { Terminal.writeStderr("edgeflash: warning: \(warning)\n") }
+    }
+
+    /// "/dev/sdb", or "/dev/sdb (given as /dev/disk/by-id/usb-X)" when a link to it was given.
+    static func name(_ disk: Disk, given: String) -> String {
+        disk.path == given ? given : "\(disk.path) (given as \(given))"
     }
 
     /// Several devices: each device's result object (JSON) and a summary, or a table.
