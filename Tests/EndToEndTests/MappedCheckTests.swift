@@ -41,6 +41,7 @@ extension MappedWriteTests {
         defer { loop.detach() }
         let write = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--no-probe", "--log", log])
         #expect(write.status == 0, "\(write.stderr)")
+        #expect(write.stdout.contains("in 3 ranges from disk.img.bmap"), "\(write.stdout)")
         #expect(!(try cmp(image, loop.path, from: 5 << 20, count: 1 << 20)), "an unmapped block kept the stick's 0xFF")
 
         // The log names the write by its ranges' digest, as the documented shell recipe takes it.
