@@ -45,16 +45,7 @@ struct CheckCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Compare the image region with this image, naming the first byte that differs.", valueName: "image"))
     var image: String?
 
-    @Option(help: ArgumentHelp("With --image: the bmaptool block map the image was written with; only the ranges it maps are compared. By default the one write uses: IMAGE.bmap when it exists.",
-                               valueName: "file"), completion: .file(extensions: ["bmap"]))
-    var bmap: String?
-
-    @Flag(help: "With --image: compare every byte of the image, even when a bmap is beside it.")
-    var noBmap = false
-
-    @Option(help: ArgumentHelp("OpenPGP keyring (gpgv format) to check a signed bmap with; by default gpgv's own.", valueName: "file"),
-            completion: .file())
-    var keyring: String?
+    @OptionGroup var bmapOptions: ComparisonBmapOptions
 
     @Flag(help: "Print the user-data, its secrets redacted.")
     var show = false
@@ -66,8 +57,7 @@ struct CheckCommand: ParsableCommand {
     var log: String?
 
     func validate() throws {
-        if bmap != nil && noBmap { throw ValidationError("Give --bmap or --no-bmap, not both.") }
-        if bmap != nil && image == nil { throw ValidationError("--bmap is for --image IMAGE.") }
+        if bmapOptions.bmap != nil && image == nil { throw ValidationError("--bmap is for --image IMAGE.") }
     }
 
     func run() throws {
@@ -92,7 +82,7 @@ struct CheckCommand: ParsableCommand {
         }
         let cancel = CancellationFlag()
         let stick = try withExtendedLifetime(InterruptTrap(cancel: cancel)) {
-            try StickCheck.run(path: device, image: image, bmap: WriteConfiguration.BmapChoice(given: bmap, skip: noBmap), keyring: keyring,
+            try StickCheck.run(path: device, image: image, bmap: bmapOptions.choice, keyring: bmapOptions.keyring,
                                known: contents.knownImages, cancel: cancel, progress: reporter.update)
         }
         reporter.finish()

@@ -48,20 +48,10 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: ArgumentHelp("A device the image was written to: compare its bytes with the image.", valueName: "device"))
     var against: String?
 
-    @Option(help: ArgumentHelp("With --against: the bmaptool block map the image was written with; only the ranges it maps are compared. By default the one write uses: IMAGE.bmap when it exists (for disk.img.xz: disk.img.xz.bmap, then disk.img.bmap).",
-                               valueName: "file"), completion: .file(extensions: ["bmap"]))
-    var bmap: String?
-
-    @Flag(help: "With --against: compare every byte of the image, even when a bmap is beside it.")
-    var noBmap = false
-
-    @Option(help: ArgumentHelp("OpenPGP keyring (gpgv format) to check a signed bmap with; by default gpgv's own.", valueName: "file"),
-            completion: .file())
-    var keyring: String?
+    @OptionGroup var bmapOptions: ComparisonBmapOptions
 
     func validate() throws {
-        if bmap != nil && noBmap { throw ValidationError("Give --bmap or --no-bmap, not both.") }
-        if bmap != nil && against == nil { throw ValidationError("--bmap is for --against DEVICE.") }
+        if bmapOptions.bmap != nil && against == nil { throw ValidationError("--bmap is for --against DEVICE.") }
     }
 
     @Flag(help: "JSON lines on stdout: progress events and a final result object.")
@@ -106,7 +96,7 @@ struct VerifyCommand: ParsableCommand {
             let device = try BlockDevice(path: against, access: .readOnly, direct: true)
             defer { device.close() }
             let comparison = try ImageComparison.run(imagePath: image, device: device, expected: expected,
-                                                     bmap: WriteConfiguration.BmapChoice(given: bmap, skip: noBmap), keyring: keyring,
+                                                     bmap: bmapOptions.choice, keyring: bmapOptions.keyring,
                                                      cancel: cancel, progress: reporter.update)
             imageSize = comparison.imageSize
             footprint = comparison.footprint
