@@ -20,7 +20,8 @@ public struct KnownImage: Hashable, Sendable {
     public init?(_ record: FlashRecord) {
         guard let size = record.imageSize else { return nil }
         if let mapped = record.mapped {
-            self.init(size: size, sha256: mapped.sha256, ranges: mapped.byteRanges, bmap: mapped.bmap)
+            guard let ranges = mapped.byteRanges, (ranges.last?.upperBound ?? 0) <= size else { return nil }
+            self.init(size: size, sha256: mapped.sha256, ranges: ranges, bmap: mapped.bmap)
         } else if let sha256 = record.imageSHA256 {
             self.init(size: size, sha256: sha256)
         } else {

@@ -17,8 +17,16 @@ public struct MappedRanges: Codable, Sendable, Hashable {
         self.sha256 = sha256
     }
 
-    public var byteRanges: [Range<Int64>] {
-        ranges.compactMap { $0.count == 2 && $0[1] >= 0 ? $0[0]..<($0[0] + $0[1]) : nil }
+    /// The ranges, when they are as a write records them (sorted, disjoint, not empty); nil for a
+    /// line edited into something else.
+    public var byteRanges: [Range<Int64>]? {
+        var result: [Range<Int64>] = []
+        for pair in ranges {
+            guard pair.count == 2, pair[0] >= (result.last?.upperBound ?? 0), pair[1] > 0,
+                  pair[0] <= Int64.max - pair[1] else { return nil }
+            result.append(pair[0]..<(pair[0] + pair[1]))
+        }
+        return result
     }
 
     /// Beyond this many ranges a log line would grow past what a log should hold (~400 kB): such a
@@ -52,9 +60,9 @@ public struct RangesDigest {
         let end = offset + Int64(bytes.count)
         while index < ranges.count, ranges[index].lowerBound < end {
             let current = ranges[index]
-            let part = max(current.lowerBound, offset)..<min(current.upperBound, end)
-            if !part.isEmpty {
-                range.update(UnsafeRawBufferPointer(rebasing: bytes[Int(part.lowerBound - offset)..<Int(part.upperBound - offset)]))
+            let lower = max(current.lowerBound, offset), upper = min(current.upperBound, end)
+            if lower < upper {
+                range.update(UnsafeRawBufferPointer(rebasing: bytes[Int(lower - offset)..<Int(upper - offset)]))
             }
             guard current.upperBound <= end else { return }
             all.update(Array((range.finalizeHex() + "\n").utf8))
