@@ -160,6 +160,12 @@ struct DiskImageTests {
             let verify = try EdgeFlashBinary.run(["verify", given, "--against", loop.path])
             #expect(verify.status == 0, "\(given): \(verify.stdout)\(verify.stderr)")
         }
+        // A user-data volume is planned in 512-byte sectors: refused on this disk before writing.
+        let before = try Shell.bash("sha256sum < '\(loop.path)'")
+        let userData = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--user-data", try userDataFile(validUserData)])
+        #expect(userData.status == 3, "\(userData.stderr)")
+        #expect(userData.stderr.contains("\(loop.path) has 4096-byte logical sectors: a user-data volume is added to disks with 512-byte sectors only"), "\(userData.stderr)")
+        #expect(try Shell.bash("sha256sum < '\(loop.path)'") == before)
     }
 
     /// A 512-byte-sector image (plain, and xz-compressed) to a 4096-byte-sector disk, and the
