@@ -22,7 +22,7 @@ enum Terminal {
         writeRaw(VisibleText.escaping(text), to: STDERR_FILENO)
     }
 
-    /// The progress display's own cursor moves (`"\r\u{1B}[K"`...) before `text`, which is shown
+    /// A progress display's own cursor moves (`"\r\u{1B}[K"`...) before `text`, which is shown
     /// visibly as any message is.
     static func writeStderr(cursor: String, _ text: String) {
         writeRaw(cursor + VisibleText.escaping(text), to: STDERR_FILENO)
