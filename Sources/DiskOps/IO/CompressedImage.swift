@@ -56,6 +56,15 @@ public final class CompressedImage: HashedImageSource, @unchecked Sendable {
         }
     }
 
+    /// Buffers in the write's ring: decoding, hashing and writing are three stages, and a third
+    /// buffer keeps the decoder from waiting for the other two. xz gets two: its threads buffer
+    /// whole blocks of their own and take the memory a third would need (the 64 MiB bound).
+    public var ringDepth: Int { format == .xz ? 2 : 3 }
+
+    /// Whether the write has the memory to read back while it decodes (`TrailingReadBack`'s
+    /// buffers beside the ring): not beside xz's decoder threads.
+    var leavesRoomForReadBack: Bool { format != .xz }
+
     public var path: String { file.path }
     public var size: Int64 { statedSize ?? 0 }
     public var sizeIsStated: Bool { statedSize != nil }
