@@ -124,7 +124,7 @@ public final class FaultyStick: @unchecked Sendable {
 
     /// Heals the stick: every fault is disarmed, so a test can read what a failed write left.
     public func heal() {
-        FileManager.default.createFile(atPath: healFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: healFile.path, contents: nil)
     }
 
     /// Every write the stick received, in order, as byte ranges (dropped and failed ones included).

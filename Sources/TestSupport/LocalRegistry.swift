@@ -76,12 +76,43 @@ public final class LocalRegistry: @unchecked Sendable {
         }
     }
 
-    /// The images the tests built and pulled for this registry (and the bases `build images` tagged)
-    /// leave the engines' local storage with it, and the layers only they used.
+    /// The images this process's tests made leave the engines' local storage at exit, with the
+    /// layers only they used; no other image does, since another process (a test run beside this
+    /// one, a real `build images`) may be building from its own. Ours: those named after this
+    /// registry (built, pulled, pushed for it) and those built from one of ours, as buildah's
+    /// `org.opencontainers.image.base.name` annotation says: the `localhost/edgeflash/canvos-base:*`
+    /// bases `build images` tags (their own base comes from this registry), and the cache images
+    /// `--layers` leaves behind a failed build.
     static func removeLocalImages(of address: String) {
-        _ = try? Shell.bash("""
-            buildah images --format '{{.Name}}:{{.Tag}}' | grep -E '^(\(address)/|localhost/edgeflash/canvos-base:)' | xargs -r buildah rmi -f >/dev/null 2>&1
-            buildah rmi --prune >/dev/null 2>&1 || true
-            """)
+        struct Image { var id: String; var names: [String]; var base: String }
+        guard let listing = try? Shell.bash("buildah images --all --noheading --no-trunc --format '{{.ID}} {{.Name}}:{{.Tag}}'") else { return }
+        var byID: [String: Image] = [:]
+        for line in listing.split(separator: "\n") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+            guard fields.count == 2 else { continue }
+            let id = fields[0], name = fields[1]
+            if byID[id] == nil {
+                let base = (try? Shell.bash("buildah inspect --type image --format '{{index .ImageAnnotations \"org.opencontainers.image.base.name\"}}' \(id)")) ?? ""
+                byID[id] = Image(id: id, names: [], base: base.trimmingCharacters(in: .whitespacesAndNewlines))
+            }
+            if name != "<none>:<none>" { byID[id]!.names.append(name) }
+        }
+        var ours = Set(byID.values.filter { $0.names.contains { $0.hasPrefix(address + "/") } }.map(\.id))
+        var oursNames = Set(ours.flatMap { byID[$0]!.names })
+        while true {  // built from ours, and built from those
+            let more = byID.values.filter { !ours.contains($0.id) && ($0.base.hasPrefix(address + "/") || oursNames.contains($0.base)) }
+            if more.isEmpty { break }
+            ours.formUnion(more.map(\.id))
+            oursNames.formUnion(more.flatMap(\.names))
+        }
+        // The names first (an image goes when its last name does, its unnamed parents with it),
+        // then what is left unnamed, leaves first: removing one takes its unnamed parents too.
+        for name in oursNames.sorted() { _ = try? Shell.bash("buildah rmi -f '\(name)' >/dev/null 2>&1") }
+        for _ in 0..<ours.count {
+            guard let left = try? Shell.bash("buildah images --all --quiet --no-trunc --filter dangling=true") else { return }
+            let leaves = left.split(separator: "\n").map(String.init).filter(ours.contains)
+            if leaves.isEmpty { return }
+            for id in leaves { _ = try? Shell.bash("buildah rmi -f \(id) >/dev/null 2>&1") }
+        }
     }
 }

@@ -28,7 +28,7 @@ public enum ReliabilityLedger {
         let line = (try? JSONSerialization.data(withJSONObject: ["kind": kind, "case": name, "outcome": outcome.rawValue,
                                                                  "count": count], options: [.sortedKeys])) ?? Data()
         guard let handle = FileHandle(forWritingAtPath: path) ?? {
-            FileManager.default.createFile(atPath: path, contents: nil)
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
             return FileHandle(forWritingAtPath: path)
         }() else { return }
         defer { try? handle.close() }

@@ -70,7 +70,7 @@ struct SafetyLoopDeviceTests {
         // An open file keeps the filesystem busy: umount(2) says EBUSY.
         let handle = try FileHandle(forWritingTo: {
             let file = mountpoint.appendingPathComponent("open")
-            FileManager.default.createFile(atPath: file.path, contents: Data("x".utf8))
+            _ = FileManager.default.createFile(atPath: file.path, contents: Data("x".utf8))
             return file
         }())
         defer { try? handle.close() }

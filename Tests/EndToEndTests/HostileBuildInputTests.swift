@@ -193,7 +193,7 @@ struct BuildISOInputTests {
                              "--output", output.path]
         process.environment = ProcessInfo.processInfo.environment.merging(["TMPDIR": temporaryDirectory.path]) { $1 }
         let stderr = temporaryDirectory.deletingLastPathComponent().appendingPathComponent("stderr")
-        FileManager.default.createFile(atPath: stderr.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderr.path, contents: nil)
         process.standardError = try FileHandle(forWritingTo: stderr)
         process.standardOutput = FileHandle.nullDevice
         try process.run()

@@ -87,19 +87,15 @@ struct MappedWriteTests {
         let dir = try TemporaryDirectory.make()
         defer { try? FileManager.default.removeItem(at: dir) }
         let image = try sparseImage(in: dir)
-        let home = dir.appendingPathComponent("gnupg").path
+        let vendor = try SigningKey(in: dir)
         try Shell.bash("""
             cd '\(dir.path)'
             bmaptool create -o disk.img.bmap disk.img 2>/dev/null
-            mkdir -m 700 '\(home)'
-            gpg --homedir '\(home)' --batch --passphrase '' --quick-gen-key 'Vendor <vendor@example.com>' ed25519 sign never 2>/dev/null
-            gpg --homedir '\(home)' --export > vendor.gpg
-            gpg --homedir '\(home)' --batch --armor --detach-sign -o disk.img.bmap.asc disk.img.bmap 2>/dev/null
             echo other > other.txt
-            gpg --homedir '\(home)' --batch --armor --detach-sign -o other.asc other.txt 2>/dev/null
-            gpgconf --homedir '\(home)' --kill gpg-agent
             """)
-        let keyring = dir.appendingPathComponent("vendor.gpg").path
+        try vendor.detachSign(image + ".bmap", to: image + ".bmap.asc", armor: true)
+        try vendor.detachSign(dir.appendingPathComponent("other.txt").path, to: dir.appendingPathComponent("other.asc").path, armor: true)
+        let keyring = vendor.keyring.path
         let loop = try dirtyStick()
         defer { loop.detach() }
         let good = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--no-probe", "--keyring", keyring])
@@ -115,5 +111,38 @@ struct MappedWriteTests {
 
         let unmapped = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--no-probe", "--no-bmap"])
         #expect(unmapped.status == 0, "--no-bmap skips the bmap and its signature: \(unmapped.stderr)")
+    }
+
+    /// A bmap that is itself a clearsigned message (`gpg --clearsign`), as bmaptool accepts it: its
+    /// signed text is followed; the same file with one range checksum changed inside the signed
+    /// text is refused as a bad detached signature is, before anything is written.
+    @Test func aClearsignedBmapIsFollowedAndATamperedOneRefused() throws {
+        let dir = try TemporaryDirectory.make()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let image = try sparseImage(in: dir)
+        let vendor = try SigningKey(in: dir)
+        let plain = dir.appendingPathComponent("plain.bmap").path
+        try Shell.bash("bmaptool create -o '\(plain)' '\(image)' 2>/dev/null")
+        try vendor.clearsign(plain, to: image + ".bmap")
+        let keyring = vendor.keyring.path
+        let loop = try dirtyStick()
+        defer { loop.detach() }
+        let good = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--no-probe", "--keyring", keyring])
+        #expect(good.status == 0, "\(good.stderr)")
+        #expect(good.stdout.contains("2 ranges from disk.img.bmap"), "\(good.stdout)")
+        #expect(try cmp(image, loop.path, count: 1241 * 4096), "the ISO's range")
+        #expect(try cmp(image, loop.path, from: 20 << 20, count: 3 << 20), "the data at 20 MiB")
+        #expect(!(try cmp(image, loop.path, from: 10 << 20, count: 1 << 20)), "unmapped blocks are left as they were")
+
+        try Shell.bash("""
+            old=$(grep -o 'chksum="[0-9a-f]*"' '\(image).bmap' | tail -1 | cut -d'"' -f2)
+            sed -i "s/$old/$(printf '%064d' 0)/" '\(image).bmap'
+            dd if=/usr/lib/ipxe/ipxe.iso of=\(loop.path) bs=1M oflag=direct status=none
+            """)
+        let bad = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--no-probe", "--keyring", keyring])
+        #expect(bad.status == 4, "\(bad.stderr)")
+        #expect(bad.stderr.contains("the clearsigned bmap disk.img.bmap does not verify"), "\(bad.stderr)")
+        #expect(bad.stderr.contains("BAD signature"), "\(bad.stderr)")
+        #expect(try cmp("/usr/lib/ipxe/ipxe.iso", loop.path, count: 2 << 20), "refused before anything was written")
     }
 }

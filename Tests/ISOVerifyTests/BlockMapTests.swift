@@ -52,6 +52,33 @@ import EdgeCore
         #expect(error.message.contains("is damaged"), "\(error.message)")
     }
 
+    /// A clearsigned bmap: gpgv checks it and only the text it signed is parsed; another bmap put
+    /// before or after the signed part is ignored. A key not in the keyring is a refusal (exit 4).
+    @Test func aClearsignedBmapIsReadFromItsSignedTextOnly() throws {
+        let dir = try TemporaryDirectory.make(prefix: "edgeflash-bmap")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let image = dir.appendingPathComponent("disk.img").path, bmap = image + ".bmap"
+        try Shell.bash("""
+            truncate -s 16M '\(image)'
+            head -c 1M /dev/urandom | dd of='\(image)' bs=1M seek=8 conv=notrunc status=none
+            bmaptool create -o '\(dir.path)/plain.bmap' '\(image)' 2>/dev/null
+            """)
+        let vendor = try SigningKey(in: dir), other = try SigningKey(in: dir, name: "Other")
+        try vendor.clearsign(dir.appendingPathComponent("plain.bmap").path, to: bmap)
+        let signed = try String(contentsOfFile: bmap, encoding: .utf8)
+        try (Self.legacy13 + "\n" + signed + Self.legacy13).write(toFile: bmap, atomically: true, encoding: .utf8)
+
+        let checked = try BlockMap.load(bmap, keyring: vendor.keyring)
+        #expect(checked.map.version == "2.0" && checked.map.imageSize == 16 << 20, "the signed map, not the 1.3 one around it")
+        #expect(checked.map.ranges.count == 1)
+        #expect(checked.map.byteRange(checked.map.ranges[0]) == (8 << 20)..<(9 << 20))
+        #expect(checked.signature?.contains("Good signature from \"Vendor") == true, "\(checked.signature ?? "nil")")
+
+        let error = try #require(throws: EdgeError.self) { try BlockMap.load(bmap, keyring: other.keyring) }
+        #expect(error.code == .mismatch)
+        #expect(error.message.contains("the clearsigned bmap disk.img.bmap does not verify"), "\(error.message)")
+    }
+
     @Test func olderFormatsParse() throws {
         let map = try BlockMap.parse(Self.legacy13, fileName: "old.bmap")
         #expect(map.checksumType == "sha1")

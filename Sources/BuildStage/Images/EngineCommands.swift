@@ -41,9 +41,18 @@ public struct EngineCommands: Sendable, Equatable {
         command += ["--platform", "linux/\(arch)"]
         for (key, value) in arguments { command += ["--build-arg", "\(key)=\(value)"] }
         if let tag { command += ["--tag", tag] }
-        if let output { command += ["--no-cache", "--output", "type=local,dest=\(output)"] }
+        if let output {
+            command += ["--no-cache", "--output", "type=local,dest=\(output)"]
+            if let idFile = imageIDFile(output: output) { command += ["--iidfile", idFile] }
+        }
         return command + ["--file", file, context]
     }
+
+    /// Where buildah and podman name the image a build to `output` commits anyway (unnamed, so
+    /// nothing else would ever remove it); nil for docker, whose BuildKit keeps none.
+    public func imageIDFile(output: String) -> String? { engine == .docker ? nil : output + ".image-id" }
+
+    public func removeImage(_ id: String) -> [String] { [engine.rawValue, "rmi", id] }
 
     /// buildah and podman write the pushed manifest's digest to `digestFile`; docker prints it.
     public func push(_ reference: String, digestFile: String) -> [String] {

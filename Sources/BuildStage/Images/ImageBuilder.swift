@@ -203,7 +203,15 @@ public struct ImageBuilder: Sendable {
         try OutputDirectory.create(emptyContext)
         func attempt(_ commands: EngineCommands) async -> Step {
             try? FileManager.default.removeItem(at: output)
-            return await execute(commands.build(file: file.path, context: emptyContext.path, tag: nil, output: output.path), log: log)
+            let step = await execute(commands.build(file: file.path, context: emptyContext.path, tag: nil, output: output.path), log: log)
+            // The answer is in `output`; the unnamed image buildah and podman committed goes, or
+            // every run would leave one behind.
+            if let idFile = commands.imageIDFile(output: output.path),
+               let id = try? String(contentsOfFile: idFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) {
+                try? FileManager.default.removeItem(atPath: idFile)
+                if !id.isEmpty { _ = await execute(commands.removeImage(id), log: log) }
+            }
+            return step
         }
         var step = await attempt(commands)
         if !step.succeeded && engine != .docker && !children.isStopped {

@@ -112,7 +112,7 @@ struct WriteCommand: ParsableCommand {
     @Flag(help: "Write every byte of the image, even when a bmap is beside it (a sparse file's holes are still zeroed, not written).")
     var noBmap = false
 
-    @Option(help: ArgumentHelp("OpenPGP keyring (gpgv format) to check a signed bmap (BMAP.asc, BMAP.sig) with; by default gpgv's own (~/.gnupg/trustedkeys.kbx).",
+    @Option(help: ArgumentHelp("OpenPGP keyring (gpgv format) to check a signed bmap with (a detached BMAP.asc or BMAP.sig, or a clearsigned BMAP, of which only the signed text is used); by default gpgv's own (~/.gnupg/trustedkeys.kbx).",
                                valueName: "file"), completion: .file())
     var keyring: String?
 

@@ -25,15 +25,25 @@ extension BlockMap {
         public var signature: String?
     }
 
-    /// Reads and parses `path`, checks its own checksum and, when `path.asc` or `path.sig` exists,
-    /// its signature with gpgv (against `keyring`, or gpgv's default `trustedkeys` keyring, as
-    /// bmaptool checks with the user's). A bad checksum or signature is a refusal (exit 4).
+    /// Reads and parses `path`, checks its signature with gpgv (against `keyring`, or gpgv's default
+    /// `trustedkeys` keyring, as bmaptool checks with the user's) and its own checksum. The signature
+    /// is either inside the file (a clearsigned bmap: only the text gpgv says was signed is parsed)
+    /// or beside it (`path.asc`, `path.sig`). A bad checksum or signature is a refusal (exit 4).
     public static func load(_ path: String, keyring: URL?) throws -> Checked {
         let url = URL(fileURLWithPath: path)
         guard let data = FileManager.default.contents(atPath: path) else { throw EdgeError.cannotRead(path, "no such file, or not readable") }
         guard data.count <= 64 << 20 else { throw EdgeError(.malformed, "\(path) is \(data.count) bytes: too large for a bmap") }
         guard let text = String(data: data, encoding: .utf8) else { throw EdgeError(.malformed, "\(path) is not text (not UTF-8)") }
-        let map = try parse(text, fileName: url.lastPathComponent)
+        let signed: String, signature: String?
+        if isClearsigned(text) {
+            (signed, signature) = try verifyClearsigned(url, keyring: keyring, size: data.count)
+        } else {
+            signed = text
+            signature = try ["asc", "sig"].map { url.appendingPathExtension($0) }
+                .first { FileManager.default.fileExists(atPath: $0.path) }
+                .map { try verifyDetached($0, over: url, keyring: keyring) }
+        }
+        let map = try parse(signed, fileName: url.lastPathComponent)
         if let expected = map.fileChecksum, let type = map.checksumType {
             let actual = try digest(Data(map.textForFileChecksum.utf8), type: type, file: url.lastPathComponent)
             guard actual == expected else {
@@ -41,10 +51,16 @@ extension BlockMap {
                                 hint: "download the bmap again, or pass --no-bmap to write the whole image")
             }
         }
-        let signature = try ["asc", "sig"].map { url.appendingPathExtension($0) }
-            .first { FileManager.default.fileExists(atPath: $0.path) }
-            .map { try verifySignature($0, over: url, keyring: keyring) }
         return Checked(map: map, path: path, signature: signature)
+    }
+
+    /// The armor line that starts an OpenPGP clearsigned message (`gpg --clearsign`). bmaptool looks
+    /// for it at the file's start; gpgv also accepts text before it, so any line that starts with it
+    /// counts: such a file is never read as a plain, unsigned bmap.
+    static let clearsignHeader = "-----BEGIN PGP SIGNED MESSAGE-----"
+
+    static func isClearsigned(_ text: String) -> Bool {
+        text.hasPrefix(clearsignHeader) || text.contains("\n" + clearsignHeader)
     }
 
     /// The hex digest bmaptool's `ChecksumType` names (sha256, sha1, sha512).
@@ -65,18 +81,26 @@ extension BlockMap {
         }
     }
 
-    private static func verifySignature(_ signature: URL, over bmap: URL, keyring: URL?) throws -> String {
-        var arguments = [signature.path, bmap.path]
-        if let keyring { arguments = ["--keyring", keyring.standardizedFileURL.path] + arguments }
-        let result = try ChildProcess.run("gpgv", arguments, mergeOutput: true)
-        let gist = result.stdout.split(separator: "\n").map { $0.replacingOccurrences(of: "gpgv: ", with: "") }
-            .filter { $0.contains("signature") || $0.contains("public key") || $0.contains("OpenPGP") }.joined(separator: "; ")
+    private static func verifyDetached(_ signature: URL, over bmap: URL, keyring: URL?) throws -> String {
+        let (result, gist) = try Gpgv.run([signature.path, bmap.path], keyring: keyring)
         guard result.succeeded else {
             throw EdgeError(.mismatch, "the signature \(signature.lastPathComponent) does not verify \(bmap.lastPathComponent): \(gist)",
-                            hint: "the bmap may have been tampered with; give the signer's key with --keyring, or pass --no-bmap")
+                            hint: signatureHint)
         }
         return "\(signature.lastPathComponent): \(gist)"
     }
+
+    /// gpgv checks the clearsigned `bmap` and writes the text the signature covers to stdout: that
+    /// text, never the file around it, is the bmap.
+    private static func verifyClearsigned(_ bmap: URL, keyring: URL?, size: Int) throws -> (signed: String, signature: String) {
+        let (result, gist) = try Gpgv.run(["--output", "-", bmap.path], keyring: keyring, captureLimit: max(size, 1 << 20))
+        guard result.succeeded, !result.truncated else {
+            throw EdgeError(.mismatch, "the clearsigned bmap \(bmap.lastPathComponent) does not verify: \(gist)", hint: signatureHint)
+        }
+        return (result.stdout, "\(bmap.lastPathComponent) (clearsigned): \(gist)")
+    }
+
+    private static let signatureHint = "the bmap may have been tampered with; give the signer's key with --keyring, or pass --no-bmap"
 }
 
 /// The hash of one bmap range, of the type the map names.

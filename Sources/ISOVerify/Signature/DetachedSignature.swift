@@ -49,13 +49,7 @@ public struct DetachedSignature: Sendable, Codable, Equatable {
         guard FileManager.default.fileExists(atPath: keyring.path) else {
             throw EdgeError(.usage, "keyring \(keyring.path) does not exist")
         }
-        // An absolute keyring path: gpgv otherwise looks it up in ~/.gnupg.
-        let result = try ChildProcess.run("gpgv", ["--keyring", keyring.standardizedFileURL.path, signature.path, signed.path],
-                                          mergeOutput: true)
-        let lines = result.stdout.split(separator: "\n").map(String.init)
-        let gist = lines.filter { $0.contains("Good signature") || $0.contains("BAD signature") || $0.contains("Can't check")
-            || $0.contains("no valid OpenPGP") || $0.contains("using") || $0.contains("No public key") }
-        let detail = (gist.isEmpty ? lines : gist).map { $0.replacingOccurrences(of: "gpgv: ", with: "") }.joined(separator: "; ")
+        let (result, detail) = try Gpgv.run([signature.path, signed.path], keyring: keyring)
         return DetachedSignature(signatureFile: signature.lastPathComponent, signedFile: signed.lastPathComponent,
                                  status: result.succeeded ? .good : .bad, detail: detail)
     }
