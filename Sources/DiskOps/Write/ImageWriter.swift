@@ -19,6 +19,8 @@ public struct WriteOutcome: Sendable, Equatable {
     /// BLKRRPART failed: the kernel still shows the old partitions until the stick is replugged.
     public var partitionTableWarning: String?
     public var writeSeconds: Double
+    /// The read-back after the write; for one overlapped with it, only what was left (the last
+    /// batches, the sample sweep, the first MiB).
     public var verifySeconds: Double?
 }
 
