@@ -56,14 +56,14 @@ public final class CompressedImage: HashedImageSource, @unchecked Sendable {
         }
     }
 
-    /// Buffers in the write's ring: decoding, hashing and writing are three stages, and a third
-    /// buffer keeps the decoder from waiting for the other two. xz gets two: its threads buffer
-    /// whole blocks of their own and take the memory a third would need (the 64 MiB bound).
-    public var ringDepth: Int { format == .xz ? 2 : 3 }
-
-    /// Whether the write has the memory to read back while it decodes (`TrailingReadBack`'s
-    /// buffers beside the ring): not beside xz's decoder threads.
-    var leavesRoomForReadBack: Bool { format != .xz }
+    /// Buffers in the write's ring, when a plain image's would have `plainDepth`: decoding,
+    /// hashing and writing are three stages, and a third buffer keeps the decoder from waiting for
+    /// the other two, but a decoder's ring is one smaller than a plain image's (it buffers on its
+    /// own), and xz's is two: its threads buffer whole blocks and take the memory of a third (the
+    /// 64 MiB bound). Several writes side by side (a ring of three each) get two.
+    public func ringDepth(insteadOf plainDepth: Int) -> Int {
+        min(format == .xz ? 2 : 3, plainDepth - 1)
+    }
 
     public var path: String { file.path }
     public var size: Int64 { statedSize ?? 0 }

@@ -55,8 +55,8 @@ public struct WriteOutcome: Sendable, Equatable {
 /// against a write at ~1.8 GB/s here), so the target idles between writes: a decoded image whose length is
 /// known (zstd states it) is read back in that idle time, a batch behind the writes. xz keeps the
 /// second pass: its decoder threads take the memory the read-back's buffers would need under the
-/// 64 MiB bound; so does a stream of unknown length (gzip, zstd from a pipe), whose plan is only
-/// cut to its length once it ended.
+/// 64 MiB bound; so do writes side by side (each has less memory), and a stream of unknown length
+/// (gzip, zstd from a pipe), whose plan is only cut to its length once it ended.
 /// The second pass reads every segment after the last body write, so a stick whose addresses
 /// alias in a way the probe's markers miss is still caught (a later write landing on an earlier
 /// segment); the overlapped read-back keeps that check in a cheap form: after the last write and
@@ -149,8 +149,10 @@ public final class ImageWriter {
         let source = SourceSegments(image: image, plan: plan, hash: hashedAlready == nil ? ChecksumMatch.imageHash(for: expected) : nil,
                                     map: map, rangeChecks: try map.flatMap(RangeChecks.init))
         let heldBack = AlignedBuffer(capacity: Int(WritePlan.heldBackSize), account: buffers)
-        // A decoded image of known length is read back while it is written (see the type's comment).
-        let overlapped = verify && !plan.streamed && (image as? CompressedImage)?.leavesRoomForReadBack == true
+        // A decoded image of known length is read back while it is written (see the type's
+        // comment), when its ring of three says the write has the memory for it: not xz's ring of
+        // two, nor the rings of writes side by side.
+        let overlapped = verify && !plan.streamed && image is CompressedImage && depth >= 3
         let digests = SegmentDigests(plan: plan, map: map, sampled: overlapped)
         let checkedWhileWriting = ProgressCounter(phase: .verify, total: plan.imageSize, report: { _ in })
         let trailing = overlapped ? TrailingReadBack(verifier: readBackVerifier(digests, depth: 2, ioThreads: 2), body: plan.bodySegments) : nil
