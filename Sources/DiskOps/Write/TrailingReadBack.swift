@@ -26,8 +26,8 @@ final class TrailingReadBack: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
     private var running = false
 
-    /// `verifier` reads with the buffers and threads it was given (one of each is enough: it
-    /// only has to keep up with a decoder).
+    /// `verifier` reads with the buffers and threads it was given: two reads in flight (with one,
+    /// reads beside the writes were slow enough here to leave half the body for after the last write).
     init(verifier: ReadBackVerifier, body: Range<Int>) {
         self.verifier = verifier
         self.body = body
