@@ -208,7 +208,7 @@ public struct PreparedWrite {
     /// Ctrl-C) stops it; the error then says what the disk holds. `shared` reads the image instead
     /// of the prepared source (a fan-out tap, when several targets share one reading of a plain
     /// image), and `depth` is the number of buffers in the write's ring (fewer per target when many
-    /// share the memory; two for a decompressor, which buffers on its own).
+    /// share the memory; a decompressor's, `CompressedImage.ringDepth`).
     public func run(cancel: CancellationFlag, shared: (any ImageSource)? = nil, depth: Int = 4) throws -> WriteResult {
         defer { image.close() }
         let device = disk.path
@@ -218,7 +218,7 @@ public struct PreparedWrite {
             }
             try ExclusiveAccess.check(devicePath: device)
             let read = shared ?? source
-            let outcome = try writeImage(read, depth: source is CompressedImage ? 2 : depth, cancel: cancel)
+            let outcome = try writeImage(read, depth: (source as? CompressedImage)?.ringDepth(insteadOf: depth) ?? depth, cancel: cancel)
             session.emit(.written(outcome))
             let written = WrittenImage.named(by: read, checksum: outcome.checksum)
             if let finish { try finishTables(finish) }
