@@ -1,4 +1,3 @@
-import EdgeCore
 import Foundation
 import ISOVerify
 
@@ -15,12 +14,10 @@ extension WriteConfiguration.BmapChoice {
         case .beside: path = BlockMap.discover(forImage: imagePath)
         }
         guard let path else { return nil }
-        let bmap = try BlockMap.load(path, keyring: keyring.map { URL(fileURLWithPath: $0) }).map
-        if let imageSize, bmap.imageSize != imageSize {
-            throw EdgeError(.mismatch, "\(path) maps an image of \(bmap.imageSize) bytes, but \(imagePath) is \(imageSize) bytes",
-                            hint: "Give the image's own bmap with --bmap, or pass --no-bmap to use every byte.")
-        }
-        return ImageMap(bmap, source: URL(fileURLWithPath: path).lastPathComponent)
+        let map = ImageMap(try BlockMap.load(path, keyring: keyring.map { URL(fileURLWithPath: $0) }).map,
+                           source: URL(fileURLWithPath: path).lastPathComponent)
+        if let imageSize { try map.refuseUnlessMade(forImageOf: imageSize, imagePath: imagePath) }
+        return map
     }
 }
 
