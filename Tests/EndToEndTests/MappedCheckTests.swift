@@ -4,8 +4,7 @@ import TestSupport
 
 /// `check` and `verify --against` after a write through a bmap onto a used stick: its unmapped
 /// blocks keep the stick's old bytes (bmaptool's "don't care"), so the stick is judged by the
-/// ranges the bmap maps; and after a sparse write without a checksum, which the log names by the
-/// image's whole SHA-256.
+/// ranges the bmap maps.
 extension MappedWriteTests {
     /// An 8 MiB GPT disk image (1 MiB of data at 2 MiB, holes elsewhere) and its bmap from bmaptool.
     func gptImageWithBmap(in dir: URL) throws -> String {
@@ -87,22 +86,5 @@ extension MappedWriteTests {
         let changed = try EdgeFlashBinary.run(["check", loop.path, "--log", log])
         #expect(changed.status == 4, "\(changed.stderr)")
         #expect(changed.stderr.contains("does not match disk.img written to it"), "\(changed.stderr)")
-    }
-
-    @Test func aSparseWriteWithoutAChecksumIsNamedByItsWholeSHA256() throws {
-        let dir = try TemporaryDirectory.make()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let image = try sparseImage(in: dir)
-        let log = dir.appendingPathComponent("flash.jsonl").path
-        let loop = try dirtyStick()
-        defer { loop.detach() }
-        let write = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--no-probe", "--log", log])
-        #expect(write.status == 0, "\(write.stderr)")
-        let sha256 = try Shell.bash("sha256sum '\(image)' | cut -c1-64").trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(try lastRecord(log)["imageSHA256"] as? String == sha256, "holes hashed as the zeros they are")
-
-        let check = try EdgeFlashBinary.run(["check", loop.path, "--log", log])
-        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
-        #expect(check.stdout.contains("SHA-256 \(sha256), intact: the image disk.img in the log"), "\(check.stdout)")
     }
 }

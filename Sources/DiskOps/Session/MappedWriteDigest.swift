@@ -1,19 +1,10 @@
 import EdgeCore
 import ISOVerify
 
-/// What names an image in the flash log after a write that read it in its mapped ranges only, and
-/// so hashed nothing whole: a sparse file by its SHA-256 (its holes are zeros, and the disk's were
-/// zeroed), a bmap's ranges by their digest (`RangesDigest`: the rest of the stick kept what it
-/// held, so only they say what it holds).
+/// What names an image in the flash log after a write through a bmap, which read the image in its
+/// mapped ranges only and so hashed nothing whole: the ranges' digest (`RangesDigest`: the rest of
+/// the stick kept what it held, so only they say what it holds).
 enum MappedWriteDigest {
-    /// The sparse file's SHA-256: its extents read again (from the page cache, usually), zeros
-    /// for its holes.
-    static func sparseImage(_ path: String, map: ImageMap) throws -> WrittenImage {
-        var hash = StreamingHash(.sha256)
-        let size = try read(path, map: map) { bytes, _ in hash.update(bytes) }
-        return WrittenImage(size: size, sha256: hash.finalizeHex())
-    }
-
     /// The bmap's ranges and their digest: stated by its sha256 range checksums (the write checked
     /// every range against them), else read again from the image file. nil for a compressed image
     /// whose bmap has no sha256 checksums, and for more ranges than a log line should hold.

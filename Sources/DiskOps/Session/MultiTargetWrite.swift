@@ -77,17 +77,15 @@ public struct MultiTargetWrite {
         group.wait()
         fanOut?.stop()
         let targets = results.all
-        var named = targets.lazy.compactMap { $0.written?.image }.first ?? fanOut?.writtenImage
+        let named = targets.lazy.compactMap { $0.written?.image }.first ?? fanOut?.writtenImage
             ?? writes.lazy.compactMap { ($0.source as? any HashedImageSource)?.writtenImage }.first
         // A mapped write read its ranges only: what names it is taken once, after the writes (the
         // disks are written whatever comes of it; an image that cannot be read again goes unnamed).
         var mapped: MappedRanges?
-        if let map = writes[0].map, targets.contains(where: { $0.written != nil }) {
-            if map.zeroHoles {
-                named = named ?? (try? MappedWriteDigest.sparseImage(writes[0].image.path, map: map))
-            } else {
-                mapped = try? MappedWriteDigest.bmapRanges(map, source: writes[0].source)
-            }
+        // A sparse file written without a checksum goes unnamed: hashing its whole size (holes as
+        // zeros) after the write cost more than the write of its data (`check --image` names it).
+        if let map = writes[0].map, !map.zeroHoles, targets.contains(where: { $0.written != nil }) {
+            mapped = try? MappedWriteDigest.bmapRanges(map, source: writes[0].source)
         }
         return Outcome(targets: targets, image: named, mapped: mapped, sharedBufferPeak: fanOut?.buffers.peakBytes ?? 0)
     }
