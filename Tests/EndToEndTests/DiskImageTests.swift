@@ -251,6 +251,43 @@ struct DiskImageTests {
         }
     }
 
+    /// An image whose file goes on for 8 MiB past its GPT (which covers its first 32 MiB), on a disk
+    /// its own size: the moved backup GPT would land on the image's data, so the tables are left as
+    /// the image made them (plain, and gzip, whose length is known only once written) and every byte
+    /// of the image is on the disk; `--grow` is refused before writing. On a disk with room for the
+    /// backup after the image, it is moved as usual.
+    @Test func aFinishNeverWritesOverTheImagesData() throws {
+        let dir = try TemporaryDirectory.make(prefix: "edgeflash-diskimage")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let image = dir.appendingPathComponent("longer.img").path
+        try Shell.bash("""
+            truncate -s 32M '\(dir.path)/gpt.img' && sgdisk -o -n1:2048:0 '\(dir.path)/gpt.img' >/dev/null
+            (cat '\(dir.path)/gpt.img'; head -c 8M /dev/urandom) > '\(image)' && gzip -kc '\(image)' > '\(image).gz'
+            """)
+        let size: Int64 = 40 << 20
+        let loop = try LoopDevice(size: size)
+        defer { loop.detach() }
+        for given in [image, image + ".gz"] {
+            let write = try EdgeFlashBinary.run(["write", given, loop.path, "--yes", "--no-probe"])
+            #expect(write.status == 0, "\(given): \(write.stderr)")
+            #expect(write.stdout.contains("Partition table: left as the image made it, not moved to the disk's end: its GPT covers only its first 33.6 MB (backup header at sector 65535)"), "\(given): \(write.stdout)")
+            #expect(try Shell.run("cmp", [image, loop.path]).succeeded, "\(given)")
+        }
+        try Shell.bash("head -c 1M /dev/urandom | dd of='\(loop.path)' conv=fsync status=none")
+        let before = try Shell.bash("sha256sum < '\(loop.path)'")
+        let grow = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--no-probe", "--grow"])
+        #expect(grow.status == 3, "\(grow.stderr)")
+        #expect(grow.stderr.contains("cannot --grow the last partition of \(image): its GPT covers only its first 33.6 MB"), "\(grow.stderr)")
+        #expect(try Shell.bash("sha256sum < '\(loop.path)'") == before)
+
+        let roomy = try LoopDevice(size: size + (1 << 20))
+        defer { roomy.detach() }
+        let write = try EdgeFlashBinary.run(["write", image, roomy.path, "--yes", "--no-probe"])
+        #expect(write.stdout.contains("the backup GPT moved from sector 65535 to the disk's last sector, 83967"), "\(write.stdout)\(write.stderr)")
+        // Past its tables in the first MiB (the primary rewritten), every byte is the image's.
+        #expect(try Shell.run("cmp", ["-i", "1048576", "-n", String(size - (1 << 20)), image, roomy.path]).succeeded)
+    }
+
     /// --expect-serial and --expect-size are checked before the disk is opened for writing: with
     /// another process holding the loop exclusively, the mismatch is what is reported, not "busy"
     /// (which an open for writing would meet first).

@@ -1,3 +1,4 @@
+import Decompression
 import EdgeCore
 import ISOVerify
 
@@ -35,10 +36,15 @@ public struct DiskImageFinish: Sendable, Equatable, Encodable {
     public var backupHeaderTo: UInt64?
     /// The last partition, as `--grow` left it; nil without `--grow`.
     public var grown: GrownPartition?
+    /// Why the image's tables were left as it made them (no phases then): the finish would have
+    /// written over the image's own data.
+    public var notFinished: String?
     /// [backup GPT], [primary GPT + protective MBR], or [MBR table]: each flushed before the next.
     var phases: [[DiskWrite]]
+    /// A GPT image's own tables: the only image bytes the phases may write over.
+    var imageTables: ImageOwnTables?
 
-    enum CodingKeys: String, CodingKey { case layout, sectorSize, backupHeaderFrom, backupHeaderTo, grown }
+    enum CodingKeys: String, CodingKey { case layout, sectorSize, backupHeaderFrom, backupHeaderTo, grown, notFinished }
 
     /// The finish for `image` (`imageSize` bytes, read through `read`, zeros past its end) written
     /// to `disk`; nil when there is nothing to do (an ISO, an MBR without `--grow`, a GPT already
@@ -82,8 +88,14 @@ public struct DiskImageFinish: Sendable, Equatable, Encodable {
                 try table.setLastLBA(of: number, to: table.lastUsableLBA)
                 grown?.lastSector = table.lastUsableLBA
             }
-            return DiskImageFinish(layout: "gpt", sectorSize: diskSectorSize, backupHeaderFrom: gpt.backupLBA, backupHeaderTo: diskSectors - 1,
-                                   grown: grown, phases: phases)
+            let finish = DiskImageFinish(layout: "gpt", sectorSize: diskSectorSize, backupHeaderFrom: gpt.backupLBA,
+                                         backupHeaderTo: diskSectors - 1, grown: grown, phases: phases,
+                                         imageTables: ImageOwnTables(gpt))
+            // A stream of unstated length is checked again once written, where its end is known.
+            let imageEnd = imageSize < DecodedView.unstatedSize ? min(imageSize, diskSize) : 0
+            let checked = finish.leftAsIs(ifOverwritingImageOf: imageEnd)
+            if grow, let why = checked.notFinished { throw cannotGrow(why) }
+            return checked
         case .mbr:
             guard grow else { return nil }
             var mbr = tables.mbr!
@@ -111,6 +123,16 @@ public struct DiskImageFinish: Sendable, Equatable, Encodable {
     }
 
     public var writes: [DiskWrite] { phases.flatMap { $0 } }
+
+    /// This finish, or when it would write over the image's data in its first `imageEnd` bytes
+    /// (not its own tables), none: the image is left as written, its tables as it made them, and
+    /// the summary says why. What bmaptool or dd would leave, rather than a disk whose data
+    /// silently differs from the image.
+    func leftAsIs(ifOverwritingImageOf imageEnd: Int64) -> DiskImageFinish {
+        guard let imageTables, let overwritten = imageTables.dataOverwritten(by: writes, imageEnd: imageEnd) else { return self }
+        let why = "its GPT covers only its first \(ByteCount.human(imageTables.gptEnd)) (backup header at sector \(backupHeaderFrom ?? 0)) and the image goes on to \(ByteCount.human(imageEnd)): moving the backup GPT to the disk's end would overwrite the image's own data at bytes \(overwritten.lowerBound)-\(overwritten.upperBound - 1)"
+        return DiskImageFinish(layout: layout, sectorSize: sectorSize, backupHeaderFrom: backupHeaderFrom, notFinished: why, phases: [])
+    }
 
     /// Where the moved backup GPT goes (its entry array and header, the first phase): zeroed again
     /// when the finish fails, so a stick whose first MiB was blanked keeps no table at its end for

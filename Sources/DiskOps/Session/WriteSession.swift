@@ -207,6 +207,8 @@ public struct PreparedWrite {
             let outcome = try writeImage(read, depth: source is CompressedImage ? 2 : depth, cancel: cancel)
             session.emit(.written(outcome))
             let written = WrittenImage.named(by: read, checksum: outcome.checksum)
+            // A stream's end is known now: its finish must not write over what it wrote either.
+            let finish = self.finish?.leftAsIs(ifOverwritingImageOf: outcome.bytesWritten)
             if let finish { try finishTables(finish) }
             guard let userData else { return WriteResult(outcome: outcome, image: written, tables: finish) }
             let plan = try addVolume(userData, after: finish, cancel: cancel)
