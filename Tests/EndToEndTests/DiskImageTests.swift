@@ -251,6 +251,31 @@ struct DiskImageTests {
         }
     }
 
+    /// An MBR disk image on a 4096-byte-sector disk: its MBR does not say its sector size, so it is
+    /// refused before writing (with `--grow` too), one made through a 4K loop device alike; an
+    /// installer ISO (a hybrid with an MBR) still writes to the same disk.
+    @Test func anMBRDiskImageIsRefusedOnA4096ByteSectorDisk() throws {
+        let dir = try TemporaryDirectory.make(prefix: "edgeflash-sectors")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let mbr = dir.appendingPathComponent("mbr.img").path, mbr4k = dir.appendingPathComponent("mbr4k.img").path
+        try Shell.bash("""
+            truncate -s 16M '\(mbr)' '\(mbr4k)' && printf 'label: dos\\n2048,,83\\n' | sfdisk -q '\(mbr)'
+            l=$(losetup -f --show --sector-size 4096 '\(mbr4k)'); printf 'label: dos\\n256,,83\\n' | sfdisk -q "$l"; losetup -d "$l"
+            """)
+        let loop = try LoopDevice(size: 64 << 20, sectorSize: 4096)
+        defer { loop.detach() }
+        try Shell.bash("head -c 1M /dev/urandom | dd of='\(loop.path)' conv=fsync status=none")
+        let before = try Shell.bash("sha256sum < '\(loop.path)'")
+        for (image, grow) in [(mbr, false), (mbr, true), (mbr4k, true)] {
+            let write = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--no-probe"] + (grow ? ["--grow"] : []))
+            #expect(write.status == 3, "\(image): \(write.stderr)")
+            #expect(write.stderr.contains("\(image) is an MBR disk image, whose partitions count 512-byte sectors as far as anything can tell, but \(loop.path) has 4096-byte logical sectors"), "\(write.stderr)")
+            #expect(try Shell.bash("sha256sum < '\(loop.path)'") == before, "\(image)")
+        }
+        let iso = try EdgeFlashBinary.run(["write", InstallerImages.ipxe, loop.path, "--yes", "--no-probe", "--force"])
+        #expect(iso.status == 0, "\(iso.stderr)")
+    }
+
     /// An image whose file goes on for 8 MiB past its GPT (which covers its first 32 MiB), on a disk
     /// its own size: the moved backup GPT would land on the image's data, so the tables are left as
     /// the image made them (plain, and gzip, whose length is known only once written) and every byte

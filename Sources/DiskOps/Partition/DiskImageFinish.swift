@@ -12,7 +12,8 @@ import ISOVerify
 ///   resized: that is the installed system's job, as cloud-init's growpart does).
 /// Installer ISOs are left as they are (inject moves a hybrid's backup GPT when it adds a volume).
 /// Before that, the image's sector size is checked against the disk's: a GPT made for 512-byte
-/// sectors is not found on a 4096-byte-sector disk, nor the reverse. Once they agree, every sector
+/// sectors is not found on a 4096-byte-sector disk, nor the reverse; an MBR, which does not say,
+/// is taken for 512-byte sectors and refused on any other disk. Once they agree, every sector
 /// number (the GPT's, the MBR's, the protective entry's) counts the disk's logical sectors.
 public struct DiskImageFinish: Sendable, Equatable, Encodable {
     public struct GrownPartition: Sendable, Equatable, Encodable {
@@ -48,7 +49,8 @@ public struct DiskImageFinish: Sendable, Equatable, Encodable {
 
     /// The finish for `image` (`imageSize` bytes, read through `read`, zeros past its end) written
     /// to `disk`; nil when there is nothing to do (an ISO, an MBR without `--grow`, a GPT already
-    /// at the disk's end). Throws a refusal (exit 3) for a sector-size mismatch, and for `--grow`
+    /// at the disk's end). Throws a refusal (exit 3) for a sector-size mismatch (an MBR image on a
+    /// disk without 512-byte sectors included), and for `--grow`
     /// on an image it cannot grow, before anything is written.
     static func plan(imagePath: String, imageSize: Int64, diskPath: String, diskSize: Int64, diskSectorSize: Int,
                      grow: Bool, read: (Int64, Int) throws -> [UInt8]) throws -> DiskImageFinish? {
@@ -97,6 +99,13 @@ public struct DiskImageFinish: Sendable, Equatable, Encodable {
             if grow, let why = checked.notFinished { throw cannotGrow(why) }
             return checked
         case .mbr:
+            // An MBR does not say which sector size it counts: the disks such images are made for
+            // have 512-byte sectors, and on a larger one every partition would lie that many times
+            // further in, past its filesystem. An ISO hybrid (returned above) boots from its ISO 9660.
+            guard diskSectorSize == 512 else {
+                throw EdgeError(.refused, "\(imagePath) is an MBR disk image, whose partitions count 512-byte sectors as far as anything can tell, but \(diskPath) has \(diskSectorSize)-byte logical sectors: each partition would start and end \(diskSectorSize / 512) times further in, where its filesystem is not",
+                                hint: "Use a disk with 512-byte sectors, or an image with a GPT made for \(diskSectorSize)-byte sectors; no flag overrides this.")
+            }
             guard grow else { return nil }
             var mbr = tables.mbr!
             guard var last = mbr.partitions.filter({ $0.type != 0xEE && $0.sectors > 0 })
