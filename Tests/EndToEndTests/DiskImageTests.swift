@@ -276,6 +276,30 @@ struct DiskImageTests {
         #expect(iso.status == 0, "\(iso.stderr)")
     }
 
+    /// A GPT that firmware would not accept (its alternate LBA 2^64-1; no entries at all) is
+    /// written as the image has it, and the summary says so; `--grow` of it is refused.
+    @Test func anInvalidGPTIsWrittenAsIsAndSaidSo() throws {
+        let dir = try TemporaryDirectory.make(prefix: "edgeflash-diskimage")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let patches = ["alternate": "struct.pack_into('<Q', b, 512 + 32, 2**64 - 1)",
+                       "no entries": "struct.pack_into('<II', b, 512 + 80, 0, 128); struct.pack_into('<I', b, 512 + 88, 0)"]
+        let loop = try LoopDevice(size: 32 << 20)
+        defer { loop.detach() }
+        for (name, patch) in patches {
+            let image = dir.appendingPathComponent("\(name).img").path
+            try Shell.bash("""
+                truncate -s 16M '\(image)' && sgdisk -o -n1:2048:0 '\(image)' >/dev/null
+                python3 -c "import struct, zlib; b = bytearray(open('\(image)', 'rb').read()); \(patch); struct.pack_into('<I', b, 512 + 16, 0); struct.pack_into('<I', b, 512 + 16, zlib.crc32(bytes(b[512:604]))); open('\(image)', 'wb').write(b)"
+                """)
+            let write = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--no-probe"])
+            #expect(write.status == 0, "\(name): \(write.stderr)")
+            #expect(write.stdout.contains("Partition table: left as the image made it: the image's GPT is not valid ("), "\(name): \(write.stdout)")
+            #expect(try Shell.run("cmp", ["-n", String(16 << 20), image, loop.path]).succeeded, "\(name)")
+            let grow = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--no-probe", "--grow"])
+            #expect(grow.status == 3, "\(name): \(grow.stderr)")
+        }
+    }
+
     /// An image whose file goes on for 8 MiB past its GPT (which covers its first 32 MiB), on a disk
     /// its own size: the moved backup GPT would land on the image's data, so the tables are left as
     /// the image made them (plain, and gzip, whose length is known only once written) and every byte
@@ -295,7 +319,7 @@ struct DiskImageTests {
         for given in [image, image + ".gz"] {
             let write = try EdgeFlashBinary.run(["write", given, loop.path, "--yes", "--no-probe"])
             #expect(write.status == 0, "\(given): \(write.stderr)")
-            #expect(write.stdout.contains("Partition table: left as the image made it, not moved to the disk's end: its GPT covers only its first 33.6 MB (backup header at sector 65535)"), "\(given): \(write.stdout)")
+            #expect(write.stdout.contains("Partition table: left as the image made it: its GPT covers only its first 33.6 MB (backup header at sector 65535)"), "\(given): \(write.stdout)")
             #expect(try Shell.run("cmp", [image, loop.path]).succeeded, "\(given)")
         }
         try Shell.bash("head -c 1M /dev/urandom | dd of='\(loop.path)' conv=fsync status=none")

@@ -70,14 +70,20 @@ public struct DiskImageFinish: Sendable, Equatable, Encodable {
         do {
             tables = try TargetTables.read(diskSize: imageSize, sectorSize: diskSectorSize, read: read)
         } catch {
-            // A table edgeflash cannot read is written as the image has it, as before.
-            guard !grow else { throw cannotGrow((error as? EdgeError)?.message ?? "\(error)") }
-            return nil
+            // A table edgeflash cannot read is written as the image has it, as before; a GPT's is said so.
+            let why = (error as? EdgeError)?.message ?? "\(error)"
+            guard !grow else { throw cannotGrow(why) }
+            return imageSectorSize == nil ? nil : writtenAsIs(invalidGPT: why, sectorSize: diskSectorSize)
         }
         let diskSectors = UInt64(diskSize / Int64(diskSectorSize))
         switch tables.layout {
         case .gpt:
             let gpt = tables.gpt!
+            if UInt64(gpt.entryCount) * UInt64(gpt.entrySize) < UInt64(GPT.minimumEntryArrayBytes) {
+                let why = "its entry array holds \(gpt.entryCount) entries of \(gpt.entrySize) bytes, less than the \(GPT.minimumEntryArrayBytes) bytes UEFI requires"
+                guard !grow else { throw cannotGrow(why) }
+                return writtenAsIs(invalidGPT: why, sectorSize: diskSectorSize)
+            }
             guard grow || gpt.backupLBA != diskSectors - 1 else { return nil }
             var grown: GrownPartition?
             if grow {
@@ -132,6 +138,13 @@ public struct DiskImageFinish: Sendable, Equatable, Encodable {
     }
 
     public var writes: [DiskWrite] { phases.flatMap { $0 } }
+
+    /// No finish for an image whose GPT firmware and `sgdisk -v` would not accept: written as the
+    /// image has it (as dd would), the summary saying so.
+    static func writtenAsIs(invalidGPT why: String, sectorSize: Int) -> DiskImageFinish {
+        DiskImageFinish(layout: "gpt", sectorSize: sectorSize,
+                        notFinished: "the image's GPT is not valid (\(why)), so it was written as the image has it and firmware or sgdisk -v may reject it", phases: [])
+    }
 
     /// This finish, or when it would write over the image's data in its first `imageEnd` bytes
     /// (not its own tables), none: the image is left as written, its tables as it made them, and

@@ -61,6 +61,8 @@ public struct GPT: Sendable, Codable, Equatable {
     public static let basicDataType = "EBD0A0A2-B9E5-4433-87C0-68B6B72699C7"
     /// Entry arrays larger than this (bytes) are refused: the standard is 16 KiB.
     public static let maximumEntryArrayBytes = 1 << 20
+    /// UEFI reserves at least this much for the entry array (128 entries of 128 bytes).
+    public static let minimumEntryArrayBytes = 16_384
     static let signature = Array("EFI PART".utf8)
 
     /// The entry array's length in whole sectors.
