@@ -202,7 +202,12 @@ struct DiskImageTests {
             try bothFilesystemsClean(loop, fourK, given)
             let verify = try EdgeFlashBinary.run(["verify", given, "--against", loop.path])
             #expect(verify.status == 0, "\(given): \(verify.stdout)\(verify.stderr)")
+            // The rewritten ranges named in the disk's own 4 KiB sectors.
+            #expect(verify.stdout.contains("(bytes 446-511, LBA 1-5, LBA 32763-32767 at the disk's end)"), "\(given): \(verify.stdout)")
         }
+        // inspect reads the table in the sectors it was made for.
+        let inspect = try EdgeFlashBinary.run(["inspect", image])
+        #expect(inspect.stdout.contains("header and entry array CRC32 OK, 4096-byte sectors, 2 partitions: 1 '' EFI system 256-5375; 2 '' Linux filesystem 5376-16378"), "\(inspect.stdout)")
         // A user-data volume is planned in 512-byte sectors: refused on this disk before writing.
         let before = try Shell.bash("sha256sum < '\(loop.path)'")
         let userData = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--user-data", try userDataFile(validUserData)])

@@ -127,8 +127,9 @@ struct VerifyCommand: ParsableCommand {
                 lines += try checkInjection(footprint, device: against, imageSize: imageSize, report: &report)
             } else if let tables = report.tables {
                 let ranges = InjectionFootprint.rewrittenRanges(tables.writes, imageSize: imageSize)
-                let described = ranges.inImage.map(InjectionFootprint.describe).joined(separator: ", ")
-                    + ranges.afterImage.map { ", \(InjectionFootprint.describe($0)) at the disk's end" }.joined()
+                let describe = { InjectionFootprint.describe($0, sectorSize: tables.sectorSize) }
+                let described = ranges.inImage.map(describe).joined(separator: ", ")
+                    + ranges.afterImage.map { ", \(describe($0)) at the disk's end" }.joined()
                 lines.append("\(against): its first \(ByteCount.human(imageSize)) match \(image) (read with O_DIRECT), except the partition table write rewrote for this disk (\(described)), which holds the image's table \(tables.grown == nil ? "with its backup at the disk's end" : "with its backup at the disk's end and partition \(tables.grown!.number) grown")")
             } else {
                 lines.append("\(against): its first \(ByteCount.human(imageSize)) match \(image) (read with O_DIRECT)")
@@ -161,8 +162,9 @@ struct VerifyCommand: ParsableCommand {
         injection.volumeState = "intact"
         injection.volume = volume
         report.injection = injection
-        let described = ranges.inImage.map(InjectionFootprint.describe).joined(separator: ", ")
-            + ranges.afterImage.map { ", \(InjectionFootprint.describe($0)) at the disk's end" }.joined()
+        let describe = { InjectionFootprint.describe($0, sectorSize: 512) }  // inject: 512-byte-sector disks only
+        let described = ranges.inImage.map(describe).joined(separator: ", ")
+            + ranges.afterImage.map { ", \(describe($0)) at the disk's end" }.joined()
         let contents = volume.userDataBytes.map { "user-data \($0) bytes" } ?? "ISO 9660 volume within its partition"
         return ["\(device): its first \(ByteCount.human(imageSize)) match \(image) (read with O_DIRECT), except the partition table entries inject rewrote (\(described)), which hold the image's tables with the user-data entry added",
                 "\(device): user-data volume \(volume.label) (\(volume.fileSystem)) at byte \(volume.offset) (partition \(footprint.partitionNumber)) intact, \(contents)"]
