@@ -1,4 +1,3 @@
-import Decompression
 import EdgeCore
 import ISOVerify
 
@@ -52,7 +51,9 @@ public struct DiskImageFinish: Sendable, Equatable, Encodable {
     /// at the disk's end). Throws a refusal (exit 3) for a sector-size mismatch (an MBR image on a
     /// disk without 512-byte sectors included), and for `--grow`
     /// on an image it cannot grow, before anything is written.
-    static func plan(imagePath: String, imageSize: Int64, diskPath: String, diskSize: Int64, diskSectorSize: Int,
+    /// `imageEnd` is the image's length when known before writing; nil for a stream that does not
+    /// state it (`imageSize` is then only a bound), whose finish is checked again once written.
+    static func plan(imagePath: String, imageSize: Int64, imageEnd: Int64?, diskPath: String, diskSize: Int64, diskSectorSize: Int,
                      grow: Bool, read: (Int64, Int) throws -> [UInt8]) throws -> DiskImageFinish? {
         let imageSectorSize = try GPT.headerSectorSize(read)
         if let imageSectorSize, imageSectorSize != diskSectorSize {
@@ -99,9 +100,7 @@ public struct DiskImageFinish: Sendable, Equatable, Encodable {
             let finish = DiskImageFinish(layout: "gpt", sectorSize: diskSectorSize, backupHeaderFrom: gpt.backupLBA,
                                          backupHeaderTo: diskSectors - 1, grown: grown, phases: phases,
                                          imageTables: ImageOwnTables(gpt))
-            // A stream of unstated length is checked again once written, where its end is known.
-            let imageEnd = imageSize < DecodedView.unstatedSize ? min(imageSize, diskSize) : 0
-            let checked = finish.leftAsIs(ifOverwritingImageOf: imageEnd)
+            let checked = finish.leftAsIs(ifOverwritingImageOf: min(imageEnd ?? 0, diskSize))
             if grow, let why = checked.notFinished { throw cannotGrow(why) }
             return checked
         case .mbr:

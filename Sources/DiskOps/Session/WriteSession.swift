@@ -110,7 +110,7 @@ public struct WriteSession {
                     try InjectionPlanner.refuseUnlessClassicSectors(disk.logicalSectorSize, of: disk.path)
                     _ = try userData.planAfterWriting(onDisk, toDiskOf: disk.size)
                 }
-                let finish = try DiskImageFinish.plan(imagePath: config.imagePath, imageSize: onDisk.plannedSize, disk: disk,
+                let finish = try DiskImageFinish.plan(imagePath: config.imagePath, imageSize: onDisk.plannedSize, imageEnd: onDisk.size, disk: disk,
                                                       grow: config.grow, read: onDisk.read)
                 emit(.targetAccepted(disk))
                 return PreparedWrite(session: self, image: image, source: source, map: map, expected: expected, disk: disk,

@@ -246,15 +246,15 @@ public struct GPT: Sendable, Codable, Equatable {
 
     /// Moves the backup header to the last sector of a disk of `diskSectors` sectors and its entry
     /// array just before it, and lets partitions use everything up to there (what a stick larger
-    /// than the image needs, as `sgdisk -e` does). A disk too small for the table is a refusal
-    /// (exit 3): the disk, not the table, is at fault.
+    /// than the image needs, as `sgdisk -e` does). A disk too small for its partitions and backup
+    /// is a refusal (exit 3): the disk, not the table, is at fault.
     public mutating func relocateBackup(diskSectors: UInt64) throws {
         let tail = entryArraySectors + 1
         guard diskSectors < UInt64(Int64.max / Int64(sectorSize)), diskSectors > tail, diskSectors - 1 - tail >= lastUsedLBA else {
             throw EdgeError(.refused, "a disk of \(diskSectors) sectors is too small for this GPT: its partitions reach sector \(lastUsedLBA) and its backup needs \(tail) sectors at the end")
         }
         guard diskSectors - 1 - tail >= firstUsableLBA else {
-            throw EdgeError(.refused, "GPT's first usable sector \(firstUsableLBA) lies past the end of a disk of \(diskSectors) sectors")
+            throw EdgeError(.malformed, "GPT's first usable sector \(firstUsableLBA) lies past the end of a disk of \(diskSectors) sectors")
         }
         header.setLE64(32, diskSectors - 1)
         header.setLE64(48, diskSectors - 1 - tail)
