@@ -102,7 +102,8 @@ public struct WriteSession {
                                                                devicePath: config.devicePath, unmount: config.unmount,
                                                                force: config.force, expectation: config.expectation),
                                                  readFacts: readFacts)
-                if let map { try Self.requireWholeSectors(map, imageSize: source.sizeIsStated ? source.size : nil, disk: disk) }
+                // A stream of unstated size is cut where the bmap says the image ends (checked there).
+                if let map { try Self.requireWholeSectors(map, imageSize: source.sizeIsStated ? source.size : map.imageSize, disk: disk) }
                 // Room for the site's volume is checked now, against the image as it will lie on
                 // this disk, so a stick too small for both is refused before anything is erased.
                 // A compressed image's tables are read decoded, as the disk will hold them.
