@@ -53,8 +53,7 @@ public enum DecodedSize {
         var total: Int64 = 0
         while offset < file.size {
             guard let head = try? file.read(offset: offset, count: 18), head.count >= 8 else { return nil }
-            let magic = UInt32(head[0]) | UInt32(head[1]) << 8 | UInt32(head[2]) << 16 | UInt32(head[3]) << 24
-            if magic & 0xFFFF_FFF0 == 0x184D_2A50 {  // a skippable frame: 4-byte length, no content
+            if CompressionFormat.startsWithSkippableFrame(head) {  // 4-byte length, no content
                 offset += 8 + Int64(UInt32(head[4]) | UInt32(head[5]) << 8 | UInt32(head[6]) << 16 | UInt32(head[7]) << 24)
                 continue
             }

@@ -86,6 +86,20 @@ public final class DecodedStream {
         return filled
     }
 
+    /// Reads the stream to its end, so the decoder checks all of it (every block's check, the
+    /// index, what follows the last frame), showing the decoded bytes to `observe`. Returns the
+    /// decoded length; `progress` is told the compressed bytes read so far.
+    public func readToEnd(observe: ((UnsafeRawBufferPointer) -> Void)? = nil, progress: ((Int64) -> Void)? = nil) throws -> Int64 {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.inputSize, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let got = try read(into: buffer)
+            observe?(UnsafeRawBufferPointer(rebasing: buffer[..<got]))
+            progress?(readOffset)
+            if got < buffer.count { return decodedBytes }
+        }
+    }
+
     /// Moves the unconsumed bytes to the front and reads more of the file after them. Returns
     /// whether the file's end was reached.
     private func refill() throws -> Bool {
@@ -111,6 +125,9 @@ public final class DecodedStream {
         case .trailingGarbage:
             return EdgeError(.malformed, "\(file.path) has trailing garbage at byte offset \(offset) of the compressed file: \(failure.reason)",
                              hint: "The file is damaged or not one \(name) stream: fetch it again, or cut what follows the stream.")
+        case .needsMemory:
+            return EdgeError(.refused, "\(file.path) cannot be decompressed within edgeflash's memory bound: \(failure.reason)",
+                             hint: "The file is not damaged. Decompress it first (\(format.decompressCommand(file.path))) and write the decompressed image.")
         case .corrupt:
             return EdgeError(.malformed, "\(file.path) is corrupt: \(failure.reason), found in the \(name) data at byte offset \(offset) of the compressed file",
                              hint: "The download is damaged: fetch it again.")

@@ -82,6 +82,7 @@ struct VerifyCommand: ParsableCommand {
         }
         var imageSize: Int64 = 0
         var footprint: InjectionFootprint?
+        var decodedWhole: WholeDecode.Result?
         if let against {
             // The device holds the image as written: a compressed one decoded, its tables as a
             // user-data injection or a disk image's finish rewrote them.
@@ -102,6 +103,12 @@ struct VerifyCommand: ParsableCommand {
                 matched = try ImageComparison.checksum(imagePath: image, expected: expected, progress: reporter.update)
             } catch let mismatch as ChecksumMismatchError {
                 throw failed(mismatch)
+            }
+        } else {
+            // Nothing to compare with, but a compressed image is decoded whole: a truncated,
+            // corrupt or trailing stream fails here as it fails a write (exit 6).
+            decodedWhole = try WholeDecode.run(imagePath: image) { done, total in
+                reporter.update(WriteProgress(phase: .checksum, bytes: done, totalBytes: total))
             }
         }
         reporter.finish()
@@ -134,7 +141,8 @@ struct VerifyCommand: ParsableCommand {
                 lines.append("\(against): its first \(ByteCount.human(imageSize)) match \(image) (read with O_DIRECT)")
             }
         } else if expected == nil {
-            throw EdgeError(.failure, "\(image): unverified: nothing was checked",
+            let decoded = decodedWhole.map { " but that its \($0.format.rawValue) stream decodes whole (\($0.decodedBytes) bytes)" } ?? ""
+            throw EdgeError(.failure, "\(image): unverified: nothing was checked\(decoded)",
                             hint: "Put \(URL(fileURLWithPath: image).lastPathComponent).sha256 beside it, or pass --sha256 HEX or --checksum FILE.")
         }
         report.ok = true
