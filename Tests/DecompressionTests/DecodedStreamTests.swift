@@ -185,4 +185,21 @@ private func decodeError(_ path: String) -> EdgeError? {
             #expect(error.hint?.contains("Decompress it first") == true, "\(error.hint ?? "")")
         }
     }
+    /// Was: the offset named for a corrupt multi-block xz was where the threaded decoder's input
+    /// had got to, different from run to run. Now it is the damaged block's, from the index.
+    @Test func aCorruptMultiBlockXzNamesTheDamagedBlockOnEveryRun() throws {
+        let path = fixture.directory.appendingPathComponent("blocks.xz").path
+        let listing = try Shell.bash("""
+            head -c 6M /dev/urandom | xz -T2 --block-size=512KiB > '\(path)'
+            xz --robot -lvv '\(path)' | awk '$1 == "block" && $4 == 8 { print $5 }'
+            """)
+        let blockStart = try #require(Int(listing.trimmingCharacters(in: .whitespacesAndNewlines)))
+        let damaged = try CompressedImages.corrupted(path, at: blockStart + 200_000,
+                                                     as: fixture.directory.appendingPathComponent("blocks-bad.xz").path)
+        var messages: Set<String> = []
+        for _ in 0..<4 { messages.insert(try #require(decodeError(damaged)).message) }
+        #expect(messages.count == 1, "\(messages)")
+        #expect(messages.first?.contains("in the xz block at byte offset \(blockStart) of the compressed file (block 8 of 12") == true,
+                "\(messages)")
+    }
 }
