@@ -102,6 +102,49 @@ struct DiskImageTests {
         #expect(text.stdout.contains("Grown: partition 2 now ends at the disk's end, sector 262110 (was \(Self.ext4.last))"), "\(text.stdout)")
     }
 
+    /// `check` and `verify --against` on a stick whose tables write finished (with and without
+    /// `--grow`): intact, the finish's tables expected byte for byte; and a byte changed inside the
+    /// ext4 partition, in the primary GPT's header or entry array, or in the moved backup header is
+    /// caught. (Was: `check` hashed the finished tables and said "not the image the log says".)
+    @Test(arguments: [false, true]) func aFinishedStickChecksIntactAndAChangedByteIsCaught(grow: Bool) throws {
+        let dir = try TemporaryDirectory.make(prefix: "edgeflash-diskimage")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let image = try makeImage(in: dir), log = dir.appendingPathComponent("flash.jsonl").path
+        let loop = try LoopDevice(size: Int64(Self.imageSectors) * 512 * 2)
+        defer { loop.detach() }
+        let sha256 = String(try Shell.bash("sha256sum '\(image)'").prefix(64))
+        let write = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--log", log, "--sha256", sha256] + (grow ? ["--grow"] : []))
+        #expect(write.status == 0, "\(write.stderr)")
+
+        let finished = grow ? "the backup GPT at the disk's end, partition 2 grown)" : "the backup GPT at the disk's end)"
+        let check = try EdgeFlashBinary.run(["check", loop.path, "--log", log])
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+        #expect(check.stdout.contains("intact: the image disk.img in the log") && check.stdout.contains(finished), "\(check.stdout)")
+        #expect(check.stdout.contains("no user-data volume, as written"), "\(check.stdout)")
+        let compared = try EdgeFlashBinary.run(["check", loop.path, "--log", log, "--image", image])
+        #expect(compared.status == 0 && compared.stdout.contains("intact: matches \(image)"), "\(compared.stdout)\(compared.stderr)")
+        let verified = try verify(image, against: loop.path)
+        #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
+
+        let flip = { (offset: Int) throws in
+            let byte = try loop.read(offset: Int64(offset), count: 1)[0]
+            try Shell.bash("printf '\\\(String(~byte, radix: 8))' | dd of='\(loop.path)' bs=1 seek=\(offset) conv=notrunc,fsync status=none")
+        }
+        let insideImage = [Self.ext4.first * 512 + 1024 + 0x38, 512 + 60, 1024 + 128 + 40]   // ext4 magic, disk GUID, partition 2's last LBA
+        for offset in insideImage + [262_143 * 512 + 60] {                                   // the moved backup's disk GUID
+            try flip(offset)
+            let changed = try EdgeFlashBinary.run(["check", loop.path, "--log", log])
+            #expect(changed.status == 4 && changed.stderr.contains("does not match disk.img written to it"), "\(offset): \(changed.stdout)\(changed.stderr)")
+            let against = try verify(image, against: loop.path)
+            #expect(against.status == 4, "\(offset): \(against.stdout)")
+            if insideImage.contains(offset) {
+                #expect(against.stderr.contains("byte offset \(offset) "), "\(offset): \(against.stderr)")
+            }
+            try flip(offset)
+        }
+        #expect(try EdgeFlashBinary.run(["check", loop.path, "--log", log]).status == 0)
+    }
+
     /// A compressed disk image is finished as a plain one is: its tables read decoded, the backup
     /// GPT moved to the disk's end, `--grow` taken to the last usable sector, both filesystems clean.
     @Test func aCompressedDiskImageIsFinishedAsAPlainOneIs() throws {

@@ -95,4 +95,25 @@ import EdgeCore
             #expect(throws: EdgeError.self, "\(to)") { try BlockMap.parse(text, fileName: "bad.bmap") }
         }
     }
+
+    /// The ranges are scanned as bytes: a comment (with text outside ASCII, and a <Range> of its own)
+    /// is skipped, and a map of many ranges is read whole.
+    @Test func commentsAreSkippedAndManyRangesAreReadWhole() throws {
+        let count = 50_000
+        let ranges = (0..<count).map { "<Range> \($0 * 2) </Range>\n" }.joined()
+        let text = """
+            <?xml version="1.0" ?>
+            <!-- Größe: <Range> 1 </Range> is in a comment -->
+            <bmap version="1.2">
+            <ImageSize> \(count * 2 * 4096) </ImageSize> <BlockSize> 4096 </BlockSize>
+            <BlocksCount> \(count * 2) </BlocksCount> <MappedBlocksCount> \(count) </MappedBlocksCount>
+            <BlockMap>
+            \(ranges)</BlockMap>
+            </bmap>
+            """
+        let map = try BlockMap.parse(text, fileName: "many.bmap")
+        #expect(map.ranges.count == count)
+        #expect(map.ranges.first == .init(first: 0, last: 0, checksum: nil))
+        #expect(map.ranges.last == .init(first: Int64(count - 1) * 2, last: Int64(count - 1) * 2, checksum: nil))
+    }
 }

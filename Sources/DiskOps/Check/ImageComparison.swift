@@ -41,7 +41,7 @@ public struct ImageComparison {
         device.dropCaches()
         let footprint = try InjectionFootprint.find(imageSize: imageSize, readImage: onDisk.read, diskSize: device.size,
                                                     readDisk: device.readDirect)
-        let tables = try footprint == nil ? DiskImageFinish.found(image: onDisk, imageSize: imageSize, on: device) : nil
+        let tables = try footprint == nil ? DiskImageFinish.found(imagePath: onDisk.path, imageSize: imageSize, read: onDisk.read, on: device) : nil
         // A compressed image hashes what it decodes itself; a plain one is hashed here, for its
         // checksum, else for its SHA-256.
         let hash = decoded == nil ? expected.map(StreamingHash.init(for:)) ?? StreamingHash(.sha256) : nil

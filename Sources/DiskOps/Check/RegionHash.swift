@@ -4,7 +4,7 @@ import ISOVerify
 
 /// SHA-256 of a device's leading bytes, for several lengths at once: one O_DIRECT pass up to the
 /// longest, each length with its own bytes in place of the device's where its overlay says so
-/// (the tables as the image had them before an injection). `check` hashes the lengths of the
+/// (the tables as the image had them before an injection or a finish). `check` hashes the lengths of the
 /// images the flash log names, so a stick is named in one read whatever the log holds.
 enum RegionHash {
     struct Region: Sendable {
@@ -39,9 +39,7 @@ enum RegionHash {
                     if patches.isEmpty {
                         hashes[i].update(bytes)
                     } else {
-                        var copy = [UInt8](bytes)
-                        for patch in patches { copy.replaceSubrange(Int(patch.offset - part.lowerBound)..<Int(patch.offset - part.lowerBound) + patch.bytes.count, with: patch.bytes) }
-                        hashes[i].update(copy)
+                        hashes[i].update(DiskWrite(offset: part.lowerBound, bytes: [UInt8](bytes)).patched(with: patches).bytes)
                     }
                 }
                 done.add(Int64(range.count))

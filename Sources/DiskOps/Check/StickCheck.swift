@@ -20,6 +20,8 @@ public enum StickCheck {
         public var matched: WrittenImage?
         /// With `--image`: the first byte where the region differs from it; nil when it does not.
         public var firstDifference: Int64?
+        /// A disk image's tables as the write finished them for this disk, found on it whole.
+        public var tables: DiskImageFinish?
         public var volume: VolumeFinding
     }
 
@@ -48,7 +50,7 @@ public enum StickCheck {
         let region = try image.map { try compare(device, with: $0, cancel: cancel, progress: progress) }
             ?? identify(device, survey: survey, known: known, cancel: cancel, progress: progress)
         return Report(path: device.path, size: device.size, regionLength: region.length, regionSHA256: region.sha256,
-                      matched: region.matched, firstDifference: region.firstDifference,
+                      matched: region.matched, firstDifference: region.firstDifference, tables: region.tables,
                       volume: readVolume(device, survey: survey, after: region.length))
     }
 
@@ -58,6 +60,7 @@ public enum StickCheck {
         var sha256: String
         var matched: WrittenImage?
         var firstDifference: Int64?
+        var tables: DiskImageFinish?
     }
 
     /// The region against the image (a compressed one decoded), with the tables an injection or a
@@ -68,7 +71,7 @@ public enum StickCheck {
         let sha256 = result.sha256 ?? ""
         return Region(length: result.imageSize, sha256: sha256,
                       matched: result.firstDifference == nil ? WrittenImage(size: result.imageSize, sha256: sha256) : nil,
-                      firstDifference: result.firstDifference)
+                      firstDifference: result.firstDifference, tables: result.tables)
     }
 
     /// The region hashed at each known image's length (and the stick's own idea of it), in one pass.
@@ -81,16 +84,25 @@ public enum StickCheck {
                             hint: "Write the image to it (edgeflash write).")
         }
         let regions = lengths.map { length in
-            RegionHash.Region(length: length, overlay: userDataPartition(survey, after: length).flatMap {
-                ImageTablesBeforeInjection.writes(survey.tables, userDataPartition: $0.number, imageSize: length, diskSize: device.size)
-            } ?? [])
+            RegionHash.Region(length: length, overlay: ImageTablesOnStick.writes(
+                survey.tables, userDataPartition: userDataPartition(survey, after: length)?.number, imageSize: length,
+                diskSize: device.size, read: device.readDirect) ?? [])
         }
         let hashes = Dictionary(uniqueKeysWithValues: zip(lengths, try RegionHash.sha256(of: device, regions: regions, cancel: cancel, progress: progress)))
         // With its primary GPT damaged, the overlay rebuilds the primary from the backup, and the
         // hash would match the image the stick no longer holds whole.
-        let matched = survey.tables.gptFromBackup ? nil : known.first { hashes[$0.size] == $0.sha256 }
+        var finish: DiskImageFinish?
+        let matched = survey.tables.gptFromBackup ? nil : try known.first { image in
+            guard hashes[image.size] == image.sha256 else { return false }
+            // Tables put back without a user-data volume after the image: a disk image's finish,
+            // whose every byte the stick must then hold as the write made it.
+            let region = regions.first { $0.length == image.size }!
+            guard !region.overlay.isEmpty, userDataPartition(survey, after: image.size) == nil else { return true }
+            finish = try DiskImageFinish.found(onStick: device, imageSize: image.size, imageTables: region.overlay)
+            return finish != nil
+        }
         let length = matched?.size ?? (ownLength > 0 ? ownLength : lengths[0])
-        return Region(length: length, sha256: hashes[length]!, matched: matched)
+        return Region(length: length, sha256: hashes[length]!, matched: matched, tables: finish)
     }
 
     /// The partition after an image of `length` bytes that holds (or held) the user-data volume:

@@ -11,15 +11,16 @@ extension DiskImageFinish {
                  diskSectorSize: disk.logicalSectorSize, grow: grow, read: read)
     }
 
-    /// What a write left on `device` for `image` (`imageSize` bytes as written), as `verify
-    /// --against` needs it: the finish (with or without `--grow`) whose tables after the image (the
+    /// What a write left on `device` for an image (`imageSize` bytes as written, read through
+    /// `read`), as `verify --against` and `check` need it: the finish (with or without `--grow`) whose tables after the image (the
     /// backup GPT at the disk's end; for an MBR, its table) the device holds; nil when none does (an
     /// ISO, an image whose tables needed nothing). The bytes inside the image are then compared with
     /// the finish's tables, so a byte changed anywhere in them is still a difference.
-    static func found(image: ImageOnDisk, imageSize: Int64, on device: BlockDevice) throws -> DiskImageFinish? {
+    static func found(imagePath: String, imageSize: Int64, read: (Int64, Int) throws -> [UInt8],
+                      on device: BlockDevice) throws -> DiskImageFinish? {
         for grow in [false, true] {
-            guard let finish = try? plan(imagePath: image.path, imageSize: imageSize, diskPath: device.path, diskSize: device.size,
-                                         diskSectorSize: device.logicalSectorSize, grow: grow, read: image.read) else { continue }
+            guard let finish = try? plan(imagePath: imagePath, imageSize: imageSize, diskPath: device.path, diskSize: device.size,
+                                         diskSectorSize: device.logicalSectorSize, grow: grow, read: read) else { continue }
             let beyond = finish.writes.compactMap { $0.clipped(to: imageSize..<Int64.max) }
             if try (beyond.isEmpty ? finish.writes : beyond).allSatisfy({ try device.readDirect($0.offset, $0.bytes.count) == $0.bytes }) {
                 return finish

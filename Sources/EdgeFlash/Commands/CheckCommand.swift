@@ -11,8 +11,9 @@ struct CheckCommand: ParsableCommand {
         discussion: """
             Reads the stick (or an image file) with O_DIRECT and changes nothing. The image region \
             is the written image: a user-data volume added after it is not part of it. Its SHA-256 \
-            is taken as the image had it (where inject rewrote the partition tables, the image's \
-            own tables are put back first), and the flash log names the image and when it was \
+            is taken as the image had it (where inject rewrote the partition tables, or write \
+            finished a disk image's for a larger disk, the image's own tables are put back first, \
+            and the finish must be whole), and the flash log names the image and when it was \
             written to this stick. --image compares the region with an image file instead (a \
             gzip, xz or zstd image decompressed) and names the first byte that differs.
 
@@ -22,7 +23,8 @@ struct CheckCommand: ParsableCommand {
             is ever printed.
 
             Exit status 0 only when the image region is intact (it matches --image, or an image \
-            the log says was written) and the user-data volume is readable and valid. Otherwise: \
+            the log says was written) and the user-data volume is readable and valid (or, as the \
+            log says this stick was written, there is none). Otherwise: \
             4 the region differs (from --image, or from what the log says this stick was written \
             with), or the volume is missing or damaged; 6 the user-data is invalid; 1 the image \
             region matches nothing known (pass --image); 5 the stick cannot be read.
@@ -79,7 +81,7 @@ struct CheckCommand: ParsableCommand {
         let found = Findings(device: device, serial: (try? Inventory.live())?.first { $0.path == device }?.serial,
                              log: contents, logPath: flashLog.path)
         let region = found.image(stick, comparedWith: image)
-        let userData = found.userData(stick.volume, show: show)
+        let userData = found.userData(stick.volume, show: show, writtenWithout: found.writeWithoutUserData(stick))
         result.image = region.report
         result.userData = userData.report
         let lines = region.lines + userData.lines, scrubber = userData.scrubber
@@ -124,6 +126,11 @@ private struct Findings {
             report.written = written?.time
             var line = region + ", intact: " + (image.map { "matches \($0)" } ?? "the image \(named?.image ?? "?") in the log")
             if let written { line += ", written \(written.time) (\(written.operation.rawValue))" }
+            if let tables = stick.tables {
+                report.tables = tables
+                let finished = [tables.layout == "gpt" ? "the backup GPT at the disk's end" : nil, tables.grown.map { "partition \($0.number) grown" }]
+                line += ", its partition table as write finished it for this disk (\(finished.compactMap { $0 }.joined(separator: ", ")))"
+            }
             return (report, [line], nil)
         }
         if let expected = log.latest(serial: serial, device: device, where: { $0.imageSHA256 != nil && FlashLog.sameStick($0, serial: serial, device: device) }) {
@@ -138,12 +145,27 @@ private struct Findings {
                           hint: "Compare it with the image: edgeflash check \(device) --image IMAGE."))
     }
 
+    /// The log's last word on this stick, when it is the write of the image the region holds,
+    /// without user-data: such a stick (a disk image, say) has no user-data volume to miss.
+    func writeWithoutUserData(_ stick: StickCheck.Report) -> FlashRecord? {
+        guard let matched = stick.matched,
+              let last = log.records.last(where: { $0.succeeded && FlashLog.sameStick($0, serial: serial, device: device) }),
+              last.operation == .write, last.userDataSHA256 == nil,
+              last.imageSHA256 == matched.sha256, last.imageSize == matched.size else { return nil }
+        return last
+    }
+
     /// Also the scrubber that keeps the user-data's secret values out of everything printed.
-    func userData(_ volume: StickCheck.VolumeFinding, show: Bool)
+    /// `writtenWithout`: the write that added no user-data (`writeWithoutUserData`).
+    func userData(_ volume: StickCheck.VolumeFinding, show: Bool, writtenWithout write: FlashRecord?)
         -> (report: CheckReport.UserData, lines: [String], failure: EdgeError?, scrubber: SecretScrubber) {
         let volumeFiles: (InjectedVolume, UserDataVolumeFiles)
         switch volume {
         case .missing(let error):
+            if let write {
+                return (CheckReport.UserData(state: "none"),
+                        ["\(device): no user-data volume, as written: the log's write of \(write.image ?? "the image") (\(write.time)) added none"], nil, .none)
+            }
             return (CheckReport.UserData(state: "missing"), ["\(device): user-data volume: \(error.message)"], error, .none)
         case .damaged(let error):
             return (CheckReport.UserData(state: "damaged"), ["\(device): user-data volume: \(error.message)"], error, .none)
@@ -201,6 +223,8 @@ struct CheckReport: Encodable {
         /// When the log says it was written to this stick.
         var written: String?
         var firstDifference: Int64?
+        /// A disk image's tables as write finished them for this disk, found whole on it.
+        var tables: DiskImageFinish?
 
         init(length: Int64, sha256: String) {
             self.length = length
@@ -209,7 +233,7 @@ struct CheckReport: Encodable {
     }
 
     struct UserData: Encodable {
-        /// "valid", "invalid", "damaged" or "missing".
+        /// "valid", "invalid", "damaged", "missing", or "none" (the log's write added none).
         var state: String
         var volume: InjectedVolume?
         var sha256: String?

@@ -1,0 +1,38 @@
+import ISOVerify
+
+/// The tables a written image had, where an injection or a disk image's finish rewrote them for
+/// the disk, worked out from the stick alone: for `check` to hash the image region as the image
+/// was (the flash log names images by that hash). Both write a new backup GPT at the disk's end and
+/// leave the image's own at its last sector, so a GPT image's primary (its entries as they were:
+/// no user-data entry, the last partition not grown) is that backup seen as a primary again; a
+/// protective MBR entry widened to the disk is shrunk back to the image. An MBR loses the entry
+/// inject added. For an image whose backup GPT is not at its end, or an MBR image `--grow` grew,
+/// the hash does not match, and `check` says it cannot name the image rather than that it is intact.
+enum ImageTablesOnStick {
+    /// The writes that put the image's tables back over the stick's, for an image of `imageSize`
+    /// bytes (`userDataPartition`: the entry inject added after it, if any); empty when the stick
+    /// holds the tables as the image had them, nil when they cannot be put back.
+    static func writes(_ tables: TargetTables, userDataPartition number: Int?, imageSize: Int64, diskSize: Int64,
+                       read: (Int64, Int) throws -> [UInt8]) -> [DiskWrite]? {
+        let imageSectors = UInt64(imageSize / 512), diskSectors = UInt64(diskSize / 512)
+        switch tables.layout {
+        case .gpt:
+            guard let gpt = tables.gpt, imageSectors > 0 else { return nil }
+            guard gpt.backupLBA != imageSectors - 1 else { return [] }
+            guard let primary = try? read(512, 512),
+                  let own = try? GPT.backupAsPrimary(damagedPrimary: primary, diskSize: imageSize, read: read),
+                  let writes = try? own.serialized().primary else { return nil }
+            guard var mbr = tables.mbr, let i = mbr.partitions.firstIndex(where: { $0.type == 0xEE && $0.startLBA == 1 }),
+                  UInt64(mbr.partitions[i].sectors) == min(diskSectors - 1, UInt64(UInt32.max)) else { return writes }
+            mbr.partitions[i].sectors = UInt32(min(imageSectors - 1, UInt64(UInt32.max)))
+            return writes + [DiskWrite(offset: Int64(MBR.tableOffset), bytes: mbr.tableBytes)]
+        case .mbr, .none:
+            guard let number else { return [] }
+            guard var mbr = tables.mbr else { return nil }
+            mbr.partitions.removeAll { $0.number == number }
+            // An image without a table (a plain ISO: its system area all zeros) got its MBR from inject.
+            let untouched = mbr.partitions.isEmpty && !mbr.hasBootCode && mbr.diskSignature == 0
+            return [DiskWrite(offset: Int64(MBR.tableOffset), bytes: untouched ? [UInt8](repeating: 0, count: 66) : mbr.tableBytes)]
+        }
+    }
+}
