@@ -13,7 +13,10 @@ struct VerifyCommand: ParsableCommand {
             (IMAGE.sha256, IMAGE.sha512, SHA256SUMS, SHA512SUMS); with none, an MD5 implanted in \
             the ISO (implantisomd5) is checked as checkisomd5 does. With no checksum the image is \
             reported as unverified, never as a pass, and the exit status is 1 unless --against \
-            checked a device.
+            checked a device; a gzip, xz or zstd image is still decoded whole, so a truncated or \
+            corrupt one fails (status 6). Beside a compressed image, a checksum of the image it \
+            decompresses to (installer.iso.sha256, or an installer.iso entry in SHA256SUMS) is \
+            checked over the decoded bytes.
 
             The image's ISO 9660 volume is checked too: the primary volume descriptor at 32 KiB, its \
             volume id, and the declared volume size against the file size. A truncated download is \
