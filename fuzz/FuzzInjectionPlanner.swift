@@ -53,22 +53,22 @@ private struct FuzzStick {
     }
 }
 
-/// The same bytes as a disk image of half the stick's size written to it: the finish `write`
-/// plans (sector size, backup GPT moved, `--grow`) must never crash, and its writes, applied, must
-/// read back as it checks them on a real disk.
+/// The same bytes as a disk image of half the stick's size written to it, a stick of 512- or of
+/// 4096-byte sectors: the finish `write` plans (sector size, backup GPT moved, `--grow`) must never
+/// crash, and its writes, applied, must read back as it checks them on a real disk.
 private func fuzzDiskImageFinish(_ input: [UInt8]) {
     let imageSize = diskSize / 2
     let image = FuzzStick(input)
     let readImage = { (offset: Int64, count: Int) -> [UInt8] in
         image.read(offset, count).enumerated().map { Int64($0.offset) + offset < imageSize ? $0.element : 0 }
     }
-    for grow in [false, true] {
+    for (grow, sectorSize) in [(false, 512), (true, 512), (false, 4096), (true, 4096)] {
         guard let finish = try? DiskImageFinish.plan(imagePath: "image", imageSize: imageSize, diskPath: "stick", diskSize: diskSize,
-                                                     diskSectorSize: 512, grow: grow, read: readImage) else { continue }
+                                                     diskSectorSize: sectorSize, grow: grow, read: readImage) else { continue }
         var stick = FuzzStick(Array(input.prefix(Int(min(Int64(input.count), imageSize)))))
         stick.tail = []
         for write in finish.writes { stick.apply(write) }
-        guard let after = try? TargetTables.read(diskSize: diskSize, read: stick.read) else {
+        guard let after = try? TargetTables.read(diskSize: diskSize, sectorSize: sectorSize, read: stick.read) else {
             preconditionFailure("the tables the finish wrote do not read back")
         }
         do { try finish.check(readBack: after, on: "stick") } catch { preconditionFailure("\(error)") }
@@ -83,7 +83,7 @@ public func fuzzInjectionPlanner(_ data: UnsafeRawPointer, _ size: Int) -> CInt 
     guard let plan = try? InjectionPlanner.plan(request, targetSize: diskSize, read: stick.read) else { return 0 }
     // The tables' writes (the last phases: the volume's own bytes are not tables).
     for write in plan.phases.dropFirst(3).flatMap({ $0 }) { stick.apply(write) }
-    guard let after = try? TargetTables.read(diskSize: diskSize, read: stick.read) else {
+    guard let after = try? TargetTables.read(diskSize: diskSize, sectorSize: Int(InjectionPlanner.sector), read: stick.read) else {
         preconditionFailure("the tables inject wrote do not read back")
     }
     precondition(after.layout == (plan.layout == .none ? .mbr : plan.layout), "layout \(plan.layout) read back as \(after.layout)")

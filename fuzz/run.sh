@@ -76,6 +76,16 @@ for iso in "${images[@]}"; do
   fi
   { head -c 65536 "$stick"; tail -c $((33 * 512)) "$stick"; } > "$work/corpus-inject/$name"
 done
+# A disk image made for 4096-byte sectors (its GPT at byte 4096), for the finish on a 4Kn stick;
+# made through a loop device with that sector size, so only as root.
+disk4k="$work/disk-4k.img"
+truncate -s 64M "$disk4k"
+if l=$(losetup -f --show --sector-size 4096 "$disk4k" 2>/dev/null); then
+  blockdev --setrw "$l"
+  sgdisk -o -n1:256:5375 -t1:ef00 -n2:5376:0 "$l" >/dev/null 2>&1 || true
+  losetup -d "$l"
+  { head -c 65536 "$disk4k"; tail -c $((33 * 512)) "$disk4k"; } > "$work/corpus-inject/disk-4k.img"
+fi
 
 status=0
 for target in "${targets[@]}"; do

@@ -7,15 +7,16 @@ public final class LoopDevice: @unchecked Sendable {
     public let backingFile: URL
     private var attached = true
 
-    /// Creates a sparse file of `size` bytes (in `directory`, default a fresh temp dir) and attaches it.
-    public init(size: Int64, directIO: Bool = true, directory: URL? = nil, readOnly: Bool = false) throws {
+    /// Creates a sparse file of `size` bytes (in `directory`, default a fresh temp dir) and attaches it,
+    /// with `sectorSize`-byte logical sectors (4096: a 4Kn disk).
+    public init(size: Int64, directIO: Bool = true, directory: URL? = nil, readOnly: Bool = false, sectorSize: Int = 512) throws {
         let dir = try directory ?? TemporaryDirectory.make(prefix: "edgeflash-loop")
         backingFile = dir.appendingPathComponent("stick.img")
         _ = FileManager.default.createFile(atPath: backingFile.path, contents: nil)
         let handle = try FileHandle(forWritingTo: backingFile)
         try handle.truncate(atOffset: UInt64(size))
         try handle.close()
-        var args = ["--find", "--show"]
+        var args = ["--find", "--show", "--sector-size", "\(sectorSize)"]
         if directIO { args.append("--direct-io=on") }
         if readOnly { args.append("--read-only") }
         args.append(backingFile.path)

@@ -37,7 +37,7 @@ import TestSupport
         #expect(moved.writes.contains { $0.offset == 32735 * 512 && $0.bytes.count == 32 * 512 })
 
         let grown = try #require(try plan(bytes, diskSize: 16 << 20, grow: true)).grown
-        #expect(grown == DiskImageFinish.GrownPartition(number: 1, firstSector: 2048, previousLastSector: 16350, lastSector: 32734))
+        #expect(grown == DiskImageFinish.GrownPartition(number: 1, firstSector: 2048, previousLastSector: 16350, lastSector: 32734, sectorSize: 512))
         #expect(try plan(bytes, diskSize: 8 << 20) == nil)    // already at the disk's end
     }
 

@@ -52,7 +52,7 @@ import TestSupport
             let plan = try InjectionPlanner.plan(request(), targetSize: stickSize, read: stick.read)
             var after = stick
             for write in plan.phases.dropFirst(3).joined() { after.write(write.bytes, at: Int(write.offset)) }
-            let tables = try TargetTables.read(diskSize: stickSize, read: after.read)
+            let tables = try TargetTables.read(diskSize: stickSize, sectorSize: 512, read: after.read)
             #expect(tables.partitions.contains { $0.number == plan.partitionNumber && $0.first == plan.start && $0.end == plan.start + plan.size },
                     "\(what): the planned partition \(plan.partitionNumber) does not read back")
             return true

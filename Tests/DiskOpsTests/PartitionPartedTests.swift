@@ -22,3 +22,19 @@ import TestSupport
     let error = try #require(throws: EdgeError.self) { try PartedTableReader.read(InstallerImages.ipxe) }
     #expect(error.message.contains("libparted cannot read"))
 }
+
+/// libparted opens a block device with the kernel's logical sector size: on a 4Kn loop device a
+/// 4096-byte-sector image's partitions are counted in 4 KiB sectors, as its GPT has them.
+@Test(.enabled(if: Privileges.isRoot, Privileges.rootReason))
+func libpartedCountsA4KnDisksOwnSectors() throws {
+    let dir = try TemporaryDirectory.make()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let fourK = GPTDiskImage.fourK
+    let image = try fourK.make(in: dir)
+    let loop = try Shell.bash("losetup -f --show -r --sector-size 4096 '\(image)'").trimmingCharacters(in: .whitespacesAndNewlines)
+    defer { _ = try? Shell.run("losetup", ["-d", loop]) }
+    let table = try PartedTableReader.read(loop)
+    #expect(table.type == "gpt" && table.sectorSize == 4096)
+    #expect(table.partitions == [.init(number: 1, startSector: Int64(fourK.fat.first), sectorCount: Int64(fourK.fat.last - fourK.fat.first + 1)),
+                                 .init(number: 2, startSector: Int64(fourK.ext4.first), sectorCount: Int64(fourK.ext4.last - fourK.ext4.first + 1))])
+}

@@ -8,38 +8,16 @@ import TestSupport
 /// script expected, is refused before anything is written.
 @Suite(.serialized, .enabled(if: Privileges.isRoot, Privileges.rootReason))
 struct DiskImageTests {
-    static let imageSectors = 131_072                       // 64 MiB
-    static let fat = (first: 2048, last: 43_007)            // EFI system, 20 MiB
-    static let ext4 = (first: 43_008, last: 131_038)        // Linux, to the image's last usable sector
+    static let classic = GPTDiskImage.classic
+    static let imageSectors = classic.sectors
+    static let fat = classic.fat
+    static let ext4 = classic.ext4
 
-    /// The image in `dir`: sgdisk's table, a FAT and an ext4 filesystem made at their offsets
-    /// through loop devices limited to each partition.
-    func makeImage(in dir: URL) throws -> String {
-        let path = dir.appendingPathComponent("disk.img").path
-        try Shell.bash("""
-            set -e
-            truncate -s \(Self.imageSectors * 512) '\(path)'
-            sgdisk -o -n1:\(Self.fat.first):\(Self.fat.last) -t1:ef00 -n2:\(Self.ext4.first):\(Self.ext4.last) -t2:8300 '\(path)' >/dev/null
-            l=$(losetup -f --show -o \(Self.fat.first * 512) --sizelimit \((Self.fat.last - Self.fat.first + 1) * 512) '\(path)')
-            mkfs.vfat -n EFI "$l" >/dev/null; losetup -d "$l"
-            l=$(losetup -f --show -o \(Self.ext4.first * 512) --sizelimit \((Self.ext4.last - Self.ext4.first + 1) * 512) '\(path)')
-            mkfs.ext4 -q -F -L root "$l"; losetup -d "$l"
-            """)
-        return path
-    }
+    func makeImage(in dir: URL) throws -> String { try Self.classic.make(in: dir) }
 
-    /// fsck of the partition from `first` to `last` (sectors) of the file `backing`, through a loop
-    /// device limited to it: `check` is the fsck command line without the device.
-    func fsckClean(_ backing: URL, first: Int, last: Int, _ check: String) throws -> Bool {
-        let loop = try Shell.bash("losetup -f --show -r -o \(first * 512) --sizelimit \((last - first + 1) * 512) '\(backing.path)'")
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-        defer { _ = try? Shell.run("losetup", ["-d", loop]) }
-        return try Shell.run("/bin/sh", ["-c", "\(check) \(loop)"]).succeeded
-    }
-
-    func bothFilesystemsClean(_ loop: LoopDevice) throws {
-        #expect(try fsckClean(loop.backingFile, first: Self.fat.first, last: Self.fat.last, "fsck.vfat -n"))
-        #expect(try fsckClean(loop.backingFile, first: Self.ext4.first, last: Self.ext4.last, "e2fsck -fn"))
+    func bothFilesystemsClean(_ loop: LoopDevice, _ image: GPTDiskImage = classic, _ context: String = "") throws {
+        let clean = try image.filesystemsClean(loop.backingFile)
+        #expect(clean.fat && clean.ext4, "\(context)")
     }
 
     func verify(_ image: String, against device: String) throws -> ShellResult {
@@ -191,6 +169,48 @@ struct DiskImageTests {
         #expect(dump.contains("start=       10240, size=       55296, type=83"), "\(dump)")
     }
 
+    /// A GPT image made for 4096-byte sectors on a 4Kn disk twice its size, finished as a 512 one
+    /// is, in 4 KiB sectors: the backup GPT in the disk's last 4096-byte sector, the protective MBR
+    /// over the whole disk, `--grow` to the last usable sector; plain and xz-compressed.
+    @Test func a4096ByteSectorImageIsFinishedOnA4096ByteSectorDisk() throws {
+        let fourK = GPTDiskImage.fourK
+        let dir = try TemporaryDirectory.make(prefix: "edgeflash-diskimage-4k")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let image = try fourK.make(in: dir)
+        try Shell.bash("xz -T0 -k '\(image)'")
+        let loop = try LoopDevice(size: fourK.bytes * 2, sectorSize: 4096)
+        defer { loop.detach() }
+        let last: Int64 = 32_767, lastUsable = 32_762          // 4 entry sectors and the header after it
+        for (given, grow) in [(image, false), (image, true), (image + ".xz", true)] {
+            let write = try EdgeFlashBinary.run(["write", given, loop.path, "--yes", "--no-probe", "--json"] + (grow ? ["--grow"] : []))
+            #expect(write.status == 0, "\(given): \(write.stderr)")
+            let line = try #require(write.stdout.split(separator: "\n").last)
+            let tables = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])["tables"] as? [String: Any]
+            #expect(tables?["sectorSize"] as? Int == 4096 && tables?["backupHeaderFrom"] as? Int == 16_383 && tables?["backupHeaderTo"] as? Int == 32_767, "\(given): \(line)")
+            let grown = tables?["grown"] as? [String: Any]
+            #expect(grow ? grown?["number"] as? Int == 2 && grown?["lastSector"] as? Int == lastUsable : grown == nil, "\(given): \(line)")
+
+            let sgdisk = try Shell.run("sgdisk", ["-v", loop.path])
+            #expect(sgdisk.succeeded && sgdisk.stdout.contains("No problems found"), "\(given): \(sgdisk.stdout)")
+            #expect(try loop.read(offset: last * 4096, count: 8) == Data("EFI PART".utf8), "\(given)")
+            let printed = try Shell.bash("sgdisk -p \(loop.path)")
+            #expect(printed.contains("Sector size (logical/physical): 4096/4096 bytes") && printed.contains("last usable sector is \(lastUsable)"), "\(printed)")
+            #expect(try Shell.bash("sgdisk -i 2 \(loop.path)").contains("Last sector: \(grow ? lastUsable : fourK.ext4.last) "), "\(given)")
+            // The protective entry counts 4 KiB sectors: all of the disk but sector 0.
+            let protective = try loop.read(offset: 446 + 12, count: 4)
+            #expect(protective.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) } == UInt32(last), "\(given)")
+            try bothFilesystemsClean(loop, fourK, given)
+            let verify = try EdgeFlashBinary.run(["verify", given, "--against", loop.path])
+            #expect(verify.status == 0, "\(given): \(verify.stdout)\(verify.stderr)")
+        }
+        // A user-data volume is planned in 512-byte sectors: refused on this disk before writing.
+        let before = try Shell.bash("sha256sum < '\(loop.path)'")
+        let userData = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--user-data", try userDataFile(validUserData)])
+        #expect(userData.status == 3, "\(userData.stderr)")
+        #expect(userData.stderr.contains("\(loop.path) has 4096-byte logical sectors: a user-data volume is added to disks with 512-byte sectors only"), "\(userData.stderr)")
+        #expect(try Shell.bash("sha256sum < '\(loop.path)'") == before)
+    }
+
     /// A 512-byte-sector image (plain, and xz-compressed) to a 4096-byte-sector disk, and the
     /// reverse: refused with the reason before anything is written.
     @Test func aDiskWithAnotherSectorSizeIsRefusedUntouched() throws {
@@ -215,15 +235,20 @@ struct DiskImageTests {
             #expect(try Shell.bash(ends) == before)
         }
 
-        // A GPT made on the 4096-byte-sector disk is an image for such disks: refused on a 512 one.
-        let fourK = dir.appendingPathComponent("4k-image.img").path
-        try Shell.bash("truncate -s 64M '\(fourK)' && l=$(losetup -f --show --sector-size 4096 '\(fourK)') && sgdisk -o -n1:0:0 \"$l\" >/dev/null && losetup -d \"$l\"")
+        // An image made for 4096-byte sectors (plain, and xz-compressed): refused on a 512 disk.
+        let fourK = try GPTDiskImage.fourK.make(in: dir, name: "4k-image.img")
+        try Shell.bash("xz -T0 -k '\(fourK)'")
         let small = try LoopDevice(size: 128 << 20)
         defer { small.detach() }
-        let reverse = try EdgeFlashBinary.run(["write", fourK, small.path, "--yes"])
-        #expect(reverse.status == 3, "\(reverse.stderr)")
-        #expect(reverse.stderr.contains("has its GPT at byte 4096 (made for 4096-byte sectors), but \(small.path) has 512-byte logical sectors"), "\(reverse.stderr)")
-        #expect(try small.read(offset: 0, count: 1 << 20) == Data(count: 1 << 20))
+        try Shell.bash("head -c 1M /dev/urandom | dd of='\(small.path)' conv=fsync status=none && head -c 1M /dev/urandom | dd of='\(small.path)' bs=1M seek=127 conv=fsync status=none")
+        let whole = "sha256sum < '\(small.path)'"
+        let smallBefore = try Shell.bash(whole)
+        for given in [fourK, fourK + ".xz"] {
+            let reverse = try EdgeFlashBinary.run(["write", given, small.path, "--yes"])
+            #expect(reverse.status == 3, "\(reverse.stderr)")
+            #expect(reverse.stderr.contains("\(given) has its GPT at byte 4096 (made for 4096-byte sectors), but \(small.path) has 512-byte logical sectors"), "\(reverse.stderr)")
+            #expect(try Shell.bash(whole) == smallBefore, "\(given)")
+        }
     }
 
     /// --expect-serial and --expect-size are checked before the disk is opened for writing: with

@@ -61,7 +61,7 @@ private func apply(_ writes: [DiskWrite], to bytes: inout [UInt8]) {
     let dir = try TemporaryDirectory.make()
     defer { try? FileManager.default.removeItem(at: dir) }
     var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: try InstallerImages.grubRescueHybrid(in: dir))))
-    var table = try #require(try GPT.parse(header: Array(bytes[512..<1024]), imageSize: Int64(bytes.count), read: image(bytes)))
+    var table = try #require(try GPT.parse(header: Array(bytes[512..<1024]), sectorSize: 512, imageSize: Int64(bytes.count), read: image(bytes)))
     #expect(table.partitions.count == 4)
     #expect(table.backupPlacement == .endOfImage && table.backupValid)
 
@@ -75,7 +75,7 @@ private func apply(_ writes: [DiskWrite], to bytes: inout [UInt8]) {
     let serialized = try table.serialized()
     apply(serialized.backup + serialized.primary, to: &bytes)
 
-    let primary = try #require(try GPT.parse(header: Array(bytes[512..<1024]), imageSize: Int64(bytes.count), read: image(bytes)))
+    let primary = try #require(try GPT.parse(header: Array(bytes[512..<1024]), sectorSize: 512, imageSize: Int64(bytes.count), read: image(bytes)))
     #expect(primary.backupLBA == diskSectors - 1 && primary.backupValid)
     #expect(primary.lastUsableLBA == diskSectors - 1 - primary.entryArraySectors - 1)
     #expect(primary.partitions.count == 5)
@@ -84,7 +84,7 @@ private func apply(_ writes: [DiskWrite], to bytes: inout [UInt8]) {
     #expect(added.uniqueGUID.count == 36 && added.uniqueGUID.dropFirst(14).first == "4")   // a version 4 GUID
     // The backup parses too: its own CRC and its own entry array (at the disk's end) check out.
     let backupHeader = Array(bytes[Int(diskSectors - 1) * 512..<Int(diskSectors) * 512])
-    let backup = try #require(try GPT.parse(header: backupHeader, imageSize: Int64(bytes.count), read: image(bytes)))
+    let backup = try #require(try GPT.parse(header: backupHeader, sectorSize: 512, imageSize: Int64(bytes.count), read: image(bytes)))
     #expect(backup.partitions == primary.partitions)
     #expect(backup.entriesLBA == diskSectors - 1 - primary.entryArraySectors && backup.currentLBA == diskSectors - 1)
 
@@ -101,15 +101,15 @@ private func apply(_ writes: [DiskWrite], to bytes: inout [UInt8]) {
     defer { try? FileManager.default.removeItem(at: dir) }
     var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: try InstallerImages.grubRescueHybrid(in: dir))))
     let read = image(bytes)
-    let original = try #require(try GPT.parse(header: Array(bytes[512..<1024]), imageSize: Int64(bytes.count), read: read))
+    let original = try #require(try GPT.parse(header: Array(bytes[512..<1024]), sectorSize: 512, imageSize: Int64(bytes.count), read: read))
     bytes[Int(original.entriesLBA) * 512 + 60] ^= 1
     let damaged = Array(bytes[512..<1024])
-    #expect(throws: EdgeError.self) { try GPT.parse(header: damaged, imageSize: Int64(bytes.count), read: image(bytes)) }
-    let recovered = try #require(try GPT.backupAsPrimary(damagedPrimary: damaged, diskSize: Int64(bytes.count), read: image(bytes)))
+    #expect(throws: EdgeError.self) { try GPT.parse(header: damaged, sectorSize: 512, imageSize: Int64(bytes.count), read: image(bytes)) }
+    let recovered = try #require(try GPT.backupAsPrimary(damagedPrimary: damaged, sectorSize: 512, diskSize: Int64(bytes.count), read: image(bytes)))
     #expect(recovered.partitions == original.partitions)
     #expect(recovered.currentLBA == 1 && recovered.entriesLBA == original.entriesLBA && recovered.backupLBA == original.backupLBA)
     // No backup where the disk ends: nothing to fall back to.
-    #expect(try GPT.backupAsPrimary(damagedPrimary: damaged, diskSize: Int64(bytes.count) + 512, read: image(bytes)) == nil)
+    #expect(try GPT.backupAsPrimary(damagedPrimary: damaged, sectorSize: 512, diskSize: Int64(bytes.count) + 512, read: image(bytes)) == nil)
 }
 
 /// What a firmware would reject is never written: an entry array over the MBR, a partition over
@@ -118,7 +118,7 @@ private func apply(_ writes: [DiskWrite], to bytes: inout [UInt8]) {
     let dir = try TemporaryDirectory.make()
     defer { try? FileManager.default.removeItem(at: dir) }
     let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: try InstallerImages.grubRescueHybrid(in: dir))))
-    var table = try #require(try GPT.parse(header: Array(bytes[512..<1024]), imageSize: Int64(bytes.count), read: image(bytes)))
+    var table = try #require(try GPT.parse(header: Array(bytes[512..<1024]), sectorSize: 512, imageSize: Int64(bytes.count), read: image(bytes)))
     let first = try #require(table.partitions.first)
     let overlap = try #require(throws: EdgeError.self) {
         try table.setPartition(try #require(table.firstFreeNumber), type: GPT.basicDataType, firstLBA: first.firstLBA, lastLBA: first.lastLBA, name: "x")
@@ -134,7 +134,7 @@ private func apply(_ writes: [DiskWrite], to bytes: inout [UInt8]) {
     header.setLE32(16, CRC32.checksum(header[0..<92]))
     var shifted = bytes
     shifted.replaceSubrange(0..<Int(table.entryArraySectors) * 512, with: bytes[Int(table.entriesLBA) * 512..<Int(table.entriesLBA + table.entryArraySectors) * 512])
-    let odd = try #require(try GPT.parse(header: header, imageSize: Int64(bytes.count), read: image(shifted)))
+    let odd = try #require(try GPT.parse(header: header, sectorSize: 512, imageSize: Int64(bytes.count), read: image(shifted)))
     #expect(odd.entriesLBA == 0)                           // inspect reports it as it is...
     let refused = try #require(throws: EdgeError.self) { try odd.serialized() }
     #expect(refused.message.contains("does not lie between the header and the first usable sector"))   // ...inject never writes it
@@ -145,4 +145,82 @@ private func apply(_ writes: [DiskWrite], to bytes: inout [UInt8]) {
     #expect(bytes == [0xA2, 0xA0, 0xD0, 0xEB, 0xE5, 0xB9, 0x33, 0x44, 0x87, 0xC0, 0x68, 0xB6, 0xB7, 0x26, 0x99, 0xC7])
     #expect(try GPT.guid(ByteReader(bytes, structure: "GUID"), 0) == GPT.basicDataType)
     #expect(throws: EdgeError.self) { try GPT.guidBytes("not-a-guid") }
+}
+
+/// A GPT for 4096-byte sectors laid out byte by byte as sgdisk lays one out on a 4Kn disk of
+/// `sectors` sectors: the header at LBA 1 (byte 4096), 128 entries of 128 bytes at LBA 2-5 (four
+/// 4 KiB sectors), usable sectors 6 to `sectors` - 6, the backup's array and header at the end.
+private func fourKGPT(sectors: UInt64, partition: (first: UInt64, last: UInt64)) throws -> [UInt8] {
+    let sector = 4096
+    var entries = [UInt8](repeating: 0, count: 128 * 128)
+    entries.setBytes(0, try GPT.guidBytes("0FC63DAF-8483-4772-8E79-3D69D8477DE4"))
+    entries.setBytes(16, GPT.randomGUIDBytes())
+    entries.setLE64(32, partition.first)
+    entries.setLE64(40, partition.last)
+    func header(current: UInt64, alternate: UInt64, entriesLBA: UInt64) -> [UInt8] {
+        var h = [UInt8](repeating: 0, count: sector)
+        h.setBytes(0, Array("EFI PART".utf8))
+        h.setLE32(8, 0x0001_0000)
+        h.setLE32(12, 92)
+        h.setLE64(24, current)
+        h.setLE64(32, alternate)
+        h.setLE64(40, 6)
+        h.setLE64(48, sectors - 6)
+        h.setBytes(56, GPT.randomGUIDBytes())
+        h.setLE64(72, entriesLBA)
+        h.setLE32(80, 128)
+        h.setLE32(84, 128)
+        h.setLE32(88, CRC32.checksum(entries))
+        h.setLE32(16, CRC32.checksum(h[0..<92]))
+        return h
+    }
+    var bytes = [UInt8](repeating: 0, count: Int(sectors) * sector)
+    bytes.setBytes(446, [0, 0, 2, 0, 0xEE, 0xFF, 0xFF, 0xFF, 1, 0, 0, 0])     // protective entry from LBA 1
+    bytes.setLE32(446 + 12, UInt32(sectors - 1))
+    bytes.setBytes(510, [0x55, 0xAA])
+    bytes.setBytes(sector, header(current: 1, alternate: sectors - 1, entriesLBA: 2))
+    bytes.setBytes(2 * sector, entries)
+    bytes.setBytes(Int(sectors - 5) * sector, entries)
+    bytes.setBytes(Int(sectors - 1) * sector, header(current: sectors - 1, alternate: 1, entriesLBA: sectors - 5))
+    return bytes
+}
+
+/// The same model at 4096-byte sectors: found at byte 4096 (not at 512), its entry array four
+/// sectors long, and moved to the end of a disk twice its size with every offset in 4 KiB sectors
+/// and both copies' CRCs valid when read again; the last partition grown to the new last usable
+/// sector and no further.
+@Test func a4096ByteSectorGPTIsReadMovedAndGrownInItsOwnSectors() throws {
+    var bytes = try fourKGPT(sectors: 256, partition: (first: 6, last: 250))
+    #expect(try GPT.headerSectorSize(image(bytes)) == 4096)
+    #expect(try GPT.parse(header: Array(bytes[512..<1024]), sectorSize: 512, imageSize: Int64(bytes.count), read: image(bytes)) == nil)
+    var table = try #require(try GPT.parse(header: Array(bytes[4096..<8192]), sectorSize: 4096, imageSize: Int64(bytes.count), read: image(bytes)))
+    #expect(table.sectorSize == 4096 && table.entryArraySectors == 4 && table.entriesLBA == 2)
+    #expect(table.backupLBA == 255 && table.backupPlacement == .endOfImage && table.backupValid)
+    #expect(table.partitions.map(\.lastLBA) == [250] && table.partitions.first?.typeName == "Linux filesystem")
+
+    try table.relocateBackup(diskSectors: 512)
+    #expect(table.backupLBA == 511 && table.lastUsableLBA == 506 && table.backupPlacement == .endOfImage)
+    #expect(throws: EdgeError.self) { try table.setLastLBA(of: 1, to: 507) }
+    try table.setLastLBA(of: 1, to: 506)
+    let serialized = try table.serialized()
+    #expect(serialized.backup.map(\.offset) == [507 * 4096, 511 * 4096] && serialized.backup.map(\.bytes.count) == [4 * 4096, 4096])
+    #expect(serialized.primary.map(\.offset) == [2 * 4096, 4096] && serialized.primary.map(\.bytes.count) == [4 * 4096, 4096])
+    bytes += [UInt8](repeating: 0, count: 256 * 4096)
+    apply(serialized.backup + serialized.primary, to: &bytes)
+
+    let primary = try #require(try GPT.parse(header: Array(bytes[4096..<8192]), sectorSize: 4096, imageSize: Int64(bytes.count), read: image(bytes)))
+    #expect(primary.backupLBA == 511 && primary.backupValid && primary.lastUsableLBA == 506 && primary.partitions.map(\.lastLBA) == [506])
+    let backup = try #require(try GPT.parse(header: Array(bytes[511 * 4096..<512 * 4096]), sectorSize: 4096, imageSize: Int64(bytes.count), read: image(bytes)))
+    #expect(backup.currentLBA == 511 && backup.entriesLBA == 507 && backup.partitions == primary.partitions)
+
+    // A damaged primary array: the backup at the disk's last 4 KiB sector stands in for it.
+    bytes[2 * 4096 + 40] ^= 1
+    let damaged = Array(bytes[4096..<8192])
+    #expect(throws: EdgeError.self) { try GPT.parse(header: damaged, sectorSize: 4096, imageSize: Int64(bytes.count), read: image(bytes)) }
+    let recovered = try #require(try GPT.backupAsPrimary(damagedPrimary: damaged, sectorSize: 4096, diskSize: Int64(bytes.count), read: image(bytes)))
+    #expect(recovered.partitions == primary.partitions && recovered.entriesLBA == 2 && recovered.backupLBA == 511)
+
+    // Too small a disk, counted in 4 KiB sectors: the partition reaches 506, the backup needs 5 more.
+    let small = try #require(throws: EdgeError.self) { try table.relocateBackup(diskSectors: 511) }
+    #expect(small.message.contains("a disk of 511 sectors is too small"))
 }

@@ -14,13 +14,14 @@ enum ImageTablesOnStick {
     /// holds the tables as the image had them, nil when they cannot be put back.
     static func writes(_ tables: TargetTables, userDataPartition number: Int?, imageSize: Int64, diskSize: Int64,
                        read: (Int64, Int) throws -> [UInt8]) -> [DiskWrite]? {
-        let imageSectors = UInt64(imageSize / 512), diskSectors = UInt64(diskSize / 512)
+        let sector = tables.sectorSize
+        let imageSectors = UInt64(imageSize / Int64(sector)), diskSectors = UInt64(diskSize / Int64(sector))
         switch tables.layout {
         case .gpt:
             guard let gpt = tables.gpt, imageSectors > 0 else { return nil }
             guard gpt.backupLBA != imageSectors - 1 else { return [] }
-            guard let primary = try? read(512, 512),
-                  let own = try? GPT.backupAsPrimary(damagedPrimary: primary, diskSize: imageSize, read: read),
+            guard let primary = try? read(Int64(sector), sector),
+                  let own = try? GPT.backupAsPrimary(damagedPrimary: primary, sectorSize: sector, diskSize: imageSize, read: read),
                   let writes = try? own.serialized().primary else { return nil }
             guard var mbr = tables.mbr, let i = mbr.partitions.firstIndex(where: { $0.type == 0xEE && $0.startLBA == 1 }),
                   UInt64(mbr.partitions[i].sectors) == min(diskSectors - 1, UInt64(UInt32.max)) else { return writes }

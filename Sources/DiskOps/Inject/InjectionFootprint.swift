@@ -27,7 +27,7 @@ public struct InjectionFootprint: Sendable, Equatable {
             return offset + Int64(count) <= imageSize ? bytes : Array(bytes.prefix(Int(imageSize - offset))) + [UInt8](repeating: 0, count: Int(offset + Int64(count) - imageSize))
         }
         guard let number = survey.number,
-              let stick = try? TargetTables.read(diskSize: diskSize, read: readDisk), stick.layout == survey.tables.layout || (survey.tables.layout == .none && stick.layout == .mbr) else { return nil }
+              let stick = try? TargetTables.read(diskSize: diskSize, sectorSize: survey.tables.sectorSize, read: readDisk), stick.layout == survey.tables.layout || (survey.tables.layout == .none && stick.layout == .mbr) else { return nil }
         let entry: InjectionSurvey.Entry
         let first: Int64, end: Int64
         switch survey.tables.layout {

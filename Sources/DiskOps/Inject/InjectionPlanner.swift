@@ -79,6 +79,14 @@ public enum InjectionPlanner {
     static let alignment: Int64 = 1 << 20
     static let maximumSize: Int64 = (2 << 40) - (1 << 20)
 
+    /// Refuses a disk whose logical sectors are not 512 bytes (a 4Kn disk), before anything is
+    /// written: the volume and its table entry are planned in 512-byte sectors.
+    static func refuseUnlessClassicSectors(_ sectorSize: Int, of path: String) throws {
+        guard Int64(sectorSize) != sector else { return }
+        throw EdgeError(.refused, "\(path) has \(sectorSize)-byte logical sectors: a user-data volume is added to disks with 512-byte sectors only",
+                        hint: "Write the image without --user-data, or use a disk with 512-byte sectors.")
+    }
+
     public static func plan(_ request: InjectionRequest, targetSize: Int64,
                             read: (Int64, Int) throws -> [UInt8]) throws -> InjectionPlan {
         let survey = try InjectionSurvey(targetSize: targetSize, imageSize: request.imageSize, read: read)

@@ -11,8 +11,9 @@ enum InjectionReadBack {
         let start = plan.start / 512, count = plan.size / 512
         let found: Bool
         do {
-            let table = try PartedTableReader.read(path)
-            found = table.partitions.contains { $0.number == plan.partitionNumber && $0.startSector == start && $0.sectorCount == count }
+            // libparted counts the device's own logical sectors.
+            let table = try PartedTableReader.read(path), sector = Int64(table.sectorSize)
+            found = table.partitions.contains { $0.number == plan.partitionNumber && $0.startSector * sector == plan.start && $0.sectorCount * sector == plan.size }
         } catch {
             guard plan.layout != .gpt, let mbr = try MBR.parse(read(0, 512)) else { throw error }
             found = mbr.partitions.contains { $0.number == plan.partitionNumber && Int64($0.startLBA) == start && Int64($0.sectors) == count }

@@ -18,7 +18,7 @@ struct InjectionSurvey {
     var number: Int?
 
     init(targetSize: Int64, imageSize: Int64?, read: (Int64, Int) throws -> [UInt8]) throws {
-        tables = try TargetTables.read(diskSize: targetSize, read: read)
+        tables = try TargetTables.read(diskSize: targetSize, sectorSize: Int(InjectionPlanner.sector), read: read)
         let layout = tables.layout
         // The ISO9660 image's own size: a partition starting before it is part of the image.
         let isoSize = VolumeLabelProbe.iso9660Size(try read(0, VolumeLabelProbe.bytesNeeded))
@@ -64,7 +64,7 @@ struct InjectionSurvey {
     /// of `diskSize` bytes: [backup GPT, primary GPT + protective MBR] or [MBR table bytes]. Nothing
     /// else in the tables changes: that is what `verify --against` relies on.
     func tableWrites(number: Int, entry: Entry, diskSize: Int64) throws -> [[DiskWrite]] {
-        let diskSectors = UInt64(diskSize / 512)
+        let diskSectors = UInt64(diskSize / Int64(tables.sectorSize))
         switch entry {
         case .newGPT, .gptBytes:
             return try tables.gptWrites(diskSectors: diskSectors) { table in

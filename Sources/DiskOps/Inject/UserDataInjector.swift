@@ -9,6 +9,7 @@ public enum UserDataInjector {
         try InjectionTarget(path: path).closeAfter { target in
             var request = request
             request.growable = !target.isBlockDevice
+            try InjectionPlanner.refuseUnlessClassicSectors(target.device.logicalSectorSize, of: path)
             return try InjectionPlanner.plan(request, targetSize: target.size, read: target.read)
         }
     }
@@ -20,6 +21,7 @@ public enum UserDataInjector {
         let plan = try InjectionTarget(path: path).closeAfter { target in
             var request = request
             request.growable = !target.isBlockDevice
+            try InjectionPlanner.refuseUnlessClassicSectors(target.device.logicalSectorSize, of: path)
             let plan = try InjectionPlanner.plan(request, targetSize: target.size, read: target.read)
             let target = try target.grown(to: plan.targetSize)
             // Each phase durable before the next (see InjectionPlan.phases): volume first, tables last.

@@ -41,7 +41,7 @@ extension DiskImageFinish {
         }
         try InjectionTarget(path: path, readOnly: true).closeAfter { reader in
             reader.device.dropCaches()
-            try check(readBack: TargetTables.read(diskSize: reader.size, read: reader.read), on: path)
+            try check(readBack: TargetTables.read(diskSize: reader.size, sectorSize: sectorSize, read: reader.read), on: path)
         }
     }
 }

@@ -11,19 +11,25 @@ import ISOVerify
 ///   resized: that is the installed system's job, as cloud-init's growpart does).
 /// Installer ISOs are left as they are (inject moves a hybrid's backup GPT when it adds a volume).
 /// Before that, the image's sector size is checked against the disk's: a GPT made for 512-byte
-/// sectors is not found on a 4096-byte-sector disk, nor the reverse.
+/// sectors is not found on a 4096-byte-sector disk, nor the reverse. Once they agree, every sector
+/// number (the GPT's, the MBR's, the protective entry's) counts the disk's logical sectors.
 public struct DiskImageFinish: Sendable, Equatable, Encodable {
     public struct GrownPartition: Sendable, Equatable, Encodable {
         public var number: Int
-        /// 512-byte sectors, inclusive.
+        /// Logical sectors (`sectorSize` bytes), inclusive.
         public var firstSector: UInt64
         public var previousLastSector: UInt64
         public var lastSector: UInt64
-        public var bytes: Int64 { Int64(lastSector - firstSector + 1) * 512 }
+        var sectorSize: Int
+        public var bytes: Int64 { Int64(lastSector - firstSector + 1) * Int64(sectorSize) }
+
+        enum CodingKeys: String, CodingKey { case number, firstSector, previousLastSector, lastSector }
     }
 
     /// "gpt" or "mbr".
     public var layout: String
+    /// The disk's logical sector size (the image's too): the unit of every sector number here.
+    public var sectorSize: Int
     /// The backup GPT header's sector in the image, and on the disk after the move; nil for an MBR.
     public var backupHeaderFrom: UInt64?
     public var backupHeaderTo: UInt64?
@@ -32,7 +38,7 @@ public struct DiskImageFinish: Sendable, Equatable, Encodable {
     /// [backup GPT], [primary GPT + protective MBR], or [MBR table]: each flushed before the next.
     var phases: [[DiskWrite]]
 
-    enum CodingKeys: String, CodingKey { case layout, backupHeaderFrom, backupHeaderTo, grown }
+    enum CodingKeys: String, CodingKey { case layout, sectorSize, backupHeaderFrom, backupHeaderTo, grown }
 
     /// The finish for `image` (`imageSize` bytes, read through `read`, zeros past its end) written
     /// to `disk`; nil when there is nothing to do (an ISO, an MBR without `--grow`, a GPT already
@@ -40,7 +46,7 @@ public struct DiskImageFinish: Sendable, Equatable, Encodable {
     /// on an image it cannot grow, before anything is written.
     static func plan(imagePath: String, imageSize: Int64, diskPath: String, diskSize: Int64, diskSectorSize: Int,
                      grow: Bool, read: (Int64, Int) throws -> [UInt8]) throws -> DiskImageFinish? {
-        let imageSectorSize = try gptSectorSize(read)
+        let imageSectorSize = try GPT.headerSectorSize(read)
         if let imageSectorSize, imageSectorSize != diskSectorSize {
             throw EdgeError(.refused, "\(imagePath) has its GPT at byte \(imageSectorSize) (made for \(imageSectorSize)-byte sectors), but \(diskPath) has \(diskSectorSize)-byte logical sectors: firmware and Linux would look for the table at byte \(diskSectorSize) and find none",
                             hint: "Use an image made for \(diskSectorSize)-byte sectors, or a disk with \(imageSectorSize)-byte sectors; no flag overrides this.")
@@ -52,20 +58,15 @@ public struct DiskImageFinish: Sendable, Equatable, Encodable {
             guard !grow else { throw cannotGrow("it is an ISO 9660 installer image, not a disk image") }
             return nil
         }
-        // This model reads 512-byte-sector tables only; a 4096-byte one is written as it is.
-        if imageSectorSize == 4096 {
-            guard !grow else { throw cannotGrow("its GPT is made for 4096-byte sectors, which --grow does not edit") }
-            return nil
-        }
         let tables: TargetTables
         do {
-            tables = try TargetTables.read(diskSize: imageSize, read: read)
+            tables = try TargetTables.read(diskSize: imageSize, sectorSize: diskSectorSize, read: read)
         } catch {
             // A table edgeflash cannot read is written as the image has it, as before.
             guard !grow else { throw cannotGrow((error as? EdgeError)?.message ?? "\(error)") }
             return nil
         }
-        let diskSectors = UInt64(diskSize / 512)
+        let diskSectors = UInt64(diskSize / Int64(diskSectorSize))
         switch tables.layout {
         case .gpt:
             let gpt = tables.gpt!
@@ -73,14 +74,15 @@ public struct DiskImageFinish: Sendable, Equatable, Encodable {
             var grown: GrownPartition?
             if grow {
                 guard let last = gpt.partitions.max(by: { $0.lastLBA < $1.lastLBA }) else { throw cannotGrow("its GPT has no partitions") }
-                grown = GrownPartition(number: last.number, firstSector: last.firstLBA, previousLastSector: last.lastLBA, lastSector: 0)
+                grown = GrownPartition(number: last.number, firstSector: last.firstLBA, previousLastSector: last.lastLBA, lastSector: 0,
+                                       sectorSize: diskSectorSize)
             }
             let phases = try tables.gptWrites(diskSectors: diskSectors) { table in
                 guard let number = grown?.number else { return }
                 try table.setLastLBA(of: number, to: table.lastUsableLBA)
                 grown?.lastSector = table.lastUsableLBA
             }
-            return DiskImageFinish(layout: "gpt", backupHeaderFrom: gpt.backupLBA, backupHeaderTo: diskSectors - 1,
+            return DiskImageFinish(layout: "gpt", sectorSize: diskSectorSize, backupHeaderFrom: gpt.backupLBA, backupHeaderTo: diskSectors - 1,
                                    grown: grown, phases: phases)
         case .mbr:
             guard grow else { return nil }
@@ -97,23 +99,15 @@ public struct DiskImageFinish: Sendable, Equatable, Encodable {
             let sectors = UInt32(min(diskSectors - UInt64(last.startLBA), UInt64(UInt32.max)))
             let grown = GrownPartition(number: last.number, firstSector: UInt64(last.startLBA),
                                        previousLastSector: UInt64(last.startLBA) + UInt64(last.sectors) - 1,
-                                       lastSector: UInt64(last.startLBA) + UInt64(sectors) - 1)
+                                       lastSector: UInt64(last.startLBA) + UInt64(sectors) - 1, sectorSize: diskSectorSize)
             last.sectors = sectors
             mbr.place(last)
-            return DiskImageFinish(layout: "mbr", grown: grown,
+            return DiskImageFinish(layout: "mbr", sectorSize: diskSectorSize, grown: grown,
                                    phases: [[DiskWrite(offset: Int64(MBR.tableOffset), bytes: mbr.tableBytes)]])
         case .none:
             guard !grow else { throw cannotGrow("it has no partition table") }
             return nil
         }
-    }
-
-    /// 512 or 4096 when the image has a GPT header ("EFI PART") at that byte; nil when it has
-    /// neither (an MBR-only image says nothing of its sector size).
-    static func gptSectorSize(_ read: (Int64, Int) throws -> [UInt8]) throws -> Int? {
-        let signature = Array("EFI PART".utf8)
-        for size in [512, 4096] where try read(Int64(size), 8) == signature { return size }
-        return nil
     }
 
     public var writes: [DiskWrite] { phases.flatMap { $0 } }

@@ -11,6 +11,9 @@ public struct PartedTable: Sendable, Equatable {
         public var sectorCount: Int64
     }
     public var type: String            // "msdos", "gpt", "loop"...
+    /// The logical sector size libparted opened the device with (a block device's own, from the
+    /// kernel; 512 for a file): the unit of the partitions' sectors.
+    public var sectorSize: Int
     public var partitions: [Partition]
     /// What libparted complained about while reading (e.g. a backup GPT not at the disk's end).
     public var warnings: [String]
@@ -35,7 +38,7 @@ public enum PartedTableReader {
                 cursor = ped_disk_next_partition(disk, part)
             }
             let type = disk.pointee.type.map { String(cString: $0.pointee.name) } ?? "unknown"
-            return PartedTable(type: type, partitions: partitions, warnings: [])
+            return PartedTable(type: type, sectorSize: Int(device.pointee.sector_size), partitions: partitions, warnings: [])
         }
         // An error answered with Ignore still yields a table, but not a trustworthy one (libparted
         // drops the partition it objected to): treat it as the refusal it is.

@@ -4,7 +4,8 @@ import ISOVerify
 /// The partition table on a stick or image file, as Linux (which runs the installer) will read it,
 /// from the target's own bytes: hostile input, so parsed by ISOVerify's checked MBR and GPT and
 /// turned into byte offsets with checked arithmetic only. Anything that points where no disk
-/// reaches is a precise error (exit 6), never a trap.
+/// reaches is a precise error (exit 6), never a trap. Sector numbers, the MBR's as the GPT's, count
+/// the disk's logical sectors (`sectorSize` bytes).
 struct TargetTables {
     /// A partition that exists, in bytes: `first..<end`.
     struct Slot {
@@ -25,18 +26,21 @@ struct TargetTables {
     var structuresEnd: Int64
     /// The GPT in use was read from the backup at the disk's end: the primary is damaged.
     var gptFromBackup = false
+    /// The logical sector size the tables were read with.
+    var sectorSize: Int
 
     /// No disk has 2^48 sectors (128 PiB): a table that names such a sector is damaged or hostile,
     /// and every byte offset computed below stays far from overflowing.
     static let sectorLimit: UInt64 = 1 << 48
 
-    static func read(diskSize: Int64, read: (Int64, Int) throws -> [UInt8]) throws -> TargetTables {
+    static func read(diskSize: Int64, sectorSize: Int, read: (Int64, Int) throws -> [UInt8]) throws -> TargetTables {
         let mbr = try MBR.parse(read(0, 512))
-        let primary = try read(512, 512)
+        let primary = try read(Int64(sectorSize), sectorSize)
         var gpt: GPT?, damage: EdgeError?
-        do { gpt = try GPT.parse(header: primary, imageSize: diskSize, read: read) } catch let error as EdgeError { damage = error }
+        do { gpt = try GPT.parse(header: primary, sectorSize: sectorSize, imageSize: diskSize, read: read) } catch let error as EdgeError { damage = error }
         let fromBackup = gpt == nil
-        if fromBackup { gpt = try GPT.backupAsPrimary(damagedPrimary: primary, diskSize: diskSize, read: read) }
+        if fromBackup { gpt = try GPT.backupAsPrimary(damagedPrimary: primary, sectorSize: sectorSize, diskSize: diskSize, read: read) }
+        let sector = Int64(sectorSize)
 
         // A GPT with no MBR at all (a disk blanked at its start, an old backup left at its end):
         // Linux and libparted read neither table there, and which one to keep is not inject's guess.
@@ -62,38 +66,39 @@ struct TargetTables {
                 guard p.firstLBA <= p.lastLBA else {
                     throw malformed("GPT partition \(p.number) starts at sector \(p.firstLBA), after its last sector \(p.lastLBA)")
                 }
-                partitions.append(Slot(number: p.number, first: try offset(p.firstLBA, "GPT partition \(p.number)"),
-                                       end: try offset(p.lastLBA, "GPT partition \(p.number)") + 512))
+                partitions.append(Slot(number: p.number, first: try offset(p.firstLBA, sectorSize: sectorSize, "GPT partition \(p.number)"),
+                                       end: try offset(p.lastLBA, sectorSize: sectorSize, "GPT partition \(p.number)") + sector))
             }
         case .mbr:
             // 32-bit sector numbers: no overflow in 64-bit byte offsets.
             for p in mbr!.partitions where p.type != 0xEE {
-                partitions.append(Slot(number: p.number, first: Int64(p.startLBA) * 512,
-                                       end: (Int64(p.startLBA) + Int64(p.sectors)) * 512))
+                partitions.append(Slot(number: p.number, first: Int64(p.startLBA) * sector,
+                                       end: (Int64(p.startLBA) + Int64(p.sectors)) * sector))
             }
         case .none: break
         }
 
         var structuresEnd: Int64 = 0
         if let gpt {
-            structuresEnd = try offset(gpt.entriesLBA, "the GPT entry array") + Int64(gpt.entryArraySectors) * 512
+            structuresEnd = try offset(gpt.entriesLBA, sectorSize: sectorSize, "the GPT entry array") + Int64(gpt.entryArraySectors) * sector
             if layout == .gpt {
                 guard gpt.backupPlacement != .pastEnd else {
-                    throw malformed("the GPT puts its backup header at sector \(gpt.backupLBA), past the target's last sector (\(diskSize / 512 - 1)): the table is damaged, or the image on the target was cut short")
+                    throw malformed("the GPT puts its backup header at sector \(gpt.backupLBA), past the target's last sector (\(diskSize / sector - 1)): the table is damaged, or the image on the target was cut short")
                 }
                 // A backup header short of the disk's end is the image's own: part of the image.
-                if gpt.backupPlacement == .insideImage { structuresEnd = max(structuresEnd, (Int64(gpt.backupLBA) + 1) * 512) }
+                if gpt.backupPlacement == .insideImage { structuresEnd = max(structuresEnd, (Int64(gpt.backupLBA) + 1) * sector) }
             }
         }
-        var tables = TargetTables(layout: layout, mbr: mbr, gpt: gpt, partitions: partitions, structuresEnd: structuresEnd)
+        var tables = TargetTables(layout: layout, mbr: mbr, gpt: gpt, partitions: partitions, structuresEnd: structuresEnd,
+                                  sectorSize: sectorSize)
         tables.gptFromBackup = fromBackup && layout == .gpt
         return tables
     }
 
     /// `lba` as a byte offset, refused past `sectorLimit`.
-    static func offset(_ lba: UInt64, _ what: String) throws -> Int64 {
+    static func offset(_ lba: UInt64, sectorSize: Int, _ what: String) throws -> Int64 {
         guard lba < sectorLimit else { throw malformed("\(what) reaches sector \(lba), beyond any disk") }
-        return Int64(lba) * 512
+        return Int64(lba) * Int64(sectorSize)
     }
 
     static func malformed(_ message: String) -> EdgeError {

@@ -108,6 +108,7 @@ public struct WriteSession {
                 let onDisk = try ImageOnDisk(image.file)
                 let userData = try config.userData ?? config.userDataForDisk?(disk)
                 if let userData {
+                    try InjectionPlanner.refuseUnlessClassicSectors(disk.logicalSectorSize, of: disk.path)
                     _ = try userData.planAfterWriting(onDisk, toDiskOf: disk.size)
                 }
                 let finish = try DiskImageFinish.plan(imagePath: config.imagePath, imageSize: onDisk.plannedSize, disk: disk,

@@ -69,8 +69,9 @@ struct WriteCommand: ParsableCommand {
             another logical sector size than the disk's (a GPT at byte 512 on a 4096-byte-sector \
             disk, or the reverse) is refused before writing. On a disk larger than the image, once \
             it is read back, its backup GPT moves to the disk's end (the primary header follows, as \
-            sgdisk -e does); with --grow its last partition, GPT or MBR, ends at the disk's end too. \
-            Installer ISOs are written as they are. --expect-serial and --expect-size refuse any \
+            sgdisk -e does); with --grow its last partition, GPT or MBR, ends at the disk's end too; \
+            512- and 4096-byte-sector images alike, in the disk's own sectors. A --user-data \
+            volume needs a disk with 512-byte sectors. Installer ISOs are written as they are. --expect-serial and --expect-size refuse any \
             other disk before it is opened, for scripts where a disk's name can change between \
             boots; a /dev/disk/by-id or by-path link is shown with the disk it names.
 

@@ -70,8 +70,9 @@ public struct ImageStructure: Sendable, Codable {
         }
         let systemArea = try read(0, 32 * 1024)
         do { s.mbr = try MBR.parse(Array(systemArea.prefix(512))) } catch let e as EdgeError { s.errors["MBR"] = e.message }
+        // An installer image's table: 512-byte sectors, as its MBR and FAT partitions below are read.
         do {
-            s.gpt = try GPT.parse(header: Array(systemArea.dropFirst(512).prefix(512)), imageSize: size, read: read)
+            s.gpt = try GPT.parse(header: Array(systemArea.dropFirst(512).prefix(512)), sectorSize: 512, imageSize: size, read: read)
         } catch let e as EdgeError where e.code == .malformed { s.errors["GPT"] = e.message }
         do { s.apm = try APM.parse(systemArea: systemArea) } catch let e as EdgeError { s.errors["APM"] = e.message }
         s.fatPartitions = try fatPartitions(mbr: s.mbr, gpt: s.gpt, size: size, read: read)

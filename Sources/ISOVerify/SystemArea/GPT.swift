@@ -1,7 +1,8 @@
 import EdgeCore
 
-/// A GUID partition table: the primary header at LBA 1 (512-byte sectors), its entry array, both
-/// CRC32s checked, and where the backup header says it lives. Read from an image (`inspect`) or a
+/// A GUID partition table: the primary header at LBA 1, its entry array, both CRC32s checked, and
+/// where the backup header says it lives. LBAs count logical sectors of `sectorSize` bytes (512, or
+/// 4096 for a table made for a 4Kn disk), the one value every offset below is computed from. Read from an image (`inspect`) or a
 /// stick (`inject`), both hostile input, with checked reads and checked arithmetic only; edited
 /// (an entry set, the backup moved to the end of a larger disk) and serialized with fresh CRCs.
 ///
@@ -38,6 +39,8 @@ public struct GPT: Sendable, Codable, Equatable {
     public private(set) var backupPlacement: BackupPlacement
     /// The backup header was read and has a valid signature and CRC.
     public private(set) var backupValid: Bool
+    /// The logical sector size the table was made for: its header lies at this byte.
+    public private(set) var sectorSize: Int = 512
     /// The header's first `headerSize` bytes (CRC field as read) and the whole entry array.
     private var header: [UInt8] = []
     private var entryArray: [UInt8] = []
@@ -51,7 +54,8 @@ public struct GPT: Sendable, Codable, Equatable {
 
     public enum BackupPlacement: String, Sendable, Codable { case endOfImage = "end of image", insideImage = "inside image", pastEnd = "past end of image" }
 
-    public static let sectorSize = 512
+    /// The logical sector sizes a GPT is read with: a header at byte 512 or at byte 4096.
+    public static let sectorSizes = [512, 4096]
     public static let efiSystemType = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
     /// Microsoft basic data: what Linux, Windows and macOS all treat as a plain FAT/ISO data volume.
     public static let basicDataType = "EBD0A0A2-B9E5-4433-87C0-68B6B72699C7"
@@ -60,18 +64,25 @@ public struct GPT: Sendable, Codable, Equatable {
     static let signature = Array("EFI PART".utf8)
 
     /// The entry array's length in whole sectors.
-    public var entryArraySectors: UInt64 { (UInt64(entryArray.count) + 511) / 512 }
+    public var entryArraySectors: UInt64 { (UInt64(entryArray.count) + UInt64(sectorSize) - 1) / UInt64(sectorSize) }
 
-    /// Parses the GPT whose primary header is `header` (512 bytes at LBA 1); `read(offset, count)`
-    /// returns image bytes for the entry array and the backup header. nil when LBA 1 has no
-    /// "EFI PART" signature.
-    public static func parse(header: [UInt8], imageSize: Int64,
+    /// The sector size whose LBA 1 holds an "EFI PART" header (512 first); nil when neither does
+    /// (an MBR-only image says nothing of the sector size it was made for).
+    public static func headerSectorSize(_ read: (Int64, Int) throws -> [UInt8]) throws -> Int? {
+        try sectorSizes.first { try read(Int64($0), 8) == signature }
+    }
+
+    /// Parses the GPT whose primary header is `header` (the sector at LBA 1, `sectorSize` bytes
+    /// from the start); `read(offset, count)` returns image bytes for the entry array and the backup
+    /// header. nil when `header` has no "EFI PART" signature.
+    public static func parse(header: [UInt8], sectorSize: Int, imageSize: Int64,
                              read: (Int64, Int) throws -> [UInt8]) throws -> GPT? {
+        precondition(sectorSize >= 512 && sectorSize.nonzeroBitCount == 1, "a logical sector size is a power of two from 512")
         let r = ByteReader(header, structure: "GPT header")
         guard r.count >= 92, try r.slice(0, 8) == signature else { return nil }
         let headerSize = Int(try r.u32le(12))
-        guard (92...512).contains(headerSize) else {
-            throw EdgeError(.malformed, "GPT header declares a size of \(headerSize) bytes (must be 92-512)")
+        guard (92...sectorSize).contains(headerSize) else {
+            throw EdgeError(.malformed, "GPT header declares a size of \(headerSize) bytes (must be 92-\(sectorSize))")
         }
         let stored = try r.u32le(16)
         let computed = try crcOfHeader(r, size: headerSize)
@@ -86,7 +97,7 @@ public struct GPT: Sendable, Codable, Equatable {
         guard arrayBytes <= UInt64(maximumEntryArrayBytes) else {
             throw EdgeError(.malformed, "GPT declares \(count) entries of \(size) bytes (\(arrayBytes) bytes): more than the 1 MiB allowed")
         }
-        let (arrayOffset, overflow) = entriesLBA.multipliedReportingOverflow(by: 512)
+        let (arrayOffset, overflow) = entriesLBA.multipliedReportingOverflow(by: UInt64(sectorSize))
         guard !overflow, arrayOffset + arrayBytes <= UInt64(max(imageSize, 0)) else {
             throw EdgeError(.malformed, "GPT entry array at LBA \(entriesLBA) (\(arrayBytes) bytes) points past the end of the image")
         }
@@ -98,19 +109,20 @@ public struct GPT: Sendable, Codable, Equatable {
         guard arrayCRC == storedArrayCRC else {
             throw EdgeError(.malformed, "GPT entry array CRC32 is wrong (stored 0x\(hex32(storedArrayCRC)), computed 0x\(hex32(arrayCRC)))")
         }
-        var gpt = try GPT(header: try r.slice(0, headerSize), entryArray: array, imageSize: imageSize)
-        if gpt.backupPlacement != .pastEnd, gpt.backupLBA <= UInt64(Int64.max / 512) {
-            gpt.backupValid = try isValidHeader(read(Int64(gpt.backupLBA) * 512, 512))
+        var gpt = try GPT(header: try r.slice(0, headerSize), entryArray: array, sectorSize: sectorSize, imageSize: imageSize)
+        if gpt.backupPlacement != .pastEnd, gpt.backupLBA <= UInt64(Int64.max / Int64(sectorSize)) {
+            gpt.backupValid = try isValidHeader(read(Int64(gpt.backupLBA) * Int64(sectorSize), sectorSize))
         }
         return gpt
     }
 
     /// The fields of `header` and `entryArray`, both already checked (sizes, CRCs).
-    private init(header: [UInt8], entryArray: [UInt8], imageSize: Int64) throws {
+    private init(header: [UInt8], entryArray: [UInt8], sectorSize: Int, imageSize: Int64) throws {
         let r = ByteReader(header, structure: "GPT header")
         let a = ByteReader(entryArray, structure: "GPT entry array")
         self.header = header
         self.entryArray = entryArray
+        self.sectorSize = sectorSize
         self.imageSize = imageSize
         diskGUID = try Self.guid(r, 56)
         currentLBA = try r.u64le(24)
@@ -130,7 +142,7 @@ public struct GPT: Sendable, Codable, Equatable {
                                         lastLBA: try a.u64le(o + 40), attributes: try a.u64le(o + 48),
                                         name: try a.utf16le(o + 56, 72)))
         }
-        let lastSector = UInt64(max(imageSize / 512 - 1, 0))
+        let lastSector = UInt64(max(imageSize / Int64(sectorSize) - 1, 0))
         backupPlacement = backupLBA == lastSector ? .endOfImage : (backupLBA < lastSector ? .insideImage : .pastEnd)
         backupValid = false
     }
@@ -138,7 +150,7 @@ public struct GPT: Sendable, Codable, Equatable {
     /// The same fields, derived again from the (edited) bytes.
     private mutating func rederive() throws {
         let valid = backupValid
-        self = try GPT(header: header, entryArray: entryArray, imageSize: imageSize)
+        self = try GPT(header: header, entryArray: entryArray, sectorSize: sectorSize, imageSize: imageSize)
         backupValid = valid
     }
 
@@ -147,12 +159,13 @@ public struct GPT: Sendable, Codable, Equatable {
     /// back to it. Its entry array goes where the damaged primary header put the primary's, when
     /// that header still names a place the array fits in, else at LBA 2. nil when the last sector
     /// holds no valid backup header that knows it is there.
-    public static func backupAsPrimary(damagedPrimary: [UInt8], diskSize: Int64,
+    public static func backupAsPrimary(damagedPrimary: [UInt8], sectorSize: Int, diskSize: Int64,
                                        read: (Int64, Int) throws -> [UInt8]) throws -> GPT? {
-        let diskSectors = UInt64(max(diskSize, 0) / 512)
+        let diskSectors = UInt64(max(diskSize, 0) / Int64(sectorSize))
         guard diskSectors > 2 else { return nil }
         let last = diskSectors - 1
-        guard let backup = try? parse(header: read(Int64(last) * 512, 512), imageSize: diskSize, read: read),
+        guard let backup = try? parse(header: read(Int64(last) * Int64(sectorSize), sectorSize), sectorSize: sectorSize,
+                                      imageSize: diskSize, read: read),
               backup.currentLBA == last else { return nil }
         var primary = backup
         let old = ByteReader(damagedPrimary, structure: "damaged GPT header")
@@ -234,7 +247,7 @@ public struct GPT: Sendable, Codable, Equatable {
     /// than the image needs, as `sgdisk -e` does).
     public mutating func relocateBackup(diskSectors: UInt64) throws {
         let tail = entryArraySectors + 1
-        guard diskSectors < UInt64(Int64.max / 512), diskSectors > tail, diskSectors - 1 - tail >= lastUsedLBA else {
+        guard diskSectors < UInt64(Int64.max / Int64(sectorSize)), diskSectors > tail, diskSectors - 1 - tail >= lastUsedLBA else {
             throw EdgeError(.malformed, "a disk of \(diskSectors) sectors is too small for this GPT: its partitions reach sector \(lastUsedLBA) and its backup needs \(tail) sectors at the end")
         }
         guard diskSectors - 1 - tail >= firstUsableLBA else {
@@ -242,7 +255,7 @@ public struct GPT: Sendable, Codable, Equatable {
         }
         header.setLE64(32, diskSectors - 1)
         header.setLE64(48, diskSectors - 1 - tail)
-        imageSize = Int64(diskSectors) * 512
+        imageSize = Int64(diskSectors) * Int64(sectorSize)
         try rederive()
     }
 
@@ -255,7 +268,7 @@ public struct GPT: Sendable, Codable, Equatable {
     /// Throws, writing nothing, unless the layout is one a firmware accepts: the primary's array
     /// between its header and the first usable sector, the backup's array and header after the last.
     public func serialized() throws -> (backup: [DiskWrite], primary: [DiskWrite]) {
-        let sectors = entryArraySectors, limit = UInt64(Int64.max / 512)
+        let sectors = entryArraySectors, sector = Int64(sectorSize), limit = UInt64(Int64.max / sector)
         guard entriesLBA >= 2, entriesLBA < limit, firstUsableLBA >= entriesLBA + sectors else {
             throw EdgeError(.malformed, "GPT entry array at sector \(entriesLBA) (\(sectors) sectors) does not lie between the header and the first usable sector (\(firstUsableLBA))")
         }
@@ -270,26 +283,26 @@ public struct GPT: Sendable, Codable, Equatable {
         backup.setLE64(24, backupLBA)     // my LBA
         backup.setLE64(32, 1)             // alternate: the primary
         backup.setLE64(72, backupEntriesLBA)
-        let padded = entryArray + [UInt8](repeating: 0, count: Int(sectors) * 512 - entryArray.count)
-        return ([DiskWrite(offset: Int64(backupEntriesLBA) * 512, bytes: padded),
-                 DiskWrite(offset: Int64(backupLBA) * 512, bytes: Self.sealed(backup))],
-                [DiskWrite(offset: Int64(entriesLBA) * 512, bytes: entryArray),
-                 DiskWrite(offset: 512, bytes: Self.sealed(primary))])
+        let padded = entryArray + [UInt8](repeating: 0, count: Int(sectors) * sectorSize - entryArray.count)
+        return ([DiskWrite(offset: Int64(backupEntriesLBA) * sector, bytes: padded),
+                 DiskWrite(offset: Int64(backupLBA) * sector, bytes: sealed(backup))],
+                [DiskWrite(offset: Int64(entriesLBA) * sector, bytes: entryArray),
+                 DiskWrite(offset: sector, bytes: sealed(primary))])
     }
 
-    /// A header sector: the header with its CRC32 set, zero-padded to 512 bytes.
-    private static func sealed(_ header: [UInt8]) -> [UInt8] {
+    /// A header sector: the header with its CRC32 set, zero-padded to the sector size.
+    private func sealed(_ header: [UInt8]) -> [UInt8] {
         var sector = header
         sector.setLE32(16, 0)
         sector.setLE32(16, CRC32.checksum(sector))
-        return sector + [UInt8](repeating: 0, count: 512 - sector.count)
+        return sector + [UInt8](repeating: 0, count: sectorSize - sector.count)
     }
 
     private static func isValidHeader(_ bytes: [UInt8]) throws -> Bool {
         let b = ByteReader(bytes, structure: "GPT backup header")
         guard b.count >= 92, try b.slice(0, 8) == signature else { return false }
         let size = Int(try b.u32le(12)), stored = try b.u32le(16)
-        guard (92...512).contains(size), let computed = try? crcOfHeader(b, size: size) else { return false }
+        guard (92...b.count).contains(size), let computed = try? crcOfHeader(b, size: size) else { return false }
         return computed == stored
     }
 
