@@ -145,4 +145,44 @@ struct MappedWriteTests {
         #expect(bad.stderr.contains("BAD signature"), "\(bad.stderr)")
         #expect(try cmp("/usr/lib/ipxe/ipxe.iso", loop.path, count: 2 << 20), "refused before anything was written")
     }
+
+    /// A bmap with 512-byte blocks (valid: bmaptool takes it) on a disk of 4096-byte sectors: a
+    /// range that starts inside a sector is refused before writing, naming the cause. Was: an I/O
+    /// error (exit 5) once the write had begun. Ranges on whole sectors are written.
+    @Test func aBmapWhoseRangesSplitTheDisksSectorsIsRefusedBeforeWriting() throws {
+        let dir = try TemporaryDirectory.make()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let image = dir.appendingPathComponent("disk.img").path, backing = dir.appendingPathComponent("stick.img").path
+        try Shell.bash("""
+            head -c 16M /dev/urandom > '\(image)'
+            truncate -s 64M '\(backing)' && printf 'old stick' | dd of='\(backing)' conv=notrunc status=none
+            """)
+        func bmap(_ ranges: [(Int, Int)]) throws -> String {
+            let path = dir.appendingPathComponent("map-\(ranges.count)-\(ranges[1].0).bmap").path
+            let lines = ranges.map { "<Range> \($0.0)-\($0.1) </Range>" }.joined(separator: "\n")
+            try """
+                <?xml version="1.0" ?>
+                <bmap version="1.2">
+                <ImageSize> \(16 << 20) </ImageSize> <BlockSize> 512 </BlockSize> <BlocksCount> \(16 << 11) </BlocksCount>
+                <MappedBlocksCount> \(ranges.reduce(0) { $0 + $1.1 - $1.0 + 1 }) </MappedBlocksCount>
+                <BlockMap>
+                \(lines)
+                </BlockMap>
+                </bmap>
+                """.write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+        let loop = try Shell.bash("losetup -f --show --sector-size 4096 '\(backing)'").trimmingCharacters(in: .whitespacesAndNewlines)
+        defer { _ = try? Shell.run("losetup", ["-d", loop]) }
+
+        let refused = try EdgeFlashBinary.run(["write", image, loop, "--yes", "--no-probe", "--bmap", try bmap([(0, 15), (13107, 13109)])])
+        #expect(refused.status == 3, "\(refused.stderr)")
+        #expect(refused.stderr.contains("ranges are not aligned to the 4096-byte sectors of \(loop): bytes 6710784-6712319"), "\(refused.stderr)")
+        #expect(String(decoding: try Data(contentsOf: URL(fileURLWithPath: backing)).prefix(9), as: UTF8.self) == "old stick")
+
+        let written = try EdgeFlashBinary.run(["write", image, loop, "--yes", "--no-probe", "--bmap", try bmap([(0, 15), (13104, 13111)])])
+        #expect(written.status == 0, "\(written.stderr)")
+        #expect(try cmp(image, loop, from: 13104 * 512, count: 4096))
+    }
 }
+
