@@ -83,6 +83,29 @@ struct MappedWriteTests {
         #expect(!(try Blkid.findsSignature(on: loop.path)), "LBA 0 blank")
     }
 
+    /// A bmap made for an image of another size (here the same image cut to 40 MiB), given with a
+    /// stream that does not state its size: its end is where the sizes are compared, before the
+    /// first MiB is written. It was written, "verified", and the partition past 40 MiB was lost.
+    @Test func aBmapForAnotherSizeIsRefusedWhereAStreamOfUnstatedSizeEnds() throws {
+        let dir = try TemporaryDirectory.make()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let image = try sparseImage(in: dir)
+        let other = dir.appendingPathComponent("other.bmap").path
+        try Shell.bash("""
+            cp --sparse=always '\(image)' '\(dir.path)/cut.img' && truncate -s 40M '\(dir.path)/cut.img'
+            bmaptool create -o '\(other)' '\(dir.path)/cut.img' 2>/dev/null
+            gzip -k '\(image)' && zstd -q -c < '\(image)' > '\(image).zst'
+            """)
+        for written in [image + ".gz", image + ".zst"] {
+            let loop = try dirtyStick()
+            defer { loop.detach() }
+            let result = try EdgeFlashBinary.run(["write", written, loop.path, "--bmap", other, "--yes", "--no-probe"])
+            #expect(result.status == 4, "\(written): \(result.stdout) \(result.stderr)")
+            #expect(result.stderr.contains("other.bmap maps an image of \(40 << 20) bytes, but \(written) is \(48 << 20) bytes"), "\(result.stderr)")
+            #expect(!(try Blkid.findsSignature(on: loop.path)), "\(written): LBA 0 blank")
+        }
+    }
+
     @Test func aSignedBmapIsCheckedAndABadSignatureRefused() throws {
         let dir = try TemporaryDirectory.make()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -153,11 +153,9 @@ public struct WriteSession {
         }
         guard let path else { return source is ImageFile ? SparseMap.of(image.file) : nil }
         let bmap = try BlockMap.load(path, keyring: config.keyring.map { URL(fileURLWithPath: $0) }).map
-        if source.sizeIsStated, bmap.imageSize != source.size {
-            throw EdgeError(.mismatch, "\(path) maps an image of \(bmap.imageSize) bytes, but \(image.path) is \(source.size) bytes",
-                            hint: "Give the image's own bmap with --bmap, or write every byte with --no-bmap.")
-        }
-        return ImageMap(bmap, source: URL(fileURLWithPath: path).lastPathComponent)
+        let map = ImageMap(bmap, source: URL(fileURLWithPath: path).lastPathComponent)
+        if source.sizeIsStated { try map.refuseUnlessMade(forImageOf: source.size, imagePath: image.path) }
+        return map
     }
 
     /// A map's ranges go to the disk with O_DIRECT, in the disk's whole sectors: a bmap made with

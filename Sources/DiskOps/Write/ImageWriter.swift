@@ -300,6 +300,7 @@ public final class ImageWriter {
                             hint: "Use a larger stick.")
         }
         guard written > 0 else { throw EdgeError(.malformed, "\(image.path) decompresses to nothing: no image to write") }
+        try map?.refuseUnlessMade(forImageOf: written, imagePath: image.path)
         plan = plan.ending(at: written)
     }
 
