@@ -80,6 +80,7 @@ struct MappedWriteTests {
         let result = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--no-probe"])
         #expect(result.status == 4, "\(result.stderr)")
         #expect(result.stderr.contains("differs from disk.img.bmap in bytes \(20 << 20)-"), "\(result.stderr)")
+        #expect(result.stderr.contains("pass --no-bmap. \(loop.path) was left blank"), "two sentences: \(result.stderr)")
         #expect(!(try Blkid.findsSignature(on: loop.path)), "LBA 0 blank")
     }
 

@@ -145,17 +145,8 @@ public struct WriteSession {
     /// finds it; checked, its signature too, before anything is written), else a sparse file's
     /// data extents; nil to write every byte.
     private static func map(_ config: WriteConfiguration, image: ImageFile, source: any ImageSource) throws -> ImageMap? {
-        let path: String?
-        switch config.bmap {
-        case .none: path = nil
-        case .file(let given): path = given
-        case .beside: path = BlockMap.discover(forImage: config.imagePath)
-        }
-        guard let path else { return source is ImageFile ? SparseMap.of(image.file) : nil }
-        let bmap = try BlockMap.load(path, keyring: config.keyring.map { URL(fileURLWithPath: $0) }).map
-        let map = ImageMap(bmap, source: URL(fileURLWithPath: path).lastPathComponent)
-        if source.sizeIsStated { try map.refuseUnlessMade(forImageOf: source.size, imagePath: image.path) }
-        return map
+        try config.bmap.imageMap(forImage: config.imagePath, imageSize: source.sizeIsStated ? source.size : nil, keyring: config.keyring)
+            ?? (source is ImageFile ? SparseMap.of(image.file) : nil)
     }
 
     /// A map's ranges go to the disk with O_DIRECT, in the disk's whole sectors: a bmap made with

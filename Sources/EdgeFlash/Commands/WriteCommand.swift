@@ -162,7 +162,7 @@ struct WriteCommand: ParsableCommand {
     static func mapSummary(_ map: ImageMap) -> String {
         let holes = map.zeroHoles ? "its holes zeroed on the disk" : "the rest left as it was, as bmaptool does"
         let checked = map.checksums == nil ? "" : ", each range's \(map.checksumType ?? "") checked"
-        return "Mapped: \(ByteCount.human(map.mappedBytes)) in \(map.ranges.count) ranges from \(map.source) written and read back\(checked); \(holes)."
+        return "Mapped: \(ByteCount.human(map.mappedBytes)) in \(counted(map.ranges.count, "range")) from \(map.source) written and read back\(checked); \(holes)."
     }
 
     /// What was done to a disk image's tables after the write.
@@ -177,9 +177,14 @@ struct WriteCommand: ParsableCommand {
         return lines.joined(separator: "\n")
     }
 
-    static func summary(_ outcome: WriteOutcome, image: String, device: String) -> String {
+    /// `imageSize`: the image as the disk holds it (decoded), when known; `mapped`: only the ranges
+    /// of a bmap or a sparse file's extents were written (`outcome.bytesWritten` of them).
+    static func summary(_ outcome: WriteOutcome, image: String, imageSize: Int64?, mapped: Bool, device: String) -> String {
         let name = URL(fileURLWithPath: image).lastPathComponent
-        var lines = [String(format: "Wrote %@ (%@) to %@ in %.1f s (%@).", name, ByteCount.human(outcome.bytesWritten),
+        let written = ByteCount.human(outcome.bytesWritten)
+        let size = !mapped ? ByteCount.human(imageSize ?? outcome.bytesWritten)
+            : imageSize.map { "\(ByteCount.human($0)) image; \(written) written" } ?? "\(written) written"
+        var lines = [String(format: "Wrote %@ (%@) to %@ in %.1f s (%@).", name, size,
                             device, outcome.writeSeconds,
                             ProgressReporter.rateText(Double(outcome.bytesWritten) / max(outcome.writeSeconds, 0.001)))]
         if let seconds = outcome.verifySeconds {
