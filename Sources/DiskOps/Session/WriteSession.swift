@@ -86,6 +86,7 @@ public struct WriteSession {
     public func prepare() throws -> PreparedWrite {
         do {
             let config = configuration
+            if let keyring = config.keyring { try Gpgv.requireKeyring(URL(fileURLWithPath: keyring)) }
             let image = try ImageCheck.open(config.imagePath)
             do {
                 emit(.imageOpened(bytes: image.size))

@@ -13,7 +13,10 @@ struct VerifyCommand: ParsableCommand {
             (IMAGE.sha256, IMAGE.sha512, SHA256SUMS, SHA512SUMS); with none, an MD5 implanted in \
             the ISO (implantisomd5) is checked as checkisomd5 does. With no checksum the image is \
             reported as unverified, never as a pass, and the exit status is 1 unless --against \
-            checked a device.
+            checked a device; a gzip, xz or zstd image is still decoded whole, so a truncated or \
+            corrupt one fails (status 6). Beside a compressed image, a checksum of the image it \
+            decompresses to (installer.iso.sha256, or an installer.iso entry in SHA256SUMS) is \
+            checked over the decoded bytes.
 
             The image's ISO 9660 volume is checked too: the primary volume descriptor at 32 KiB, its \
             volume id, and the declared volume size against the file size. A truncated download is \
@@ -90,6 +93,7 @@ struct VerifyCommand: ParsableCommand {
         }
         var imageSize: Int64 = 0
         var footprint: InjectionFootprint?
+        var decodedWhole: WholeDecode.Result?
         if let against {
             // The device holds the image as written: a compressed one decoded, its tables as a
             // user-data injection or a disk image's finish rewrote them.
@@ -112,6 +116,12 @@ struct VerifyCommand: ParsableCommand {
                 matched = try ImageComparison.checksum(imagePath: image, expected: expected, progress: reporter.update)
             } catch let mismatch as ChecksumMismatchError {
                 throw failed(mismatch)
+            }
+        } else {
+            // Nothing to compare with, but a compressed image is decoded whole: a truncated,
+            // corrupt or trailing stream fails here as it fails a write (exit 6).
+            decodedWhole = try WholeDecode.run(imagePath: image) { done, total in
+                reporter.update(WriteProgress(phase: .checksum, bytes: done, totalBytes: total))
             }
         }
         reporter.finish()
@@ -150,7 +160,8 @@ struct VerifyCommand: ParsableCommand {
                 lines.append("\(against): \(compared.subject) match \(image) (read with O_DIRECT)\(compared.note)")
             }
         } else if expected == nil {
-            throw EdgeError(.failure, "\(image): unverified: nothing was checked",
+            let decoded = decodedWhole.map { " but that its \($0.format.rawValue) stream decodes whole (\($0.decodedBytes) bytes)" } ?? ""
+            throw EdgeError(.failure, "\(image): unverified: nothing was checked\(decoded)",
                             hint: "Put \(URL(fileURLWithPath: image).lastPathComponent).sha256 beside it, or pass --sha256 HEX or --checksum FILE.")
         }
         report.ok = true
