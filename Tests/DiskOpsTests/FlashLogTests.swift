@@ -1,6 +1,7 @@
 @testable import DiskOps
 import EdgeCore
 import Foundation
+import ISOVerify
 import Testing
 
 private func temporaryLog() throws -> (FlashLog, URL) {
@@ -55,4 +56,45 @@ private func record(site: String, failure: (any EdgeFlashError)? = nil) -> Flash
     #expect(FlashLog.resolve(nil, environment: ["XDG_STATE_HOME": "/home/t/.st", "HOME": "/home/t"], isRoot: false).path == "/home/t/.st/edgeflash/flash.jsonl")
     // XDG says a relative value is invalid and must be ignored.
     #expect(FlashLog.resolve(nil, environment: ["XDG_STATE_HOME": "rel", "HOME": "/home/t"], isRoot: false).path == "/home/t/.local/state/edgeflash/flash.jsonl")
+}
+
+/// A log written before `mapped` and `givenPath` still reads; a write through a bmap is known by
+/// its ranges' digest, and a line whose ranges were edited out of order names nothing.
+@Test func mappedWritesAreKnownByTheirRangesAndOldLinesStillRead() throws {
+    let (log, directory) = try temporaryLog()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let old = #"{"device":"/dev/sdz","exitStatus":0,"image":"a.iso","imageSHA256":"aa","imageSize":4096,"operation":"write","result":"ok","seconds":1,"time":"2026-11-01T00:00:00Z","version":"0.1.0"}"#
+    var mapped = record(site: "berlin")
+    mapped.imageSize = 1 << 20
+    mapped.mapped = MappedRanges(bmap: "disk.img.bmap", ranges: [0..<4096, 65536..<69632], sha256: "bb")
+    var edited = mapped
+    edited.mapped?.ranges = [[65536, 4096], [0, 4096]]
+    edited.imageSize = 2 << 20
+    try FileManager.default.createDirectory(at: URL(fileURLWithPath: log.path).deletingLastPathComponent(), withIntermediateDirectories: true)
+    try (old + "\n").write(toFile: log.path, atomically: true, encoding: .utf8)
+    try log.append(mapped)
+    try log.append(edited)
+
+    let contents = try log.read()
+    #expect(contents.skippedLines.isEmpty)
+    #expect(contents.records.count == 3)
+    #expect(contents.knownImages == [KnownImage(size: 1 << 20, sha256: "bb", ranges: [0..<4096, 65536..<69632]),
+                                     KnownImage(size: 4096, sha256: "aa")])
+}
+
+/// The digest of ranges, fed in chunks that cut them anywhere, is the one their SHA-256s give.
+@Test func aRangesDigestIsTheDigestOfItsRangesSHA256s() {
+    let bytes = (0..<10_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+    let ranges: [Range<Int64>] = [100..<1000, 1000..<1001, 4096..<9000]
+    var digest = RangesDigest(ranges: ranges)
+    for start in stride(from: 0, to: bytes.count, by: 333) {
+        let chunk = Array(bytes[start..<min(start + 333, bytes.count)])
+        chunk.withUnsafeBytes { digest.update($0, at: Int64(start)) }
+    }
+    let own = ranges.map { range -> String in
+        var hash = StreamingHash(.sha256)
+        hash.update(Array(bytes[Int(range.lowerBound)..<Int(range.upperBound)]))
+        return hash.finalizeHex()
+    }
+    #expect(digest.finalizeHex() == RangesDigest.of(rangeSHA256s: own))
 }

@@ -62,6 +62,9 @@ final class RecordingTarget: WriteTarget {
         var lostAfterWrites = 0
         /// Claims `size` but stores this many bytes: offsets wrap around (a counterfeit stick).
         var realSize: Int64?
+        /// Addresses that alias others: bytes written to (and read from) `from` are stored at
+        /// `onto` (a stick whose controller maps two ranges to the same flash, at any size).
+        var alias: (from: Range<Int64>, onto: Int64)?
     }
 
     let path = "/dev/memory"
@@ -111,7 +114,7 @@ final class RecordingTarget: WriteTarget {
             var done = 0
             while done < count {
                 let start = stored(offset + Int64(done))
-                let piece = min(count - done, state.bytes.count - start)
+                let piece = min(count - done, contiguous(from: offset + Int64(done)))
                 state.bytes.withUnsafeBytes { (buffer.baseAddress! + done).copyMemory(from: $0.baseAddress! + start, byteCount: piece) }
                 done += piece
             }
@@ -124,7 +127,7 @@ final class RecordingTarget: WriteTarget {
         var done = 0
         while done < bytes.count {
             let start = stored(offset + Int64(done))
-            let piece = min(bytes.count - done, storage.count - start)
+            let piece = min(bytes.count - done, contiguous(from: offset + Int64(done)))
             storage.withUnsafeMutableBytes { ($0.baseAddress! + start).copyMemory(from: bytes.baseAddress! + done, byteCount: piece) }
             done += piece
         }
@@ -137,7 +140,19 @@ final class RecordingTarget: WriteTarget {
         throw .invalidArgument  // as a loop device without partitions answers
     }
 
-    private func stored(_ offset: Int64) -> Int { Int(offset % (faults.realSize ?? size)) }
+    private func stored(_ offset: Int64) -> Int {
+        if let alias = faults.alias, alias.from.contains(offset) { return Int(alias.onto + offset - alias.from.lowerBound) }
+        return Int(offset % (faults.realSize ?? size))
+    }
+
+    /// How many bytes from `offset` are stored one after the other (up to a wrap or an alias's edge).
+    private func contiguous(from offset: Int64) -> Int {
+        var end = (offset / (faults.realSize ?? size) + 1) * (faults.realSize ?? size)
+        if let alias = faults.alias {
+            end = alias.from.contains(offset) ? min(end, alias.from.upperBound) : offset < alias.from.lowerBound ? min(end, alias.from.lowerBound) : end
+        }
+        return Int(end - offset)
+    }
 }
 
 extension RecordingTarget {

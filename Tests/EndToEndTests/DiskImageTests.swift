@@ -167,6 +167,9 @@ struct DiskImageTests {
         #expect(write.stdout.contains("Grown: partition 2 now ends at the disk's end, sector 65535 (was 32767)"), "\(write.stdout)")
         let dump = try Shell.bash("sfdisk -d \(loop.path)")
         #expect(dump.contains("start=       10240, size=       55296, type=83"), "\(dump)")
+        let verify = try EdgeFlashBinary.run(["verify", image, "--against", loop.path])
+        #expect(verify.status == 0 && verify.stdout.contains("which holds the image's table with partition 2 grown"), "\(verify.stdout)")
+        #expect(!verify.stdout.contains("backup"), "an MBR has no backup: \(verify.stdout)")
     }
 
     /// A GPT image made for 4096-byte sectors on a 4Kn disk twice its size, finished as a 512 one

@@ -80,7 +80,31 @@ struct MappedWriteTests {
         let result = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--no-probe"])
         #expect(result.status == 4, "\(result.stderr)")
         #expect(result.stderr.contains("differs from disk.img.bmap in bytes \(20 << 20)-"), "\(result.stderr)")
+        #expect(result.stderr.contains("pass --no-bmap. \(loop.path) was left blank"), "two sentences: \(result.stderr)")
         #expect(!(try Blkid.findsSignature(on: loop.path)), "LBA 0 blank")
+    }
+
+    /// A bmap made for an image of another size (here the same image cut to 40 MiB), given with a
+    /// stream that does not state its size: its end is where the sizes are compared, before the
+    /// first MiB is written. It was written, "verified", and the partition past 40 MiB was lost.
+    @Test func aBmapForAnotherSizeIsRefusedWhereAStreamOfUnstatedSizeEnds() throws {
+        let dir = try TemporaryDirectory.make()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let image = try sparseImage(in: dir)
+        let other = dir.appendingPathComponent("other.bmap").path
+        try Shell.bash("""
+            cp --sparse=always '\(image)' '\(dir.path)/cut.img' && truncate -s 40M '\(dir.path)/cut.img'
+            bmaptool create -o '\(other)' '\(dir.path)/cut.img' 2>/dev/null
+            gzip -k '\(image)' && zstd -q -c < '\(image)' > '\(image).zst'
+            """)
+        for written in [image + ".gz", image + ".zst"] {
+            let loop = try dirtyStick()
+            defer { loop.detach() }
+            let result = try EdgeFlashBinary.run(["write", written, loop.path, "--bmap", other, "--yes", "--no-probe"])
+            #expect(result.status == 4, "\(written): \(result.stdout) \(result.stderr)")
+            #expect(result.stderr.contains("other.bmap maps an image of \(40 << 20) bytes, but \(written) is \(48 << 20) bytes"), "\(result.stderr)")
+            #expect(!(try Blkid.findsSignature(on: loop.path)), "\(written): LBA 0 blank")
+        }
     }
 
     @Test func aSignedBmapIsCheckedAndABadSignatureRefused() throws {
@@ -145,4 +169,44 @@ struct MappedWriteTests {
         #expect(bad.stderr.contains("BAD signature"), "\(bad.stderr)")
         #expect(try cmp("/usr/lib/ipxe/ipxe.iso", loop.path, count: 2 << 20), "refused before anything was written")
     }
+
+    /// A bmap with 512-byte blocks (valid: bmaptool takes it) on a disk of 4096-byte sectors: a
+    /// range that starts inside a sector is refused before writing, naming the cause. Was: an I/O
+    /// error (exit 5) once the write had begun. Ranges on whole sectors are written.
+    @Test func aBmapWhoseRangesSplitTheDisksSectorsIsRefusedBeforeWriting() throws {
+        let dir = try TemporaryDirectory.make()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let image = dir.appendingPathComponent("disk.img").path, backing = dir.appendingPathComponent("stick.img").path
+        try Shell.bash("""
+            head -c 16M /dev/urandom > '\(image)'
+            truncate -s 64M '\(backing)' && printf 'old stick' | dd of='\(backing)' conv=notrunc status=none
+            """)
+        func bmap(_ ranges: [(Int, Int)]) throws -> String {
+            let path = dir.appendingPathComponent("map-\(ranges.count)-\(ranges[1].0).bmap").path
+            let lines = ranges.map { "<Range> \($0.0)-\($0.1) </Range>" }.joined(separator: "\n")
+            try """
+                <?xml version="1.0" ?>
+                <bmap version="1.2">
+                <ImageSize> \(16 << 20) </ImageSize> <BlockSize> 512 </BlockSize> <BlocksCount> \(16 << 11) </BlocksCount>
+                <MappedBlocksCount> \(ranges.reduce(0) { $0 + $1.1 - $1.0 + 1 }) </MappedBlocksCount>
+                <BlockMap>
+                \(lines)
+                </BlockMap>
+                </bmap>
+                """.write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+        let loop = try Shell.bash("losetup -f --show --sector-size 4096 '\(backing)'").trimmingCharacters(in: .whitespacesAndNewlines)
+        defer { _ = try? Shell.run("losetup", ["-d", loop]) }
+
+        let refused = try EdgeFlashBinary.run(["write", image, loop, "--yes", "--no-probe", "--bmap", try bmap([(0, 15), (13107, 13109)])])
+        #expect(refused.status == 3, "\(refused.stderr)")
+        #expect(refused.stderr.contains("ranges are not aligned to the 4096-byte sectors of \(loop): bytes 6710784-6712319"), "\(refused.stderr)")
+        #expect(String(decoding: try Data(contentsOf: URL(fileURLWithPath: backing)).prefix(9), as: UTF8.self) == "old stick")
+
+        let written = try EdgeFlashBinary.run(["write", image, loop, "--yes", "--no-probe", "--bmap", try bmap([(0, 15), (13104, 13111)])])
+        #expect(written.status == 0, "\(written.stderr)")
+        #expect(try cmp(image, loop, from: 13104 * 512, count: 4096))
+    }
 }
+

@@ -119,7 +119,7 @@ struct WritePromptTests {
         let loop = try oldStick()
         defer { loop.detach() }
         let result = try answer(device: loop.path) { _, process in
-            // Repeated while it runs: a SIGINT that lands before the handler is armed is ignored.
+            // Repeated while it runs, until one is taken (the trap is armed before the question).
             for _ in 0..<100 where process.isRunning {
                 kill(process.processIdentifier, SIGINT)
                 usleep(100_000)

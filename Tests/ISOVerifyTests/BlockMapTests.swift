@@ -88,6 +88,23 @@ import EdgeCore
         #expect(try BlockMap.parse(v12, fileName: "old.bmap").checksumType == nil)
     }
 
+    /// Format 1.4 and 2.0 name their checksum type; one that does not is refused, as bmaptool refuses
+    /// it, rather than read as a map without checksums (its ranges and its own checksum unchecked).
+    @Test func aModernBmapWithoutItsChecksumTypeIsRefused() throws {
+        for version in ["2.0", "1.4"] {
+            let modern = Self.legacy13.replacingOccurrences(of: "version=\"1.3\"", with: "version=\"\(version)\"")
+                .replacingOccurrences(of: "BmapFileSHA1", with: "BmapFileChecksum").replacingOccurrences(of: "sha1=", with: "chksum=")
+            let error = try #require(throws: EdgeError.self) { try BlockMap.parse(modern, fileName: "nocktype.bmap") }
+            #expect(error.code == .malformed)
+            #expect(error.message.contains("<ChecksumType>"), "\(error.message)")
+            let named = modern.replacingOccurrences(of: "<BlockMap>", with: "<ChecksumType> sha1 </ChecksumType>\n<BlockMap>")
+            #expect(try BlockMap.parse(named, fileName: "ok.bmap").checksumType == "sha1")
+        }
+        // 1.3 says nothing of its type: SHA-1 (as bmaptool reads it); 1.5 has no checksums for bmaptool.
+        let v15 = Self.legacy13.replacingOccurrences(of: "version=\"1.3\"", with: "version=\"1.5\"")
+        #expect(try BlockMap.parse(v15, fileName: "v15.bmap").checksumType == nil)
+    }
+
     @Test func inconsistentMapsAreRefused() {
         for (from, to) in [("<BlocksCount> 3 ", "<BlocksCount> 4 "), ("<MappedBlocksCount> 2 ", "<MappedBlocksCount> 3 "),
                            ("> 2 </Range>", "> 7 </Range>"), ("version=\"1.3\"", "version=\"3.0\"")] {

@@ -141,6 +141,26 @@ private func apply(_ writes: [DiskWrite], to bytes: inout [UInt8]) {
     #expect(refused.message.contains("does not lie between the header and the first usable sector"))   // ...inject never writes it
 }
 
+/// An entry array LBA whose offset in bytes fits in 64 bits but whose end does not (in 512- and
+/// 4096-byte sectors) is refused as malformed; it trapped on the sum.
+@Test func anEntryArrayLBANearTheTopOfSixtyFourBitsIsRefusedNotATrap() throws {
+    for (sectorSize, lba) in [(512, UInt64(1) << 55 - 1), (4096, UInt64(1) << 52 - 1)] {
+        var header = [UInt8](repeating: 0, count: sectorSize)
+        header.replaceSubrange(0..<8, with: Array("EFI PART".utf8))
+        header.setLE32(8, 0x0001_0000)
+        header.setLE32(12, 92)
+        header.setLE64(24, 1)
+        header.setLE64(72, lba)
+        header.setLE32(80, 128)
+        header.setLE32(84, 128)
+        header.setLE32(16, CRC32.checksum(header[0..<92]))
+        let refused = try #require(throws: EdgeError.self) {
+            try GPT.parse(header: header, sectorSize: sectorSize, imageSize: 1 << 20, read: { _, count in [UInt8](repeating: 0, count: count) })
+        }
+        #expect(refused.message.contains("points past the end of the image"), "\(sectorSize): \(refused.message)")
+    }
+}
+
 @Test func guidsAreStoredMixedEndian() throws {
     let bytes = try GPT.guidBytes(GPT.basicDataType)
     #expect(bytes == [0xA2, 0xA0, 0xD0, 0xEB, 0xE5, 0xB9, 0x33, 0x44, 0x87, 0xC0, 0x68, 0xB6, 0xB7, 0x26, 0x99, 0xC7])

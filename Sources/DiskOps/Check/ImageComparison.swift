@@ -8,7 +8,10 @@ import ISOVerify
 /// (a stream that states no length is decoded once first, to learn it). Where a user-data injection
 /// or a disk image's finish rewrote the tables, the stick must hold exactly what they wrote there,
 /// planned again from the image's own tables (`ImageOnDisk`). The image's SHA-256 and the expected
-/// checksum's digest are taken in the same pass; the device is read with O_DIRECT.
+/// checksum's digest are taken in the same pass; the device is read with O_DIRECT. An image written
+/// through a bmap (the one `write` would follow: `--bmap`, beside the image, none with `--no-bmap`)
+/// is compared in its mapped ranges only: its unmapped blocks are "don't care", and kept what the
+/// stick held before.
 public struct ImageComparison {
     /// The image's length as written (decoded).
     public var imageSize: Int64
@@ -25,8 +28,14 @@ public struct ImageComparison {
     public var footprint: InjectionFootprint?
     /// Else, a disk image's tables that write finished for this disk.
     public var tables: DiskImageFinish?
+    /// The bmap whose ranges alone were compared; nil when every byte was.
+    public var map: ImageMap?
+    /// The digest of the image's bytes in those ranges (`RangesDigest`), as the flash log names a
+    /// write through the bmap.
+    public var mappedSHA256: String?
 
-    public static func run(imagePath: String, device: BlockDevice, expected: ExpectedChecksum?, cancel: CancellationFlag,
+    public static func run(imagePath: String, device: BlockDevice, expected: ExpectedChecksum?,
+                           bmap: WriteConfiguration.BmapChoice, keyring: String?, cancel: CancellationFlag,
                            progress: @escaping (WriteProgress) -> Void) throws -> ImageComparison {
         let file = try ImageFile(path: imagePath)
         defer { file.close() }
@@ -35,8 +44,11 @@ public struct ImageComparison {
             try CompressedImage(file: file, format: format, expected: expected,
                                 size: try onDisk.size ?? CompressedImage.decodedLength(of: file, format: format))
         }
-        let source: any ImageSource = decoded ?? file
-        let imageSize = source.size
+        let image: any ImageSource = decoded ?? file
+        let imageSize = image.size
+        let map = try bmap.imageMap(forImage: imagePath, imageSize: imageSize, keyring: keyring)
+        let mappedDigest = map.map { RangesDigestingSource(image, ranges: $0.ranges) }
+        let source: any ImageSource = mappedDigest ?? image
 
         device.dropCaches()
         let footprint = try InjectionFootprint.find(imageSize: imageSize, readImage: onDisk.read, diskSize: device.size,
@@ -47,13 +59,14 @@ public struct ImageComparison {
         let hash = decoded == nil ? expected.map(StreamingHash.init(for:)) ?? StreamingHash(.sha256) : nil
         let result = try DeviceComparison.compare(image: source, device: device, hash: hash,
                                                   expected: footprint?.overlay(imageSize: imageSize) ?? tables?.overlay(imageSize: imageSize) ?? [],
-                                                  cancel: cancel, progress: progress)
+                                                  map: map, cancel: cancel, progress: progress)
         try decoded?.readToEnd()
 
         let plainSHA256 = hash?.algorithm == .sha256 && expected?.implantedMD5Length == nil ? result.imageHash : nil
         var comparison = ImageComparison(imageSize: imageSize, firstDifference: result.firstDifference,
                                          sha256: decoded?.writtenImage?.sha256 ?? plainSHA256,
-                                         footprint: footprint, tables: tables)
+                                         footprint: footprint, tables: tables, map: map,
+                                         mappedSHA256: mappedDigest?.finalizeHex())
         if let expected {
             do {
                 comparison.matched = try ChecksumMatch.check(expected, imageDigest: decoded == nil ? result.imageHash : decoded?.expectedHash(),

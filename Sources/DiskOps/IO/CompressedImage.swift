@@ -56,6 +56,15 @@ public final class CompressedImage: HashedImageSource, @unchecked Sendable {
         }
     }
 
+    /// Buffers in the write's ring, when a plain image's would have `plainDepth`: decoding,
+    /// hashing and writing are three stages, and a third buffer keeps the decoder from waiting for
+    /// the other two, but a decoder's ring is one smaller than a plain image's (it buffers on its
+    /// own), and xz's is two: its threads buffer whole blocks and take the memory of a third (the
+    /// 64 MiB bound). Several writes side by side (a ring of three each) get two.
+    public func ringDepth(insteadOf plainDepth: Int) -> Int {
+        min(format == .xz ? 2 : 3, plainDepth - 1)
+    }
+
     public var path: String { file.path }
     public var size: Int64 { statedSize ?? 0 }
     public var sizeIsStated: Bool { statedSize != nil }

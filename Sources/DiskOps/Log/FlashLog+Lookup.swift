@@ -1,11 +1,10 @@
 extension FlashLog.Contents {
-    /// The images the log has written successfully (size and SHA-256), latest first, each once:
-    /// what `check` hashes a stick's image region against.
-    public var knownImages: [WrittenImage] {
-        var seen = Set<WrittenImage>()
+    /// The images the log has written successfully, latest first, each once: what `check` hashes a
+    /// stick's image region against.
+    public var knownImages: [KnownImage] {
+        var seen = Set<KnownImage>()
         return records.reversed().filter(\.succeeded).compactMap { record in
-            guard let size = record.imageSize, let sha256 = record.imageSHA256 else { return nil }
-            let image = WrittenImage(size: size, sha256: sha256)
+            guard let image = KnownImage(record) else { return nil }
             return seen.insert(image).inserted ? image : nil
         }
     }

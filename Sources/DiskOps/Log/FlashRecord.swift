@@ -15,7 +15,14 @@ public struct FlashRecord: Codable, Sendable, Equatable {
     public var image: String?
     public var imageSize: Int64?
     public var imageSHA256: String?
+    /// A write that followed a bmap: the ranges it wrote and their digest (the rest of the stick
+    /// kept what it held, so the whole image's SHA-256 does not name what the stick holds).
+    public var mapped: MappedRanges?
+    /// The disk written: its own path, also when a link to it was given (`givenPath`).
     public var device: String
+    /// The path given on the command line when it is another name for `device` (a
+    /// /dev/disk/by-id or by-path link); nil when the disk was named by its own path.
+    public var givenPath: String?
     public var model: String?
     public var serial: String?
     public var deviceSize: Int64?

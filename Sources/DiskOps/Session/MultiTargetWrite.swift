@@ -28,6 +28,9 @@ public struct MultiTargetWrite {
         /// succeeded names it, else as the shared reading or a decoder hashed it whole; nil when
         /// nothing read it whole.
         public var image: WrittenImage?
+        /// A write that followed a bmap: its ranges and their digest, for the flash log (the rest
+        /// of each disk kept what it held); nil otherwise, or when nothing states their digest.
+        public var mapped: MappedRanges?
         /// The most memory the fan-out's shared chunks held at once.
         public var sharedBufferPeak: Int
     }
@@ -76,7 +79,15 @@ public struct MultiTargetWrite {
         let targets = results.all
         let named = targets.lazy.compactMap { $0.written?.image }.first ?? fanOut?.writtenImage
             ?? writes.lazy.compactMap { ($0.source as? any HashedImageSource)?.writtenImage }.first
-        return Outcome(targets: targets, image: named, sharedBufferPeak: fanOut?.buffers.peakBytes ?? 0)
+        // A mapped write read its ranges only: what names it is taken once, after the writes (the
+        // disks are written whatever comes of it; an image that cannot be read again goes unnamed).
+        var mapped: MappedRanges?
+        // A sparse file written without a checksum goes unnamed: hashing its whole size (holes as
+        // zeros) after the write cost more than the write of its data (`check --image` names it).
+        if let map = writes[0].map, !map.zeroHoles, targets.contains(where: { $0.written != nil }) {
+            mapped = try? MappedWriteDigest.bmapRanges(map, source: writes[0].source)
+        }
+        return Outcome(targets: targets, image: named, mapped: mapped, sharedBufferPeak: fanOut?.buffers.peakBytes ?? 0)
     }
 }
 

@@ -80,11 +80,13 @@ public struct WriteSession {
     ///    will not boot from a stick, unless `--force` (exit 3);
     /// 2. its checksum: given, named, or found beside it; a broken checksum file is an error (exit 6);
     /// 3. the disk: the safety policy (`TargetPolicy`), with `--unmount` unmounting first (exit 3);
-    /// 4. with user-data: room for its volume after the image on this disk (exit 3);
-    /// 5. a disk image's tables on this disk: its sector size, and what `--grow` can do (exit 3).
+    /// 4. a bmap's (or sparse file's) ranges: in whole sectors of this disk (exit 3);
+    /// 5. with user-data: room for its volume after the image on this disk (exit 3);
+    /// 6. a disk image's tables on this disk: its sector size, and what `--grow` can do (exit 3).
     public func prepare() throws -> PreparedWrite {
         do {
             let config = configuration
+            if let keyring = config.keyring { try Gpgv.requireKeyring(URL(fileURLWithPath: keyring)) }
             let image = try ImageCheck.open(config.imagePath)
             do {
                 emit(.imageOpened(bytes: image.size))
@@ -101,6 +103,8 @@ public struct WriteSession {
                                                                devicePath: config.devicePath, unmount: config.unmount,
                                                                force: config.force, expectation: config.expectation),
                                                  readFacts: readFacts)
+                // A stream of unstated size is cut where the bmap says the image ends (checked there).
+                if let map { try Self.requireWholeSectors(map, imageSize: source.sizeIsStated ? source.size : map.imageSize, disk: disk) }
                 // Room for the site's volume is checked now, against the image as it will lie on
                 // this disk, so a stick too small for both is refused before anything is erased.
                 // A compressed image's tables are read decoded, as the disk will hold them.
@@ -142,19 +146,20 @@ public struct WriteSession {
     /// finds it; checked, its signature too, before anything is written), else a sparse file's
     /// data extents; nil to write every byte.
     private static func map(_ config: WriteConfiguration, image: ImageFile, source: any ImageSource) throws -> ImageMap? {
-        let path: String?
-        switch config.bmap {
-        case .none: path = nil
-        case .file(let given): path = given
-        case .beside: path = BlockMap.discover(forImage: config.imagePath)
-        }
-        guard let path else { return source is ImageFile ? SparseMap.of(image.file) : nil }
-        let bmap = try BlockMap.load(path, keyring: config.keyring.map { URL(fileURLWithPath: $0) }).map
-        if source.sizeIsStated, bmap.imageSize != source.size {
-            throw EdgeError(.mismatch, "\(path) maps an image of \(bmap.imageSize) bytes, but \(image.path) is \(source.size) bytes",
-                            hint: "Give the image's own bmap with --bmap, or write every byte with --no-bmap.")
-        }
-        return ImageMap(bmap, source: URL(fileURLWithPath: path).lastPathComponent)
+        try config.bmap.imageMap(forImage: config.imagePath, imageSize: source.sizeIsStated ? source.size : nil, keyring: config.keyring)
+            ?? (source is ImageFile ? SparseMap.of(image.file) : nil)
+    }
+
+    /// A map's ranges go to the disk with O_DIRECT, in the disk's whole sectors: a bmap made with
+    /// blocks smaller than them (512 bytes, on a 4096-byte-sector disk) whose ranges start or end
+    /// inside a sector cannot be written as it says. Refused before anything is written; the
+    /// image's own end may fall inside a sector (its last sector is padded, as any image's is).
+    private static func requireWholeSectors(_ map: ImageMap, imageSize: Int64?, disk: Disk) throws {
+        let sector = Int64(disk.logicalSectorSize)
+        guard let cut = map.ranges.first(where: { $0.lowerBound % sector != 0 || ($0.upperBound % sector != 0 && $0.upperBound != imageSize) })
+        else { return }
+        throw EdgeError(.refused, "\(map.source)'s ranges are not aligned to the \(sector)-byte sectors of \(disk.path): bytes \(cut.lowerBound)-\(cut.upperBound - 1) start or end inside a sector",
+                        hint: "Make the bmap again with bmaptool create on a filesystem with \(sector)-byte blocks or larger, or pass --no-bmap to write the whole image.")
     }
 
     var scrubber: SecretScrubber { configuration.userData?.scrubber ?? .none }
@@ -194,7 +199,7 @@ public struct PreparedWrite {
     /// Ctrl-C) stops it; the error then says what the disk holds. `shared` reads the image instead
     /// of the prepared source (a fan-out tap, when several targets share one reading of a plain
     /// image), and `depth` is the number of buffers in the write's ring (fewer per target when many
-    /// share the memory; two for a decompressor, which buffers on its own).
+    /// share the memory; a decompressor's, `CompressedImage.ringDepth`).
     public func run(cancel: CancellationFlag, shared: (any ImageSource)? = nil, depth: Int = 4) throws -> WriteResult {
         defer { image.close() }
         let device = disk.path
@@ -204,7 +209,7 @@ public struct PreparedWrite {
             }
             try ExclusiveAccess.check(devicePath: device)
             let read = shared ?? source
-            let outcome = try writeImage(read, depth: source is CompressedImage ? 2 : depth, cancel: cancel)
+            let outcome = try writeImage(read, depth: (source as? CompressedImage)?.ringDepth(insteadOf: depth) ?? depth, cancel: cancel)
             session.emit(.written(outcome))
             let written = WrittenImage.named(by: read, checksum: outcome.checksum)
             // A stream's end is known now: its finish must not write over what it wrote either.

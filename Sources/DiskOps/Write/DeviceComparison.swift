@@ -9,6 +9,7 @@ import Glibc
 /// through O_DIRECT so a stick is checked, not the page cache. The image's hash is taken in the same
 /// pass when a checksum is expected. Where a user-data injection rewrote the tables, `expected`
 /// gives the bytes the device must hold instead of the image's (the hash still covers the image).
+/// With a bmap's `map`, only its ranges are compared: its unmapped blocks keep what the device held.
 public enum DeviceComparison {
     public struct Result: Sendable, Equatable {
         /// The first byte where the device differs from the image; nil when they are equal.
@@ -18,7 +19,7 @@ public enum DeviceComparison {
     }
 
     public static func compare(image: any ImageSource, device: any WriteTarget, hash: StreamingHash?,
-                               expected: [DiskWrite] = [], depth: Int = 4, cancel: CancellationFlag,
+                               expected: [DiskWrite] = [], map: ImageMap? = nil, depth: Int = 4, cancel: CancellationFlag,
                                progress: @escaping (WriteProgress) -> Void) throws -> Result {
         let plan: WritePlan
         do {
@@ -27,7 +28,7 @@ public enum DeviceComparison {
             throw EdgeError(.mismatch, "\(device.path) (\(ByteCount.human(device.size))) is smaller than \(image.path) (\(ByteCount.human(image.size))): it cannot hold this image")
         }
         device.dropCaches()
-        let state = ComparisonState(image: image, plan: plan, hash: hash, expected: expected)
+        let state = ComparisonState(image: image, plan: plan, hash: hash, expected: expected, map: map)
         let compared = ProgressCounter(phase: .verify, total: image.size, report: progress)
         // One consumer: the image's hash needs its bytes in order.
         try BufferPipeline.run(segments: plan.segmentCount, bufferSize: plan.chunkSize, depth: depth, cancel: cancel,
@@ -51,13 +52,15 @@ private final class ComparisonState: @unchecked Sendable {
     let plan: WritePlan
     private var hasher: StreamingHash?
     private let expected: [DiskWrite]
+    private let map: ImageMap?
     private let imageBytes: AlignedBuffer
     private(set) var firstDifference: Int64?
 
-    init(image: any ImageSource, plan: WritePlan, hash: StreamingHash?, expected: [DiskWrite]) {
+    init(image: any ImageSource, plan: WritePlan, hash: StreamingHash?, expected: [DiskWrite], map: ImageMap?) {
         self.image = image
         self.plan = plan
         self.expected = expected
+        self.map = map
         hasher = hash
         imageBytes = AlignedBuffer(capacity: plan.chunkSize)
     }
@@ -72,8 +75,12 @@ private final class ComparisonState: @unchecked Sendable {
         for write in expected.compactMap({ $0.clipped(to: range) }) {
             write.bytes.withUnsafeBytes { (imageBytes.pointer + Int(write.offset - range.lowerBound)).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
         }
-        if firstDifference == nil, let at = firstDifferingByte(imageBytes.bytes, deviceBytes.bytes) {
-            firstDifference = range.lowerBound + Int64(at)
+        for part in map?.mapped(in: range) ?? [range] where firstDifference == nil {
+            let at = Int(part.lowerBound - range.lowerBound), count = Int(part.count)
+            if let differing = firstDifferingByte(UnsafeRawBufferPointer(rebasing: imageBytes.bytes[at..<(at + count)]),
+                                                  UnsafeRawBufferPointer(rebasing: deviceBytes.bytes[min(at, deviceBytes.count)..<min(at + count, deviceBytes.count)])) {
+                firstDifference = part.lowerBound + Int64(differing)
+            }
         }
         return Int64(got)
     }

@@ -73,7 +73,8 @@ public struct WriteFailure: EdgeFlashError {
 
     public var message: String { cause.message }
     public var hint: String? {
-        [cause.hint, firstMiB.sentence(target: target)].compactMap { $0 }.joined(separator: " ")
+        // Each its own sentence: the cause's hint may not end with a full stop.
+        [cause.hint.map { $0.hasSuffix(".") ? $0 : $0 + "." }, firstMiB.sentence(target: target)].compactMap { $0 }.joined(separator: " ")
     }
     public var exitStatus: ExitStatus { cause.exitStatus }
 }

@@ -1,3 +1,4 @@
+import EdgeCore
 import ISOVerify
 
 /// The parts of an image that hold data, when something says so: a bmap's ranges, or the data
@@ -14,6 +15,9 @@ public struct ImageMap: Sendable, Equatable {
     public var checksumType: String?
     /// Names the map in messages: "disk.img.bmap", "the sparse file's extents".
     public var source: String
+    /// The size of the image a bmap was made for (its ImageSize); nil for a sparse file's extents,
+    /// which are the file's own.
+    public var imageSize: Int64?
 
     public init(ranges: [Range<Int64>], zeroHoles: Bool, checksums: [String]? = nil, checksumType: String? = nil, source: String) {
         self.ranges = ranges
@@ -30,6 +34,16 @@ public struct ImageMap: Sendable, Equatable {
         checksums = bmap.checksumType == nil ? nil : bmap.ranges.map { $0.checksum ?? "" }
         checksumType = bmap.checksumType
         self.source = source
+        imageSize = bmap.imageSize
+    }
+
+    /// A bmap made for an image of another size maps the wrong blocks: refused. Checked before
+    /// writing when the image states its size, and where the stream ends when it does not (a gzip
+    /// image, a zstd made from a pipe), before the first MiB is written.
+    public func refuseUnlessMade(forImageOf size: Int64, imagePath: String) throws {
+        guard let imageSize, imageSize != size else { return }
+        throw EdgeError(.mismatch, "\(source) maps an image of \(imageSize) bytes, but \(imagePath) is \(size) bytes",
+                        hint: "Give the image's own bmap with --bmap, or write every byte with --no-bmap.")
     }
 
     /// Bytes the ranges hold.

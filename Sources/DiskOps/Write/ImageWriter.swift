@@ -19,6 +19,8 @@ public struct WriteOutcome: Sendable, Equatable {
     /// BLKRRPART failed: the kernel still shows the old partitions until the stick is replugged.
     public var partitionTableWarning: String?
     public var writeSeconds: Double
+    /// The read-back after the write; for one overlapped with it, only what was left (the last
+    /// batches, the sample sweep, the first MiB).
     public var verifySeconds: Double?
 }
 
@@ -34,7 +36,9 @@ public struct WriteOutcome: Sendable, Equatable {
 ///    digest, for the read-back, is taken by the reader, or by the I/O threads after the write
 ///    when the reader decodes;
 /// 3. fdatasync, then compare the hash: on a mismatch stop here, the stick is not bootable;
-/// 4. read the body back (O_DIRECT) and compare digests;
+/// 4. read the body back (O_DIRECT) and compare digests: in a second pass after step 3, or, for a
+///    zstd image (its length stated), during step 2 (`TrailingReadBack`, see below), with a
+///    sample of every MiB read again here;
 /// 5. read the first MiB back: still the zeros of step 1, or the stick lost them or wraps;
 /// 6. write the held-back first MiB, fdatasync, read it back;
 /// 7. ask the kernel to re-read the partition table.
@@ -42,14 +46,23 @@ public struct WriteOutcome: Sendable, Equatable {
 /// reported incomplete. The writer neither opens nor closes the source and the target: its caller
 /// owns them.
 ///
-/// Why the read-back is a second pass after one fdatasync, not overlapped with the writes: the
-/// overlap was built and measured (issue 9; BENCHMARKS.md, 2026-11-30) and was slower here: this
-/// machine's disk gives a write and a read at once little more than one after the other (dd's
-/// write and read started together take 0.74-0.89x of the two in turn), as a USB stick that
-/// serves one command at a time would, and interleaving segment reads with segment writes made
-/// both slower. The second pass also reads every segment after the last body write, so a stick
-/// whose addresses alias in a way the probe's markers miss is still caught (a later write landing
-/// on an earlier segment), and step 5 catches what lands on the first MiB, which is written after it.
+/// Which read-back, and why. A plain image (a file, a sparse file's extents, a bmap's ranges) is
+/// read back in a second pass after one fdatasync: the overlap was built and measured for them
+/// (issue 9; BENCHMARKS.md, 2026-11-30) and was slower here, because such a write is disk-bound
+/// and this machine's disk gives a write and a read at once little more than one after the other
+/// (dd's write and read started together take 0.74-0.89x of the two in turn), as a USB stick that
+/// serves one command at a time would. A decoded image is decoder-bound (libzstd ~0.7 GB/s
+/// against a write at ~1.8 GB/s here), so the target idles between writes: a decoded image whose length is
+/// known (zstd states it) is read back in that idle time, a batch behind the writes. xz keeps the
+/// second pass: its decoder threads take the memory the read-back's buffers would need under the
+/// 64 MiB bound; so do writes side by side (each has less memory), and a stream of unknown length
+/// (gzip, zstd from a pipe), whose plan is only cut to its length once it ended.
+/// The second pass reads every segment after the last body write, so a stick whose addresses
+/// alias in a way the probe's markers miss is still caught (a later write landing on an earlier
+/// segment); the overlapped read-back keeps that check in a cheap form: after the last write and
+/// its fdatasync, 4 KiB of every MiB, at an offset that changes from MiB to MiB, is read again and
+/// compared with its digest from the write (`ReadBackVerifier.verifySamples`: 512 reads for 512 MiB).
+/// Step 5 catches what lands on the first MiB, which is written after it.
 public final class ImageWriter {
     let image: any ImageSource
     let device: any WriteTarget
@@ -136,8 +149,16 @@ public final class ImageWriter {
         let source = SourceSegments(image: image, plan: plan, hash: hashedAlready == nil ? ChecksumMatch.imageHash(for: expected) : nil,
                                     map: map, rangeChecks: try map.flatMap(RangeChecks.init))
         let heldBack = AlignedBuffer(capacity: Int(WritePlan.heldBackSize), account: buffers)
-        let digests = SegmentDigests(plan: plan, map: map)
-        try writeBody(from: source, digesting: digests, holdingBack: heldBack)
+        // A decoded image of known length is read back while it is written (see the type's
+        // comment), when its ring of three says the write has the memory for it: not xz's ring of
+        // two, nor the rings of writes side by side.
+        let overlapped = verify && !plan.streamed && image is CompressedImage && depth >= 3
+        let digests = SegmentDigests(plan: plan, map: map, sampled: overlapped)
+        let checkedWhileWriting = ProgressCounter(phase: .verify, total: plan.imageSize, report: { _ in })
+        let trailing = overlapped ? TrailingReadBack(verifier: readBackVerifier(digests, depth: 2, ioThreads: 2), body: plan.bodySegments) : nil
+        defer { trailing?.stop() }
+        trailing?.start(counter: checkedWhileWriting)
+        try writeBody(from: source, digesting: digests, holdingBack: heldBack, readingBackWith: trailing)
         if plan.streamed { try endStream(source) } else if image is CompressedImage { try endStatedStream(source) }
         progress(WriteProgress(phase: .sync, bytes: bytesWritten, totalBytes: image.size))
         try device.synchronize()
@@ -151,11 +172,14 @@ public final class ImageWriter {
         }
         let writeSeconds = (clock.now - writeStart).seconds
 
-        let verifier = ReadBackVerifier(device: device, image: image, plan: plan, map: map, digests: digests,
-                                        depth: depth, ioThreads: ioThreads, cancel: cancel, buffers: buffers)
+        let verifier = readBackVerifier(digests, depth: depth, ioThreads: ioThreads)
         let verifyStart = clock.now
-        let checked = ProgressCounter(phase: .verify, total: plan.imageSize, report: progress)
-        if verify {
+        if let trailing {
+            try trailing.finish()
+            try verifier.verifySamples(plan.bodySegments)
+        }
+        let checked = ProgressCounter(phase: .verify, startingAt: checkedWhileWriting.value, total: plan.imageSize, report: progress)
+        if verify && trailing == nil {
             try verifier.verify(plan.bodySegments, counter: checked)
         }
         var verifySeconds = (clock.now - verifyStart).seconds
@@ -184,6 +208,11 @@ public final class ImageWriter {
                             verifySeconds: verify ? verifySeconds : nil)
     }
 
+    private func readBackVerifier(_ digests: SegmentDigests, depth: Int, ioThreads: Int) -> ReadBackVerifier {
+        ReadBackVerifier(device: device, image: image, plan: plan, map: map, digests: digests,
+                         depth: depth, ioThreads: ioThreads, cancel: cancel, buffers: buffers)
+    }
+
     private func clearStaleSignatures() throws {
         touched = true
         let zeros = AlignedBuffer(capacity: Int(WritePlan.heldBackSize), account: buffers)
@@ -209,7 +238,10 @@ public final class ImageWriter {
         }
     }
 
-    private func writeBody(from source: SourceSegments, digesting digests: SegmentDigests, holdingBack heldBack: AlignedBuffer) throws {
+    /// Streams the image to the target, segment 0 into `heldBack`; each segment written is
+    /// reported to `trailing`, which stops the write once it found a segment wrong.
+    private func writeBody(from source: SourceSegments, digesting digests: SegmentDigests, holdingBack heldBack: AlignedBuffer,
+                           readingBackWith trailing: TrailingReadBack?) throws {
         let device = self.device, plan = self.plan, map = self.map
         let written = ProgressCounter(phase: .write, total: map?.mappedBytes ?? image.size, report: progress)
         defer { bytesWritten = written.value }
@@ -225,6 +257,7 @@ public final class ImageWriter {
             },
             inOrder: source.checksInOrder ? check : nil,
             consume: { index, buffer in
+                try trailing?.throwIfFailed()
                 if index == 0 {
                     heldBack.pointer.copyMemory(from: buffer.pointer, byteCount: buffer.count)
                     heldBack.count = buffer.count
@@ -234,6 +267,7 @@ public final class ImageWriter {
                 }
                 // Once the write returned: the write is not held up, only the buffer's return.
                 if !readerDigests { digests.record(index, buffer) }
+                trailing?.markWritten(index)
             })
     }
 
@@ -266,6 +300,7 @@ public final class ImageWriter {
                             hint: "Use a larger stick.")
         }
         guard written > 0 else { throw EdgeError(.malformed, "\(image.path) decompresses to nothing: no image to write") }
+        try map?.refuseUnlessMade(forImageOf: written, imagePath: image.path)
         plan = plan.ending(at: written)
     }
 

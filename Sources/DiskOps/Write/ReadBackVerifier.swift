@@ -38,19 +38,46 @@ struct ReadBackVerifier: Sendable {
                 buffer.count = Int(range.count)
                 if !digests.matches(index, buffer) {
                     throw ReadBackMismatchError(devicePath: device.path, imagePath: verifier.image.path,
-                                                offset: try verifier.firstDifference(in: index, deviceBytes: buffer))
+                                                offset: try verifier.firstDifference(in: range, deviceBytes: buffer))
                 }
                 counter.add(Int64(buffer.count))
             })
     }
 
-    /// Byte offset of the first difference between the target's bytes of segment `index` and the
-    /// image, in the mapped parts only: exact when the source can be read again, the segment's
-    /// start when it cannot.
-    private func firstDifference(in index: Int, deviceBytes: AlignedBuffer) throws -> Int64 {
-        let range = plan.segment(index)
+    /// Reads again, after the last body write and the fdatasync after it, the sample windows of
+    /// `segments` (4 KiB of every MiB, `SegmentDigests.samples`) and compares them with their
+    /// digests: a read-back that ran while later segments were still being written
+    /// (`TrailingReadBack`) cannot see a later write landing on a segment it had already checked
+    /// (a stick whose addresses alias); this sweep does, at a fraction of a second pass's reads.
+    func verifySamples(_ segments: Range<Int>) throws {
+        device.dropCaches()
+        let device = self.device, plan = self.plan, digests = self.digests, verifier = self
+        let size = max(Int(SegmentDigests.sampleSize), plan.sectorSize)
+        try BufferPipeline.run(segments: segments.count, bufferSize: size, depth: depth,
+                               consumers: ioThreads, cancel: cancel, account: buffers,
+            produce: { _, _ in },
+            consume: { position, buffer in
+                let index = segments.lowerBound + position
+                for (number, window) in digests.samples(of: index).enumerated() {
+                    let length = Int(plan.paddedLength(Int64(window.count)))
+                    let got = try device.read(into: UnsafeMutableRawBufferPointer(start: buffer.pointer, count: length), at: window.lowerBound)
+                    guard got >= window.count else {
+                        throw DeviceIOError(path: device.path, operation: .read, offset: window.lowerBound + Int64(got), errno: .ioError)
+                    }
+                    if !digests.sampleMatches(index, number, window, buffer) {
+                        throw ReadBackMismatchError(devicePath: device.path, imagePath: verifier.image.path,
+                                                    offset: try verifier.firstDifference(in: window, deviceBytes: buffer))
+                    }
+                }
+            })
+    }
+
+    /// Byte offset of the first difference between the target's bytes of `range` (those of
+    /// `deviceBytes`, from its start) and the image, in the mapped parts only: exact when the
+    /// source can be read again, `range`'s start when it cannot.
+    private func firstDifference(in range: Range<Int64>, deviceBytes: AlignedBuffer) throws -> Int64 {
         guard let seekable = image as? any SeekableImageSource else { return range.lowerBound }
-        let imageBytes = AlignedBuffer(capacity: plan.chunkSize, account: buffers)
+        let imageBytes = AlignedBuffer(capacity: (Int(range.count) + AlignedBuffer.alignment - 1) / AlignedBuffer.alignment * AlignedBuffer.alignment, account: buffers)
         let got = try seekable.read(into: UnsafeMutableRawBufferPointer(start: imageBytes.pointer, count: Int(range.count)), at: range.lowerBound)
         for part in map?.mapped(in: range) ?? [range] {
             let from = Int(part.lowerBound - range.lowerBound)

@@ -15,7 +15,10 @@ struct CheckCommand: ParsableCommand {
             finished a disk image's for a larger disk, the image's own tables are put back first, \
             and the finish must be whole), and the flash log names the image and when it was \
             written to this stick. --image compares the region with an image file instead (a \
-            gzip, xz or zstd image decompressed) and names the first byte that differs.
+            gzip, xz or zstd image decompressed) and names the first byte that differs. A stick \
+            written through a bmap holds only its ranges: --image compares those (the bmap found \
+            as write finds it, or --bmap; --no-bmap for none), and without --image the log's \
+            digest of the ranges names it.
 
             The user-data volume (vfat CIDATA or iso9660 cidata) is read from userspace, without \
             mounting: its user-data is validated, named by its SHA-256 against the log (the site it \
@@ -42,6 +45,8 @@ struct CheckCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Compare the image region with this image, naming the first byte that differs.", valueName: "image"))
     var image: String?
 
+    @OptionGroup var bmapOptions: ComparisonBmapOptions
+
     @Flag(help: "Print the user-data, its secrets redacted.")
     var show = false
 
@@ -50,6 +55,10 @@ struct CheckCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("The flash log to name the image and the site from (default: /var/log/edgeflash/flash.jsonl as root, else $XDG_STATE_HOME/edgeflash/flash.jsonl).", valueName: "file"))
     var log: String?
+
+    func validate() throws {
+        if bmapOptions.bmap != nil && image == nil { throw ValidationError("--bmap is for --image IMAGE.") }
+    }
 
     func run() throws {
         let reporter = ProgressReporter(json: json)
@@ -73,12 +82,15 @@ struct CheckCommand: ParsableCommand {
         }
         let cancel = CancellationFlag()
         let stick = try withExtendedLifetime(InterruptTrap(cancel: cancel)) {
-            try StickCheck.run(path: device, image: image, known: contents.knownImages, cancel: cancel, progress: reporter.update)
+            try StickCheck.run(path: device, image: image, bmap: bmapOptions.choice, keyring: bmapOptions.keyring,
+                               known: contents.knownImages, cancel: cancel, progress: reporter.update)
         }
         reporter.finish()
 
         result.size = stick.size
-        let found = Findings(device: device, serial: (try? Inventory.live())?.first { $0.path == device }?.serial,
+        // The log names a disk by its own path, also when a /dev/disk/by-id link was given.
+        let disk = URL(fileURLWithPath: device).resolvingSymlinksInPath().path
+        let found = Findings(device: disk, serial: (try? Inventory.live())?.first { $0.path == disk }?.serial,
                              log: contents, logPath: flashLog.path)
         let region = found.image(stick, comparedWith: image)
         let userData = found.userData(stick.volume, show: show, writtenWithout: found.writeWithoutUserData(stick))
@@ -110,16 +122,24 @@ private struct Findings {
 
     func image(_ stick: StickCheck.Report, comparedWith image: String?) -> (report: CheckReport.Image, lines: [String], failure: EdgeError?) {
         var report = CheckReport.Image(length: stick.regionLength, sha256: stick.regionSHA256)
-        let region = "\(device): image region \(ByteCount.human(stick.regionLength)) (\(stick.regionLength) bytes), SHA-256 \(stick.regionSHA256)"
+        report.mapped = stick.mapped.map { CheckReport.Mapped(bmap: $0.bmap, ranges: $0.ranges, bytes: $0.bytes, digest: image == nil ? "ranges" : "image") }
+        var region = "\(device): image region \(ByteCount.human(stick.regionLength)) (\(stick.regionLength) bytes)"
+        let ranges = stick.mapped.map { "the \(counted($0.ranges, "range")) \($0.bmap) maps (\(ByteCount.human($0.bytes)))" }
+        switch (ranges, image) {
+        case (let ranges?, nil): region += ", \(ranges) with the SHA-256 of their SHA-256s \(stick.regionSHA256)"
+        case (let ranges?, _?): region += ", SHA-256 \(stick.regionSHA256) (the image's), compared in \(ranges)"
+        case (nil, _): region += ", SHA-256 \(stick.regionSHA256)"
+        }
         if let image, let offset = stick.firstDifference {
             report.state = "differs"
             report.firstDifference = offset
-            return (report, ["\(device): image region differs from \(image) at byte offset \(offset)"],
-                    EdgeError(.mismatch, "\(device): the image region differs from \(image) at byte offset \(offset)",
+            let inRanges = ranges.map { ", inside \($0)" } ?? ""
+            return (report, ["\(device): image region differs from \(image) at byte offset \(offset)\(inRanges)"],
+                    EdgeError(.mismatch, "\(device): the image region differs from \(image) at byte offset \(offset)\(inRanges)",
                               hint: "Write the stick again (edgeflash write)."))
         }
         if let matched = stick.matched {
-            let named = log.latest(serial: serial, device: device) { $0.imageSHA256 == matched.sha256 && $0.imageSize == matched.size }
+            let named = log.latest(serial: serial, device: device) { matched.isWritten(by: $0) }
             let written = named.flatMap { FlashLog.sameStick($0, serial: serial, device: device) ? $0 : nil }
             report.state = "intact"
             report.name = image.map { URL(fileURLWithPath: $0).lastPathComponent } ?? named?.image
@@ -133,7 +153,7 @@ private struct Findings {
             }
             return (report, [line], nil)
         }
-        if let expected = log.latest(serial: serial, device: device, where: { $0.imageSHA256 != nil && FlashLog.sameStick($0, serial: serial, device: device) }) {
+        if let expected = log.latest(serial: serial, device: device, where: { KnownImage($0) != nil && FlashLog.sameStick($0, serial: serial, device: device) }) {
             report.state = "differs"
             let name = expected.image ?? "the image"
             return (report, [region + ", which is not the image the log says was written to it (\(name), \(expected.time))"],
@@ -150,8 +170,7 @@ private struct Findings {
     func writeWithoutUserData(_ stick: StickCheck.Report) -> FlashRecord? {
         guard let matched = stick.matched,
               let last = log.records.last(where: { $0.succeeded && FlashLog.sameStick($0, serial: serial, device: device) }),
-              last.operation == .write, last.userDataSHA256 == nil,
-              last.imageSHA256 == matched.sha256, last.imageSize == matched.size else { return nil }
+              last.operation == .write, last.userDataSHA256 == nil, matched.isWritten(by: last) else { return nil }
         return last
     }
 
@@ -225,11 +244,23 @@ struct CheckReport: Encodable {
         var firstDifference: Int64?
         /// A disk image's tables as write finished them for this disk, found whole on it.
         var tables: DiskImageFinish?
+        /// A stick written through a bmap: the ranges compared (`--image`) or hashed.
+        var mapped: Mapped?
 
         init(length: Int64, sha256: String) {
             self.length = length
             self.sha256 = sha256
         }
+    }
+
+    /// A bmap's ranges, the only bytes of the region a write through it put on the stick.
+    struct Mapped: Encodable {
+        var bmap: String
+        var ranges: Int
+        var bytes: Int64
+        /// What `image.sha256` is of: "ranges" (the SHA-256 of the ranges' SHA-256s, as the log
+        /// records a write through a bmap), or "image" (the image file's, with --image).
+        var digest: String
     }
 
     struct UserData: Encodable {

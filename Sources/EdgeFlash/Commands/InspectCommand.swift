@@ -57,8 +57,8 @@ struct InspectCommand: AsyncParsableCommand {
         do {
             let inspection = try Inspector.inspect(image: url, options: options) { what, done, total in
                 guard showProgress, total > 0 else { return }
-                Terminal.writeStderr("\r\(what): \(done * 100 / total)%")
-                if done >= total { Terminal.writeStderr("\r\u{1B}[K") }
+                Terminal.writeStderr(cursor: "\r", "\(what): \(done * 100 / total)%")
+                if done >= total { Terminal.writeStderr(cursor: "\r\u{1B}[K", "") }
             }
             if json {
                 JSONLines.emit(inspection)

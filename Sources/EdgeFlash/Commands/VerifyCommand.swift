@@ -13,7 +13,10 @@ struct VerifyCommand: ParsableCommand {
             (IMAGE.sha256, IMAGE.sha512, SHA256SUMS, SHA512SUMS); with none, an MD5 implanted in \
             the ISO (implantisomd5) is checked as checkisomd5 does. With no checksum the image is \
             reported as unverified, never as a pass, and the exit status is 1 unless --against \
-            checked a device.
+            checked a device; a gzip, xz or zstd image is still decoded whole, so a truncated or \
+            corrupt one fails (status 6). Beside a compressed image, a checksum of the image it \
+            decompresses to (installer.iso.sha256, or an installer.iso entry in SHA256SUMS) is \
+            checked over the decoded bytes.
 
             The image's ISO 9660 volume is checked too: the primary volume descriptor at 32 KiB, its \
             volume id, and the declared volume size against the file size. A truncated download is \
@@ -29,7 +32,9 @@ struct VerifyCommand: ParsableCommand {
             and the user-data volume is checked: libblkid must find vfat CIDATA or iso9660 cidata \
             there, and a FAT volume's user-data must read whole. On a disk image that write finished \
             for a larger disk, the tables it rewrote (the backup GPT moved to the disk's end, a \
-            partition grown with --grow) are expected likewise, byte for byte.
+            partition grown with --grow) are expected likewise, byte for byte. An image written \
+            through a bmap (--bmap, or the one write finds beside the image; --no-bmap for none) \
+            is compared in the ranges it maps only: write leaves its unmapped blocks as they were.
 
             Examples:
               edgeflash verify palette-edge-installer.iso
@@ -45,6 +50,12 @@ struct VerifyCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("A device the image was written to: compare its bytes with the image.", valueName: "device"))
     var against: String?
+
+    @OptionGroup var bmapOptions: ComparisonBmapOptions
+
+    func validate() throws {
+        if bmapOptions.bmap != nil && against == nil { throw ValidationError("--bmap is for --against DEVICE.") }
+    }
 
     @Flag(help: "JSON lines on stdout: progress events and a final result object.")
     var json = false
@@ -82,16 +93,19 @@ struct VerifyCommand: ParsableCommand {
         }
         var imageSize: Int64 = 0
         var footprint: InjectionFootprint?
+        var decodedWhole: WholeDecode.Result?
         if let against {
             // The device holds the image as written: a compressed one decoded, its tables as a
             // user-data injection or a disk image's finish rewrote them.
             let device = try BlockDevice(path: against, access: .readOnly, direct: true)
             defer { device.close() }
-            let comparison = try ImageComparison.run(imagePath: image, device: device, expected: expected, cancel: cancel,
-                                                     progress: reporter.update)
+            let comparison = try ImageComparison.run(imagePath: image, device: device, expected: expected,
+                                                     bmap: bmapOptions.choice, keyring: bmapOptions.keyring,
+                                                     cancel: cancel, progress: reporter.update)
             imageSize = comparison.imageSize
             footprint = comparison.footprint
             report.tables = comparison.tables
+            report.mapped = comparison.map.map { VerifyReport.Mapped(bmap: $0.source, ranges: $0.ranges.count, bytes: $0.mappedBytes) }
             report.deviceState = comparison.firstDifference == nil ? "matched" : "mismatch"
             report.firstDifference = comparison.firstDifference
             if let mismatch = comparison.checksumMismatch { throw failed(mismatch) }
@@ -102,6 +116,12 @@ struct VerifyCommand: ParsableCommand {
                 matched = try ImageComparison.checksum(imagePath: image, expected: expected, progress: reporter.update)
             } catch let mismatch as ChecksumMismatchError {
                 throw failed(mismatch)
+            }
+        } else {
+            // Nothing to compare with, but a compressed image is decoded whole: a truncated,
+            // corrupt or trailing stream fails here as it fails a write (exit 6).
+            decodedWhole = try WholeDecode.run(imagePath: image) { done, total in
+                reporter.update(WriteProgress(phase: .checksum, bytes: done, totalBytes: total))
             }
         }
         reporter.finish()
@@ -114,7 +134,7 @@ struct VerifyCommand: ParsableCommand {
         }
         if let matched {
             report.checksum?.actual = matched.hex
-            report.checksum?.state = "matched"
+            report.checksum?.matched(matched, compressed: try isCompressed())
             lines.append("\(image): \(matched.matchDescription)")
         } else {
             lines.append("\(image): " + ChecksumSource.unverifiedNotice(imagePath: image))
@@ -123,19 +143,26 @@ struct VerifyCommand: ParsableCommand {
             if let offset = report.firstDifference {
                 throw ReadBackMismatchError(devicePath: against, imagePath: image, offset: offset)
             }
+            let compared = ComparedPart(imageSize: imageSize, bmap: report.mapped?.bmap, ranges: report.mapped?.ranges ?? 0,
+                                        bytes: report.mapped?.bytes ?? 0)
             if let footprint {
-                lines += try checkInjection(footprint, device: against, imageSize: imageSize, report: &report)
+                lines += try checkInjection(footprint, device: against, compared: compared, imageSize: imageSize, report: &report)
             } else if let tables = report.tables {
                 let ranges = InjectionFootprint.rewrittenRanges(tables.writes, imageSize: imageSize)
                 let describe = { InjectionFootprint.describe($0, sectorSize: tables.sectorSize) }
                 let described = ranges.inImage.map(describe).joined(separator: ", ")
                     + ranges.afterImage.map { ", \(describe($0)) at the disk's end" }.joined()
-                lines.append("\(against): its first \(ByteCount.human(imageSize)) match \(image) (read with O_DIRECT), except the partition table write rewrote for this disk (\(described)), which holds the image's table \(tables.grown == nil ? "with its backup at the disk's end" : "with its backup at the disk's end and partition \(tables.grown!.number) grown")")
+                // An MBR has no backup: only a GPT's moved to the disk's end.
+                let grown = tables.grown.map { "partition \($0.number) grown" }
+                let finished = tables.layout == "gpt" ? "with its backup at the disk's end" + (grown.map { " and \($0)" } ?? "")
+                    : grown.map { "with \($0)" } ?? "as the image has it"
+                lines.append("\(against): \(compared.subject) match \(image) (read with O_DIRECT), except the partition table write rewrote for this disk (\(described)), which holds the image's table \(finished)\(compared.note)")
             } else {
-                lines.append("\(against): its first \(ByteCount.human(imageSize)) match \(image) (read with O_DIRECT)")
+                lines.append("\(against): \(compared.subject) match \(image) (read with O_DIRECT)\(compared.note)")
             }
         } else if expected == nil {
-            throw EdgeError(.failure, "\(image): unverified: nothing was checked",
+            let decoded = decodedWhole.map { " but that its \($0.format.rawValue) stream decodes whole (\($0.decodedBytes) bytes)" } ?? ""
+            throw EdgeError(.failure, "\(image): unverified: nothing was checked\(decoded)",
                             hint: "Put \(URL(fileURLWithPath: image).lastPathComponent).sha256 beside it, or pass --sha256 HEX or --checksum FILE.")
         }
         report.ok = true
@@ -143,9 +170,16 @@ struct VerifyCommand: ParsableCommand {
         if json { JSONLines.emit(report) } else { print(lines.joined(separator: "\n")) }
     }
 
+    /// The image is a gzip, xz or zstd file (told by its magic bytes).
+    private func isCompressed() throws -> Bool {
+        let file = try ImageFile(path: image)
+        defer { file.close() }
+        return try CompressedImage.format(of: file) != nil
+    }
+
     /// After the image region matched (its table bytes as inject rewrote them): the tables inject
     /// wrote after the image, then the user-data volume. Returns the lines that say what was checked.
-    private func checkInjection(_ footprint: InjectionFootprint, device: String, imageSize: Int64,
+    private func checkInjection(_ footprint: InjectionFootprint, device: String, compared: ComparedPart, imageSize: Int64,
                                 report: inout VerifyReport) throws -> [String] {
         let ranges = footprint.rewrittenRanges(imageSize: imageSize)
         var injection = VerifyReport.Injection(footprint, ranges: ranges)
@@ -166,7 +200,7 @@ struct VerifyCommand: ParsableCommand {
         let described = ranges.inImage.map(describe).joined(separator: ", ")
             + ranges.afterImage.map { ", \(describe($0)) at the disk's end" }.joined()
         let contents = volume.userDataBytes.map { "user-data \($0) bytes" } ?? "ISO 9660 volume within its partition"
-        return ["\(device): its first \(ByteCount.human(imageSize)) match \(image) (read with O_DIRECT), except the partition table entries inject rewrote (\(described)), which hold the image's tables with the user-data entry added",
+        return ["\(device): \(compared.subject) match \(image) (read with O_DIRECT), except the partition table entries inject rewrote (\(described)), which hold the image's tables with the user-data entry added\(compared.note)",
                 "\(device): user-data volume \(volume.label) (\(volume.fileSystem)) at byte \(volume.offset) (partition \(footprint.partitionNumber)) intact, \(contents)"]
     }
 }
@@ -190,7 +224,15 @@ struct VerifyReport: Encodable {
     /// With --against on a disk image whose tables write finished for a larger disk: what it
     /// changed (as in `write`'s result), compared instead of the image's own table bytes.
     var tables: DiskImageFinish?
+    /// With --against through a bmap: the ranges compared, the rest of the device not.
+    var mapped: Mapped?
     var error: String?
+
+    struct Mapped: Encodable {
+        var bmap: String
+        var ranges: Int
+        var bytes: Int64
+    }
 
     struct Injection: Encodable {
         struct ByteRange: Encodable {

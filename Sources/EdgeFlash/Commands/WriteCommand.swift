@@ -50,9 +50,12 @@ struct WriteCommand: ParsableCommand {
             Compressed images (gzip, xz, zstd; told by their magic bytes, not their name) are \
             decompressed while writing, xz on several threads when the stream has several blocks. \
             A checksum beside the compressed file (installer.iso.xz.sha256, or a SHA256SUMS entry \
-            naming installer.iso.xz) is checked over the compressed file as stored; a --checksum \
-            file's entry for the decompressed name (installer.iso) is checked over the decompressed \
-            image; a --sha256/--sha512 digest may be of either, and the summary says which matched. \
+            naming installer.iso.xz) is checked over the compressed file as stored; one for the \
+            decompressed name (installer.iso.sha256 beside it, or an entry for installer.iso in \
+            SHA256SUMS or a --checksum file) is checked over the decompressed image; a \
+            --sha256/--sha512 digest may be of either, and the summary says which matched. Other \
+            formats (bzip2, lz4, zip, qcow2...) and files that are no disk image (a bmap, a \
+            checksum list, a signature) are refused by name before the stick is touched. \
             The read-back compares the device with the decompressed image. When the file does not \
             state its decompressed size (gzip; zstd made from a pipe), the image is written as it \
             comes and a stick that ends before it does is refused and left blank. Corrupt, truncated \
@@ -159,7 +162,7 @@ struct WriteCommand: ParsableCommand {
     static func mapSummary(_ map: ImageMap) -> String {
         let holes = map.zeroHoles ? "its holes zeroed on the disk" : "the rest left as it was, as bmaptool does"
         let checked = map.checksums == nil ? "" : ", each range's \(map.checksumType ?? "") checked"
-        return "Mapped: \(ByteCount.human(map.mappedBytes)) in \(map.ranges.count) ranges from \(map.source) written and read back\(checked); \(holes)."
+        return "Mapped: \(ByteCount.human(map.mappedBytes)) in \(counted(map.ranges.count, "range")) from \(map.source) written and read back\(checked); \(holes)."
     }
 
     /// What was done to a disk image's tables after the write.
@@ -177,9 +180,14 @@ struct WriteCommand: ParsableCommand {
         return lines.joined(separator: "\n")
     }
 
-    static func summary(_ outcome: WriteOutcome, image: String, device: String) -> String {
+    /// `imageSize`: the image as the disk holds it (decoded), when known; `mapped`: only the ranges
+    /// of a bmap or a sparse file's extents were written (`outcome.bytesWritten` of them).
+    static func summary(_ outcome: WriteOutcome, image: String, imageSize: Int64?, mapped: Bool, device: String) -> String {
         let name = URL(fileURLWithPath: image).lastPathComponent
-        var lines = [String(format: "Wrote %@ (%@) to %@ in %.1f s (%@).", name, ByteCount.human(outcome.bytesWritten),
+        let written = ByteCount.human(outcome.bytesWritten)
+        let size = !mapped ? ByteCount.human(imageSize ?? outcome.bytesWritten)
+            : imageSize.map { "\(ByteCount.human($0)) image; \(written) written" } ?? "\(written) written"
+        var lines = [String(format: "Wrote %@ (%@) to %@ in %.1f s (%@).", name, size,
                             device, outcome.writeSeconds,
                             ProgressReporter.rateText(Double(outcome.bytesWritten) / max(outcome.writeSeconds, 0.001)))]
         if let seconds = outcome.verifySeconds {

@@ -38,6 +38,8 @@ final class WriteTargets: @unchecked Sendable {
         var disk: Disk?
         /// The ranges a bmap or a sparse file's extents limited the write to.
         var map: ImageMap?
+        /// The image as the disk holds it (decoded), when known.
+        var imageSize: Int64?
         var seconds: Double = 0
         /// Refused by its preflight: said before the question, not again after the table.
         var leftOut = false
@@ -101,10 +103,12 @@ final class WriteTargets: @unchecked Sendable {
                 return try finishAndExit(results)
             }
             for ((index, write), target) in zip(prepared, outcome.targets) {
+                let imageSize = outcome.image?.size ?? (write.source.sizeIsStated ? write.source.size : nil)
                 results[index] = Result(written: target.written, failure: target.failure, disk: write.disk, map: write.map,
-                                        seconds: target.seconds)
+                                        imageSize: imageSize, seconds: target.seconds)
+                if write.source is CompressedImage { reports[index].decoded(bytes: imageSize) }
             }
-            return try finishAndExit(results, image: outcome.image)
+            return try finishAndExit(results, image: outcome.image, mapped: outcome.mapped)
         }
         try finishAndExit(results)
     }
@@ -115,7 +119,7 @@ final class WriteTargets: @unchecked Sendable {
                                                force: command.options.force, userData: sites.sameVolume,
                                                userDataForDisk: sites.volumeForDisk(at: index),
                                                grow: command.grow, expectation: command.options.expectation)
-        configuration.bmap = command.noBmap ? .none : command.bmap.map { .file($0) } ?? .beside
+        configuration.bmap = WriteConfiguration.BmapChoice(given: command.bmap, skip: command.noBmap)
         configuration.keyring = command.keyring
         return configuration
     }
@@ -142,8 +146,8 @@ final class WriteTargets: @unchecked Sendable {
     }
 
     /// Logs and reports every device; throws the status to exit with when any failed.
-    private func finishAndExit(_ results: [Result], image: WrittenImage? = nil) throws {
-        finish(results, image: image)
+    private func finishAndExit(_ results: [Result], image: WrittenImage? = nil, mapped: MappedRanges? = nil) throws {
+        finish(results, image: image, mapped: mapped)
         let failed = results.indices.filter { results[$0].failure != nil }
         guard !failed.isEmpty else { return }
         if devices.count == 1 { throw results[0].failure! }
@@ -151,9 +155,9 @@ final class WriteTargets: @unchecked Sendable {
                             exitStatus: .mostSerious(failed.map { results[$0].failure!.exitStatus }))
     }
 
-    private func finish(_ results: [Result], image: WrittenImage?) {
+    private func finish(_ results: [Result], image: WrittenImage?, mapped: MappedRanges?) {
         progress.finish(erasing: results.allSatisfy { $0.failure == nil })
-        let records = log(results, image: image)
+        let records = log(results, image: image, mapped: mapped)
         for (index, result) in results.enumerated() {
             if let failure = result.failure { reports[index].fail(failure) } else { reports[index].succeed() }
         }
@@ -164,13 +168,17 @@ final class WriteTargets: @unchecked Sendable {
         }
     }
 
-    /// Every record names the image as the writes read it (decompressed), a failed stick's too.
-    private func log(_ results: [Result], image: WrittenImage?) -> [FlashRecord] {
+    /// Every record names the image as the writes read it (decompressed), a failed stick's too, and
+    /// the bmap's ranges the writes followed.
+    private func log(_ results: [Result], image: WrittenImage?, mapped: MappedRanges?) -> [FlashRecord] {
         let records = results.enumerated().map { index, result in
-            var record = FlashRecord(.write, device: devices[index], disk: result.disk, userData: sites.userData(at: index),
-                                     failure: result.failure, seconds: result.seconds)
+            // The disk a /dev/disk/by-id link resolved to, and the link as given.
+            var record = FlashRecord(.write, device: result.disk?.path ?? devices[index], disk: result.disk,
+                                     userData: sites.userData(at: index), failure: result.failure, seconds: result.seconds)
+            if record.device != devices[index] { record.givenPath = devices[index] }
             record.site = record.site ?? sites.sites[index]
-            record.describeImage(path: command.image, size: image?.size ?? reports[index].imageBytes, sha256: image?.sha256)
+            record.describeImage(path: command.image, size: image?.size ?? result.imageSize ?? reports[index].imageBytes, sha256: image?.sha256)
+            record.mapped = mapped
             return record
         }
         command.logOptions.append(records)
@@ -190,12 +198,18 @@ final class WriteTargets: @unchecked Sendable {
             }
             JSONLines.emit(report)
         } else {
-            print(WriteCommand.summary(written.outcome, image: command.image, device: device))
+            print(WriteCommand.summary(written.outcome, image: command.image, imageSize: result.imageSize, mapped: result.map != nil,
+                                       device: result.disk.map { Self.name($0, given: device) } ?? device))
             if let map = result.map { print(WriteCommand.mapSummary(map)) }
             if let tables = written.tables { print(WriteCommand.summary(tables)) }
             if let injected = written.injected { print(InjectCommand.summary(injected, target: device)) }
         }
         if let warning = written.outcome.partitionTableWarning { Terminal.writeStderr("edgeflash: warning: \(warning)\n") }
+    }
+
+    /// "/dev/sdb", or "/dev/sdb (given as /dev/disk/by-id/usb-X)" when a link to it was given.
+    static func name(_ disk: Disk, given: String) -> String {
+        disk.path == given ? given : "\(disk.path) (given as \(given))"
     }
 
     /// Several devices: each device's result object (JSON) and a summary, or a table.

@@ -95,19 +95,14 @@ enum Confirmation {
     /// Asks and reads the answer line; nil at end of input (Ctrl-D), after ending the question's line
     /// so the error that follows starts on its own. Ctrl-C while waiting would otherwise kill the
     /// process silently after "^C"; nothing has been changed yet, so it prints `message` and exits
-    /// with the interrupted status.
+    /// with the interrupted status. The process's one SignalTrap catches it: a signal source of its
+    /// own, cancelled after the answer, left SIGINT ignored for the whole write that followed.
     static func answerOrExitOnInterrupt(question: String, saying message: String) -> String? {
-        signal(SIGINT, SIG_IGN)
-        let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        interrupt.setEventHandler {
+        let trap = SignalTrap {
             Terminal.writeStderr(message)
             _exit(ExitStatus.interrupted.rawValue)
         }
-        interrupt.resume()
-        defer {
-            interrupt.cancel()
-            signal(SIGINT, SIG_DFL)
-        }
+        defer { withExtendedLifetime(trap) {} }
         Terminal.writeStderr(question)
         guard let answer = readLine() else {
             Terminal.writeStderr("\n")

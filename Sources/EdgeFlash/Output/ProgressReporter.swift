@@ -82,7 +82,7 @@ final class ProgressReporter {
         case .terminal:
             track.line = Self.line(progress, rate: rate, eta: eta)
             if targets.count <= 1 {
-                Terminal.writeStderr("\r\u{1B}[K" + track.line)
+                Terminal.writeStderr(cursor: "\r\u{1B}[K", track.line)
                 linesShown = 1
             } else {
                 tracks[key] = track
@@ -104,12 +104,12 @@ final class ProgressReporter {
         guard force || now - lastDrawn >= .milliseconds(200) else { return }
         lastDrawn = now
         let nameWidth = targets.map { (sites[$0] ?? $0).count }.max() ?? 0
-        var text = linesShown > 0 ? "\u{1B}[\(linesShown)A" : ""
+        var cursor = linesShown > 0 ? "\u{1B}[\(linesShown)A" : ""
         for target in targets {
             let name = (sites[target] ?? target).padding(toLength: nameWidth, withPad: " ", startingAt: 0)
-            text += "\r\u{1B}[K" + name + "  " + (tracks[target]?.line ?? "waiting") + "\n"
+            Terminal.writeStderr(cursor: cursor + "\r\u{1B}[K", name + "  " + (tracks[target]?.line ?? "waiting") + "\n")
+            cursor = ""
         }
-        Terminal.writeStderr(text)
         linesShown = targets.count
     }
 
@@ -117,7 +117,7 @@ final class ProgressReporter {
     /// instead, for a success whose summary repeats it (a stale "verify ... 100%" line is noise).
     /// Several targets' lines stay as they last were: each ends in its last phase.
     func finish(erasing: Bool = false) {
-        if linesShown > 0 && targets.count <= 1 { Terminal.writeStderr(erasing ? "\r\u{1B}[K" : "\n") }
+        if linesShown > 0 && targets.count <= 1 { Terminal.writeStderr(cursor: erasing ? "\r\u{1B}[K" : "", erasing ? "" : "\n") }
         linesShown = 0
     }
 

@@ -12,12 +12,21 @@ struct WriteReport: Encodable {
         var expected: String?
         var actual: String?
         var source: String?
+        /// Once matched, the bytes the digest is of: "image" (a plain image file), "compressed"
+        /// (a gzip, xz or zstd file as stored) or "decoded" (its decompressed image).
+        var covers: String?
 
         init(expected: ExpectedChecksum?) {
             state = expected == nil ? "unverified" : "pending"
             algorithm = expected?.algorithm.rawValue
             self.expected = expected?.hex
             source = expected?.source
+        }
+
+        /// Matched `expected`, over the bytes its coverage says; `compressed`: the image file is.
+        mutating func matched(_ expected: ExpectedChecksum, compressed: Bool) {
+            state = "matched"
+            covers = expected.coverage == .storedFile ? "compressed" : compressed ? "decoded" : "image"
         }
     }
 
@@ -35,7 +44,11 @@ struct WriteReport: Encodable {
     /// The site whose user-data went on the device, and the device's serial (several devices).
     var site: String?
     var serial: String?
+    /// The image file's size, as stored (a compressed one's too).
     var imageBytes: Int64?
+    /// A compressed image's decompressed size, as the device holds it; nil for a plain image, or
+    /// a stream whose end was not reached.
+    var decodedBytes: Int64?
     var bytesWritten: Int64?
     var checksum: Checksum?
     /// "matched", "skipped" (--no-verify), "mismatch", or "not-run".
@@ -72,7 +85,7 @@ struct WriteReport: Encodable {
             // Recorded as soon as the image is on the disk: a step after it (the user-data
             // volume) may still fail, and the result must not say "pending" for a checksum that matched.
             bytesWritten = outcome.bytesWritten
-            if case .matched = outcome.checksum { checksum?.state = "matched" }
+            if case .matched(let matched) = outcome.checksum { checksum?.matched(matched, compressed: false) }
             readBack = outcome.readBackVerified ? "matched" : "skipped"
             writeSeconds = (outcome.writeSeconds * 1000).rounded() / 1000
             verifySeconds = outcome.verifySeconds.map { ($0 * 1000).rounded() / 1000 }
@@ -84,6 +97,12 @@ struct WriteReport: Encodable {
         case .progress, .injected:
             break
         }
+    }
+
+    /// The image was compressed: its decoded size, and a digest over the image is over those bytes.
+    mutating func decoded(bytes: Int64?) {
+        decodedBytes = bytes
+        if checksum?.covers == "image" { checksum?.covers = "decoded" }
     }
 
     mutating func succeed() {
@@ -99,7 +118,7 @@ struct WriteReport: Encodable {
         if let written = failure as? WriteFailure {
             cause = written.cause
             firstMiB = written.firstMiB == .blank ? "blank" : "not-blank"
-            if written.checksumMatched != nil { checksum?.state = "matched" }
+            if let matched = written.checksumMatched { checksum?.matched(matched, compressed: decodedBytes != nil) }
         }
         switch cause {
         case let mismatch as ChecksumMismatchError:

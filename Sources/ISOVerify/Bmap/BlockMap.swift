@@ -2,8 +2,8 @@ import Foundation
 import EdgeCore
 
 /// A bmaptool block map: which blocks of an image hold data (the others need not be written), and
-/// a checksum per range of them. Formats 1.0-1.3 (SHA-1 ranges from 1.3) and 1.4/2.0 (the
-/// checksum type named in the file). The file's own checksum (`BmapFileChecksum`, `BmapFileSHA1`)
+/// a checksum per range of them. Formats 1.0-1.3 (SHA-1 ranges in 1.3) and 1.4/2.0 (the
+/// checksum type named in the file, which must name it). The file's own checksum (`BmapFileChecksum`, `BmapFileSHA1`)
 /// is over its text with that value replaced by zeros, as bmaptool computes it.
 public struct BlockMap: Sendable, Equatable {
     public struct Range: Sendable, Equatable {
@@ -52,8 +52,18 @@ public struct BlockMap: Sendable, Equatable {
         guard blocksCount == (imageSize + blockSize - 1) / blockSize else {
             throw fail("\(blocksCount) blocks of \(blockSize) bytes do not make an image of \(imageSize) bytes")
         }
-        let modern = parts[0] >= 2 || (parts[0] == 1 && parts[1] >= 4)
-        let checksumType: String? = modern ? element("ChecksumType", in: text)?.lowercased() : (parts[1] >= 3 ? "sha1" : nil)
+        // As bmaptool reads them: 1.4 and 2.x name their checksum type and must (bmaptool fails on
+        // one without), or its checksums would go unchecked; 1.3 means SHA-1; other 1.x have none.
+        let modern = parts[0] >= 2 || (parts[0] == 1 && parts[1] == 4)
+        let checksumType: String?
+        if modern {
+            guard let named = element("ChecksumType", in: text)?.lowercased(), !named.isEmpty else {
+                throw fail("format \(version) names its checksum type in <ChecksumType>, and this one has none, so its checksums could not be checked")
+            }
+            checksumType = named
+        } else {
+            checksumType = parts[0] == 1 && parts[1] == 3 ? "sha1" : nil
+        }
         let fileChecksumTag = modern ? "BmapFileChecksum" : "BmapFileSHA1"
         let rangeAttribute = modern ? "chksum" : "sha1"
         let fileChecksum = checksumType == nil ? nil : element(fileChecksumTag, in: text)?.lowercased()

@@ -100,7 +100,8 @@ public struct GPT: Sendable, Codable, Equatable {
             throw EdgeError(.malformed, "GPT declares \(count) entries of \(size) bytes (\(arrayBytes) bytes): more than the 1 MiB allowed")
         }
         let (arrayOffset, overflow) = entriesLBA.multipliedReportingOverflow(by: UInt64(sectorSize))
-        guard !overflow, arrayOffset + arrayBytes <= UInt64(max(imageSize, 0)) else {
+        // Compared as a subtraction: a hostile LBA near 2^64 / sectorSize made the sum trap.
+        guard !overflow, arrayOffset <= UInt64(max(imageSize, 0)), arrayBytes <= UInt64(max(imageSize, 0)) - arrayOffset else {
             throw EdgeError(.malformed, "GPT entry array at LBA \(entriesLBA) (\(arrayBytes) bytes) points past the end of the image")
         }
         let array = try read(Int64(arrayOffset), Int(arrayBytes))
