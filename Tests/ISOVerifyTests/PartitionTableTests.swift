@@ -127,6 +127,7 @@ private func apply(_ writes: [DiskWrite], to bytes: inout [UInt8]) {
     #expect(throws: EdgeError.self) { try table.setPartition(0, type: GPT.basicDataType, firstLBA: 100, lastLBA: 200, name: "x") }
     let small = try #require(throws: EdgeError.self) { try table.relocateBackup(diskSectors: 40) }
     #expect(small.message.contains("too small"))
+    #expect(small.code == .refused, "the disk is too small, the table is not malformed: exit 3")
 
     var header = Array(bytes[512..<1024])
     header.setLE64(72, 0)                                  // entry array at LBA 0, over the MBR
@@ -243,4 +244,5 @@ private func fourKGPT(sectors: UInt64, partition: (first: UInt64, last: UInt64))
     // Too small a disk, counted in 4 KiB sectors: the partition reaches 506, the backup needs 5 more.
     let small = try #require(throws: EdgeError.self) { try table.relocateBackup(diskSectors: 511) }
     #expect(small.message.contains("a disk of 511 sectors is too small"))
+    #expect(small.code == .refused)
 }

@@ -114,7 +114,7 @@ public struct WriteSession {
                     try InjectionPlanner.refuseUnlessClassicSectors(disk.logicalSectorSize, of: disk.path)
                     _ = try userData.planAfterWriting(onDisk, toDiskOf: disk.size)
                 }
-                let finish = try DiskImageFinish.plan(imagePath: config.imagePath, imageSize: onDisk.plannedSize, disk: disk,
+                let finish = try DiskImageFinish.plan(imagePath: config.imagePath, imageSize: onDisk.plannedSize, imageEnd: onDisk.size, disk: disk,
                                                       grow: config.grow, read: onDisk.read)
                 emit(.targetAccepted(disk))
                 return PreparedWrite(session: self, image: image, source: source, map: map, expected: expected, disk: disk,
@@ -212,6 +212,8 @@ public struct PreparedWrite {
             let outcome = try writeImage(read, depth: (source as? CompressedImage)?.ringDepth(insteadOf: depth) ?? depth, cancel: cancel)
             session.emit(.written(outcome))
             let written = WrittenImage.named(by: read, checksum: outcome.checksum)
+            // A stream's end is known now: its finish must not write over what it wrote either.
+            let finish = self.finish?.leftAsIs(ifOverwritingImageOf: outcome.bytesWritten)
             if let finish { try finishTables(finish) }
             guard let userData else { return WriteResult(outcome: outcome, image: written, tables: finish) }
             let plan = try addVolume(userData, after: finish, cancel: cancel)

@@ -149,8 +149,9 @@ struct VerifyCommand: ParsableCommand {
                 lines += try checkInjection(footprint, device: against, compared: compared, imageSize: imageSize, report: &report)
             } else if let tables = report.tables {
                 let ranges = InjectionFootprint.rewrittenRanges(tables.writes, imageSize: imageSize)
-                let described = ranges.inImage.map(InjectionFootprint.describe).joined(separator: ", ")
-                    + ranges.afterImage.map { ", \(InjectionFootprint.describe($0)) at the disk's end" }.joined()
+                let describe = { InjectionFootprint.describe($0, sectorSize: tables.sectorSize) }
+                let described = ranges.inImage.map(describe).joined(separator: ", ")
+                    + ranges.afterImage.map { ", \(describe($0)) at the disk's end" }.joined()
                 // An MBR has no backup: only a GPT's moved to the disk's end.
                 let grown = tables.grown.map { "partition \($0.number) grown" }
                 let finished = tables.layout == "gpt" ? "with its backup at the disk's end" + (grown.map { " and \($0)" } ?? "")
@@ -195,8 +196,9 @@ struct VerifyCommand: ParsableCommand {
         injection.volumeState = "intact"
         injection.volume = volume
         report.injection = injection
-        let described = ranges.inImage.map(InjectionFootprint.describe).joined(separator: ", ")
-            + ranges.afterImage.map { ", \(InjectionFootprint.describe($0)) at the disk's end" }.joined()
+        let describe = { InjectionFootprint.describe($0, sectorSize: 512) }  // inject: 512-byte-sector disks only
+        let described = ranges.inImage.map(describe).joined(separator: ", ")
+            + ranges.afterImage.map { ", \(describe($0)) at the disk's end" }.joined()
         let contents = volume.userDataBytes.map { "user-data \($0) bytes" } ?? "ISO 9660 volume within its partition"
         return ["\(device): \(compared.subject) match \(image) (read with O_DIRECT), except the partition table entries inject rewrote (\(described)), which hold the image's tables with the user-data entry added\(compared.note)",
                 "\(device): user-data volume \(volume.label) (\(volume.fileSystem)) at byte \(volume.offset) (partition \(footprint.partitionNumber)) intact, \(contents)"]

@@ -168,6 +168,9 @@ struct WriteCommand: ParsableCommand {
     /// What was done to a disk image's tables after the write.
     static func summary(_ tables: DiskImageFinish) -> String {
         var lines: [String] = []
+        if let why = tables.notFinished {
+            lines.append("Partition table: left as the image made it: \(why).")
+        }
         if let from = tables.backupHeaderFrom, let to = tables.backupHeaderTo, from != to {
             lines.append("Partition table: the backup GPT moved from sector \(from) to the disk's last sector, \(to).")
         }

@@ -292,7 +292,7 @@ public enum Inspector {
             add("gpt", .fail, error, EdgeError(.malformed, error))
         } else if let g = s.gpt {
             let parts = g.partitions.map { "\($0.number) '\($0.name)' \($0.typeName) \($0.firstLBA)-\($0.lastLBA)" }
-            add("gpt", .pass, "header and entry array CRC32 OK, \(g.partitions.count) partitions: " + parts.joined(separator: "; "), nil)
+            add("gpt", .pass, "header and entry array CRC32 OK, \(g.sectorSize)-byte sectors, \(g.partitions.count) partitions: " + parts.joined(separator: "; "), nil)
             switch g.backupPlacement {
             case .endOfImage:
                 add("gpt", .info, "backup header at sector \(g.backupLBA), the end of the image\(g.backupValid ? "" : " (not valid there)"): on a stick larger than the image it is not at the end of the disk", nil)

@@ -61,6 +61,8 @@ public struct GPT: Sendable, Codable, Equatable {
     public static let basicDataType = "EBD0A0A2-B9E5-4433-87C0-68B6B72699C7"
     /// Entry arrays larger than this (bytes) are refused: the standard is 16 KiB.
     public static let maximumEntryArrayBytes = 1 << 20
+    /// UEFI reserves at least this much for the entry array (128 entries of 128 bytes).
+    public static let minimumEntryArrayBytes = 16_384
     static let signature = Array("EFI PART".utf8)
 
     /// The entry array's length in whole sectors.
@@ -245,11 +247,12 @@ public struct GPT: Sendable, Codable, Equatable {
 
     /// Moves the backup header to the last sector of a disk of `diskSectors` sectors and its entry
     /// array just before it, and lets partitions use everything up to there (what a stick larger
-    /// than the image needs, as `sgdisk -e` does).
+    /// than the image needs, as `sgdisk -e` does). A disk too small for its partitions and backup
+    /// is a refusal (exit 3): the disk, not the table, is at fault.
     public mutating func relocateBackup(diskSectors: UInt64) throws {
         let tail = entryArraySectors + 1
         guard diskSectors < UInt64(Int64.max / Int64(sectorSize)), diskSectors > tail, diskSectors - 1 - tail >= lastUsedLBA else {
-            throw EdgeError(.malformed, "a disk of \(diskSectors) sectors is too small for this GPT: its partitions reach sector \(lastUsedLBA) and its backup needs \(tail) sectors at the end")
+            throw EdgeError(.refused, "a disk of \(diskSectors) sectors is too small for this GPT: its partitions reach sector \(lastUsedLBA) and its backup needs \(tail) sectors at the end")
         }
         guard diskSectors - 1 - tail >= firstUsableLBA else {
             throw EdgeError(.malformed, "GPT's first usable sector \(firstUsableLBA) lies past the end of a disk of \(diskSectors) sectors")
