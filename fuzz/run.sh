@@ -38,6 +38,7 @@ diskops=(
   Sources/DiskOps/Inject/InjectionSurvey.swift
   Sources/DiskOps/Partition/TargetTables.swift
   Sources/DiskOps/Partition/DiskImageFinish.swift
+  Sources/DiskOps/Partition/ImageOwnTables.swift
   Sources/DiskOps/Filesystem/VolumeLabelProbe.swift
   Sources/DiskOps/Filesystem/FAT32Volume.swift
   Sources/DiskOps/Filesystem/FATDirectoryBuilder.swift

@@ -12,6 +12,8 @@ packages=(
   # Used by the tests to make and check real images, volumes and devices.
   util-linux e2fsprogs dosfstools mtools gdisk fdisk isomd5sum genisoimage gnupg
   cpio zstd xz-utils kmod file
+  # Formats edgeflash refuses by name (ImageContentTests, ImageInputTests make them).
+  bzip2 lz4 lzip zip
   # The fault harness: faulty sticks served by FUSE (scripts/fixtures/faultydisk.py).
   python3-fusepy
   # The udev rules engine (udevadm test), to check udev/60-edgeflash.rules.

@@ -24,6 +24,11 @@ public enum DecodedSize {
     /// Reads the stream footer, then the index before it. nil unless the file is one stream (with
     /// optional padding) whose index accounts for every byte of it.
     public static func xzIndex(_ file: OpenFile) -> XzIndex? {
+        withXzIndex(file) { XzIndex(decodedBytes: Int64(lzma_index_uncompressed_size($0)), blocks: Int(lzma_index_block_count($0))) }
+    }
+
+    /// Runs `body` over liblzma's decoded index of `file` (freed after); nil where `xzIndex` is.
+    static func withXzIndex<Result>(_ file: OpenFile, _ body: (OpaquePointer) -> Result?) -> Result? {
         var end = file.size
         // Stream padding: zeros, in multiples of four bytes, after the footer.
         while end >= 4, let word = try? file.read(offset: end - 4, count: 4), word == [0, 0, 0, 0] { end -= 4 }
@@ -43,7 +48,7 @@ public enum DecodedSize {
         guard status == LZMA_OK, let index else { return nil }
         defer { lzma_index_end(index, nil) }
         guard Int64(lzma_index_stream_size(index)) == end else { return nil }  // more than one stream
-        return XzIndex(decodedBytes: Int64(lzma_index_uncompressed_size(index)), blocks: Int(lzma_index_block_count(index)))
+        return body(index)
     }
 
     /// Sums the content sizes of the frames, walking from frame to frame and block to block by
@@ -53,8 +58,7 @@ public enum DecodedSize {
         var total: Int64 = 0
         while offset < file.size {
             guard let head = try? file.read(offset: offset, count: 18), head.count >= 8 else { return nil }
-            let magic = UInt32(head[0]) | UInt32(head[1]) << 8 | UInt32(head[2]) << 16 | UInt32(head[3]) << 24
-            if magic & 0xFFFF_FFF0 == 0x184D_2A50 {  // a skippable frame: 4-byte length, no content
+            if CompressionFormat.startsWithSkippableFrame(head) {  // 4-byte length, no content
                 offset += 8 + Int64(UInt32(head[4]) | UInt32(head[5]) << 8 | UInt32(head[6]) << 16 | UInt32(head[7]) << 24)
                 continue
             }

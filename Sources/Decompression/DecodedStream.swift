@@ -72,18 +72,33 @@ public final class DecodedStream {
             do {
                 step = try decoder.decode(UnsafeRawBufferPointer(rebasing: input[pending]), into: output, inputEnded: inputEnded)
             } catch {
-                throw failure(error)
+                throw failure(error, decoded: decodedBytes + Int64(filled))
             }
             pending = (pending.lowerBound + step.consumed)..<pending.upperBound
             consumedOffset += Int64(step.consumed)
             filled += step.produced
             finished = step.finished
             if !finished && step.consumed == 0 && step.produced == 0 && inputEnded {
-                throw failure(DecodeFailure(kind: .truncated, reason: "the \(format.toolName) stream ends early", consumed: 0))
+                throw failure(DecodeFailure(kind: .truncated, reason: "the \(format.toolName) stream ends early", consumed: 0),
+                              decoded: decodedBytes + Int64(filled))
             }
         }
         decodedBytes += Int64(filled)
         return filled
+    }
+
+    /// Reads the stream to its end, so the decoder checks all of it (every block's check, the
+    /// index, what follows the last frame), showing the decoded bytes to `observe`. Returns the
+    /// decoded length; `progress` is told the compressed bytes read so far.
+    public func readToEnd(observe: ((UnsafeRawBufferPointer) -> Void)? = nil, progress: ((Int64) -> Void)? = nil) throws -> Int64 {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.inputSize, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let got = try read(into: buffer)
+            observe?(UnsafeRawBufferPointer(rebasing: buffer[..<got]))
+            progress?(readOffset)
+            if got < buffer.count { return decodedBytes }
+        }
     }
 
     /// Moves the unconsumed bytes to the front and reads more of the file after them. Returns
@@ -101,7 +116,8 @@ public final class DecodedStream {
         return got < space.count || readOffset >= file.size
     }
 
-    private func failure(_ failure: DecodeFailure) -> EdgeError {
+    /// `decoded`: the bytes handed out before the failure (where a damaged xz block is looked for).
+    private func failure(_ failure: DecodeFailure, decoded: Int64) -> EdgeError {
         let offset = consumedOffset + Int64(failure.consumed)
         let name = format.toolName
         switch failure.kind {
@@ -111,6 +127,15 @@ public final class DecodedStream {
         case .trailingGarbage:
             return EdgeError(.malformed, "\(file.path) has trailing garbage at byte offset \(offset) of the compressed file: \(failure.reason)",
                              hint: "The file is damaged or not one \(name) stream: fetch it again, or cut what follows the stream.")
+        case .needsMemory:
+            return EdgeError(.refused, "\(file.path) cannot be decompressed within edgeflash's memory bound: \(failure.reason)",
+                             hint: "The file is not damaged. Decompress it first (\(format.decompressCommand(file.path))) and write the decompressed image.")
+        case .corrupt where format == .xz:
+            // The threaded decoder's offset depends on how far its threads had read: name the
+            // damaged block instead, the same on every run.
+            guard let block = XzDamagedBlock.find(in: file, decodedBytes: decoded) else { fallthrough }
+            return EdgeError(.malformed, "\(file.path) is corrupt: \(failure.reason) in the xz block at byte offset \(block.compressedOffset) of the compressed file (block \(block.number) of \(block.count), bytes \(block.decodedRange.lowerBound) to \(block.decodedRange.upperBound) of the image)",
+                             hint: "The download is damaged: fetch it again.")
         case .corrupt:
             return EdgeError(.malformed, "\(file.path) is corrupt: \(failure.reason), found in the \(name) data at byte offset \(offset) of the compressed file",
                              hint: "The download is damaged: fetch it again.")

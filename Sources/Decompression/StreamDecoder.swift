@@ -19,7 +19,8 @@ struct DecodeStep {
 /// What a decompressor said about bad data; `consumed` input bytes of the call were taken before it
 /// noticed, so the failure lies at (or just before) that offset of the compressed file.
 struct DecodeFailure: Error {
-    enum Kind { case corrupt, truncated, trailingGarbage }
+    /// `needsMemory`: valid data whose decoder needs more memory than edgeflash allows it.
+    enum Kind { case corrupt, truncated, trailingGarbage, needsMemory }
     var kind: Kind
     var reason: String
     var consumed: Int

@@ -97,7 +97,7 @@ struct ISOStagerTests {
         let truncated = work.appendingPathComponent("truncated.iso")
         try Data(try Data(contentsOf: URL(fileURLWithPath: ISOFixtures.ipxe)).prefix(1_000_000)).write(to: truncated)
         let cases: [(String, String)] = [
-            (text.path, ": no ISO 9660 volume descriptor at 32 KiB (no CD001 signature): not an ISO image"),
+            (text.path, ": \(text.path) is not a disk image: it looks like a text file"),
             (truncated.path, ": image is truncated: the ISO volume 'ISOIMAGE' declares 1730560 bytes but the file has 1000000 (730560 missing)"),
             (work.path, " is a directory, not a file"),
             (work.appendingPathComponent("nope.iso").path, " does not exist"),

@@ -133,4 +133,73 @@ private func decodeError(_ path: String) -> EdgeError? {
             #expect(try view.read(offset: Int64(original.count) + 10, count: 10).isEmpty)
         }
     }
+    /// Was: pzstd's output (a skippable frame before every frame) was not taken for zstd and was
+    /// written raw.
+    @Test func aZstdFileThatStartsWithASkippableFrameIsDecoded() throws {
+        let path = fixture.directory.appendingPathComponent("parallel.iso.zst").path
+        try Shell.bash("pzstd -q -p 2 -c '\(fixture.images.original)' > '\(path)'")
+        let head = try OpenFile.open(path).closeAfter { try $0.read(offset: 0, count: 6) }
+        #expect(CompressionFormat.startsWithSkippableFrame(head), "pzstd starts with a skippable frame")
+        let (decoded, format) = try decodeAll(path)
+        #expect(format == .zstd)
+        #expect(decoded == (try Data(contentsOf: URL(fileURLWithPath: fixture.images.original))))
+    }
+
+    /// Was: bytes after an xz stream were called a truncation or corruption past them, and after a
+    /// zstd frame a corruption; now all three formats say where the garbage starts.
+    @Test func garbageAfterAnXzOrZstdStreamIsNamedWhereItStarts() throws {
+        for (source, garbage) in [(fixture.images.xz, "garbage\n"), (fixture.images.xz, "garbage-garbage-garbage-garbage"),
+                                  (fixture.images.zstd, "garbage\n"), (fixture.images.zstd, "ab")] {
+            let length = try Data(contentsOf: URL(fileURLWithPath: source)).count
+            let junk = try CompressedImages.withTrailing(garbage, after: source,
+                                                         as: fixture.directory.appendingPathComponent("junk-\(garbage.count)").path)
+            let error = try #require(decodeError(junk), "\(source) + \(garbage.count) bytes")
+            #expect(error.code == .malformed)
+            #expect(error.message.contains("trailing garbage at byte offset \(length) of the compressed file"), "\(error.message)")
+        }
+    }
+
+    /// Streams that follow one another, with stream padding, still decode in turn (as xz does).
+    @Test func concatenatedXzStreamsWithPaddingDecodeInTurn() throws {
+        let twice = fixture.directory.appendingPathComponent("twice.xz").path
+        try Shell.bash("(cat '\(fixture.images.xz)'; head -c 8 /dev/zero; cat '\(fixture.images.xz)'; head -c 4 /dev/zero) > '\(twice)'")
+        let original = try Data(contentsOf: URL(fileURLWithPath: fixture.images.original))
+        #expect(try decodeAll(twice).0 == original + original)
+    }
+
+    /// Was: "corrupt ... the download is damaged" for valid files whose decoder needs more memory
+    /// than edgeflash allows; now a refusal that says what they need and what to do.
+    @Test func aStreamNeedingMoreMemoryThanAllowedIsSaidSo() throws {
+        let xz = fixture.directory.appendingPathComponent("bigdict.xz").path
+        let zstd = fixture.directory.appendingPathComponent("long28.zst").path
+        try Shell.bash("""
+            head -c 64K /dev/urandom | xz -T1 --lzma2=preset=0,dict=1536MiB > '\(xz)'
+            head -c 64K /dev/urandom | zstd -q --long=28 > '\(zstd)'
+            xz -t '\(xz)' && zstd -tq --long=28 '\(zstd)'
+            """)
+        for (path, says) in [(xz, "of memory to decode (its dictionary"), (zstd, "needs a 256 MiB window")] {
+            let error = try #require(decodeError(path), "\(path)")
+            #expect(error.code == .refused, "\(error.message)")
+            #expect(error.message.contains(says), "\(error.message)")
+            #expect(!error.message.contains("corrupt"), "\(error.message)")
+            #expect(error.hint?.contains("Decompress it first") == true, "\(error.hint ?? "")")
+        }
+    }
+    /// Was: the offset named for a corrupt multi-block xz was where the threaded decoder's input
+    /// had got to, different from run to run. Now it is the damaged block's, from the index.
+    @Test func aCorruptMultiBlockXzNamesTheDamagedBlockOnEveryRun() throws {
+        let path = fixture.directory.appendingPathComponent("blocks.xz").path
+        let listing = try Shell.bash("""
+            head -c 6M /dev/urandom | xz -T2 --block-size=512KiB > '\(path)'
+            xz --robot -lvv '\(path)' | awk '$1 == "block" && $4 == 8 { print $5 }'
+            """)
+        let blockStart = try #require(Int(listing.trimmingCharacters(in: .whitespacesAndNewlines)))
+        let damaged = try CompressedImages.corrupted(path, at: blockStart + 200_000,
+                                                     as: fixture.directory.appendingPathComponent("blocks-bad.xz").path)
+        var messages: Set<String> = []
+        for _ in 0..<4 { messages.insert(try #require(decodeError(damaged)).message) }
+        #expect(messages.count == 1, "\(messages)")
+        #expect(messages.first?.contains("in the xz block at byte offset \(blockStart) of the compressed file (block 8 of 12") == true,
+                "\(messages)")
+    }
 }

@@ -17,7 +17,7 @@ import TestSupport
     }
 
     func plan(_ bytes: [UInt8], diskSize: Int64, sectorSize: Int = 512, grow: Bool = false) throws -> DiskImageFinish? {
-        try DiskImageFinish.plan(imagePath: "disk.img", imageSize: Int64(bytes.count), diskPath: "/dev/sdz", diskSize: diskSize,
+        try DiskImageFinish.plan(imagePath: "disk.img", imageSize: Int64(bytes.count), imageEnd: Int64(bytes.count), diskPath: "/dev/sdz", diskSize: diskSize,
                                  diskSectorSize: sectorSize, grow: grow) { offset, count in
             (0..<count).map { i in Int(offset) + i < bytes.count ? bytes[Int(offset) + i] : 0 }
         }

@@ -205,7 +205,12 @@ struct DiskImageTests {
             try bothFilesystemsClean(loop, fourK, given)
             let verify = try EdgeFlashBinary.run(["verify", given, "--against", loop.path])
             #expect(verify.status == 0, "\(given): \(verify.stdout)\(verify.stderr)")
+            // The rewritten ranges named in the disk's own 4 KiB sectors.
+            #expect(verify.stdout.contains("(bytes 446-511, LBA 1-5, LBA 32763-32767 at the disk's end)"), "\(given): \(verify.stdout)")
         }
+        // inspect reads the table in the sectors it was made for.
+        let inspect = try EdgeFlashBinary.run(["inspect", image])
+        #expect(inspect.stdout.contains("header and entry array CRC32 OK, 4096-byte sectors, 2 partitions: 1 '' EFI system 256-5375; 2 '' Linux filesystem 5376-16378"), "\(inspect.stdout)")
         // A user-data volume is planned in 512-byte sectors: refused on this disk before writing.
         let before = try Shell.bash("sha256sum < '\(loop.path)'")
         let userData = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--user-data", try userDataFile(validUserData)])
@@ -277,6 +282,92 @@ struct DiskImageTests {
             #expect(reverse.stderr.contains("\(given) has its GPT at byte 4096 (made for 4096-byte sectors), but \(small.path) has 512-byte logical sectors"), "\(reverse.stderr)")
             #expect(try Shell.bash(whole) == smallBefore, "\(given)")
         }
+    }
+
+    /// An MBR disk image on a 4096-byte-sector disk: its MBR does not say its sector size, so it is
+    /// refused before writing (with `--grow` too), one made through a 4K loop device alike; an
+    /// installer ISO (a hybrid with an MBR) still writes to the same disk.
+    @Test func anMBRDiskImageIsRefusedOnA4096ByteSectorDisk() throws {
+        let dir = try TemporaryDirectory.make(prefix: "edgeflash-sectors")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let mbr = dir.appendingPathComponent("mbr.img").path, mbr4k = dir.appendingPathComponent("mbr4k.img").path
+        try Shell.bash("""
+            truncate -s 16M '\(mbr)' '\(mbr4k)' && printf 'label: dos\\n2048,,83\\n' | sfdisk -q '\(mbr)'
+            l=$(losetup -f --show --sector-size 4096 '\(mbr4k)'); printf 'label: dos\\n256,,83\\n' | sfdisk -q "$l"; losetup -d "$l"
+            """)
+        let loop = try LoopDevice(size: 64 << 20, sectorSize: 4096)
+        defer { loop.detach() }
+        try Shell.bash("head -c 1M /dev/urandom | dd of='\(loop.path)' conv=fsync status=none")
+        let before = try Shell.bash("sha256sum < '\(loop.path)'")
+        for (image, grow) in [(mbr, false), (mbr, true), (mbr4k, true)] {
+            let write = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--no-probe"] + (grow ? ["--grow"] : []))
+            #expect(write.status == 3, "\(image): \(write.stderr)")
+            #expect(write.stderr.contains("\(image) is an MBR disk image, whose partitions count 512-byte sectors as far as anything can tell, but \(loop.path) has 4096-byte logical sectors"), "\(write.stderr)")
+            #expect(try Shell.bash("sha256sum < '\(loop.path)'") == before, "\(image)")
+        }
+        let iso = try EdgeFlashBinary.run(["write", InstallerImages.ipxe, loop.path, "--yes", "--no-probe", "--force"])
+        #expect(iso.status == 0, "\(iso.stderr)")
+    }
+
+    /// A GPT that firmware would not accept (its alternate LBA 2^64-1; no entries at all) is
+    /// written as the image has it, and the summary says so; `--grow` of it is refused.
+    @Test func anInvalidGPTIsWrittenAsIsAndSaidSo() throws {
+        let dir = try TemporaryDirectory.make(prefix: "edgeflash-diskimage")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let patches = ["alternate": "struct.pack_into('<Q', b, 512 + 32, 2**64 - 1)",
+                       "no entries": "struct.pack_into('<II', b, 512 + 80, 0, 128); struct.pack_into('<I', b, 512 + 88, 0)"]
+        let loop = try LoopDevice(size: 32 << 20)
+        defer { loop.detach() }
+        for (name, patch) in patches {
+            let image = dir.appendingPathComponent("\(name).img").path
+            try Shell.bash("""
+                truncate -s 16M '\(image)' && sgdisk -o -n1:2048:0 '\(image)' >/dev/null
+                python3 -c "import struct, zlib; b = bytearray(open('\(image)', 'rb').read()); \(patch); struct.pack_into('<I', b, 512 + 16, 0); struct.pack_into('<I', b, 512 + 16, zlib.crc32(bytes(b[512:604]))); open('\(image)', 'wb').write(b)"
+                """)
+            let write = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--no-probe"])
+            #expect(write.status == 0, "\(name): \(write.stderr)")
+            #expect(write.stdout.contains("Partition table: left as the image made it: the image's GPT is not valid ("), "\(name): \(write.stdout)")
+            #expect(try Shell.run("cmp", ["-n", String(16 << 20), image, loop.path]).succeeded, "\(name)")
+            let grow = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--no-probe", "--grow"])
+            #expect(grow.status == 3, "\(name): \(grow.stderr)")
+        }
+    }
+
+    /// An image whose file goes on for 8 MiB past its GPT (which covers its first 32 MiB), on a disk
+    /// its own size: the moved backup GPT would land on the image's data, so the tables are left as
+    /// the image made them (plain, and gzip, whose length is known only once written) and every byte
+    /// of the image is on the disk; `--grow` is refused before writing. On a disk with room for the
+    /// backup after the image, it is moved as usual.
+    @Test func aFinishNeverWritesOverTheImagesData() throws {
+        let dir = try TemporaryDirectory.make(prefix: "edgeflash-diskimage")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let image = dir.appendingPathComponent("longer.img").path
+        try Shell.bash("""
+            truncate -s 32M '\(dir.path)/gpt.img' && sgdisk -o -n1:2048:0 '\(dir.path)/gpt.img' >/dev/null
+            (cat '\(dir.path)/gpt.img'; head -c 8M /dev/urandom) > '\(image)' && gzip -kc '\(image)' > '\(image).gz'
+            """)
+        let size: Int64 = 40 << 20
+        let loop = try LoopDevice(size: size)
+        defer { loop.detach() }
+        for given in [image, image + ".gz"] {
+            let write = try EdgeFlashBinary.run(["write", given, loop.path, "--yes", "--no-probe"])
+            #expect(write.status == 0, "\(given): \(write.stderr)")
+            #expect(write.stdout.contains("Partition table: left as the image made it: its GPT covers only its first 33.6 MB (backup header at sector 65535)"), "\(given): \(write.stdout)")
+            #expect(try Shell.run("cmp", [image, loop.path]).succeeded, "\(given)")
+        }
+        try Shell.bash("head -c 1M /dev/urandom | dd of='\(loop.path)' conv=fsync status=none")
+        let before = try Shell.bash("sha256sum < '\(loop.path)'")
+        let grow = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--no-probe", "--grow"])
+        #expect(grow.status == 3, "\(grow.stderr)")
+        #expect(grow.stderr.contains("cannot --grow the last partition of \(image): its GPT covers only its first 33.6 MB"), "\(grow.stderr)")
+        #expect(try Shell.bash("sha256sum < '\(loop.path)'") == before)
+
+        let roomy = try LoopDevice(size: size + (1 << 20))
+        defer { roomy.detach() }
+        let write = try EdgeFlashBinary.run(["write", image, roomy.path, "--yes", "--no-probe"])
+        #expect(write.stdout.contains("the backup GPT moved from sector 65535 to the disk's last sector, 83967"), "\(write.stdout)\(write.stderr)")
+        // Past its tables in the first MiB (the primary rewritten), every byte is the image's.
+        #expect(try Shell.run("cmp", ["-i", "1048576", "-n", String(size - (1 << 20)), image, roomy.path]).succeeded)
     }
 
     /// --expect-serial and --expect-size are checked before the disk is opened for writing: with

@@ -102,6 +102,27 @@ private let c128 = String(repeating: "c", count: 128)
         #expect(throws: EdgeError.self) { try ChecksumDiscovery.find(forImage: dir.appendingPathComponent("img.iso")) }
     }
 
+    /// Was: beside `img.iso.xz`, a checksum naming `img.iso` was not looked for, so a wrong one let
+    /// the write pass as "unverified". Now it is found, over the decoded bytes; one naming the
+    /// compressed file is over its stored bytes.
+    @Test func besideACompressedImageTheDecompressedImagesChecksumCountsForTheDecodedBytes() throws {
+        let compressed = "img.iso.xz"
+        for (files, source, hex, coverage) in [
+            (["SHA256SUMS": "\(b64)  other.iso\n\(a64)  img.iso\n"], "SHA256SUMS", a64, ExpectedChecksum.Coverage.image),
+            (["img.iso.sha256": "\(a64)  img.iso\n"], "img.iso.sha256", a64, .image),
+            (["img.iso.xz.sha256": "\(b64)  img.iso\n"], "img.iso.xz.sha256", b64, .image),
+            (["SHA256SUMS": "\(a64)  img.iso\n\(b64)  img.iso.xz\n"], "SHA256SUMS", b64, .storedFile),
+            (["img.iso.xz.sha256": "\(b64)\n", "img.iso.sha256": "\(a64)  img.iso\n"], "img.iso.xz.sha256", b64, .storedFile),
+        ] {
+            let dir = try directory(files)
+            let found = try #require(try ChecksumDiscovery.find(forImage: dir.appendingPathComponent(compressed), decodedName: "img.iso"),
+                                     "\(files)")
+            #expect(found.source == source && found.hex == hex.lowercased() && found.coverage == coverage, "\(files): \(found)")
+        }
+        #expect(ChecksumDiscovery.candidateNames(forImageNamed: compressed, decodedName: "img.iso")
+                == ["img.iso.xz.sha256", "img.iso.xz.sha512", "img.iso.sha256", "img.iso.sha512", "SHA256SUMS", "SHA512SUMS"])
+    }
+
     @Test func aDedicatedFileForOtherImagesIsAnError() throws {
         let dir = try directory(["img.iso.sha256": "\(a64)  a.iso\n\(b64)  b.iso\n"])
         #expect(throws: EdgeError.self) { try ChecksumDiscovery.find(forImage: dir.appendingPathComponent("img.iso")) }

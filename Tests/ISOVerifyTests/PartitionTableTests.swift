@@ -127,6 +127,7 @@ private func apply(_ writes: [DiskWrite], to bytes: inout [UInt8]) {
     #expect(throws: EdgeError.self) { try table.setPartition(0, type: GPT.basicDataType, firstLBA: 100, lastLBA: 200, name: "x") }
     let small = try #require(throws: EdgeError.self) { try table.relocateBackup(diskSectors: 40) }
     #expect(small.message.contains("too small"))
+    #expect(small.code == .refused, "the disk is too small, the table is not malformed: exit 3")
 
     var header = Array(bytes[512..<1024])
     header.setLE64(72, 0)                                  // entry array at LBA 0, over the MBR
@@ -138,6 +139,26 @@ private func apply(_ writes: [DiskWrite], to bytes: inout [UInt8]) {
     #expect(odd.entriesLBA == 0)                           // inspect reports it as it is...
     let refused = try #require(throws: EdgeError.self) { try odd.serialized() }
     #expect(refused.message.contains("does not lie between the header and the first usable sector"))   // ...inject never writes it
+}
+
+/// An entry array LBA whose offset in bytes fits in 64 bits but whose end does not (in 512- and
+/// 4096-byte sectors) is refused as malformed; it trapped on the sum.
+@Test func anEntryArrayLBANearTheTopOfSixtyFourBitsIsRefusedNotATrap() throws {
+    for (sectorSize, lba) in [(512, UInt64(1) << 55 - 1), (4096, UInt64(1) << 52 - 1)] {
+        var header = [UInt8](repeating: 0, count: sectorSize)
+        header.replaceSubrange(0..<8, with: Array("EFI PART".utf8))
+        header.setLE32(8, 0x0001_0000)
+        header.setLE32(12, 92)
+        header.setLE64(24, 1)
+        header.setLE64(72, lba)
+        header.setLE32(80, 128)
+        header.setLE32(84, 128)
+        header.setLE32(16, CRC32.checksum(header[0..<92]))
+        let refused = try #require(throws: EdgeError.self) {
+            try GPT.parse(header: header, sectorSize: sectorSize, imageSize: 1 << 20, read: { _, count in [UInt8](repeating: 0, count: count) })
+        }
+        #expect(refused.message.contains("points past the end of the image"), "\(sectorSize): \(refused.message)")
+    }
 }
 
 @Test func guidsAreStoredMixedEndian() throws {
@@ -223,4 +244,5 @@ private func fourKGPT(sectors: UInt64, partition: (first: UInt64, last: UInt64))
     // Too small a disk, counted in 4 KiB sectors: the partition reaches 506, the backup needs 5 more.
     let small = try #require(throws: EdgeError.self) { try table.relocateBackup(diskSectors: 511) }
     #expect(small.message.contains("a disk of 511 sectors is too small"))
+    #expect(small.code == .refused)
 }

@@ -1,3 +1,4 @@
+import EdgeCore
 import Foundation
 import Testing
 import TestSupport
@@ -29,6 +30,21 @@ import TestSupport
         #expect(inspection.signatures.first?.detail.contains("Vendor") == true)
         #expect(inspection.checksum?.matches == true)
         #expect(inspection.failure == nil)
+    }
+
+    /// Was: a --keyring naming no file reached gpgv, whose "No public key" blamed the signature.
+    /// Now it is said up front, whether or not a signature is there to check.
+    @Test func aKeyringThatDoesNotExistIsSaidUpFront() throws {
+        let t = try signedDirectory()
+        let missing = t.dir.appendingPathComponent("typo.gpg")
+        for signed in [false, true] {
+            if signed { try sign(t.image, as: "small.iso.sig", key: t.vendor) }
+            let error = #expect(throws: EdgeError.self) { try Inspector.inspect(image: t.image, options: .init(keyring: missing)) }
+            #expect(error?.code == .usage, "\(error?.message ?? "")")
+            #expect(error?.message == "--keyring \(missing.path): no such file")
+        }
+        let error = #expect(throws: EdgeError.self) { try Gpgv.run([], keyring: missing) }
+        #expect(error?.code == .usage)
     }
 
     @Test func aTamperedImageIsABadSignatureAndRefused() throws {

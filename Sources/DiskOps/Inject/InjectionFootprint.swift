@@ -89,10 +89,12 @@ public struct InjectionFootprint: Sendable, Equatable {
         range.lowerBound % 512 == 0 && range.upperBound % 512 == 0
     }
 
-    /// "bytes 446-511", "LBA 1" or "LBA 2-33": whole sectors by LBA, anything else by byte.
-    public static func describe(_ range: Range<Int64>) -> String {
-        if isSectors(range) {
-            let first = range.lowerBound / 512, last = range.upperBound / 512 - 1
+    /// "bytes 446-511", "LBA 1" or "LBA 2-33": whole sectors of the disk (`sectorSize` bytes) by
+    /// LBA, anything else by byte.
+    public static func describe(_ range: Range<Int64>, sectorSize: Int) -> String {
+        let sector = Int64(sectorSize)
+        if range.lowerBound % sector == 0, range.upperBound % sector == 0 {
+            let first = range.lowerBound / sector, last = range.upperBound / sector - 1
             return first == last ? "LBA \(first)" : "LBA \(first)-\(last)"
         }
         return "bytes \(range.lowerBound)-\(range.upperBound - 1)"

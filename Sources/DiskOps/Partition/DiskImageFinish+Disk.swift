@@ -5,9 +5,9 @@ import ISOVerify
 /// the write, and found again by `verify --against`. (The plan itself is pure, and fuzzed.)
 extension DiskImageFinish {
     /// The finish for `image` written to `disk` (see the plan over a disk's size and sector size).
-    static func plan(imagePath: String, imageSize: Int64, disk: Disk, grow: Bool,
+    static func plan(imagePath: String, imageSize: Int64, imageEnd: Int64?, disk: Disk, grow: Bool,
                      read: (Int64, Int) throws -> [UInt8]) throws -> DiskImageFinish? {
-        try plan(imagePath: imagePath, imageSize: imageSize, diskPath: disk.path, diskSize: disk.size,
+        try plan(imagePath: imagePath, imageSize: imageSize, imageEnd: imageEnd, diskPath: disk.path, diskSize: disk.size,
                  diskSectorSize: disk.logicalSectorSize, grow: grow, read: read)
     }
 
@@ -19,8 +19,9 @@ extension DiskImageFinish {
     static func found(imagePath: String, imageSize: Int64, read: (Int64, Int) throws -> [UInt8],
                       on device: BlockDevice) throws -> DiskImageFinish? {
         for grow in [false, true] {
-            guard let finish = try? plan(imagePath: imagePath, imageSize: imageSize, diskPath: device.path, diskSize: device.size,
-                                         diskSectorSize: device.logicalSectorSize, grow: grow, read: read) else { continue }
+            guard let finish = try? plan(imagePath: imagePath, imageSize: imageSize, imageEnd: imageSize, diskPath: device.path, diskSize: device.size,
+                                         diskSectorSize: device.logicalSectorSize, grow: grow, read: read),
+                  !finish.phases.isEmpty else { continue }
             let beyond = finish.writes.compactMap { $0.clipped(to: imageSize..<Int64.max) }
             if try (beyond.isEmpty ? finish.writes : beyond).allSatisfy({ try device.readDirect($0.offset, $0.bytes.count) == $0.bytes }) {
                 return finish
@@ -32,6 +33,7 @@ extension DiskImageFinish {
     /// Writes the tables (each phase flushed before the next: the backup GPT before the primary
     /// that points at it), asks the kernel to re-read them, and reads them back from the disk.
     func apply(to path: String) throws {
+        guard !phases.isEmpty else { return }  // left as the image made them
         try InjectionTarget(path: path).closeAfter { target in
             for phase in phases {
                 for write in phase { try target.write(write) }

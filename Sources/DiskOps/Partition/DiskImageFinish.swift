@@ -11,7 +11,8 @@ import ISOVerify
 ///   resized: that is the installed system's job, as cloud-init's growpart does).
 /// Installer ISOs are left as they are (inject moves a hybrid's backup GPT when it adds a volume).
 /// Before that, the image's sector size is checked against the disk's: a GPT made for 512-byte
-/// sectors is not found on a 4096-byte-sector disk, nor the reverse. Once they agree, every sector
+/// sectors is not found on a 4096-byte-sector disk, nor the reverse; an MBR, which does not say,
+/// is taken for 512-byte sectors and refused on any other disk. Once they agree, every sector
 /// number (the GPT's, the MBR's, the protective entry's) counts the disk's logical sectors.
 public struct DiskImageFinish: Sendable, Equatable, Encodable {
     public struct GrownPartition: Sendable, Equatable, Encodable {
@@ -35,16 +36,24 @@ public struct DiskImageFinish: Sendable, Equatable, Encodable {
     public var backupHeaderTo: UInt64?
     /// The last partition, as `--grow` left it; nil without `--grow`.
     public var grown: GrownPartition?
+    /// Why the image's tables were left as it made them (no phases then): the finish would have
+    /// written over the image's own data.
+    public var notFinished: String?
     /// [backup GPT], [primary GPT + protective MBR], or [MBR table]: each flushed before the next.
     var phases: [[DiskWrite]]
+    /// A GPT image's own tables: the only image bytes the phases may write over.
+    var imageTables: ImageOwnTables?
 
-    enum CodingKeys: String, CodingKey { case layout, sectorSize, backupHeaderFrom, backupHeaderTo, grown }
+    enum CodingKeys: String, CodingKey { case layout, sectorSize, backupHeaderFrom, backupHeaderTo, grown, notFinished }
 
     /// The finish for `image` (`imageSize` bytes, read through `read`, zeros past its end) written
     /// to `disk`; nil when there is nothing to do (an ISO, an MBR without `--grow`, a GPT already
-    /// at the disk's end). Throws a refusal (exit 3) for a sector-size mismatch, and for `--grow`
+    /// at the disk's end). Throws a refusal (exit 3) for a sector-size mismatch (an MBR image on a
+    /// disk without 512-byte sectors included), and for `--grow`
     /// on an image it cannot grow, before anything is written.
-    static func plan(imagePath: String, imageSize: Int64, diskPath: String, diskSize: Int64, diskSectorSize: Int,
+    /// `imageEnd` is the image's length when known before writing; nil for a stream that does not
+    /// state it (`imageSize` is then only a bound), whose finish is checked again once written.
+    static func plan(imagePath: String, imageSize: Int64, imageEnd: Int64?, diskPath: String, diskSize: Int64, diskSectorSize: Int,
                      grow: Bool, read: (Int64, Int) throws -> [UInt8]) throws -> DiskImageFinish? {
         let imageSectorSize = try GPT.headerSectorSize(read)
         if let imageSectorSize, imageSectorSize != diskSectorSize {
@@ -62,14 +71,20 @@ public struct DiskImageFinish: Sendable, Equatable, Encodable {
         do {
             tables = try TargetTables.read(diskSize: imageSize, sectorSize: diskSectorSize, read: read)
         } catch {
-            // A table edgeflash cannot read is written as the image has it, as before.
-            guard !grow else { throw cannotGrow((error as? EdgeError)?.message ?? "\(error)") }
-            return nil
+            // A table edgeflash cannot read is written as the image has it, as before; a GPT's is said so.
+            let why = (error as? EdgeError)?.message ?? "\(error)"
+            guard !grow else { throw cannotGrow(why) }
+            return imageSectorSize == nil ? nil : writtenAsIs(invalidGPT: why, sectorSize: diskSectorSize)
         }
         let diskSectors = UInt64(diskSize / Int64(diskSectorSize))
         switch tables.layout {
         case .gpt:
             let gpt = tables.gpt!
+            if UInt64(gpt.entryCount) * UInt64(gpt.entrySize) < UInt64(GPT.minimumEntryArrayBytes) {
+                let why = "its entry array holds \(gpt.entryCount) entries of \(gpt.entrySize) bytes, less than the \(GPT.minimumEntryArrayBytes) bytes UEFI requires"
+                guard !grow else { throw cannotGrow(why) }
+                return writtenAsIs(invalidGPT: why, sectorSize: diskSectorSize)
+            }
             guard grow || gpt.backupLBA != diskSectors - 1 else { return nil }
             var grown: GrownPartition?
             if grow {
@@ -82,9 +97,20 @@ public struct DiskImageFinish: Sendable, Equatable, Encodable {
                 try table.setLastLBA(of: number, to: table.lastUsableLBA)
                 grown?.lastSector = table.lastUsableLBA
             }
-            return DiskImageFinish(layout: "gpt", sectorSize: diskSectorSize, backupHeaderFrom: gpt.backupLBA, backupHeaderTo: diskSectors - 1,
-                                   grown: grown, phases: phases)
+            let finish = DiskImageFinish(layout: "gpt", sectorSize: diskSectorSize, backupHeaderFrom: gpt.backupLBA,
+                                         backupHeaderTo: diskSectors - 1, grown: grown, phases: phases,
+                                         imageTables: ImageOwnTables(gpt))
+            let checked = finish.leftAsIs(ifOverwritingImageOf: min(imageEnd ?? 0, diskSize))
+            if grow, let why = checked.notFinished { throw cannotGrow(why) }
+            return checked
         case .mbr:
+            // An MBR does not say which sector size it counts: the disks such images are made for
+            // have 512-byte sectors, and on a larger one every partition would lie that many times
+            // further in, past its filesystem. An ISO hybrid (returned above) boots from its ISO 9660.
+            guard diskSectorSize == 512 else {
+                throw EdgeError(.refused, "\(imagePath) is an MBR disk image, whose partitions count 512-byte sectors as far as anything can tell, but \(diskPath) has \(diskSectorSize)-byte logical sectors: each partition would start and end \(diskSectorSize / 512) times further in, where its filesystem is not",
+                                hint: "Use a disk with 512-byte sectors, or an image with a GPT made for \(diskSectorSize)-byte sectors; no flag overrides this.")
+            }
             guard grow else { return nil }
             var mbr = tables.mbr!
             guard var last = mbr.partitions.filter({ $0.type != 0xEE && $0.sectors > 0 })
@@ -111,6 +137,23 @@ public struct DiskImageFinish: Sendable, Equatable, Encodable {
     }
 
     public var writes: [DiskWrite] { phases.flatMap { $0 } }
+
+    /// No finish for an image whose GPT firmware and `sgdisk -v` would not accept: written as the
+    /// image has it (as dd would), the summary saying so.
+    static func writtenAsIs(invalidGPT why: String, sectorSize: Int) -> DiskImageFinish {
+        DiskImageFinish(layout: "gpt", sectorSize: sectorSize,
+                        notFinished: "the image's GPT is not valid (\(why)), so it was written as the image has it and firmware or sgdisk -v may reject it", phases: [])
+    }
+
+    /// This finish, or when it would write over the image's data in its first `imageEnd` bytes
+    /// (not its own tables), none: the image is left as written, its tables as it made them, and
+    /// the summary says why. What bmaptool or dd would leave, rather than a disk whose data
+    /// silently differs from the image.
+    func leftAsIs(ifOverwritingImageOf imageEnd: Int64) -> DiskImageFinish {
+        guard let imageTables, let overwritten = imageTables.dataOverwritten(by: writes, imageEnd: imageEnd) else { return self }
+        let why = "its GPT covers only its first \(ByteCount.human(imageTables.gptEnd)) (backup header at sector \(backupHeaderFrom ?? 0)) and the image goes on to \(ByteCount.human(imageEnd)): moving the backup GPT to the disk's end would overwrite the image's own data at bytes \(overwritten.lowerBound)-\(overwritten.upperBound - 1)"
+        return DiskImageFinish(layout: layout, sectorSize: sectorSize, backupHeaderFrom: backupHeaderFrom, notFinished: why, phases: [])
+    }
 
     /// Where the moved backup GPT goes (its entry array and header, the first phase): zeroed again
     /// when the finish fails, so a stick whose first MiB was blanked keeps no table at its end for

@@ -1,7 +1,9 @@
 import EdgeCore
+import ISOVerify
 
-/// The image a write reads, checked before any disk is touched: a regular file with bytes in it.
-/// A pipe (`<(curl ...)`, a FIFO) has no size to check the disk against and cannot be read twice
+/// The image a write reads, checked before any disk is touched: a regular file with bytes in it,
+/// that `ImageContent` takes for an image (a format edgeflash does not decode, the bmap or checksum
+/// file beside the image given by mistake, an xz or zstd file that states 0 bytes: refused). A pipe (`<(curl ...)`, a FIFO) has no size to check the disk against and cannot be read twice
 /// (once to write, once to compare the read-back); opening a FIFO with no writer would even wait
 /// forever. So anything but a regular file is refused by name, before it is opened.
 enum ImageCheck {
@@ -14,6 +16,12 @@ enum ImageCheck {
         guard image.size > 0 else {
             image.close()
             throw EdgeError(.malformed, "\(path) is empty: nothing to write")
+        }
+        do {
+            _ = try ImageContent.compression(of: image.file)
+        } catch {
+            image.close()
+            throw error
         }
         return image
     }

@@ -86,6 +86,7 @@ public struct WriteSession {
     public func prepare() throws -> PreparedWrite {
         do {
             let config = configuration
+            if let keyring = config.keyring { try Gpgv.requireKeyring(URL(fileURLWithPath: keyring)) }
             let image = try ImageCheck.open(config.imagePath)
             do {
                 emit(.imageOpened(bytes: image.size))
@@ -102,7 +103,8 @@ public struct WriteSession {
                                                                devicePath: config.devicePath, unmount: config.unmount,
                                                                force: config.force, expectation: config.expectation),
                                                  readFacts: readFacts)
-                if let map { try Self.requireWholeSectors(map, imageSize: source.sizeIsStated ? source.size : nil, disk: disk) }
+                // A stream of unstated size is cut where the bmap says the image ends (checked there).
+                if let map { try Self.requireWholeSectors(map, imageSize: source.sizeIsStated ? source.size : map.imageSize, disk: disk) }
                 // Room for the site's volume is checked now, against the image as it will lie on
                 // this disk, so a stick too small for both is refused before anything is erased.
                 // A compressed image's tables are read decoded, as the disk will hold them.
@@ -112,7 +114,7 @@ public struct WriteSession {
                     try InjectionPlanner.refuseUnlessClassicSectors(disk.logicalSectorSize, of: disk.path)
                     _ = try userData.planAfterWriting(onDisk, toDiskOf: disk.size)
                 }
-                let finish = try DiskImageFinish.plan(imagePath: config.imagePath, imageSize: onDisk.plannedSize, disk: disk,
+                let finish = try DiskImageFinish.plan(imagePath: config.imagePath, imageSize: onDisk.plannedSize, imageEnd: onDisk.size, disk: disk,
                                                       grow: config.grow, read: onDisk.read)
                 emit(.targetAccepted(disk))
                 return PreparedWrite(session: self, image: image, source: source, map: map, expected: expected, disk: disk,
@@ -210,6 +212,8 @@ public struct PreparedWrite {
             let outcome = try writeImage(read, depth: (source as? CompressedImage)?.ringDepth(insteadOf: depth) ?? depth, cancel: cancel)
             session.emit(.written(outcome))
             let written = WrittenImage.named(by: read, checksum: outcome.checksum)
+            // A stream's end is known now: its finish must not write over what it wrote either.
+            let finish = self.finish?.leftAsIs(ifOverwritingImageOf: outcome.bytesWritten)
             if let finish { try finishTables(finish) }
             guard let userData else { return WriteResult(outcome: outcome, image: written, tables: finish) }
             let plan = try addVolume(userData, after: finish, cancel: cancel)

@@ -13,7 +13,10 @@ struct VerifyCommand: ParsableCommand {
             (IMAGE.sha256, IMAGE.sha512, SHA256SUMS, SHA512SUMS); with none, an MD5 implanted in \
             the ISO (implantisomd5) is checked as checkisomd5 does. With no checksum the image is \
             reported as unverified, never as a pass, and the exit status is 1 unless --against \
-            checked a device.
+            checked a device; a gzip, xz or zstd image is still decoded whole, so a truncated or \
+            corrupt one fails (status 6). Beside a compressed image, a checksum of the image it \
+            decompresses to (installer.iso.sha256, or an installer.iso entry in SHA256SUMS) is \
+            checked over the decoded bytes.
 
             The image's ISO 9660 volume is checked too: the primary volume descriptor at 32 KiB, its \
             volume id, and the declared volume size against the file size. A truncated download is \
@@ -90,6 +93,7 @@ struct VerifyCommand: ParsableCommand {
         }
         var imageSize: Int64 = 0
         var footprint: InjectionFootprint?
+        var decodedWhole: WholeDecode.Result?
         if let against {
             // The device holds the image as written: a compressed one decoded, its tables as a
             // user-data injection or a disk image's finish rewrote them.
@@ -112,6 +116,12 @@ struct VerifyCommand: ParsableCommand {
                 matched = try ImageComparison.checksum(imagePath: image, expected: expected, progress: reporter.update)
             } catch let mismatch as ChecksumMismatchError {
                 throw failed(mismatch)
+            }
+        } else {
+            // Nothing to compare with, but a compressed image is decoded whole: a truncated,
+            // corrupt or trailing stream fails here as it fails a write (exit 6).
+            decodedWhole = try WholeDecode.run(imagePath: image) { done, total in
+                reporter.update(WriteProgress(phase: .checksum, bytes: done, totalBytes: total))
             }
         }
         reporter.finish()
@@ -139,8 +149,9 @@ struct VerifyCommand: ParsableCommand {
                 lines += try checkInjection(footprint, device: against, compared: compared, imageSize: imageSize, report: &report)
             } else if let tables = report.tables {
                 let ranges = InjectionFootprint.rewrittenRanges(tables.writes, imageSize: imageSize)
-                let described = ranges.inImage.map(InjectionFootprint.describe).joined(separator: ", ")
-                    + ranges.afterImage.map { ", \(InjectionFootprint.describe($0)) at the disk's end" }.joined()
+                let describe = { InjectionFootprint.describe($0, sectorSize: tables.sectorSize) }
+                let described = ranges.inImage.map(describe).joined(separator: ", ")
+                    + ranges.afterImage.map { ", \(describe($0)) at the disk's end" }.joined()
                 // An MBR has no backup: only a GPT's moved to the disk's end.
                 let grown = tables.grown.map { "partition \($0.number) grown" }
                 let finished = tables.layout == "gpt" ? "with its backup at the disk's end" + (grown.map { " and \($0)" } ?? "")
@@ -150,7 +161,8 @@ struct VerifyCommand: ParsableCommand {
                 lines.append("\(against): \(compared.subject) match \(image) (read with O_DIRECT)\(compared.note)")
             }
         } else if expected == nil {
-            throw EdgeError(.failure, "\(image): unverified: nothing was checked",
+            let decoded = decodedWhole.map { " but that its \($0.format.rawValue) stream decodes whole (\($0.decodedBytes) bytes)" } ?? ""
+            throw EdgeError(.failure, "\(image): unverified: nothing was checked\(decoded)",
                             hint: "Put \(URL(fileURLWithPath: image).lastPathComponent).sha256 beside it, or pass --sha256 HEX or --checksum FILE.")
         }
         report.ok = true
@@ -184,8 +196,9 @@ struct VerifyCommand: ParsableCommand {
         injection.volumeState = "intact"
         injection.volume = volume
         report.injection = injection
-        let described = ranges.inImage.map(InjectionFootprint.describe).joined(separator: ", ")
-            + ranges.afterImage.map { ", \(InjectionFootprint.describe($0)) at the disk's end" }.joined()
+        let describe = { InjectionFootprint.describe($0, sectorSize: 512) }  // inject: 512-byte-sector disks only
+        let described = ranges.inImage.map(describe).joined(separator: ", ")
+            + ranges.afterImage.map { ", \(describe($0)) at the disk's end" }.joined()
         let contents = volume.userDataBytes.map { "user-data \($0) bytes" } ?? "ISO 9660 volume within its partition"
         return ["\(device): \(compared.subject) match \(image) (read with O_DIRECT), except the partition table entries inject rewrote (\(described)), which hold the image's tables with the user-data entry added\(compared.note)",
                 "\(device): user-data volume \(volume.label) (\(volume.fileSystem)) at byte \(volume.offset) (partition \(footprint.partitionNumber)) intact, \(contents)"]

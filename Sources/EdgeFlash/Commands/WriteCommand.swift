@@ -50,9 +50,12 @@ struct WriteCommand: ParsableCommand {
             Compressed images (gzip, xz, zstd; told by their magic bytes, not their name) are \
             decompressed while writing, xz on several threads when the stream has several blocks. \
             A checksum beside the compressed file (installer.iso.xz.sha256, or a SHA256SUMS entry \
-            naming installer.iso.xz) is checked over the compressed file as stored; a --checksum \
-            file's entry for the decompressed name (installer.iso) is checked over the decompressed \
-            image; a --sha256/--sha512 digest may be of either, and the summary says which matched. \
+            naming installer.iso.xz) is checked over the compressed file as stored; one for the \
+            decompressed name (installer.iso.sha256 beside it, or an entry for installer.iso in \
+            SHA256SUMS or a --checksum file) is checked over the decompressed image; a \
+            --sha256/--sha512 digest may be of either, and the summary says which matched. Other \
+            formats (bzip2, lz4, zip, qcow2...) and files that are no disk image (a bmap, a \
+            checksum list, a signature) are refused by name before the stick is touched. \
             The read-back compares the device with the decompressed image. When the file does not \
             state its decompressed size (gzip; zstd made from a pipe), the image is written as it \
             comes and a stick that ends before it does is refused and left blank. Corrupt, truncated \
@@ -165,6 +168,9 @@ struct WriteCommand: ParsableCommand {
     /// What was done to a disk image's tables after the write.
     static func summary(_ tables: DiskImageFinish) -> String {
         var lines: [String] = []
+        if let why = tables.notFinished {
+            lines.append("Partition table: left as the image made it: \(why).")
+        }
         if let from = tables.backupHeaderFrom, let to = tables.backupHeaderTo, from != to {
             lines.append("Partition table: the backup GPT moved from sector \(from) to the disk's last sector, \(to).")
         }

@@ -26,7 +26,9 @@ public enum ChecksumSource: Sendable, Equatable {
     /// How an image without a checksum is described: never as a pass.
     public static func unverifiedNotice(imagePath: String) -> String {
         let name = URL(fileURLWithPath: imagePath).lastPathComponent
-        let looked = ChecksumDiscovery.candidateNames(forImageNamed: name).joined(separator: ", ")
+        let compressed = ((try? ImageFileAccess.compression(of: imagePath)) ?? nil) != nil
+        let decodedName = compressed ? CompressedImageChecksum.decompressedName(of: name) : nil
+        let looked = ChecksumDiscovery.candidateNames(forImageNamed: name, decodedName: decodedName).joined(separator: ", ")
         return "unverified image: no checksum for \(name) (looked for \(looked) beside it; or pass --sha256/--checksum)"
     }
 }

@@ -3,9 +3,9 @@ import EdgeCore
 import Foundation
 
 /// Which checksum a compressed image (`installer.iso.xz`) is checked against, and over which bytes:
-/// a checksum published beside it names the compressed file and is over its stored bytes; an entry
-/// for the decompressed name (`installer.iso`) in a checksum file given with --checksum is over the
-/// decompressed image; a digest given with --sha256/--sha512 may be either, so both are computed.
+/// one that names the compressed file is over its stored bytes; one for the decompressed name
+/// (`installer.iso`), in a checksum file given with --checksum or found beside the image, is over
+/// the decompressed image; a digest given with --sha256/--sha512 may be either, so both are computed.
 enum CompressedImageChecksum {
     static func expected(_ source: ChecksumSource, image: URL) throws -> ExpectedChecksum? {
         switch source {
@@ -15,8 +15,7 @@ enum CompressedImageChecksum {
         case .file(let path):
             return try load(checksumFile: URL(fileURLWithPath: path), image: image)
         case .beside:
-            if var found = try ChecksumDiscovery.find(forImage: image) {
-                found.coverage = .storedFile
+            if let found = try ChecksumDiscovery.find(forImage: image, decodedName: decompressedName(of: image.lastPathComponent)) {
                 return found
             }
             return try ImplantedMD5.checksum(forImage: image)  // read through the decompressed bytes

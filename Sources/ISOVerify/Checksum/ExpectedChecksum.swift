@@ -53,34 +53,44 @@ public struct ExpectedChecksum: Sendable, Codable, Equatable {
 }
 
 public enum ChecksumDiscovery {
-    /// The file names looked for beside `IMAGE`, in order of preference.
-    public static func candidateNames(forImageNamed name: String) -> [String] {
-        ["\(name).sha256", "\(name).sha512", "SHA256SUMS", "SHA512SUMS"]
+    /// The file names looked for beside `IMAGE`, in order of preference; for a compressed image,
+    /// those named for the image it decompresses to (`decodedName`) too.
+    public static func candidateNames(forImageNamed name: String, decodedName: String? = nil) -> [String] {
+        ([name] + (decodedName.map { [$0] } ?? [])).flatMap { ["\($0).sha256", "\($0).sha512"] } + ["SHA256SUMS", "SHA512SUMS"]
     }
 
     /// Looks beside the image for IMAGE.sha256, IMAGE.sha512, SHA256SUMS, SHA512SUMS and returns the
     /// entry for the image's file name; nil when none is found (the caller says "unverified").
+    /// For a compressed image (`installer.iso.xz`, `decodedName` `installer.iso`), a checksum of
+    /// the image it decompresses to counts too (`installer.iso.sha256`, or an entry for
+    /// `installer.iso` in a list), over the decoded bytes; one named for the file is over its
+    /// stored bytes.
     ///
     /// A file named for the image (`IMAGE.sha256`) may hold a bare digest or a single entry under
     /// another name (a renamed download); a list (`SHA256SUMS`) must name the image. A checksum
     /// file that exists but cannot be parsed throws `EdgeError` (exit status `.invalidInput`)
     /// naming the file and line: a broken checksum file is never silently skipped.
-    public static func find(forImage image: URL) throws -> ExpectedChecksum? {
+    public static func find(forImage image: URL, decodedName: String? = nil) throws -> ExpectedChecksum? {
         let directory = image.deletingLastPathComponent()
         let imageName = image.lastPathComponent
-        for candidate in candidateNames(forImageNamed: imageName) {
+        var names: [(name: String, coverage: ExpectedChecksum.Coverage)] = [(imageName, decodedName == nil ? .image : .storedFile)]
+        if let decodedName { names.append((decodedName, .image)) }
+        func found(_ entry: ChecksumFile.Entry, _ coverage: ExpectedChecksum.Coverage, in file: String) -> ExpectedChecksum {
+            var expected = ExpectedChecksum(algorithm: entry.algorithm, hex: entry.hex, source: file)
+            expected.coverage = coverage
+            return expected
+        }
+        for candidate in candidateNames(forImageNamed: imageName, decodedName: decodedName) {
             let url = directory.appendingPathComponent(candidate)
             guard FileManager.default.fileExists(atPath: url.path) else { continue }
-            let text = try readChecksumFile(url)
-            let entries = try ChecksumFile.parse(text, fileName: candidate)
-            let dedicated = candidate.hasPrefix(imageName + ".")
-            if let match = ChecksumFile.entry(for: imageName, in: entries, dedicatedFile: dedicated) {
-                return ExpectedChecksum(algorithm: match.algorithm, hex: match.hex, source: candidate)
+            let entries = try ChecksumFile.parse(try readChecksumFile(url), fileName: candidate)
+            for (name, coverage) in names {
+                if let match = ChecksumFile.entry(for: name, in: entries, dedicatedFile: false) { return found(match, coverage, in: candidate) }
             }
-            if dedicated {
-                throw EdgeError(.malformed, "\(candidate) lists \(entries.count) files but none named \(imageName)",
-                                hint: "pass the right digest with --sha256/--sha512 or the file with --checksum")
-            }
+            guard let dedicated = names.first(where: { candidate == "\($0.name).sha256" || candidate == "\($0.name).sha512" }) else { continue }
+            if entries.count == 1 { return found(entries[0], dedicated.coverage, in: candidate) }
+            throw EdgeError(.malformed, "\(candidate) lists \(entries.count) files but none named \(dedicated.name)",
+                            hint: "pass the right digest with --sha256/--sha512 or the file with --checksum")
         }
         return nil
     }

@@ -28,17 +28,18 @@ enum ImageFileAccess {
 }
 
 extension ImageFileAccess {
-    /// Opens `path` as `withFile` does and runs `body` over the image's bytes: the file's own, or
-    /// for a gzip, xz or zstd file (told by its magic bytes) the decompressed ones (`DecodedView`,
-    /// which decodes only as far as the reads go), with the format.
-    /// The compression of the file at `path`, by its magic bytes; nil for an uncompressed image.
+    /// The compression of the file at `path` (`ImageContent`: a format edgeflash does not decode,
+    /// or a file that is no image, is refused); nil for an uncompressed image.
     static func compression(of path: String) throws -> CompressionFormat? {
-        try withFile(path) { CompressionFormat.detect(try $0.read(offset: 0, count: 6)) }
+        try withFile(path) { try ImageContent.compression(of: $0) }
     }
 
+    /// Opens `path` as `withFile` does and runs `body` over the image's bytes: the file's own, or
+    /// for a gzip, xz or zstd file the decompressed ones (`DecodedView`, which decodes only as far
+    /// as the reads go), with the format. What `ImageContent` refuses is refused here.
     static func withImage<Result>(_ path: String, _ body: (any ImageBytes, CompressionFormat?) throws -> Result) throws -> Result {
         try withFile(path) { file in
-            guard let format = CompressionFormat.detect(try file.read(offset: 0, count: 6)) else { return try body(file, nil) }
+            guard let format = try ImageContent.compression(of: file) else { return try body(file, nil) }
             return try body(try DecodedView(file: file, format: format), format)
         }
     }

@@ -70,9 +70,11 @@ public struct ImageStructure: Sendable, Codable {
         }
         let systemArea = try read(0, 32 * 1024)
         do { s.mbr = try MBR.parse(Array(systemArea.prefix(512))) } catch let e as EdgeError { s.errors["MBR"] = e.message }
-        // An installer image's table: 512-byte sectors, as its MBR and FAT partitions below are read.
+        // The GPT in the sectors it was made for: its header at byte 512 (an installer image's), or
+        // at byte 4096 (a disk image made for a 4Kn disk).
         do {
-            s.gpt = try GPT.parse(header: Array(systemArea.dropFirst(512).prefix(512)), sectorSize: 512, imageSize: size, read: read)
+            let sector = try GPT.headerSectorSize(read) ?? 512
+            s.gpt = try GPT.parse(header: read(Int64(sector), sector), sectorSize: sector, imageSize: size, read: read)
         } catch let e as EdgeError where e.code == .malformed { s.errors["GPT"] = e.message }
         do { s.apm = try APM.parse(systemArea: systemArea) } catch let e as EdgeError { s.errors["APM"] = e.message }
         s.fatPartitions = try fatPartitions(mbr: s.mbr, gpt: s.gpt, size: size, read: read)
@@ -99,14 +101,15 @@ public struct ImageStructure: Sendable, Codable {
 
     static func fatPartitions(mbr: MBR?, gpt: GPT?, size: Int64,
                               read: (Int64, Int) throws -> [UInt8]) throws -> [FATPartition] {
-        var candidates: [(table: String, number: Int, type: String, esp: Bool, start: UInt64)] = []
-        for p in gpt?.partitions ?? [] { candidates.append(("GPT", p.number, p.typeName, p.isEFISystem, p.firstLBA)) }
+        // Each table's sectors: the GPT's own size, 512 for the MBR.
+        var candidates: [(table: String, number: Int, type: String, esp: Bool, start: UInt64, sector: Int)] = []
+        for p in gpt?.partitions ?? [] { candidates.append(("GPT", p.number, p.typeName, p.isEFISystem, p.firstLBA, gpt!.sectorSize)) }
         for p in mbr?.partitions ?? [] where p.type != 0xEE {
-            candidates.append(("MBR", p.number, p.typeName, p.type == 0xEF, UInt64(p.startLBA)))
+            candidates.append(("MBR", p.number, p.typeName, p.type == 0xEF, UInt64(p.startLBA), 512))
         }
         var found: [FATPartition] = []
-        for c in candidates where c.start > 0 && c.start < UInt64(size / 512) {
-            let byte = Int64(c.start) * 512
+        for c in candidates where c.start > 0 && c.start < UInt64(size / Int64(c.sector)) {
+            let byte = Int64(c.start) * Int64(c.sector)
             if let fat = FATBootSector.parse(try read(byte, 512)) {
                 found.append(FATPartition(table: c.table, number: c.number, typeName: c.type, isEFISystem: c.esp, startByte: byte,
                                           fat: fat, loaders: loaders(at: byte, read: read)))

@@ -55,6 +55,24 @@ public struct Inspection: Sendable, Codable {
     }
 }
 
+extension Inspection {
+    /// `--deep` on a compressed image: the whole stream decoded, so a truncated, corrupt or
+    /// trailing one fails (first, with the write's words and exit status) instead of passing on
+    /// the strength of its first MiBs.
+    mutating func checkWholeStream(_ view: DecodedView, progress: ((String, Int64, Int64) -> Void)?) {
+        let name = view.format.rawValue
+        do {
+            let whole = try WholeDecode.run(view.file, format: view.format) { progress?("\(name) stream", $0, view.file.size) }
+            checks.insert(.init(id: "compression", status: .pass, detail: "the \(name) stream decodes whole: \(whole.decodedBytes) bytes, every check in it matches"), at: 1)
+        } catch {
+            let failure = (error as? EdgeError) ?? (error as? DeviceIOError).map(EdgeError.cannotRead)
+                ?? EdgeError(.malformed, "\(view.path): \(error)")
+            checks.insert(.init(id: "compression", status: .fail, detail: failure.message), at: 1)
+            failures.insert(failure, at: 0)
+        }
+    }
+}
+
 /// Runs every check of `inspect` on one image.
 public enum Inspector {
     public struct Options: Sendable {
@@ -68,11 +86,13 @@ public enum Inspector {
 
     public static func inspect(image: URL, options: Options = Options(),
                                progress: ((String, Int64, Int64) -> Void)? = nil) throws -> Inspection {
-        try ImageFileAccess.withImage(image.path) { file, format in
+        if let keyring = options.keyring { try Gpgv.requireKeyring(keyring) }
+        return try ImageFileAccess.withImage(image.path) { file, format in
             var inspection = try inspect(image: image, file: file, options: options, progress: progress)
             if let view = file as? DecodedView {
                 inspection.checks.insert(.init(id: "compression", status: .info, detail:
                     "\(view.format.rawValue)-compressed: read through its first \(DecodedView.readableBytes >> 20) MiB decompressed; structures past them (a backup GPT at a disk image's end) are not read"), at: 0)
+                if options.deep { inspection.checkWholeStream(view, progress: progress) }
                 inspection.fileSize = view.file.size
                 inspection.compression = Inspection.Compression(format: view.format, decodedBytes: view.statedSize)
             }
@@ -128,10 +148,19 @@ public enum Inspector {
         // Checksum file beside the image.
         var checksum: Inspection.DigestCheck?
         do {
-            if let expected = try ChecksumDiscovery.find(forImage: image) {
+            let view = file as? DecodedView
+            let decodedName = view.flatMap { _ in CompressedImageChecksum.decompressedName(of: image.lastPathComponent) }
+            if let expected = try ChecksumDiscovery.find(forImage: image, decodedName: decodedName) {
                 var check = Inspection.DigestCheck(source: expected.source, algorithm: expected.algorithm.rawValue, expected: expected.hex)
                 if options.deep {
-                    check.actual = try FileHasher.hash(file: image, algorithm: expected.algorithm) { progress?(expected.algorithm.rawValue, $0, storedSize) }
+                    if let view, expected.coverage == .image {
+                        // A checksum of the decompressed image: over the decoded bytes.
+                        check.actual = try WholeDecode.run(view.file, format: view.format, algorithm: expected.algorithm) {
+                            progress?(expected.algorithm.rawValue, $0, storedSize)
+                        }.digest
+                    } else {
+                        check.actual = try FileHasher.hash(file: image, algorithm: expected.algorithm) { progress?(expected.algorithm.rawValue, $0, storedSize) }
+                    }
                     if check.matches == true {
                         add("checksum", .pass, "\(expected.algorithm.rawValue) matches \(expected.source)")
                     } else {
@@ -263,7 +292,7 @@ public enum Inspector {
             add("gpt", .fail, error, EdgeError(.malformed, error))
         } else if let g = s.gpt {
             let parts = g.partitions.map { "\($0.number) '\($0.name)' \($0.typeName) \($0.firstLBA)-\($0.lastLBA)" }
-            add("gpt", .pass, "header and entry array CRC32 OK, \(g.partitions.count) partitions: " + parts.joined(separator: "; "), nil)
+            add("gpt", .pass, "header and entry array CRC32 OK, \(g.sectorSize)-byte sectors, \(g.partitions.count) partitions: " + parts.joined(separator: "; "), nil)
             switch g.backupPlacement {
             case .endOfImage:
                 add("gpt", .info, "backup header at sector \(g.backupLBA), the end of the image\(g.backupValid ? "" : " (not valid there)"): on a stick larger than the image it is not at the end of the disk", nil)

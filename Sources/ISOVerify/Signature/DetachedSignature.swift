@@ -46,9 +46,6 @@ public struct DetachedSignature: Sendable, Codable, Equatable {
             return DetachedSignature(signatureFile: signature.lastPathComponent, signedFile: signed.lastPathComponent,
                                      status: .notChecked, detail: "pass --keyring FILE to check it")
         }
-        guard FileManager.default.fileExists(atPath: keyring.path) else {
-            throw EdgeError(.usage, "keyring \(keyring.path) does not exist")
-        }
         let (result, detail) = try Gpgv.run([signature.path, signed.path], keyring: keyring)
         return DetachedSignature(signatureFile: signature.lastPathComponent, signedFile: signed.lastPathComponent,
                                  status: result.succeeded ? .good : .bad, detail: detail)

@@ -61,6 +61,8 @@ public struct GPT: Sendable, Codable, Equatable {
     public static let basicDataType = "EBD0A0A2-B9E5-4433-87C0-68B6B72699C7"
     /// Entry arrays larger than this (bytes) are refused: the standard is 16 KiB.
     public static let maximumEntryArrayBytes = 1 << 20
+    /// UEFI reserves at least this much for the entry array (128 entries of 128 bytes).
+    public static let minimumEntryArrayBytes = 16_384
     static let signature = Array("EFI PART".utf8)
 
     /// The entry array's length in whole sectors.
@@ -98,7 +100,8 @@ public struct GPT: Sendable, Codable, Equatable {
             throw EdgeError(.malformed, "GPT declares \(count) entries of \(size) bytes (\(arrayBytes) bytes): more than the 1 MiB allowed")
         }
         let (arrayOffset, overflow) = entriesLBA.multipliedReportingOverflow(by: UInt64(sectorSize))
-        guard !overflow, arrayOffset + arrayBytes <= UInt64(max(imageSize, 0)) else {
+        // Compared as a subtraction: a hostile LBA near 2^64 / sectorSize made the sum trap.
+        guard !overflow, arrayOffset <= UInt64(max(imageSize, 0)), arrayBytes <= UInt64(max(imageSize, 0)) - arrayOffset else {
             throw EdgeError(.malformed, "GPT entry array at LBA \(entriesLBA) (\(arrayBytes) bytes) points past the end of the image")
         }
         let array = try read(Int64(arrayOffset), Int(arrayBytes))
@@ -244,11 +247,12 @@ public struct GPT: Sendable, Codable, Equatable {
 
     /// Moves the backup header to the last sector of a disk of `diskSectors` sectors and its entry
     /// array just before it, and lets partitions use everything up to there (what a stick larger
-    /// than the image needs, as `sgdisk -e` does).
+    /// than the image needs, as `sgdisk -e` does). A disk too small for its partitions and backup
+    /// is a refusal (exit 3): the disk, not the table, is at fault.
     public mutating func relocateBackup(diskSectors: UInt64) throws {
         let tail = entryArraySectors + 1
         guard diskSectors < UInt64(Int64.max / Int64(sectorSize)), diskSectors > tail, diskSectors - 1 - tail >= lastUsedLBA else {
-            throw EdgeError(.malformed, "a disk of \(diskSectors) sectors is too small for this GPT: its partitions reach sector \(lastUsedLBA) and its backup needs \(tail) sectors at the end")
+            throw EdgeError(.refused, "a disk of \(diskSectors) sectors is too small for this GPT: its partitions reach sector \(lastUsedLBA) and its backup needs \(tail) sectors at the end")
         }
         guard diskSectors - 1 - tail >= firstUsableLBA else {
             throw EdgeError(.malformed, "GPT's first usable sector \(firstUsableLBA) lies past the end of a disk of \(diskSectors) sectors")
