@@ -68,15 +68,21 @@ struct CheckCommandTests {
         #expect(damaged.stderr.contains("not a user-data volume"), "\(damaged.stderr)")
     }
 
+    /// grub-mkrescue's GPT hybrid written to `loop` with an ISO 9660 user-data volume for site
+    /// austin: the image and the flash log naming the write.
+    func writeGPTHybridWithAnISO9660Volume(in dir: URL, to loop: LoopDevice) throws -> (image: String, log: String) {
+        let image = try InstallerImages.grubRescueHybrid(in: dir), userData = try userDataFile(validUserData)
+        let write = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--user-data", userData, "--fs", "iso9660"])
+        #expect(write.status == 0, "\(write.stderr)")
+        return (image, try logLine(image: image, device: loop.path, site: "austin", userData: userData))
+    }
+
     @Test func aGPTHybridWithAnISO9660VolumeIsNamedAndItsImageFileToo() throws {
         let dir = try TemporaryDirectory.make()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let image = try InstallerImages.grubRescueHybrid(in: dir), userData = try userDataFile(validUserData)
         let loop = try LoopDevice(size: 256 << 20)
         defer { loop.detach() }
-        let write = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--user-data", userData, "--fs", "iso9660"])
-        #expect(write.status == 0, "\(write.stderr)")
-        let log = try logLine(image: image, device: loop.path, site: "austin", userData: userData)
+        let (image, log) = try writeGPTHybridWithAnISO9660Volume(in: dir, to: loop)
 
         // The GPT inject rewrote (entry, backup moved, protective MBR) is put back before hashing.
         let good = try check([loop.path, "--log", log])
@@ -103,12 +109,9 @@ struct CheckCommandTests {
     @Test func aGPTHybridWithUserDataWhosePrimaryEntryChangedDoesNotMatch() throws {
         let dir = try TemporaryDirectory.make()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let image = try InstallerImages.grubRescueHybrid(in: dir), userData = try userDataFile(validUserData)
         let loop = try LoopDevice(size: 256 << 20)
         defer { loop.detach() }
-        let write = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--user-data", userData, "--fs", "iso9660"])
-        #expect(write.status == 0, "\(write.stderr)")
-        let log = try logLine(image: image, device: loop.path, site: "austin", userData: userData)
+        let (image, log) = try writeGPTHybridWithAnISO9660Volume(in: dir, to: loop)
         #expect(try check([loop.path, "--log", log]).status == 0)
 
         // Partition 2 (the ESP) of the primary only: its first sector 8 on, a new name, both CRCs again.
