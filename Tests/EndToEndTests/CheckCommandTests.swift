@@ -68,15 +68,21 @@ struct CheckCommandTests {
         #expect(damaged.stderr.contains("not a user-data volume"), "\(damaged.stderr)")
     }
 
+    /// grub-mkrescue's GPT hybrid written to `loop` with an ISO 9660 user-data volume for site
+    /// austin: the image and the flash log naming the write.
+    func writeGPTHybridWithAnISO9660Volume(in dir: URL, to loop: LoopDevice) throws -> (image: String, log: String) {
+        let image = try InstallerImages.grubRescueHybrid(in: dir), userData = try userDataFile(validUserData)
+        let write = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--user-data", userData, "--fs", "iso9660"])
+        #expect(write.status == 0, "\(write.stderr)")
+        return (image, try logLine(image: image, device: loop.path, site: "austin", userData: userData))
+    }
+
     @Test func aGPTHybridWithAnISO9660VolumeIsNamedAndItsImageFileToo() throws {
         let dir = try TemporaryDirectory.make()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let image = try InstallerImages.grubRescueHybrid(in: dir), userData = try userDataFile(validUserData)
         let loop = try LoopDevice(size: 256 << 20)
         defer { loop.detach() }
-        let write = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--user-data", userData, "--fs", "iso9660"])
-        #expect(write.status == 0, "\(write.stderr)")
-        let log = try logLine(image: image, device: loop.path, site: "austin", userData: userData)
+        let (image, log) = try writeGPTHybridWithAnISO9660Volume(in: dir, to: loop)
 
         // The GPT inject rewrote (entry, backup moved, protective MBR) is put back before hashing.
         let good = try check([loop.path, "--log", log])
@@ -95,6 +101,42 @@ struct CheckCommandTests {
         let damaged = try check([loop.path, "--log", log])
         #expect(damaged.status != 0, "\(damaged.stdout)")
         #expect(!damaged.stdout.contains("intact"), "\(damaged.stdout)")
+    }
+
+    /// Was: the tables put back before hashing came from the image's own backup GPT alone, so the
+    /// stick's primary never entered the hash: an ESP entry moved and renamed there (both CRCs
+    /// recomputed) left the stick "intact".
+    @Test func aGPTHybridWithUserDataWhosePrimaryEntryChangedDoesNotMatch() throws {
+        let dir = try TemporaryDirectory.make()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let loop = try LoopDevice(size: 256 << 20)
+        defer { loop.detach() }
+        let (image, log) = try writeGPTHybridWithAnISO9660Volume(in: dir, to: loop)
+        #expect(try check([loop.path, "--log", log]).status == 0)
+
+        // Partition 2 (the ESP) of the primary only: its first sector 8 on, a new name, both CRCs again.
+        let tamper = try Shell.bash("""
+            python3 - '\(loop.path)' <<'EOF'
+            import os, struct, sys, zlib
+            fd = os.open(sys.argv[1], os.O_RDWR)
+            header = bytearray(os.pread(fd, 512, 512))
+            entries, count, size = struct.unpack_from('<QII', header, 72)
+            array = bytearray(os.pread(fd, count * size, entries * 512))
+            first = struct.unpack_from('<Q', array, size + 32)[0]
+            struct.pack_into('<Q', array, size + 32, first + 8)
+            array[size + 56:size + 64] = 'evil'.encode('utf-16le')
+            struct.pack_into('<I', header, 88, zlib.crc32(bytes(array)))
+            struct.pack_into('<I', header, 16, 0)
+            struct.pack_into('<I', header, 16, zlib.crc32(bytes(header[:struct.unpack_from('<I', header, 12)[0]])))
+            os.pwrite(fd, bytes(array), entries * 512); os.pwrite(fd, bytes(header), 512); os.fsync(fd); os.close(fd)
+            print(first)
+            EOF
+            """)
+        #expect(tamper.trimmingCharacters(in: .whitespacesAndNewlines) == "288", "\(tamper)")
+        let changed = try check([loop.path, "--log", log])
+        #expect(changed.status == 4, "\(changed.stdout)")
+        #expect(!changed.stdout.contains("intact: the image"), "\(changed.stdout)")
+        #expect(changed.stderr.contains("does not match grub-hybrid.iso written to it"), "\(changed.stderr)")
     }
 
     @Test func aStickTheLogDoesNotKnowIsUnverified() throws {

@@ -219,6 +219,31 @@ struct DiskImageTests {
         #expect(try Shell.bash("sha256sum < '\(loop.path)'") == before)
     }
 
+    /// Was: `check` read the tables in 512-byte sectors always, so it found no GPT to put back on a
+    /// 4096-byte-sector disk and said the intact image the log names did not match.
+    @Test func a4096ByteSectorImageChecksIntactOnA4096ByteSectorDisk() throws {
+        let fourK = GPTDiskImage.fourK
+        let dir = try TemporaryDirectory.make(prefix: "edgeflash-diskimage-4k")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let image = try fourK.make(in: dir), log = dir.appendingPathComponent("flash.jsonl").path
+        try Shell.bash("cd '\(dir.path)' && sha256sum '\(URL(fileURLWithPath: image).lastPathComponent)' > '\(image).sha256'")
+        let loop = try LoopDevice(size: fourK.bytes * 2, sectorSize: 4096)
+        defer { loop.detach() }
+        let write = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--no-probe", "--log", log])
+        #expect(write.status == 0, "\(write.stderr)")
+
+        let check = try EdgeFlashBinary.run(["check", loop.path, "--log", log])
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+        #expect(check.stdout.contains("intact: the image \(URL(fileURLWithPath: image).lastPathComponent) in the log"), "\(check.stdout)")
+        #expect(check.stdout.contains("the backup GPT at the disk's end)"), "\(check.stdout)")
+
+        // The moved backup's disk GUID changed (4 KiB sectors: the header is the disk's last one).
+        let offset = fourK.bytes * 2 - 4096 + 60, byte = try loop.read(offset: offset, count: 1)[0]
+        try Shell.bash("printf '\\\(String(~byte, radix: 8))' | dd of='\(loop.path)' bs=1 seek=\(offset) conv=notrunc,fsync status=none")
+        let changed = try EdgeFlashBinary.run(["check", loop.path, "--log", log])
+        #expect(changed.status == 4, "\(changed.stdout)\(changed.stderr)")
+    }
+
     /// A 512-byte-sector image (plain, and xz-compressed) to a 4096-byte-sector disk, and the
     /// reverse: refused with the reason before anything is written.
     @Test func aDiskWithAnotherSectorSizeIsRefusedUntouched() throws {

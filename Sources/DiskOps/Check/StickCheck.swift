@@ -58,7 +58,8 @@ public enum StickCheck {
         let device = try BlockDevice(path: path, access: .readOnly, direct: true)
         defer { device.close() }
         device.dropCaches()
-        let survey = try InjectionSurvey(targetSize: device.size, imageSize: nil, read: device.readDirect)
+        let survey = try InjectionSurvey(targetSize: device.size, imageSize: nil, sectorSize: device.logicalSectorSize,
+                                         read: device.readDirect)
 
         let region = try image.map { try compare(device, with: $0, bmap: bmap, keyring: keyring, cancel: cancel, progress: progress) }
             ?? identify(device, survey: survey, known: known, cancel: cancel, progress: progress)

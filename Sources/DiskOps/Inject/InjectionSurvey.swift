@@ -17,8 +17,10 @@ struct InjectionSurvey {
     /// when the table is full.
     var number: Int?
 
-    init(targetSize: Int64, imageSize: Int64?, read: (Int64, Int) throws -> [UInt8]) throws {
-        tables = try TargetTables.read(diskSize: targetSize, sectorSize: Int(InjectionPlanner.sector), read: read)
+    /// `sectorSize`: the target's logical sector size for `check`, which reads what a write left on
+    /// any disk; an injection is planned on 512-byte sectors only.
+    init(targetSize: Int64, imageSize: Int64?, sectorSize: Int = Int(InjectionPlanner.sector), read: (Int64, Int) throws -> [UInt8]) throws {
+        tables = try TargetTables.read(diskSize: targetSize, sectorSize: sectorSize, read: read)
         let layout = tables.layout
         // The ISO9660 image's own size: a partition starting before it is part of the image.
         let isoSize = VolumeLabelProbe.iso9660Size(try read(0, VolumeLabelProbe.bytesNeeded))
