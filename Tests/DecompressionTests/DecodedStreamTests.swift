@@ -103,15 +103,6 @@ private func decodeError(_ path: String) -> EdgeError? {
         #expect(offset >= 200_000 - 131_072 && offset <= length, "offset \(offset) of \(length)")
     }
 
-    @Test func gzipWithGarbageAfterItIsRefusedWhereTheGarbageStarts() throws {
-        let length = try Data(contentsOf: URL(fileURLWithPath: fixture.images.gzip)).count
-        let junk = try CompressedImages.withTrailing("not gzip", after: fixture.images.gzip,
-                                                     as: fixture.directory.appendingPathComponent("junk.iso.gz").path)
-        let error = try #require(decodeError(junk))
-        #expect(error.code == .malformed)
-        #expect(error.message.contains("trailing garbage at byte offset \(length)"), "\(error.message)")
-    }
-
     @Test func concatenatedGzipMembersDecodeInTurn() throws {
         let twice = fixture.directory.appendingPathComponent("twice.gz").path
         try Shell.bash("cat '\(fixture.images.gzip)' '\(fixture.images.gzip)' > '\(twice)'")
@@ -147,8 +138,9 @@ private func decodeError(_ path: String) -> EdgeError? {
 
     /// Was: bytes after an xz stream were called a truncation or corruption past them, and after a
     /// zstd frame a corruption; now all three formats say where the garbage starts.
-    @Test func garbageAfterAnXzOrZstdStreamIsNamedWhereItStarts() throws {
-        for (source, garbage) in [(fixture.images.xz, "garbage\n"), (fixture.images.xz, "garbage-garbage-garbage-garbage"),
+    @Test func garbageAfterAStreamIsNamedWhereItStarts() throws {
+        for (source, garbage) in [(fixture.images.gzip, "not gzip"),
+                                  (fixture.images.xz, "garbage\n"), (fixture.images.xz, "garbage-garbage-garbage-garbage"),
                                   (fixture.images.zstd, "garbage\n"), (fixture.images.zstd, "ab")] {
             let length = try Data(contentsOf: URL(fileURLWithPath: source)).count
             let junk = try CompressedImages.withTrailing(garbage, after: source,
