@@ -40,10 +40,7 @@ public final class CompressedImage: HashedImageSource, @unchecked Sendable {
     /// The decoded length of a stream that does not state it, by decoding it once (a comparison
     /// with a stick needs the image's length before it starts).
     static func decodedLength(of file: ImageFile, format: CompressionFormat) throws -> Int64 {
-        let stream = try DecodedStream(file: file.file, format: format)
-        let buffer = AlignedBuffer(capacity: WritePlan.defaultChunkSize)
-        while try stream.read(into: UnsafeMutableRawBufferPointer(start: buffer.pointer, count: buffer.capacity)) == buffer.capacity {}
-        return stream.decodedBytes
+        try DecodedStream(file: file.file, format: format).readToEnd()
     }
 
     /// Once `size` bytes were read: reads on, so the decoder checks what ends the stream (the last
