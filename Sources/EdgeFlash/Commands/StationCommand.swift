@@ -18,8 +18,16 @@ struct StationCommand: ParsableCommand {
             of the site and the stick's serial. Then "<site>: done, remove the stick". A drive that \
             was already there when the station started is never touched, nor is a stick written \
             twice while it stays plugged in. Sticks inserted together are written side by side; a \
-            failed stick is logged and its site goes to the next stick. Every stick's result is a \
+            failed stick is logged and its site goes to the next stick, and a stick inserted while \
+            the others fill --count waits for a failed one's place. Every stick's result is a \
             line of the flash log (operation station): see docs/flash-log.md.
+
+            Refused at the start, before any stick is taken: a flash log that cannot be appended \
+            to (exit 5), an image that does not state its decompressed size (gzip; zstd made from \
+            a pipe; exit 3). The checksum the image is checked against is said at the start, as \
+            write says it. The station stops on its own, stopping sticks being written as Ctrl-C \
+            does, when the image does not match its checksum (exit 4) or a flash log append \
+            failed (exit 5): either would fail or repeat every next stick.
 
             New drives are noticed through the kernel's uevents, with /sys/block read again every \
             half second. Without --yes the station asks once, at the start: every new stick \
