@@ -197,8 +197,10 @@ extension StationTests {
         defer { try? FileManager.default.removeItem(at: setup.directory) }
         let station = try Running(setup.arguments + ["--count", "1"], loopDirectory: setup.directory)
         #expect(station.wait(for: "insert a stick"), "\(station.text)")
-        // Paced, and its second MiB unreadable: it fails on reading back, still in flight when the good one comes.
-        let failing = try FaultyStick(.init(size: 128 << 20, failReads: [(1 << 20)..<(2 << 20)], bytesPerSecond: 1 << 20), in: setup.directory)
+        // Paced to 1 MiB/s, its second MiB unreadable once the probe and the clearing (3 MiB
+        // written) are over: it fails reading the image back, still in flight when the good one comes.
+        let failing = try FaultyStick(.init(size: 128 << 20, failReads: [(1 << 20)..<(2 << 20)], bytesPerSecond: 1 << 20,
+                                            armAfterBytes: 3 << 20), in: setup.directory)
         defer { failing.detach() }
         #expect(station.wait(for: "berlin: writing \(failing.path)"), "\(station.text)")
         let good = try LoopDevice(size: 128 << 20, directory: try setup.subdirectory("good"))
