@@ -193,6 +193,32 @@ struct CompressedWriteTests {
         }
     }
 
+    /// `verify --against` decodes a gzip image (no header states its length) once, comparing the
+    /// stick as it goes. Counted by the kernel: `rchar`, the bytes read(2) returned, which a shell's
+    /// /proc/PID/io adds up for the children it waited for. The image is random, so gzip stores
+    /// it as large as it is, and longer than the 64 MiB the parsers decode: a second decode
+    /// would read the compressed file twice. Slack: the stick's reader runs at most 4 chunks of
+    /// 4 MiB ahead of the stream's end, and the parsers read the first MiBs.
+    @Test func verifyAgainstDecodesAGzipStreamOnce() throws {
+        let image = directory.appendingPathComponent("random.img").path
+        try Shell.bash("head -c 80M /dev/urandom > '\(image)' && gzip -1 -c '\(image)' > '\(image).gz' && rm '\(image)'")
+        defer { try? FileManager.default.removeItem(atPath: image + ".gz") }
+        let loop = try LoopDevice(size: 96 << 20)
+        defer { loop.detach() }
+        let write = try EdgeFlashBinary.run(["write", image + ".gz", loop.path, "--yes", "--no-probe"])
+        #expect(write.status == 0, "\(write.stderr)")
+        let counted = try Shell.bash("""
+            '\(EdgeFlashBinary.url.path)' verify '\(image).gz' --against \(loop.path) >/dev/null 2>&1 && echo ok
+            sed -n 's/^rchar: //p' /proc/$$/io
+            """).split(separator: "\n")
+        #expect(counted.first == "ok", "verify failed")
+        let read = try #require(Int64(counted.last ?? ""))
+        let compressed = try #require(try FileManager.default.attributesOfItem(atPath: image + ".gz")[.size] as? Int64)
+        let stick: Int64 = 80 << 20
+        #expect(read < stick + compressed * 3 / 2 + (24 << 20),
+                "read \(read) bytes: the \(stick)-byte stick and the \(compressed)-byte file more than once")
+    }
+
     /// `verify` without a device: a digest of the decompressed image is checked over the decoded
     /// bytes, one of the compressed file over the file as stored; any other is a mismatch.
     @Test func verifyChecksADigestOfEitherBytes() throws {
