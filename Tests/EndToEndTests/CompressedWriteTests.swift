@@ -193,6 +193,32 @@ struct CompressedWriteTests {
         }
     }
 
+    /// `verify --against` with a gzip image, compared as it decodes: a stick shorter than the image
+    /// is named with the image's whole length (decoded on past the stick's end), and a truncated
+    /// stream or one with garbage after it fails as a damaged file (exit 6), not as a stick that
+    /// differs.
+    @Test func verifyAgainstAGzipStreamNamesAShortStickAndADamagedStream() throws {
+        let small = try LoopDevice(size: 2 << 20)
+        defer { small.detach() }
+        let short = try EdgeFlashBinary.run(["verify", images.gzip, "--against", small.path])
+        #expect(short.status == 4, "\(short.stderr)")
+        #expect(short.stderr.contains("\(small.path) (2.1 MB) is smaller than \(images.gzip) (5.1 MB): it cannot hold this image"), "\(short.stderr)")
+
+        let loop = try stickHoldingTheISO()
+        defer { loop.detach() }
+        let gzipSize = try #require(FileManager.default.attributesOfItem(atPath: images.gzip)[.size] as? Int)
+        let cases: [(path: String, says: String)] = [
+            (try CompressedImages.truncated(images.gzip, to: gzipSize * 19 / 20, as: directory.appendingPathComponent("cut-verify.iso.gz").path),
+             "truncated: the gzip data ends at byte offset"),
+            (try CompressedImages.withTrailing("garbage", after: images.gzip, as: directory.appendingPathComponent("junk-verify.iso.gz").path),
+             "trailing garbage at byte offset \(gzipSize)"),
+        ]
+        for (path, says) in cases {
+            let result = try EdgeFlashBinary.run(["verify", path, "--against", loop.path])
+            #expect(result.status == 6 && result.stderr.contains(says), "\(path): \(result.stderr)")
+        }
+    }
+
     /// `verify --against` decodes a gzip image (no header states its length) once, comparing the
     /// stick as it goes. Counted by the kernel: `rchar`, the bytes read(2) returned, which a shell's
     /// /proc/PID/io adds up for the children it waited for. The image is random, so gzip stores
