@@ -6,6 +6,8 @@ public final class LoopDevice: @unchecked Sendable {
     public let path: String
     public let backingFile: URL
     private var attached = true
+    /// losetup's options the device was attached with, for `reattach`.
+    private let options: [String]
 
     /// Creates a sparse file of `size` bytes (in `directory`, default a fresh temp dir) and attaches it,
     /// with `sectorSize`-byte logical sectors (4096: a 4Kn disk).
@@ -16,13 +18,28 @@ public final class LoopDevice: @unchecked Sendable {
         let handle = try FileHandle(forWritingTo: backingFile)
         try handle.truncate(atOffset: UInt64(size))
         try handle.close()
-        var args = ["--find", "--show", "--sector-size", "\(sectorSize)"]
-        if directIO { args.append("--direct-io=on") }
-        if readOnly { args.append("--read-only") }
-        args.append(backingFile.path)
+        var options = ["--sector-size", "\(sectorSize)"]
+        if directIO { options.append("--direct-io=on") }
+        if readOnly { options.append("--read-only") }
+        self.options = options
+        let args = ["--find", "--show"] + options + [backingFile.path]
         let result = try Shell.run("losetup", args)
         guard result.succeeded else { throw ShellError(command: "losetup " + args.joined(separator: " "), result: result) }
         path = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Detaches the device and attaches the same file to it again, as a stick pulled and plugged
+    /// back in: the kernel counts it as another disk (a new sysfs `diskseq`). When another process
+    /// took the device in between, this one is left detached (never detaching theirs) and throws.
+    public func reattach() throws {
+        _ = try Shell.run("losetup", ["-d", path])
+        let args = options + [path, backingFile.path]
+        let result = try Shell.run("losetup", args)
+        guard result.succeeded else {
+            attached = false
+            try? FileManager.default.removeItem(at: backingFile)
+            throw ShellError(command: "losetup " + args.joined(separator: " "), result: result)
+        }
     }
 
     /// The device's bytes at `offset`, read through the backing file.

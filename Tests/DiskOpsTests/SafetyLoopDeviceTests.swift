@@ -1,4 +1,5 @@
 import Foundation
+import EdgeCore
 import Testing
 import TestSupport
 @testable import DiskOps
@@ -154,5 +155,43 @@ final class MountedExt4 {
     func remove() {
         _ = try? Shell.run("umount", [mountpoint.path])
         try? FileManager.default.removeItem(at: mountpoint)
+    }
+}
+
+/// A /dev/disk/by-diskseq link names one disk instance: once the device it points to is another
+/// disk (a loop device attached again gets a new diskseq), the link is refused as stale. No udev
+/// here: the links are made in a temporary directory named by-diskseq, as udev names them.
+@Suite(.serialized, .enabled(if: Privileges.isRoot, Privileges.rootReason))
+struct DiskSequenceLinkTests {
+    func diskSequence(_ loop: LoopDevice) throws -> UInt64 {
+        let name = URL(fileURLWithPath: loop.path).lastPathComponent
+        let text = try String(contentsOfFile: "/sys/block/\(name)/diskseq", encoding: .utf8)
+        return try #require(UInt64(text.trimmingCharacters(in: .whitespacesAndNewlines)))
+    }
+
+    @Test func aLinkToADiskAttachedAgainIsStaleAndRefused() throws {
+        let loop = try LoopDevice(size: 32 * SafetyLoopDeviceTests.mib)
+        defer { loop.detach() }
+        let dir = try TemporaryDirectory.make(prefix: "edgeflash-diskseq").appendingPathComponent("by-diskseq")
+        defer { try? FileManager.default.removeItem(at: dir.deletingLastPathComponent()) }
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        func link(_ sequence: UInt64) throws -> String {
+            let path = dir.appendingPathComponent("\(sequence)").path
+            try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: loop.path)
+            return path
+        }
+        let before = try diskSequence(loop), old = try link(before)
+        #expect(try TargetCheck.check(SafetyLoopDeviceTests().ipxeRequest(old)).path == loop.path)
+
+        try loop.reattach()
+        let after = try diskSequence(loop)
+        #expect(after != before)
+        let refused = try SafetyLoopDeviceTests().refusal(SafetyLoopDeviceTests().ipxeRequest(old))
+        #expect(refused.reason == .staleLink)
+        #expect(refused.exitStatus == .refused)
+        #expect(refused.message == "\(old) is a stale link: it names disk sequence \(before), but \(loop.path), which it points to, is disk sequence \(after): another disk than the one the link was made for")
+        #expect(refused.hint == "name the disk by its /dev/disk/by-id link or its device name (see 'edgeflash list --all'); no flag overrides this")
+        // The link udev makes for the disk as it is now names it.
+        #expect(try TargetCheck.check(SafetyLoopDeviceTests().ipxeRequest(try link(after))).path == loop.path)
     }
 }

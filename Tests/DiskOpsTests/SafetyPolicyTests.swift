@@ -32,6 +32,7 @@ import TestSupport
         var editMounts: @Sendable (inout [MountEntry]) -> Void = { _ in }
         var swaps: [SwapEntry] = []
         var reports: [String: BlkidReport] = [:]
+        var sequenceLink: DiskSequenceLink?
         var reason: TargetRefusal.Reason
         var message: String
         var hint: String?
@@ -101,6 +102,15 @@ import TestSupport
         Case(name: "device-mapper device", fixture: "laptop", device: "/dev/dm-0", target: block(253, 0),
              editMounts: { $0.removeAll { $0.mountpoint == "/" } },
              reason: .notCandidate, message: "virtual device (dm)", hint: "pass --force"),
+        // A by-diskseq link whose disk is gone, pointing at the stick plugged in since: refused
+        // before anything about the stick (which would be allowed) is weighed.
+        Case(name: "stale by-diskseq link", fixture: "laptop", device: "/dev/disk/by-diskseq/17", target: block(8, 16),
+             sequenceLink: DiskSequenceLink(named: 17, current: 23), reason: .staleLink,
+             message: "/dev/disk/by-diskseq/17 is a stale link: it names disk sequence 17, but /dev/sdb, which it points to, is disk sequence 23: another disk than the one the link was made for",
+             hint: "name the disk by its /dev/disk/by-id link or its device name (see 'edgeflash list --all'); no flag overrides this"),
+        Case(name: "by-diskseq link to a device without a diskseq", fixture: "laptop", device: "/dev/disk/by-diskseq/17", target: block(8, 16),
+             sequenceLink: DiskSequenceLink(named: 17, current: nil), reason: .staleLink,
+             message: "/dev/disk/by-diskseq/17 names disk sequence 17, but /dev/sdb, which it points to, states none: it cannot be told to be the disk the link was made for"),
     ]
 
     /// loop-root's backing files live on 8:1 (backing-files): disk0.img (inode 1201) backs loop0,
@@ -183,7 +193,7 @@ import TestSupport
         var disks = Inventory.disks(from: snapshot) { path, offset, _ in c.reports["\(path)@\(offset)"] }
         c.edit(&disks)
         return TargetFacts(disks: disks, mounts: snapshot.mounts, swaps: snapshot.swaps + c.swaps, target: c.target, imageDevice: c.imageDevice,
-                           imageFile: c.imageFile)
+                           imageFile: c.imageFile, sequenceLink: c.sequenceLink)
     }
 
     static func request(for c: Case) -> TargetRequest {
@@ -300,6 +310,22 @@ import TestSupport
                 #expect(error.exitStatus == .refused)
             }
         }
+    }
+
+    /// A by-diskseq link is known by its shape; one that still names its disk is the disk.
+    @Test func aCurrentDiskSequenceLinkIsTheDisk() throws {
+        #expect(DiskSequenceLink.sequence(named: "/dev/disk/by-diskseq/17") == 17)
+        #expect(DiskSequenceLink.sequence(named: "/tmp/copy/by-diskseq/9") == 9)
+        #expect(DiskSequenceLink.sequence(named: "/dev/disk/by-diskseq/17-part1") == nil)
+        #expect(DiskSequenceLink.sequence(named: "/dev/disk/by-id/17") == nil)
+        #expect(DiskSequenceLink.sequence(named: "17") == nil)
+        var c = Case(name: "ok", fixture: "laptop", device: "/dev/disk/by-diskseq/23", target: Self.block(8, 16), reason: .missing, message: "")
+        c.sequenceLink = DiskSequenceLink(named: 23, current: 23)
+        guard case .allowed(let disk) = try TargetPolicy.evaluate(Self.request(for: c), facts: try Self.facts(for: c)) else {
+            Issue.record("expected the stick to be allowed")
+            return
+        }
+        #expect(disk.path == "/dev/sdb")
     }
 
     @Test func freeLoopDeviceBesideALoopRootIsAllowed() throws {

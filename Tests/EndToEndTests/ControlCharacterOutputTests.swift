@@ -51,4 +51,52 @@ struct ControlCharacterOutputTests {
         #expect(volume.stdout.contains("pwned"), "\(volume.stdout)")
         #expect(Self.isPlain(volume.stdout + volume.stderr), "\(volume.stdout)")
     }
+
+    /// Was: ArgumentParser printed its errors itself, quoting what was typed raw.
+    @Test func anArgumentParserErrorIsShownNotObeyed() throws {
+        let option = try EdgeFlashBinary.run(["write", "--" + Self.hostile, "/dev/null"])
+        #expect(option.stderr.contains("Unknown option '--\\e]0;pwned\\x07\\e[2J'"), "\(option.stderr)")
+        let value = try EdgeFlashBinary.run(["write", "x.iso", "/dev/null", "--expect-size", Self.hostile])
+        #expect(value.stderr.contains("The value '\\e]0;pwned\\x07\\e[2J' is invalid for '--expect-size"), "\(value.stderr)")
+        for result in [option, value] {
+            #expect(result.status == 64)
+            #expect(Self.isPlain(result.stderr + result.stdout), "\(result.stderr)")
+        }
+        let help = try EdgeFlashBinary.run(["write", "--help"])
+        #expect(help.status == 0 && help.stdout.contains("USAGE: edgeflash write"), "\(help.stdout)")
+    }
+
+    /// Was: a newline in a GPT partition name started a line of its own in `inspect`'s report.
+    @Test func aNewlineInAPartitionNameCannotForgeALine() throws {
+        let dir = try TemporaryDirectory.make()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let gpt = dir.appendingPathComponent("gpt.img").path
+        try #require(try Shell.run("truncate", ["-s", "8M", gpt]).succeeded)
+        try #require(try Shell.run("sgdisk", ["-o", "-n1:2048:0", "-c", "1:EFI\nVerified OK", gpt]).succeeded)
+        let result = try EdgeFlashBinary.run(["inspect", gpt])
+        #expect(result.stdout.contains("'EFI\\nVerified OK'"), "\(result.stdout)")
+        #expect(!result.stdout.split(separator: "\n").contains { $0.hasPrefix("Verified") }, "\(result.stdout)")
+    }
+
+    /// A volume label with a newline and U+009B (CSI): one table row in `list`; in `list --json`
+    /// escaped (\u009b), the same label to a JSON parser. Was: the newline made a row of its own
+    /// and the JSON held U+009B raw.
+    @Test func aHostileVolumeLabelStaysOnItsRowAndInertInJSON() throws {
+        let label = "A\u{9B}2J\nVerified"
+        let loop = try LoopDevice(size: 16 << 20, directIO: false)
+        defer { loop.detach() }
+        try #require(try Shell.run("mkfs.ext4", ["-q", "-F", "-L", label, loop.path]).succeeded)
+        let table = try EdgeFlashBinary.run(["list", "--all"])
+        let row = try #require(table.stdout.split(separator: "\n").first { $0.hasPrefix(loop.path + " ") }, "\(table.stdout)")
+        #expect(row.contains("A\\u{9b}2J\\nVerified"), "\(row)")
+        #expect(!table.stdout.split(separator: "\n").contains { $0.hasPrefix("Verified") }, "\(table.stdout)")
+        #expect(Self.isPlain(table.stdout), "\(table.stdout)")
+
+        let json = try EdgeFlashBinary.run(["list", "--all", "--json"])
+        #expect(json.stdout.contains("A\\u009b2J\\nVerified"), "\(json.stdout)")
+        #expect(Self.isPlain(json.stdout), "\(json.stdout)")
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let disk = try #require((document["disks"] as? [[String: Any]])?.first { $0["path"] as? String == loop.path })
+        #expect(disk["label"] as? String == label)
+    }
 }

@@ -52,7 +52,7 @@ enum InjectedVolumeCheck {
             }
             isoSize = declared
         default:
-            throw EdgeError(.mismatch, "\(place) holds \(probe.type ?? "no filesystem")\(probe.label.map { " labelled \($0)" } ?? ""), not a user-data volume (vfat CIDATA or iso9660 cidata)",
+            throw EdgeError(.mismatch, "\(place) holds \(probe.type ?? "no filesystem")\(probe.label.map { " labelled \(VisibleText.inLine($0))" } ?? ""), not a user-data volume (vfat CIDATA or iso9660 cidata)",
                             hint: hint)
         }
         func readFile(_ name: String) throws -> [UInt8]? {

@@ -24,7 +24,7 @@ enum InjectionReadBack {
         }
         let probe = try BlkidProbe.probe(path: path, offset: plan.start, size: plan.size)
         guard probe.type == plan.fileSystem.rawValue, probe.label == plan.label else {
-            throw EdgeError(.mismatch, "libblkid finds \(probe.type ?? "no filesystem") labelled \(probe.label ?? "nothing") at byte \(plan.start) of \(path), not \(plan.fileSystem.rawValue) labelled \(plan.label)",
+            throw EdgeError(.mismatch, "libblkid finds \(probe.type ?? "no filesystem") labelled \(probe.label.map(VisibleText.inLine) ?? "nothing") at byte \(plan.start) of \(path), not \(plan.fileSystem.rawValue) labelled \(plan.label)",
                             hint: "The stick may be failing; try another one.")
         }
     }

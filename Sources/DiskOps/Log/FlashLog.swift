@@ -38,11 +38,9 @@ public struct FlashLog: Sendable {
                                 hint: "Give another file with --log.")
             }
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let line = try encoder.encode(record)
+        let line = try JSONLine.encode(record)
         do {
-            try appendLine(Array(line), to: path)
+            try appendLine(Array(line.utf8), to: path)
         } catch {
             throw EdgeError(.io, "cannot append to the flash log \(path): \(error.message)", hint: "Give another file with --log.")
         }

@@ -20,7 +20,7 @@ public struct DiskExpectation: Sendable, Equatable {
     func refusal(for disk: Disk, as name: String) -> TargetRefusal? {
         let hint = "check the disk with 'edgeflash list --all'; no flag overrides this"
         if let serial, disk.serial?.trimmingCharacters(in: .whitespaces) != serial.trimmingCharacters(in: .whitespaces) {
-            let has = disk.serial.map { "has serial \($0)" } ?? "reports no serial"
+            let has = disk.serial.map { "has serial \(VisibleText.inLine($0))" } ?? "reports no serial"
             return TargetRefusal(.notExpected, "\(name) \(has), not the expected \(serial) (--expect-serial)", hint: hint)
         }
         if let size, disk.size != size {

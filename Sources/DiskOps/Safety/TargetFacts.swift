@@ -11,15 +11,19 @@ public struct TargetFacts: Sendable {
     public var imageDevice: DeviceNumber?
     /// The image file's device and inode, so a loop device over it is found by any path.
     public var imageFile: FileIdentity?
+    /// The target path as a /dev/disk/by-diskseq link, with the sequence number of the device it
+    /// points to now; nil for any other path.
+    public var sequenceLink: DiskSequenceLink?
 
     public init(disks: [Disk], mounts: [MountEntry] = [], swaps: [SwapEntry] = [], target: FileStatus?,
-                imageDevice: DeviceNumber?, imageFile: FileIdentity? = nil) {
+                imageDevice: DeviceNumber?, imageFile: FileIdentity? = nil, sequenceLink: DiskSequenceLink? = nil) {
         self.disks = disks
         self.mounts = mounts
         self.swaps = swaps
         self.target = target
         self.imageDevice = imageDevice
         self.imageFile = imageFile
+        self.sequenceLink = sequenceLink
     }
 
     /// Reads the machine: /sys, mountinfo, /proc/swaps, libblkid, and stat of both paths.
@@ -38,8 +42,9 @@ public struct TargetFacts: Sendable {
     }
 
     private static func facts(_ request: TargetRequest, disks: [Disk], snapshot: SystemSnapshot) -> TargetFacts {
-        let image = request.imagePath.flatMap(FileStatus.of)
-        return TargetFacts(disks: disks, mounts: snapshot.mounts, swaps: snapshot.swaps, target: FileStatus.of(request.devicePath),
-                           imageDevice: image?.containingDevice, imageFile: image?.kind == .regularFile ? image?.identity : nil)
+        let image = request.imagePath.flatMap(FileStatus.of), target = FileStatus.of(request.devicePath)
+        return TargetFacts(disks: disks, mounts: snapshot.mounts, swaps: snapshot.swaps, target: target,
+                           imageDevice: image?.containingDevice, imageFile: image?.kind == .regularFile ? image?.identity : nil,
+                           sequenceLink: DiskSequenceLink.live(path: request.devicePath, device: target?.rawDevice))
     }
 }

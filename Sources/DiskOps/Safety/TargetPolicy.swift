@@ -24,6 +24,11 @@ public enum TargetPolicy {
             throw TargetRefusal(.notBlockDevice, "\(path) is \(target.kindName), not a block device",
                                 hint: "give the whole disk, such as /dev/sdb; run 'edgeflash list' to see them")
         }
+        // A stale by-diskseq link points at another disk than it names: nothing else about that
+        // disk matters, the user never named it.
+        if let refusal = facts.sequenceLink?.refusal(path, pointingTo: facts.disks.first { $0.devNumber == dev }?.path ?? "device \(dev)") {
+            throw refusal
+        }
         if let (disk, part) = partition(numbered: dev, in: facts.disks) {
             throw partitionRefusal(path, part: part, disk: disk)
         }

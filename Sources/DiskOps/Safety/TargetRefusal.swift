@@ -5,7 +5,7 @@ import EdgeCore
 public struct TargetRefusal: EdgeFlashError, Equatable {
     public enum Reason: String, Sendable, CaseIterable {
         case missing, notBlockDevice, partition, unknownDevice, systemDisk, holdsImage, aliasOfProtected, readOnly
-        case tooSmall, heldByStack, mounted, unmountFailed, notCandidate, busy, notExpected
+        case tooSmall, heldByStack, mounted, unmountFailed, notCandidate, busy, notExpected, staleLink
     }
 
     public let reason: Reason

@@ -186,6 +186,7 @@ final class StationOutput: Sendable {
 
     private static func describe(_ disk: Disk) -> String {
         let model = [disk.vendor, disk.model].compactMap { $0 }.joined(separator: " ")
-        return [model.isEmpty ? nil : model, ByteCount.human(disk.size), disk.serial.map { "serial \($0)" }].compactMap { $0 }.joined(separator: ", ")
+        return [model.isEmpty ? nil : VisibleText.inLine(model), ByteCount.human(disk.size), disk.serial.map { "serial \(VisibleText.inLine($0))" }]
+            .compactMap { $0 }.joined(separator: ", ")
     }
 }

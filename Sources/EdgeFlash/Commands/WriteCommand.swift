@@ -73,7 +73,9 @@ struct WriteCommand: ParsableCommand {
             512- and 4096-byte-sector images alike, in the disk's own sectors. A --user-data \
             volume needs a disk with 512-byte sectors. Installer ISOs are written as they are. --expect-serial and --expect-size refuse any \
             other disk before it is opened, for scripts where a disk's name can change between \
-            boots; a /dev/disk/by-id or by-path link is shown with the disk it names.
+            boots; a /dev/disk/by-id or by-path link is shown with the disk it names. A \
+            /dev/disk/by-diskseq/N link names one disk instance: it is refused once the device it \
+            points to is another disk (its diskseq is no longer N).
 
             Examples:
               edgeflash write palette-edge-installer.iso /dev/sdb

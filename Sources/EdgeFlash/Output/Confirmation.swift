@@ -50,7 +50,7 @@ enum Confirmation {
         case .addVolume: lines.append("This changes \(request.diskName):")
         }
         var facts = [identity(disk) ?? "unknown model", ByteCount.human(disk.size)]
-        facts.append("serial " + (disk.serial.flatMap { $0.isEmpty ? nil : $0 } ?? "unknown"))
+        facts.append("serial " + (disk.serial.flatMap { $0.isEmpty ? nil : VisibleText.inLine($0) } ?? "unknown"))
         if let transport = disk.transport { facts.append(transport) }
         if let backingFile = disk.backingFile { facts.append("backed by \(backingFile)") }
         lines.append("  " + facts.joined(separator: ", "))
@@ -72,14 +72,14 @@ enum Confirmation {
         var lines: [String] = []
         if let fsType = disk.fsType {
             // A filesystem on the whole disk, as a formatted stick or a written ISO has.
-            lines.append("  whole disk: \(fsType)" + (disk.label.map { "  \"\($0)\"" } ?? ""))
+            lines.append("  whole disk: \(fsType)" + (disk.label.map { "  \"\(VisibleText.inLine($0))\"" } ?? ""))
         } else if disk.partitions.isEmpty {
             lines.append("  no partitions" + (disk.partitionTable.map { " (\($0) table)" } ?? ""))
         }
         for partition in disk.partitions {
             var text = "  \(partition.path)  \(ByteCount.human(partition.size))"
             if let fsType = partition.fsType { text += "  \(fsType)" }
-            if let label = partition.label { text += "  \"\(label)\"" }
+            if let label = partition.label { text += "  \"\(VisibleText.inLine(label))\"" }
             if !partition.mountpoints.isEmpty { text += "  mounted on " + partition.mountpoints.joined(separator: ", ") }
             lines.append(text)
         }
@@ -89,7 +89,7 @@ enum Confirmation {
     private static func identity(_ disk: Disk) -> String? {
         let identity = [disk.vendor, disk.model].compactMap { $0?.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty }.joined(separator: " ")
-        return identity.isEmpty ? nil : identity
+        return identity.isEmpty ? nil : VisibleText.inLine(identity)
     }
 
     /// Asks and reads the answer line; nil at end of input (Ctrl-D), after ending the question's line

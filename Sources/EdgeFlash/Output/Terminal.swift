@@ -7,7 +7,9 @@ import Glibc
 /// Where the CLI talks to the user: stdout for results, stderr for errors and progress. Every
 /// message goes out through here, its control characters shown visibly (`VisibleText`): messages
 /// quote file content (a bmap's fields, volume labels, partition names), which must not drive the
-/// terminal. `--json` lines are not messages: the JSON encoder escapes them (`JSONLines`).
+/// terminal; ArgumentParser's errors too (`Main`). A value quoted within a line is also passed
+/// through `VisibleText.inLine` where the line is made, so its newline cannot start a line of its
+/// own. `--json` lines are not messages: `JSONLine` escapes every control character in them.
 enum Terminal {
     static var stdinIsTTY: Bool { isatty(STDIN_FILENO) == 1 }
     static var stderrIsTTY: Bool { isatty(STDERR_FILENO) == 1 }
@@ -36,7 +38,8 @@ enum Terminal {
 }
 
 /// The commands' `print`: Swift's, with the text shown visibly (`Terminal`). Named so every
-/// result a command prints in this module takes this way; `JSONLines` calls `Swift.print`.
+/// result a command prints in this module takes this way; `JSONLines` and `Main`'s help (the
+/// parser's own text) call `Swift.print`.
 func print(_ items: Any..., separator: String = " ", terminator: String = "\n") {
     Swift.print(VisibleText.escaping(items.map { "\($0)" }.joined(separator: separator)), terminator: terminator)
 }

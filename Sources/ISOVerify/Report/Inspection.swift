@@ -222,15 +222,15 @@ public enum Inspector {
             add("iso9660", .fail, v.problem!.message, v.problem)
         case .whole:
             guard v.fileSize != DecodedView.unstatedSize else {
-                add("iso9660", .pass, "primary volume '\(p.volumeID)': a \(v.volumeBytes)-byte volume (the compressed file does not state its decompressed length: a write finds where it ends)", nil)
+                add("iso9660", .pass, "primary volume '\(VisibleText.inLine(p.volumeID))': a \(v.volumeBytes)-byte volume (the compressed file does not state its decompressed length: a write finds where it ends)", nil)
                 break
             }
             let extra = v.trailingBytes > 0 ? " and \(v.trailingBytes) bytes after it (appended partitions or padding)" : ""
-            add("iso9660", .pass, "primary volume '\(p.volumeID)': the \(v.fileSize)-byte file holds the whole \(v.volumeBytes)-byte volume\(extra)", nil)
+            add("iso9660", .pass, "primary volume '\(VisibleText.inLine(p.volumeID))': the \(v.fileSize)-byte file holds the whole \(v.volumeBytes)-byte volume\(extra)", nil)
         }
         for w in p.warnings { add("iso9660", .warn, w, nil) }
         if let j = v.descriptors.joliet {
-            add("joliet", .info, "Joliet supplementary descriptor at sector \(j.sector), volume '\(j.volumeID)'", nil)
+            add("joliet", .info, "Joliet supplementary descriptor at sector \(j.sector), volume '\(VisibleText.inLine(j.volumeID))'", nil)
         } else {
             add("joliet", .info, "no Joliet descriptor (long names only through Rock Ridge, if any)", nil)
         }
@@ -239,7 +239,7 @@ public enum Inspector {
         } else {
             add("descriptors", .warn, "the descriptor set has no terminator (stopped at the first non-descriptor)", nil)
         }
-        add("volume-info", .info, "publisher '\(p.publisherID)', application '\(p.applicationID)', created \(p.creationDate ?? "unset")", nil)
+        add("volume-info", .info, "publisher '\(VisibleText.inLine(p.publisherID))', application '\(VisibleText.inLine(p.applicationID))', created \(p.creationDate ?? "unset")", nil)
     }
 
     static func bootChecks(_ s: ImageStructure, _ add: (String, Inspection.Check.Status, String, EdgeError?) -> Void) {
@@ -256,7 +256,7 @@ public enum Inspector {
         for image in s.efiBootImages {
             let place = image.insideVolume ? "inside the ISO volume" : (image.insideFile ? "after the ISO volume (an appended partition)" : "past the end of the file")
             if let fat = image.fat, image.insideFile {
-                let what = "entry \(image.entry): FAT image at block \(image.lba), \(image.sizeBytes) bytes\(fat.label.isEmpty || fat.label == "NO NAME" ? "" : " '\(fat.label)'"), \(place)"
+                let what = "entry \(image.entry): FAT image at block \(image.lba), \(image.sizeBytes) bytes\(fat.label.isEmpty || fat.label == "NO NAME" ? "" : " '\(VisibleText.inLine(fat.label))'"), \(place)"
                 switch image.loaders {
                 case .some(let loaders) where !loaders.isEmpty:
                     add("efi-image", .pass, what + ", starts " + EFIBootLoaders.describe(loaders), nil)
@@ -291,7 +291,7 @@ public enum Inspector {
         if let error = s.errors["GPT"] {
             add("gpt", .fail, error, EdgeError(.malformed, error))
         } else if let g = s.gpt {
-            let parts = g.partitions.map { "\($0.number) '\($0.name)' \($0.typeName) \($0.firstLBA)-\($0.lastLBA)" }
+            let parts = g.partitions.map { "\($0.number) '\(VisibleText.inLine($0.name))' \($0.typeName) \($0.firstLBA)-\($0.lastLBA)" }
             add("gpt", .pass, "header and entry array CRC32 OK, \(g.sectorSize)-byte sectors, \(g.partitions.count) partitions: " + parts.joined(separator: "; "), nil)
             switch g.backupPlacement {
             case .endOfImage:
@@ -305,7 +305,7 @@ public enum Inspector {
         if let error = s.errors["APM"] {
             add("apm", .fail, error, EdgeError(.malformed, error))
         } else if let a = s.apm, !a.partitions.isEmpty {
-            add("apm", .info, "Apple partition map, \(a.blockSize)-byte blocks: " + a.partitions.map { "\($0.number) '\($0.name)' \($0.type)" }.joined(separator: "; "), nil)
+            add("apm", .info, "Apple partition map, \(a.blockSize)-byte blocks: " + a.partitions.map { "\($0.number) '\(VisibleText.inLine($0.name))' \(VisibleText.inLine($0.type))" }.joined(separator: "; "), nil)
         }
     }
 }

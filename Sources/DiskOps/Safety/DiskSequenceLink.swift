@@ -1,0 +1,45 @@
+import Foundation
+
+/// A `/dev/disk/by-diskseq/N` link names one disk *instance*, not a place: the kernel gives a disk a
+/// new sequence number (sysfs `diskseq`) each time its media changes or a loop device is attached
+/// again, and udev names the link after it. Once the device the link points to has another number
+/// (udev did not remove the link, or the device name was reused), the link names a disk that is
+/// gone and points at another: writing through it would erase a disk no one named. Such a link is
+/// known by its shape, a number in a directory named `by-diskseq`, wherever that directory is (a
+/// copy of udev's links is checked as udev's are); a partition's link (`N-partM`) is not a disk's.
+public struct DiskSequenceLink: Sendable, Equatable {
+    /// The sequence number the link's name gives.
+    public var named: UInt64
+    /// The sequence number of the device it points to now; nil when the kernel gives none.
+    public var current: UInt64?
+
+    public init(named: UInt64, current: UInt64?) {
+        self.named = named
+        self.current = current
+    }
+
+    /// The sequence number `path` names when it is a by-diskseq link to a disk; nil otherwise.
+    public static func sequence(named path: String) -> UInt64? {
+        let components = path.split(separator: "/")
+        guard components.count >= 2, components[components.count - 2] == "by-diskseq" else { return nil }
+        return UInt64(components[components.count - 1])
+    }
+
+    /// `path` as a by-diskseq link to `device` (what stat(2) found through it), with the device's
+    /// sequence number read from sysfs; nil when `path` is no such link.
+    static func live(path: String, device: DeviceNumber?) -> DiskSequenceLink? {
+        guard let named = sequence(named: path) else { return nil }
+        let current = device.flatMap { try? String(contentsOfFile: "/sys/dev/block/\($0)/diskseq", encoding: .utf8) }
+            .flatMap { UInt64($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        return DiskSequenceLink(named: named, current: current)
+    }
+
+    /// Why the link given as `path` no longer names `device`, the disk it points to; nil when it does.
+    func refusal(_ path: String, pointingTo device: String) -> TargetRefusal? {
+        guard current != named else { return nil }
+        let message = current.map { "\(path) is a stale link: it names disk sequence \(named), but \(device), which it points to, is disk sequence \($0): another disk than the one the link was made for" }
+            ?? "\(path) names disk sequence \(named), but \(device), which it points to, states none: it cannot be told to be the disk the link was made for"
+        return TargetRefusal(.staleLink, message,
+                             hint: "name the disk by its /dev/disk/by-id link or its device name (see 'edgeflash list --all'); no flag overrides this")
+    }
+}
