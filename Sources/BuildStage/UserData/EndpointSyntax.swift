@@ -11,9 +11,10 @@ enum EndpointSyntax {
             return "it starts with a scheme ('\(text[..<scheme.upperBound])'): give the host name alone"
         }
         if let (position, character) = text.enumerated().first(where: { !allowed.contains($0.element) }) {
-            let whyNot = character == "/" ? ": a path is not part of a host name"
-                : character.isASCII ? "" : " (a host name in another script is given in its punycode, xn--, form)"
-            return "character \(position + 1) is \(describe(character))\(whyNot); a host name has only letters, digits, hyphens and dots"
+            let why = character == "/" ? "a path is not part of a host name"
+                : "a host name has only letters, digits, hyphens and dots"
+                + (character.isASCII ? "" : " (one in another script is given in its punycode, xn--, form)")
+            return "character \(position + 1) is \(describe(character)): \(why)"
         }
         var host = Substring(text)
         if host.hasPrefix("[") {
