@@ -1,6 +1,10 @@
 import CLzma
 import CZstd
 import FileIO
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The decompressed length a compressed file states before it is decoded: an xz stream's index (at
 /// its end), the content sizes in the headers of every zstd frame. nil where the file does not say
@@ -11,8 +15,35 @@ public enum DecodedSize {
         switch format {
         case .gzip: nil   // ISIZE is the length modulo 4 GiB, of the last member only
         case .xz: xzIndex(file)?.decodedBytes
-        case .zstd: zstdFrames(file)
+        case .zstd: zstdFramesOnce(file)
         }
+    }
+
+    /// A write asks for a zstd file's size several times (the content check, the inspection views,
+    /// the write itself), and each walk is thousands of reads: the answer is kept per version of
+    /// the file (device, inode, length, change time) for the life of the process.
+    private static let zstdSizes = Mutex<[FileVersion: Int64?]>([:])
+
+    private struct FileVersion: Hashable {
+        var device: UInt64, inode: UInt64, size: Int64, changed: Int, changedNanoseconds: Int
+
+        init?(_ file: OpenFile) {
+            var info = stat()
+            guard fstat(file.descriptor, &info) == 0 else { return nil }
+            device = UInt64(info.st_dev)
+            inode = UInt64(info.st_ino)
+            size = Int64(info.st_size)
+            changed = Int(info.st_ctim.tv_sec)
+            changedNanoseconds = Int(info.st_ctim.tv_nsec)
+        }
+    }
+
+    private static func zstdFramesOnce(_ file: OpenFile) -> Int64? {
+        guard let version = FileVersion(file) else { return zstdFrames(file) }
+        if let known = zstdSizes.withLock({ $0[version] }) { return known }
+        let size = zstdFrames(file)
+        zstdSizes.withLock { $0[version] = size }
+        return size
     }
 
     /// What an xz file's index says.

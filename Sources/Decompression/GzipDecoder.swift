@@ -1,11 +1,15 @@
 import CZlib
 
 /// zlib's inflate over gzip members: concatenated members (as `cat a.gz b.gz` or pigz make) are
-/// decoded in turn; anything else after a member is trailing garbage, refused (gzip only warns).
+/// decoded in turn. Zero bytes after a member are padding (a copy padded to a block size, as
+/// `dd conv=sync` or a tape makes): they end the stream, as gzip ignores them. Anything else after
+/// a member, or after such padding, is trailing garbage, refused (gzip only warns).
 final class GzipDecoder: StreamDecoder {
     private var stream = z_stream()
-    /// The last member ended: the next bytes must start another member or be the end of the file.
+    /// The last member ended: the next bytes must start another member, be padding, or be the end.
     private var betweenMembers = false
+    /// Zero padding began: only zeros may follow, to the end of the file.
+    private var inPadding = false
 
     init() throws(DecodeFailure) {
         // 15 + 16: a 32 KiB window and a gzip header and trailer (not zlib's, not raw deflate).
@@ -16,6 +20,14 @@ final class GzipDecoder: StreamDecoder {
     func decode(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer,
                 inputEnded: Bool) throws(DecodeFailure) -> DecodeStep {
         var consumed = 0
+        if inPadding || (betweenMembers && input.first == 0) {
+            inPadding = true
+            let zeros = input.firstIndex { $0 != 0 } ?? input.count
+            guard zeros == input.count else {
+                throw DecodeFailure(kind: .trailingGarbage, reason: "bytes that are not zeros follow the zero padding after the gzip stream", consumed: zeros)
+            }
+            return DecodeStep(consumed: zeros, produced: 0, finished: inputEnded)
+        }
         if betweenMembers {
             if input.isEmpty { return DecodeStep(consumed: 0, produced: 0, finished: inputEnded) }
             if input.count < 2 && !inputEnded { return DecodeStep(consumed: 0, produced: 0, finished: false) }

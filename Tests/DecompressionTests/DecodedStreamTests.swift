@@ -151,6 +151,25 @@ private func decodeError(_ path: String) -> EdgeError? {
         }
     }
 
+    /// Was: a gzip stream padded with zeros (to a block size, by `dd conv=sync` or a tape) was
+    /// refused as trailing garbage; gzip decodes it ("trailing zero bytes ignored"), and so does
+    /// edgeflash now. Non-zero bytes after the padding are still garbage, named where they are.
+    @Test func zeroPaddingAfterAGzipStreamEndsIt() throws {
+        let original = try Data(contentsOf: URL(fileURLWithPath: fixture.images.original))
+        let length = try Data(contentsOf: URL(fileURLWithPath: fixture.images.gzip)).count
+        let padded = fixture.directory.appendingPathComponent("padded.gz").path
+        let dirty = fixture.directory.appendingPathComponent("padded-dirty.gz").path
+        // Past 1 MiB of padding: the zeros span more than one read of the compressed file.
+        try Shell.bash("""
+            (cat '\(fixture.images.gzip)'; head -c 1500000 /dev/zero) > '\(padded)'
+            (cat '\(fixture.images.gzip)'; head -c 1500000 /dev/zero; printf x) > '\(dirty)'
+            """)
+        #expect(try decodeAll(padded).0 == original)
+        let error = try #require(decodeError(dirty))
+        #expect(error.code == .malformed)
+        #expect(error.message.contains("trailing garbage at byte offset \(length + 1_500_000) of the compressed file"), "\(error.message)")
+    }
+
     /// Streams that follow one another, with stream padding, still decode in turn (as xz does).
     @Test func concatenatedXzStreamsWithPaddingDecodeInTurn() throws {
         let twice = fixture.directory.appendingPathComponent("twice.xz").path

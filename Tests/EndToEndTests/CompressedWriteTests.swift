@@ -193,6 +193,58 @@ struct CompressedWriteTests {
         }
     }
 
+    /// `verify --against` with a gzip image, compared as it decodes: a stick shorter than the image
+    /// is named with the image's whole length (decoded on past the stick's end), and a truncated
+    /// stream or one with garbage after it fails as a damaged file (exit 6), not as a stick that
+    /// differs.
+    @Test func verifyAgainstAGzipStreamNamesAShortStickAndADamagedStream() throws {
+        let small = try LoopDevice(size: 2 << 20)
+        defer { small.detach() }
+        let short = try EdgeFlashBinary.run(["verify", images.gzip, "--against", small.path])
+        #expect(short.status == 4, "\(short.stderr)")
+        #expect(short.stderr.contains("\(small.path) (2.1 MB) is smaller than \(images.gzip) (5.1 MB): it cannot hold this image"), "\(short.stderr)")
+
+        let loop = try stickHoldingTheISO()
+        defer { loop.detach() }
+        let gzipSize = try #require(FileManager.default.attributesOfItem(atPath: images.gzip)[.size] as? Int)
+        let cases: [(path: String, says: String)] = [
+            (try CompressedImages.truncated(images.gzip, to: gzipSize * 19 / 20, as: directory.appendingPathComponent("cut-verify.iso.gz").path),
+             "truncated: the gzip data ends at byte offset"),
+            (try CompressedImages.withTrailing("garbage", after: images.gzip, as: directory.appendingPathComponent("junk-verify.iso.gz").path),
+             "trailing garbage at byte offset \(gzipSize)"),
+        ]
+        for (path, says) in cases {
+            let result = try EdgeFlashBinary.run(["verify", path, "--against", loop.path])
+            #expect(result.status == 6 && result.stderr.contains(says), "\(path): \(result.stderr)")
+        }
+    }
+
+    /// `verify --against` decodes a gzip image (no header states its length) once, comparing the
+    /// stick as it goes. Counted by the kernel: `rchar`, the bytes read(2) returned, which a shell's
+    /// /proc/PID/io adds up for the children it waited for. The image is random, so gzip stores
+    /// it as large as it is, and longer than the 64 MiB the parsers decode: a second decode
+    /// would read the compressed file twice. Slack: the stick's reader runs at most 4 chunks of
+    /// 4 MiB ahead of the stream's end, and the parsers read the first MiBs.
+    @Test func verifyAgainstDecodesAGzipStreamOnce() throws {
+        let image = directory.appendingPathComponent("random.img").path
+        try Shell.bash("head -c 80M /dev/urandom > '\(image)' && gzip -1 -c '\(image)' > '\(image).gz' && rm '\(image)'")
+        defer { try? FileManager.default.removeItem(atPath: image + ".gz") }
+        let loop = try LoopDevice(size: 96 << 20)
+        defer { loop.detach() }
+        let write = try EdgeFlashBinary.run(["write", image + ".gz", loop.path, "--yes", "--no-probe"])
+        #expect(write.status == 0, "\(write.stderr)")
+        let counted = try Shell.bash("""
+            '\(EdgeFlashBinary.url.path)' verify '\(image).gz' --against \(loop.path) >/dev/null 2>&1 && echo ok
+            sed -n 's/^rchar: //p' /proc/$$/io
+            """).split(separator: "\n")
+        #expect(counted.first == "ok", "verify failed")
+        let read = try #require(Int64(counted.last ?? ""))
+        let compressed = try #require(try FileManager.default.attributesOfItem(atPath: image + ".gz")[.size] as? Int64)
+        let stick: Int64 = 80 << 20
+        #expect(read < stick + compressed * 3 / 2 + (24 << 20),
+                "read \(read) bytes: the \(stick)-byte stick and the \(compressed)-byte file more than once")
+    }
+
     /// `verify` without a device: a digest of the decompressed image is checked over the decoded
     /// bytes, one of the compressed file over the file as stored; any other is a mismatch.
     @Test func verifyChecksADigestOfEitherBytes() throws {

@@ -87,4 +87,52 @@ extension MappedWriteTests {
         #expect(changed.status == 4, "\(changed.stderr)")
         #expect(changed.stderr.contains("does not match disk.img written to it"), "\(changed.stderr)")
     }
+
+    /// A sparse raw image (no table, no ISO 9660: nothing on the stick says how long it is),
+    /// written without a bmap or a checksum: the write reads its data extents only and logs no
+    /// SHA-256, so `check` cannot name it and says why, giving the log's length and what to run;
+    /// `check --image` then finds it intact, and a byte changed in a data extent or in a hole.
+    @Test func aSparseImageWrittenWithoutADigestIsNamedByCheckImageOnly() throws {
+        let dir = try TemporaryDirectory.make()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let image = dir.appendingPathComponent("raw.img").path
+        try Shell.bash("""
+            truncate -s 32M '\(image)'
+            head -c 1M /dev/urandom | dd of='\(image)' bs=1M seek=1 conv=notrunc status=none
+            head -c 2M /dev/urandom | dd of='\(image)' bs=1M seek=20 conv=notrunc status=none
+            """)
+        let log = dir.appendingPathComponent("flash.jsonl").path
+        let loop = try dirtyStick()
+        defer { loop.detach() }
+        let write = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--no-probe", "--log", log])
+        #expect(write.status == 0 && write.stdout.contains("from the sparse file's data extents"), "\(write.stdout)\(write.stderr)")
+        #expect(try lastRecord(log)["imageSHA256"] == nil, "the write hashed no whole image")
+
+        let check = try EdgeFlashBinary.run(["check", loop.path, "--log", log])
+        #expect(check.status == 1, "\(check.stdout)\(check.stderr)")
+        #expect(check.stdout.contains("image region 33.6 MB (33554432 bytes)"), "\(check.stdout)")
+        #expect(check.stdout.contains("not named: the log's write of raw.img"), "\(check.stdout)")
+        #expect(check.stderr.contains("as a sparse image, by its data extents alone and without a SHA-256 checksum"), "\(check.stderr)")
+        #expect(check.stderr.contains("edgeflash check \(loop.path) --image raw.img"), "\(check.stderr)")
+
+        let intact = try EdgeFlashBinary.run(["check", loop.path, "--image", image, "--log", log])
+        #expect(intact.status == 0, "\(intact.stdout)\(intact.stderr)")
+        #expect(intact.stdout.contains("intact: matches \(image), written "), "\(intact.stdout)")
+        #expect(intact.stdout.contains("no user-data volume, as written"), "\(intact.stdout)")
+
+        func put(_ byte: UInt8, at offset: Int64) throws {
+            let writer = try #require(FileHandle(forWritingAtPath: loop.path))
+            try writer.seek(toOffset: UInt64(offset))
+            try writer.write(contentsOf: Data([byte]))
+            try writer.synchronize()
+            try writer.close()
+        }
+        for offset: Int64 in [(20 << 20) + 4321, (10 << 20) + 7] {  // in a data extent, in a hole
+            let before = try #require(try loop.read(offset: offset, count: 1).first)
+            try put(before ^ 0xFF, at: offset)
+            let changed = try EdgeFlashBinary.run(["check", loop.path, "--image", image, "--log", log])
+            #expect(changed.status == 4 && changed.stderr.contains("differs from \(image) at byte offset \(offset)"), "\(offset): \(changed.stderr)")
+            try put(before, at: offset)
+        }
+    }
 }

@@ -14,7 +14,7 @@ extension DiskImageFinish {
             bytes.replaceSubrange(kept..., with: repeatElement(0, count: count - kept))
             return DiskWrite(offset: offset, bytes: bytes).patched(with: imageTables).bytes
         }
-        guard let finish = try found(imagePath: device.path, imageSize: imageSize, read: image, on: device) else { return nil }
+        guard let finish = try found(imagePath: device.path, imageSize: imageSize, imageEnd: imageSize, read: image, on: device) else { return nil }
         let expected = imageTables.map { $0.patched(with: finish.writes) } + finish.writes
         return try expected.allSatisfy { try device.readDirect($0.offset, $0.bytes.count) == $0.bytes } ? finish : nil
     }

@@ -1,16 +1,18 @@
+import Decompression
 import EdgeCore
 import Foundation
 import FileIO
 import ISOVerify
 
 /// `verify --against` and `check --image`: a stick compared with the image file it was written
-/// from, as the write left it. The device holds the image's bytes: a compressed file's decoded ones
-/// (a stream that states no length is decoded once first, to learn it). Where a user-data injection
-/// or a disk image's finish rewrote the tables, the stick must hold exactly what they wrote there,
-/// planned again from the image's own tables (`ImageOnDisk`). The image's SHA-256 and the expected
-/// checksum's digest are taken in the same pass; the device is read with O_DIRECT. An image written
-/// through a bmap (the one `write` would follow: `--bmap`, beside the image, none with `--no-bmap`)
-/// is compared in its mapped ranges only: its unmapped blocks are "don't care", and kept what the
+/// from, as the write left it. The device holds the image's bytes: a compressed file's decoded ones,
+/// decoded once, in the same pass (a stream that does not state its length is compared as far as
+/// it goes, and its length learned where it ends). Where a user-data injection or a disk image's
+/// finish rewrote the tables, the stick must hold exactly what they wrote there, planned again
+/// from the image's own tables (`ImageOnDisk`). The image's SHA-256 and the expected checksum's
+/// digest are taken in the same pass; the device is read with O_DIRECT. An image written through a
+/// bmap (the one `write` would follow: `--bmap`, beside the image, none with `--no-bmap`) is
+/// compared in its mapped ranges only: its unmapped blocks are "don't care", and kept what the
 /// stick held before.
 public struct ImageComparison {
     /// The image's length as written (decoded).
@@ -40,42 +42,94 @@ public struct ImageComparison {
         let file = try ImageFile(path: imagePath)
         defer { file.close() }
         let onDisk = try ImageOnDisk(file.file)
-        let decoded = try onDisk.format.map { format in
-            try CompressedImage(file: file, format: format, expected: expected,
-                                size: try onDisk.size ?? CompressedImage.decodedLength(of: file, format: format))
-        }
-        let image: any ImageSource = decoded ?? file
-        let imageSize = image.size
-        let map = try bmap.imageMap(forImage: imagePath, imageSize: imageSize, keyring: keyring)
-        let mappedDigest = map.map { RangesDigestingSource(image, ranges: $0.ranges) }
-        let source: any ImageSource = mappedDigest ?? image
-
+        let map = try bmap.imageMap(forImage: imagePath, imageSize: onDisk.size, keyring: keyring)
         device.dropCaches()
-        let footprint = try InjectionFootprint.find(imageSize: imageSize, readImage: onDisk.read, diskSize: device.size,
-                                                    readDisk: device.readDirect)
-        let tables = try footprint == nil ? DiskImageFinish.found(imagePath: onDisk.path, imageSize: imageSize, read: onDisk.read, on: device) : nil
-        // A compressed image hashes what it decodes itself; a plain one is hashed here, for its
-        // checksum, else for its SHA-256.
-        let hash = decoded == nil ? expected.map(StreamingHash.init(for:)) ?? StreamingHash(.sha256) : nil
-        let result = try DeviceComparison.compare(image: source, device: device, hash: hash,
-                                                  expected: footprint?.overlay(imageSize: imageSize) ?? tables?.overlay(imageSize: imageSize) ?? [],
-                                                  map: map, cancel: cancel, progress: progress)
-        try decoded?.readToEnd()
+        let assumed = try RewrittenTables.find(onDisk, imageSize: onDisk.size, on: device)
+        let compare = { (size: Int64?, tables: RewrittenTables) in
+            try Pass.run(file, format: onDisk.format, size: size, overlay: tables.overlay(imageSize: size ?? onDisk.plannedSize),
+                         map: map, expected: expected, device: device, cancel: cancel, progress: progress)
+        }
+        var pass = try compare(onDisk.size, assumed)
+        let imageSize = pass.imageSize
+        var rewritten = assumed
+        if onDisk.size == nil {
+            try map?.refuseUnlessMade(forImageOf: imageSize, imagePath: imagePath)
+            rewritten = try RewrittenTables.find(onDisk, imageSize: imageSize, on: device)
+            // The pass assumed the tables the write would have planned not knowing the length (no
+            // injection, the finish as planned before the stream was written). Where the length
+            // changes that (an injection after it, a finish left undone over the image's data),
+            // the bytes the stick must hold differ from those compared, and the decoded bytes
+            // were not kept: only a second decode compares them.
+            if rewritten.overlay(imageSize: imageSize) != assumed.overlay(imageSize: imageSize) {
+                pass = try compare(imageSize, rewritten)
+            }
+        }
 
-        let plainSHA256 = hash?.algorithm == .sha256 && expected?.implantedMD5Length == nil ? result.imageHash : nil
-        var comparison = ImageComparison(imageSize: imageSize, firstDifference: result.firstDifference,
-                                         sha256: decoded?.writtenImage?.sha256 ?? plainSHA256,
-                                         footprint: footprint, tables: tables, map: map,
-                                         mappedSHA256: mappedDigest?.finalizeHex())
+        var comparison = ImageComparison(imageSize: imageSize, firstDifference: pass.result.firstDifference, sha256: pass.sha256,
+                                         footprint: rewritten.footprint, tables: rewritten.finish, map: map,
+                                         mappedSHA256: pass.mappedSHA256)
         if let expected {
             do {
-                comparison.matched = try ChecksumMatch.check(expected, imageDigest: decoded == nil ? result.imageHash : decoded?.expectedHash(),
-                                                             storedDigest: decoded?.storedFileDigest(), imagePath: imagePath)
+                comparison.matched = try ChecksumMatch.check(expected, imageDigest: pass.decoded == nil ? pass.result.imageHash : pass.decoded?.expectedHash(),
+                                                             storedDigest: pass.decoded?.storedFileDigest(), imagePath: imagePath)
             } catch let mismatch as ChecksumMismatchError {
                 comparison.checksumMismatch = mismatch
             }
         }
         return comparison
+    }
+}
+
+/// What the stick holds instead of the image's bytes where the tables were rewritten for it: a
+/// user-data injection's, else a disk image's finish; neither when it holds the image's own.
+private struct RewrittenTables {
+    var footprint: InjectionFootprint?
+    var finish: DiskImageFinish?
+
+    /// `imageSize`: nil for a stream that does not state it: no injection then (write refuses
+    /// user-data on such a stream), and the finish as write planned it, not knowing the length.
+    static func find(_ onDisk: ImageOnDisk, imageSize: Int64?, on device: BlockDevice) throws -> RewrittenTables {
+        let footprint = try imageSize.flatMap {
+            try InjectionFootprint.find(imageSize: $0, readImage: onDisk.read, diskSize: device.size, readDisk: device.readDirect)
+        }
+        guard footprint == nil else { return RewrittenTables(footprint: footprint) }
+        return RewrittenTables(finish: try DiskImageFinish.found(imagePath: onDisk.path, imageSize: imageSize ?? onDisk.plannedSize,
+                                                                 imageEnd: imageSize, read: onDisk.read, on: device))
+    }
+
+    func overlay(imageSize: Int64) -> [DiskWrite] {
+        footprint?.overlay(imageSize: imageSize) ?? finish?.overlay(imageSize: imageSize) ?? []
+    }
+}
+
+/// One comparison of the device with the image, read (or decoded) from its start once.
+private struct Pass {
+    var result: DeviceComparison.Result
+    var decoded: CompressedImage?
+    /// The image's SHA-256, when this pass took it.
+    var sha256: String?
+    var mappedSHA256: String?
+
+    var imageSize: Int64 { result.imageSize }
+
+    /// `size`: the image's length; nil for a stream that does not state it (compared as it goes).
+    /// `overlay`: what the device holds instead of the image's bytes there (`RewrittenTables`).
+    static func run(_ file: ImageFile, format: CompressionFormat?, size: Int64?, overlay: [DiskWrite], map: ImageMap?,
+                    expected: ExpectedChecksum?, device: BlockDevice, cancel: CancellationFlag,
+                    progress: @escaping (WriteProgress) -> Void) throws -> Pass {
+        let decoded = try format.map { try CompressedImage(file: file, format: $0, expected: expected, size: size) }
+        let image: any ImageSource = decoded ?? file
+        let mappedDigest = map.map { RangesDigestingSource(image, ranges: $0.ranges) }
+        // A compressed image hashes what it decodes itself; a plain one is hashed here, for its
+        // checksum, else for its SHA-256.
+        let hash = decoded == nil ? expected.map(StreamingHash.init(for:)) ?? StreamingHash(.sha256) : nil
+        let result = try DeviceComparison.compare(image: mappedDigest ?? image, device: device, hash: hash,
+                                                  expected: overlay,
+                                                  map: map, cancel: cancel, progress: progress)
+        try decoded?.readToEnd()
+        let plainSHA256 = hash?.algorithm == .sha256 && expected?.implantedMD5Length == nil ? result.imageHash : nil
+        return Pass(result: result, decoded: decoded, sha256: decoded?.writtenImage?.sha256 ?? plainSHA256,
+                    mappedSHA256: mappedDigest?.finalizeHex())
     }
 }
 

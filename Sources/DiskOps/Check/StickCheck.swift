@@ -47,9 +47,11 @@ public enum StickCheck {
 
     /// Reads `path`. `image`: compare the region with it (as `verify --against` does, in the ranges
     /// of the bmap `bmap` names for it, if any); else hash it for each of `known` that fits, and
-    /// name the one it matches.
+    /// name the one it matches. `loggedLength`: the size of the image the log's latest write here
+    /// took no digest of (`FlashLog.Contents.undigestedWrite`): nothing can name the region then,
+    /// but it is that long, whatever the stick's own tables say.
     public static func run(path: String, image: String?, bmap: WriteConfiguration.BmapChoice = .none, keyring: String? = nil,
-                           known: [KnownImage], cancel: CancellationFlag,
+                           known: [KnownImage], loggedLength: Int64? = nil, cancel: CancellationFlag,
                            progress: @escaping (WriteProgress) -> Void) throws -> Report {
         guard let status = FileStatus.of(path) else { throw EdgeError(.malformed, "\(path) does not exist") }
         guard status.kind == .blockDevice || status.kind == .regularFile else {
@@ -62,7 +64,7 @@ public enum StickCheck {
                                          read: device.readDirect)
 
         let region = try image.map { try compare(device, with: $0, bmap: bmap, keyring: keyring, cancel: cancel, progress: progress) }
-            ?? identify(device, survey: survey, known: known, cancel: cancel, progress: progress)
+            ?? identify(device, survey: survey, known: known, loggedLength: loggedLength, cancel: cancel, progress: progress)
         return Report(path: device.path, size: device.size, regionLength: region.length, regionSHA256: region.sha256,
                       matched: region.matched, mapped: region.mapped, firstDifference: region.firstDifference, tables: region.tables,
                       volume: readVolume(device, survey: survey, after: region.length))
@@ -95,12 +97,14 @@ public enum StickCheck {
 
     /// The region hashed at each known image's length (in its mapped ranges, for a write that
     /// followed a bmap) and at the stick's own idea of its length, in one pass.
-    private static func identify(_ device: BlockDevice, survey: InjectionSurvey, known: [KnownImage],
+    private static func identify(_ device: BlockDevice, survey: InjectionSurvey, known: [KnownImage], loggedLength: Int64?,
                                  cancel: CancellationFlag, progress: @escaping (WriteProgress) -> Void) throws -> Region {
         let ownLength = survey.imageEnd
         let fitting = known.filter { $0.size > 0 && $0.size <= device.size }
-        // The region as reported when no image matches: the stick's own length, else the shortest known.
-        guard let plainLength = ownLength > 0 ? ownLength : fitting.map(\.size).min() else {
+        let logged = loggedLength.flatMap { $0 > 0 && $0 <= device.size ? $0 : nil }
+        // The region as reported when no image matches: the logged length of an image written
+        // without a digest, else the stick's own length, else the shortest known.
+        guard let plainLength = logged ?? (ownLength > 0 ? ownLength : fitting.map(\.size).min()) else {
             throw EdgeError(.mismatch, "\(device.path) holds no image: no ISO 9660 volume and no partition table",
                             hint: "Write the image to it (edgeflash write).")
         }

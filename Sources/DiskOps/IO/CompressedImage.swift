@@ -21,7 +21,7 @@ public final class CompressedImage: HashedImageSource, @unchecked Sendable {
     private var digests: ImageHashes.Digests?
 
     /// `expected`: the checksum the write checks, over the decoded image, the stored file, or either.
-    /// `size`: for a stream that does not state its length, the one `decodedLength` found.
+    /// `size`: for a stream that does not state its length, the one an earlier decode found.
     public init(file: ImageFile, format: CompressionFormat, expected: ExpectedChecksum?, size: Int64? = nil) throws {
         self.file = file
         self.format = format
@@ -35,12 +35,6 @@ public final class CompressedImage: HashedImageSource, @unchecked Sendable {
     /// The format of the file at `file`, by its magic bytes; nil for an uncompressed image.
     public static func format(of file: ImageFile) throws -> CompressionFormat? {
         CompressionFormat.detect(try file.file.read(offset: 0, count: 6))
-    }
-
-    /// The decoded length of a stream that does not state it, by decoding it once (a comparison
-    /// with a stick needs the image's length before it starts).
-    static func decodedLength(of file: ImageFile, format: CompressionFormat) throws -> Int64 {
-        try DecodedStream(file: file.file, format: format).readToEnd()
     }
 
     /// Once `size` bytes were read: reads on, so the decoder checks what ends the stream (the last

@@ -1,26 +1,33 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Reads /sys/block (or a recorded copy of it: the root is injectable) into plain values.
 /// Missing attributes read as nil: drivers expose different sets, and a recorded tree has only
-/// what matters.
+/// what matters. Every write reads this for every block device (some 15 small files each, and a
+/// laptop with snaps has dozens of loop devices), so attributes are read with one open and one
+/// read each, on plain paths.
 public struct SysfsReader: Sendable {
     public let root: URL
+    private let rootPath: String
 
     public init(root: URL = URL(fileURLWithPath: "/sys")) {
         self.root = root
+        rootPath = root.path
     }
 
     public func blockDevices() throws -> [SysfsBlockDevice] {
-        let block = root.appendingPathComponent("block")
-        let names = try FileManager.default.contentsOfDirectory(atPath: block.path).sorted()
+        let names = try FileManager.default.contentsOfDirectory(atPath: rootPath + "/block").sorted()
         return names.map { device(named: $0) }
     }
 
     public func device(named name: String) -> SysfsBlockDevice {
-        let dir = root.appendingPathComponent("block").appendingPathComponent(name)
-        let linkTarget = (try? FileManager.default.destinationOfSymbolicLink(atPath: dir.path)) ?? ""
-        let deviceDir = dir.appendingPathComponent("device")
-        let usb = usbAncestor(of: deviceDir)
+        let dir = rootPath + "/block/" + name
+        let linkTarget = (try? FileManager.default.destinationOfSymbolicLink(atPath: dir)) ?? ""
+        let deviceDir = dir + "/device"
+        let ancestors = ancestors(of: deviceDir)
+        let usb = ancestors.first { access($0 + "/idVendor", F_OK) == 0 }
         let scsiVendor = string(deviceDir, "vendor").flatMap { $0.hasPrefix("0x") ? nil : $0 }
 
         return SysfsBlockDevice(
@@ -35,34 +42,28 @@ public struct SysfsReader: Sendable {
             vendor: scsiVendor ?? usb.flatMap { string($0, "manufacturer") },
             model: string(deviceDir, "model") ?? string(deviceDir, "name") ?? usb.flatMap { string($0, "product") },
             serial: string(dir, "serial") ?? string(deviceDir, "serial") ?? usb.flatMap { string($0, "serial") },
-            hotplugAncestor: hotplugAncestor(of: deviceDir),
-            holders: entries(dir.appendingPathComponent("holders")),
+            hotplugAncestor: hotplug(ancestors),
+            holders: entries(dir + "/holders"),
             partitions: partitions(of: dir, diskName: name),
             dmName: string(dir, "dm/name"),
             backingFile: string(dir, "loop/backing_file"))
     }
 
-    private func partitions(of dir: URL, diskName: String) -> [SysfsPartition] {
+    private func partitions(of dir: String, diskName: String) -> [SysfsPartition] {
         entries(dir).compactMap { child in
-            let partDir = dir.appendingPathComponent(child)
+            let partDir = dir + "/" + child
             guard child.hasPrefix(diskName), let number = int(partDir, "partition") else { return nil }
             return SysfsPartition(name: child, number: Int(number),
                                   devNumber: string(partDir, "dev").flatMap { DeviceNumber($0) },
                                   start: (int(partDir, "start") ?? 0) * 512,
                                   size: (int(partDir, "size") ?? 0) * 512,
-                                  holders: entries(partDir.appendingPathComponent("holders")))
+                                  holders: entries(partDir + "/holders"))
         }.sorted { $0.number < $1.number }
     }
 
-    /// The USB device (the directory with idVendor) above a disk, where the serial, manufacturer
-    /// and product of a USB stick live.
-    private func usbAncestor(of deviceDir: URL) -> URL? {
-        ancestors(of: deviceDir).first { FileManager.default.fileExists(atPath: $0.appendingPathComponent("idVendor").path) }
-    }
-
     /// lsblk's rule: the nearest ancestor with a `removable` attribute of "removable" or "fixed" decides.
-    private func hotplugAncestor(of deviceDir: URL) -> Bool {
-        for dir in ancestors(of: deviceDir) {
+    private func hotplug(_ ancestors: [String]) -> Bool {
+        for dir in ancestors {
             switch string(dir, "removable") {
             case "removable": return true
             case "fixed": return false
@@ -72,30 +73,39 @@ public struct SysfsReader: Sendable {
         return false
     }
 
-    private func ancestors(of deviceDir: URL) -> [URL] {
-        let resolved = deviceDir.resolvingSymlinksInPath().standardizedFileURL
-        let stop = root.resolvingSymlinksInPath().standardizedFileURL.path
-        guard resolved.path != deviceDir.path || FileManager.default.fileExists(atPath: resolved.path) else { return [] }
-        var result: [URL] = []
-        var dir = resolved
-        while dir.path.hasPrefix(stop + "/"), dir.path.count > stop.count + 1 {
+    /// The directories from a disk's device directory (symlinks resolved) up to the sysfs root,
+    /// nearest first; empty when it has none (a loop device, a recorded tree without it).
+    private func ancestors(of deviceDir: String) -> [String] {
+        guard let resolved = realpath(deviceDir, nil) else { return [] }
+        defer { free(resolved) }
+        let stop = URL(fileURLWithPath: rootPath).resolvingSymlinksInPath().standardizedFileURL.path
+        var result: [String] = []
+        var dir = String(cString: resolved)
+        while dir.hasPrefix(stop + "/"), dir.count > stop.count + 1 {
             result.append(dir)
-            dir = dir.deletingLastPathComponent()
+            dir = String(dir[..<(dir.lastIndex(of: "/") ?? dir.startIndex)])
         }
         return result
     }
 
-    private func entries(_ dir: URL) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).sorted()
+    private func entries(_ dir: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted()
     }
 
-    private func string(_ dir: URL, _ attribute: String) -> String? {
-        guard let data = FileManager.default.contents(atPath: dir.appendingPathComponent(attribute).path) else { return nil }
-        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    /// An attribute's text, trimmed; nil when it is missing, unreadable or empty. Attributes are
+    /// short: one read of up to 4 KiB (a sysfs attribute is at most a page).
+    private func string(_ dir: String, _ attribute: String) -> String? {
+        let descriptor = open(dir + "/" + attribute, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+        guard count > 0 else { return nil }
+        let text = String(decoding: buffer[..<count], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         return text.isEmpty ? nil : text
     }
 
-    private func int(_ dir: URL, _ attribute: String) -> Int64? {
+    private func int(_ dir: String, _ attribute: String) -> Int64? {
         string(dir, attribute).flatMap { Int64($0) }
     }
 }

@@ -15,6 +15,14 @@ extension FlashLog.Contents {
         let found = records.reversed().filter { $0.succeeded && matches($0) }
         return found.first { FlashLog.sameStick($0, serial: serial, device: device) } ?? found.first
     }
+
+    /// The log's latest write of an image to this stick, when it took no digest to name the image
+    /// by: a sparse image written by its data extents alone (no bmap, no checksum) is never read
+    /// whole, so nothing hashed all of it. nil when the latest such write recorded one.
+    public func undigestedWrite(serial: String?, device: String) -> FlashRecord? {
+        let latest = records.last { $0.succeeded && $0.imageSize != nil && FlashLog.sameStick($0, serial: serial, device: device) }
+        return latest.flatMap { KnownImage($0) == nil ? $0 : nil }
+    }
 }
 
 extension FlashLog {

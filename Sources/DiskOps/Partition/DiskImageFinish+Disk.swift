@@ -15,11 +15,13 @@ extension DiskImageFinish {
     /// `read`), as `verify --against` and `check` need it: the finish (with or without `--grow`) whose tables after the image (the
     /// backup GPT at the disk's end; for an MBR, its table) the device holds; nil when none does (an
     /// ISO, an image whose tables needed nothing). The bytes inside the image are then compared with
-    /// the finish's tables, so a byte changed anywhere in them is still a difference.
-    static func found(imagePath: String, imageSize: Int64, read: (Int64, Int) throws -> [UInt8],
+    /// the finish's tables, so a byte changed anywhere in them is still a difference. `imageEnd`:
+    /// as for `plan`; for a stream whose length is not known yet (`imageSize` only a bound), the
+    /// finish write planned, which the device must then hold whole.
+    static func found(imagePath: String, imageSize: Int64, imageEnd: Int64?, read: (Int64, Int) throws -> [UInt8],
                       on device: BlockDevice) throws -> DiskImageFinish? {
         for grow in [false, true] {
-            guard let finish = try? plan(imagePath: imagePath, imageSize: imageSize, imageEnd: imageSize, diskPath: device.path, diskSize: device.size,
+            guard let finish = try? plan(imagePath: imagePath, imageSize: imageSize, imageEnd: imageEnd, diskPath: device.path, diskSize: device.size,
                                          diskSectorSize: device.logicalSectorSize, grow: grow, read: read),
                   !finish.phases.isEmpty else { continue }
             let beyond = finish.writes.compactMap { $0.clipped(to: imageSize..<Int64.max) }

@@ -49,12 +49,16 @@ struct ReadBackVerifier: Sendable {
     /// digests: a read-back that ran while later segments were still being written
     /// (`TrailingReadBack`) cannot see a later write landing on a segment it had already checked
     /// (a stick whose addresses alias); this sweep does, at a fraction of a second pass's reads.
+    /// A sample is one small read, bound by the device's latency, not its bandwidth: several are
+    /// kept in flight (their buffers are a few KiB each).
+    static let samplesInFlight = 8
+
     func verifySamples(_ segments: Range<Int>) throws {
         device.dropCaches()
         let device = self.device, plan = self.plan, digests = self.digests, verifier = self
         let size = max(Int(SegmentDigests.sampleSize), plan.sectorSize)
-        try BufferPipeline.run(segments: segments.count, bufferSize: size, depth: depth,
-                               consumers: ioThreads, cancel: cancel, account: buffers,
+        try BufferPipeline.run(segments: segments.count, bufferSize: size, depth: Self.samplesInFlight,
+                               consumers: Self.samplesInFlight, cancel: cancel, account: buffers,
             produce: { _, _ in },
             consume: { position, buffer in
                 let index = segments.lowerBound + position

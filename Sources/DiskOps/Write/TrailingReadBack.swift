@@ -4,7 +4,7 @@ import Foundation
 /// The read-back of a decoded image, run on a thread of its own while the image is written. A
 /// decoder is the write's slowest stage (libzstd decodes ~0.7 GB/s here, a loop device writes ~1.8
 /// GB/s), so the target idles between writes: the body is read back in that idle time, batch by
-/// batch, instead of in a pass of its own after the last write. A batch (8 segments, 32 MiB) is
+/// batch, instead of in a pass of its own after the last write. A batch (4 segments, 16 MiB) is
 /// read once the batch after it was written and an fdatasync issued after that returned, so each
 /// read trails the writes by at least one batch and reads what the medium holds. What this loses
 /// against a second pass (a later write landing on a segment already read back, on a stick whose
@@ -13,7 +13,7 @@ import Foundation
 /// The write's I/O threads call `markWritten` after each write; a mismatch found here stops the
 /// write (`throwIfFailed`, called before each write). `finish` waits for the last batches.
 final class TrailingReadBack: @unchecked Sendable {
-    static let batchSegments = 8
+    static let batchSegments = 4
 
     private let verifier: ReadBackVerifier
     private let body: Range<Int>

@@ -80,20 +80,21 @@ struct CheckCommand: ParsableCommand {
         if !contents.skippedLines.isEmpty && !json {
             Terminal.writeStderr("edgeflash: \(flashLog.path): skipped \(contents.skippedLines.count) line(s) that are not whole records (line \(contents.skippedLines.map(String.init).joined(separator: ", ")))\n")
         }
-        let cancel = CancellationFlag()
-        let stick = try withExtendedLifetime(InterruptTrap(cancel: cancel)) {
-            try StickCheck.run(path: device, image: image, bmap: bmapOptions.choice, keyring: bmapOptions.keyring,
-                               known: contents.knownImages, cancel: cancel, progress: reporter.update)
-        }
-        reporter.finish()
-
-        result.size = stick.size
         // The log names a disk by its own path, also when a /dev/disk/by-id link was given.
         let disk = URL(fileURLWithPath: device).resolvingSymlinksInPath().path
         let found = Findings(device: disk, serial: (try? Inventory.live())?.first { $0.path == disk }?.serial,
                              log: contents, logPath: flashLog.path)
+        let cancel = CancellationFlag()
+        let stick = try withExtendedLifetime(InterruptTrap(cancel: cancel)) {
+            try StickCheck.run(path: device, image: image, bmap: bmapOptions.choice, keyring: bmapOptions.keyring,
+                               known: contents.knownImages, loggedLength: found.undigestedWrite?.imageSize,
+                               cancel: cancel, progress: reporter.update)
+        }
+        reporter.finish()
+
+        result.size = stick.size
         let region = found.image(stick, comparedWith: image)
-        let userData = found.userData(stick.volume, show: show, writtenWithout: found.writeWithoutUserData(stick))
+        let userData = found.userData(stick.volume, show: show, writtenWithout: found.writeWithoutUserData(stick, comparedWith: image))
         result.image = region.report
         result.userData = userData.report
         let lines = region.lines + userData.lines, scrubber = userData.scrubber
@@ -120,6 +121,17 @@ private struct Findings {
     let log: FlashLog.Contents
     let logPath: String
 
+    /// The log's latest write to this stick, when it took no SHA-256 of the image to name it by.
+    var undigestedWrite: FlashRecord? { log.undigestedWrite(serial: serial, device: device) }
+
+    /// Did `record` write `matched`? By its digest; or, for a write that took none, when `image`,
+    /// the file the region was just compared with byte for byte, has the name and size it logged.
+    func wrote(_ matched: KnownImage, _ record: FlashRecord, comparedWith image: String?) -> Bool {
+        if matched.isWritten(by: record) { return true }
+        guard let image, KnownImage(record) == nil else { return false }
+        return record.image == URL(fileURLWithPath: image).lastPathComponent && record.imageSize == matched.size
+    }
+
     func image(_ stick: StickCheck.Report, comparedWith image: String?) -> (report: CheckReport.Image, lines: [String], failure: EdgeError?) {
         var report = CheckReport.Image(length: stick.regionLength, sha256: stick.regionSHA256)
         report.mapped = stick.mapped.map { CheckReport.Mapped(bmap: $0.bmap, ranges: $0.ranges, bytes: $0.bytes, digest: image == nil ? "ranges" : "image") }
@@ -139,7 +151,7 @@ private struct Findings {
                               hint: "Write the stick again (edgeflash write)."))
         }
         if let matched = stick.matched {
-            let named = log.latest(serial: serial, device: device) { matched.isWritten(by: $0) }
+            let named = log.latest(serial: serial, device: device) { wrote(matched, $0, comparedWith: image) }
             let written = named.flatMap { FlashLog.sameStick($0, serial: serial, device: device) ? $0 : nil }
             report.state = "intact"
             report.name = image.map { URL(fileURLWithPath: $0).lastPathComponent } ?? named?.image
@@ -152,6 +164,13 @@ private struct Findings {
                 line += ", its partition table as write finished it for this disk (\(finished.compactMap { $0 }.joined(separator: ", ")))"
             }
             return (report, [line], nil)
+        }
+        if let written = undigestedWrite {
+            // Nothing was hashed whole when it was written: only the image file can tell.
+            let name = written.image ?? "the image"
+            return (report, [region + ", not named: the log's write of \(name) (\(written.time)) recorded no SHA-256 of the image to compare it with"],
+                    EdgeError(.failure, "\(device): unverified: \(name) was written to it (\(written.time)) as a sparse image, by its data extents alone and without a SHA-256 checksum, so nothing took the SHA-256 of the whole image that would name what the stick holds",
+                              hint: "Compare it with the image file: edgeflash check \(device) --image \(written.image ?? "IMAGE")."))
         }
         if let expected = log.latest(serial: serial, device: device, where: { KnownImage($0) != nil && FlashLog.sameStick($0, serial: serial, device: device) }) {
             report.state = "differs"
@@ -167,10 +186,10 @@ private struct Findings {
 
     /// The log's last word on this stick, when it is the write of the image the region holds,
     /// without user-data: such a stick (a disk image, say) has no user-data volume to miss.
-    func writeWithoutUserData(_ stick: StickCheck.Report) -> FlashRecord? {
+    func writeWithoutUserData(_ stick: StickCheck.Report, comparedWith image: String?) -> FlashRecord? {
         guard let matched = stick.matched,
               let last = log.records.last(where: { $0.succeeded && FlashLog.sameStick($0, serial: serial, device: device) }),
-              last.operation == .write, last.userDataSHA256 == nil, matched.isWritten(by: last) else { return nil }
+              last.operation == .write, last.userDataSHA256 == nil, wrote(matched, last, comparedWith: image) else { return nil }
         return last
     }
 
