@@ -73,6 +73,22 @@ struct CompressedWriteTests {
         #expect(!(try Blkid.findsSignature(on: loop.path)), "LBA 0 blank")
     }
 
+    /// Was: a wrong line for the decoded name (installer.iso) said "installer.iso.zst is not the
+    /// image SHA256SUMS describes" and showed the decoded image's hash as that file's.
+    @Test func aWrongChecksumOfTheDecodedImageNamesTheDecodedImage() throws {
+        let dir = try TemporaryDirectory.make()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let image = dir.appendingPathComponent("installer.iso.zst").path
+        try FileManager.default.copyItem(atPath: images.zstd, toPath: image)
+        try "\(String(repeating: "0", count: 64))  installer.iso\n".write(toFile: dir.appendingPathComponent("SHA256SUMS").path, atomically: true, encoding: .utf8)
+        let loop = try stickHoldingTheISO()
+        defer { loop.detach() }
+        let result = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--no-probe"])
+        #expect(result.status == 4, "\(result.stderr)")
+        #expect(result.stderr.contains("checksum mismatch: the decoded image of \(image) is not the image SHA256SUMS describes"), "\(result.stderr)")
+        #expect(result.stderr.contains("actual   SHA256 \(try sha256(Self.iso)) (of the decoded image)"), "\(result.stderr)")
+    }
+
     /// The damage lies past what the write's ISO checks read, so it is found while writing: exit 6,
     /// the compressed offset named, the stick blanked.
     @Test func corruptTruncatedAndTrailingGarbageStreamsAreRefusedWithTheStickBlank() throws {
