@@ -9,7 +9,8 @@ extension EdgeError {
     }
 
     /// User-data failed validation; `message` lists the issues (already scrubbed of secrets).
-    public static func userDataInvalid(_ message: String) -> EdgeError {
-        EdgeError(.malformed, message, hint: "Run 'edgeflash user-data validate FILE' to see every issue.")
+    /// `command` reproduces them (a template's needs its sites file and site).
+    public static func userDataInvalid(_ message: String, validate command: String? = nil) -> EdgeError {
+        EdgeError(.malformed, message, hint: "Run '\(command ?? "edgeflash user-data validate FILE")' to see every issue.")
     }
 }

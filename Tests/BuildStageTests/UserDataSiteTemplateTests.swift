@@ -2,6 +2,7 @@
 import EdgeCore
 import Foundation
 import Testing
+import TestSupport
 
 private let template = """
     #cloud-config
@@ -206,4 +207,29 @@ private let sectionTemplate = """
     #expect(files.secrets.contains("tok-berlin-secret"))
     let zurich = try batch.files(site: "zurich", serial: "SN1")
     #expect(files.userDataSHA256.count == 64 && files.userDataSHA256 != zurich.userDataSHA256)
+}
+
+/// A value that breaks the rendered YAML for one site (a token with ": "): the error named only the
+/// template's line, fine for every other site, and a command that reported other things.
+@Test func invalidUserDataOfOneSiteNamesTheSiteItsRowAndTheCommandThatShowsIt() throws {
+    let directory = try TemporaryDirectory.make()
+    let templatePath = directory.appendingPathComponent("t.yaml").path
+    let sitesPath = directory.appendingPathComponent("sites.csv").path
+    try Data("#cloud-config\nstylus:\n  site:\n    edgeHostToken: {{token}}\n    name: {{name}}\n".utf8).write(to: URL(fileURLWithPath: templatePath))
+    try Data("name,token\nok1,tok-ok-secret1\nbad one,tok-BAD-secret: broken\n".utf8).write(to: URL(fileURLWithPath: sitesPath))
+    let batch = try SiteBatch(templatePath: templatePath, sitesPath: sitesPath)
+    try batch.files(site: "ok1", serial: nil).requireValid()
+    let files = try batch.files(site: "bad one", serial: nil)
+    #expect(files.site?.description == "site 'bad one' (\(sitesPath) row 3)")
+    let error = try #require(throws: EdgeError.self) { try files.requireValid() }
+    #expect(error.message.contains("site 'bad one' (\(sitesPath) row 3)"))
+    #expect(error.message.contains("\(templatePath):4:"))
+    #expect(error.hint == "Run 'edgeflash user-data validate \(templatePath) --sites \(sitesPath) --site 'bad one'' to see every issue.")
+    #expect(!error.message.contains("tok-BAD") && error.hint?.contains("tok-BAD") == false)
+
+    // The same through `--sites --site`, as `user-data validate` loads it; a YAML site by its line.
+    let yamlSites = directory.appendingPathComponent("sites.yaml").path
+    try Data("- name: ok1\n  token: t1\n- name: bad\n  token: \"tok-BAD: broken\"\n".utf8).write(to: URL(fileURLWithPath: yamlSites))
+    let loaded = try UserDataFiles.load(userDataPath: templatePath, sitesPath: yamlSites, site: "bad")
+    #expect(!loaded.report.isValid && loaded.site?.description == "site 'bad' (\(yamlSites) line 3)")
 }

@@ -116,3 +116,39 @@ private let valid = """
     let report = UserDataValidator.validate(Data(text.utf8), file: "crlf.yaml")
     #expect(report.isValid, "\(report.issues)")
 }
+
+private func endpointIssues(_ endpoint: String) -> [UserDataIssue] {
+    issues(valid.replacingOccurrences(of: "paletteEndpoint: api.spectrocloud.com", with: "paletteEndpoint: \"\(endpoint)\""))
+}
+
+/// Only a scheme was refused: a space, a path or an empty label passed as valid, and the stick's
+/// host could not register.
+@Test func paletteEndpointMustBeAHostName() {
+    let refused: [(String, String)] = [
+        ("not a host:name", "character 4 is a space"),
+        ("api example com", "character 4 is a space"),
+        ("api..example.com", "two dots in a row (label 2 is empty)"),
+        ("-bad-.example.com", "label 1 ('-bad-') starts with a hyphen"),
+        ("api.example-.com", "label 2 ('example-') ends with a hyphen"),
+        ("api.example.com/v1/path", "character 16 is '/': a path is not part of a host name"),
+        ("https://api.example.com", "scheme ('https://')"),
+        ("api.example.com:0", "port after ':' ('0')"),
+        ("api.example.com:443x", "('443x') is not a number"),
+        ("api.example.com:", "port after ':' ('')"),
+        ("10.0.0.256", "looks like an IPv4 address"),
+        (String(repeating: "a", count: 64) + ".example.com", "label 1 is 64 characters; at most 63"),
+        ("api_1.example.com", "character 4 is '_'"),
+        (".api.example.com", "starts with a dot"),
+        ("", "it is empty"),
+    ]
+    for (endpoint, problem) in refused {
+        let found = endpointIssues(endpoint)
+        #expect(found.count == 1 && found.first?.severity == .error, "\(endpoint): \(found)")
+        #expect(found.first?.message.contains(problem) == true, "\(endpoint): \(found.first?.message ?? "none")")
+        #expect(found.first?.line == 6)
+    }
+    for endpoint in ["api.example.com", "api.example.com:443", "palette.local:8443", "10.10.0.4", "10.10.0.4:443",
+                     "[fd00::4]", "[fd00::4]:443", "localhost", "xn--bcher-kva.example", "a.b-c.d9"] {
+        #expect(endpointIssues(endpoint).isEmpty, "\(endpoint)")
+    }
+}

@@ -60,3 +60,28 @@ let validUserData = """
     #expect(result.status == 6)
     #expect(result.stderr.contains("'hostname'"))
 }
+
+/// The command a station's or a write's error suggests for one site's invalid user-data reports it
+/// naming the site and its row, without the token that broke the YAML.
+@Test func validateOfOneSiteNamesTheSiteAndItsRow() throws {
+    let template = try userDataFile("#cloud-config\nstylus:\n  site:\n    edgeHostToken: {{token}}\n    projectName: p\n    name: {{name}}\n")
+    let sites = try userDataFile("name,token\nok1,SECRETTOKOK1\nbadone,SECRETTOKBAD: broken yaml\n", name: "sites.csv")
+    let result = try EdgeFlashBinary.run(["user-data", "validate", template, "--sites", sites, "--site", "badone"])
+    #expect(result.status == 6)
+    #expect(result.stdout.contains("\(template):4:"))
+    #expect(result.stdout.contains("\(template) for site 'badone' (\(sites) row 3): invalid"))
+    #expect(!(result.stdout + result.stderr).contains("SECRETTOK"))
+    let json = try EdgeFlashBinary.run(["user-data", "validate", template, "--sites", sites, "--site", "badone", "--json"])
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+    #expect(object["site"] as? String == "badone" && object["valid"] as? Bool == false)
+    let good = try EdgeFlashBinary.run(["user-data", "validate", template, "--sites", sites, "--site", "ok1"])
+    #expect(good.status == 0 && good.stdout.contains("for site 'ok1' (\(sites) row 2): valid"))
+
+    // A write refuses before it looks at the device, and its hint is that command.
+    let write = try EdgeFlashBinary.run(["write", "/usr/lib/ipxe/ipxe.iso", "/dev/edgeflash-no-such-device", "--yes",
+                                         "--user-data", template, "--sites", sites, "--site", "badone"])
+    #expect(write.status == 6)
+    #expect(write.stderr.contains("site 'badone' (\(sites) row 3)"))
+    #expect(write.stderr.contains("edgeflash user-data validate \(template) --sites \(sites) --site badone"))
+    #expect(!(write.stdout + write.stderr).contains("SECRETTOK"))
+}

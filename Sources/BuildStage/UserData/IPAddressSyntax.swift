@@ -16,12 +16,12 @@ enum IPAddressSyntax {
         return false
     }
 
-    private static func isIPv4(_ text: String) -> Bool {
+    static func isIPv4(_ text: String) -> Bool {
         var buffer = in_addr()
         return inet_pton(AF_INET, text, &buffer) == 1
     }
 
-    private static func isIPv6(_ text: String) -> Bool {
+    static func isIPv6(_ text: String) -> Bool {
         var buffer = in6_addr()
         return inet_pton(AF_INET6, text, &buffer) == 1
     }

@@ -49,8 +49,14 @@ public struct SiteBatch {
     /// The files for one stick: `site`'s user-data, validated, and meta-data with the stick's
     /// instance-id (`serial` nil: a random suffix).
     public func files(site: String, serial: String?) throws -> UserDataFiles {
-        try UserDataFiles.make(userData: render(site: site), file: templatePath,
-                               instanceID: UserDataFiles.instanceID(site: site, serial: serial))
+        try files(site: site, instanceID: UserDataFiles.instanceID(site: site, serial: serial))
+    }
+
+    /// `site`'s user-data, validated, with meta-data from `metaDataPath`, else `instanceID`.
+    func files(site: String, metaDataPath: String? = nil, instanceID: String?) throws -> UserDataFiles {
+        let userData = try render(site: site)
+        let rendered = RenderedSite(name: site, template: templatePath, sitesFile: catalog.file, entry: catalog.entries[site] ?? "")
+        return try UserDataFiles.make(userData: userData, file: templatePath, metaDataPath: metaDataPath, instanceID: instanceID, site: rendered)
     }
 
     /// A template or sites file may hold secrets of its own, and an error may quote them.

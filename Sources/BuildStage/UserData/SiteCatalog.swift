@@ -12,6 +12,8 @@ public struct SiteCatalog {
     public let sites: [String: [String: Any]]
     /// Site names in the order the file lists them: `--next` hands sites out in this order.
     public let order: [String]
+    /// Where each site is in the file: "row 4" (CSV) or "line 12" (YAML).
+    public let entries: [String: String]
     public var names: [String] { sites.keys.sorted() }
 
     public init(data: Data, file: String) throws {
@@ -21,7 +23,7 @@ public struct SiteCatalog {
         }
         let entries = file.lowercased().hasSuffix(".csv") ? try Self.parseCSV(text, file: file) : try Self.parseYAML(text, file: file)
         var sites: [String: [String: Any]] = [:]
-        for (name, values) in entries {
+        for (name, values, _) in entries {
             // A second entry would silently replace the first: a stick could get the wrong site.
             guard sites.updateValue(values, forKey: name) == nil else {
                 throw EdgeError(.malformed, "\(file): site '\(name)' is listed twice")
@@ -29,6 +31,7 @@ public struct SiteCatalog {
         }
         self.sites = sites
         order = entries.map(\.name)
+        self.entries = Dictionary(uniqueKeysWithValues: entries.map { ($0.name, $0.entry) })
     }
 
     /// The values of one site; the error lists the names that exist.
@@ -38,7 +41,7 @@ public struct SiteCatalog {
                         hint: "Sites in the file: \(names.joined(separator: ", "))")
     }
 
-    typealias Entry = (name: String, values: [String: Any])
+    typealias Entry = (name: String, values: [String: Any], entry: String)
 
     private static func parseYAML(_ text: String, file: String) throws -> [Entry] {
         if let bomb = YAMLScan(text).aliasLimitExceeded {
@@ -60,7 +63,7 @@ public struct SiteCatalog {
                     throw EdgeError(.malformed, "\(file): each site must be a mapping of values")
                 }
                 values["name"] = values["name"] ?? name
-                result.append((name, values))
+                result.append((name, values, "line \(key.mark?.line ?? 0)"))
             }
             return result
         }
@@ -69,7 +72,7 @@ public struct SiteCatalog {
             guard let values = templateValue(item) as? [String: Any], let name = values["name"] as? String else {
                 throw EdgeError(.malformed, "\(file): line \(item.mark?.line ?? 0): each site needs a 'name'")
             }
-            result.append((name, values))
+            result.append((name, values, "line \(item.mark?.line ?? 0)"))
         }
         return result
     }
@@ -107,7 +110,7 @@ public struct SiteCatalog {
                 insert(field, at: column.split(separator: ".").map(String.init), into: &values)
             }
             values["name"] = row[nameColumn]
-            result.append((row[nameColumn], values))
+            result.append((row[nameColumn], values, "row \(index + 2)"))
         }
         return result
     }

@@ -12,26 +12,29 @@ public struct UserDataFiles: Sendable {
     public var secrets: [String]
     /// The instance-id in `metaData`; nil when a meta-data file was given as it is.
     public var instanceID: String?
+    /// The site it was rendered for from a template; nil for a plain user-data file.
+    public var site: RenderedSite?
 
     /// Loads `userDataPath` (a template when `sites`/`site` are given), validates it, and builds
     /// `meta-data` from `metaDataPath`, else from `instanceID`, else from the user-data's hash.
     public static func load(userDataPath: String, metaDataPath: String? = nil, instanceID: String? = nil,
                             sitesPath: String? = nil, site: String? = nil) throws -> UserDataFiles {
-        var userData = try read(userDataPath, what: "user-data")
+        let userData = try read(userDataPath, what: "user-data")
         if let sitesPath {
             guard let site else {
                 throw EdgeError(.malformed, "--sites needs --site NAME to pick the site to render")
             }
-            userData = try SiteBatch(template: userData, templatePath: userDataPath, sites: read(sitesPath, what: "sites file"),
-                                     sitesPath: sitesPath).render(site: site)
+            return try SiteBatch(template: userData, templatePath: userDataPath, sites: read(sitesPath, what: "sites file"),
+                                 sitesPath: sitesPath).files(site: site, metaDataPath: metaDataPath, instanceID: instanceID)
         } else if site != nil {
             throw EdgeError(.malformed, "--site needs --sites FILE (the sites.yaml or sites.csv to read it from)")
         }
         return try make(userData: userData, file: userDataPath, metaDataPath: metaDataPath, instanceID: instanceID)
     }
 
-    /// Validates `userData` and builds its meta-data, as `load` does after rendering.
-    static func make(userData: Data, file: String, metaDataPath: String? = nil, instanceID: String? = nil) throws -> UserDataFiles {
+    /// Validates `userData` (rendered for `site`, if any) and builds its meta-data.
+    static func make(userData: Data, file: String, metaDataPath: String? = nil, instanceID: String? = nil,
+                     site: RenderedSite? = nil) throws -> UserDataFiles {
         let report = UserDataValidator.validate(userData, file: file)
         let metaData: Data
         var id: String?
@@ -43,7 +46,7 @@ public struct UserDataFiles: Sendable {
         }
         return UserDataFiles(userData: userData, metaData: metaData, report: report,
                              secrets: UserDataRedactor.secretValues(in: String(decoding: userData, as: UTF8.self)),
-                             instanceID: id)
+                             instanceID: id, site: site)
     }
 
     /// SHA-256 of the user-data, hex: names a site's data in the flash log without showing it.
@@ -76,11 +79,16 @@ public struct UserDataFiles: Sendable {
         }.first
     }
 
-    /// Throws the validation errors (not the warnings) as one invalid-input error.
+    /// Throws the validation errors (not the warnings) as one invalid-input error. Rendered for a
+    /// site, it names the site (the template may be fine for every other) and the command that
+    /// renders and validates that site alone; positions are in the rendered user-data.
     public func requireValid() throws {
         guard report.isValid else {
             let lines = report.issues.filter { $0.severity == .error }.map { $0.formatted(file: report.file) }
-            throw EdgeError.userDataInvalid("user-data is invalid, nothing was written:\n  " + lines.joined(separator: "\n  "))
+            let what = site.map { "the user-data of \($0.description), rendered from \($0.template), is invalid (lines as rendered)" }
+                ?? "user-data is invalid"
+            throw EdgeError.userDataInvalid("\(what), nothing was written:\n  " + lines.joined(separator: "\n  "),
+                                            validate: site?.validateCommand)
         }
     }
 

@@ -132,8 +132,9 @@ struct SiteChecker {
         if siteMap["edgeHostToken"] != nil, siteMap["projectName"] == nil, siteMap["projectUid"] == nil {
             warning(at: site, "'stylus.site.projectName' is absent: registration fails unless the token has a default project")
         }
-        if let endpoint = siteMap["paletteEndpoint"]?.string, endpoint.contains("://") {
-            error(at: siteMap["paletteEndpoint"]!, "'stylus.site.paletteEndpoint' must be a host name without a scheme")
+        if let node = siteMap["paletteEndpoint"], node.tag.rawValue == Tag.Name.str.rawValue, let endpoint = node.string,
+           let problem = EndpointSyntax.problem(endpoint) {
+            error(at: node, "'stylus.site.paletteEndpoint' must be a host name, like api.spectrocloud.com (or host:port): \(problem)")
         }
         if let tags = siteMap["tags"] { checkTags(tags) }
         if let network = siteMap["network"] { checkNetwork(network) }

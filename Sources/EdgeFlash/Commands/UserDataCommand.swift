@@ -45,13 +45,14 @@ struct UserDataCommand: AsyncParsableCommand {
             let files = try source.load()
             let report = files.report
             if json {
-                JSONLines.emit(ValidationResult(file: report.file, valid: report.isValid, issues: report.issues))
+                JSONLines.emit(ValidationResult(file: report.file, site: files.site?.name, valid: report.isValid, issues: report.issues))
             } else {
                 for issue in report.issues {
                     print(UserDataRedactor.scrub(issue.formatted(file: report.file), secrets: files.secrets))
                 }
                 let warnings = report.issues.filter { $0.severity == .warning }.count
-                print("\(report.file): \(report.isValid ? "valid" : "invalid")\(warnings > 0 ? " (\(warnings) warning\(warnings == 1 ? "" : "s"))" : "")")
+                let subject = files.site.map { "\(report.file) for \($0.description)" } ?? report.file
+                print("\(subject): \(report.isValid ? "valid" : "invalid")\(warnings > 0 ? " (\(warnings) warning\(warnings == 1 ? "" : "s"))" : "")")
             }
             if !report.isValid {
                 throw ExitCode(ExitStatus.invalidInput.rawValue)
@@ -77,6 +78,8 @@ struct UserDataCommand: AsyncParsableCommand {
 /// `user-data validate --json`.
 struct ValidationResult: Encodable {
     var file: String
+    /// The site the template was rendered for (--site).
+    var site: String?
     var valid: Bool
     var issues: [UserDataIssue]
 }
