@@ -25,6 +25,14 @@ struct CompressedWriteTests {
         return loop
     }
 
+    /// `edgeflash write IMAGE STICK` with the example sites' user-data for berlin, logged in `log`.
+    func writeForBerlin(_ image: String, to loop: LoopDevice, log: String) throws -> ShellResult {
+        try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--no-probe",
+                                 "--user-data", examples.appendingPathComponent("site-template.yaml").path,
+                                 "--sites", examples.appendingPathComponent("sites.csv").path, "--site", "berlin",
+                                 "--log", directory.appendingPathComponent(log).path])
+    }
+
     @Test func eachFormatIsWrittenAndReadsBackAsTheISO() throws {
         for image in images.all {
             let loop = try LoopDevice(size: 64 << 20)
@@ -176,10 +184,7 @@ struct CompressedWriteTests {
         let before = try sha256(loop.path)
         for (image, tool) in [(images.xz, "xz"), (images.zstd, "zstd")] {
             let cut = try CompressedImages.truncated(image, to: 1_000_000, as: image + ".cut")
-            let write = try EdgeFlashBinary.run(["write", cut, loop.path, "--yes", "--no-probe",
-                                                 "--user-data", examples.appendingPathComponent("site-template.yaml").path,
-                                                 "--sites", examples.appendingPathComponent("sites.csv").path, "--site", "berlin",
-                                                 "--log", directory.appendingPathComponent("cut.jsonl").path])
+            let write = try writeForBerlin(cut, to: loop, log: "cut.jsonl")
             #expect(write.status == 6, "\(cut): \(write.stderr)")
             #expect(write.stderr.contains("is truncated: the \(tool) data ends at byte offset 1000000 of the compressed file"), "\(write.stderr)")
             let inspect = try EdgeFlashBinary.run(["inspect", cut])
@@ -197,10 +202,7 @@ struct CompressedWriteTests {
         try Shell.bash("(head -c 1000000 '\(Self.iso)' | xz -T1 -c; tail -c +1000001 '\(Self.iso)' | xz -T1 -c) > '\(joined)'")
         let loop = try LoopDevice(size: 128 << 20)
         defer { loop.detach() }
-        let write = try EdgeFlashBinary.run(["write", joined, loop.path, "--yes", "--no-probe",
-                                             "--user-data", examples.appendingPathComponent("site-template.yaml").path,
-                                             "--sites", examples.appendingPathComponent("sites.csv").path, "--site", "berlin",
-                                             "--log", directory.appendingPathComponent("joined.jsonl").path])
+        let write = try writeForBerlin(joined, to: loop, log: "joined.jsonl")
         #expect(write.status == 0, "\(write.stderr)")
         #expect(write.stdout.contains("Added CIDATA"), "\(write.stdout)")
         // The image after its first sector (where the MBR now holds the CIDATA partition too).
