@@ -1,3 +1,4 @@
+import Decompression
 import EdgeCore
 import Foundation
 import ISOVerify
@@ -136,6 +137,8 @@ public struct WriteSession {
         guard let format = try CompressedImage.format(of: image) else { return image }
         let source = try CompressedImage(file: image, format: format, expected: expected)
         if userData, !source.sizeIsStated {
+            // A truncated or damaged file states no size either: say that, not "use another format".
+            if let damage = DecodedSize.damage(of: image.file, format: format) { throw damage }
             throw EdgeError(.refused, "--user-data needs to know where the image ends before writing, and \(image.path) does not state its decompressed size (\(format.rawValue) stream)",
                             hint: "Use an xz or zstd image (they state it), or decompress it first (\(format.rawValue) -dk \(image.path)) and write that image with --user-data.")
         }
