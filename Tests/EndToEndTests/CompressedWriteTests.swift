@@ -95,6 +95,12 @@ struct CompressedWriteTests {
         #expect(result.status == 4, "\(result.stderr)")
         #expect(result.stderr.contains("checksum mismatch: the decoded image of \(image) is not the image SHA256SUMS describes"), "\(result.stderr)")
         #expect(result.stderr.contains("actual   SHA256 \(try sha256(Self.iso)) (of the decoded image)"), "\(result.stderr)")
+        // verify, of the image alone and against the stick, says it the same way.
+        for arguments in [["verify", image], ["verify", image, "--against", loop.path]] {
+            let verified = try EdgeFlashBinary.run(arguments)
+            #expect(verified.status == 4, "\(arguments): \(verified.stderr)")
+            #expect(verified.stderr.contains("checksum mismatch: the decoded image of \(image) is not the image SHA256SUMS describes"), "\(arguments): \(verified.stderr)")
+        }
     }
 
     /// The damage lies past what the write's ISO checks read, so it is found while writing: exit 6,
