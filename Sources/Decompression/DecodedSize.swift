@@ -8,7 +8,7 @@ import Glibc
 
 /// The decompressed length a compressed file states before it is decoded: an xz stream's index (at
 /// its end), the content sizes in the headers of every zstd frame. nil where the file does not say
-/// (gzip, a zstd frame written from a pipe, several xz streams): the image is then written as it
+/// (gzip, a zstd frame written from a pipe): the image is then written as it
 /// comes. Only what the format guarantees is used; a wrong statement fails the decoder later.
 public enum DecodedSize {
     public static func of(_ file: OpenFile, format: CompressionFormat) -> Int64? {
@@ -52,51 +52,132 @@ public enum DecodedSize {
         public var blocks: Int
     }
 
-    /// Reads the stream footer, then the index before it. nil unless the file is one stream (with
-    /// optional padding) whose index accounts for every byte of it.
+    /// Reads the streams' footers and indexes back from the file's end. nil unless they account
+    /// for every byte of it: streams one after another, each with optional padding after it.
     public static func xzIndex(_ file: OpenFile) -> XzIndex? {
         withXzIndex(file) { XzIndex(decodedBytes: Int64(lzma_index_uncompressed_size($0)), blocks: Int(lzma_index_block_count($0))) }
     }
 
-    /// Runs `body` over liblzma's decoded index of `file` (freed after); nil where `xzIndex` is.
+    /// Runs `body` over liblzma's decoded index of `file`, every stream's joined (freed after);
+    /// nil where `xzIndex` is.
     static func withXzIndex<Result>(_ file: OpenFile, _ body: (OpaquePointer) -> Result?) -> Result? {
-        var end = file.size
-        // Stream padding: zeros, in multiples of four bytes, after the footer.
-        while end >= 4, let word = try? file.read(offset: end - 4, count: 4), word == [0, 0, 0, 0] { end -= 4 }
-        guard end >= 24, let footer = try? file.read(offset: end - 12, count: 12), footer.count == 12,
-              footer[10] == 0x59, footer[11] == 0x5A else { return nil }
-        let stored = UInt32(footer[4]) | UInt32(footer[5]) << 8 | UInt32(footer[6]) << 16 | UInt32(footer[7]) << 24
-        let backwardSize = (Int64(stored) + 1) * 4
-        let indexStart = end - 12 - backwardSize
-        guard indexStart >= 12, backwardSize <= 64 << 20,
-              let bytes = try? file.read(offset: indexStart, count: Int(backwardSize)), bytes.count == backwardSize else { return nil }
-        var index: OpaquePointer?
-        var limit: UInt64 = 256 << 20  // a hostile index could ask for more; a real one needs a few MiB
-        var position = 0
-        let status = bytes.withUnsafeBufferPointer {
-            lzma_index_buffer_decode(&index, &limit, nil, $0.baseAddress, &position, $0.count)
-        }
-        guard status == LZMA_OK, let index else { return nil }
+        guard case .index(let index) = xzStreams(file) else { return nil }
         defer { lzma_index_end(index, nil) }
-        guard Int64(lzma_index_stream_size(index)) == end else { return nil }  // more than one stream
         return body(index)
     }
 
-    /// Sums the content sizes of the frames, walking from frame to frame and block to block by
-    /// their headers (3 bytes read per block of up to 128 KiB: the file is not read, nor mapped).
+    /// What walking an xz file's streams back from its end found.
+    enum XzStreams {
+        /// Every byte accounted for: the streams' indexes joined in file order (the caller frees it).
+        case index(OpaquePointer)
+        /// A footer, index or stream header missing or damaged where the format puts one.
+        case damaged(DecodeFailure.Kind, reason: String, offset: Int64)
+        /// Nothing wrong seen, but more than edgeflash reads (a huge index, a newer format).
+        case unread
+    }
+
+    /// Walks the streams as `xz -l` does: padding (zeros, in multiples of four bytes), the footer
+    /// before it, the index the footer points to, the stream header the index's size leads back
+    /// to (its flags the footer's), then the stream before that one, until the file's start.
+    static func xzStreams(_ file: OpenFile) -> XzStreams {
+        var end = file.size
+        var joined: OpaquePointer?  // the indexes of the streams from `end` on
+        func damaged(_ kind: DecodeFailure.Kind, _ reason: String, _ offset: Int64) -> XzStreams {
+            if let joined { lzma_index_end(joined, nil) }
+            return .damaged(kind, reason: reason, offset: offset)
+        }
+        func unread() -> XzStreams {
+            if let joined { lzma_index_end(joined, nil) }
+            return .unread
+        }
+        repeat {
+            var padding: Int64 = 0
+            while end >= 4, let word = try? file.read(offset: end - 4, count: 4), word == [0, 0, 0, 0] { end -= 4; padding += 4 }
+            var footer = lzma_stream_flags()
+            let footerStatus = end >= 24 ? (try? file.read(offset: end - 12, count: 12)).flatMap {
+                $0.count == 12 ? lzma_stream_footer_decode(&footer, $0) : nil
+            } : LZMA_FORMAT_ERROR
+            switch footerStatus {
+            case LZMA_OK: break
+            case LZMA_OPTIONS_ERROR: return unread()
+            case LZMA_DATA_ERROR: return damaged(.corrupt, "the xz stream footer before byte offset \(end) is damaged (its CRC32 does not match)", end - 12)
+            default:
+                return joined == nil ? damaged(.truncated, "no xz stream footer at its end", file.size)
+                    : damaged(.corrupt, "no xz stream footer ends at byte offset \(end), before the stream that starts there", end)
+            }
+            let indexSize = Int64(footer.backward_size)
+            let indexStart = end - 12 - indexSize
+            guard indexStart >= 12 else {
+                return damaged(.corrupt, "the xz stream footer before byte offset \(end) gives an index longer than the file before it", end - 12)
+            }
+            guard indexSize <= 64 << 20, let bytes = try? file.read(offset: indexStart, count: Int(indexSize)), bytes.count == indexSize
+            else { return unread() }
+            var decoded: OpaquePointer?
+            var limit: UInt64 = 256 << 20  // a hostile index could ask for more; a real one needs a few MiB
+            var position = 0
+            let status = bytes.withUnsafeBufferPointer {
+                lzma_index_buffer_decode(&decoded, &limit, nil, $0.baseAddress, &position, $0.count)
+            }
+            guard status == LZMA_OK, let index = decoded else {
+                if status == LZMA_MEMLIMIT_ERROR { return unread() }
+                return damaged(.corrupt, "the xz index at byte offset \(indexStart) is damaged", indexStart)
+            }
+            let streamBytes = Int64(clamping: lzma_index_stream_size(index))
+            let streamStart = end - streamBytes
+            var header = lzma_stream_flags()
+            guard streamStart >= 0, let headerBytes = try? file.read(offset: streamStart, count: 12), headerBytes.count == 12,
+                  lzma_stream_header_decode(&header, headerBytes) == LZMA_OK, lzma_stream_flags_compare(&header, &footer) == LZMA_OK
+            else {
+                lzma_index_end(index, nil)
+                return damaged(.corrupt, "the xz index at byte offset \(indexStart) describes a stream of \(streamBytes) bytes, and no stream header matching its footer starts that far back", indexStart)
+            }
+            lzma_index_stream_flags(index, &footer)
+            lzma_index_stream_padding(index, UInt64(padding))
+            if let later = joined, lzma_index_cat(index, later, nil) != LZMA_OK {
+                lzma_index_end(index, nil)
+                return unread()
+            }
+            joined = index
+            guard lzma_index_memused(index) <= 256 << 20 else { return unread() }  // a hostile file of tiny streams
+            end = streamStart
+        } while end > 0
+        return .index(joined!)
+    }
+
+    /// Sums the content sizes of the frames; nil unless every frame states one.
     static func zstdFrames(_ file: OpenFile) -> Int64? {
+        if case .stated(let total) = zstdWalk(file) { total } else { nil }
+    }
+
+    /// What walking a zstd file's frames found.
+    enum ZstdFrames {
+        case stated(Int64)
+        /// A frame states no content size (or one no file could have), or the file could not be read.
+        case unstated
+        /// A frame that runs past the file's end, or a header or block that cannot be one.
+        case damaged(DecodeFailure.Kind, reason: String, offset: Int64)
+    }
+
+    /// Walks from frame to frame and block to block by their headers (3 bytes read per block of
+    /// up to 128 KiB: the file is not read, nor mapped), to the file's end.
+    static func zstdWalk(_ file: OpenFile) -> ZstdFrames {
         var offset: Int64 = 0
-        var total: Int64 = 0
+        var total: Int64? = 0  // nil once a frame states no size
         while offset < file.size {
-            guard let head = try? file.read(offset: offset, count: 18), head.count >= 8 else { return nil }
+            let frameStart = offset
+            func cut(_ what: String) -> ZstdFrames {
+                .damaged(.truncated, reason: "the zstd frame at byte offset \(frameStart)\(what) runs past the file's end", offset: file.size)
+            }
+            guard let head = try? file.read(offset: offset, count: 18) else { return .unstated }
+            guard head.count >= 8 else { return cut("") }
             if CompressionFormat.startsWithSkippableFrame(head) {  // 4-byte length, no content
                 offset += 8 + Int64(UInt32(head[4]) | UInt32(head[5]) << 8 | UInt32(head[6]) << 16 | UInt32(head[7]) << 24)
+                if offset > file.size { return cut("") }
                 continue
             }
-            let content = head.withUnsafeBytes { ZSTD_getFrameContentSize($0.baseAddress, $0.count) }
-            // Neither ZSTD_CONTENTSIZE_UNKNOWN (all ones) nor ZSTD_CONTENTSIZE_ERROR (all ones but one).
-            // Past Int64.max is no size a file could have (and would trap below).
-            guard content < UInt64.max - 1, content <= UInt64(Int64.max) else { return nil }
+            guard head.starts(with: [0x28, 0xB5, 0x2F, 0xFD]) else {
+                return .damaged(.trailingGarbage, reason: "bytes that are not a zstd frame follow the zstd stream", offset: offset)
+            }
             // The header's length from its descriptor byte (RFC 8878, 3.1.1.1): magic, descriptor,
             // window (unless single-segment), dictionary ID, content size.
             let descriptor = head[4]
@@ -104,20 +185,37 @@ public enum DecodedSize {
             let contentSizeBytes: Int64 = [singleSegment ? 1 : 0, 2, 4, 8][Int(descriptor >> 6)]
             let dictionaryBytes: Int64 = [0, 1, 2, 4][Int(descriptor & 3)]
             let hasChecksum = descriptor & 0x04 != 0
-            offset += 5 + (singleSegment ? 0 : 1) + dictionaryBytes + contentSizeBytes
+            let headerBytes = 5 + (singleSegment ? 0 : 1) + dictionaryBytes + contentSizeBytes
+            guard head.count >= headerBytes else { return cut("") }
+            let content = head.withUnsafeBytes { ZSTD_getFrameContentSize($0.baseAddress, $0.count) }
+            guard content != UInt64.max - 1 else {  // ZSTD_CONTENTSIZE_ERROR
+                return .damaged(.corrupt, reason: "the zstd frame header at byte offset \(offset) is not valid", offset: offset)
+            }
+            // Not ZSTD_CONTENTSIZE_UNKNOWN (all ones); past Int64.max is no size a file could have.
+            let stated = content < UInt64.max && content <= UInt64(Int64.max) ? Int64(content) : nil
+            let says = stated.map { ", which states \($0) bytes," } ?? ""
+            offset += headerBytes
             while true {  // blocks: last flag, type (raw, RLE, compressed, reserved), size
-                guard let block = try? file.read(offset: offset, count: 3), block.count == 3 else { return nil }
+                guard let block = try? file.read(offset: offset, count: 3) else { return .unstated }
+                guard block.count == 3 else { return cut(says) }
                 let word = UInt32(block[0]) | UInt32(block[1]) << 8 | UInt32(block[2]) << 16
                 let type = (word >> 1) & 3
-                guard type != 3 else { return nil }
+                guard type != 3 else {
+                    return .damaged(.corrupt, reason: "the zstd block header at byte offset \(offset) is of the reserved type", offset: offset)
+                }
                 offset += 3 + (type == 1 ? 1 : Int64(word >> 3))
+                if offset > file.size { return cut(says) }
                 if word & 1 == 1 { break }
             }
             if hasChecksum { offset += 4 }
-            let (sum, overflow) = total.addingReportingOverflow(Int64(content))
-            guard !overflow else { return nil }
-            total = sum
+            if offset > file.size { return cut(says) }
+            if let sum = total, let stated {
+                let (next, overflow) = sum.addingReportingOverflow(stated)
+                total = overflow ? nil : next
+            } else {
+                total = nil
+            }
         }
-        return offset == file.size ? total : nil
+        return total.map { .stated($0) } ?? .unstated
     }
 }

@@ -119,25 +119,32 @@ public final class DecodedStream {
     /// `decoded`: the bytes handed out before the failure (where a damaged xz block is looked for).
     private func failure(_ failure: DecodeFailure, decoded: Int64) -> EdgeError {
         let offset = consumedOffset + Int64(failure.consumed)
-        let name = format.toolName
-        switch failure.kind {
-        case .truncated:
-            return EdgeError(.malformed, "\(file.path) is truncated: the \(name) data ends at byte offset \(offset) of the compressed file, before the stream does (\(failure.reason))",
-                             hint: "The download or copy is incomplete: fetch it again.")
-        case .trailingGarbage:
-            return EdgeError(.malformed, "\(file.path) has trailing garbage at byte offset \(offset) of the compressed file: \(failure.reason)",
-                             hint: "The file is damaged or not one \(name) stream: fetch it again, or cut what follows the stream.")
-        case .needsMemory:
-            return EdgeError(.refused, "\(file.path) cannot be decompressed within edgeflash's memory bound: \(failure.reason)",
-                             hint: "The file is not damaged. Decompress it first (\(format.decompressCommand(file.path))) and write the decompressed image.")
-        case .corrupt where format == .xz:
-            // The threaded decoder's offset depends on how far its threads had read: name the
-            // damaged block instead, the same on every run.
-            guard let block = XzDamagedBlock.find(in: file, decodedBytes: decoded) else { fallthrough }
+        // The threaded xz decoder's offset depends on how far its threads had read: name the
+        // damaged block instead, the same on every run.
+        if failure.kind == .corrupt, format == .xz, let block = XzDamagedBlock.find(in: file, decodedBytes: decoded) {
             return EdgeError(.malformed, "\(file.path) is corrupt: \(failure.reason) in the xz block at byte offset \(block.compressedOffset) of the compressed file (block \(block.number) of \(block.count), bytes \(block.decodedRange.lowerBound) to \(block.decodedRange.upperBound) of the image)",
                              hint: "The download is damaged: fetch it again.")
+        }
+        let place = failure.inPreviousBytes.map { "between byte offsets \(consumedOffset - Int64($0)) and \(offset)" } ?? "at byte offset \(offset)"
+        return Self.error(failure.kind, failure.reason, place: place, file: file, format: format)
+    }
+
+    /// The words of a decode failure, `place` in the compressed file ("at byte offset N", or a
+    /// range): the decoder's and what a look at the file's end found (`DecodedSize.damage`).
+    static func error(_ kind: DecodeFailure.Kind, _ reason: String, place: String, file: OpenFile, format: CompressionFormat) -> EdgeError {
+        let name = format.toolName
+        switch kind {
+        case .truncated:
+            return EdgeError(.malformed, "\(file.path) is truncated: the \(name) data ends \(place) of the compressed file, before the stream does (\(reason))",
+                             hint: "The download or copy is incomplete: fetch it again.")
+        case .trailingGarbage:
+            return EdgeError(.malformed, "\(file.path) has trailing garbage \(place) of the compressed file: \(reason)",
+                             hint: "The file is damaged or not one \(name) stream: fetch it again, or cut what follows the stream.")
+        case .needsMemory:
+            return EdgeError(.refused, "\(file.path) cannot be decompressed within edgeflash's memory bound: \(reason)",
+                             hint: "The file is not damaged. Decompress it first (\(format.decompressCommand(file.path))) and write the decompressed image.")
         case .corrupt:
-            return EdgeError(.malformed, "\(file.path) is corrupt: \(failure.reason), found in the \(name) data at byte offset \(offset) of the compressed file",
+            return EdgeError(.malformed, "\(file.path) is corrupt: \(reason), found in the \(name) data \(place) of the compressed file",
                              hint: "The download is damaged: fetch it again.")
         }
     }

@@ -24,4 +24,8 @@ struct DecodeFailure: Error {
     var kind: Kind
     var reason: String
     var consumed: Int
+    /// Set where the decoder cannot say where (libzstd takes input ahead into its own buffer, and
+    /// a frame's checksum covers all of it): the failure lies in the last `inPreviousBytes` bytes
+    /// before this call's input, or in its first `consumed`.
+    var inPreviousBytes: Int? = nil
 }

@@ -15,11 +15,11 @@ struct XzDamagedBlock {
     /// Blocks tried before giving up (the damage lies within the threads' read-ahead).
     static let blocksTried = 16
 
-    /// The damaged block, once `decodedBytes` were handed out; nil when the file has no usable
-    /// index or no block tried fails alone (the damage is then in the index or the footer).
+    /// The damaged block, once `decodedBytes` were handed out (numbered across the file's streams);
+    /// nil when the file has no usable index or no block tried fails alone (the damage is then in
+    /// an index or a footer).
     static func find(in file: OpenFile, decodedBytes: Int64) -> XzDamagedBlock? {
-        guard let header = try? file.read(offset: 0, count: 12), header.count == 12 else { return nil }
-        return DecodedSize.withXzIndex(file) { index -> XzDamagedBlock? in
+        DecodedSize.withXzIndex(file) { index -> XzDamagedBlock? in
             var iterator = lzma_index_iter()
             lzma_index_iter_init(&iterator, index)
             // The block the output ended in; at a block's end, that block (its check may be what failed).
@@ -27,6 +27,9 @@ struct XzDamagedBlock {
             let count = Int(lzma_index_block_count(index))
             for _ in 0..<blocksTried {
                 let block = iterator.block
+                // The header of the block's stream (a file of several streams has one each).
+                guard let header = try? file.read(offset: Int64(iterator.stream.compressed_offset), count: 12), header.count == 12
+                else { return nil }
                 if !decodesAlone(file, header: header, offset: Int64(block.compressed_file_offset), length: Int64(block.total_size)) {
                     let start = Int64(block.uncompressed_file_offset)
                     return XzDamagedBlock(compressedOffset: Int64(block.compressed_file_offset),

@@ -7,6 +7,8 @@ final class ZstdDecoder: StreamDecoder {
     private let context: OpaquePointer
     /// The last call ended exactly on a frame's end: the input may stop here.
     private var atFrameEnd = true
+    /// Input consumed since the current frame started (a call that ends a frame stops at its end).
+    private var frameConsumed = 0
 
     /// libzstd's default bound on a frame's window (ZSTD_WINDOWLOG_LIMIT_DEFAULT): 128 MiB.
     static let windowLimit = 1 << 27
@@ -31,10 +33,14 @@ final class ZstdDecoder: StreamDecoder {
                 throw DecodeFailure(kind: .needsMemory, reason: "the zstd frame needs \(window) to decode (it was made with zstd --long or a high level), and edgeflash lets its decoder use at most \(Self.windowLimit >> 20) MiB",
                                     consumed: 0)
             }
-            throw DecodeFailure(kind: .corrupt, reason: String(cString: ZSTD_getErrorName(hint)), consumed: source.pos)
+            // The input position is not moved on an error: the damage is somewhere in the frame
+            // as far as its input went.
+            throw DecodeFailure(kind: .corrupt, reason: String(cString: ZSTD_getErrorName(hint)), consumed: input.count,
+                                inPreviousBytes: frameConsumed)
         }
         // 0: a frame was decoded and flushed whole; more output may still be pending otherwise.
         atFrameEnd = hint == 0
+        frameConsumed = atFrameEnd ? 0 : frameConsumed + source.pos
         let finished = inputEnded && source.pos == input.count && atFrameEnd
         if inputEnded && source.pos == input.count && !atFrameEnd && target.pos == 0 {
             throw DecodeFailure(kind: .truncated, reason: "the zstd stream ends inside a frame", consumed: source.pos)

@@ -32,6 +32,25 @@ private func record(site: String, failure: (any EdgeFlashError)? = nil) -> Flash
     #expect(contents.skippedLines.isEmpty)
 }
 
+/// Was: "The operation could not be completed. (NSCocoaErrorDomain error 256.)" for a directory
+/// given as the log, or a path through a file: now the errno's words and what to give instead.
+@Test func aLogThatIsADirectoryOrUnderAFileSaysWhy() throws {
+    let (log, directory) = try temporaryLog()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    try log.append(record(site: "berlin"))
+    for (path, says) in [(URL(fileURLWithPath: log.path).deletingLastPathComponent().path, "Is a directory"), (log.path + "/flash.jsonl", "Not a directory")] {
+        do {
+            _ = try FlashLog(path: path).read()
+            Issue.record("\(path) was read")
+        } catch let error as EdgeError {
+            #expect(error.code == .io)
+            #expect(error.message.hasPrefix("cannot read the flash log \(path): ") && error.message.contains(says), "\(error.message)")
+            #expect(!error.message.contains("NSCocoaErrorDomain"))
+            #expect(error.hint?.contains("Give --log the path of a file") == true)
+        }
+    }
+}
+
 @Test func aTornLastLineIsSkippedReportedAndDoesNotSpoilTheNextAppend() throws {
     let (log, directory) = try temporaryLog()
     defer { try? FileManager.default.removeItem(at: directory) }

@@ -182,6 +182,7 @@ struct DiskSequenceLinkTests {
         }
         let before = try diskSequence(loop), old = try link(before)
         #expect(try TargetCheck.check(SafetyLoopDeviceTests().ipxeRequest(old)).path == loop.path)
+        try DiskSequenceLink.refuseIfStale(old)
 
         try loop.reattach()
         let after = try diskSequence(loop)
@@ -191,7 +192,11 @@ struct DiskSequenceLinkTests {
         #expect(refused.exitStatus == .refused)
         #expect(refused.message == "\(old) is a stale link: it names disk sequence \(before), but \(loop.path), which it points to, is disk sequence \(after): another disk than the one the link was made for")
         #expect(refused.hint == "name the disk by its /dev/disk/by-id link or its device name (see 'edgeflash list --all'); no flag overrides this")
+        // check and verify, which only read, refuse it the same way.
+        #expect(throws: refused) { try DiskSequenceLink.refuseIfStale(old) }
         // The link udev makes for the disk as it is now names it.
-        #expect(try TargetCheck.check(SafetyLoopDeviceTests().ipxeRequest(try link(after))).path == loop.path)
+        let current = try link(after)
+        #expect(try TargetCheck.check(SafetyLoopDeviceTests().ipxeRequest(current)).path == loop.path)
+        try DiskSequenceLink.refuseIfStale(current)
     }
 }

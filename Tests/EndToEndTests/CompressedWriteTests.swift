@@ -25,6 +25,14 @@ struct CompressedWriteTests {
         return loop
     }
 
+    /// `edgeflash write IMAGE STICK` with the example sites' user-data for berlin, logged in `log`.
+    func writeForBerlin(_ image: String, to loop: LoopDevice, log: String) throws -> ShellResult {
+        try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--no-probe",
+                                 "--user-data", examples.appendingPathComponent("site-template.yaml").path,
+                                 "--sites", examples.appendingPathComponent("sites.csv").path, "--site", "berlin",
+                                 "--log", directory.appendingPathComponent(log).path])
+    }
+
     @Test func eachFormatIsWrittenAndReadsBackAsTheISO() throws {
         for image in images.all {
             let loop = try LoopDevice(size: 64 << 20)
@@ -73,6 +81,28 @@ struct CompressedWriteTests {
         #expect(!(try Blkid.findsSignature(on: loop.path)), "LBA 0 blank")
     }
 
+    /// Was: a wrong line for the decoded name (installer.iso) said "installer.iso.zst is not the
+    /// image SHA256SUMS describes" and showed the decoded image's hash as that file's.
+    @Test func aWrongChecksumOfTheDecodedImageNamesTheDecodedImage() throws {
+        let dir = try TemporaryDirectory.make()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let image = dir.appendingPathComponent("installer.iso.zst").path
+        try FileManager.default.copyItem(atPath: images.zstd, toPath: image)
+        try "\(String(repeating: "0", count: 64))  installer.iso\n".write(toFile: dir.appendingPathComponent("SHA256SUMS").path, atomically: true, encoding: .utf8)
+        let loop = try stickHoldingTheISO()
+        defer { loop.detach() }
+        let result = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--no-probe"])
+        #expect(result.status == 4, "\(result.stderr)")
+        #expect(result.stderr.contains("checksum mismatch: the decoded image of \(image) is not the image SHA256SUMS describes"), "\(result.stderr)")
+        #expect(result.stderr.contains("actual   SHA256 \(try sha256(Self.iso)) (of the decoded image)"), "\(result.stderr)")
+        // verify, of the image alone and against the stick, says it the same way.
+        for arguments in [["verify", image], ["verify", image, "--against", loop.path]] {
+            let verified = try EdgeFlashBinary.run(arguments)
+            #expect(verified.status == 4, "\(arguments): \(verified.stderr)")
+            #expect(verified.stderr.contains("checksum mismatch: the decoded image of \(image) is not the image SHA256SUMS describes"), "\(arguments): \(verified.stderr)")
+        }
+    }
+
     /// The damage lies past what the write's ISO checks read, so it is found while writing: exit 6,
     /// the compressed offset named, the stick blanked.
     @Test func corruptTruncatedAndTrailingGarbageStreamsAreRefusedWithTheStickBlank() throws {
@@ -83,7 +113,7 @@ struct CompressedWriteTests {
             (try CompressedImages.truncated(images.xz, to: xzSize * 19 / 20, as: directory.appendingPathComponent("cut.iso.xz").path),
              "truncated: the xz data ends at byte offset \(xzSize * 19 / 20)"),
             (try CompressedImages.corrupted(images.zstd, at: zstdSize * 9 / 10, as: directory.appendingPathComponent("bad.iso.zst").path),
-             "in the zstd data at byte offset"),
+             "in the zstd data between byte offsets 0 and"),
             (try CompressedImages.withTrailing("garbage", after: images.gzip, as: directory.appendingPathComponent("junk.iso.gz").path),
              "trailing garbage at byte offset \(gzipSize)"),
         ]
@@ -149,6 +179,40 @@ struct CompressedWriteTests {
         #expect(grow.status == 3, "\(grow.stderr)")
         #expect(grow.stderr.contains("cannot --grow the last partition of \(images.xz): it is an ISO 9660 installer image"), "\(grow.stderr)")
         #expect(try sha256(loop.path) == before)
+    }
+
+    /// Was: a truncated xz or zstd file with `--user-data` was refused as a format that does not
+    /// state its size (exit 3, "use an xz or zstd image"). Now it is called truncated (exit 6)
+    /// before the stick is touched, and `inspect` says so too.
+    @Test func aTruncatedImageWithUserDataIsCalledTruncatedUntouched() throws {
+        let loop = try stickHoldingTheISO()
+        defer { loop.detach() }
+        let before = try sha256(loop.path)
+        for (image, tool) in [(images.xz, "xz"), (images.zstd, "zstd")] {
+            let cut = try CompressedImages.truncated(image, to: 1_000_000, as: image + ".cut")
+            let write = try writeForBerlin(cut, to: loop, log: "cut.jsonl")
+            #expect(write.status == 6, "\(cut): \(write.stderr)")
+            #expect(write.stderr.contains("is truncated: the \(tool) data ends at byte offset 1000000 of the compressed file"), "\(write.stderr)")
+            let inspect = try EdgeFlashBinary.run(["inspect", cut])
+            #expect(inspect.status == 6, "\(inspect.stdout)")
+            #expect(inspect.stdout.contains("compressed: \(tool), decompressed length not stated: the file is truncated or damaged"), "\(inspect.stdout)")
+            #expect(inspect.stdout.contains("[FAIL] compression   \(cut) is truncated"), "\(inspect.stdout)")
+        }
+        #expect(try sha256(loop.path) == before)
+    }
+
+    /// Was: an xz file of two streams (`cat a.xz b.xz`) was refused with `--user-data` as stating no
+    /// size; the streams' indexes state it, as `xz -l` shows.
+    @Test func concatenatedXzStreamsAreWrittenWithUserData() throws {
+        let joined = directory.appendingPathComponent("joined.iso.xz").path
+        try Shell.bash("(head -c 1000000 '\(Self.iso)' | xz -T1 -c; tail -c +1000001 '\(Self.iso)' | xz -T1 -c) > '\(joined)'")
+        let loop = try LoopDevice(size: 128 << 20)
+        defer { loop.detach() }
+        let write = try writeForBerlin(joined, to: loop, log: "joined.jsonl")
+        #expect(write.status == 0, "\(write.stderr)")
+        #expect(write.stdout.contains("Added CIDATA"), "\(write.stdout)")
+        // The image after its first sector (where the MBR now holds the CIDATA partition too).
+        #expect(try Shell.run("cmp", ["-i", "512", "-n", "\(isoSize - 512)", Self.iso, loop.path]).succeeded)
     }
 
     /// `verify --against` and `check` read a compressed image decoded, as the stick holds it: the

@@ -71,7 +71,8 @@ public struct ImageComparison {
         if let expected {
             do {
                 comparison.matched = try ChecksumMatch.check(expected, imageDigest: pass.decoded == nil ? pass.result.imageHash : pass.decoded?.expectedHash(),
-                                                             storedDigest: pass.decoded?.storedFileDigest(), imagePath: imagePath)
+                                                             storedDigest: pass.decoded?.storedFileDigest(), imagePath: imagePath,
+                                                             compressed: pass.decoded != nil)
             } catch let mismatch as ChecksumMismatchError {
                 comparison.checksumMismatch = mismatch
             }
@@ -162,6 +163,6 @@ extension ImageComparison {
             if got < buffer.capacity { break }
         }
         return try ChecksumMatch.check(expected, imageDigest: decoded.expectedHash(), storedDigest: decoded.storedFileDigest(),
-                                       imagePath: imagePath)
+                                       imagePath: imagePath, compressed: true)
     }
 }

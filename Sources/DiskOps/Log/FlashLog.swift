@@ -67,11 +67,16 @@ public struct FlashLog: Sendable {
     public func read() throws -> Contents {
         let data: Data
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch CocoaError.fileReadNoSuchFile {
-            return Contents(records: [], skippedLines: [])
-        } catch {
-            throw EdgeError.cannotRead(path, error.localizedDescription)
+            let file = try OpenFile.open(path)
+            defer { file.close() }
+            // A directory opens; its read would fail with EISDIR: said the same way.
+            guard file.kind != .directory else { throw DeviceIOError(path: path, operation: .read, errno: .isDirectory) }
+            data = Data(try file.read(offset: 0, count: Int(file.size)))
+        } catch let error as DeviceIOError {
+            if error.errno == .noSuchFileOrDirectory { return Contents(records: [], skippedLines: []) }
+            // The errno's words (EISDIR, ENOTDIR: a path through a file), not Foundation's error 256.
+            throw EdgeError(.io, "cannot read the flash log \(path): \(error.errno.description)",
+                            hint: "Give --log the path of a file (it is made on the first write, in a directory that exists).")
         }
         let decoder = JSONDecoder()
         var contents = Contents(records: [], skippedLines: [])

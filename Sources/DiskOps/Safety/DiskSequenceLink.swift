@@ -34,6 +34,15 @@ public struct DiskSequenceLink: Sendable, Equatable {
         return DiskSequenceLink(named: named, current: current)
     }
 
+    /// The same refusal for a command that only reads the disk (`check`, `verify`): what it would
+    /// report through a stale link is about another disk than the one the link names.
+    public static func refuseIfStale(_ path: String) throws {
+        guard let status = FileStatus.of(path), status.kind == .blockDevice,
+              let link = live(path: path, device: status.rawDevice) else { return }
+        let device = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        if let refusal = link.refusal(path, pointingTo: device) { throw refusal }
+    }
+
     /// Why the link given as `path` no longer names `device`, the disk it points to; nil when it does.
     func refusal(_ path: String, pointingTo device: String) -> TargetRefusal? {
         guard current != named else { return nil }

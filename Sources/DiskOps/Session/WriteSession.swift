@@ -142,6 +142,8 @@ public struct WriteSession {
     /// preflight, and by a station before it takes any stick).
     public static func requireStatedSize(forUserData image: ImageFile) throws {
         guard let format = try CompressedImage.format(of: image), DecodedSize.of(image.file, format: format) == nil else { return }
+        // A truncated or damaged file states no size either: say that, not "use another format".
+        if let damage = DecodedSize.damage(of: image.file, format: format) { throw damage }
         throw EdgeError(.refused, "--user-data needs to know where the image ends before writing, and \(image.path) does not state its decompressed size (\(format.rawValue) stream)",
                         hint: "Use an xz or zstd image (they state it), or decompress it first (\(format.rawValue) -dk \(image.path)) and write that image with --user-data.")
     }

@@ -13,8 +13,9 @@ enum ChecksumMatch {
 
     /// The checksum that matched, its coverage saying over which bytes; a mismatch throws, naming
     /// the digest of the bytes the checksum is for (the image's when it may be either).
+    /// `compressed`: the image digest is of the image decoded from the file at `imagePath`.
     static func check(_ expected: ExpectedChecksum, imageDigest: String?, storedDigest: String?,
-                      imagePath: String) throws -> ExpectedChecksum {
+                      imagePath: String, compressed: Bool = false) throws -> ExpectedChecksum {
         var matched = expected
         if expected.coverage != .storedFile, imageDigest == expected.hex {
             matched.coverage = .image
@@ -25,6 +26,7 @@ enum ChecksumMatch {
             return matched
         }
         throw ChecksumMismatchError(imagePath: imagePath, expected: expected,
-                                    actual: (expected.coverage == .storedFile ? storedDigest : imageDigest) ?? "none")
+                                    actual: (expected.coverage == .storedFile ? storedDigest : imageDigest) ?? "none",
+                                    decoded: compressed && expected.coverage != .storedFile)
     }
 }

@@ -166,7 +166,8 @@ public final class ImageWriter {
         var checksum = WriteOutcome.Checksum.unverified
         if let expected {
             let matched = try ChecksumMatch.check(expected, imageDigest: hashedAlready?.expectedHash() ?? source.finalizeHash(),
-                                                  storedDigest: image.storedFileDigest(), imagePath: image.path)
+                                                  storedDigest: image.storedFileDigest(), imagePath: image.path,
+                                                  compressed: image is CompressedImage)
             checksum = .matched(matched)
             checksumMatched = matched
         }

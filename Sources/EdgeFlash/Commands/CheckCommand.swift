@@ -80,6 +80,7 @@ struct CheckCommand: ParsableCommand {
         if !contents.skippedLines.isEmpty && !json {
             Terminal.writeStderr("edgeflash: \(flashLog.path): skipped \(contents.skippedLines.count) line(s) that are not whole records (line \(contents.skippedLines.map(String.init).joined(separator: ", ")))\n")
         }
+        try DiskSequenceLink.refuseIfStale(device)
         // The log names a disk by its own path, also when a /dev/disk/by-id link was given.
         let disk = URL(fileURLWithPath: device).resolvingSymlinksInPath().path
         let found = Findings(device: disk, serial: (try? Inventory.live())?.first { $0.path == disk }?.serial,

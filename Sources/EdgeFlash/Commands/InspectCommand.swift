@@ -79,7 +79,7 @@ struct InspectCommand: AsyncParsableCommand {
     static func render(_ i: Inspection) -> String {
         var out = "\(i.image) (\(i.fileSize) bytes)\n"
         if let c = i.compression {
-            out += "compressed: \(c.format.rawValue), " + (c.decodedBytes.map { "\($0) bytes decompressed" } ?? "decompressed length not stated") + "\n"
+            out += "compressed: \(c.format.rawValue), " + (c.decodedBytes.map { "\($0) bytes decompressed" } ?? c.damage.map { _ in "decompressed length not stated: the file is truncated or damaged (the compression check says where)" } ?? "decompressed length not stated") + "\n"
         }
         for check in i.checks {
             let tag: String

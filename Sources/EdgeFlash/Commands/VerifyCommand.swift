@@ -97,6 +97,7 @@ struct VerifyCommand: ParsableCommand {
         if let against {
             // The device holds the image as written: a compressed one decoded, its tables as a
             // user-data injection or a disk image's finish rewrote them.
+            try DiskSequenceLink.refuseIfStale(against)
             let device = try BlockDevice(path: against, access: .readOnly, direct: true)
             defer { device.close() }
             let comparison = try ImageComparison.run(imagePath: image, device: device, expected: expected,

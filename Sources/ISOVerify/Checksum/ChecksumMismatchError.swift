@@ -5,20 +5,25 @@ public struct ChecksumMismatchError: EdgeFlashError, Equatable {
     public let imagePath: String
     public let expected: ExpectedChecksum
     public let actual: String
+    /// `actual` is the hash of the image decoded from `imagePath` (a compressed file), not of its
+    /// stored bytes: the message names those bytes, so a hash is never shown beside the wrong file.
+    public let decoded: Bool
 
-    public init(imagePath: String, expected: ExpectedChecksum, actual: String) {
+    public init(imagePath: String, expected: ExpectedChecksum, actual: String, decoded: Bool = false) {
         self.imagePath = imagePath
         self.expected = expected
         self.actual = actual
+        self.decoded = decoded
     }
 
     public var message: String {
         let name = expected.algorithm.rawValue.uppercased()
         let what = expected.implantedMD5Length == nil ? "the image \(expected.source) describes" : "the image its \(expected.source) describes"
+        let bytes = decoded ? "the decoded image of \(imagePath)" : imagePath
         return """
-            checksum mismatch: \(imagePath) is not \(what)
+            checksum mismatch: \(bytes) is not \(what)
               expected \(name) \(expected.hex)
-              actual   \(name) \(actual)
+              actual   \(name) \(actual)\(decoded ? " (of the decoded image)" : "")
             """
     }
 

@@ -45,6 +45,8 @@ public struct Inspection: Sendable, Codable {
     public struct Compression: Sendable, Codable, Equatable {
         public var format: CompressionFormat
         public var decodedBytes: Int64?
+        /// Why the length is not stated, when the file is truncated or damaged (`DecodedSize.damage`).
+        public var damage: String?
     }
     /// The first failure as a user error (its exit status is inspect's); nil when nothing failed.
     public var failure: EdgeError? { failures.first }
@@ -92,9 +94,15 @@ public enum Inspector {
             if let view = file as? DecodedView {
                 inspection.checks.insert(.init(id: "compression", status: .info, detail:
                     "\(view.format.rawValue)-compressed: read through its first \(DecodedView.readableBytes >> 20) MiB decompressed; structures past them (a backup GPT at a disk image's end) are not read"), at: 0)
-                if options.deep { inspection.checkWholeStream(view, progress: progress) }
+                let damage = view.statedSize == nil ? DecodedSize.damage(of: view.file, format: view.format) : nil
+                if options.deep {
+                    inspection.checkWholeStream(view, progress: progress)
+                } else if let damage {  // --deep finds it decoding
+                    inspection.checks.insert(.init(id: "compression", status: .fail, detail: damage.message), at: 1)
+                    inspection.failures.insert(damage, at: 0)
+                }
                 inspection.fileSize = view.file.size
-                inspection.compression = Inspection.Compression(format: view.format, decodedBytes: view.statedSize)
+                inspection.compression = Inspection.Compression(format: view.format, decodedBytes: view.statedSize, damage: damage?.message)
             }
             return inspection
         }
