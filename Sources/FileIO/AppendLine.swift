@@ -9,12 +9,7 @@ import Glibc
 /// Creates the file with `mode` when it does not exist. Opened read-write: the last byte is read to
 /// find a torn line.
 public func appendLine(_ line: [UInt8], to path: String, mode: mode_t = 0o640) throws(DeviceIOError) {
-    let descriptor: CInt
-    do {
-        descriptor = try valueOrErrno { Glibc.open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, mode) }
-    } catch {
-        throw DeviceIOError(path: path, operation: .open, errno: error)
-    }
+    let descriptor = try openForAppending(path, mode: mode)
     defer { _ = Glibc.close(descriptor) }
     var bytes = line
     if bytes.last != UInt8(ascii: "\n") { bytes.append(UInt8(ascii: "\n")) }
@@ -36,5 +31,20 @@ public func appendLine(_ line: [UInt8], to path: String, mode: mode_t = 0o640) t
         try valueOrErrno { fsync(descriptor) }
     } catch {
         throw DeviceIOError(path: path, operation: .write, errno: error)
+    }
+}
+
+/// Throws what `appendLine` would when the file cannot be opened for appending (an immutable or
+/// read-only file, a directory without write permission); creates it, empty, when missing. A full
+/// disk shows only when a line is written.
+public func requireAppendable(_ path: String, mode: mode_t = 0o640) throws(DeviceIOError) {
+    _ = Glibc.close(try openForAppending(path, mode: mode))
+}
+
+private func openForAppending(_ path: String, mode: mode_t) throws(DeviceIOError) -> CInt {
+    do {
+        return try valueOrErrno { Glibc.open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, mode) }
+    } catch {
+        throw DeviceIOError(path: path, operation: .open, errno: error)
     }
 }

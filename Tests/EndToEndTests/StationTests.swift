@@ -16,9 +16,9 @@ struct StationTests {
         private(set) var text = ""
 
         /// Starts `station` with loop devices over files in `loopDirectory` standing for sticks.
-        init(_ arguments: [String], loopDirectory: URL) throws {
+        init(_ arguments: [String], loopDirectory: URL, image: String = InstallerImages.ipxe) throws {
             process.executableURL = EdgeFlashBinary.url
-            process.arguments = ["station", InstallerImages.ipxe, "--yes", "--allow-loop"] + arguments
+            process.arguments = ["station", image, "--yes", "--allow-loop"] + arguments
             process.environment = ProcessInfo.processInfo.environment.merging(["EDGEFLASH_LOOP_DIR": loopDirectory.path]) { $1 }
             let out = Pipe(), err = Pipe()
             process.standardOutput = out
@@ -136,6 +136,96 @@ struct StationTests {
         let records = try setup.records()
         #expect(records.count == 1)
         #expect(records.first?["exitStatus"] as? Int == 130 && records.first?["site"] as? String == "berlin")
+    }
+}
+
+extension StationTests {
+    /// A log that cannot be appended to (immutable: as root the only way) is refused before any
+    /// stick is taken: a station whose results are not logged would give their sites again.
+    @Test func aLogThatCannotBeAppendedToIsRefusedAtStart() throws {
+        let setup = try Setup()
+        defer { try? FileManager.default.removeItem(at: setup.directory) }
+        try Shell.bash("touch '\(setup.log)' && chattr +i '\(setup.log)'")
+        defer { _ = try? Shell.bash("chattr -i '\(setup.log)'") }
+        let station = try Running(setup.arguments, loopDirectory: setup.directory)
+        let (status, stderr) = station.finish()
+        #expect(status == 5, "\(station.text)\n\(stderr)")
+        #expect(stderr.contains("cannot append to the flash log \(setup.log)"), "\(stderr)")
+        #expect(!station.text.contains("insert a stick"), "\(station.text)")
+    }
+
+    /// The log turns immutable while the station runs: the stick's append fails (a `logFailed`
+    /// event), and the station stops instead of taking more sticks, naming the site the log lacks.
+    @Test func aFailedLogAppendStopsTheStation() throws {
+        let setup = try Setup()
+        defer { try? FileManager.default.removeItem(at: setup.directory) }
+        let station = try Running(setup.arguments + ["--count", "2", "--json"], loopDirectory: setup.directory)
+        #expect(station.wait(for: #""event":"waiting""#), "\(station.text)")
+        try Shell.bash("chattr +i '\(setup.log)'")
+        defer { _ = try? Shell.bash("chattr -i '\(setup.log)'") }
+        let stick = try LoopDevice(size: 128 << 20, directory: try setup.subdirectory("a"))
+        defer { stick.detach() }
+        let (status, stderr) = station.finish()
+        #expect(status == 5, "\(station.text)\n\(stderr)")
+        #expect(stderr.contains("station stopped: cannot append to the flash log"), "\(stderr)")
+        #expect(stderr.contains("done but not in the log: berlin (\(stick.path))"), "\(stderr)")
+        #expect(station.text.contains(#""event":"logFailed""#), "\(station.text)")
+        // Said once at the start, as write's JSON says it before writing.
+        #expect(station.text.contains(#""checksum":{"state":"unverified"}"#), "\(station.text)")
+    }
+
+    /// A digest the image does not have: the first stick fails on it, and the station stops with
+    /// exit 4 instead of erasing every next stick for the same mismatch.
+    @Test func anImageChecksumMismatchStopsTheStation() throws {
+        let setup = try Setup()
+        defer { try? FileManager.default.removeItem(at: setup.directory) }
+        let station = try Running(setup.arguments + ["--sha256", String(repeating: "0", count: 64)], loopDirectory: setup.directory)
+        #expect(station.wait(for: "insert a stick"), "\(station.text)")
+        #expect(station.text.contains("Checksum: SHA256 from --sha256, checked on every stick."), "\(station.text)")
+        let stick = try LoopDevice(size: 128 << 20, directory: try setup.subdirectory("a"))
+        defer { stick.detach() }
+        let (status, stderr) = station.finish()
+        #expect(status == 4, "\(station.text)\n\(stderr)")
+        #expect(stderr.contains("station stopped: the image does not match its checksum"), "\(stderr)")
+        #expect(try setup.records().map { $0["result"] as? String } == ["mismatch"])
+    }
+
+    /// --count 1, a stick that fails while a good one is inserted: the good one waits for the
+    /// failing one's place instead of being passed over for good.
+    @Test func aStickHeldForTheCountIsTakenWhenTheStickInFlightFails() throws {
+        let setup = try Setup()
+        defer { try? FileManager.default.removeItem(at: setup.directory) }
+        let station = try Running(setup.arguments + ["--count", "1"], loopDirectory: setup.directory)
+        #expect(station.wait(for: "insert a stick"), "\(station.text)")
+        // Paced to 1 MiB/s, its second MiB unreadable once the probe and the clearing (3 MiB
+        // written) are over: it fails reading the image back, still in flight when the good one comes.
+        let failing = try FaultyStick(.init(size: 128 << 20, failReads: [(1 << 20)..<(2 << 20)], bytesPerSecond: 1 << 20,
+                                            armAfterBytes: 3 << 20), in: setup.directory)
+        defer { failing.detach() }
+        #expect(station.wait(for: "berlin: writing \(failing.path)"), "\(station.text)")
+        let good = try LoopDevice(size: 128 << 20, directory: try setup.subdirectory("good"))
+        defer { good.detach() }
+        let (status, stderr) = station.finish()
+        #expect(status == 0, "\(station.text)\n\(stderr)")
+        #expect(station.text.contains("berlin: FAILED on \(failing.path)"), "\(station.text)")
+        #expect(station.text.contains("berlin: done, remove the stick (\(good.path)"), "\(station.text)")
+        // No checksum beside /usr/lib/ipxe/ipxe.iso: said as write says it.
+        #expect(stderr.contains("edgeflash: unverified image: no checksum for ipxe.iso"), "\(stderr)")
+    }
+
+    /// Every stick gets a user-data volume after the image, so an image that does not state its
+    /// decompressed size is refused before any stick is taken, with write's message and hint.
+    @Test func aGzipImageIsRefusedAtStart() throws {
+        let setup = try Setup()
+        defer { try? FileManager.default.removeItem(at: setup.directory) }
+        let image = setup.directory.appendingPathComponent("ipxe.iso.gz").path
+        try Shell.bash("gzip -c '\(InstallerImages.ipxe)' > '\(image)'")
+        let station = try Running(setup.arguments, loopDirectory: setup.directory, image: image)
+        let (status, stderr) = station.finish()
+        #expect(status == 3, "\(station.text)\n\(stderr)")
+        #expect(stderr.contains("does not state its decompressed size (gzip stream)"), "\(stderr)")
+        #expect(stderr.contains("decompress it first (gzip -dk \(image))"), "\(stderr)")
+        #expect(!station.text.contains("insert a stick"), "\(station.text)")
     }
 }
 

@@ -28,6 +28,18 @@ public struct FlashLog: Sendable {
 
     /// Appends `record` as one line, creating the log's directory when missing.
     public func append(_ record: FlashRecord) throws {
+        let line = try JSONLine.encode(record)
+        try appending { () throws(DeviceIOError) in try appendLine(Array(line.utf8), to: path) }
+    }
+
+    /// Throws what `append` would when the log cannot be opened for appending (a station refuses
+    /// to start then: its log is what keeps a site from going on two sticks). Creates the log,
+    /// empty, and its directory when missing.
+    public func requireAppendable() throws {
+        try appending { () throws(DeviceIOError) in try FileIO.requireAppendable(path) }
+    }
+
+    private func appending(_ body: () throws(DeviceIOError) -> Void) throws {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty {
             do {
@@ -38,9 +50,8 @@ public struct FlashLog: Sendable {
                                 hint: "Give another file with --log.")
             }
         }
-        let line = try JSONLine.encode(record)
         do {
-            try appendLine(Array(line.utf8), to: path)
+            try body()
         } catch {
             throw EdgeError(.io, "cannot append to the flash log \(path): \(error.message)", hint: "Give another file with --log.")
         }

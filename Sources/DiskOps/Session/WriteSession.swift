@@ -130,19 +130,22 @@ public struct WriteSession {
     }
 
     /// What the engine reads: the file, or its decompressed bytes for a gzip, xz or zstd file (told
-    /// by its magic bytes), hashing the stored bytes too when the checksum may be over them. The
-    /// user-data volume goes after the image, so the image's length must be known before the write:
-    /// a stream that does not state it is refused with user-data.
+    /// by its magic bytes), hashing the stored bytes too when the checksum may be over them.
     private static func source(_ image: ImageFile, hashing expected: ExpectedChecksum?, userData: Bool) throws -> any ImageSource {
+        if userData { try requireStatedSize(forUserData: image) }
         guard let format = try CompressedImage.format(of: image) else { return image }
-        let source = try CompressedImage(file: image, format: format, expected: expected)
-        if userData, !source.sizeIsStated {
-            // A truncated or damaged file states no size either: say that, not "use another format".
-            if let damage = DecodedSize.damage(of: image.file, format: format) { throw damage }
-            throw EdgeError(.refused, "--user-data needs to know where the image ends before writing, and \(image.path) does not state its decompressed size (\(format.rawValue) stream)",
-                            hint: "Use an xz or zstd image (they state it), or decompress it first (\(format.rawValue) -dk \(image.path)) and write that image with --user-data.")
-        }
-        return source
+        return try CompressedImage(file: image, format: format, expected: expected)
+    }
+
+    /// The user-data volume goes after the image, so the image's length must be known before the
+    /// write: a compressed stream that does not state it is refused with user-data (by `write`'s
+    /// preflight, and by a station before it takes any stick).
+    public static func requireStatedSize(forUserData image: ImageFile) throws {
+        guard let format = try CompressedImage.format(of: image), DecodedSize.of(image.file, format: format) == nil else { return }
+        // A truncated or damaged file states no size either: say that, not "use another format".
+        if let damage = DecodedSize.damage(of: image.file, format: format) { throw damage }
+        throw EdgeError(.refused, "--user-data needs to know where the image ends before writing, and \(image.path) does not state its decompressed size (\(format.rawValue) stream)",
+                        hint: "Use an xz or zstd image (they state it), or decompress it first (\(format.rawValue) -dk \(image.path)) and write that image with --user-data.")
     }
 
     /// Which ranges of the image to write: a bmap's (given, or found beside the image as bmaptool

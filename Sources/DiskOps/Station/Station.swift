@@ -24,6 +24,10 @@ public struct StickUserData: Sendable {
 /// up no other. Each result is appended to the flash log (operation `station`); a failed stick's
 /// site goes to the next stick. Drives are noticed through kernel uevents, with /sys/block read
 /// again at least every half second (the polling fallback where uevents do not arrive).
+///
+/// It stops on its own (`Summary.stopped`), stopping the sticks being written as Ctrl-C does, when
+/// going on would give every next stick the same fault: the image did not match its checksum, or
+/// the flash log could not be appended to (the log is what keeps a site from going on two sticks).
 public final class Station: @unchecked Sendable {
     public struct Configuration: Sendable {
         public var imagePath: String
@@ -46,10 +50,16 @@ public final class Station: @unchecked Sendable {
     }
 
     public enum Event: Sendable {
+        /// Said once, at the start: the checksum each stick's write checks the image against; nil
+        /// when none is known (an unverified image).
+        case checksum(ExpectedChecksum?)
         /// Nothing is being written: a stick may be inserted.
         case waiting
         /// A new drive the station does not write, and why.
         case passedOver(Disk, reason: String)
+        /// A new stick not taken yet, because the sticks being written take every site or the
+        /// whole `count`: taken if one of them fails, else passed over when the station ends.
+        case held(Disk)
         case started(Disk, site: String)
         /// What the stick's session reports (progress, written, injected), with its site.
         case session(SessionEvent, site: String)
@@ -58,7 +68,7 @@ public final class Station: @unchecked Sendable {
         /// A stick the station took was removed.
         case removed(device: String)
         /// The flash log could not be appended to: the result stands, but `--next` and later
-        /// stations will not know of it.
+        /// stations will not know of it. The station stops (`Summary.stopped`).
         case logFailed(any EdgeFlashError)
     }
 
@@ -68,6 +78,11 @@ public final class Station: @unchecked Sendable {
         public var interrupted = false
         /// Every site of the sites file has a stick.
         public var sitesExhausted = false
+        /// Why the station stopped on its own, as the command exits: the image did not match its
+        /// checksum, or the log could not be appended to.
+        public var stopped: (any EdgeFlashError)?
+        /// Some result is not in the log.
+        public var logFailed = false
     }
 
     private let configuration: Configuration
@@ -75,6 +90,8 @@ public final class Station: @unchecked Sendable {
     private let userData: (String, Disk) throws -> StickUserData
     private let events: @Sendable (Event) -> Void
     private let finished = Mutex<[Finished]>([])
+    /// The checksum found at the start, said once there (each stick's write looks it up again).
+    private let expected: ExpectedChecksum?
 
     private struct Finished: Sendable {
         var disk: Disk
@@ -89,17 +106,26 @@ public final class Station: @unchecked Sendable {
     /// `nextSite(excluding)`: the next site in file order that neither the log nor `excluding`
     /// (sites being written or written by this station) has; nil when none is left.
     /// `userData(site, disk)`: the stick's files for that site (called on the station's thread).
+    /// Refuses here, before any stick is taken, what would fail every stick: a flash log that
+    /// cannot be appended to, an image that does not state its decompressed size (every stick gets
+    /// a user-data volume after it), a checksum file that cannot be read.
     public init(_ configuration: Configuration, nextSite: @escaping (Set<String>) throws -> String?,
                 userData: @escaping (String, Disk) throws -> StickUserData,
-                events: @escaping @Sendable (Event) -> Void) {
+                events: @escaping @Sendable (Event) -> Void) throws {
+        try configuration.log.requireAppendable()
+        let file = try ImageFile(path: configuration.imagePath)
+        defer { file.close() }
+        try WriteSession.requireStatedSize(forUserData: file)
+        expected = try configuration.checksum.expected(forImage: configuration.imagePath)
         self.configuration = configuration
         self.nextSite = nextSite
         self.userData = userData
         self.events = events
     }
 
-    /// Runs until `count` sticks are done, every site has a stick, or `cancel` is set (Ctrl-C);
-    /// then waits for the sticks being written, which a cancel stops and leaves blank.
+    /// Runs until `count` sticks are done, every site has a stick, `cancel` is set (Ctrl-C), or the
+    /// station stops on its own (which sets `cancel`); then waits for the sticks being written,
+    /// which a cancel stops and leaves blank.
     public func run(cancel: CancellationFlag) throws -> Summary {
         // A plain image is hashed here once for every stick's log line; a compressed one is named
         // by each stick's write, which hashes what it decodes.
@@ -113,12 +139,18 @@ public final class Station: @unchecked Sendable {
         let uevents = UeventSocket.open()
         var arrivals = DriveArrivals(present: try Self.inventory(), rules: configuration.rules)
         var running: [String: String] = [:]     // device name -> site
+        // Sticks not taken while others are in flight, because those take every site or the whole
+        // count: one of them may fail and free its place, so these wait for it rather than being
+        // passed over for good (a stick passed over stays so until it is removed).
+        var held: [Disk] = []
+        var unlogged: [String] = []              // "site (device)" of done sticks the log lacks
         var summary = Summary()
+        events(.checksum(expected))
         events(.waiting)
         while true {
             for result in finished.withLock({ results in defer { results = [] }; return results }) {
                 running[result.disk.name] = nil
-                record(result, image: result.image ?? hashed)
+                let logged = record(result, image: result.image ?? hashed)
                 if let failure = result.failure {
                     summary.failed += 1
                     events(.failed(result.disk, site: result.site, error: failure))
@@ -126,10 +158,20 @@ public final class Station: @unchecked Sendable {
                     summary.done.append((result.disk.path, result.site))
                     events(.done(result.disk, site: result.site, seconds: result.seconds))
                 }
+                if let logFailure = logged {
+                    summary.logFailed = true
+                    if result.failure == nil { unlogged.append("\(result.site) (\(result.disk.path))") }
+                    summary.stopped = summary.stopped ?? Self.stop(logFailure: logFailure)
+                } else if let mismatch = Self.imageMismatch(result.failure) {
+                    summary.stopped = summary.stopped ?? EdgeError(
+                        .mismatch, "station stopped: the image does not match its checksum, so no stick can be written with it: \(mismatch.message)",
+                        hint: mismatch.hint)
+                }
+                if summary.stopped != nil { cancel.cancel() }
             }
             let written = Set(summary.done.map(\.site))
             if cancel.isCancelled {
-                summary.interrupted = true
+                summary.interrupted = summary.stopped == nil
                 if running.isEmpty { break }
             } else if let count = configuration.count, summary.done.count >= count {
                 if running.isEmpty { break }
@@ -139,12 +181,18 @@ public final class Station: @unchecked Sendable {
             } else {
                 let change = arrivals.update(try Self.inventory())
                 for device in change.removed { events(.removed(device: "/dev/" + device)) }
+                held.removeAll { change.removed.contains($0.name) }
                 // Loop devices come and go with every test and demo on the machine: passed over silently.
                 for (disk, reason) in change.passedOver where disk.transport != "loop" { events(.passedOver(disk, reason: reason)) }
-                for disk in change.arrived {
+                let waiting = held
+                held = []
+                for disk in waiting + change.arrived {
+                    // Here some site is left and the count is not reached: a stick that gets no
+                    // place now is kept for a place a failing stick in flight frees.
                     let wanted = configuration.count.map { summary.done.count + running.count < $0 } ?? true
                     guard wanted, let site = try nextSite(written.union(running.values)) else {
-                        events(.passedOver(disk, reason: wanted ? "every site has a stick or is being written" : "the station has all the sticks it was asked for"))
+                        if !waiting.contains(where: { $0.name == disk.name }) { events(.held(disk)) }
+                        held.append(disk)
                         continue
                     }
                     running[disk.name] = site
@@ -155,7 +203,24 @@ public final class Station: @unchecked Sendable {
             }
             if let uevents { _ = uevents.waitForBlockEvent(seconds: 0.5) } else { Thread.sleep(forTimeInterval: 0.5) }
         }
+        let reason = summary.stopped != nil || summary.interrupted ? "the station was stopped"
+            : summary.sitesExhausted ? "every site has a stick" : "the station has all the sticks it was asked for"
+        for disk in held { events(.passedOver(disk, reason: reason)) }
+        if !unlogged.isEmpty, let stopped = summary.stopped {
+            summary.stopped = EdgeError(rewording: stopped, message: stopped.message + "; done but not in the log: " + unlogged.joined(separator: ", "),
+                                        hint: stopped.hint)
+        }
         return summary
+    }
+
+    /// A failure that is the image's, not the stick's: every stick would fail the same way.
+    private static func imageMismatch(_ failure: (any EdgeFlashError)?) -> ChecksumMismatchError? {
+        ((failure as? WriteFailure)?.cause ?? failure) as? ChecksumMismatchError
+    }
+
+    private static func stop(logFailure: any EdgeFlashError) -> any EdgeFlashError {
+        EdgeError(.io, "station stopped: \(logFailure.message)",
+                  hint: "The log is what keeps a site from going on two sticks: make it appendable, or give another file with --log. A site done but not in it would be given to another stick.")
     }
 
     /// The stick's session on a thread of its own: user-data, preflight, write, verify, volume.
@@ -181,8 +246,8 @@ public final class Station: @unchecked Sendable {
         thread.start()
     }
 
-    /// One flash log line per stick, whatever happened to it.
-    private func record(_ result: Finished, image: WrittenImage?) {
+    /// One flash log line per stick, whatever happened to it; the append's failure, if any.
+    private func record(_ result: Finished, image: WrittenImage?) -> (any EdgeFlashError)? {
         var line = FlashRecord(version: configuration.version, operation: .station, device: result.disk.path,
                                failure: result.failure, seconds: result.seconds)
         line.describe(result.disk)
@@ -192,8 +257,11 @@ public final class Station: @unchecked Sendable {
         line.instanceID = result.userData?.instanceID
         do {
             try configuration.log.append(line)
+            return nil
         } catch {
-            events(.logFailed(error as? any EdgeFlashError ?? EdgeError(.io, "\(error)")))
+            let failure = error as? any EdgeFlashError ?? EdgeError(.io, "\(error)")
+            events(.logFailed(failure))
+            return failure
         }
     }
 

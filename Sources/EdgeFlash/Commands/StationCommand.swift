@@ -3,6 +3,7 @@ import BuildStage
 import DiskOps
 import EdgeCore
 import Foundation
+import ISOVerify
 import Synchronization
 
 struct StationCommand: ParsableCommand {
@@ -17,8 +18,16 @@ struct StationCommand: ParsableCommand {
             of the site and the stick's serial. Then "<site>: done, remove the stick". A drive that \
             was already there when the station started is never touched, nor is a stick written \
             twice while it stays plugged in. Sticks inserted together are written side by side; a \
-            failed stick is logged and its site goes to the next stick. Every stick's result is a \
+            failed stick is logged and its site goes to the next stick, and a stick inserted while \
+            the others fill --count waits for a failed one's place. Every stick's result is a \
             line of the flash log (operation station): see docs/flash-log.md.
+
+            Refused at the start, before any stick is taken: a flash log that cannot be appended \
+            to (exit 5), an image that does not state its decompressed size (gzip; zstd made from \
+            a pipe; exit 3). The checksum the image is checked against is said at the start, as \
+            write says it. The station stops on its own, stopping sticks being written as Ctrl-C \
+            does, when the image does not match its checksum (exit 4) or a flash log append \
+            failed (exit 5): either would fail or repeat every next stick.
 
             New drives are noticed through the kernel's uevents, with /sys/block read again every \
             half second. Without --yes the station asks once, at the start: every new stick \
@@ -73,19 +82,19 @@ struct StationCommand: ParsableCommand {
         for site in batch.catalog.order where !logged.contains(site) {
             try batch.files(site: site, serial: nil).requireValid()
         }
-        if !yes { try confirm() }
-
-        let output = StationOutput(json: json)
-        let station = Station(
+        let output = StationOutput(json: json, image: image)
+        let station = try Station(
             Station.Configuration(imagePath: image, checksum: checksum.source,
                                   rules: DriveArrivals.Rules(allowLoop: allowLoop, loopDirectory: ProcessInfo.processInfo.environment["EDGEFLASH_LOOP_DIR"]),
                                   count: count, log: flashLog, version: EdgeFlashCommand.configuration.version),
             nextSite: { excluding in try? batch.nextSites(1, done: logged.union(excluding)).first },
             userData: { site, disk in try StationUserData.make(batch.files(site: site, serial: disk.serial)) },
             events: output.show)
+        if !yes { try confirm() }
         let cancel = CancellationFlag()
         let summary = try withExtendedLifetime(InterruptTrap(cancel: cancel)) { try station.run(cancel: cancel) }
         output.finish(summary, log: flashLog.path)
+        if let stopped = summary.stopped { throw stopped }
         if summary.interrupted {
             throw EdgeError(.interrupted, "station stopped: \(summary.done.count) stick\(summary.done.count == 1 ? "" : "s") done; any stick being written was left blank")
         }
@@ -123,9 +132,13 @@ enum StationUserData {
 /// The station's lines: one per event, from any stick's thread, never interleaved.
 final class StationOutput: Sendable {
     let json: Bool
+    let image: String
     private let lock = Mutex<[String: WriteProgress.Phase]>([:])
 
-    init(json: Bool) { self.json = json }
+    init(json: Bool, image: String) {
+        self.json = json
+        self.image = image
+    }
 
     struct Line: Encodable {
         let type = "station"
@@ -137,11 +150,22 @@ final class StationOutput: Sendable {
         var seconds: Double?
         var reason: String?
         var exitStatus: Int32?
+        /// The checksum each stick is checked against, as `write --json` reports it before the write.
+        var checksum: WriteReport.Checksum?
     }
 
     func show(_ event: Station.Event) {
         lock.withLock { phases in
             switch event {
+            case .checksum(let expected):
+                // Write's words: its "unverified image" warning on stderr, or what will be checked.
+                if json {
+                    say(Line(event: "checksum", checksum: WriteReport.Checksum(expected: expected)), "")
+                } else if let expected {
+                    say(Line(event: "checksum"), "Checksum: \(expected.pendingDescription), checked on every stick.")
+                } else {
+                    Terminal.writeStderr("edgeflash: \(ChecksumSource.unverifiedNotice(imagePath: image))\n")
+                }
             case .waiting:
                 say(Line(event: "waiting"), "insert a stick")
             case .passedOver(let disk, let reason):
@@ -163,10 +187,13 @@ final class StationOutput: Sendable {
                 phases[disk.path] = nil
                 say(Line(event: "failed", target: disk.path, site: site, serial: disk.serial, reason: error.message, exitStatus: error.exitStatus.rawValue),
                     "\(site): FAILED on \(disk.path): \(error.message)\n\(site): goes to the next stick; remove this one")
+            case .held(let disk):
+                say(Line(event: "held", target: disk.path),
+                    "\(disk.path): waits: the sticks being written take every place; it is taken if one of them fails")
             case .removed(let device):
                 say(Line(event: "removed", target: device), "\(device): removed")
             case .logFailed(let error):
-                say(Line(event: "logFailed", reason: error.message), "edgeflash: warning: \(error.message)")
+                if json { say(Line(event: "logFailed", reason: error.message), "") } else { Terminal.writeStderr("edgeflash: \(error.message)\n") }
             }
         }
     }
@@ -174,7 +201,7 @@ final class StationOutput: Sendable {
     func finish(_ summary: Station.Summary, log: String) {
         lock.withLock { _ in
             let done = summary.done.map { "\($0.site) \($0.device)" }.joined(separator: ", ")
-            var text = "station: \(summary.done.count) stick\(summary.done.count == 1 ? "" : "s") done\(done.isEmpty ? "" : " (\(done))"), \(summary.failed) failed; logged in \(log)"
+            var text = "station: \(summary.done.count) stick\(summary.done.count == 1 ? "" : "s") done\(done.isEmpty ? "" : " (\(done))"), \(summary.failed) failed\(summary.logFailed ? "; NOT all logged: \(log) could not be appended to" : "; logged in \(log)")"
             if summary.sitesExhausted { text += "\nstation: every site has a stick" }
             say(Line(event: "finished", reason: summary.sitesExhausted ? "every site has a stick" : nil), text)
         }

@@ -46,9 +46,18 @@ public struct ExpectedChecksum: Sendable, Codable, Equatable {
 
     /// "SHA256 matches SHA256SUMS", "implanted MD5 matches": what a pass says.
     public var matchDescription: String {
-        guard implantedMD5Length == nil else { return "\(source) matches" }
+        implantedMD5Length == nil ? "\(digestDescription) matches \(source)" : "\(source) matches"
+    }
+
+    /// "SHA256 from SHA256SUMS", "implanted MD5": what will be checked, before a pass.
+    public var pendingDescription: String {
+        implantedMD5Length == nil ? "\(digestDescription) from \(source)" : source
+    }
+
+    /// "SHA256", "SHA256 of the compressed file": the digest and the bytes it is over.
+    private var digestDescription: String {
         let over = coverage == .storedFile ? " of the compressed file" : (coverage == .image ? "" : " of the image or the compressed file")
-        return "\(algorithm.rawValue.uppercased())\(over) matches \(source)"
+        return algorithm.rawValue.uppercased() + over
     }
 }
 
