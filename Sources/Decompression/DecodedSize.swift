@@ -41,7 +41,10 @@ public enum DecodedSize {
     private static func zstdFramesOnce(_ file: OpenFile) -> Int64? {
         guard let version = FileVersion(file) else { return zstdFrames(file) }
         if let known = zstdSizes.withLock({ $0[version] }) { return known }
-        let size = zstdFrames(file)
+        let walk = zstdWalk(file)
+        let size: Int64? = if case .stated(let total) = walk { total } else { nil }
+        // A read that failed (a network share's hiccup) may not fail the next time.
+        if case .unreadable = walk { return nil }
         zstdSizes.withLock { $0[version] = size }
         return size
     }
@@ -81,13 +84,18 @@ public enum DecodedSize {
     /// to (its flags the footer's), then the stream before that one, until the file's start.
     static func xzStreams(_ file: OpenFile) -> XzStreams {
         var end = file.size
-        var joined: OpaquePointer?  // the indexes of the streams from `end` on
+        // The indexes of the streams from `end` on, the last stream's first. They are joined once
+        // every stream was found, front to back: lzma_index_cat walks the index it appends, so
+        // appending one stream at a time keeps the join linear.
+        var found: [OpaquePointer] = []
+        var memory: UInt64 = 0
+        func release() { for index in found { lzma_index_end(index, nil) } }
         func damaged(_ kind: DecodeFailure.Kind, _ reason: String, _ offset: Int64) -> XzStreams {
-            if let joined { lzma_index_end(joined, nil) }
+            release()
             return .damaged(kind, reason: reason, offset: offset)
         }
         func unread() -> XzStreams {
-            if let joined { lzma_index_end(joined, nil) }
+            release()
             return .unread
         }
         repeat {
@@ -102,7 +110,10 @@ public enum DecodedSize {
             case LZMA_OPTIONS_ERROR: return unread()
             case LZMA_DATA_ERROR: return damaged(.corrupt, "the xz stream footer before byte offset \(end) is damaged (its CRC32 does not match)", end - 12)
             default:
-                return joined == nil ? damaged(.truncated, "no xz stream footer at its end", file.size)
+                if found.isEmpty, let streamEnd = appendedTo(end, in: file) {
+                    return damaged(.trailingGarbage, "bytes that are not an xz stream follow the xz stream", streamEnd)
+                }
+                return found.isEmpty ? damaged(.truncated, "no xz stream footer at its end", file.size)
                     : damaged(.corrupt, "no xz stream footer ends at byte offset \(end), before the stream that starts there", end)
             }
             let indexSize = Int64(footer.backward_size)
@@ -133,16 +144,42 @@ public enum DecodedSize {
             }
             lzma_index_stream_flags(index, &footer)
             lzma_index_stream_padding(index, UInt64(padding))
-            if let later = joined, lzma_index_cat(index, later, nil) != LZMA_OK {
-                lzma_index_end(index, nil)
-                return unread()
-            }
-            joined = index
-            guard lzma_index_memused(index) <= 256 << 20 else { return unread() }  // a hostile file of tiny streams
+            found.append(index)
+            memory += lzma_index_memused(index)
+            // A hostile file of many tiny streams: more than any image is made of.
+            guard memory <= 256 << 20, found.count <= Self.mostXzStreams else { return unread() }
             end = streamStart
         } while end > 0
-        return .index(joined!)
+        var joined = found.removeLast()
+        while let next = found.popLast() {
+            guard lzma_index_cat(joined, next, nil) == LZMA_OK else {
+                lzma_index_end(next, nil)
+                lzma_index_end(joined, nil)
+                return unread()
+            }
+        }
+        return .index(joined)
     }
+
+    /// For a file whose end holds no stream footer: where a whole stream ends, within the last MiB
+    /// before `end`, when what follows it starts no other stream (a newline or a signature
+    /// appended: trailing garbage, not a file cut short); nil otherwise.
+    private static func appendedTo(_ end: Int64, in file: OpenFile) -> Int64? {
+        let window = Int(min(end, 1 << 20))
+        guard let tail = try? file.read(offset: end - Int64(window), count: window), tail.count == window else { return nil }
+        let streamMagic: [UInt8] = [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00]
+        for position in stride(from: window - 1, through: 12, by: -1) where tail[position - 2] == 0x59 && tail[position - 1] == 0x5A {
+            var flags = lzma_stream_flags()
+            guard lzma_stream_footer_decode(&flags, Array(tail[(position - 12)..<position])) == LZMA_OK else { continue }
+            var next = position
+            while next + 4 <= window, tail[next..<(next + 4)].allSatisfy({ $0 == 0 }) { next += 4 }  // stream padding
+            return tail[next...].starts(with: streamMagic.prefix(window - next)) ? nil : end - Int64(window) + Int64(position)
+        }
+        return nil
+    }
+
+    /// xz -T0 makes one stream; `cat` of a few makes a few.
+    public static let mostXzStreams = 10_000
 
     /// Sums the content sizes of the frames; nil unless every frame states one.
     static func zstdFrames(_ file: OpenFile) -> Int64? {
@@ -152,8 +189,10 @@ public enum DecodedSize {
     /// What walking a zstd file's frames found.
     enum ZstdFrames {
         case stated(Int64)
-        /// A frame states no content size (or one no file could have), or the file could not be read.
+        /// A frame states no content size (or one no file could have).
         case unstated
+        /// A read of the file failed.
+        case unreadable
         /// A frame that runs past the file's end, or a header or block that cannot be one.
         case damaged(DecodeFailure.Kind, reason: String, offset: Int64)
     }
@@ -168,7 +207,7 @@ public enum DecodedSize {
             func cut(_ what: String) -> ZstdFrames {
                 .damaged(.truncated, reason: "the zstd frame at byte offset \(frameStart)\(what) runs past the file's end", offset: file.size)
             }
-            guard let head = try? file.read(offset: offset, count: 18) else { return .unstated }
+            guard let head = try? file.read(offset: offset, count: 18) else { return .unreadable }
             guard head.count >= 8 else { return cut("") }
             if CompressionFormat.startsWithSkippableFrame(head) {  // 4-byte length, no content
                 offset += 8 + Int64(UInt32(head[4]) | UInt32(head[5]) << 8 | UInt32(head[6]) << 16 | UInt32(head[7]) << 24)
@@ -196,7 +235,7 @@ public enum DecodedSize {
             let says = stated.map { ", which states \($0) bytes," } ?? ""
             offset += headerBytes
             while true {  // blocks: last flag, type (raw, RLE, compressed, reserved), size
-                guard let block = try? file.read(offset: offset, count: 3) else { return .unstated }
+                guard let block = try? file.read(offset: offset, count: 3) else { return .unreadable }
                 guard block.count == 3 else { return cut(says) }
                 let word = UInt32(block[0]) | UInt32(block[1]) << 8 | UInt32(block[2]) << 16
                 let type = (word >> 1) & 3

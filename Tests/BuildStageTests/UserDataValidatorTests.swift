@@ -140,6 +140,7 @@ private func endpointIssues(_ endpoint: String) -> [UserDataIssue] {
         ("api_1.example.com", "character 4 is '_'"),
         (".api.example.com", "starts with a dot"),
         ("", "it is empty"),
+        ("fd00::1", "an IPv6 address goes in brackets: [fd00::1]"),
     ]
     for (endpoint, problem) in refused {
         let found = endpointIssues(endpoint)

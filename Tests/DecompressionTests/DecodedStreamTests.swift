@@ -269,4 +269,35 @@ private func decodeError(_ path: String) -> EdgeError? {
         }
         #expect(try OpenFile.open(fixture.images.gzip).closeAfter { DecodedSize.damage(of: $0, format: .gzip) } == nil)
     }
+
+    /// Was: an xz file with a byte appended (`echo >> f.xz`) was called truncated ("fetch it
+    /// again"), where the decoder calls it trailing garbage; a stream cut inside the next one of a
+    /// concatenation is still truncated.
+    @Test func bytesAppendedToAnXzFileAreGarbageNotATruncation() throws {
+        let length = try Data(contentsOf: URL(fileURLWithPath: fixture.images.xz)).count
+        let appended = try CompressedImages.withTrailing("\n", after: fixture.images.xz,
+                                                        as: fixture.directory.appendingPathComponent("newline.xz").path)
+        let damage = try #require(try OpenFile.open(appended).closeAfter { DecodedSize.damage(of: $0, format: .xz) })
+        #expect(damage.message.contains("trailing garbage at byte offset \(length) of the compressed file"), "\(damage.message)")
+        let twice = fixture.directory.appendingPathComponent("twice-cut.xz").path
+        try Shell.bash("(cat '\(fixture.images.xz)'; head -c 1000 '\(fixture.images.xz)') > '\(twice)'")
+        let cut = try #require(try OpenFile.open(twice).closeAfter { DecodedSize.damage(of: $0, format: .xz) })
+        #expect(cut.message.contains("is truncated"), "\(cut.message)")
+    }
+
+    /// Was: the streams' indexes were joined so that each join walked every stream after it: a file
+    /// of 200,000 empty streams took hours. Now they are joined front to back, and a file of more
+    /// streams than any image is made of states no size (it is still decoded as it comes).
+    @Test func manyXzStreamsAreSizedOrLeftUnstated() throws {
+        let empty = fixture.directory.appendingPathComponent("empty.xz").path
+        try Shell.bash("xz -c < /dev/null > '\(empty)'")
+        let one = try Data(contentsOf: URL(fileURLWithPath: empty))
+        func stated(_ streams: Int) throws -> Int64? {
+            let path = fixture.directory.appendingPathComponent("streams-\(streams).xz").path
+            try Data((0..<streams).flatMap { _ in one }).write(to: URL(fileURLWithPath: path))
+            return try OpenFile.open(path).closeAfter { DecodedSize.of($0, format: .xz) }
+        }
+        #expect(try stated(DecodedSize.mostXzStreams) == 0)
+        #expect(try stated(DecodedSize.mostXzStreams + 1) == nil)
+    }
 }

@@ -194,6 +194,14 @@ struct DiskSequenceLinkTests {
         #expect(refused.hint == "name the disk by its /dev/disk/by-id link or its device name (see 'edgeflash list --all'); no flag overrides this")
         // check and verify, which only read, refuse it the same way.
         #expect(throws: refused) { try DiskSequenceLink.refuseIfStale(old) }
+        // So is the same link spelled with a `.`, or reached through a link of the user's.
+        let outer = dir.deletingLastPathComponent().appendingPathComponent("stick").path
+        try FileManager.default.createSymbolicLink(atPath: outer, withDestinationPath: old)
+        for spelling in [dir.path + "/./\(before)", outer] {
+            let again = try SafetyLoopDeviceTests().refusal(SafetyLoopDeviceTests().ipxeRequest(spelling))
+            #expect(again.reason == .staleLink, "\(spelling): \(again.message)")
+            #expect(throws: TargetRefusal.self, "\(spelling)") { try DiskSequenceLink.refuseIfStale(spelling) }
+        }
         // The link udev makes for the disk as it is now names it.
         let current = try link(after)
         #expect(try TargetCheck.check(SafetyLoopDeviceTests().ipxeRequest(current)).path == loop.path)

@@ -179,15 +179,31 @@ extension StationTests {
     @Test func anImageChecksumMismatchStopsTheStation() throws {
         let setup = try Setup()
         defer { try? FileManager.default.removeItem(at: setup.directory) }
-        let station = try Running(setup.arguments + ["--sha256", String(repeating: "0", count: 64)], loopDirectory: setup.directory)
+        // A compressed image's digest is known once a stick's write decoded it.
+        let image = setup.directory.appendingPathComponent("ipxe.iso.xz").path
+        try Shell.bash("xz -c '\(InstallerImages.ipxe)' > '\(image)'")
+        let station = try Running(setup.arguments + ["--sha256", String(repeating: "0", count: 64)], loopDirectory: setup.directory, image: image)
         #expect(station.wait(for: "insert a stick"), "\(station.text)")
-        #expect(station.text.contains("Checksum: SHA256 from --sha256, checked on every stick."), "\(station.text)")
+        #expect(station.text.contains("Checksum: SHA256 of the image or the compressed file from --sha256, checked on every stick."), "\(station.text)")
         let stick = try LoopDevice(size: 128 << 20, directory: try setup.subdirectory("a"))
         defer { stick.detach() }
         let (status, stderr) = station.finish()
         #expect(status == 4, "\(station.text)\n\(stderr)")
         #expect(stderr.contains("station stopped: the image does not match its checksum"), "\(stderr)")
         #expect(try setup.records().map { $0["result"] as? String } == ["mismatch"])
+    }
+
+    /// Was: a plain image, hashed whole at the start, was not compared with its checksum there:
+    /// the first stick was erased before the mismatch stopped the station.
+    @Test func aPlainImageThatMissesItsChecksumIsRefusedBeforeAnyStick() throws {
+        let setup = try Setup()
+        defer { try? FileManager.default.removeItem(at: setup.directory) }
+        let station = try Running(setup.arguments + ["--sha256", String(repeating: "0", count: 64)], loopDirectory: setup.directory)
+        let (status, stderr) = station.finish()
+        #expect(status == 4, "\(station.text)\n\(stderr)")
+        #expect(!station.text.contains("insert a stick"), "\(station.text)")
+        #expect(stderr.contains("checksum mismatch"), "\(stderr)")
+        #expect(try !FileManager.default.fileExists(atPath: setup.log) || setup.records().isEmpty)
     }
 
     /// --count 1, a stick that fails while a good one is inserted: the good one waits for the

@@ -26,6 +26,9 @@ enum EndpointSyntax {
             guard rest.first == ":" else { return "only ':port' may follow ']'" }
             return portProblem(rest.dropFirst())
         }
+        if host.filter({ $0 == ":" }).count > 1, IPAddressSyntax.isIPv6(String(host)) {
+            return "an IPv6 address goes in brackets: [\(host)]"
+        }
         if let colon = host.firstIndex(of: ":") {
             if let problem = portProblem(host[host.index(after: colon)...]) { return problem }
             host = host[..<colon]

@@ -25,13 +25,29 @@ public struct DiskSequenceLink: Sendable, Equatable {
         return UInt64(components[components.count - 1])
     }
 
+    /// The sequence numbers of the by-diskseq links `path` leads through to its device: `path`
+    /// itself, made absolute and without `.` or `..` (as typed inside /dev/disk/by-diskseq, or as
+    /// `by-diskseq/./12`), then every link it points to in turn (a link to such a link).
+    static func sequences(along path: String) -> [UInt64] {
+        var numbers: [UInt64] = []
+        var current = URL(fileURLWithPath: path).standardized
+        for _ in 0..<40 {  // the kernel's own bound on links followed
+            if let number = sequence(named: current.path) { numbers.append(number) }
+            guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: current.path) else { break }
+            current = URL(fileURLWithPath: target, relativeTo: current.deletingLastPathComponent()).standardized
+        }
+        return numbers
+    }
+
     /// `path` as a by-diskseq link to `device` (what stat(2) found through it), with the device's
-    /// sequence number read from sysfs; nil when `path` is no such link.
+    /// sequence number read from sysfs: the first link on the way that names another number than
+    /// the device's, else the first; nil when the way goes through no such link.
     static func live(path: String, device: DeviceNumber?) -> DiskSequenceLink? {
-        guard let named = sequence(named: path) else { return nil }
+        let named = sequences(along: path)
+        guard let first = named.first else { return nil }
         let current = device.flatMap { try? String(contentsOfFile: "/sys/dev/block/\($0)/diskseq", encoding: .utf8) }
             .flatMap { UInt64($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-        return DiskSequenceLink(named: named, current: current)
+        return DiskSequenceLink(named: named.first { $0 != current } ?? first, current: current)
     }
 
     /// The same refusal for a command that only reads the disk (`check`, `verify`): what it would

@@ -144,8 +144,11 @@ public struct WriteSession {
         guard let format = try CompressedImage.format(of: image), DecodedSize.of(image.file, format: format) == nil else { return }
         // A truncated or damaged file states no size either: say that, not "use another format".
         if let damage = DecodedSize.damage(of: image.file, format: format) { throw damage }
+        // An xz file states its size unless its index is larger than edgeflash reads (or it is
+        // made of more streams than any image is): another xz would not help.
+        let instead = format == .xz ? "Decompress it first" : "Use an xz or zstd image (they state it), or decompress it first"
         throw EdgeError(.refused, "--user-data needs to know where the image ends before writing, and \(image.path) does not state its decompressed size (\(format.rawValue) stream)",
-                        hint: "Use an xz or zstd image (they state it), or decompress it first (\(format.rawValue) -dk \(image.path)) and write that image with --user-data.")
+                        hint: "\(instead) (\(format.rawValue) -dk \(image.path)) and write that image with --user-data.")
     }
 
     /// Which ranges of the image to write: a bmap's (given, or found beside the image as bmaptool

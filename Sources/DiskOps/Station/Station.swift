@@ -136,6 +136,12 @@ public final class Station: @unchecked Sendable {
             hashed = try CompressedImage.format(of: file) != nil ? nil
                 : WrittenImage(size: file.size, sha256: try FileHasher.hash(file: URL(fileURLWithPath: file.path), algorithm: .sha256))
         }
+        // A plain image was just hashed whole: a SHA-256 it must have is checked now, before any
+        // stick is erased (a compressed image's is known once a stick's write decoded it: then the
+        // station stops after that stick, below).
+        if let hashed, let expected, expected.algorithm == .sha256, expected.implantedMD5Length == nil {
+            _ = try ChecksumMatch.check(expected, imageDigest: hashed.sha256, storedDigest: hashed.sha256, imagePath: configuration.imagePath)
+        }
         let uevents = UeventSocket.open()
         var arrivals = DriveArrivals(present: try Self.inventory(), rules: configuration.rules)
         var running: [String: String] = [:]     // device name -> site

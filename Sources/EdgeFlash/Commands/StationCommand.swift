@@ -24,7 +24,7 @@ struct StationCommand: ParsableCommand {
 
             Refused at the start, before any stick is taken: a flash log that cannot be appended \
             to (exit 5), an image that does not state its decompressed size (gzip; zstd made from \
-            a pipe; exit 3). The checksum the image is checked against is said at the start, as \
+            a pipe; exit 3) or whose size headers are cut off or damaged (xz, zstd; exit 6). The checksum the image is checked against is said at the start, as \
             write says it. The station stops on its own, stopping sticks being written as Ctrl-C \
             does, when the image does not match its checksum (exit 4) or a flash log append \
             failed (exit 5): either would fail or repeat every next stick.
