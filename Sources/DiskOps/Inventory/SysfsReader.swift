@@ -95,7 +95,13 @@ public struct SysfsReader: Sendable {
     /// An attribute's text, trimmed; nil when it is missing, unreadable or empty. Attributes are
     /// short: one read of up to 4 KiB (a sysfs attribute is at most a page).
     private func string(_ dir: String, _ attribute: String) -> String? {
-        let descriptor = open(dir + "/" + attribute, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        Self.attribute(atPath: dir + "/" + attribute)
+    }
+
+    /// The one way edgeflash reads a sysfs attribute (also where a device is known by its number,
+    /// under /sys/dev/block).
+    static func attribute(atPath path: String) -> String? {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }
         var buffer = [UInt8](repeating: 0, count: 4096)

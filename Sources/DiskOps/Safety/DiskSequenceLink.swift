@@ -45,8 +45,7 @@ public struct DiskSequenceLink: Sendable, Equatable {
     static func live(path: String, device: DeviceNumber?) -> DiskSequenceLink? {
         let named = sequences(along: path)
         guard let first = named.first else { return nil }
-        let current = device.flatMap { try? String(contentsOfFile: "/sys/dev/block/\($0)/diskseq", encoding: .utf8) }
-            .flatMap { UInt64($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        let current = device.flatMap { SysfsReader.attribute(atPath: "/sys/dev/block/\($0)/diskseq") }.flatMap { UInt64($0) }
         return DiskSequenceLink(named: named.first { $0 != current } ?? first, current: current)
     }
 
