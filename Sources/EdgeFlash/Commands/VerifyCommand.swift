@@ -87,8 +87,7 @@ struct VerifyCommand: ParsableCommand {
         var matched: ExpectedChecksum?  // the checksum, once checked, with the bytes it matched
         func failed(_ mismatch: ChecksumMismatchError) -> ChecksumMismatchError {
             reporter.finish()
-            report.checksum?.actual = mismatch.actual
-            report.checksum?.state = "mismatch"
+            report.checksum?.mismatched(mismatch)
             return mismatch
         }
         var imageSize: Int64 = 0
