@@ -15,10 +15,12 @@ struct StationTests {
         private var watchdog: Watchdog?
         private(set) var text = ""
 
-        /// Starts `station` with loop devices over files in `loopDirectory` standing for sticks.
-        init(_ arguments: [String], loopDirectory: URL, image: String = InstallerImages.ipxe) throws {
+        /// Starts `station` with loop devices over files in `loopDirectory` standing for sticks;
+        /// without `yes`, it has no terminal to ask on.
+        init(_ arguments: [String], loopDirectory: URL, image: String = InstallerImages.ipxe, yes: Bool = true) throws {
             process.executableURL = EdgeFlashBinary.url
-            process.arguments = ["station", image, "--yes", "--allow-loop"] + arguments
+            process.arguments = ["station", image, "--allow-loop"] + (yes ? ["--yes"] : []) + arguments
+            process.standardInput = FileHandle.nullDevice
             process.environment = ProcessInfo.processInfo.environment.merging(["EDGEFLASH_LOOP_DIR": loopDirectory.path]) { $1 }
             let out = Pipe(), err = Pipe()
             process.standardOutput = out
@@ -55,7 +57,9 @@ struct StationTests {
         let template: String
         let sites: String
         var log: String { directory.appendingPathComponent("flash.jsonl").path }
-        var arguments: [String] { ["--user-data", template, "--sites", sites, "--log", log] }
+        var arguments: [String] { arguments(log: log) }
+
+        func arguments(log: String) -> [String] { ["--user-data", template, "--sites", sites, "--log", log] }
 
         init() throws {
             directory = try TemporaryDirectory.make(prefix: "edgeflash-station")
@@ -140,18 +144,36 @@ struct StationTests {
 }
 
 extension StationTests {
-    /// A log that cannot be appended to (immutable: as root the only way) is refused before any
-    /// stick is taken: a station whose results are not logged would give their sites again.
+    /// A log that cannot be appended to (immutable: as root the only way), or a missing one in a
+    /// directory it cannot be made in, is refused before any stick is taken: a station whose
+    /// results are not logged would give their sites again.
     @Test func aLogThatCannotBeAppendedToIsRefusedAtStart() throws {
         let setup = try Setup()
         defer { try? FileManager.default.removeItem(at: setup.directory) }
-        try Shell.bash("touch '\(setup.log)' && chattr +i '\(setup.log)'")
-        defer { _ = try? Shell.bash("chattr -i '\(setup.log)'") }
-        let station = try Running(setup.arguments, loopDirectory: setup.directory)
+        let locked = try setup.subdirectory("locked").appendingPathComponent("flash.jsonl").path
+        try Shell.bash("touch '\(setup.log)' && chattr +i '\(setup.log)' '\(setup.directory.path)/locked'")
+        defer { _ = try? Shell.bash("chattr -i '\(setup.log)' '\(setup.directory.path)/locked'") }
+        for log in [setup.log, locked] {
+            let station = try Running(setup.arguments(log: log), loopDirectory: setup.directory)
+            let (status, stderr) = station.finish()
+            #expect(status == 5, "\(station.text)\n\(stderr)")
+            #expect(stderr.contains("cannot append to the flash log \(log): could not open \(log): Operation not permitted"), "\(stderr)")
+            #expect(!station.text.contains("insert a stick"), "\(station.text)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: locked))
+    }
+
+    /// Was: the check that the log can be appended to created it, so a station not confirmed, or
+    /// refused after that check, left a log (and its directory) that was not there.
+    @Test func aStationNotConfirmedOrRefusedAtStartLeavesNoLog() throws {
+        let setup = try Setup()
+        defer { try? FileManager.default.removeItem(at: setup.directory) }
+        let logs = setup.directory.appendingPathComponent("logs")
+        let station = try Running(setup.arguments(log: logs.appendingPathComponent("flash.jsonl").path), loopDirectory: setup.directory, yes: false)
         let (status, stderr) = station.finish()
-        #expect(status == 5, "\(station.text)\n\(stderr)")
-        #expect(stderr.contains("cannot append to the flash log \(setup.log)"), "\(stderr)")
-        #expect(!station.text.contains("insert a stick"), "\(station.text)")
+        #expect(status == 7, "\(station.text)\n\(stderr)")
+        #expect(stderr.contains("no terminal to confirm the station on"), "\(stderr)")
+        #expect(!FileManager.default.fileExists(atPath: logs.path))
     }
 
     /// The log turns immutable while the station runs: the stick's append fails (a `logFailed`
@@ -203,7 +225,7 @@ extension StationTests {
         #expect(status == 4, "\(station.text)\n\(stderr)")
         #expect(!station.text.contains("insert a stick"), "\(station.text)")
         #expect(stderr.contains("checksum mismatch"), "\(stderr)")
-        #expect(try !FileManager.default.fileExists(atPath: setup.log) || setup.records().isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: setup.log))
     }
 
     /// --count 1, a stick that fails while a good one is inserted: the good one waits for the
@@ -242,6 +264,7 @@ extension StationTests {
         #expect(stderr.contains("does not state its decompressed size (gzip stream)"), "\(stderr)")
         #expect(stderr.contains("decompress it first (gzip -dk \(image))"), "\(stderr)")
         #expect(!station.text.contains("insert a stick"), "\(station.text)")
+        #expect(!FileManager.default.fileExists(atPath: setup.log))
     }
 }
 
