@@ -41,6 +41,27 @@ struct StationTests {
             return true
         }
 
+        /// Runs `body` with the station stopped (SIGSTOP, every thread of it seen stopped): what
+        /// `body` changes, the station sees only after, all at once, as it sees changes made
+        /// between two of its reads of /sys/block.
+        func whileStopped(_ body: () throws -> Void) throws {
+            let pid = process.processIdentifier
+            kill(pid, SIGSTOP)
+            defer { kill(pid, SIGCONT) }
+            while !Self.everyThreadStopped(pid) { usleep(10_000) }
+            try body()
+        }
+
+        /// Every task of `pid` is in state T (stopped); true once it is gone.
+        private static func everyThreadStopped(_ pid: pid_t) -> Bool {
+            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+            return tasks.allSatisfy { task in
+                // "TID (name) STATE ...": the name may hold spaces and parentheses, the state follows the last ")".
+                let stat = (try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/stat", encoding: .utf8)) ?? ""
+                return stat.split(separator: ")").last.map { $0.drop { $0 == " " }.first == "T" } ?? true
+            }
+        }
+
         /// Reads to the end and waits for the exit: (status, stderr).
         func finish() -> (status: Int32, stderr: String) {
             text += String(decoding: output.readDataToEndOfFile(), as: UTF8.self)
@@ -181,6 +202,7 @@ extension StationTests {
     @Test func aFailedLogAppendStopsTheStation() throws {
         let setup = try Setup()
         defer { try? FileManager.default.removeItem(at: setup.directory) }
+        try Shell.bash("touch '\(setup.log)'")   // the station makes it only at its first line
         let station = try Running(setup.arguments + ["--count", "2", "--json"], loopDirectory: setup.directory)
         #expect(station.wait(for: #""event":"waiting""#), "\(station.text)")
         try Shell.bash("chattr +i '\(setup.log)'")
@@ -249,6 +271,44 @@ extension StationTests {
         #expect(station.text.contains("berlin: done, remove the stick (\(good.path)"), "\(station.text)")
         // No checksum beside /usr/lib/ipxe/ipxe.iso: said as write says it.
         #expect(stderr.contains("edgeflash: unverified image: no checksum for ipxe.iso"), "\(stderr)")
+    }
+
+    /// Was: a stick that waited for a place and was swapped for another disk at the same name
+    /// before it got one (the station never saw the name empty) was written as the stick that
+    /// arrived. Now only the disk that arrived is written (its serial, size and diskseq): the swap
+    /// (another file attached to the loop device while the station was stopped) fails as that
+    /// stick, without a word about --expect-*, and the station goes on with the next stick.
+    @Test func aHeldStickSwappedForAnotherDiskIsNotWritten() throws {
+        let setup = try Setup()
+        defer { try? FileManager.default.removeItem(at: setup.directory) }
+        let station = try Running(setup.arguments + ["--count", "1"], loopDirectory: setup.directory)
+        #expect(station.wait(for: "insert a stick"), "\(station.text)")
+        // As in the test above: in flight, and failing (freeing its place) only after the swap.
+        let failing = try FaultyStick(.init(size: 128 << 20, failReads: [(1 << 20)..<(2 << 20)], bytesPerSecond: 1 << 20,
+                                            armAfterBytes: 3 << 20), in: setup.directory)
+        defer { failing.detach() }
+        #expect(station.wait(for: "berlin: writing \(failing.path)"), "\(station.text)")
+        let held = try LoopDevice(size: 128 << 20, directory: try setup.subdirectory("held"))
+        defer { held.detach() }
+        #expect(station.wait(for: "\(held.path): waits:"), "\(station.text)")
+        let other = try setup.subdirectory("other").appendingPathComponent("other.img")
+        try Shell.bash("truncate -s \(128 << 20) '\(other.path)'")
+        try station.whileStopped { try held.reattach(swappingIn: other) }
+        // Values, not `station`, in the expectations: reflecting a Running crashes the test runner.
+        let refused = station.wait(for: "berlin: FAILED on \(held.path): ")
+        #expect(refused, "\(station.text)")
+        let good = try LoopDevice(size: 128 << 20, directory: try setup.subdirectory("good"))
+        defer { good.detach() }
+        let (status, stderr) = station.finish()
+        #expect(status == 0, "\(station.text)\n\(stderr)")
+        #expect(station.text.contains("berlin: FAILED on \(held.path): \(held.path) changed since the stick arrived: it is disk sequence "),
+                "\(station.text)")
+        #expect(!(station.text + stderr).contains("--expect"), "\(station.text)\n\(stderr)")
+        #expect(station.text.contains("berlin: done, remove the stick (\(good.path),"), "\(station.text)")
+        // The disk swapped in was never opened for writing: all zeros (a sparse file: read fast).
+        #expect(try Shell.bash("tr -d '\\0' < '\(other.path)' | wc -c").trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+        let results = try setup.records().map { "\($0["device"] as? String ?? "?") \($0["result"] as? String ?? "?")" }
+        #expect(results.contains("\(held.path) refused") && results.count == 3, "\(results)")
     }
 
     /// Every stick gets a user-data volume after the image, so an image that does not state its
