@@ -250,19 +250,26 @@ extension StationTests {
         #expect(!FileManager.default.fileExists(atPath: setup.log))
     }
 
+    /// A station with `--count 1` writing a stick that fails, but only after some seconds: a stick
+    /// inserted meanwhile waits for its place. Paced to 1 MiB/s, its second MiB unreadable once the
+    /// probe and the clearing (3 MiB written) are over, it fails reading the image back.
+    func countOfOneWithAFailingStickInFlight(_ setup: Setup) throws -> (Running, FaultyStick) {
+        let station = try Running(setup.arguments + ["--count", "1"], loopDirectory: setup.directory)
+        #expect(station.wait(for: "insert a stick"), "\(station.text)")
+        let failing = try FaultyStick(.init(size: 128 << 20, failReads: [(1 << 20)..<(2 << 20)], bytesPerSecond: 1 << 20,
+                                            armAfterBytes: 3 << 20), in: setup.directory)
+        let writing = station.wait(for: "berlin: writing \(failing.path)")
+        #expect(writing, "\(station.text)")
+        return (station, failing)
+    }
+
     /// --count 1, a stick that fails while a good one is inserted: the good one waits for the
     /// failing one's place instead of being passed over for good.
     @Test func aStickHeldForTheCountIsTakenWhenTheStickInFlightFails() throws {
         let setup = try Setup()
         defer { try? FileManager.default.removeItem(at: setup.directory) }
-        let station = try Running(setup.arguments + ["--count", "1"], loopDirectory: setup.directory)
-        #expect(station.wait(for: "insert a stick"), "\(station.text)")
-        // Paced to 1 MiB/s, its second MiB unreadable once the probe and the clearing (3 MiB
-        // written) are over: it fails reading the image back, still in flight when the good one comes.
-        let failing = try FaultyStick(.init(size: 128 << 20, failReads: [(1 << 20)..<(2 << 20)], bytesPerSecond: 1 << 20,
-                                            armAfterBytes: 3 << 20), in: setup.directory)
+        let (station, failing) = try countOfOneWithAFailingStickInFlight(setup)
         defer { failing.detach() }
-        #expect(station.wait(for: "berlin: writing \(failing.path)"), "\(station.text)")
         let good = try LoopDevice(size: 128 << 20, directory: try setup.subdirectory("good"))
         defer { good.detach() }
         let (status, stderr) = station.finish()
@@ -281,13 +288,9 @@ extension StationTests {
     @Test func aHeldStickSwappedForAnotherDiskIsNotWritten() throws {
         let setup = try Setup()
         defer { try? FileManager.default.removeItem(at: setup.directory) }
-        let station = try Running(setup.arguments + ["--count", "1"], loopDirectory: setup.directory)
-        #expect(station.wait(for: "insert a stick"), "\(station.text)")
-        // As in the test above: in flight, and failing (freeing its place) only after the swap.
-        let failing = try FaultyStick(.init(size: 128 << 20, failReads: [(1 << 20)..<(2 << 20)], bytesPerSecond: 1 << 20,
-                                            armAfterBytes: 3 << 20), in: setup.directory)
+        // The failing stick frees its place only after the swap.
+        let (station, failing) = try countOfOneWithAFailingStickInFlight(setup)
         defer { failing.detach() }
-        #expect(station.wait(for: "berlin: writing \(failing.path)"), "\(station.text)")
         let held = try LoopDevice(size: 128 << 20, directory: try setup.subdirectory("held"))
         defer { held.detach() }
         #expect(station.wait(for: "\(held.path): waits:"), "\(station.text)")
