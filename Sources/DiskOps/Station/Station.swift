@@ -230,8 +230,9 @@ public final class Station: @unchecked Sendable {
     }
 
     /// The stick's session on a thread of its own: user-data, preflight, write, verify, volume.
-    /// Only the disk that arrived is written: one swapped for it at the same name since (while it
-    /// waited for a place) fails the preflight, as another disk than `--expect-*` names does.
+    /// Only the disk that arrived is written: one swapped for it at the same name since the look
+    /// that found it (the next look would take it as a new stick) fails the preflight, as another
+    /// disk than `--expect-*` names does.
     private func start(_ disk: Disk, site: String, userData: Result<StickUserData, any Error>, cancel: CancellationFlag) {
         let thread = Thread { [self] in
             let started = Date()
