@@ -34,11 +34,31 @@ public func appendLine(_ line: [UInt8], to path: String, mode: mode_t = 0o640) t
     }
 }
 
-/// Throws what `appendLine` would when the file cannot be opened for appending (an immutable or
-/// read-only file, a directory without write permission); creates it, empty, when missing. A full
-/// disk shows only when a line is written.
-public func requireAppendable(_ path: String, mode: mode_t = 0o640) throws(DeviceIOError) {
-    _ = Glibc.close(try openForAppending(path, mode: mode))
+/// Throws what appending a line to `path` would when the file cannot be opened for appending (an
+/// immutable or read-only file, a directory, a directory that cannot be written), and creates
+/// nothing: a run that is declined or refused later leaves no file that was not there. An existing
+/// file is opened for appending and closed; a missing one is made at its first line (with its
+/// missing directories, as the flash log makes them), so the nearest directory on its way that
+/// exists must let it be made there. A full disk shows only when a line is written.
+public func requireAppendable(_ path: String) throws(DeviceIOError) {
+    do throws(Errno) {
+        _ = Glibc.close(try valueOrErrno { Glibc.open(path, O_RDWR | O_APPEND | O_CLOEXEC) })
+        return
+    } catch where error != .noSuchFileOrDirectory {
+        throw DeviceIOError(path: path, operation: .open, errno: error)
+    } catch {}
+    // (A file on the way made open(2) say ENOTDIR above: what is on the way and exists is a directory.)
+    var directory = FilePath(path).removingLastComponent()
+    while true {
+        do throws(Errno) {
+            try valueOrErrno { access(directory.isEmpty ? "." : directory.string, W_OK | X_OK) }
+            return
+        } catch where error == .noSuchFileOrDirectory && directory.removingLastComponent() != directory {
+            directory = directory.removingLastComponent()
+        } catch {
+            throw DeviceIOError(path: path, operation: .open, errno: error)
+        }
+    }
 }
 
 private func openForAppending(_ path: String, mode: mode_t) throws(DeviceIOError) -> CInt {

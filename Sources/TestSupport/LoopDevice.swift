@@ -4,7 +4,7 @@ import Foundation
 /// Tests write to these, never to the machine's disks.
 public final class LoopDevice: @unchecked Sendable {
     public let path: String
-    public let backingFile: URL
+    public private(set) var backingFile: URL
     private var attached = true
     /// losetup's options the device was attached with, for `reattach`.
     private let options: [String]
@@ -29,17 +29,20 @@ public final class LoopDevice: @unchecked Sendable {
     }
 
     /// Detaches the device and attaches the same file to it again, as a stick pulled and plugged
-    /// back in: the kernel counts it as another disk (a new sysfs `diskseq`). When another process
-    /// took the device in between, this one is left detached (never detaching theirs) and throws.
-    public func reattach() throws {
+    /// back in: the kernel counts it as another disk (a new sysfs `diskseq`). With `file`, that file
+    /// instead, as another stick at the same name: it is the device's from then on (the file it had
+    /// is left where it is). When another process took the device in between, this one is left
+    /// detached (never detaching theirs) and throws.
+    public func reattach(swappingIn file: URL? = nil) throws {
         _ = try Shell.run("losetup", ["-d", path])
-        let args = options + [path, backingFile.path]
+        let args = options + [path, (file ?? backingFile).path]
         let result = try Shell.run("losetup", args)
         guard result.succeeded else {
             attached = false
             try? FileManager.default.removeItem(at: backingFile)
             throw ShellError(command: "losetup " + args.joined(separator: " "), result: result)
         }
+        backingFile = file ?? backingFile
     }
 
     /// The device's bytes at `offset`, read through the backing file.

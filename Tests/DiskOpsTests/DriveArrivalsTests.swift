@@ -29,6 +29,26 @@ struct DriveArrivalsTests {
         #expect(back.passedOver.first?.reason.contains("present when the station started") == true)
     }
 
+    /// Another disk at a name within one poll (a stick swapped in the same port, a loop device
+    /// attached again) is another drive: the one before it removed, the new one taken, or passed
+    /// over, on its own merits.
+    @Test func anotherDiskAtTheSameNameIsAnotherDrive() {
+        func swapped(_ name: String, sequence: UInt64, serial: String? = nil) -> Disk {
+            Disk(path: "/dev/\(name)", name: name, size: 16 << 30, serial: serial, transport: "usb", removable: true, diskSequence: sequence)
+        }
+        var arrivals = DriveArrivals(present: [swapped("sdb", sequence: 7)], rules: .init())
+        #expect(arrivals.update([swapped("sdb", sequence: 7), swapped("sdc", sequence: 8)]).arrived.map(\.diskSequence) == [8])
+        let swap = arrivals.update([swapped("sdb", sequence: 7), swapped("sdc", sequence: 9)])
+        #expect(swap.removed == ["sdc"])
+        #expect(swap.arrived.map(\.diskSequence) == [9])
+        #expect(arrivals.plugged == ["sdc"])
+        // The drive present at the start gives its name to a new stick: taken. One that carries
+        // a serial seen at the start is still the technician's own.
+        #expect(arrivals.update([swapped("sdb", sequence: 10), swapped("sdc", sequence: 9)]).arrived.map(\.name) == ["sdb"])
+        var own = DriveArrivals(present: [swapped("sdb", sequence: 7, serial: "MINE")], rules: .init())
+        #expect(own.update([swapped("sdb", sequence: 11, serial: "MINE")]).passedOver.map(\.disk.name) == ["sdb"])
+    }
+
     @Test func systemAndFixedDisksAndLoopsArePassedOverUnlessLoopsAreAllowed() {
         let system = Disk(path: "/dev/sda", name: "sda", size: 1 << 40, transport: "sata", isSystem: true,
                           notCandidateReason: "system disk: holds /")

@@ -51,6 +51,30 @@ private func record(site: String, failure: (any EdgeFlashError)? = nil) -> Flash
     }
 }
 
+/// Was: the check a station makes at its start created the log (and its directory), so a station
+/// declined or refused after it left a log that was not there. Now it creates nothing, and still
+/// refuses what the first append would fail on.
+@Test func checkingThatTheLogCanBeAppendedToCreatesNothing() throws {
+    let (log, directory) = try temporaryLog()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    try log.requireAppendable()   // logs/ and the directory above it are missing: made at the first append
+    #expect(!FileManager.default.fileExists(atPath: directory.path))
+    try log.append(record(site: "berlin"))
+    let before = try String(contentsOfFile: log.path, encoding: .utf8)
+    try log.requireAppendable()
+    #expect(try String(contentsOfFile: log.path, encoding: .utf8) == before)
+    let logs = URL(fileURLWithPath: log.path).deletingLastPathComponent().path
+    for (path, says) in [(logs, "Is a directory"), (log.path + "/flash.jsonl", "Not a directory"), (log.path + "/more/flash.jsonl", "Not a directory")] {
+        do {
+            try FlashLog(path: path).requireAppendable()
+            Issue.record("\(path) was taken as appendable")
+        } catch let error as EdgeError {
+            #expect(error.code == .io)
+            #expect(error.message.hasPrefix("cannot append to the flash log \(path): ") && error.message.contains(says), "\(error.message)")
+        }
+    }
+}
+
 @Test func aTornLastLineIsSkippedReportedAndDoesNotSpoilTheNextAppend() throws {
     let (log, directory) = try temporaryLog()
     defer { try? FileManager.default.removeItem(at: directory) }

@@ -312,6 +312,42 @@ import TestSupport
         }
     }
 
+    /// A station's stick is the disk it saw arrive, down to the instance (diskseq): the same disk
+    /// is allowed; another at the same name is refused in the station's words, never naming the
+    /// --expect-* options the user did not give.
+    @Test func aStickIsWrittenOnlyAsTheDiskThatArrived() throws {
+        let c = Case(name: "ok", fixture: "laptop", device: "/dev/sdb", target: Self.block(8, 16), reason: .missing, message: "")
+        var facts = try Self.facts(for: c)
+        let index = try #require(facts.disks.firstIndex { $0.name == "sdb" })
+        facts.disks[index].diskSequence = 41
+        let arrived = facts.disks[index]
+        func evaluate(_ now: Disk) throws(TargetRefusal) -> TargetPolicy.Decision {
+            var request = Self.request(for: c)
+            request.expectation = .arrived(arrived)
+            var changed = facts
+            changed.disks[index] = now
+            return try TargetPolicy.evaluate(request, facts: changed)
+        }
+        guard case .allowed = try evaluate(arrived) else {
+            Issue.record("expected the stick that arrived to be allowed")
+            return
+        }
+        var swapped = arrived, otherSerial = arrived
+        swapped.diskSequence = 42
+        otherSerial.serial = "0000XYZ"
+        for (now, message) in [(swapped, "/dev/sdb changed since the stick arrived: it is disk sequence 42, not disk sequence 41; not written"),
+                               (otherSerial, "/dev/sdb changed since the stick arrived: it has serial 0000XYZ, not 4C530001230925117291; not written")] {
+            do throws(TargetRefusal) {
+                _ = try evaluate(now)
+                Issue.record("expected a refusal for \(now)")
+            } catch {
+                #expect(error.reason == .notExpected && error.exitStatus == .refused)
+                #expect(error.message == message)
+                #expect(!error.message.contains("--expect") && error.hint?.contains("--expect") == false)
+            }
+        }
+    }
+
     /// A by-diskseq link is known by its shape; one that still names its disk is the disk.
     @Test func aCurrentDiskSequenceLinkIsTheDisk() throws {
         #expect(DiskSequenceLink.sequence(named: "/dev/disk/by-diskseq/17") == 17)

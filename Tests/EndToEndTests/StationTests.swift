@@ -15,10 +15,12 @@ struct StationTests {
         private var watchdog: Watchdog?
         private(set) var text = ""
 
-        /// Starts `station` with loop devices over files in `loopDirectory` standing for sticks.
-        init(_ arguments: [String], loopDirectory: URL, image: String = InstallerImages.ipxe) throws {
+        /// Starts `station` with loop devices over files in `loopDirectory` standing for sticks;
+        /// without `yes`, it has no terminal to ask on.
+        init(_ arguments: [String], loopDirectory: URL, image: String = InstallerImages.ipxe, yes: Bool = true) throws {
             process.executableURL = EdgeFlashBinary.url
-            process.arguments = ["station", image, "--yes", "--allow-loop"] + arguments
+            process.arguments = ["station", image, "--allow-loop"] + (yes ? ["--yes"] : []) + arguments
+            process.standardInput = FileHandle.nullDevice
             process.environment = ProcessInfo.processInfo.environment.merging(["EDGEFLASH_LOOP_DIR": loopDirectory.path]) { $1 }
             let out = Pipe(), err = Pipe()
             process.standardOutput = out
@@ -39,6 +41,27 @@ struct StationTests {
             return true
         }
 
+        /// Runs `body` with the station stopped (SIGSTOP, every thread of it seen stopped): what
+        /// `body` changes, the station sees only after, all at once, as it sees changes made
+        /// between two of its reads of /sys/block.
+        func whileStopped(_ body: () throws -> Void) throws {
+            let pid = process.processIdentifier
+            kill(pid, SIGSTOP)
+            defer { kill(pid, SIGCONT) }
+            while !Self.everyThreadStopped(pid) { usleep(10_000) }
+            try body()
+        }
+
+        /// Every task of `pid` is in state T (stopped); true once it is gone.
+        private static func everyThreadStopped(_ pid: pid_t) -> Bool {
+            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+            return tasks.allSatisfy { task in
+                // "TID (name) STATE ...": the name may hold spaces and parentheses, the state follows the last ")".
+                let stat = (try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/stat", encoding: .utf8)) ?? ""
+                return stat.split(separator: ")").last.map { $0.drop { $0 == " " }.first == "T" } ?? true
+            }
+        }
+
         /// Reads to the end and waits for the exit: (status, stderr).
         func finish() -> (status: Int32, stderr: String) {
             text += String(decoding: output.readDataToEndOfFile(), as: UTF8.self)
@@ -55,7 +78,9 @@ struct StationTests {
         let template: String
         let sites: String
         var log: String { directory.appendingPathComponent("flash.jsonl").path }
-        var arguments: [String] { ["--user-data", template, "--sites", sites, "--log", log] }
+        var arguments: [String] { arguments(log: log) }
+
+        func arguments(log: String) -> [String] { ["--user-data", template, "--sites", sites, "--log", log] }
 
         init() throws {
             directory = try TemporaryDirectory.make(prefix: "edgeflash-station")
@@ -140,18 +165,36 @@ struct StationTests {
 }
 
 extension StationTests {
-    /// A log that cannot be appended to (immutable: as root the only way) is refused before any
-    /// stick is taken: a station whose results are not logged would give their sites again.
+    /// A log that cannot be appended to (immutable: as root the only way), or a missing one in a
+    /// directory it cannot be made in, is refused before any stick is taken: a station whose
+    /// results are not logged would give their sites again.
     @Test func aLogThatCannotBeAppendedToIsRefusedAtStart() throws {
         let setup = try Setup()
         defer { try? FileManager.default.removeItem(at: setup.directory) }
-        try Shell.bash("touch '\(setup.log)' && chattr +i '\(setup.log)'")
-        defer { _ = try? Shell.bash("chattr -i '\(setup.log)'") }
-        let station = try Running(setup.arguments, loopDirectory: setup.directory)
+        let locked = try setup.subdirectory("locked").appendingPathComponent("flash.jsonl").path
+        try Shell.bash("touch '\(setup.log)' && chattr +i '\(setup.log)' '\(setup.directory.path)/locked'")
+        defer { _ = try? Shell.bash("chattr -i '\(setup.log)' '\(setup.directory.path)/locked'") }
+        for log in [setup.log, locked] {
+            let station = try Running(setup.arguments(log: log), loopDirectory: setup.directory)
+            let (status, stderr) = station.finish()
+            #expect(status == 5, "\(station.text)\n\(stderr)")
+            #expect(stderr.contains("cannot append to the flash log \(log): could not open \(log): Operation not permitted"), "\(stderr)")
+            #expect(!station.text.contains("insert a stick"), "\(station.text)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: locked))
+    }
+
+    /// Was: the check that the log can be appended to created it, so a station not confirmed, or
+    /// refused after that check, left a log (and its directory) that was not there.
+    @Test func aStationNotConfirmedOrRefusedAtStartLeavesNoLog() throws {
+        let setup = try Setup()
+        defer { try? FileManager.default.removeItem(at: setup.directory) }
+        let logs = setup.directory.appendingPathComponent("logs")
+        let station = try Running(setup.arguments(log: logs.appendingPathComponent("flash.jsonl").path), loopDirectory: setup.directory, yes: false)
         let (status, stderr) = station.finish()
-        #expect(status == 5, "\(station.text)\n\(stderr)")
-        #expect(stderr.contains("cannot append to the flash log \(setup.log)"), "\(stderr)")
-        #expect(!station.text.contains("insert a stick"), "\(station.text)")
+        #expect(status == 7, "\(station.text)\n\(stderr)")
+        #expect(stderr.contains("no terminal to confirm the station on"), "\(stderr)")
+        #expect(!FileManager.default.fileExists(atPath: logs.path))
     }
 
     /// The log turns immutable while the station runs: the stick's append fails (a `logFailed`
@@ -159,6 +202,7 @@ extension StationTests {
     @Test func aFailedLogAppendStopsTheStation() throws {
         let setup = try Setup()
         defer { try? FileManager.default.removeItem(at: setup.directory) }
+        try Shell.bash("touch '\(setup.log)'")   // the station makes it only at its first line
         let station = try Running(setup.arguments + ["--count", "2", "--json"], loopDirectory: setup.directory)
         #expect(station.wait(for: #""event":"waiting""#), "\(station.text)")
         try Shell.bash("chattr +i '\(setup.log)'")
@@ -216,7 +260,20 @@ extension StationTests {
         #expect(status == 4, "\(station.text)\n\(stderr)")
         #expect(!station.text.contains("insert a stick"), "\(station.text)")
         #expect(stderr.contains("checksum mismatch"), "\(stderr)")
-        #expect(try !FileManager.default.fileExists(atPath: setup.log) || setup.records().isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: setup.log))
+    }
+
+    /// A station with `--count 1` writing a stick that fails, but only after some seconds: a stick
+    /// inserted meanwhile waits for its place. Paced to 1 MiB/s, its second MiB unreadable once the
+    /// probe and the clearing (3 MiB written) are over, it fails reading the image back.
+    func countOfOneWithAFailingStickInFlight(_ setup: Setup) throws -> (Running, FaultyStick) {
+        let station = try Running(setup.arguments + ["--count", "1"], loopDirectory: setup.directory)
+        #expect(station.wait(for: "insert a stick"), "\(station.text)")
+        let failing = try FaultyStick(.init(size: 128 << 20, failReads: [(1 << 20)..<(2 << 20)], bytesPerSecond: 1 << 20,
+                                            armAfterBytes: 3 << 20), in: setup.directory)
+        let writing = station.wait(for: "berlin: writing \(failing.path)")
+        #expect(writing, "\(station.text)")
+        return (station, failing)
     }
 
     /// --count 1, a stick that fails while a good one is inserted: the good one waits for the
@@ -224,14 +281,8 @@ extension StationTests {
     @Test func aStickHeldForTheCountIsTakenWhenTheStickInFlightFails() throws {
         let setup = try Setup()
         defer { try? FileManager.default.removeItem(at: setup.directory) }
-        let station = try Running(setup.arguments + ["--count", "1"], loopDirectory: setup.directory)
-        #expect(station.wait(for: "insert a stick"), "\(station.text)")
-        // Paced to 1 MiB/s, its second MiB unreadable once the probe and the clearing (3 MiB
-        // written) are over: it fails reading the image back, still in flight when the good one comes.
-        let failing = try FaultyStick(.init(size: 128 << 20, failReads: [(1 << 20)..<(2 << 20)], bytesPerSecond: 1 << 20,
-                                            armAfterBytes: 3 << 20), in: setup.directory)
+        let (station, failing) = try countOfOneWithAFailingStickInFlight(setup)
         defer { failing.detach() }
-        #expect(station.wait(for: "berlin: writing \(failing.path)"), "\(station.text)")
         let good = try LoopDevice(size: 128 << 20, directory: try setup.subdirectory("good"))
         defer { good.detach() }
         let (status, stderr) = station.finish()
@@ -240,6 +291,42 @@ extension StationTests {
         #expect(station.text.contains("berlin: done, remove the stick (\(good.path)"), "\(station.text)")
         // No checksum beside /usr/lib/ipxe/ipxe.iso: said as write says it.
         #expect(stderr.contains("edgeflash: unverified image: no checksum for ipxe.iso"), "\(stderr)")
+    }
+
+    /// Was: a stick that waited for a place and was swapped for another disk at the same name
+    /// before it got one (the station never saw the name empty) was written as the stick that
+    /// arrived. Now a drive is its name and its disk sequence: the swap (another file attached to
+    /// the loop device while the station was stopped) is the held stick removed and a new one
+    /// inserted, which waits for the place and is written under its own identity. (Between a
+    /// drive's arrival and its write, the disk that arrived is the only one written: the write
+    /// expects its serial, size and diskseq; SafetyPolicyTests.aStickIsWrittenOnlyAsTheDiskThatArrived.)
+    @Test func aHeldStickSwappedForAnotherDiskIsANewStick() throws {
+        let setup = try Setup()
+        defer { try? FileManager.default.removeItem(at: setup.directory) }
+        // The failing stick frees its place only after the swap.
+        let (station, failing) = try countOfOneWithAFailingStickInFlight(setup)
+        defer { failing.detach() }
+        let held = try LoopDevice(size: 128 << 20, directory: try setup.subdirectory("held"))
+        defer { held.detach() }
+        #expect(station.wait(for: "\(held.path): waits:"), "\(station.text)")
+        let other = try setup.subdirectory("other").appendingPathComponent("other.img")
+        try Shell.bash("truncate -s \(128 << 20) '\(other.path)'")
+        try station.whileStopped { try held.reattach(swappingIn: other) }
+        let (status, stderr) = station.finish()
+        // Values, not `station`, in the expectations: reflecting a Running crashes the test runner.
+        let text = station.text
+        #expect(status == 0, "\(text)\n\(stderr)")
+        #expect(text.contains("\(held.path): removed"), "\(text)")
+        #expect(text.components(separatedBy: "\(held.path): waits:").count == 3, "\(text)")
+        #expect(text.contains("berlin: done, remove the stick (\(held.path),"), "\(text)")
+        // The disk swapped in holds the image now (its ISO volume descriptor; the MBR holds the
+        // user-data partition too).
+        let image = try FileHandle(forReadingFrom: URL(fileURLWithPath: InstallerImages.ipxe))
+        defer { try? image.close() }
+        try image.seek(toOffset: 32768)
+        #expect(try held.read(offset: 32768, count: 2048) == image.readData(ofLength: 2048))
+        let results = try setup.records().map { "\($0["device"] as? String ?? "?") \($0["result"] as? String ?? "?")" }
+        #expect(results.contains("\(held.path) ok") && results.count == 2, "\(results)")
     }
 
     /// Every stick gets a user-data volume after the image, so an image that does not state its
@@ -255,6 +342,7 @@ extension StationTests {
         #expect(stderr.contains("does not state its decompressed size (gzip stream)"), "\(stderr)")
         #expect(stderr.contains("decompress it first (gzip -dk \(image))"), "\(stderr)")
         #expect(!station.text.contains("insert a stick"), "\(station.text)")
+        #expect(!FileManager.default.fileExists(atPath: setup.log))
     }
 }
 

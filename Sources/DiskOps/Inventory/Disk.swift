@@ -31,6 +31,9 @@ public struct Disk: Sendable, Codable, Equatable {
     public var backingFile: String?
     /// The backing file's device and inode (not in the JSON: the path says it to a reader).
     public var backingFileIdentity: FileIdentity?
+    /// The kernel's number for this disk instance (sysfs `diskseq`; not in the JSON): another
+    /// number at the same name is another medium, or another file behind a loop device.
+    public var diskSequence: UInt64?
     public var isSystem: Bool
     /// Why it is a system disk ("holds /", "holds swap", "below dm-0, which holds /").
     public var systemReason: String?
@@ -110,8 +113,8 @@ public struct Disk: Sendable, Codable, Equatable {
                 readOnly: Bool = false, partitionTable: String? = nil, fsType: String? = nil,
                 label: String? = nil, uuid: String? = nil, partitions: [Partition] = [],
                 mountpoints: [String] = [], swap: Bool = false, holders: [String] = [],
-                backingFile: String? = nil, backingFileIdentity: FileIdentity? = nil, isSystem: Bool = false, systemReason: String? = nil,
-                notCandidateReason: String? = nil) {
+                backingFile: String? = nil, backingFileIdentity: FileIdentity? = nil, diskSequence: UInt64? = nil,
+                isSystem: Bool = false, systemReason: String? = nil, notCandidateReason: String? = nil) {
         self.path = path
         self.name = name
         self.devNumber = devNumber
@@ -135,6 +138,7 @@ public struct Disk: Sendable, Codable, Equatable {
         self.holders = holders
         self.backingFile = backingFile
         self.backingFileIdentity = backingFileIdentity
+        self.diskSequence = diskSequence
         self.isSystem = isSystem
         self.systemReason = systemReason
         self.notCandidateReason = notCandidateReason

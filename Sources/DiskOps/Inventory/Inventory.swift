@@ -80,7 +80,8 @@ public enum Inventory {
                     mountpoints: mountpoints(of: device.devNumber, path: path, in: snapshot),
                     swap: isSwap(devNumber: device.devNumber, paths: paths, in: snapshot),
                     holders: Array(Set(device.holders + partitionHolders)).sorted(),
-                    backingFile: device.backingFile, backingFileIdentity: device.backingFileIdentity)
+                    backingFile: device.backingFile, backingFileIdentity: device.backingFileIdentity,
+                    diskSequence: device.diskSequence)
     }
 
     private static func mountpoints(of dev: DeviceNumber?, path: String, in snapshot: SystemSnapshot) -> [String] {

@@ -25,13 +25,16 @@ public struct SysfsBlockDevice: Sendable, Equatable {
     /// What stat(2) says of that file, read beside sysfs (live, or recorded with a fixture): how
     /// two loop devices over one file, or a loop over the image, are told apart from look-alikes.
     public var backingFileIdentity: FileIdentity?
+    /// `diskseq`: the kernel's number for this disk instance, new each time its medium changes or
+    /// a loop device is attached again; nil from kernels before 5.15.
+    public var diskSequence: UInt64?
 
     public init(name: String, devNumber: DeviceNumber? = nil, size: Int64, logicalSectorSize: Int = 512,
                 physicalSectorSize: Int = 512, removable: Bool = false, readOnly: Bool = false,
                 devicePath: String, vendor: String? = nil, model: String? = nil, serial: String? = nil,
                 hotplugAncestor: Bool = false, holders: [String] = [], partitions: [SysfsPartition] = [],
                 dmName: String? = nil, backingFile: String? = nil,
-                backingFileIdentity: FileIdentity? = nil) {
+                backingFileIdentity: FileIdentity? = nil, diskSequence: UInt64? = nil) {
         self.name = name
         self.devNumber = devNumber
         self.size = size
@@ -49,6 +52,7 @@ public struct SysfsBlockDevice: Sendable, Equatable {
         self.dmName = dmName
         self.backingFile = backingFile
         self.backingFileIdentity = backingFileIdentity
+        self.diskSequence = diskSequence
     }
 }
 

@@ -46,7 +46,8 @@ public struct SysfsReader: Sendable {
             holders: entries(dir + "/holders"),
             partitions: partitions(of: dir, diskName: name),
             dmName: string(dir, "dm/name"),
-            backingFile: string(dir, "loop/backing_file"))
+            backingFile: string(dir, "loop/backing_file"),
+            diskSequence: string(dir, "diskseq").flatMap { UInt64($0) })
     }
 
     private func partitions(of dir: String, diskName: String) -> [SysfsPartition] {

@@ -26,20 +26,9 @@ public struct FlashLog: Sendable {
         return FlashLog(path: state + "/edgeflash/flash.jsonl")
     }
 
-    /// Appends `record` as one line, creating the log's directory when missing.
+    /// Appends `record` as one line, creating the log and its directory when missing.
     public func append(_ record: FlashRecord) throws {
         let line = try JSONLine.encode(record)
-        try appending { () throws(DeviceIOError) in try appendLine(Array(line.utf8), to: path) }
-    }
-
-    /// Throws what `append` would when the log cannot be opened for appending (a station refuses
-    /// to start then: its log is what keeps a site from going on two sticks). Creates the log,
-    /// empty, and its directory when missing.
-    public func requireAppendable() throws {
-        try appending { () throws(DeviceIOError) in try FileIO.requireAppendable(path) }
-    }
-
-    private func appending(_ body: () throws(DeviceIOError) -> Void) throws {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty {
             do {
@@ -50,6 +39,18 @@ public struct FlashLog: Sendable {
                                 hint: "Give another file with --log.")
             }
         }
+        try appending { () throws(DeviceIOError) in try appendLine(Array(line.utf8), to: path) }
+    }
+
+    /// Throws what `append` would when the log cannot be opened for appending (a station refuses
+    /// to start then: its log is what keeps a site from going on two sticks). Creates nothing: a
+    /// missing log (and its directory) is made at the first append, so a station declined or
+    /// refused at the start leaves no log behind.
+    public func requireAppendable() throws {
+        try appending { () throws(DeviceIOError) in try FileIO.requireAppendable(path) }
+    }
+
+    private func appending(_ body: () throws(DeviceIOError) -> Void) throws {
         do {
             try body()
         } catch {

@@ -20,7 +20,7 @@ public struct WriteConfiguration: Sendable {
     public var userData: UserDataVolume?
     /// `--grow`: a disk image's last partition grows to the end of the disk.
     public var grow: Bool
-    /// `--expect-serial`, `--expect-size`: any other disk is refused.
+    /// `--expect-serial`, `--expect-size`, or a station's stick as it arrived: any other disk is refused.
     public var expectation: DiskExpectation
     /// A volume made for the accepted disk instead (each stick of a batch gets its site's, with an
     /// instance-id naming the stick's serial); used when `userData` is nil.

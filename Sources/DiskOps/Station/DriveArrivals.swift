@@ -2,7 +2,9 @@
 /// eligible (a stick `list` offers: USB or MMC, removable or fixed-flash, never a system disk; with
 /// `allowLoop`, a loop device too) and was not there when the station started. A drive taken stays
 /// taken until it is removed, so a finished or failed stick is never written twice while it is
-/// still plugged in. Pure over `Disk` values; a drive is its kernel name while it has a medium.
+/// still plugged in. Pure over `Disk` values; a drive is its kernel name and its disk sequence
+/// (sysfs `diskseq`) while it has a medium: another stick or card at the same name within one poll
+/// is another drive (the one before it removed), never taken for the one it replaced.
 public struct DriveArrivals: Sendable {
     public struct Rules: Sendable {
         /// Loop devices stand for sticks (demos and tests).
@@ -28,10 +30,10 @@ public struct DriveArrivals: Sendable {
     }
 
     public let rules: Rules
-    /// Drives present when the station started, by kernel name until removed (their serials stay
-    /// below), and new ones it may not take.
-    private var passedOver: Set<String>
-    private var taken: Set<String> = []
+    /// Drives present when the station started, until removed (their serials stay below), and new
+    /// ones it may not take.
+    private var passedOver: Set<Drive>
+    private var taken: Set<Drive> = []
     /// Serials of the drives present at start, kept for the whole run: a drive that drops off its
     /// bus and comes back (a hub or power glitch) is still the technician's own drive.
     private let serialsAtStart: Set<String>
@@ -39,7 +41,7 @@ public struct DriveArrivals: Sendable {
     /// `disks`: the inventory when the station starts; none of them is ever taken.
     public init(present disks: [Disk], rules: Rules) {
         self.rules = rules
-        passedOver = Set(disks.filter { $0.size > 0 }.map(\.name))
+        passedOver = Set(disks.filter { $0.size > 0 }.map(Drive.init))
         serialsAtStart = Set(disks.compactMap { $0.serial.flatMap { $0.isEmpty ? nil : $0 } })
     }
 
@@ -54,21 +56,28 @@ public struct DriveArrivals: Sendable {
 
     /// Compares `disks` (the inventory now) with what was seen before.
     public mutating func update(_ disks: [Disk]) -> Change {
-        let present = Set(disks.filter { $0.size > 0 }.map(\.name))
+        let present = Set(disks.filter { $0.size > 0 }.map(Drive.init))
         var change = Change()
-        change.removed = taken.subtracting(present).sorted()
+        change.removed = taken.subtracting(present).map(\.name).sorted()
         taken.formIntersection(present)
         passedOver.formIntersection(present)
-        for disk in disks where disk.size > 0 && !taken.contains(disk.name) && !passedOver.contains(disk.name) {
+        for disk in disks where disk.size > 0 && !taken.contains(Drive(disk)) && !passedOver.contains(Drive(disk)) {
             if let reason = rules.refusal(disk) ?? presentAtStart(disk) {
-                passedOver.insert(disk.name)
+                passedOver.insert(Drive(disk))
                 change.passedOver.append((disk, reason))
             } else {
-                taken.insert(disk.name)
+                taken.insert(Drive(disk))
                 change.arrived.append(disk)
             }
         }
         return change
+    }
+
+    /// One drive: a kernel name, and which disk holds it (nil where the kernel has no `diskseq`).
+    private struct Drive: Hashable {
+        let name: String
+        let sequence: UInt64?
+        init(_ disk: Disk) { (name, sequence) = (disk.name, disk.diskSequence) }
     }
 
     private func presentAtStart(_ disk: Disk) -> String? {
@@ -77,5 +86,5 @@ public struct DriveArrivals: Sendable {
     }
 
     /// Drives taken and not yet removed.
-    public var plugged: Set<String> { taken }
+    public var plugged: Set<String> { Set(taken.map(\.name)) }
 }

@@ -230,6 +230,9 @@ public final class Station: @unchecked Sendable {
     }
 
     /// The stick's session on a thread of its own: user-data, preflight, write, verify, volume.
+    /// Only the disk that arrived is written: one swapped for it at the same name since the look
+    /// that found it (the next look would take it as a new stick) fails the preflight, as another
+    /// disk than `--expect-*` names does.
     private func start(_ disk: Disk, site: String, userData: Result<StickUserData, any Error>, cancel: CancellationFlag) {
         let thread = Thread { [self] in
             let started = Date()
@@ -238,7 +241,7 @@ public final class Station: @unchecked Sendable {
                 let stick = try userData.get()
                 let session = WriteSession(
                     WriteConfiguration(imagePath: configuration.imagePath, devicePath: disk.path, checksum: configuration.checksum,
-                                       userData: stick.volume),
+                                       userData: stick.volume, expectation: .arrived(disk)),
                     events: { [events] event in events(.session(event, site: site)) })
                 result.image = try session.prepare().run(cancel: cancel).image
             } catch {
