@@ -93,13 +93,69 @@ struct CompressedWriteTests {
         defer { loop.detach() }
         let result = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--no-probe"])
         #expect(result.status == 4, "\(result.stderr)")
-        #expect(result.stderr.contains("checksum mismatch: the decoded image of \(image) is not the image SHA256SUMS describes"), "\(result.stderr)")
+        #expect(result.stderr.contains("checksum mismatch: the decoded image of \(image) is not the image SHA256SUMS describes (its line for installer.iso)"), "\(result.stderr)")
         #expect(result.stderr.contains("actual   SHA256 \(try sha256(Self.iso)) (of the decoded image)"), "\(result.stderr)")
         // verify, of the image alone and against the stick, says it the same way.
         for arguments in [["verify", image], ["verify", image, "--against", loop.path]] {
             let verified = try EdgeFlashBinary.run(arguments)
             #expect(verified.status == 4, "\(arguments): \(verified.stderr)")
             #expect(verified.stderr.contains("checksum mismatch: the decoded image of \(image) is not the image SHA256SUMS describes"), "\(arguments): \(verified.stderr)")
+        }
+    }
+
+    /// `installer.iso.xz` with a SHA256SUMS beside it that names it and `installer.iso`: the
+    /// compressed file's line `stored`, the decoded image's `decoded` (nil: its right hash).
+    func xzWithBothLines(stored: String? = nil, decoded: String? = nil) throws -> (directory: URL, image: String) {
+        let dir = try TemporaryDirectory.make()
+        let image = dir.appendingPathComponent("installer.iso.xz").path
+        try FileManager.default.copyItem(atPath: images.xz, toPath: image)
+        try "\(try stored ?? sha256(image))  installer.iso.xz\n\(try decoded ?? sha256(Self.iso))  installer.iso\n"
+            .write(toFile: dir.appendingPathComponent("SHA256SUMS").path, atomically: true, encoding: .utf8)
+        return (dir, image)
+    }
+
+    /// Was (tester S5): with both lines, only the compressed file's was checked; a wrong line for
+    /// the decoded image was ignored and the write said "matches SHA256SUMS". Now both are checked.
+    @Test func aListNamingTheCompressedFileAndTheDecodedImageHasBothLinesChecked() throws {
+        let (dir, image) = try xzWithBothLines()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let loop = try LoopDevice(size: 64 << 20)
+        defer { loop.detach() }
+        let result = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--no-probe", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let json = try #require(result.stdout.split(separator: "\n").last)
+        #expect(json.contains(#""covers":"compressed","decodedExpected":"\#(try sha256(Self.iso))""#), "\(json)")
+        #expect(json.contains(#""state":"matched""#), "\(json)")
+        #expect(try Shell.run("cmp", ["-n", "\(isoSize)", Self.iso, loop.path]).succeeded)
+        for arguments in [["write", image, loop.path, "--yes", "--no-probe"], ["verify", image], ["verify", image, "--against", loop.path]] {
+            let checked = try EdgeFlashBinary.run(arguments)
+            #expect(checked.status == 0, "\(arguments): \(checked.stderr)")
+            #expect(checked.stdout.contains("SHA256 of the compressed file and of the decoded image match SHA256SUMS"), "\(arguments): \(checked.stdout)")
+        }
+    }
+
+    /// Either line wrong refuses the write (exit 4, the first MiB zeros) and fails `verify`, naming
+    /// the bytes whose line did not match: the decoded image's (its line for installer.iso), or the
+    /// compressed file's.
+    @Test func aWrongLineForEitherNameIsAMismatchNamingIt() throws {
+        let wrong = String(repeating: "0", count: 64)
+        for (stored, decoded, says, covers) in [
+            (nil, wrong, "the decoded image of %@ is not the image SHA256SUMS describes (its line for installer.iso)", "decoded"),
+            (wrong, nil, "checksum mismatch: %@ is not the image SHA256SUMS describes\n", "compressed"),
+        ] {
+            let (dir, image) = try xzWithBothLines(stored: stored, decoded: decoded)
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let message = says.replacingOccurrences(of: "%@", with: image)
+            let loop = try stickHoldingTheISO()
+            defer { loop.detach() }
+            let result = try EdgeFlashBinary.run(["write", image, loop.path, "--yes", "--no-probe", "--json"])
+            #expect(result.status == 4, "\(result.stdout)")
+            #expect(result.stderr.contains(message), "\(result.stderr)")
+            #expect(result.stdout.contains(#""covers":"\#(covers)""#) && result.stdout.contains(#""state":"mismatch""#), "\(result.stdout)")
+            #expect(try Shell.run("cmp", ["-n", "\(1 << 20)", "/dev/zero", loop.path]).succeeded, "\(image): first MiB zeros")
+            let verified = try EdgeFlashBinary.run(["verify", image])
+            #expect(verified.status == 4, "\(verified.stderr)")
+            #expect(verified.stderr.contains(message), "\(verified.stderr)")
         }
     }
 

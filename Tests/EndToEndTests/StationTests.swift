@@ -219,22 +219,35 @@ extension StationTests {
     }
 
     /// A digest the image does not have: the first stick fails on it, and the station stops with
-    /// exit 4 instead of erasing every next stick for the same mismatch.
+    /// exit 4 instead of erasing every next stick for the same mismatch, that stick left blank. A
+    /// compressed image's digest is known once a stick's write decoded it: a --sha256 of neither
+    /// form, or (tester S5) a SHA256SUMS naming the .xz rightly and its decoded image wrongly.
     @Test func anImageChecksumMismatchStopsTheStation() throws {
-        let setup = try Setup()
-        defer { try? FileManager.default.removeItem(at: setup.directory) }
-        // A compressed image's digest is known once a stick's write decoded it.
-        let image = setup.directory.appendingPathComponent("ipxe.iso.xz").path
-        try Shell.bash("xz -c '\(InstallerImages.ipxe)' > '\(image)'")
-        let station = try Running(setup.arguments + ["--sha256", String(repeating: "0", count: 64)], loopDirectory: setup.directory, image: image)
-        #expect(station.wait(for: "insert a stick"), "\(station.text)")
-        #expect(station.text.contains("Checksum: SHA256 of the image or the compressed file from --sha256, checked on every stick."), "\(station.text)")
-        let stick = try LoopDevice(size: 128 << 20, directory: try setup.subdirectory("a"))
-        defer { stick.detach() }
-        let (status, stderr) = station.finish()
-        #expect(status == 4, "\(station.text)\n\(stderr)")
-        #expect(stderr.contains("station stopped: the image does not match its checksum"), "\(stderr)")
-        #expect(try setup.records().map { $0["result"] as? String } == ["mismatch"])
+        let wrong = String(repeating: "0", count: 64)
+        for (arguments, sums, checksum, mismatch) in [
+            (["--sha256", wrong], nil, "SHA256 of the image or the compressed file from --sha256", "is not the image --sha256 describes"),
+            ([], "\(wrong)  ipxe.iso", "SHA256 of the compressed file and of the decoded image from SHA256SUMS",
+             "is not the image SHA256SUMS describes (its line for ipxe.iso)"),
+        ] {
+            let setup = try Setup()
+            defer { try? FileManager.default.removeItem(at: setup.directory) }
+            let image = setup.directory.appendingPathComponent("ipxe.iso.xz").path
+            try Shell.bash("xz -c '\(InstallerImages.ipxe)' > '\(image)'")
+            if let sums {
+                try Shell.bash("cd '\(setup.directory.path)' && (sha256sum ipxe.iso.xz; echo '\(sums)') > SHA256SUMS")
+            }
+            let station = try Running(setup.arguments + arguments, loopDirectory: setup.directory, image: image)
+            #expect(station.wait(for: "insert a stick"), "\(station.text)")
+            #expect(station.text.contains("Checksum: \(checksum), checked on every stick."), "\(station.text)")
+            let stick = try LoopDevice(size: 128 << 20, directory: try setup.subdirectory("a"))
+            defer { stick.detach() }
+            let (status, stderr) = station.finish()
+            #expect(status == 4, "\(station.text)\n\(stderr)")
+            #expect(stderr.contains("station stopped: the image does not match its checksum"), "\(stderr)")
+            #expect(stderr.contains(mismatch), "\(stderr)")
+            #expect(try setup.records().map { $0["result"] as? String } == ["mismatch"])
+            #expect(try Shell.run("cmp", ["-n", "\(1 << 20)", "/dev/zero", stick.path]).succeeded, "first MiB zeros")
+        }
     }
 
     /// Was: a plain image, hashed whole at the start, was not compared with its checksum there:

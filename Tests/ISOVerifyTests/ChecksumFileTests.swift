@@ -77,7 +77,7 @@ private let c128 = String(repeating: "c", count: 128)
     @Test func prefersTheImagesOwnFile() throws {
         let dir = try directory(["img.iso.sha256": "\(a64)  img.iso\n", "SHA512SUMS": "\(c128)  img.iso\n"])
         let found = try #require(try ChecksumDiscovery.find(forImage: dir.appendingPathComponent("img.iso")))
-        #expect(found == ExpectedChecksum(algorithm: .sha256, hex: a64, source: "img.iso.sha256"))
+        #expect(found.algorithm == .sha256 && found.hex == a64 && found.source == "img.iso.sha256" && found.lineName == "img.iso")
     }
 
     @Test func findsTheImageInASumsList() throws {
@@ -121,6 +121,25 @@ private let c128 = String(repeating: "c", count: 128)
         }
         #expect(ChecksumDiscovery.candidateNames(forImageNamed: compressed, decodedName: "img.iso")
                 == ["img.iso.xz.sha256", "img.iso.xz.sha512", "img.iso.sha256", "img.iso.sha512", "SHA256SUMS", "SHA512SUMS"])
+    }
+
+    /// Was: a list naming both `img.iso.xz` and `img.iso` gave the compressed file's line alone,
+    /// and a wrong line for the decoded image was never checked. Now the one carries the other,
+    /// found beside the image or named with --checksum; a list naming one of them carries nothing.
+    @Test func aListNamingTheCompressedFileAndItsDecodedImageCarriesBothLines() throws {
+        let dir = try directory(["SHA256SUMS": "\(a64)  img.iso\n\(b64)  img.iso.xz\n", "ONE.SUMS": "\(b64)  img.iso.xz\n"])
+        let image = dir.appendingPathComponent("img.iso.xz")
+        let named = { (file: String) in try CompressedImageChecksum.expected(.file(dir.appendingPathComponent(file).path), image: image) }
+        for found in [try ChecksumDiscovery.find(forImage: image, decodedName: "img.iso"), try named("SHA256SUMS")] {
+            let both = try #require(found)
+            #expect(both.hex == b64.lowercased() && both.coverage == .storedFile && both.lineName == "img.iso.xz", "\(both)")
+            #expect(both.decodedImageLine?.hex == a64 && both.decodedImageLine?.name == "img.iso", "\(both)")
+            #expect(both.overImage?.hex == a64 && both.overImage?.coverage == .image && both.overImage?.lineName == "img.iso")
+            #expect(both.matchDescription == "SHA256 of the compressed file and of the decoded image match SHA256SUMS")
+        }
+        let one = try #require(try named("ONE.SUMS"))
+        #expect(one.coverage == .storedFile && one.decodedImageLine == nil && one.overImage == nil)
+        #expect(one.matchDescription == "SHA256 of the compressed file matches ONE.SUMS")
     }
 
     @Test func aDedicatedFileForOtherImagesIsAnError() throws {

@@ -137,14 +137,14 @@ private struct Pass {
 extension ImageComparison {
     /// `verify` without a device: the image file checked against `expected` over the bytes it
     /// describes: a plain image's, or a compressed file's as stored or decoded (decoded whole, as
-    /// a write would). Returns the checksum with the coverage it matched; a mismatch throws
-    /// `ChecksumMismatchError`.
+    /// a write would; both, when its list has a line for each). Returns the checksum with the
+    /// coverage it matched; a mismatch throws `ChecksumMismatchError`.
     public static func checksum(imagePath: String, expected: ExpectedChecksum,
                                 progress: @escaping (WriteProgress) -> Void) throws -> ExpectedChecksum {
         let file = try ImageFile(path: imagePath)
         defer { file.close() }
         let format = try CompressedImage.format(of: file)
-        guard let format, expected.coverage != .storedFile else {
+        guard let format, expected.overImage != nil else {
             let actual = try FileHasher.hash(file: URL(fileURLWithPath: imagePath), for: expected) { done in
                 progress(WriteProgress(phase: .checksum, bytes: done, totalBytes: file.size))
             }

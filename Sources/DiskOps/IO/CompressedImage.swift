@@ -7,7 +7,8 @@ import ISOVerify
 /// back on the write's reader thread (xz's own threads decode a multi-block stream in parallel).
 /// The decoded bytes are hashed as they come (`ImageHashes`: the SHA-256 that names the image in
 /// the flash log, and the expected checksum's hash when it is over the image), so the writer takes
-/// no hash of its own; when the checksum is over the stored file, that is hashed as it is read.
+/// no hash of its own; when the checksum is over the stored file, that is hashed as it is read
+/// (and the decoded bytes too, when its list has a line for the decoded image as well).
 /// The stored file stays its owner's to close.
 public final class CompressedImage: HashedImageSource, @unchecked Sendable {
     public let file: ImageFile

@@ -24,7 +24,7 @@ public struct WrittenImage: Hashable, Sendable {
 
 /// The hashes taken of an image while it is read once, front to back, for whatever writes it: its
 /// SHA-256 (the `WrittenImage` the log records), and the expected checksum's own hash when that is
-/// over the image and another one (a SHA-512, an implanted MD5). The fan-out takes them of a plain
+/// over the image (`ExpectedChecksum.overImage`) and another one (a SHA-512, an implanted MD5). The fan-out takes them of a plain
 /// image, `CompressedImage` of a compressed one's decoded bytes. One thread at a time.
 struct ImageHashes {
     struct Digests {
@@ -38,9 +38,10 @@ struct ImageHashes {
     private let expectsImageHash: Bool
     private var bytes: Int64 = 0
 
-    /// A checksum over a compressed file as stored is not taken here: its bytes are not the image's.
+    /// A checksum over a compressed file as stored is not taken here: its bytes are not the image's
+    /// (the decoded image's line beside it is).
     init(expected: ExpectedChecksum?) {
-        let overImage = expected.flatMap { $0.coverage == .storedFile ? nil : $0 }
+        let overImage = expected?.overImage
         other = overImage.flatMap { $0.algorithm == .sha256 && $0.implantedMD5Length == nil ? nil : StreamingHash(for: $0) }
         expectsImageHash = overImage != nil
     }

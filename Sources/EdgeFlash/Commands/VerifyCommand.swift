@@ -16,7 +16,7 @@ struct VerifyCommand: ParsableCommand {
             checked a device; a gzip, xz or zstd image is still decoded whole, so a truncated or \
             corrupt one fails (status 6). Beside a compressed image, a checksum of the image it \
             decompresses to (installer.iso.sha256, or an installer.iso entry in SHA256SUMS) is \
-            checked over the decoded bytes.
+            checked over the decoded bytes; a SHA256SUMS with entries for both names has both checked.
 
             The image's ISO 9660 volume is checked too: the primary volume descriptor at 32 KiB, its \
             volume id, and the declared volume size against the file size. A truncated download is \
@@ -87,8 +87,7 @@ struct VerifyCommand: ParsableCommand {
         var matched: ExpectedChecksum?  // the checksum, once checked, with the bytes it matched
         func failed(_ mismatch: ChecksumMismatchError) -> ChecksumMismatchError {
             reporter.finish()
-            report.checksum?.actual = mismatch.actual
-            report.checksum?.state = "mismatch"
+            report.checksum?.mismatched(mismatch)
             return mismatch
         }
         var imageSize: Int64 = 0

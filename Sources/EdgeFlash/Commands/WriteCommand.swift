@@ -52,7 +52,8 @@ struct WriteCommand: ParsableCommand {
             A checksum beside the compressed file (installer.iso.xz.sha256, or a SHA256SUMS entry \
             naming installer.iso.xz) is checked over the compressed file as stored; one for the \
             decompressed name (installer.iso.sha256 beside it, or an entry for installer.iso in \
-            SHA256SUMS or a --checksum file) is checked over the decompressed image; a \
+            SHA256SUMS or a --checksum file) is checked over the decompressed image; a list that \
+            names both has both lines checked, and either one wrong refuses the write; a \
             --sha256/--sha512 digest may be of either, and the summary says which matched. Other \
             formats (bzip2, lz4, zip, qcow2...) and files that are no disk image (a bmap, a \
             checksum list, a signature) are refused by name before the stick is touched. \

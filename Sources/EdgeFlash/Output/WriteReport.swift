@@ -13,14 +13,25 @@ struct WriteReport: Encodable {
         var actual: String?
         var source: String?
         /// Once matched, the bytes the digest is of: "image" (a plain image file), "compressed"
-        /// (a gzip, xz or zstd file as stored) or "decoded" (its decompressed image).
+        /// (a gzip, xz or zstd file as stored) or "decoded" (its decompressed image); on a
+        /// mismatch, the bytes whose digest did not match.
         var covers: String?
+        /// The line `source` has for the image a compressed file decompresses to, checked over the
+        /// decoded bytes as well as `expected` over the stored ones; nil when it has none.
+        var decodedExpected: String?
 
         init(expected: ExpectedChecksum?) {
             state = expected == nil ? "unverified" : "pending"
             algorithm = expected?.algorithm.rawValue
             self.expected = expected?.hex
             source = expected?.source
+            decodedExpected = expected?.decodedImageLine?.hex
+        }
+
+        mutating func mismatched(_ mismatch: ChecksumMismatchError) {
+            state = "mismatch"
+            actual = mismatch.actual
+            covers = mismatch.decoded ? "decoded" : mismatch.expected.coverage == .storedFile ? "compressed" : "image"
         }
 
         /// Matched `expected`, over the bytes its coverage says; `compressed`: the image file is.
@@ -122,8 +133,7 @@ struct WriteReport: Encodable {
         }
         switch cause {
         case let mismatch as ChecksumMismatchError:
-            checksum?.actual = mismatch.actual
-            checksum?.state = "mismatch"
+            checksum?.mismatched(mismatch)
         case let mismatch as ReadBackMismatchError:
             offset = mismatch.offset
             readBack = "mismatch"

@@ -3,7 +3,7 @@ import EdgeCore
 /// Parser for checksum lists as `sha256sum`/`sha512sum` (GNU) and `shasum --tag`/BSD `sha256` write
 /// them. Several entries per file; every non-blank, non-comment line must parse.
 public enum ChecksumFile {
-    public struct Entry: Sendable, Equatable {
+    public struct Entry: Sendable, Equatable, Codable {
         public var algorithm: HashAlgorithm
         public var hex: String       // lowercase
         public var name: String?     // nil for a bare digest

@@ -20,8 +20,10 @@ public struct ChecksumMismatchError: EdgeFlashError, Equatable {
         let name = expected.algorithm.rawValue.uppercased()
         let what = expected.implantedMD5Length == nil ? "the image \(expected.source) describes" : "the image its \(expected.source) describes"
         let bytes = decoded ? "the decoded image of \(imagePath)" : imagePath
+        // The line's own name, where it is not the file's: the decoded image's, a renamed download's.
+        let line = expected.lineName.flatMap { $0 == ChecksumFile.baseName(imagePath) ? nil : " (its line for \($0))" } ?? ""
         return """
-            checksum mismatch: \(bytes) is not \(what)
+            checksum mismatch: \(bytes) is not \(what)\(line)
               expected \(name) \(expected.hex)
               actual   \(name) \(actual)\(decoded ? " (of the decoded image)" : "")
             """

@@ -5,7 +5,8 @@ import Foundation
 /// Which checksum a compressed image (`installer.iso.xz`) is checked against, and over which bytes:
 /// one that names the compressed file is over its stored bytes; one for the decompressed name
 /// (`installer.iso`), in a checksum file given with --checksum or found beside the image, is over
-/// the decompressed image; a digest given with --sha256/--sha512 may be either, so both are computed.
+/// the decompressed image; a file with lines for both names brings both, and both are checked; a
+/// digest given with --sha256/--sha512 may be either, so both are computed.
 enum CompressedImageChecksum {
     static func expected(_ source: ChecksumSource, image: URL) throws -> ExpectedChecksum? {
         switch source {
@@ -34,15 +35,14 @@ enum CompressedImageChecksum {
         let entries = try ChecksumFile.parse(try ChecksumDiscovery.readChecksumFile(checksumFile), fileName: fileName)
         let stored = image.lastPathComponent
         let decoded = decompressedName(of: stored)
-        func expected(_ entry: ChecksumFile.Entry, _ coverage: ExpectedChecksum.Coverage) -> ExpectedChecksum {
-            var expected = ExpectedChecksum(algorithm: entry.algorithm, hex: entry.hex, source: fileName)
-            expected.coverage = coverage
-            return expected
+        if let entry = ChecksumFile.entry(for: stored, in: entries, dedicatedFile: false) {
+            return ExpectedChecksum(entry, source: fileName, coverage: .storedFile, decodedName: decoded, entries: entries)
         }
-        if let entry = ChecksumFile.entry(for: stored, in: entries, dedicatedFile: false) { return expected(entry, .storedFile) }
-        if let decoded, let entry = ChecksumFile.entry(for: decoded, in: entries, dedicatedFile: false) { return expected(entry, .image) }
+        if let decoded, let entry = ChecksumFile.entry(for: decoded, in: entries, dedicatedFile: false) {
+            return ExpectedChecksum(entry, source: fileName, coverage: .image)
+        }
         let dedicated = !(fileName.hasPrefix("SHA256SUMS") || fileName.hasPrefix("SHA512SUMS"))
-        if dedicated, entries.count == 1 { return expected(entries[0], .either) }
+        if dedicated, entries.count == 1 { return ExpectedChecksum(entries[0], source: fileName, coverage: .either) }
         throw EdgeError(.malformed, "\(fileName) has no entry for \(stored)" + (decoded.map { " or \($0)" } ?? ""),
                         hint: "check the file names, or pass the digest with --sha256/--sha512")
     }

@@ -29,6 +29,13 @@ public struct ExpectedChecksum: Sendable, Codable, Equatable {
     public var implantedMD5Length: Int64?
     /// What the digest is taken over; only a compressed image makes it other than `.image`.
     public var coverage: Coverage = .image
+    /// The file name the checksum file's line gives (`installer.iso.xz`, `installer.iso`); nil for
+    /// a bare digest, a digest given on the command line, an implanted MD5.
+    public var lineName: String?
+    /// A checksum over a compressed file as stored, from a list that has a line for the image it
+    /// decompresses to as well (`installer.iso.xz` and `installer.iso` in one SHA256SUMS): that
+    /// line, checked over the decoded bytes. Both lines must match.
+    public var decodedImageLine: ChecksumFile.Entry?
 
     /// For a compressed image, the bytes a digest describes: the image once decompressed, the file
     /// as stored (a checksum published beside `installer.iso.xz`), or either (a digest given on the
@@ -44,9 +51,29 @@ public struct ExpectedChecksum: Sendable, Codable, Equatable {
         self.implantedMD5Length = implantedMD5Length
     }
 
+    /// Line `entry` of checksum file `source`, over the bytes `coverage` says. One over a
+    /// compressed file as stored brings the line its file (`entries`) has for the image it
+    /// decompresses to (`decodedName`), if any: both are checked.
+    init(_ entry: ChecksumFile.Entry, source: String, coverage: Coverage, decodedName: String? = nil, entries: [ChecksumFile.Entry] = []) {
+        self.init(algorithm: entry.algorithm, hex: entry.hex, source: source)
+        self.coverage = coverage
+        lineName = entry.name.map(ChecksumFile.baseName)
+        if coverage == .storedFile, let decodedName {
+            decodedImageLine = ChecksumFile.entry(for: decodedName, in: entries, dedicatedFile: false)
+        }
+    }
+
+    /// The checksum over the image's own bytes (a compressed one's decoded bytes): this one, unless
+    /// it is over the stored file only; then the decoded image's line beside it, if there is one.
+    public var overImage: ExpectedChecksum? {
+        guard coverage == .storedFile else { return self }
+        return decodedImageLine.map { ExpectedChecksum($0, source: source, coverage: .image) }
+    }
+
     /// "SHA256 matches SHA256SUMS", "implanted MD5 matches": what a pass says.
     public var matchDescription: String {
-        implantedMD5Length == nil ? "\(digestDescription) matches \(source)" : "\(source) matches"
+        guard implantedMD5Length == nil else { return "\(source) matches" }
+        return "\(digestDescription) \(decodedImageLine == nil ? "matches" : "match") \(source)"
     }
 
     /// "SHA256 from SHA256SUMS", "implanted MD5": what will be checked, before a pass.
@@ -54,10 +81,12 @@ public struct ExpectedChecksum: Sendable, Codable, Equatable {
         implantedMD5Length == nil ? "\(digestDescription) from \(source)" : source
     }
 
-    /// "SHA256", "SHA256 of the compressed file": the digest and the bytes it is over.
+    /// "SHA256", "SHA256 of the compressed file", "SHA256 of the compressed file and of the decoded
+    /// image": the digests and the bytes they are over.
     private var digestDescription: String {
         let over = coverage == .storedFile ? " of the compressed file" : (coverage == .image ? "" : " of the image or the compressed file")
-        return algorithm.rawValue.uppercased() + over
+        let decoded = decodedImageLine.map { " and \($0.algorithm == algorithm ? "" : $0.algorithm.rawValue.uppercased() + " ")of the decoded image" }
+        return algorithm.rawValue.uppercased() + over + (decoded ?? "")
     }
 }
 
@@ -73,7 +102,7 @@ public enum ChecksumDiscovery {
     /// For a compressed image (`installer.iso.xz`, `decodedName` `installer.iso`), a checksum of
     /// the image it decompresses to counts too (`installer.iso.sha256`, or an entry for
     /// `installer.iso` in a list), over the decoded bytes; one named for the file is over its
-    /// stored bytes.
+    /// stored bytes, and brings the decoded image's line when its list has that too.
     ///
     /// A file named for the image (`IMAGE.sha256`) may hold a bare digest or a single entry under
     /// another name (a renamed download); a list (`SHA256SUMS`) must name the image. A checksum
@@ -84,20 +113,17 @@ public enum ChecksumDiscovery {
         let imageName = image.lastPathComponent
         var names: [(name: String, coverage: ExpectedChecksum.Coverage)] = [(imageName, decodedName == nil ? .image : .storedFile)]
         if let decodedName { names.append((decodedName, .image)) }
-        func found(_ entry: ChecksumFile.Entry, _ coverage: ExpectedChecksum.Coverage, in file: String) -> ExpectedChecksum {
-            var expected = ExpectedChecksum(algorithm: entry.algorithm, hex: entry.hex, source: file)
-            expected.coverage = coverage
-            return expected
-        }
         for candidate in candidateNames(forImageNamed: imageName, decodedName: decodedName) {
             let url = directory.appendingPathComponent(candidate)
             guard FileManager.default.fileExists(atPath: url.path) else { continue }
             let entries = try ChecksumFile.parse(try readChecksumFile(url), fileName: candidate)
             for (name, coverage) in names {
-                if let match = ChecksumFile.entry(for: name, in: entries, dedicatedFile: false) { return found(match, coverage, in: candidate) }
+                if let match = ChecksumFile.entry(for: name, in: entries, dedicatedFile: false) {
+                    return ExpectedChecksum(match, source: candidate, coverage: coverage, decodedName: decodedName, entries: entries)
+                }
             }
             guard let dedicated = names.first(where: { candidate == "\($0.name).sha256" || candidate == "\($0.name).sha512" }) else { continue }
-            if entries.count == 1 { return found(entries[0], dedicated.coverage, in: candidate) }
+            if entries.count == 1 { return ExpectedChecksum(entries[0], source: candidate, coverage: dedicated.coverage) }
             throw EdgeError(.malformed, "\(candidate) lists \(entries.count) files but none named \(dedicated.name)",
                             hint: "pass the right digest with --sha256/--sha512 or the file with --checksum")
         }
