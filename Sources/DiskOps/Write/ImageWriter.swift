@@ -2,7 +2,6 @@ import EdgeCore
 import FileIO
 import ISOVerify
 import SystemPackage
-import Glibc
 
 /// What a finished write did.
 public struct WriteOutcome: Sendable, Equatable {
@@ -254,8 +253,6 @@ public final class ImageWriter {
         try BufferPipeline.run(segments: plan.segmentCount, bufferSize: plan.chunkSize, depth: depth,
                                consumers: ioThreads, cancel: cancel, account: buffers,
             produce: { index, buffer in
-                if index == 0, let n = getenv("EF_DECODER_NICE").map({ Int32(atoi($0)) }) { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, n) }
-                if index == 0, getenv("EF_NOSHA") != nil { }
                 try source.read(index, into: buffer)
                 if readerDigests { digests.record(index, buffer) }
             },
