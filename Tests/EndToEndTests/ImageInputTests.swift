@@ -135,6 +135,30 @@ struct ImageInputTests {
         #expect(whole.status == 1 && whole.stderr.contains("nothing was checked but that its zstd stream decodes whole"), "\(whole.stderr)")
     }
 
+    /// Was: with a SHA256SUMS naming both a compressed image and the image it decompresses to,
+    /// `inspect --deep` checked only the compressed file's line and passed a wrong decoded line
+    /// that `write` refuses. Now both lines are checked, each in a `checksum` row of its own.
+    @Test func inspectDeepChecksBothLinesOfAListThatNamesBoth() throws {
+        let directory = try TemporaryDirectory.make(prefix: "edgeflash-both-lines")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let image = directory.appendingPathComponent("installer.iso.xz").path
+        try Shell.bash("cp '\(path("whole.iso.xz"))' '\(image)'")
+        let stored = try sha256(image), decoded = try sha256(Self.iso), wrong = String(repeating: "0", count: 64)
+        for (decodedLine, status) in [(decoded, Int32(0)), (wrong, Int32(4))] {
+            try "\(stored)  installer.iso.xz\n\(decodedLine)  installer.iso\n".write(toFile: directory.appendingPathComponent("SHA256SUMS").path,
+                                                                                 atomically: true, encoding: .utf8)
+            let inspect = try EdgeFlashBinary.run(["inspect", "--deep", image])
+            let text = inspect.stdout + inspect.stderr
+            #expect(inspect.status == status, "\(text)")
+            #expect(text.contains("[ ok ] checksum      sha256 matches SHA256SUMS"), "\(text)")
+            let decodedRow = status == 0 ? "sha256 (of the decoded image) matches SHA256SUMS"
+                                         : "sha256 (of the decoded image) mismatch: SHA256SUMS says \(wrong), the decoded image is \(decoded)"
+            #expect(text.contains(decodedRow), "\(text)")
+            let json = try EdgeFlashBinary.run(["inspect", "--deep", "--json", image]).stdout
+            #expect(json.contains("\"decodedChecksum\"") && json.contains("\"actual\":\"\(decoded)\""), "\(json)")
+        }
+    }
+
     /// Was: the write went ahead and gpgv's "No public key" blamed the bmap's signature.
     @Test func aKeyringThatDoesNotExistIsSaidBeforeTheStickIsTouched() throws {
         let (result, untouched) = try write(path("disk.img"), ["--keyring", path("typo.gpg")])

@@ -35,6 +35,8 @@ public struct Inspection: Sendable, Codable {
     public var structure: ImageStructure
     public var implantedMD5: DigestCheck?
     public var checksum: DigestCheck?
+    /// A compressed image's list with a line for the image it decompresses to as well: that line.
+    public var decodedChecksum: DigestCheck?
     public var signatures: [DetachedSignature]
     public var checks: [Check]
     public var verdict: BootVerdict
@@ -53,7 +55,7 @@ public struct Inspection: Sendable, Codable {
     var failures: [EdgeError] = []
 
     enum CodingKeys: String, CodingKey {
-        case schemaVersion, image, fileSize, compression, structure, implantedMD5, checksum, signatures, checks, verdict, verdictSummary
+        case schemaVersion, image, fileSize, compression, structure, implantedMD5, checksum, decodedChecksum, signatures, checks, verdict, verdictSummary
     }
 }
 
@@ -153,33 +155,45 @@ public enum Inspector {
             }
         }
 
-        // Checksum file beside the image.
+        /// `expected` checked (`--deep`) over the file as stored, or over its decoded bytes; `second`:
+        /// the decoded image's line beside the compressed file's, its row says so.
+        func digestCheck(_ expected: ExpectedChecksum, decoded: Bool, second: Bool = false) throws -> Inspection.DigestCheck {
+            var check = Inspection.DigestCheck(source: expected.source, algorithm: expected.algorithm.rawValue, expected: expected.hex)
+            let what = second ? "the decoded image" : "the image"
+            guard options.deep else {
+                add("checksum", .notChecked, "\(expected.source) has a \(expected.algorithm.rawValue) for \(second ? what : "this image"); --deep (or edgeflash verify) checks it")
+                return check
+            }
+            if decoded, let view = file as? DecodedView {
+                check.actual = try WholeDecode.run(view.file, format: view.format, algorithm: expected.algorithm) {
+                    progress?(expected.algorithm.rawValue, $0, storedSize)
+                }.digest
+            } else {
+                check.actual = try FileHasher.hash(file: image, algorithm: expected.algorithm) { progress?(expected.algorithm.rawValue, $0, storedSize) }
+            }
+            let over = second ? " (of the decoded image)" : ""
+            if check.matches == true {
+                add("checksum", .pass, "\(expected.algorithm.rawValue)\(over) matches \(expected.source)")
+            } else {
+                add("checksum", .fail, "\(expected.algorithm.rawValue)\(over) mismatch: \(expected.source) says \(expected.hex), \(what) is \(check.actual!)",
+                    EdgeError(.mismatch, "\(second ? "the decoded image of " : "")\(image.lastPathComponent) does not match \(expected.source): expected \(expected.hex), got \(check.actual!)",
+                              hint: "download the image again"))
+            }
+            return check
+        }
+
+        // Checksum file beside the image; a list with lines for both a compressed image and the
+        // image it decompresses to has both checked, as a write checks them.
         var checksum: Inspection.DigestCheck?
+        var decodedChecksum: Inspection.DigestCheck?
         do {
             let view = file as? DecodedView
             let decodedName = view.flatMap { _ in CompressedImageChecksum.decompressedName(of: image.lastPathComponent) }
             if let expected = try ChecksumDiscovery.find(forImage: image, decodedName: decodedName) {
-                var check = Inspection.DigestCheck(source: expected.source, algorithm: expected.algorithm.rawValue, expected: expected.hex)
-                if options.deep {
-                    if let view, expected.coverage == .image {
-                        // A checksum of the decompressed image: over the decoded bytes.
-                        check.actual = try WholeDecode.run(view.file, format: view.format, algorithm: expected.algorithm) {
-                            progress?(expected.algorithm.rawValue, $0, storedSize)
-                        }.digest
-                    } else {
-                        check.actual = try FileHasher.hash(file: image, algorithm: expected.algorithm) { progress?(expected.algorithm.rawValue, $0, storedSize) }
-                    }
-                    if check.matches == true {
-                        add("checksum", .pass, "\(expected.algorithm.rawValue) matches \(expected.source)")
-                    } else {
-                        add("checksum", .fail, "\(expected.algorithm.rawValue) mismatch: \(expected.source) says \(expected.hex), the image is \(check.actual!)",
-                            EdgeError(.mismatch, "\(image.lastPathComponent) does not match \(expected.source): expected \(expected.hex), got \(check.actual!)",
-                                      hint: "download the image again"))
-                    }
-                } else {
-                    add("checksum", .notChecked, "\(expected.source) has a \(expected.algorithm.rawValue) for this image; --deep (or edgeflash verify) checks it")
+                checksum = try digestCheck(expected, decoded: view != nil && expected.coverage == .image)
+                if view != nil, expected.coverage == .storedFile, let line = expected.overImage {
+                    decodedChecksum = try digestCheck(line, decoded: true, second: true)
                 }
-                checksum = check
             } else {
                 add("checksum", .warn, "unverified: no IMAGE.sha256, IMAGE.sha512, SHA256SUMS or SHA512SUMS beside the image")
             }
@@ -214,6 +228,7 @@ public enum Inspector {
         var inspection = Inspection(image: image.path, fileSize: file.size, structure: s, implantedMD5: implanted,
                                     checksum: checksum, signatures: signatures, checks: checks, verdict: verdict,
                                     verdictSummary: verdict.summaryText)
+        inspection.decodedChecksum = decodedChecksum
         inspection.failures = failures
         return inspection
     }
