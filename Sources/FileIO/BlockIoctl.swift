@@ -6,4 +6,5 @@ enum BlockIoctl {
     static let rereadPartitions: UInt = 0x125F     // BLKRRPART     _IO(0x12, 95)
     static let flushBuffers: UInt = 0x1261         // BLKFLSBUF     _IO(0x12, 97)
     static let zeroOut: UInt = 0x127F              // BLKZEROOUT    _IO(0x12, 127)
+    static let getDiskSequence: UInt = 0x8008_1280 // BLKGETDISKSEQ _IOR(0x12, 128, __u64)
 }

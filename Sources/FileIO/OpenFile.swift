@@ -68,6 +68,15 @@ public struct OpenFile: Sendable {
         }
     }
 
+    /// The disk this descriptor holds, as the kernel numbers each disk it brings up (the sysfs
+    /// `diskseq`): another stick at the same name is another number. nil for a file, or a kernel
+    /// older than 5.15.
+    public var diskSequence: UInt64? {
+        guard kind == .blockDevice else { return nil }
+        var sequence: UInt64 = 0
+        return ioctl(descriptor, BlockIoctl.getDiskSequence, &sequence) == 0 ? sequence : nil
+    }
+
     /// Closes the descriptor. Not retried on EINTR: on Linux the descriptor is gone either way.
     /// A written target is synchronized first, so a close error has nothing left to report.
     public func close() {

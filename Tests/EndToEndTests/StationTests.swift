@@ -184,6 +184,39 @@ extension StationTests {
         #expect(!FileManager.default.fileExists(atPath: locked))
     }
 
+    /// Was: a log with no name, a device (/dev/full), a link into a directory that does not exist
+    /// passed the start and failed the first stick's line, after the stick was written; a FIFO held
+    /// the station at its start without a word. Now each is refused at the start (exit 5).
+    @Test func aLogThatNoLineCanGoToIsRefusedAtStart() throws {
+        let setup = try Setup()
+        defer { try? FileManager.default.removeItem(at: setup.directory) }
+        let fifo = setup.directory.appendingPathComponent("log.fifo").path, dangling = setup.directory.appendingPathComponent("dangling").path
+        try Shell.bash("mkfifo '\(fifo)' && ln -s '\(setup.directory.path)/missing/flash.jsonl' '\(dangling)'")
+        let says = ["": "cannot append to the flash log '': it has no name",
+                    "/dev/full": "cannot read the flash log /dev/full: it is not a regular file",
+                    fifo: "cannot read the flash log \(fifo): it is not a regular file",
+                    dangling: "cannot append to the flash log \(dangling): it is a link to \(setup.directory.path)/missing/flash.jsonl, whose directory does not exist"]
+        for (log, message) in says {
+            let station = try Running(setup.arguments(log: log), loopDirectory: setup.directory)
+            let (status, stderr) = station.finish()
+            #expect(status == 5 && stderr.contains(message), "\(log): \(stderr)")
+            #expect(!station.text.contains("insert a stick"), "\(station.text)")
+        }
+    }
+
+    /// Was: a sites file with a header and no site started a station that waited for sticks it
+    /// could not write, then said "every site has a stick", exit 0.
+    @Test func aSitesFileWithNoSiteIsRefusedAtStart() throws {
+        let setup = try Setup()
+        defer { try? FileManager.default.removeItem(at: setup.directory) }
+        let header = try String(contentsOfFile: setup.sites, encoding: .utf8).split(separator: "\n")[0]
+        try "\(header)\n".write(toFile: setup.sites, atomically: true, encoding: .utf8)
+        let station = try Running(setup.arguments, loopDirectory: setup.directory)
+        let (status, stderr) = station.finish()
+        #expect(status == 6 && stderr.contains("names no site: it has a header and no line under it"), "\(stderr)")
+        #expect(!station.text.contains("insert a stick"), "\(station.text)")
+    }
+
     /// Was: the check that the log can be appended to created it, so a station not confirmed, or
     /// refused after that check, left a log (and its directory) that was not there.
     @Test func aStationNotConfirmedOrRefusedAtStartLeavesNoLog() throws {

@@ -181,6 +181,26 @@ struct WritePromptTests {
         #expect(try Shell.run("cmp", ["-n", "2097152", Self.ipxe, loop.path]).succeeded)
     }
 
+    /// Was: the disk was checked, then opened by its name to be written: a stick pulled while the
+    /// question waited, its name given to another disk (here: another file attached to the loop
+    /// device), got the image. Now the opened disk must be the one checked (its diskseq): refused,
+    /// the disk now at the name untouched.
+    @Test func anotherDiskAtTheNameWhenTheAnswerComesIsNotWritten() throws {
+        let loop = try oldStick()
+        defer { loop.detach() }
+        let other = try TemporaryDirectory.make(prefix: "edgeflash-swapped")
+        defer { try? FileManager.default.removeItem(at: other) }
+        let swappedIn = other.appendingPathComponent("other.img")
+        try Shell.bash("truncate -s \(16 << 20) '\(swappedIn.path)'")
+        let result = try answer(device: loop.path) { terminal, _ in
+            try? loop.reattach(swappingIn: swappedIn)
+            terminal.type("yes\n")
+        }
+        #expect(result.status == 3, "\(result.stderr)")
+        #expect(result.stderr.contains("\(loop.path) is another disk than the one checked before writing"), "\(result.stderr)")
+        #expect(try Shell.bash("tr -d '\\0' < '\(swappedIn.path)' | wc -c").trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+    }
+
     /// Several sticks: one question shows each stick with its site; one answer covers them all.
     @Test func severalSticksAreAskedAboutOnceWithTheirSites() throws {
         let sticks = [try oldStick(size: 128 << 20), try oldStick(size: 128 << 20)]  // room for the volume

@@ -47,7 +47,31 @@ public struct FlashLog: Sendable {
     /// missing log (and its directory) is made at the first append, so a station declined or
     /// refused at the start leaves no log behind.
     public func requireAppendable() throws {
+        try requireAFileThatLinesCanGoTo()
         try appending { () throws(DeviceIOError) in try FileIO.requireAppendable(path) }
+    }
+
+    /// What only the first line written would show otherwise: a log with no name, a device or a
+    /// pipe instead of a file (/dev/full takes no line; a FIFO holds the writer until read), a
+    /// link to a file in a directory that does not exist (the append makes the link's directory,
+    /// not its target's).
+    private func requireAFileThatLinesCanGoTo() throws {
+        func refuse(_ why: String) -> EdgeError {
+            EdgeError(.io, "cannot append to the flash log \(path.isEmpty ? "''" : path): \(why)", hint: "Give a file with --log.")
+        }
+        guard !path.isEmpty else { throw refuse("it has no name") }
+        var info = stat()
+        if stat(path, &info) == 0 {
+            let kind = info.st_mode & S_IFMT
+            if kind != S_IFREG && kind != S_IFDIR { throw refuse("it is not a regular file") }  // a directory: said by the open
+        } else if lstat(path, &info) == 0, let target = try? FileManager.default.destinationOfSymbolicLink(atPath: path) {
+            let absolute = target.hasPrefix("/") ? target : ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent(target)
+            let directory = (absolute as NSString).deletingLastPathComponent
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: directory.isEmpty ? "." : directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw refuse("it is a link to \(target), whose directory does not exist")
+            }
+        }
     }
 
     private func appending(_ body: () throws(DeviceIOError) -> Void) throws {
@@ -66,6 +90,11 @@ public struct FlashLog: Sendable {
     }
 
     public func read() throws -> Contents {
+        // A pipe would hold the read until something writes to it; a device is no log.
+        var info = stat()
+        if !path.isEmpty, stat(path, &info) == 0, info.st_mode & S_IFMT != S_IFREG, info.st_mode & S_IFMT != S_IFDIR {
+            throw EdgeError(.io, "cannot read the flash log \(path): it is not a regular file", hint: "Give a file with --log.")
+        }
         let data: Data
         do {
             let file = try OpenFile.open(path)

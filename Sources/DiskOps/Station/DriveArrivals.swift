@@ -74,7 +74,7 @@ public struct DriveArrivals: Sendable {
     }
 
     /// One drive: a kernel name, and which disk holds it (nil where the kernel has no `diskseq`).
-    private struct Drive: Hashable {
+    struct Drive: Hashable {
         let name: String
         let sequence: UInt64?
         init(_ disk: Disk) { (name, sequence) = (disk.name, disk.diskSequence) }

@@ -144,7 +144,7 @@ public final class Station: @unchecked Sendable {
         }
         let uevents = UeventSocket.open()
         var arrivals = DriveArrivals(present: try Self.inventory(), rules: configuration.rules)
-        var running: [String: String] = [:]     // device name -> site
+        var running: [DriveArrivals.Drive: String] = [:]  // a stick being written -> its site (a name may come back as another stick meanwhile)
         // Sticks not taken while others are in flight, because those take every site or the whole
         // count: one of them may fail and free its place, so these wait for it rather than being
         // passed over for good (a stick passed over stays so until it is removed).
@@ -155,7 +155,7 @@ public final class Station: @unchecked Sendable {
         events(.waiting)
         while true {
             for result in finished.withLock({ results in defer { results = [] }; return results }) {
-                running[result.disk.name] = nil
+                running[DriveArrivals.Drive(result.disk)] = nil
                 let logged = record(result, image: result.image ?? hashed)
                 if let failure = result.failure {
                     summary.failed += 1
@@ -201,7 +201,7 @@ public final class Station: @unchecked Sendable {
                         held.append(disk)
                         continue
                     }
-                    running[disk.name] = site
+                    running[DriveArrivals.Drive(disk)] = site
                     events(.started(disk, site: site))
                     start(disk, site: site, userData: Result { try userData(site, disk) }, cancel: cancel)
                 }

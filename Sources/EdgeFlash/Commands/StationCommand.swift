@@ -77,6 +77,11 @@ struct StationCommand: ParsableCommand {
         let flashLog = FlashLog.resolve(log)
         let batch = try SiteBatch(templatePath: template, sitesPath: sites)
         let logged = try flashLog.read().sitesDone
+        // A station with no site to give would wait for sticks it can only pass over.
+        guard !batch.catalog.order.isEmpty else {
+            throw EdgeError(.malformed, "\(sites) names no site: it has a header and no line under it", hint: "Add a line per site, under the header.")
+        }
+        _ = try batch.nextSites(1, done: logged)
         // Every site's user-data is rendered and validated now: a bad one stops the station
         // before any stick is erased, not at its turn.
         for site in batch.catalog.order where !logged.contains(site) {
