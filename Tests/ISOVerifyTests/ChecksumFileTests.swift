@@ -28,7 +28,7 @@ private let c128 = String(repeating: "c", count: 128)
     @Test func namesWithSpacesDirectoriesAndCRLF() throws {
         let entries = try ChecksumFile.parse("\(a64)  build/my image.iso\r\n", fileName: "x")
         #expect(entries[0].name == "build/my image.iso")
-        #expect(ChecksumFile.entry(for: "my image.iso", in: entries, dedicatedFile: false) != nil)
+        #expect(try ChecksumFile.entry(for: "my image.iso", in: entries, dedicatedFile: false, file: "SHA256SUMS") != nil)
     }
 
     @Test func gnuEscapedName() throws {
@@ -36,11 +36,33 @@ private let c128 = String(repeating: "c", count: 128)
         #expect(entries[0].name == "a\\b\nc.iso")
     }
 
+    /// Was: the first of two lines for one name won, whatever the second said (right then wrong
+    /// wrote; wrong then right refused), and `arm64/x.iso` before `amd64/x.iso` was taken as the
+    /// image's line. Lines that disagree name no image: refused. The same digest twice, or a
+    /// SHA-256 beside a SHA-512, agree.
+    @Test func linesForOneNameThatDisagreeAreRefused() throws {
+        let b = b64.lowercased()
+        for text in ["\(a64)  x.iso\n\(b)  x.iso\n", "\(a64)  arm64/x.iso\n\(b)  amd64/x.iso\n", "\(a64)  x.iso\nSHA256 (./x.iso) = \(b)\n"] {
+            let entries = try ChecksumFile.parse(text, fileName: "SHA256SUMS")
+            #expect(throws: EdgeError.self) { try ChecksumFile.entry(for: "x.iso", in: entries, dedicatedFile: false, file: "SHA256SUMS") }
+            do {
+                _ = try ChecksumFile.entry(for: "x.iso", in: entries, dedicatedFile: false, file: "SHA256SUMS")
+            } catch let error as EdgeError {
+                #expect(error.code == .malformed && error.message.hasPrefix("SHA256SUMS has lines for x.iso that disagree: "), "\(error.message)")
+            }
+            #expect(try ChecksumFile.entry(for: "y.iso", in: entries + [.init(algorithm: .sha256, hex: a64, name: "y.iso", line: 9)], dedicatedFile: false, file: "SHA256SUMS")?.hex == a64)
+        }
+        for text in ["\(a64)  x.iso\n\(a64)  ./x.iso\n", "\(a64)  x.iso\n\(c128)  x.iso\n"] {
+            let entries = try ChecksumFile.parse(text, fileName: "SUMS")
+            #expect(try ChecksumFile.entry(for: "x.iso", in: entries, dedicatedFile: false, file: "SUMS")?.hex == a64)
+        }
+    }
+
     @Test func bareDigestOnlyCountsInADedicatedFile() throws {
         let entries = try ChecksumFile.parse("\(a64)\n", fileName: "x.iso.sha256")
         #expect(entries[0].name == nil)
-        #expect(ChecksumFile.entry(for: "x.iso", in: entries, dedicatedFile: true)?.hex == a64)
-        #expect(ChecksumFile.entry(for: "x.iso", in: entries, dedicatedFile: false) == nil)
+        #expect(try ChecksumFile.entry(for: "x.iso", in: entries, dedicatedFile: true, file: "x.iso.sha256")?.hex == a64)
+        #expect(try ChecksumFile.entry(for: "x.iso", in: entries, dedicatedFile: false, file: "SHA256SUMS") == nil)
     }
 
     @Test(arguments: [

@@ -33,8 +33,19 @@ public enum ChecksumFile {
 
     /// The entry for `imageName`: same name, or same last path component (`./x.iso`, `build/x.iso`).
     /// In a file dedicated to one image, a bare digest or a lone entry under another name counts too.
-    public static func entry(for imageName: String, in entries: [Entry], dedicatedFile: Bool) -> Entry? {
-        if let exact = entries.first(where: { $0.name.map(baseName) == imageName }) { return exact }
+    /// Lines for that name that disagree (two digests of one algorithm: a list edited by hand,
+    /// `arm64/x.iso` beside `amd64/x.iso`) name no image: `file` is refused rather than one of them
+    /// picked by its place in the list.
+    public static func entry(for imageName: String, in entries: [Entry], dedicatedFile: Bool, file: String) throws -> Entry? {
+        let named = entries.filter { $0.name.map(baseName) == imageName }
+        if let first = named.first {
+            let digests = Dictionary(grouping: named, by: \.algorithm).mapValues { Set($0.map(\.hex)) }
+            guard digests.values.allSatisfy({ $0.count == 1 }) else {
+                throw EdgeError(.malformed, "\(file) has lines for \(imageName) that disagree: \(named.map { "\($0.name ?? imageName) \($0.hex.prefix(12))…" }.joined(separator: ", "))",
+                                hint: "Keep the one line for this image, or pass its digest with --sha256/--sha512.")
+            }
+            return first
+        }
         if dedicatedFile, entries.count == 1 { return entries[0] }
         return nil
     }

@@ -35,10 +35,10 @@ enum CompressedImageChecksum {
         let entries = try ChecksumFile.parse(try ChecksumDiscovery.readChecksumFile(checksumFile), fileName: fileName)
         let stored = image.lastPathComponent
         let decoded = decompressedName(of: stored)
-        if let entry = ChecksumFile.entry(for: stored, in: entries, dedicatedFile: false) {
-            return ExpectedChecksum(entry, source: fileName, coverage: .storedFile, decodedName: decoded, entries: entries)
+        if let entry = try ChecksumFile.entry(for: stored, in: entries, dedicatedFile: false, file: fileName) {
+            return try ExpectedChecksum.line(entry, source: fileName, coverage: .storedFile, decodedName: decoded, entries: entries)
         }
-        if let decoded, let entry = ChecksumFile.entry(for: decoded, in: entries, dedicatedFile: false) {
+        if let decoded, let entry = try ChecksumFile.entry(for: decoded, in: entries, dedicatedFile: false, file: fileName) {
             return ExpectedChecksum(entry, source: fileName, coverage: .image)
         }
         let dedicated = !(fileName.hasPrefix("SHA256SUMS") || fileName.hasPrefix("SHA512SUMS"))

@@ -54,13 +54,19 @@ public struct ExpectedChecksum: Sendable, Codable, Equatable {
     /// Line `entry` of checksum file `source`, over the bytes `coverage` says. One over a
     /// compressed file as stored brings the line its file (`entries`) has for the image it
     /// decompresses to (`decodedName`), if any: both are checked.
-    init(_ entry: ChecksumFile.Entry, source: String, coverage: Coverage, decodedName: String? = nil, entries: [ChecksumFile.Entry] = []) {
+    static func line(_ entry: ChecksumFile.Entry, source: String, coverage: Coverage, decodedName: String?, entries: [ChecksumFile.Entry]) throws -> ExpectedChecksum {
+        var expected = ExpectedChecksum(entry, source: source, coverage: coverage)
+        if coverage == .storedFile, let decodedName {
+            expected.decodedImageLine = try ChecksumFile.entry(for: decodedName, in: entries, dedicatedFile: false, file: source)
+        }
+        return expected
+    }
+
+    /// Line `entry` of checksum file `source`, alone.
+    init(_ entry: ChecksumFile.Entry, source: String, coverage: Coverage) {
         self.init(algorithm: entry.algorithm, hex: entry.hex, source: source)
         self.coverage = coverage
         lineName = entry.name.map(ChecksumFile.baseName)
-        if coverage == .storedFile, let decodedName {
-            decodedImageLine = ChecksumFile.entry(for: decodedName, in: entries, dedicatedFile: false)
-        }
     }
 
     /// The checksum over the image's own bytes (a compressed one's decoded bytes): this one, unless
@@ -118,8 +124,8 @@ public enum ChecksumDiscovery {
             guard FileManager.default.fileExists(atPath: url.path) else { continue }
             let entries = try ChecksumFile.parse(try readChecksumFile(url), fileName: candidate)
             for (name, coverage) in names {
-                if let match = ChecksumFile.entry(for: name, in: entries, dedicatedFile: false) {
-                    return ExpectedChecksum(match, source: candidate, coverage: coverage, decodedName: decodedName, entries: entries)
+                if let match = try ChecksumFile.entry(for: name, in: entries, dedicatedFile: false, file: candidate) {
+                    return try ExpectedChecksum.line(match, source: candidate, coverage: coverage, decodedName: decodedName, entries: entries)
                 }
             }
             guard let dedicated = names.first(where: { candidate == "\($0.name).sha256" || candidate == "\($0.name).sha512" }) else { continue }
@@ -137,7 +143,7 @@ public enum ChecksumDiscovery {
         let entries = try ChecksumFile.parse(try readChecksumFile(checksumFile), fileName: name)
         let imageName = image.lastPathComponent
         let dedicated = !(name.hasPrefix("SHA256SUMS") || name.hasPrefix("SHA512SUMS"))
-        guard let match = ChecksumFile.entry(for: imageName, in: entries, dedicatedFile: dedicated) else {
+        guard let match = try ChecksumFile.entry(for: imageName, in: entries, dedicatedFile: dedicated, file: name) else {
             throw EdgeError(.malformed, "\(name) has no entry for \(imageName)",
                             hint: "check the file names, or pass the digest with --sha256/--sha512")
         }
