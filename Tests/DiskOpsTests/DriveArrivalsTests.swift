@@ -46,7 +46,24 @@ struct DriveArrivalsTests {
         // a serial seen at the start is still the technician's own.
         #expect(arrivals.update([swapped("sdb", sequence: 10), swapped("sdc", sequence: 9)]).arrived.map(\.name) == ["sdb"])
         var own = DriveArrivals(present: [swapped("sdb", sequence: 7, serial: "MINE")], rules: .init())
-        #expect(own.update([swapped("sdb", sequence: 11, serial: "MINE")]).passedOver.map(\.disk.name) == ["sdb"])
+        let renumbered = own.update([swapped("sdb", sequence: 11, serial: "MINE")])
+        #expect(renumbered.arrived.isEmpty && renumbered.passedOver.isEmpty && renumbered.removed.isEmpty)
+    }
+
+    /// A stick with a serial that the kernel numbers again (a bus reset, a media-change event)
+    /// while it stays plugged in is the same stick: not removed, not taken again. Another serial
+    /// at its name is another stick.
+    @Test func aStickNumberedAgainWithItsSerialIsTheSameStick() {
+        func stick(_ serial: String, sequence: UInt64) -> Disk {
+            Disk(path: "/dev/sdc", name: "sdc", size: 16 << 30, serial: serial, transport: "usb", removable: true, diskSequence: sequence)
+        }
+        var arrivals = DriveArrivals(present: [], rules: .init())
+        #expect(arrivals.update([stick("A1", sequence: 5)]).arrived.count == 1)
+        let reset = arrivals.update([stick("A1", sequence: 6)])
+        #expect(reset.arrived.isEmpty && reset.removed.isEmpty)
+        #expect(arrivals.plugged == ["sdc"])
+        let other = arrivals.update([stick("B2", sequence: 7)])
+        #expect(other.removed == ["sdc"] && other.arrived.map(\.serial) == ["B2"])
     }
 
     @Test func systemAndFixedDisksAndLoopsArePassedOverUnlessLoopsAreAllowed() {

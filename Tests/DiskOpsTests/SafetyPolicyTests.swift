@@ -332,10 +332,34 @@ import TestSupport
             Issue.record("expected the stick that arrived to be allowed")
             return
         }
+        // Numbered again with its serial and size unchanged: the same stick after a reset.
+        var reset = arrived
+        reset.diskSequence = 43
+        guard case .allowed = try evaluate(reset) else {
+            Issue.record("expected the stick numbered again after a reset to be allowed")
+            return
+        }
+        // Without a serial, its number is all that tells it from another stick.
         var swapped = arrived, otherSerial = arrived
         swapped.diskSequence = 42
+        swapped.serial = nil
         otherSerial.serial = "0000XYZ"
-        for (now, message) in [(swapped, "/dev/sdb changed since the stick arrived: it is disk sequence 42, not disk sequence 41; not written"),
+        var noSerialArrival = arrived
+        noSerialArrival.serial = nil
+        func evaluate(_ now: Disk, arrived: Disk) throws(TargetRefusal) -> TargetPolicy.Decision {
+            var request = Self.request(for: c)
+            request.expectation = .arrived(arrived)
+            var changed = facts
+            changed.disks[index] = now
+            return try TargetPolicy.evaluate(request, facts: changed)
+        }
+        do throws(TargetRefusal) {
+            _ = try evaluate(swapped, arrived: noSerialArrival)
+            Issue.record("expected a refusal for another stick without a serial")
+        } catch {
+            #expect(error.message == "/dev/sdb changed since the stick arrived: it is disk sequence 42, not disk sequence 41; not written")
+        }
+        for (now, message) in [
                                (otherSerial, "/dev/sdb changed since the stick arrived: it has serial 0000XYZ, not 4C530001230925117291; not written")] {
             do throws(TargetRefusal) {
                 _ = try evaluate(now)

@@ -150,7 +150,7 @@ struct ImageInputTests {
             let inspect = try EdgeFlashBinary.run(["inspect", "--deep", image])
             let text = inspect.stdout + inspect.stderr
             #expect(inspect.status == status, "\(text)")
-            #expect(text.contains("[ ok ] checksum      sha256 matches SHA256SUMS"), "\(text)")
+            #expect(text.contains("[ ok ] checksum      sha256 (of the compressed file) matches SHA256SUMS"), "\(text)")
             let decodedRow = status == 0 ? "sha256 (of the decoded image) matches SHA256SUMS"
                                          : "sha256 (of the decoded image) mismatch: SHA256SUMS says \(wrong), the decoded image is \(decoded)"
             #expect(text.contains(decodedRow), "\(text)")

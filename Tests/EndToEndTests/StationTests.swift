@@ -191,11 +191,13 @@ extension StationTests {
         let setup = try Setup()
         defer { try? FileManager.default.removeItem(at: setup.directory) }
         let fifo = setup.directory.appendingPathComponent("log.fifo").path, dangling = setup.directory.appendingPathComponent("dangling").path
-        try Shell.bash("mkfifo '\(fifo)' && ln -s '\(setup.directory.path)/missing/flash.jsonl' '\(dangling)'")
+        let chained = setup.directory.appendingPathComponent("chained").path
+        try Shell.bash("mkfifo '\(fifo)' && ln -s '\(setup.directory.path)/missing/flash.jsonl' '\(dangling)' && ln -s '\(dangling)' '\(chained)'")
         let says = ["": "cannot append to the flash log '': it has no name",
                     "/dev/full": "cannot read the flash log /dev/full: it is not a regular file",
                     fifo: "cannot read the flash log \(fifo): it is not a regular file",
-                    dangling: "cannot append to the flash log \(dangling): it is a link to \(setup.directory.path)/missing/flash.jsonl, whose directory does not exist"]
+                    dangling: "cannot append to the flash log \(dangling): it is a link to \(setup.directory.path)/missing/flash.jsonl, whose directory does not exist",
+                    chained: "cannot append to the flash log \(chained): it is a link to \(setup.directory.path)/missing/flash.jsonl, whose directory does not exist"]
         for (log, message) in says {
             let station = try Running(setup.arguments(log: log), loopDirectory: setup.directory)
             let (status, stderr) = station.finish()
@@ -213,8 +215,16 @@ extension StationTests {
         try "\(header)\n".write(toFile: setup.sites, atomically: true, encoding: .utf8)
         let station = try Running(setup.arguments, loopDirectory: setup.directory)
         let (status, stderr) = station.finish()
-        #expect(status == 6 && stderr.contains("names no site: it has a header and no line under it"), "\(stderr)")
+        #expect(status == 6 && stderr.contains("\(setup.sites) names no site"), "\(stderr)")
         #expect(!station.text.contains("insert a stick"), "\(station.text)")
+
+        // Every site already has a stick in the log: nothing for the station to give.
+        try "name,token\nberlin,tok-berlin-1\n".write(toFile: setup.sites, atomically: true, encoding: .utf8)
+        let line = #"{"time":"2026-11-30T10:00:00Z","version":"t","operation":"station","device":"/dev/x","site":"berlin","result":"ok","exitStatus":0,"seconds":1}"#
+        try (line + "\n").write(toFile: setup.log, atomically: true, encoding: .utf8)
+        let done = try Running(setup.arguments, loopDirectory: setup.directory)
+        let (doneStatus, doneStderr) = done.finish()
+        #expect(doneStatus == 3 && doneStderr.contains("every site in \(setup.sites) already has a stick in the flash log \(setup.log)"), "\(doneStderr)")
     }
 
     /// Was: the check that the log can be appended to created it, so a station not confirmed, or

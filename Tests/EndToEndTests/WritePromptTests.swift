@@ -198,7 +198,30 @@ struct WritePromptTests {
         }
         #expect(result.status == 3, "\(result.stderr)")
         #expect(result.stderr.contains("\(loop.path) is another disk than the one checked before writing"), "\(result.stderr)")
+        #expect(result.stderr.contains("Nothing was written."), "\(result.stderr)")
         #expect(try Shell.bash("tr -d '\\0' < '\(swappedIn.path)' | wc -c").trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+    }
+
+    /// Was: `inject` planned on the disk it asked about, then let libparted open the name: a stick
+    /// swapped in while the question waited (here a copy of the written stick, so a volume would
+    /// fit) got the partition. Now it is refused, unchanged.
+    @Test func injectLeavesAnotherDiskAtTheNameUnchanged() throws {
+        let loop = try writtenStick()
+        defer { loop.detach() }
+        let other = try TemporaryDirectory.make(prefix: "edgeflash-swapped")
+        defer { try? FileManager.default.removeItem(at: other) }
+        let copy = other.appendingPathComponent("copy.img")
+        try Shell.bash("dd if='\(loop.path)' of='\(copy.path)' bs=1M conv=sparse status=none")
+        let before = try Shell.bash("sha256sum < '\(copy.path)'")
+        let arguments = ["inject", loop.path, "--user-data", try userDataFile(validUserData)]
+        let result = try answer(device: loop.path, arguments: arguments) { terminal, _ in
+            try? loop.reattach(swappingIn: copy)
+            terminal.type("yes\n")
+        }
+        #expect(result.status == 3, "\(result.stderr)")
+        #expect(result.stderr.contains("\(loop.path) is another disk than the one checked before writing"), "\(result.stderr)")
+        #expect(result.stderr.contains("Nothing was written."), "\(result.stderr)")
+        #expect(try Shell.bash("sha256sum < '\(copy.path)'") == before)
     }
 
     /// Several sticks: one question shows each stick with its site; one answer covers them all.

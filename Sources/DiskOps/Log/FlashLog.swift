@@ -64,12 +64,18 @@ public struct FlashLog: Sendable {
         if stat(path, &info) == 0 {
             let kind = info.st_mode & S_IFMT
             if kind != S_IFREG && kind != S_IFDIR { throw refuse("it is not a regular file") }  // a directory: said by the open
-        } else if lstat(path, &info) == 0, let target = try? FileManager.default.destinationOfSymbolicLink(atPath: path) {
-            let absolute = target.hasPrefix("/") ? target : ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent(target)
-            let directory = (absolute as NSString).deletingLastPathComponent
+        } else if lstat(path, &info) == 0 {
+            // A link that leads nowhere (through any number of links): the file at its end is made
+            // by the first append, in a directory that must exist then.
+            var end = path
+            for _ in 0..<40 {
+                guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: end) else { break }
+                end = target.hasPrefix("/") ? target : ((end as NSString).deletingLastPathComponent as NSString).appendingPathComponent(target)
+            }
+            let directory = (end as NSString).deletingLastPathComponent
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: directory.isEmpty ? "." : directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-                throw refuse("it is a link to \(target), whose directory does not exist")
+                throw refuse("it is a link to \(end), whose directory does not exist")
             }
         }
     }

@@ -57,8 +57,11 @@ public struct DiskExpectation: Sendable, Equatable {
         if let size, disk.size != size {
             return ("is \(disk.size) bytes (\(ByteCount.human(disk.size)))", "\(size) bytes", "--expect-size")
         }
-        if let diskSequence, disk.diskSequence != diskSequence {
-            return ("is disk sequence \(disk.diskSequence.map(String.init) ?? "unknown")", "disk sequence \(diskSequence)", nil)
+        // The number only where no serial says which stick it is (`Disk.isSameStick`): a reset
+        // numbers the same stick again.
+        if let diskSequence, (serial ?? "").trimmingCharacters(in: .whitespaces).isEmpty,
+           let now = disk.diskSequence, now != diskSequence {
+            return ("is disk sequence \(now)", "disk sequence \(diskSequence)", nil)
         }
         return nil
     }

@@ -94,6 +94,8 @@ public struct PreparedInject {
             if cancel.isCancelled {
                 throw EdgeError(.interrupted, "interrupted: \(config.target) was not changed")
             }
+            // Only the disk confirmed: one that took its name since is not partitioned.
+            if let disk { try SameStick.require(disk, written: false) }
             let plan = try config.userData.add(to: config.target)
             session.emit(.injected(plan))
             if cancel.isCancelled { throw InjectSession.finishedBeforeStopping(plan, target: config.target) }

@@ -216,6 +216,8 @@ public struct PreparedWrite {
             if cancel.isCancelled {
                 throw EdgeError(.interrupted, "interrupted: nothing written to \(device)")
             }
+            // Another disk at the name first: its holders are not the technician's to unmount.
+            try SameStick.require(disk, written: false)
             try ExclusiveAccess.check(devicePath: device)
             let read = shared ?? source
             let outcome = try writeImage(read, depth: (source as? CompressedImage)?.ringDepth(insteadOf: depth) ?? depth, cancel: cancel)
@@ -249,7 +251,7 @@ public struct PreparedWrite {
                 throw EdgeError(.interrupted, "interrupted: the user-data volume was not added to \(disk.path)",
                                 hint: "Run the write again.")
             }
-            try requireTheCheckedDisk()
+            try SameStick.require(disk, written: true)
             return try userData.add(to: disk.path, imageSize: source.size)
         } catch {
             let cause = error as? any EdgeFlashError ?? EdgeError(.failure, "adding the user-data volume to \(disk.path) failed: \(error)")
@@ -263,7 +265,7 @@ public struct PreparedWrite {
     /// failed write's is, and the backup GPT it may have moved to the disk's end is zeroed too.
     private func finishTables(_ finish: DiskImageFinish) throws {
         do {
-            try requireTheCheckedDisk()
+            try SameStick.require(disk, written: true)
             try finish.apply(to: disk.path)
             session.emit(.tablesFinished(finish))
         } catch {
@@ -276,7 +278,7 @@ public struct PreparedWrite {
     /// injector opened it); `zeroingToo` is zeroed first, in the same sync.
     private func blankFirstMiB(zeroingToo ranges: [Range<Int64>] = []) -> FirstMiBState {
         do {
-            let target = try openTheCheckedDisk()
+            let target = try openTheCheckedDisk(written: true)
             defer { target.close() }
             var notZeroed: DeviceIOError?
             for range in ranges {
@@ -290,13 +292,11 @@ public struct PreparedWrite {
         }
     }
 
-    /// The stick opened for writing, and only the disk the preflight checked: each step opens it
-    /// by its name, and a stick pulled meanwhile may have given that name to another (a station's
-    /// next stick, a technician's own drive), which must not be written, blanked or partitioned.
-    private func openTheCheckedDisk() throws -> BlockDevice {
+    /// The stick opened for writing, and only the disk the preflight checked (`SameStick`).
+    private func openTheCheckedDisk(written: Bool) throws -> BlockDevice {
         let target = try BlockDevice(path: disk.path, access: .readWrite, direct: true, exclusive: true)
         do {
-            try requireTheCheckedDisk(holding: target.file.diskSequence)
+            try SameStick.require(disk, opened: target.file.diskSequence, written: written)
         } catch {
             target.close()
             throw error
@@ -304,25 +304,10 @@ public struct PreparedWrite {
         return target
     }
 
-    /// Before a step that opens the stick by its name itself (libparted): the disk there now must
-    /// be the one checked. (What libparted then opens can still change in between: a window of
-    /// microseconds instead of the whole write's.)
-    private func requireTheCheckedDisk() throws {
-        let now = try BlockDevice(path: disk.path, access: .readOnly, direct: false)
-        defer { now.close() }
-        try requireTheCheckedDisk(holding: now.file.diskSequence)
-    }
-
-    private func requireTheCheckedDisk(holding sequence: UInt64?) throws {
-        guard let checked = disk.diskSequence, let sequence, sequence != checked else { return }
-        throw EdgeError(.refused, "\(disk.path) is another disk than the one checked before writing (disk sequence \(sequence), not \(checked)): the stick was removed and another took its name, which was left untouched",
-                        hint: "The stick that was removed may hold part of the write: write it again before using it.")
-    }
-
     /// The one place the write engine is reached. The device is closed on return, before the
     /// injector opens it.
     private func writeImage(_ source: any ImageSource, depth: Int, cancel: CancellationFlag) throws -> WriteOutcome {
-        let target = try openTheCheckedDisk()
+        let target = try openTheCheckedDisk(written: false)
         defer { target.close() }
         let writer = try ImageWriter(image: source, device: target, expected: expected, map: map, depth: depth,
                                      probe: session.configuration.probe, cancel: cancel,

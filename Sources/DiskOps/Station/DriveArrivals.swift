@@ -2,9 +2,10 @@
 /// eligible (a stick `list` offers: USB or MMC, removable or fixed-flash, never a system disk; with
 /// `allowLoop`, a loop device too) and was not there when the station started. A drive taken stays
 /// taken until it is removed, so a finished or failed stick is never written twice while it is
-/// still plugged in. Pure over `Disk` values; a drive is its kernel name and its disk sequence
-/// (sysfs `diskseq`) while it has a medium: another stick or card at the same name within one poll
-/// is another drive (the one before it removed), never taken for the one it replaced.
+/// still plugged in. Pure over `Disk` values; a drive is its kernel name while the stick there is
+/// the same stick (`Disk.isSameStick`: its serial and size, else its disk sequence): another stick
+/// or card at the same name within one poll is another drive (the one before it removed), never
+/// taken for the one it replaced; a stick the kernel numbered again after a reset is still itself.
 public struct DriveArrivals: Sendable {
     public struct Rules: Sendable {
         /// Loop devices stand for sticks (demos and tests).
@@ -31,9 +32,9 @@ public struct DriveArrivals: Sendable {
 
     public let rules: Rules
     /// Drives present when the station started, until removed (their serials stay below), and new
-    /// ones it may not take.
-    private var passedOver: Set<Drive>
-    private var taken: Set<Drive> = []
+    /// ones it may not take; by name.
+    private var passedOver: [String: Disk]
+    private var taken: [String: Disk] = [:]
     /// Serials of the drives present at start, kept for the whole run: a drive that drops off its
     /// bus and comes back (a hub or power glitch) is still the technician's own drive.
     private let serialsAtStart: Set<String>
@@ -41,7 +42,7 @@ public struct DriveArrivals: Sendable {
     /// `disks`: the inventory when the station starts; none of them is ever taken.
     public init(present disks: [Disk], rules: Rules) {
         self.rules = rules
-        passedOver = Set(disks.filter { $0.size > 0 }.map(Drive.init))
+        passedOver = Self.byName(disks)
         serialsAtStart = Set(disks.compactMap { $0.serial.flatMap { $0.isEmpty ? nil : $0 } })
     }
 
@@ -56,28 +57,31 @@ public struct DriveArrivals: Sendable {
 
     /// Compares `disks` (the inventory now) with what was seen before.
     public mutating func update(_ disks: [Disk]) -> Change {
-        let present = Set(disks.filter { $0.size > 0 }.map(Drive.init))
+        let present = Self.byName(disks)
+        // What is still there as the same stick stays as it was; the rest is gone.
+        func stillThere(_ seen: [String: Disk]) -> [String: Disk] {
+            seen.compactMapValues { disk in present[disk.name].flatMap { disk.isSameStick(as: $0) ? $0 : nil } }
+        }
         var change = Change()
-        change.removed = taken.subtracting(present).map(\.name).sorted()
-        taken.formIntersection(present)
-        passedOver.formIntersection(present)
-        for disk in disks where disk.size > 0 && !taken.contains(Drive(disk)) && !passedOver.contains(Drive(disk)) {
+        let kept = stillThere(taken)
+        change.removed = taken.keys.filter { kept[$0] == nil }.sorted()
+        taken = kept
+        passedOver = stillThere(passedOver)
+        for disk in disks where disk.size > 0 && taken[disk.name] == nil && passedOver[disk.name] == nil {
             if let reason = rules.refusal(disk) ?? presentAtStart(disk) {
-                passedOver.insert(Drive(disk))
+                passedOver[disk.name] = disk
                 change.passedOver.append((disk, reason))
             } else {
-                taken.insert(Drive(disk))
+                taken[disk.name] = disk
                 change.arrived.append(disk)
             }
         }
         return change
     }
 
-    /// One drive: a kernel name, and which disk holds it (nil where the kernel has no `diskseq`).
-    struct Drive: Hashable {
-        let name: String
-        let sequence: UInt64?
-        init(_ disk: Disk) { (name, sequence) = (disk.name, disk.diskSequence) }
+    /// The drives with a medium, by name.
+    private static func byName(_ disks: [Disk]) -> [String: Disk] {
+        Dictionary(disks.filter { $0.size > 0 }.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     private func presentAtStart(_ disk: Disk) -> String? {
@@ -86,5 +90,5 @@ public struct DriveArrivals: Sendable {
     }
 
     /// Drives taken and not yet removed.
-    public var plugged: Set<String> { Set(taken.map(\.name)) }
+    public var plugged: Set<String> { Set(taken.keys) }
 }

@@ -144,7 +144,7 @@ public final class Station: @unchecked Sendable {
         }
         let uevents = UeventSocket.open()
         var arrivals = DriveArrivals(present: try Self.inventory(), rules: configuration.rules)
-        var running: [DriveArrivals.Drive: String] = [:]  // a stick being written -> its site (a name may come back as another stick meanwhile)
+        var running: [StickInFlight: String] = [:]  // a stick being written -> its site (its name may come back as another stick meanwhile)
         // Sticks not taken while others are in flight, because those take every site or the whole
         // count: one of them may fail and free its place, so these wait for it rather than being
         // passed over for good (a stick passed over stays so until it is removed).
@@ -155,7 +155,7 @@ public final class Station: @unchecked Sendable {
         events(.waiting)
         while true {
             for result in finished.withLock({ results in defer { results = [] }; return results }) {
-                running[DriveArrivals.Drive(result.disk)] = nil
+                running[StickInFlight(result.disk)] = nil
                 let logged = record(result, image: result.image ?? hashed)
                 if let failure = result.failure {
                     summary.failed += 1
@@ -201,7 +201,7 @@ public final class Station: @unchecked Sendable {
                         held.append(disk)
                         continue
                     }
-                    running[DriveArrivals.Drive(disk)] = site
+                    running[StickInFlight(disk)] = site
                     events(.started(disk, site: site))
                     start(disk, site: site, userData: Result { try userData(site, disk) }, cancel: cancel)
                 }
@@ -227,6 +227,14 @@ public final class Station: @unchecked Sendable {
     private static func stop(logFailure: any EdgeFlashError) -> any EdgeFlashError {
         EdgeError(.io, "station stopped: \(logFailure.message)",
                   hint: "The log is what keeps a site from going on two sticks: make it appendable, or give another file with --log. A site done but not in it would be given to another stick.")
+    }
+
+    /// A stick being written, as it arrived: its name, and the disk sequence that tells it from
+    /// another stick given that name while it is written.
+    private struct StickInFlight: Hashable {
+        let name: String
+        let sequence: UInt64?
+        init(_ disk: Disk) { (name, sequence) = (disk.name, disk.diskSequence) }
     }
 
     /// The stick's session on a thread of its own: user-data, preflight, write, verify, volume.

@@ -79,9 +79,12 @@ struct StationCommand: ParsableCommand {
         let logged = try flashLog.read().sitesDone
         // A station with no site to give would wait for sticks it can only pass over.
         guard !batch.catalog.order.isEmpty else {
-            throw EdgeError(.malformed, "\(sites) names no site: it has a header and no line under it", hint: "Add a line per site, under the header.")
+            throw EdgeError(.malformed, "\(sites) names no site", hint: "Add the sites, one per line (CSV) or per entry (YAML).")
         }
-        _ = try batch.nextSites(1, done: logged)
+        guard batch.catalog.order.contains(where: { !logged.contains($0) }) else {
+            throw EdgeError(.refused, "every site in \(sites) already has a stick in the flash log \(flashLog.path)",
+                            hint: "See them with 'edgeflash log --log \(flashLog.path)'; give another sites file, or another log to start over.")
+        }
         // Every site's user-data is rendered and validated now: a bad one stops the station
         // before any stick is erased, not at its turn.
         for site in batch.catalog.order where !logged.contains(site) {

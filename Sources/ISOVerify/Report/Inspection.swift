@@ -171,7 +171,7 @@ public enum Inspector {
             } else {
                 check.actual = try FileHasher.hash(file: image, algorithm: expected.algorithm) { progress?(expected.algorithm.rawValue, $0, storedSize) }
             }
-            let over = second ? " (of the decoded image)" : ""
+            let over = second ? " (of the decoded image)" : expected.decodedImageLine != nil ? " (of the compressed file)" : ""
             if check.matches == true {
                 add("checksum", .pass, "\(expected.algorithm.rawValue)\(over) matches \(expected.source)")
             } else {
