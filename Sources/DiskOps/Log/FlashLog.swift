@@ -51,6 +51,15 @@ public struct FlashLog: Sendable {
         try appending { () throws(DeviceIOError) in try FileIO.requireAppendable(path) }
     }
 
+    /// Something is at the log's path that is neither a file nor a directory (a directory is
+    /// said by the open): a device takes no line (/dev/full), a pipe holds its reader and writer.
+    private var isNoFile: Bool {
+        var info = stat()
+        guard !path.isEmpty, stat(path, &info) == 0 else { return false }
+        let kind = info.st_mode & S_IFMT
+        return kind != S_IFREG && kind != S_IFDIR
+    }
+
     /// What only the first line written would show otherwise: a log with no name, a device or a
     /// pipe instead of a file (/dev/full takes no line; a FIFO holds the writer until read), a
     /// link to a file in a directory that does not exist (the append makes the link's directory,
@@ -60,11 +69,9 @@ public struct FlashLog: Sendable {
             EdgeError(.io, "cannot append to the flash log \(path.isEmpty ? "''" : path): \(why)", hint: "Give a file with --log.")
         }
         guard !path.isEmpty else { throw refuse("it has no name") }
+        if isNoFile { throw refuse("it is not a regular file") }
         var info = stat()
-        if stat(path, &info) == 0 {
-            let kind = info.st_mode & S_IFMT
-            if kind != S_IFREG && kind != S_IFDIR { throw refuse("it is not a regular file") }  // a directory: said by the open
-        } else if lstat(path, &info) == 0 {
+        if stat(path, &info) != 0, lstat(path, &info) == 0 {
             // A link that leads nowhere (through any number of links): the file at its end is made
             // by the first append, in a directory that must exist then.
             var end = path
@@ -97,10 +104,7 @@ public struct FlashLog: Sendable {
 
     public func read() throws -> Contents {
         // A pipe would hold the read until something writes to it; a device is no log.
-        var info = stat()
-        if !path.isEmpty, stat(path, &info) == 0, info.st_mode & S_IFMT != S_IFREG, info.st_mode & S_IFMT != S_IFDIR {
-            throw EdgeError(.io, "cannot read the flash log \(path): it is not a regular file", hint: "Give a file with --log.")
-        }
+        if isNoFile { throw EdgeError(.io, "cannot read the flash log \(path): it is not a regular file", hint: "Give a file with --log.") }
         let data: Data
         do {
             let file = try OpenFile.open(path)
